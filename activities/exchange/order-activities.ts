@@ -1,0 +1,226 @@
+/**
+ * Activities of the order workflow that talk to a venue. Venue errors become ApplicationFailures
+ * whose `type` tells the workflow what to do: OrderRejected (final), SubmitOutcomeUnknown (query,
+ * never resubmit blindly), ExchangeBusy (wait Retry-After), ExchangeUnavailable (retry).
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { Decimal } from 'decimal.js';
+import type { Sql } from '../../lib/db.js';
+import type { OrderRequest, OrderStatus, Venue } from '../../workflows/definitions.js';
+import { validateOrderAgainstRules } from './binance-filters.js';
+import { ExchangeRateLimitError, ExchangeRejectedError, ExchangeUnavailableError, ExchangeUnknownOutcomeError } from './errors.js';
+import { loadSymbolRules } from './rules-cache.js';
+import type { Exchange, ExchangeOrder, OrderRef } from './types.js';
+
+export interface ExchangeOrderSnapshot {
+  exchangeOrderId: string;
+  status: OrderStatus;
+  executedQty: string;
+  cumulativeQuoteQty: string;
+}
+
+export type Verdict = { ok: true } | { ok: false; code: string; reason: string };
+
+export interface VenueOrderRef {
+  orderId: string;
+  accountId: string;
+  venue: Venue;
+  symbol: string;
+  clientOrderId: string;
+}
+
+export interface OrderExchangeDeps {
+  sql: Sql;
+  /** The venue client for an account (credentials are resolved here, inside the activity). */
+  exchangeFor(venue: Venue, accountId: string): Promise<Exchange>;
+  /** Latest known price, for MARKET notional checks. */
+  referencePrice(symbol: string): Promise<string | null>;
+  risk: { maxOrderNotional: string; maxDailyNotional: string };
+  rulesMaxAgeMs?: number;
+}
+
+/** Maps a venue error to the failure type the workflow and retry policies act on. */
+export function toFailure(err: unknown): never {
+  if (err instanceof ExchangeRejectedError) {
+    throw ApplicationFailure.create({ type: 'OrderRejected', message: err.message, nonRetryable: true, details: [{ code: String(err.code), reason: err.venueMessage }] });
+  }
+  if (err instanceof ExchangeRateLimitError) {
+    throw ApplicationFailure.create({ type: 'ExchangeBusy', message: err.message, nextRetryDelay: err.retryAfterMs, details: [{ retryAfterMs: err.retryAfterMs }] });
+  }
+  if (err instanceof ExchangeUnavailableError) throw ApplicationFailure.create({ type: 'ExchangeUnavailable', message: err.message });
+  if (err instanceof ExchangeUnknownOutcomeError) throw ApplicationFailure.create({ type: 'ExchangeOutcomeUnknown', message: err.message });
+  throw err;
+}
+
+export function snapshot(o: ExchangeOrder): ExchangeOrderSnapshot {
+  const status: OrderStatus = o.status === 'EXPIRED_IN_MATCH' ? 'EXPIRED' : o.status === 'PENDING_NEW' ? 'NEW' : o.status;
+  return { exchangeOrderId: o.exchangeOrderId, status, executedQty: normal(o.executedQty), cumulativeQuoteQty: normal(o.cummulativeQuoteQty) };
+}
+
+/** "1.50000000" → "1.5", so equal amounts compare equal as strings in the workflow. */
+const normal = (d: string) => new Decimal(d).toString();
+
+/**
+ * @example worker activities: { ...createOrderExchangeActivities({ sql, exchangeFor, referencePrice, risk }) }
+ */
+export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
+  const { sql } = deps;
+
+  /** Stores the order's trades once the venue reports fills we have not recorded. Idempotent. */
+  async function recordFills(exchange: Exchange, ref: VenueOrderRef, order: ExchangeOrder) {
+    if (new Decimal(order.executedQty).isZero()) return;
+    const [row] = await sql<{ recorded: string }[]>`SELECT coalesce(sum(quantity), 0)::text AS recorded FROM fills WHERE order_id = ${ref.orderId}`;
+    const recorded = row?.recorded ?? '0';
+    if (new Decimal(recorded).gte(order.executedQty)) return;
+    const trades = await exchange.getTrades({ symbol: ref.symbol, clientOrderId: ref.clientOrderId, exchangeOrderId: order.exchangeOrderId });
+    for (const t of trades) {
+      await sql`INSERT INTO fills (venue, trade_id, order_id, account_id, symbol, side, price, quantity, commission, commission_asset, executed_at)
+        VALUES (${ref.venue}, ${t.tradeId}, ${ref.orderId}, ${ref.accountId}, ${ref.symbol}, ${order.side}, ${t.price}, ${t.qty},
+          ${t.commission}, ${t.commissionAsset}, ${new Date(t.time)})
+        ON CONFLICT (venue, trade_id) DO NOTHING`;
+    }
+  }
+
+  async function venueCall<T>(venue: Venue, accountId: string, fn: (ex: Exchange) => Promise<T>): Promise<T> {
+    const exchange = await deps.exchangeFor(venue, accountId);
+    try {
+      return await fn(exchange);
+    } catch (err) {
+      return toFailure(err);
+    }
+  }
+
+  return {
+    /** Checks the order against the venue's symbol rules (cached in Postgres). */
+    async validateOrder(order: OrderRequest): Promise<Verdict> {
+      const exchange = await deps.exchangeFor(order.venue, order.accountId);
+      let rules;
+      try {
+        rules = await loadSymbolRules(sql, exchange, order.symbol, deps.rulesMaxAgeMs ?? 3_600_000);
+      } catch (err) {
+        return toFailure(err);
+      }
+      if (!rules) return { ok: false, code: '-1121', reason: `Invalid symbol: ${order.symbol} is not traded on ${order.venue}` };
+      if (rules.status !== 'TRADING') return { ok: false, code: '-1013', reason: `${order.symbol} is not trading on ${order.venue} (status ${rules.status})` };
+      if (!rules.orderTypes.includes(order.type)) return { ok: false, code: '-1013', reason: `${order.type} orders are not supported for ${order.symbol} on ${order.venue}` };
+      const ref = await deps.referencePrice(order.symbol);
+      const verdict = validateOrderAgainstRules(
+        { symbol: order.symbol, side: order.side, type: order.type, quantity: order.quantity, price: order.price, stopPrice: order.stopPrice, timeInForce: order.timeInForce, clientOrderId: 'validation' },
+        rules,
+        ref ?? undefined,
+      );
+      return verdict.ok ? { ok: true } : { ok: false, code: String(verdict.code), reason: verdict.message };
+    },
+
+    /** Pre-trade risk: max notional per order and per UTC day, and the available balance. */
+    async checkRisk(order: OrderRequest): Promise<Verdict> {
+      const ref = order.price ?? order.stopPrice ?? (await deps.referencePrice(order.symbol));
+      if (!ref) return { ok: false, code: 'NO_PRICE', reason: `No price known for ${order.symbol}; cannot size the order. Retry once prices have refreshed.` };
+      const notional = new Decimal(order.quantity).times(ref);
+      await sql`UPDATE orders SET notional = ${notional.toString()} WHERE id = ${order.orderId}`;
+      if (notional.gt(deps.risk.maxOrderNotional)) {
+        return { ok: false, code: 'RISK_MAX_ORDER_NOTIONAL', reason: `Order notional ${notional.toString()} exceeds the per-order limit ${deps.risk.maxOrderNotional}` };
+      }
+      const [sum] = await sql<{ today: string }[]>`SELECT coalesce(sum(notional), 0)::text AS today FROM orders
+        WHERE account_id = ${order.accountId} AND id <> ${order.orderId} AND status <> 'REJECTED'
+          AND created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
+      const today = sum?.today ?? '0';
+      if (notional.plus(today).gt(deps.risk.maxDailyNotional)) {
+        return { ok: false, code: 'RISK_MAX_DAILY_NOTIONAL', reason: `Today's notional would reach ${notional.plus(today).toString()}, over the daily limit ${deps.risk.maxDailyNotional}` };
+      }
+      const { balances, rules } = await venueCall(order.venue, order.accountId, async (ex) => ({
+        balances: await ex.getBalances(),
+        rules: await loadSymbolRules(sql, ex, order.symbol, deps.rulesMaxAgeMs ?? 3_600_000),
+      }));
+      const base = rules?.baseAsset ?? order.symbol;
+      const quote = rules?.quoteAsset ?? 'USD';
+      const asset = order.side === 'BUY' ? quote : base;
+      const needed = order.side === 'BUY' ? notional : new Decimal(order.quantity);
+      const free = new Decimal(balances.find((b) => b.asset === asset)?.free ?? 0);
+      if (free.lt(needed)) {
+        return { ok: false, code: '-2010', reason: `Account has insufficient balance for requested action: needs ${needed.toString()} ${asset}, has ${free.toString()}` };
+      }
+      return { ok: true };
+    },
+
+    /**
+     * Places the order once. It first asks the venue for the client order id and adopts what it
+     * finds, because Binance accepts a reused id again once the first order has filled.
+     */
+    async submitOrder({ order, clientOrderId }: { order: OrderRequest; clientOrderId: string }): Promise<{ adopted: boolean; order: ExchangeOrderSnapshot }> {
+      const ref: VenueOrderRef = { orderId: order.orderId, accountId: order.accountId, venue: order.venue, symbol: order.symbol, clientOrderId };
+      const exchange = await deps.exchangeFor(order.venue, order.accountId);
+      let existing: ExchangeOrder | null;
+      try {
+        existing = await exchange.getOrder({ symbol: order.symbol, clientOrderId });
+      } catch (err) {
+        // The query did not reach a verdict, so nothing was sent: safe to try again later.
+        if (err instanceof ExchangeRejectedError) return toFailure(err);
+        if (err instanceof ExchangeRateLimitError) return toFailure(err);
+        throw ApplicationFailure.create({ type: 'ExchangeUnavailable', message: `Pre-submit status query failed: ${(err as Error).message}` });
+      }
+      if (existing) {
+        await recordFills(exchange, ref, existing);
+        return { adopted: true, order: snapshot(existing) };
+      }
+      let placed: ExchangeOrder;
+      try {
+        placed = await exchange.placeOrder({
+          clientOrderId,
+          symbol: order.symbol,
+          side: order.side,
+          type: order.type,
+          quantity: order.quantity,
+          price: order.price,
+          stopPrice: order.stopPrice,
+          timeInForce: order.timeInForce ?? (order.type === 'LIMIT' || order.type.endsWith('_LIMIT') ? 'GTC' : undefined),
+        });
+      } catch (err) {
+        if (err instanceof ExchangeUnknownOutcomeError) {
+          throw ApplicationFailure.create({ type: 'SubmitOutcomeUnknown', message: err.message, nonRetryable: true });
+        }
+        return toFailure(err);
+      }
+      await recordFills(exchange, ref, placed);
+      return { adopted: false, order: snapshot(placed) };
+    },
+
+    /** The order on the venue, or null while the venue says it does not exist. */
+    async queryOrder(ref: VenueOrderRef): Promise<ExchangeOrderSnapshot | null> {
+      return venueCall(ref.venue, ref.accountId, async (ex) => {
+        const found = await ex.getOrder({ symbol: ref.symbol, clientOrderId: ref.clientOrderId });
+        if (found) await recordFills(ex, ref, found);
+        return found ? snapshot(found) : null;
+      });
+    },
+
+    /** Re-reads the order and records new fills. */
+    async syncOrder(ref: VenueOrderRef): Promise<ExchangeOrderSnapshot | null> {
+      return venueCall(ref.venue, ref.accountId, async (ex) => {
+        const found = await ex.getOrder({ symbol: ref.symbol, clientOrderId: ref.clientOrderId });
+        if (!found) return null;
+        await recordFills(ex, ref, found);
+        return snapshot(found);
+      });
+    },
+
+    /** Cancels; when the venue says the order is unknown or final (-2011) it reports the order as it is. */
+    async cancelOrder(ref: VenueOrderRef): Promise<ExchangeOrderSnapshot> {
+      return venueCall(ref.venue, ref.accountId, async (ex) => {
+        const target: OrderRef = { symbol: ref.symbol, clientOrderId: ref.clientOrderId };
+        try {
+          const canceled = await ex.cancelOrder(target);
+          const current = (await ex.getOrder(target)) ?? canceled;
+          await recordFills(ex, ref, current);
+          return snapshot(current);
+        } catch (err) {
+          if (!(err instanceof ExchangeRejectedError && err.code === -2011)) throw err;
+          const current = await ex.getOrder(target);
+          if (!current) throw err;
+          await recordFills(ex, ref, current);
+          return snapshot(current);
+        }
+      });
+    },
+  };
+}

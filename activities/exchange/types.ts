@@ -1,0 +1,100 @@
+/**
+ * The venue-neutral view of an exchange. Both venues (Binance Spot REST and the in-engine paper
+ * venue) implement `Exchange`; activities only ever see this interface.
+ * Decimals are strings here, as on the wire; arithmetic happens in decimal.js.
+ */
+export type Venue = 'paper' | 'binance';
+export type Side = 'BUY' | 'SELL';
+export type OrderType = 'MARKET' | 'LIMIT' | 'STOP_LOSS' | 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT' | 'TAKE_PROFIT_LIMIT';
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
+/** Binance's order statuses (enums.md); the paper venue uses the same set. */
+export type ExchangeOrderStatus =
+  | 'NEW'
+  | 'PENDING_NEW'
+  | 'PARTIALLY_FILLED'
+  | 'FILLED'
+  | 'CANCELED'
+  | 'PENDING_CANCEL'
+  | 'REJECTED'
+  | 'EXPIRED'
+  | 'EXPIRED_IN_MATCH';
+
+export interface PlaceOrderRequest {
+  symbol: string;
+  side: Side;
+  type: OrderType;
+  quantity: string;
+  price?: string | undefined;
+  stopPrice?: string | undefined;
+  timeInForce?: TimeInForce | undefined;
+  /** Deterministic, derived from our order id; `[.A-Z:/a-z0-9_-]{1,36}`. */
+  clientOrderId: string;
+}
+
+export interface ExchangeFill {
+  tradeId: string;
+  price: string;
+  qty: string;
+  commission: string;
+  commissionAsset: string;
+  /** epoch ms */
+  time: number;
+}
+
+export interface ExchangeOrder {
+  symbol: string;
+  exchangeOrderId: string;
+  clientOrderId: string;
+  side: Side;
+  type: OrderType;
+  status: ExchangeOrderStatus;
+  price: string;
+  stopPrice?: string | undefined;
+  origQty: string;
+  executedQty: string;
+  cummulativeQuoteQty: string;
+  /** epoch ms of the last change */
+  updateTime: number;
+}
+
+export interface Balance {
+  asset: string;
+  free: string;
+  locked: string;
+}
+
+/** Trading rules of one symbol, from Binance exchangeInfo filters. A "0" turns a bound off, as on Binance. */
+export interface SymbolRules {
+  symbol: string;
+  status: string;
+  baseAsset: string;
+  quoteAsset: string;
+  orderTypes: OrderType[];
+  priceFilter?: { minPrice: string; maxPrice: string; tickSize: string } | undefined;
+  lotSize?: { minQty: string; maxQty: string; stepSize: string } | undefined;
+  marketLotSize?: { minQty: string; maxQty: string; stepSize: string } | undefined;
+  /** MIN_NOTIONAL (old) or NOTIONAL (new) filter, normalised. */
+  notional?:
+    | { minNotional: string; maxNotional?: string | undefined; applyMinToMarket: boolean; applyMaxToMarket: boolean; avgPriceMins: number }
+    | undefined;
+}
+
+export interface OrderRef {
+  symbol: string;
+  clientOrderId: string;
+}
+
+export interface Exchange {
+  readonly venue: Venue;
+  /** Rules for the given symbols (all symbols when omitted). */
+  getSymbolRules(symbols?: string[]): Promise<SymbolRules[]>;
+  /** Places an order. Throws one of the ExchangeError subclasses on failure. */
+  placeOrder(req: PlaceOrderRequest): Promise<ExchangeOrder>;
+  /** The order by client order id, or null when the venue says it does not exist (-2013). */
+  getOrder(ref: OrderRef): Promise<ExchangeOrder | null>;
+  /** Cancels; throws ExchangeRejectedError with code -2011 when the order is unknown or already final. */
+  cancelOrder(ref: OrderRef): Promise<ExchangeOrder>;
+  /** Trades of one order. */
+  getTrades(ref: OrderRef & { exchangeOrderId: string }): Promise<ExchangeFill[]>;
+  getBalances(): Promise<Balance[]>;
+}

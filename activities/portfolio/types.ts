@@ -1,0 +1,199 @@
+/**
+ * The vocabulary shared by the portfolio accounting files: the trade they read, the state they
+ * fold it into, the errors they throw and the one Decimal configuration they all compute with.
+ * docs/portfolio-accounting.md explains the rules with worked examples.
+ */
+import { Decimal } from 'decimal.js';
+
+/**
+ * Every number in the accounting core is made by this constructor, so results never depend on
+ * the global Decimal settings of whoever imports us. 40 significant digits hold a 18-dp quantity
+ * times a price with room to spare; `toExpNeg`/`toExpPos` keep `toString()` free of exponents,
+ * which makes it an exact, Postgres-friendly round trip.
+ * @example new Dec('0.1').plus('0.2').toString() // '0.3'
+ */
+export const Dec = Decimal.clone({
+  precision: 40,
+  rounding: Decimal.ROUND_HALF_EVEN,
+  toExpNeg: -9e15,
+  toExpPos: 9e15,
+});
+export type { Decimal };
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+/**
+ * Reads a non-negative decimal string, naming the field (and trade) in the error when it is not one.
+ * @example readAmount('0.25', 'quantity', 't-1') // Dec 0.25
+ */
+export function readAmount(value: unknown, field: string, tradeId?: string): Decimal {
+  if (typeof value !== 'string' || !DECIMAL.test(value)) {
+    const where = tradeId === undefined ? field : `Trade ${tradeId}: ${field}`;
+    throw new InvalidInputError(`${where} must be a non-negative decimal string like '12.5', got ${JSON.stringify(value)}`);
+  }
+  return new Dec(value);
+}
+
+/** Where a fill happened; 'manual' is a trade the user typed in. */
+export type TradeVenue = 'paper' | 'binance' | 'manual';
+export type TradeSide = 'BUY' | 'SELL';
+/** Average cost is the default; FIFO lots can be chosen per portfolio. */
+export type AccountingMethod = 'average' | 'fifo';
+
+/**
+ * One fill as the accounting core reads it. Amounts are decimal strings (`'0.5'`, not `0.5`).
+ * @example
+ * const fill: Trade = { id: 't-1', symbol: 'BTCUSDT', venue: 'binance', side: 'BUY', quantity: '0.5',
+ *   price: '60000', fee: '30', feeAsset: 'USDT', executedAt: '2024-05-01T12:00:00Z' };
+ */
+export interface Trade {
+  id: string;
+  symbol: string;
+  venue: TradeVenue;
+  side: TradeSide;
+  /** Base units bought or sold, before any fee charged in the base asset. */
+  quantity: string;
+  /** Quote currency per base unit. */
+  price: string;
+  fee: string;
+  /** Asset the fee was charged in; may be null when `fee` is zero. */
+  feeAsset: string | null;
+  /** Quote-currency price of one unit of `feeAsset`, for fees in a third asset such as BNB. */
+  feeAssetPrice?: string | undefined;
+  /** ISO-8601 execution time; trades must be applied in this order. */
+  executedAt: string;
+}
+
+/** A FIFO lot as bought; never changed after creation (the head's remainder lives in `LotQueue`). */
+export interface Lot {
+  readonly tradeId: string;
+  readonly quantity: Decimal;
+  /** Total cost of `quantity`, fees included, in quote currency. */
+  readonly cost: Decimal;
+}
+
+/**
+ * Open lots, oldest first, as a window `[head, end)` over an append-only array that successive
+ * states share. A state may append only while it owns the array's tail (`end === items.length`),
+ * so older states keep seeing exactly their own window. The head lot's remainder is held here
+ * because lots themselves are immutable.
+ */
+export interface LotQueue {
+  readonly items: Lot[];
+  readonly head: number;
+  readonly end: number;
+  readonly headQuantity: Decimal;
+  readonly headCost: Decimal;
+}
+
+/** Everything the core remembers about one (symbol, venue); amounts in the symbol's quote currency. */
+export interface PositionState {
+  readonly symbol: string;
+  readonly venue: TradeVenue;
+  readonly quantity: Decimal;
+  /** Cost of the units still held, fees included; zero whenever `quantity` is zero. */
+  readonly costBasis: Decimal;
+  readonly realizedPnl: Decimal;
+  readonly feesPaid: Decimal;
+  /** Sum of the cost of every BUY, fees included (the ROI denominator). */
+  readonly capitalInvested: Decimal;
+  readonly trades: number;
+  /** SELL fills, each one closed round trip. */
+  readonly closedTrades: number;
+  /** SELL fills whose realized P&L was above zero. */
+  readonly wins: number;
+  /** Price of the latest fill, used when no market price is given. */
+  readonly lastPrice: Decimal;
+  /** Fees in a third asset that came without a price, by asset; not in `feesPaid`. */
+  readonly unpricedFees: Readonly<Record<string, Decimal>>;
+  /** FIFO only; null under average cost. */
+  readonly lots: LotQueue | null;
+}
+
+/** The in-memory portfolio. Treat as immutable; store it with `serializeState`. */
+export interface PortfolioState {
+  readonly method: AccountingMethod;
+  /** Keyed by `${venue}:${symbol}`. */
+  readonly positions: ReadonlyMap<string, PositionState>;
+  readonly trades: number;
+  readonly lastExecutedAt: string | null;
+}
+
+/** Selling more than is held; the API answers 422 for manual trades. */
+export class InsufficientPositionError extends Error {
+  override name = 'InsufficientPositionError';
+  constructor(
+    readonly symbol: string,
+    readonly venue: TradeVenue,
+    readonly held: string,
+    readonly requested: string,
+  ) {
+    super(
+      `Cannot sell ${requested} ${symbol} on ${venue}: only ${held} is held. ` +
+        'Lower the quantity, or record the missing buy first.',
+    );
+  }
+}
+
+/** A trade, price or rate that is not a usable input (bad decimal, unknown side, bad date…). */
+export class InvalidInputError extends Error {
+  override name = 'InvalidInputError';
+}
+
+/** A trade older than the last one applied; the caller should `recompute` from all trades. */
+export class TradeOutOfOrderError extends Error {
+  override name = 'TradeOutOfOrderError';
+  constructor(
+    readonly tradeId: string,
+    readonly executedAt: string,
+    readonly lastExecutedAt: string,
+  ) {
+    super(
+      `Trade ${tradeId} executed at ${executedAt}, before the last applied trade (${lastExecutedAt}); ` +
+        'recompute the portfolio from all its trades instead of applying this one.',
+    );
+  }
+}
+
+/** Stored state that cannot be read, or that was built with another accounting method. */
+export class InvalidStateError extends Error {
+  override name = 'InvalidStateError';
+}
+
+/** A symbol quoted in a currency with no known USD rate. */
+export class MissingQuoteRateError extends Error {
+  override name = 'MissingQuoteRateError';
+  constructor(
+    readonly quoteAsset: string,
+    readonly symbols: string[],
+  ) {
+    super(
+      `No USD rate for ${quoteAsset} (needed by ${symbols.join(', ')}); ` +
+        `pass quoteUsdRates: { ${quoteAsset}: '<USD per ${quoteAsset}>' } to summarize.`,
+    );
+  }
+}
+
+/** Quotes recognised at the end of a symbol on every venue (no stock ticker ends in these). */
+const STABLE_QUOTES = ['FDUSD', 'USDT', 'USDC', 'BUSD', 'TUSD'];
+/** Further quotes recognised on Binance only, where every symbol is a pair (`ABNB` is a stock elsewhere). */
+const ALL_QUOTES = [...STABLE_QUOTES, 'BTC', 'ETH', 'BNB', 'EUR', 'TRY', 'BRL', 'JPY', 'GBP', 'DAI', 'USD'];
+
+/**
+ * Splits a symbol into base and quote asset. `BTC/USDT` and `BTC-USD` split at the separator when
+ * the part after it is a known quote (so `BRK-B` stays a stock); otherwise a known quote suffix is
+ * cut off; anything else is an equity quoted in USD.
+ * @example splitSymbol('BTCUSDT') // { base: 'BTC', quote: 'USDT' }
+ * @example splitSymbol('AAPL') // { base: 'AAPL', quote: 'USD' }
+ * @example splitSymbol('ETHBTC', 'binance') // { base: 'ETH', quote: 'BTC' }
+ */
+export function splitSymbol(symbol: string, venue?: TradeVenue): { base: string; quote: string } {
+  const s = symbol.trim().toUpperCase();
+  const sep = /^([A-Z0-9.]+)[/-]([A-Z0-9]+)$/.exec(s);
+  if (sep && (sep[2] === 'USD' || ALL_QUOTES.includes(sep[2]!))) return { base: sep[1]!, quote: sep[2]! };
+  const quotes = venue === 'binance' ? ALL_QUOTES : STABLE_QUOTES;
+  for (const quote of quotes) {
+    if (s.length > quote.length && s.endsWith(quote)) return { base: s.slice(0, -quote.length), quote };
+  }
+  return { base: s, quote: 'USD' };
+}

@@ -1,0 +1,48 @@
+/**
+ * The Hono application: middleware, routes and the one error handler. Built from its dependencies
+ * so tests can run it with `app.request()` or serve it over real HTTP.
+ */
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../lib/config.js';
+import type { Sql } from '../lib/db.js';
+import type { Logger } from '../lib/logger.js';
+import { ApiError, createErrorHandler, errorBody } from './errors.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface AppDeps {
+  config: Config;
+  sql: Sql;
+  temporal: Client;
+  log: Logger;
+}
+
+/**
+ * @example const app = createApp({ config, sql, temporal, log }); serve({ fetch: app.fetch, port: 3000 });
+ */
+export function createApp(deps: AppDeps) {
+  const { log } = deps;
+  const app = new Hono();
+  app.use(requestId());
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    log.debug('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), requestId: c.get('requestId') });
+  });
+  app.use(
+    bodyLimit({
+      maxSize: 1024 * 1024,
+      onError: () => {
+        throw new ApiError(413, 'payload_too_large', 'Request body is larger than 1 MiB');
+      },
+    }),
+  );
+  app.route('/health', healthRoutes(deps));
+  app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
+  app.onError(createErrorHandler(log));
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

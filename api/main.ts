@@ -1,0 +1,49 @@
+/**
+ * Runs the HTTP API alone against an existing Temporal and PostgreSQL (TEMPORAL_ADDRESS and
+ * DATABASE_URL), as production does. `npm start` runs this file as a child process.
+ */
+import { serve } from '@hono/node-server';
+import { ConfigError, loadConfig, loadDotEnv, maskDatabaseUrl } from '../lib/config.js';
+import { createSql } from '../lib/db.js';
+import { createLogger } from '../lib/logger.js';
+import { onParentExit } from '../lib/lifecycle.js';
+import { createTemporalClient } from '../lib/temporal.js';
+import { createApp } from './app.js';
+
+loadDotEnv();
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+if (!config.DATABASE_URL) {
+  console.error('DATABASE_URL is not set: `npm run api` talks to an existing PostgreSQL (use `npm start` for the embedded one)');
+  process.exit(1);
+}
+const log = createLogger('api', { level: config.LOG_LEVEL });
+const sql = createSql(config.DATABASE_URL, { max: config.PG_POOL_MAX, applicationName: 'durable-trader-api' });
+const temporal = await createTemporalClient(config);
+const app = createApp({ config, sql, temporal, log });
+
+const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
+  log.info('listening', { url: `http://${info.address}:${info.port}`, database: maskDatabaseUrl(config.DATABASE_URL!), temporal: config.temporalAddress });
+  process.send?.({ type: 'ready' });
+});
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  log.info('stopping', { signal });
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await Promise.allSettled([sql.end({ timeout: 2 }), temporal.connection.close()]);
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+onParentExit(() => void shutdown('parent exited'));

@@ -1,0 +1,145 @@
+/**
+ * Every setting of the engine, read once from the environment (and `.env`) and checked by zod.
+ * A bad value stops start-up with one line naming the variable, what is wrong and an example.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+
+const port = z.coerce.number().int().min(1).max(65535);
+
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h)$/, 'expected a duration like 500ms, 15s, 5m or 1h')
+  .transform(parseDurationMs);
+
+const url = z.string().url();
+
+/** One entry per variable: its schema, an example shown on error, and what it is for (README lists these). */
+export const variables = {
+  PORT: { schema: port.default(3000), example: '3000', doc: 'HTTP port of the API' },
+  HOST: { schema: z.string().min(1).default('127.0.0.1'), example: '0.0.0.0', doc: 'Interface the API listens on' },
+  LOG_LEVEL: {
+    schema: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    example: 'info',
+    doc: 'debug | info | warn | error',
+  },
+  DATA_DIR: { schema: z.string().min(1).default('.data'), example: '.data', doc: 'Where embedded Temporal and PostgreSQL keep their files' },
+  OFFLINE: { schema: bool.default(false), example: '1', doc: 'Run with local stand-ins for Binance and Yahoo (no internet needed)' },
+
+  TEMPORAL_ADDRESS: {
+    schema: z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port').optional(),
+    example: 'my-ns.a1b2c.tmprl.cloud:7233',
+    doc: 'Temporal frontend; unset = start the embedded dev server',
+  },
+  TEMPORAL_NAMESPACE: { schema: z.string().min(1).default('default'), example: 'default', doc: 'Temporal namespace' },
+  TEMPORAL_API_KEY: { schema: z.string().min(1).optional(), example: '<Temporal Cloud API key>', doc: 'API key for Temporal Cloud (implies TLS)' },
+  TEMPORAL_TLS: { schema: bool.default(false), example: '1', doc: 'Use TLS to reach Temporal' },
+  TEMPORAL_TLS_CERT_PATH: { schema: z.string().min(1).optional(), example: './certs/client.pem', doc: 'mTLS client certificate (PEM)' },
+  TEMPORAL_TLS_KEY_PATH: { schema: z.string().min(1).optional(), example: './certs/client.key', doc: 'mTLS client key (PEM)' },
+  TEMPORAL_PORT: { schema: port.default(7233), example: '7233', doc: 'gRPC port of the embedded dev server' },
+  TEMPORAL_UI_PORT: { schema: port.default(8233), example: '8233', doc: 'Web UI port of the embedded dev server' },
+  TEMPORAL_UI_URL: { schema: url.optional(), example: 'https://cloud.temporal.io', doc: 'Base URL of the Temporal Web UI used in links (default: the embedded UI)' },
+  TEMPORAL_CLI_PATH: { schema: z.string().min(1).optional(), example: '/usr/local/bin/temporal', doc: 'Temporal CLI binary to run the dev server with' },
+  TASK_QUEUE_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''), example: 'staging-', doc: 'Prefix for every task queue (to share a namespace)' },
+
+  DATABASE_URL: { schema: url.optional(), example: 'postgres://trader:secret@db:5432/trader', doc: 'PostgreSQL; unset = start the embedded one' },
+  EMBEDDED_PG_PORT: { schema: port.default(5433), example: '5433', doc: 'Port of the embedded PostgreSQL' },
+  PG_POOL_MAX: { schema: z.coerce.number().int().min(1).max(100).default(10), example: '10', doc: 'Connections per process in the postgres.js pool' },
+
+  BINANCE_BASE_URL: { schema: url.default('https://testnet.binance.vision'), example: 'https://testnet.binance.vision', doc: 'Binance Spot REST base URL' },
+  BINANCE_API_KEY: { schema: z.string().min(1).optional(), example: '<testnet key>', doc: 'Binance API key (single-user fallback)' },
+  BINANCE_API_SECRET: { schema: z.string().min(1).optional(), example: '<testnet secret>', doc: 'Binance API secret (single-user fallback)' },
+  BINANCE_RECV_WINDOW_MS: { schema: z.coerce.number().int().min(1).max(60000).default(5000), example: '5000', doc: 'recvWindow sent with signed requests' },
+  YAHOO_BASE_URL: { schema: url.optional(), example: 'http://127.0.0.1:9100', doc: 'Send yahoo-finance2 requests to this host instead of Yahoo (offline mode sets it)' },
+
+  PAPER_STARTING_CASH: { schema: z.string().regex(/^\d+(\.\d+)?$/).default('100000'), example: '100000', doc: 'USD(T) each paper account starts with' },
+  PAPER_FEE_BPS: { schema: z.string().regex(/^\d+(\.\d+)?$/).default('10'), example: '10', doc: 'Paper venue fee in basis points' },
+  PAPER_SLIPPAGE_BPS: { schema: z.string().regex(/^\d+(\.\d+)?$/).default('5'), example: '5', doc: 'Paper venue MARKET slippage in basis points' },
+  RISK_MAX_ORDER_NOTIONAL: { schema: z.string().regex(/^\d+(\.\d+)?$/).default('50000'), example: '50000', doc: 'Largest notional of one order (quote currency)' },
+  RISK_MAX_DAILY_NOTIONAL: { schema: z.string().regex(/^\d+(\.\d+)?$/).default('250000'), example: '250000', doc: 'Largest notional an account may submit per UTC day' },
+  ORDER_POLL_MAX_INTERVAL: { schema: duration.prefault('30s'), example: '30s', doc: 'Cap of the backoff between order status polls' },
+  PRICE_REFRESH_INTERVAL: { schema: duration.prefault('15s'), example: '15s', doc: 'How often the price-refresh schedule runs' },
+  PRICE_STALE_AFTER: { schema: duration.prefault('2m'), example: '2m', doc: 'Age after which a price is reported stale' },
+} as const;
+
+type Vars = typeof variables;
+export type RawConfig = { [K in keyof Vars]: z.output<Vars[K]['schema']> };
+
+export interface Config extends RawConfig {
+  /** True when TEMPORAL_ADDRESS is unset and the supervisor runs the dev server. */
+  embeddedTemporal: boolean;
+  /** True when DATABASE_URL is unset and the supervisor runs PostgreSQL. */
+  embeddedPostgres: boolean;
+  temporalAddress: string;
+  temporalUiUrl: string;
+  dataDir: string;
+  taskQueues: { orders: string; marketData: string; portfolio: string };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parse the environment into a typed config, or throw a ConfigError whose message is one line.
+ * @example const config = loadConfig(process.env);
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(variables)) {
+    const value = env[name];
+    const parsed = spec.schema.safeParse(value === '' ? undefined : value);
+    if (!parsed.success) {
+      const problem = parsed.error.issues[0]?.message ?? 'invalid value';
+      throw new ConfigError(`Invalid ${name}=${JSON.stringify(value)}: ${problem} (example: ${name}=${spec.example})`);
+    }
+    raw[name] = parsed.data;
+  }
+  const r = raw as RawConfig;
+  if ((r.TEMPORAL_TLS_CERT_PATH === undefined) !== (r.TEMPORAL_TLS_KEY_PATH === undefined)) {
+    throw new ConfigError('Invalid TEMPORAL_TLS_CERT_PATH/TEMPORAL_TLS_KEY_PATH: set both or neither (example: TEMPORAL_TLS_CERT_PATH=./client.pem TEMPORAL_TLS_KEY_PATH=./client.key)');
+  }
+  if ((r.BINANCE_API_KEY === undefined) !== (r.BINANCE_API_SECRET === undefined)) {
+    throw new ConfigError('Invalid BINANCE_API_KEY/BINANCE_API_SECRET: set both or neither (example: BINANCE_API_KEY=abc BINANCE_API_SECRET=def)');
+  }
+  const embeddedTemporal = r.TEMPORAL_ADDRESS === undefined;
+  const prefix = r.TASK_QUEUE_PREFIX;
+  return {
+    ...r,
+    embeddedTemporal,
+    embeddedPostgres: r.DATABASE_URL === undefined,
+    temporalAddress: r.TEMPORAL_ADDRESS ?? `127.0.0.1:${r.TEMPORAL_PORT}`,
+    temporalUiUrl: (r.TEMPORAL_UI_URL ?? `http://localhost:${r.TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
+    dataDir: path.resolve(r.DATA_DIR),
+    taskQueues: { orders: `${prefix}orders`, marketData: `${prefix}market-data`, portfolio: `${prefix}portfolio` },
+  };
+}
+
+/** Load `.env` from the working directory into process.env (variables already set win). */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}
+
+export function parseDurationMs(text: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(text);
+  if (!m) throw new Error(`not a duration: ${text}`);
+  const n = Number(m[1]);
+  const unit = m[2] as 'ms' | 's' | 'm' | 'h';
+  return n * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit];
+}
+
+/** `postgres://user:***@host:port/db`: for banners and logs. */
+export function maskDatabaseUrl(databaseUrl: string): string {
+  try {
+    const u = new URL(databaseUrl);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '<unparseable DATABASE_URL>';
+  }
+}

@@ -1,0 +1,26 @@
+/** The one way the engine opens PostgreSQL: postgres.js, NUMERIC kept as strings. */
+import postgres from 'postgres';
+
+export type Sql = postgres.Sql;
+/** Either the pool or a transaction: for helpers that only run queries. */
+export type Queryable = postgres.ISql;
+
+export interface SqlOptions {
+  max?: number;
+  /** Seconds to wait for a connection before a query fails (keeps /health quick when the DB is down). */
+  connectTimeout?: number;
+  applicationName?: string;
+}
+
+/**
+ * @example const sql = createSql(config.DATABASE_URL, { max: config.PG_POOL_MAX });
+ */
+export function createSql(url: string, options: SqlOptions = {}): Sql {
+  return postgres(url, {
+    max: options.max ?? 10,
+    connect_timeout: options.connectTimeout ?? 5,
+    idle_timeout: 30,
+    onnotice: () => {},
+    connection: { application_name: options.applicationName ?? 'durable-trader' },
+  });
+}

@@ -1,0 +1,180 @@
+/**
+ * `npm start`: the whole engine on one machine. Starts, in order, the offline stand-ins (with
+ * OFFLINE=1), Temporal (embedded unless TEMPORAL_ADDRESS is set), PostgreSQL (embedded unless
+ * DATABASE_URL is set), the migrations, the worker and the API; prints one ready banner; and on
+ * SIGINT/SIGTERM stops everything in reverse order.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadConfig, loadDotEnv, maskDatabaseUrl, type Config } from '../lib/config.js';
+import { createSql } from '../lib/db.js';
+import { startEmbeddedPostgres } from '../lib/embedded/postgres.js';
+import { isAlive, terminate } from '../lib/embedded/process.js';
+import { findTemporalCli, PROJECT_ROOT } from '../lib/embedded/temporal-cli.js';
+import { startTemporalDevServer } from '../lib/embedded/temporal-dev-server.js';
+import { createLogger, type Logger } from '../lib/logger.js';
+import { migrate } from '../lib/migrate.js';
+import { startOfflineStandIns } from './offline.js';
+
+type Stop = { name: string; stop: () => Promise<void> };
+
+loadDotEnv();
+if (process.argv.includes('--offline')) process.env.OFFLINE = '1';
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+const log = createLogger('start', { level: config.LOG_LEVEL });
+const stack: Stop[] = [];
+let shuttingDown = false;
+
+async function shutdown(code: number, why: string): Promise<never> {
+  if (!shuttingDown) {
+    shuttingDown = true;
+    log.info(`stopping (${why})`);
+    for (const part of stack.reverse()) {
+      const started = Date.now();
+      try {
+        await part.stop();
+        log.info(`stopped ${part.name}`, { ms: Date.now() - started });
+      } catch (err) {
+        log.error(`failed to stop ${part.name}`, { err });
+      }
+    }
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
+process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+
+/** Runs a TypeScript entry point as a child with an IPC channel; resolves once it says it is ready. */
+function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, log: Logger): Promise<Stop> {
+  let child: ChildProcess;
+  let stopping = false;
+  let restarts = 0;
+  const spawnIt = () =>
+    new Promise<void>((resolve, reject) => {
+      child = fork(path.join(PROJECT_ROOT, entry), [], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      child.on('message', (m: { type?: string }) => m?.type === 'ready' && resolve());
+      child.once('exit', (code, signal) => {
+        reject(new Error(`${name} exited during start-up (code ${code}, signal ${signal})`));
+        if (stopping || shuttingDown) return;
+        // A crashed worker or API is restarted: Temporal resumes whatever it was doing.
+        restarts++;
+        const delay = Math.min(1000 * restarts, 10_000);
+        log.warn(`${name} exited unexpectedly; restarting in ${delay} ms`, { code, signal });
+        setTimeout(() => !shuttingDown && !stopping && spawnIt().catch((err) => log.error(`${name} failed to restart`, { err })), delay);
+      });
+    });
+  return spawnIt().then(() => ({
+    name,
+    stop: async () => {
+      stopping = true;
+      await terminate(child, 8000);
+    },
+  }));
+}
+
+async function main() {
+  mkdirSync(config.dataDir, { recursive: true });
+  const lock = path.join(config.dataDir, 'supervisor.pid');
+  if (existsSync(lock)) {
+    const other = Number(readFileSync(lock, 'utf8'));
+    if (other && other !== process.pid && isAlive(other)) {
+      console.error(`Another \`npm start\` (pid ${other}) is using ${config.dataDir}; stop it first or set DATA_DIR`);
+      process.exit(1);
+    }
+  }
+  writeFileSync(lock, String(process.pid));
+  stack.push({ name: 'lock', stop: async () => rmSync(lock, { force: true }) });
+
+  const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  if (config.OFFLINE) {
+    const standIns = await startOfflineStandIns(config, log.child('offline'));
+    stack.push({ name: 'offline stand-ins', stop: standIns.stop });
+    Object.assign(childEnv, standIns.env);
+  }
+
+  let temporalUi = config.temporalUiUrl;
+  if (config.embeddedTemporal) {
+    const dir = path.join(config.dataDir, 'temporal');
+    mkdirSync(dir, { recursive: true });
+    const binary = await findTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, log });
+    if (binary) {
+      log.info('starting Temporal dev server', { binary, port: config.TEMPORAL_PORT, uiPort: config.TEMPORAL_UI_PORT });
+      const server = await startTemporalDevServer({
+        binary,
+        dbFile: path.join(dir, 'temporal.db'),
+        port: config.TEMPORAL_PORT,
+        uiPort: config.TEMPORAL_UI_PORT,
+        namespace: config.TEMPORAL_NAMESPACE,
+        logFile: path.join(dir, 'server.log'),
+        pidFile: path.join(dir, 'server.pid'),
+        log,
+      });
+      stack.push({ name: 'Temporal dev server', stop: server.stop });
+      void server.exited.then(() => void shutdown(1, 'the Temporal dev server exited'));
+    } else {
+      log.info('no Temporal CLI and no Go toolchain: using the SDK-managed download of the dev server');
+      const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+      const env = await TestWorkflowEnvironment.createLocal({
+        server: {
+          executable: { type: 'cached-download' },
+          ip: '127.0.0.1',
+          port: config.TEMPORAL_PORT,
+          ui: true,
+          uiPort: config.TEMPORAL_UI_PORT,
+          dbFilename: path.join(dir, 'temporal.db'),
+          namespace: config.TEMPORAL_NAMESPACE,
+        },
+      });
+      stack.push({ name: 'Temporal dev server', stop: () => env.teardown() });
+    }
+    childEnv.TEMPORAL_ADDRESS = config.temporalAddress;
+    temporalUi = `http://localhost:${config.TEMPORAL_UI_PORT}`;
+  }
+
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    log.info('starting embedded PostgreSQL', { port: config.EMBEDDED_PG_PORT });
+    const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: config.EMBEDDED_PG_PORT, log });
+    stack.push({ name: 'PostgreSQL', stop: pg.stop });
+    databaseUrl = pg.url;
+    childEnv.DATABASE_URL = databaseUrl;
+  }
+
+  const sql = createSql(databaseUrl, { max: 1 });
+  try {
+    const applied = await migrate(sql);
+    log.info(applied.length ? `applied migrations ${applied.join(', ')}` : 'database schema is current');
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+
+  stack.push(await startChild('worker', 'workers/main.ts', childEnv, log));
+  stack.push(await startChild('API', 'api/main.ts', childEnv, log));
+
+  const apiUrl = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
+  const lines = [
+    'Durable Trader is ready',
+    `  API          ${apiUrl}   (health: ${apiUrl}/health)`,
+    `  Temporal UI  ${temporalUi}`,
+    `  Temporal     ${config.embeddedTemporal ? config.temporalAddress + ' (embedded)' : config.temporalAddress}   namespace ${config.TEMPORAL_NAMESPACE}`,
+    `  PostgreSQL   ${maskDatabaseUrl(databaseUrl)}${config.DATABASE_URL ? '' : ' (embedded)'}`,
+    `  Mode         ${config.OFFLINE ? 'offline (local stand-ins for Binance and Yahoo)' : 'online'}`,
+    'Press Ctrl-C to stop.',
+  ];
+  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+}
+
+main().catch((err) => {
+  log.error(err instanceof Error ? err.message : String(err));
+  void shutdown(1, 'start-up failed');
+});

@@ -1,0 +1,175 @@
+/**
+ * Injected failures, each the way Binance (or the network in between) really fails. "before"
+ * faults answer instead of the endpoint: nothing happened. "after" faults let the endpoint act
+ * (the order IS placed) and then spoil the answer, which is the case an order engine must survive.
+ */
+import { apiErrors } from './api-error.js';
+import { seededRandom } from './random.js';
+import { RATE_LIMITS } from './symbols.js';
+
+export type FaultKind =
+  /** The order is placed, then HTTP 500 with an empty (or HTML) body. */
+  | 'accept-then-500'
+  /** The order is placed, then no answer (or one after `delayMs`). */
+  | 'accept-then-timeout'
+  /** The order is placed, then the connection is destroyed. */
+  | 'accept-then-drop'
+  /** The order is placed and answered, but GET /api/v3/order says -2013 for `durationMs`. */
+  | 'not-found-after-accept'
+  /** HTTP 429, -1003, `Retry-After`. */
+  | 'rate-limit-429'
+  /** HTTP 418 (IP banned), -1003, `Retry-After`. */
+  | 'ip-ban-418'
+  /** HTTP 400, -1021 outside the recvWindow. */
+  | 'timestamp-1021'
+  /** -1006 "execution status unknown" (HTTP 500 by default); the order is placed unless `placed: false`. */
+  | 'unknown-1006'
+  /** -1007 backend timeout (HTTP 408 by default); the order is placed unless `placed: false`. */
+  | 'unknown-1007'
+  /** HTTP 500 before anything happens. */
+  | 'server-500'
+  /** HTTP 503 before anything happens. */
+  | 'server-503';
+
+export interface Fault {
+  kind: FaultKind;
+  /** Only requests with this method; any by default (POST for the accept and unknown kinds). */
+  method?: 'GET' | 'POST' | 'DELETE';
+  /** Only this path, e.g. '/api/v3/order'; any by default (/api/v3/order for the accept and unknown kinds). */
+  path?: string;
+  /** How many matching requests it hits: 1 by default, unlimited when `probability` is set. */
+  times?: number;
+  /** Chance (0..1) that a matching request is hit, drawn from a seeded RNG. */
+  probability?: number;
+  seed?: number;
+  /** For 429 / 418; defaults 1 and 120. */
+  retryAfterSeconds?: number;
+  /** accept-then-timeout: answer normally after this long; never answer when omitted. */
+  delayMs?: number;
+  /** not-found-after-accept: how long the order stays invisible; default 1000. */
+  durationMs?: number;
+  /** Body of the 5xx kinds; default empty. */
+  body?: 'empty' | 'html';
+  /** unknown-1006 / unknown-1007: whether the order is placed first; default true. */
+  placed?: boolean;
+  /** Overrides the HTTP status of unknown-1006 / unknown-1007. */
+  status?: number;
+}
+
+export type FaultPhase = 'before' | 'after';
+
+const ORDER_KINDS: ReadonlySet<FaultKind> = new Set([
+  'accept-then-500',
+  'accept-then-timeout',
+  'accept-then-drop',
+  'not-found-after-accept',
+  'unknown-1006',
+  'unknown-1007',
+]);
+
+export function phaseOf(f: Fault): FaultPhase {
+  if (f.kind.startsWith('accept-then') || f.kind === 'not-found-after-accept') return 'after';
+  if (f.kind === 'unknown-1006' || f.kind === 'unknown-1007') return f.placed === false ? 'before' : 'after';
+  return 'before';
+}
+
+function targets(f: Fault, method: string, path: string): boolean {
+  const defaultToOrders = ORDER_KINDS.has(f.kind);
+  const wantMethod = f.method ?? (defaultToOrders ? 'POST' : undefined);
+  const wantPath = f.path ?? (defaultToOrders ? '/api/v3/order' : undefined);
+  return (wantMethod === undefined || wantMethod === method) && (wantPath === undefined || wantPath === path);
+}
+
+interface Armed {
+  fault: Fault;
+  remaining: number;
+  rng: () => number;
+}
+
+export class FaultBook {
+  private armed: Armed[] = [];
+  /** orderId → until (server ms) for not-found-after-accept. */
+  private readonly hidden = new Map<number, number>();
+  private added = 0;
+
+  constructor(private readonly seed: number) {}
+
+  add(fault: Fault): void {
+    if (fault.probability !== undefined && !(fault.probability >= 0 && fault.probability <= 1)) {
+      throw new Error(`Binance fake: fault probability must be within 0..1, got ${fault.probability}`);
+    }
+    this.added += 1;
+    const remaining = fault.times ?? (fault.probability === undefined ? 1 : Number.POSITIVE_INFINITY);
+    this.armed.push({ fault, remaining, rng: seededRandom(fault.seed ?? this.seed + this.added) });
+  }
+
+  clear(): void {
+    this.armed = [];
+    this.hidden.clear();
+  }
+
+  /** The first armed fault that matches and fires for this request, consuming one of its hits. */
+  take(method: string, path: string, phase: FaultPhase): Fault | undefined {
+    for (const a of this.armed) {
+      if (a.remaining <= 0 || phaseOf(a.fault) !== phase || !targets(a.fault, method, path)) continue;
+      if (a.fault.probability !== undefined && a.rng() >= a.fault.probability) continue;
+      a.remaining -= 1;
+      return a.fault;
+    }
+    return undefined;
+  }
+
+  hide(orderId: number, until: number): void {
+    this.hidden.set(orderId, until);
+  }
+
+  isHidden(orderId: number, now: number): boolean {
+    const until = this.hidden.get(orderId);
+    return until !== undefined && now < until;
+  }
+}
+
+export interface FaultAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const HTML_500 = '<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>';
+const HTML_503 = '<html><head><title>503 Service Unavailable</title></head><body><h1>Service Unavailable</h1></body></html>';
+
+function json(status: number, code: number, msg: string, headers: Record<string, string> = {}): FaultAnswer {
+  return { status, headers: { 'Content-Type': 'application/json;charset=UTF-8', ...headers }, body: JSON.stringify({ code, msg }) };
+}
+
+/** The HTTP answer of every fault that answers (all but accept-then-timeout/-drop and not-found-after-accept). */
+export function faultAnswer(f: Fault, serverNow: number): FaultAnswer | undefined {
+  const htmlHeaders: Record<string, string> = f.body === 'html' ? { 'Content-Type': 'text/html' } : {};
+  switch (f.kind) {
+    case 'rate-limit-429': {
+      const after = f.retryAfterSeconds ?? 1;
+      const { msg } = apiErrors.tooMuchWeight(RATE_LIMITS.weightPerMinute);
+      return json(429, -1003, msg, { 'Retry-After': String(after) });
+    }
+    case 'ip-ban-418': {
+      const after = f.retryAfterSeconds ?? 120;
+      const until = serverNow + after * 1000;
+      return json(418, -1003, `Way too much request weight used; IP banned until ${until}. Please use WebSocket Streams for live updates to avoid bans.`, {
+        'Retry-After': String(after),
+      });
+    }
+    case 'timestamp-1021':
+      return json(400, -1021, 'Timestamp for this request is outside of the recvWindow.');
+    case 'unknown-1006':
+      return json(f.status ?? 500, -1006, 'An unexpected response was received from the message bus. Execution status unknown.');
+    case 'unknown-1007':
+      return json(f.status ?? 408, -1007, 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.');
+    case 'accept-then-500':
+    case 'server-500':
+      return { status: 500, headers: htmlHeaders, body: f.body === 'html' ? HTML_500 : '' };
+    case 'server-503':
+      return { status: 503, headers: htmlHeaders, body: f.body === 'html' ? HTML_503 : '' };
+    default:
+      return undefined;
+  }
+}

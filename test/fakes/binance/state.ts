@@ -1,0 +1,46 @@
+/**
+ * What every endpoint handler of the fake sees: the market, the account, the book, the faults,
+ * the server clock, and the shape of a route.
+ */
+import type { Account } from './account.js';
+import type { Book, FakeOrder } from './book.js';
+import type { FaultBook } from './faults.js';
+import type { Market } from './market.js';
+import type { Credentials } from './signing.js';
+import type { SymbolEntry } from './symbols.js';
+
+export interface FakeState {
+  symbols: Map<string, SymbolEntry>;
+  market: Market;
+  account: Account;
+  book: Book;
+  faults: FaultBook;
+  creds: Credentials;
+  /** Local clock plus the simulated skew: what `GET /api/v3/time` answers. */
+  serverNow(): number;
+  /** Binance generates a client order id when none is sent. */
+  generateClientOrderId(): string;
+}
+
+export interface RouteRequest {
+  method: string;
+  path: string;
+  /** Query parameters over body parameters, as Binance merges them. */
+  params: Map<string, string>;
+}
+
+export interface RouteResult {
+  status?: number;
+  body: unknown;
+  /** Set by POST /api/v3/order on success: drives the order-count headers and order faults. */
+  acceptedOrder?: FakeOrder;
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  signed: boolean;
+  /** Request weight, which can depend on the parameters (e.g. openOrders without a symbol). */
+  weight: (params: Map<string, string>) => number;
+  handle: (req: RouteRequest, state: FakeState) => RouteResult;
+}

@@ -1,0 +1,78 @@
+/**
+ * Starts, once per test run, a real Temporal dev server (the same binary `npm start` uses) and a
+ * real PostgreSQL (embedded, or a fresh database on DATABASE_URL's server), applies the
+ * migrations and bundles the workflow code. Test files get the addresses through `inject()`.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import postgres from 'postgres';
+import { createSql } from '../../lib/db.js';
+import { startEmbeddedPostgres } from '../../lib/embedded/postgres.js';
+import { findTemporalCli, PROJECT_ROOT } from '../../lib/embedded/temporal-cli.js';
+import { startTemporalDevServer } from '../../lib/embedded/temporal-dev-server.js';
+import { createLogger } from '../../lib/logger.js';
+import { migrate } from '../../lib/migrate.js';
+import { WORKFLOWS_PATH } from '../../workers/create-workers.js';
+import { freePort } from '../helpers/ports.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    temporalBinary: string;
+    databaseUrl: string;
+    workflowBundlePath: string;
+    testDir: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const log = createLogger('test-setup', { level: 'warn' });
+  const testDir = path.join(PROJECT_ROOT, '.data', `test-${process.pid}`);
+  mkdirSync(testDir, { recursive: true });
+  const cleanups: Array<() => Promise<void>> = [];
+
+  const binary = await findTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, log });
+  if (!binary) throw new Error('No Temporal CLI found and no Go toolchain to build one: set TEMPORAL_CLI_PATH');
+  const temporal = await startTemporalDevServer({ binary, port: await freePort(), uiPort: await freePort(), log, logFile: path.join(testDir, 'temporal.log') });
+  cleanups.push(temporal.stop);
+
+  let databaseUrl: string;
+  if (process.env.DATABASE_URL) {
+    // A fresh database on the given server, so a run never sees another run's rows.
+    const name = `durable_trader_test_${process.pid}`;
+    const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`DROP DATABASE IF EXISTS ${name}`);
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+    const u = new URL(process.env.DATABASE_URL);
+    u.pathname = `/${name}`;
+    databaseUrl = u.toString();
+    cleanups.push(async () => {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    });
+  } else {
+    const pg = await startEmbeddedPostgres({ dir: path.join(testDir, 'postgres'), port: await freePort(), log });
+    databaseUrl = pg.url;
+    cleanups.push(pg.stop);
+  }
+  const sql = createSql(databaseUrl, { max: 1 });
+  await migrate(sql);
+  await sql.end();
+
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  const workflowBundlePath = path.join(testDir, 'workflow-bundle.js');
+  writeFileSync(workflowBundlePath, code);
+
+  project.provide('temporalAddress', temporal.address);
+  project.provide('temporalBinary', binary);
+  project.provide('databaseUrl', databaseUrl);
+  project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('testDir', testDir);
+
+  return async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    rmSync(testDir, { recursive: true, force: true });
+  };
+}

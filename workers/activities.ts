@@ -1,0 +1,65 @@
+/**
+ * Composes every activity factory with its real clients. Tests call this with a config that points
+ * the clients at local fakes; nothing here is a singleton.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Config } from '../lib/config.js';
+import type { Sql } from '../lib/db.js';
+import { createOrderDbActivities } from '../activities/db/order-activities.js';
+import { createBinanceExchange } from '../activities/exchange/binance.js';
+import { createOrderExchangeActivities } from '../activities/exchange/order-activities.js';
+import { createPaperExchange } from '../activities/exchange/paper.js';
+import type { Exchange } from '../activities/exchange/types.js';
+import { createPriceLookup } from '../activities/market-data/price-store.js';
+import type { PriceQuote } from '../activities/market-data/types.js';
+import type { Venue } from '../workflows/definitions.js';
+
+export interface ActivityDeps {
+  config: Config;
+  sql: Sql;
+  /** Fetches prices the store does not have yet (the market-data providers). */
+  fetchLatest?: (symbols: string[]) => Promise<PriceQuote[]>;
+}
+
+export function createActivities({ config, sql, fetchLatest }: ActivityDeps) {
+  const prices = createPriceLookup({ sql, fetchLatest });
+  const binance =
+    config.BINANCE_API_KEY && config.BINANCE_API_SECRET
+      ? createBinanceExchange({ baseUrl: config.BINANCE_BASE_URL, apiKey: config.BINANCE_API_KEY, apiSecret: config.BINANCE_API_SECRET, recvWindowMs: config.BINANCE_RECV_WINDOW_MS })
+      : undefined;
+
+  async function exchangeFor(venue: Venue, accountId: string): Promise<Exchange> {
+    if (venue === 'paper') {
+      return createPaperExchange({
+        sql,
+        accountId,
+        prices,
+        feeBps: config.PAPER_FEE_BPS,
+        slippageBps: config.PAPER_SLIPPAGE_BPS,
+        startingCash: config.PAPER_STARTING_CASH,
+        staleAfterMs: config.PRICE_STALE_AFTER,
+      });
+    }
+    if (!binance) {
+      throw ApplicationFailure.create({
+        type: 'OrderRejected',
+        nonRetryable: true,
+        message: 'No Binance credentials are configured',
+        details: [{ code: 'NO_CREDENTIALS', reason: 'No Binance API key is configured; set BINANCE_API_KEY and BINANCE_API_SECRET or use venue "paper"' }],
+      });
+    }
+    return binance;
+  }
+
+  return {
+    ...createOrderDbActivities({ sql }),
+    ...createOrderExchangeActivities({
+      sql,
+      exchangeFor,
+      referencePrice: async (symbol) => (await prices(symbol))?.price ?? null,
+      risk: { maxOrderNotional: config.RISK_MAX_ORDER_NOTIONAL, maxDailyNotional: config.RISK_MAX_DAILY_NOTIONAL },
+    }),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,33 @@
+/** Builds the Temporal workers of the engine: one per task queue, sharing one connection. */
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Config } from '../lib/config.js';
+import type { Sql } from '../lib/db.js';
+import { createActivities, type ActivityDeps } from './activities.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface CreateWorkersOptions {
+  config: Config;
+  sql: Sql;
+  connection: NativeConnection;
+  /** A pre-built bundle (tests build it once); otherwise the worker bundles WORKFLOWS_PATH. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  fetchLatest?: ActivityDeps['fetchLatest'];
+}
+
+/**
+ * @example const workers = await createWorkers({ config, sql, connection }); await Promise.all(workers.map((w) => w.run()));
+ */
+export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> {
+  const activities = createActivities({ config: o.config, sql: o.sql, fetchLatest: o.fetchLatest });
+  const code = o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH };
+  const orders = await Worker.create({
+    connection: o.connection,
+    namespace: o.config.TEMPORAL_NAMESPACE,
+    taskQueue: o.config.taskQueues.orders,
+    activities,
+    ...code,
+  });
+  return [orders];
+}

@@ -1,0 +1,42 @@
+/**
+ * Runs the workers alone against an existing Temporal and PostgreSQL, as production does.
+ * `npm start` runs this file as a child process.
+ */
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { ConfigError, loadConfig, loadDotEnv } from '../lib/config.js';
+import { createSql } from '../lib/db.js';
+import { onParentExit } from '../lib/lifecycle.js';
+import { createLogger } from '../lib/logger.js';
+import { temporalConnectionOptions } from '../lib/temporal.js';
+import { createWorkers } from './create-workers.js';
+
+loadDotEnv();
+let config;
+try {
+  config = loadConfig();
+} catch (err) {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(1);
+  }
+  throw err;
+}
+if (!config.DATABASE_URL) {
+  console.error('DATABASE_URL is not set: `npm run worker` talks to an existing PostgreSQL (use `npm start` for the embedded one)');
+  process.exit(1);
+}
+const log = createLogger('worker', { level: config.LOG_LEVEL });
+Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+const sql = createSql(config.DATABASE_URL, { max: config.PG_POOL_MAX, applicationName: 'durable-trader-worker' });
+const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+const workers = await createWorkers({ config, sql, connection });
+onParentExit(() => workers.forEach((w) => w.shutdown()));
+log.info('running', { taskQueues: workers.map((w) => w.options.taskQueue), temporal: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
+process.send?.({ type: 'ready' });
+try {
+  await Promise.all(workers.map((w) => w.run()));
+} finally {
+  await sql.end({ timeout: 2 });
+  await connection.close();
+}
+log.info('stopped');

@@ -1,0 +1,2 @@
+/** Every workflow the workers host (the worker's workflowsPath). */
+export * from './order-lifecycle.js';

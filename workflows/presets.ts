@@ -1,0 +1,28 @@
+/** Timeouts and retry policies of every activity call, by name. */
+import type { ActivityOptions } from '@temporalio/workflow';
+
+export const presets = {
+  /** Postgres writes and reads: quick, idempotent, retried without limit. */
+  db: {
+    startToCloseTimeout: '15s',
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s' },
+  },
+  /** Exchange reads (query, trades, rules, balances): idempotent, retried; rate limits set their own delay. */
+  exchangeRead: {
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['OrderRejected', 'InvalidOrder'] },
+  },
+  /**
+   * Order placement is attempted once per call: the workflow decides what follows an ambiguous
+   * result (query first, never a blind resubmit).
+   */
+  exchangeSubmit: {
+    startToCloseTimeout: '30s',
+    retry: { maximumAttempts: 1 },
+  },
+  /** Cancels are idempotent (an already-final order answers -2011), so they retry. */
+  exchangeCancel: {
+    startToCloseTimeout: '30s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['OrderRejected'] },
+  },
+} as const satisfies Record<string, ActivityOptions>;
