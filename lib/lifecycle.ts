@@ -7,4 +7,6 @@
 export function onParentExit(stop: () => void): void {
   if (!process.send) return;
   process.on('disconnect', stop);
+  // The IPC channel must not keep the process alive once its own work is done.
+  process.channel?.unref();
 }

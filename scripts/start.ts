@@ -35,21 +35,22 @@ const log = createLogger('start', { level: config.LOG_LEVEL });
 const stack: Stop[] = [];
 let shuttingDown = false;
 
-async function shutdown(code: number, why: string): Promise<never> {
-  if (!shuttingDown) {
-    shuttingDown = true;
-    log.info(`stopping (${why})`);
-    for (const part of stack.reverse()) {
-      const started = Date.now();
-      try {
-        await part.stop();
-        log.info(`stopped ${part.name}`, { ms: Date.now() - started });
-      } catch (err) {
-        log.error(`failed to stop ${part.name}`, { err });
-      }
+async function shutdown(code: number, why: string): Promise<void> {
+  // Parts exit while we stop them; only the first call runs the shutdown.
+  if (shuttingDown) return;
+  shuttingDown = true;
+  log.info(`stopping (${why})`);
+  for (const part of stack.reverse()) {
+    const started = Date.now();
+    try {
+      await part.stop();
+      log.info(`stopped ${part.name}`, { ms: Date.now() - started });
+    } catch (err) {
+      log.error(`failed to stop ${part.name}`, { err });
     }
   }
-  process.exit(code);
+  process.exitCode = code;
+  process.exit();
 }
 process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
 process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
@@ -61,7 +62,7 @@ function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, log: Lo
   let restarts = 0;
   const spawnIt = () =>
     new Promise<void>((resolve, reject) => {
-      child = fork(path.join(PROJECT_ROOT, entry), [], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      child = fork(path.join(PROJECT_ROOT, entry), [], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
       child.on('message', (m: { type?: string }) => m?.type === 'ready' && resolve());
       child.once('exit', (code, signal) => {
         reject(new Error(`${name} exited during start-up (code ${code}, signal ${signal})`));

@@ -2,7 +2,7 @@
  * Runs the workers alone against an existing Temporal and PostgreSQL, as production does.
  * `npm start` runs this file as a child process.
  */
-import { NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { ConfigError, loadConfig, loadDotEnv } from '../lib/config.js';
 import { createSql } from '../lib/db.js';
 import { onParentExit } from '../lib/lifecycle.js';
@@ -26,7 +26,7 @@ if (!config.DATABASE_URL) {
   process.exit(1);
 }
 const log = createLogger('worker', { level: config.LOG_LEVEL });
-Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
+Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'], logger: new DefaultLogger(config.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
 const sql = createSql(config.DATABASE_URL, { max: config.PG_POOL_MAX, applicationName: 'durable-trader-worker' });
 const connection = await NativeConnection.connect(temporalConnectionOptions(config));
 const workers = await createWorkers({ config, sql, connection });
@@ -38,5 +38,7 @@ try {
 } finally {
   await sql.end({ timeout: 2 });
   await connection.close();
+  // The SDK runtime keeps native threads alive until it is shut down itself.
+  await Runtime.instance().shutdown();
 }
 log.info('stopped');

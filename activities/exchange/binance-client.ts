@@ -108,7 +108,10 @@ function binanceError(json: unknown): { code: number; msg: string } | undefined 
   return typeof code === 'number' && typeof msg === 'string' ? { code, msg } : undefined;
 }
 
-/** `Retry-After` is seconds on Binance; an HTTP date is accepted too. */
+/**
+ * `Retry-After` in milliseconds: seconds on Binance; an HTTP date is accepted too.
+ * @example retryAfterMs(res.headers.get('retry-after'), 60_000); // '7' → 7000
+ */
 export function retryAfterMs(header: string | null, fallbackMs: number, nowMs = Date.now()): number {
   if (header === null || header.trim() === '') return fallbackMs;
   if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;

@@ -45,6 +45,7 @@ const timeSchema = z.object({ serverTime: z.number() });
 const exchangeInfoSchema = z.object({ symbols: z.array(z.unknown()) });
 
 const LIMIT_TYPES: ReadonlySet<string> = new Set(['LIMIT', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
+const STOP_TYPES: ReadonlySet<string> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
 
 /** A 2xx answer we cannot read leaves the outcome unknown: the order may well exist. */
 function parseReply<T>(schema: z.ZodType<T>, json: unknown, label: string): T {
@@ -142,9 +143,12 @@ export function createBinanceExchange(options: BinanceExchangeOptions): Exchange
         newClientOrderId: req.clientOrderId,
         newOrderRespType: 'FULL',
       };
-      if (LIMIT_TYPES.has(req.type)) params.timeInForce = req.timeInForce ?? 'GTC';
-      if (req.price !== undefined) params.price = req.price;
-      if (req.stopPrice !== undefined) params.stopPrice = req.stopPrice;
+      // Binance answers -1106 to a parameter a type does not take, so only the meaningful ones go out.
+      if (LIMIT_TYPES.has(req.type)) {
+        params.timeInForce = req.timeInForce ?? 'GTC';
+        if (req.price !== undefined) params.price = req.price;
+      }
+      if (STOP_TYPES.has(req.type) && req.stopPrice !== undefined) params.stopPrice = req.stopPrice;
       const json = await signed('POST', '/api/v3/order', params);
       return toOrder(parseReply(orderSchema, json, 'POST /api/v3/order'), now());
     },

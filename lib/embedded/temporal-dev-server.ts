@@ -51,7 +51,8 @@ export async function startTemporalDevServer(o: DevServerOptions): Promise<DevSe
   }
   if (o.codecEndpoint) args.push('--ui-codec-endpoint', o.codecEndpoint);
 
-  const child = spawn(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group: a Ctrl-C reaches only the supervisor, which stops parts in reverse order.
+  const child = spawn(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const tail = new Tail();
   const sink = o.logFile ? createWriteStream(o.logFile, { flags: 'a' }) : undefined;
   for (const stream of [child.stdout, child.stderr]) {

@@ -66,6 +66,11 @@ describe('token service', () => {
     await expect(tokens.sign(USER)).rejects.toBeInstanceOf(TokenConfigError);
   });
 
+  it('a private key and a public key that are not a pair are refused', () => {
+    const options = { ...BASE, privateKeyPem: rsaPems().privateKeyPem, publicKeyPem: rsaPems().publicKeyPem };
+    expect(() => createTokenService(options)).toThrow(/not a pair/);
+  });
+
   it('an unsigned alg=none token is rejected', async () => {
     const tokens = createTokenService({ ...BASE, secret: SECRET });
     const token = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(validClaims())}.`;

@@ -5,63 +5,13 @@
  * trigger on a crossing. Fills consume the market's liquidity, so they can be partial.
  */
 import { validateOrderAgainstRules } from '../../../activities/exchange/binance-filters.js';
-import type { ExchangeOrderStatus, OrderType, Side, TimeInForce } from '../../../activities/exchange/types.js';
+import type { ExchangeOrderStatus, OrderType, Side } from '../../../activities/exchange/types.js';
 import type { Account } from './account.js';
 import { apiErrors } from './api-error.js';
 import { D, type Dec, floorToStep, ZERO } from './decimal.js';
 import type { Market } from './market.js';
+import type { FakeOrder, FakeTrade, OrderIntent } from './orders.js';
 import type { SymbolEntry } from './symbols.js';
-
-export interface OrderIntent {
-  symbol: string;
-  side: Side;
-  type: OrderType;
-  timeInForce?: TimeInForce | undefined;
-  quantity?: Dec | undefined;
-  quoteOrderQty?: Dec | undefined;
-  price?: Dec | undefined;
-  stopPrice?: Dec | undefined;
-  clientOrderId: string;
-}
-
-export interface FakeOrder {
-  symbol: string;
-  orderId: number;
-  clientOrderId: string;
-  side: Side;
-  type: OrderType;
-  timeInForce: TimeInForce;
-  price: Dec;
-  stopPrice: Dec;
-  origQty: Dec;
-  origQuoteOrderQty: Dec;
-  executedQty: Dec;
-  cummulativeQuoteQty: Dec;
-  status: ExchangeOrderStatus;
-  time: number;
-  updateTime: number;
-  /** -1 until a stop order triggers, as Binance prints it. */
-  workingTime: number;
-  triggered: boolean;
-  lockAsset: string;
-  lockRemaining: Dec;
-  /** Quote locked per unit of base for BUY orders (1 for SELL: the base itself is locked). */
-  lockPrice: Dec;
-}
-
-export interface FakeTrade {
-  symbol: string;
-  id: number;
-  orderId: number;
-  price: Dec;
-  qty: Dec;
-  quoteQty: Dec;
-  commission: Dec;
-  commissionAsset: string;
-  time: number;
-  isBuyer: boolean;
-  isMaker: boolean;
-}
 
 export interface BookDeps {
   symbols: Map<string, SymbolEntry>;

@@ -2,7 +2,7 @@
  * Reading Binance request parameters with Binance's rejections: -1102 for a missing or malformed
  * mandatory value, -1100 for illegal characters, -1121 for a symbol the fake does not list.
  */
-import { apiErrors } from './api-error.js';
+import { apiErrors, BinanceApiError } from './api-error.js';
 import { D, type Dec, DECIMAL_PARAM } from './decimal.js';
 import type { FakeState } from './state.js';
 import type { SymbolEntry } from './symbols.js';
@@ -56,5 +56,6 @@ export function symbolList(state: FakeState, raw: string): SymbolEntry[] {
   if (!Array.isArray(parsed) || !parsed.every((s): s is string => typeof s === 'string' && /^[A-Z0-9-_.]{1,20}$/.test(s))) {
     throw apiErrors.illegalChars('symbols', SYMBOLS_RANGE);
   }
+  if (new Set(parsed).size !== parsed.length) throw new BinanceApiError(400, -1151, 'Symbol is present multiple times in the list.');
   return parsed.map((s) => knownSymbol(state, s));
 }

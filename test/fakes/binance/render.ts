@@ -2,7 +2,7 @@
  * Orders and trades in Binance's JSON shapes: the ACK / RESULT / FULL answers of a new order, the
  * query and open-orders shape, the cancel answer and the myTrades rows. Decimals print with 8 places.
  */
-import type { FakeOrder, FakeTrade } from './book.js';
+import type { FakeOrder, FakeTrade } from './orders.js';
 import { fmt } from './decimal.js';
 
 export type RespType = 'ACK' | 'RESULT' | 'FULL';

@@ -3,9 +3,11 @@
  * the server clock, and the shape of a route.
  */
 import type { Account } from './account.js';
-import type { Book, FakeOrder } from './book.js';
+import type { Book } from './book.js';
+import type { FakeOrder } from './orders.js';
 import type { FaultBook } from './faults.js';
 import type { Market } from './market.js';
+import type { Dec } from './decimal.js';
 import type { Credentials } from './signing.js';
 import type { SymbolEntry } from './symbols.js';
 
@@ -16,6 +18,8 @@ export interface FakeState {
   book: Book;
   faults: FaultBook;
   creds: Credentials;
+  /** e.g. 0.001 for 0.1 %, on maker and taker fills alike. */
+  commissionRate: Dec;
   /** Local clock plus the simulated skew: what `GET /api/v3/time` answers. */
   serverNow(): number;
   /** Binance generates a client order id when none is sent. */

@@ -124,6 +124,10 @@ export interface SymbolEntry {
   rules: SymbolRules;
 }
 
+/**
+ * Renders each spec as exchangeInfo prints it and parses the rules back from that rendering.
+ * @example const table = buildSymbolTable(DEFAULT_SYMBOLS); table.get('BTCUSDT')?.rules.lotSize;
+ */
 export function buildSymbolTable(specs: FakeSymbolSpec[]): Map<string, SymbolEntry> {
   const table = new Map<string, SymbolEntry>();
   for (const spec of specs) {

@@ -1,0 +1,162 @@
+/**
+ * A Binance Spot REST stand-in on a real port: the adapter's tests talk to it over HTTP, and the
+ * engine starts it in offline mode. It speaks the endpoint subset we use with Binance's shapes,
+ * codes and headers, keeps one account, and lets a test move prices and inject failures.
+ * It must not import vitest.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Balance } from '../../../activities/exchange/types.js';
+import { Account } from './account.js';
+import { Book } from './book.js';
+import { D, roundToStep } from './decimal.js';
+import { type Fault, FaultBook } from './faults.js';
+import { marketRoutes } from './market-routes.js';
+import { Market } from './market.js';
+import { randomInt, seededRandom } from './random.js';
+import { renderQueried, renderTrade } from './render.js';
+import { createFakeHttp, type RequestLogEntry } from './server.js';
+import type { FakeState } from './state.js';
+import { buildSymbolTable, DEFAULT_BALANCES, DEFAULT_PRICES, DEFAULT_SYMBOLS, type FakeSymbolSpec } from './symbols.js';
+import { tradingRoutes } from './trading-routes.js';
+
+export type { Fault, FaultKind } from './faults.js';
+export type { FakeSymbolSpec } from './symbols.js';
+export type { RequestLogEntry } from './server.js';
+
+export interface BinanceFakeOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  host?: string;
+  /** The one key pair the fake accepts. */
+  apiKey: string;
+  apiSecret: string;
+  symbols?: FakeSymbolSpec[];
+  /** Starting prices by symbol; every listed symbol needs one (defaults cover the default symbols). */
+  prices?: Record<string, string>;
+  /** Starting balances by asset; replaces the defaults (USDT 100000, BTC 1, ETH 10, BNB 10, SOL 100). */
+  balances?: Record<string, string>;
+  /** Base quantity tradable per price level and move, by symbol; unlimited when absent. */
+  liquidity?: Record<string, string>;
+  /** A seeded random walk of every price, off by default. */
+  priceWalk?: { seed: number; intervalMs: number; volatilityBps: number };
+  /** Commission taken from what each fill receives; default 0.001 (0.1 %). */
+  commissionRate?: string;
+  /** Seed of the fault RNGs for faults without their own seed. */
+  faultSeed?: number;
+  /** Local clock (ms); the server clock is this plus `serverTimeOffsetMs`. */
+  now?: () => number;
+}
+
+export interface BinanceFake {
+  /** e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  close(): Promise<void>;
+  price(symbol: string): string;
+  /** Moves the market and fills or triggers the orders it crosses. `liquidity` caps what trades at this price (and later ones). */
+  setPrice(symbol: string, price: string, opts?: { liquidity?: string | null }): void;
+  /** Fills part of a working limit order at its own price, regardless of the market. */
+  fillPartially(clientOrderId: string, qty: string): void;
+  /** One step of the price walk, as the timer would take it (works with the walk off too, seed 1 / 10 bps). */
+  walkStep(): void;
+  injectFault(fault: Fault): void;
+  clearFaults(): void;
+  /** Every order ever accepted, in Binance's query shape, oldest first. */
+  orders(): Array<Record<string, unknown>>;
+  /** Every trade, in myTrades shape. */
+  trades(): Array<Record<string, unknown>>;
+  balances(): Balance[];
+  requests(): readonly RequestLogEntry[];
+  /** Server clock minus local clock; set it to make the adapter's timestamps look skewed (-1021). */
+  serverTimeOffsetMs: number;
+}
+
+/**
+ * Starts the fake and resolves once it listens.
+ * @example
+ * const fake = await startBinanceFake({ apiKey: 'test-key', apiSecret: 'test-secret' });
+ * const binance = createBinanceExchange({ baseUrl: fake.url, apiKey: 'test-key', apiSecret: 'test-secret' });
+ * fake.setPrice('BTCUSDT', '59000.00');
+ * await fake.close();
+ */
+export async function startBinanceFake(options: BinanceFakeOptions): Promise<BinanceFake> {
+  const local = options.now ?? Date.now;
+  let offsetMs = 0;
+  const serverNow = (): number => local() + offsetMs;
+  const specs = options.symbols ?? DEFAULT_SYMBOLS;
+  const symbols = buildSymbolTable(specs);
+  const prices = { ...DEFAULT_PRICES, ...options.prices };
+  for (const spec of specs) if (prices[spec.symbol] === undefined) throw new Error(`Binance fake: no starting price for ${spec.symbol}`);
+  const market = new Market(
+    Object.fromEntries(specs.map((s) => [s.symbol, prices[s.symbol] ?? '0'])),
+    options.liquidity ?? {},
+    serverNow(),
+  );
+  const account = new Account(options.balances ?? DEFAULT_BALANCES);
+  const commissionRate = new D(options.commissionRate ?? '0.001');
+  const book = new Book({ symbols, market, account, clock: serverNow, commissionRate });
+  const faults = new FaultBook(options.faultSeed ?? 1);
+  let clientIds = 0;
+  const state: FakeState = {
+    symbols,
+    market,
+    account,
+    book,
+    faults,
+    creds: { apiKey: options.apiKey, apiSecret: options.apiSecret },
+    commissionRate,
+    serverNow,
+    generateClientOrderId: () => `fake${String(++clientIds).padStart(18, '0')}`,
+  };
+  const http = createFakeHttp(state, [...marketRoutes, ...tradingRoutes]);
+
+  const setPrice = (symbol: string, price: string, opts?: { liquidity?: string | null }): void => {
+    if (!symbols.has(symbol)) throw new Error(`Binance fake: unknown symbol ${symbol}`);
+    const liquidity = opts?.liquidity === undefined ? undefined : opts.liquidity === null ? null : new D(opts.liquidity);
+    market.move(symbol, new D(price), serverNow(), liquidity);
+    book.onPriceMove(symbol);
+  };
+  const walk = options.priceWalk ?? { seed: 1, intervalMs: 0, volatilityBps: 10 };
+  const rng = seededRandom(walk.seed);
+  const walkStep = (): void => {
+    for (const entry of symbols.values()) {
+      const symbol = entry.spec.symbol;
+      const bps = randomInt(rng, Math.round(walk.volatilityBps));
+      const next = roundToStep(market.price(symbol).times(new D(bps).dividedBy(10_000).plus(1)), entry.spec.price.tickSize);
+      market.move(symbol, next, serverNow());
+      book.onPriceMove(symbol);
+    }
+  };
+  const timer = options.priceWalk ? setInterval(walkStep, options.priceWalk.intervalMs) : undefined;
+  timer?.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    http.server.once('error', reject);
+    http.server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const address = http.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+
+  return {
+    url: `http://${host}:${address.port}`,
+    close: async () => {
+      if (timer) clearInterval(timer);
+      await http.close();
+    },
+    price: (symbol) => market.price(symbol).toString(),
+    setPrice,
+    fillPartially: (clientOrderId, qty) => void book.fillPartially(clientOrderId, new D(qty)),
+    walkStep,
+    injectFault: (fault) => faults.add(fault),
+    clearFaults: () => faults.clear(),
+    orders: () => book.orders.map(renderQueried),
+    trades: () => book.trades.map(renderTrade),
+    balances: () => account.list(),
+    requests: () => http.log,
+    get serverTimeOffsetMs() {
+      return offsetMs;
+    },
+    set serverTimeOffsetMs(value: number) {
+      offsetMs = value;
+    },
+  };
+}

@@ -1,0 +1,187 @@
+/**
+ * The fake's HTTP layer on node:http: merges query and form parameters as Binance does, counts
+ * request weight (X-MBX-USED-WEIGHT-1M, 429 past the limit), applies injected faults, checks
+ * signatures, runs the route and writes Binance's JSON, status codes and headers.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { apiErrors, BinanceApiError } from './api-error.js';
+import { type FaultKind, faultAnswer } from './faults.js';
+import { verifySigned } from './signing.js';
+import type { FakeState, Route, RouteResult } from './state.js';
+import { RATE_LIMITS } from './symbols.js';
+
+export interface RequestLogEntry {
+  time: number;
+  method: string;
+  path: string;
+  weight: number;
+  /** HTTP status sent, or what happened instead. */
+  status: number | 'dropped' | 'no-answer';
+  fault?: FaultKind;
+}
+
+const JSON_TYPE = { 'Content-Type': 'application/json;charset=UTF-8' };
+const MAX_BODY = 1 << 20;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) req.destroy(new Error('body too large'));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** One source's pairs; a name twice is -1101. */
+function pairs(raw: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of new URLSearchParams(raw)) {
+    if (out.has(k)) throw apiErrors.duplicateParam();
+    out.set(k, v);
+  }
+  return out;
+}
+
+export interface FakeHttp {
+  server: Server;
+  log: RequestLogEntry[];
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the HTTP server (not yet listening) around the fake's state and routes.
+ * @example
+ * const http = createFakeHttp(state, [...marketRoutes, ...tradingRoutes]);
+ * http.server.listen(0, '127.0.0.1');
+ */
+export function createFakeHttp(state: FakeState, routes: Route[]): FakeHttp {
+  const log: RequestLogEntry[] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let weightMinute = -1;
+  let weightUsed = 0;
+
+  function useWeight(weight: number, now: number): number {
+    const minute = Math.floor(now / 60_000);
+    if (minute !== weightMinute) {
+      weightMinute = minute;
+      weightUsed = 0;
+    }
+    weightUsed += weight;
+    return weightUsed;
+  }
+
+  function orderCountHeaders(now: number): Record<string, string> {
+    const inWindow = (size: number) => state.book.orders.filter((o) => Math.floor(o.time / size) === Math.floor(now / size)).length;
+    return { 'X-MBX-ORDER-COUNT-10S': String(inWindow(10_000)), 'X-MBX-ORDER-COUNT-1D': String(inWindow(86_400_000)) };
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const rawBody = await readBody(req);
+    const method = req.method ?? 'GET';
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const path = q === -1 ? target : target.slice(0, q);
+    const rawQuery = q === -1 ? '' : target.slice(q + 1);
+    const now = state.serverNow();
+    const entry: RequestLogEntry = { time: now, method, path, weight: 0, status: 404 };
+    log.push(entry);
+    const send = (status: number, headers: Record<string, string>, body: string): void => {
+      entry.status = status;
+      res.writeHead(status, headers);
+      res.end(body);
+    };
+    const sendError = (e: BinanceApiError, headers: Record<string, string>): void =>
+      send(e.httpStatus, { ...JSON_TYPE, ...headers }, JSON.stringify({ code: e.code, msg: e.msg }));
+
+    const route = routes.find((r) => r.method === method && r.path === path);
+    if (!route) return send(404, {}, '');
+    let params: Map<string, string>;
+    try {
+      const fromBody = pairs(rawBody);
+      params = pairs(rawQuery);
+      for (const [k, v] of fromBody) if (!params.has(k)) params.set(k, v);
+    } catch (e) {
+      return sendError(e as BinanceApiError, {});
+    }
+    entry.weight = route.weight(params);
+    const used = useWeight(entry.weight, now);
+    const headers: Record<string, string> = { 'X-MBX-USED-WEIGHT-1M': String(used) };
+    if (used > RATE_LIMITS.weightPerMinute) {
+      headers['Retry-After'] = String(Math.ceil((60_000 - (now % 60_000)) / 1000));
+      return sendError(apiErrors.tooMuchWeight(RATE_LIMITS.weightPerMinute), headers);
+    }
+
+    const early = state.faults.take(method, path, 'before');
+    if (early) {
+      entry.fault = early.kind;
+      const answer = faultAnswer(early, now);
+      if (answer) return send(answer.status, { ...headers, ...answer.headers }, answer.body);
+    }
+
+    let result: RouteResult;
+    try {
+      if (route.signed) {
+        verifySigned({ apiKeyHeader: req.headers['x-mbx-apikey'] as string | undefined, rawQuery, rawBody, params }, state.creds, now);
+      }
+      result = route.handle({ method, path, params }, state);
+    } catch (e) {
+      if (e instanceof BinanceApiError) return sendError(e, headers);
+      const detail = e instanceof Error ? e.message : String(e);
+      return send(500, { ...JSON_TYPE, ...headers, 'X-Fake-Error': encodeURIComponent(detail) }, JSON.stringify({ code: -1000, msg: 'An unknown error occurred while processing the request.' }));
+    }
+    if (result.acceptedOrder) Object.assign(headers, orderCountHeaders(now));
+    const body = JSON.stringify(result.body);
+    const sendResult = (): void => send(result.status ?? 200, { ...JSON_TYPE, ...headers }, body);
+
+    const late = state.faults.take(method, path, 'after');
+    if (!late) return sendResult();
+    entry.fault = late.kind;
+    switch (late.kind) {
+      case 'not-found-after-accept':
+        if (result.acceptedOrder) state.faults.hide(result.acceptedOrder.orderId, now + (late.durationMs ?? 1000));
+        return sendResult();
+      case 'accept-then-drop':
+        entry.status = 'dropped';
+        req.socket.destroy();
+        return;
+      case 'accept-then-timeout':
+        entry.status = 'no-answer';
+        if (late.delayMs !== undefined) {
+          const timer = setTimeout(() => {
+            timers.delete(timer);
+            if (!res.destroyed) sendResult();
+          }, late.delayMs);
+          timers.add(timer);
+        }
+        return;
+      default: {
+        const answer = faultAnswer(late, now);
+        if (answer) return send(answer.status, { ...headers, ...answer.headers }, answer.body);
+        return sendResult();
+      }
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+
+  return {
+    server,
+    log,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const t of timers) clearTimeout(t);
+        timers.clear();
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,107 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ExchangeRateLimitError, ExchangeRejectedError, ExchangeUnknownOutcomeError } from '../../activities/exchange/errors.js';
+import { createBinancePriceSource } from '../../activities/market-data/binance.js';
+import type { PriceSource } from '../../activities/market-data/types.js';
+import { type BinanceFake, startBinanceFake } from '../fakes/binance/index.js';
+
+const AS_OF = new Date('2026-03-02T10:00:00.000Z');
+
+let fake: BinanceFake;
+let prices: PriceSource;
+
+beforeEach(async () => {
+  fake = await startBinanceFake({ apiKey: 'k', apiSecret: 's' });
+  prices = createBinancePriceSource({ baseUrl: fake.url, timeoutMs: 2000, now: () => AS_OF });
+});
+afterEach(async () => {
+  await fake.close();
+});
+
+async function failure(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+const tickerCalls = () => fake.requests().filter((r) => r.path === '/api/v3/ticker/price');
+const HOUR = 3_600_000;
+
+describe('latest', () => {
+  it('prices a batch of symbols in one request, stamped with the clock', async () => {
+    const quotes = await prices.latest(['BTCUSDT', 'ETHUSDT']);
+    expect(quotes).toEqual([
+      { symbol: 'BTCUSDT', price: '60000.00000000', source: 'binance', asOf: AS_OF.toISOString() },
+      { symbol: 'ETHUSDT', price: '3000.00000000', source: 'binance', asOf: AS_OF.toISOString() },
+    ]);
+    expect(tickerCalls()).toHaveLength(1);
+  });
+
+  it('follows the market as it moves', async () => {
+    fake.setPrice('SOLUSDT', '151.25');
+    expect(await prices.latest(['SOLUSDT'])).toMatchObject([{ price: '151.25000000' }]);
+  });
+
+  it('leaves out a symbol Binance does not list and still prices the others', async () => {
+    const quotes = await prices.latest(['BTCUSDT', 'NOPEUSDT', 'BNBUSDT', 'SOLUSDT']);
+    expect(quotes.map((q) => q.symbol).sort()).toEqual(['BNBUSDT', 'BTCUSDT', 'SOLUSDT']);
+  });
+
+  it('isolates an unknown symbol by splitting the batch rather than asking symbol by symbol', async () => {
+    await prices.latest(['BTCUSDT', 'ETHUSDT', 'BNBUSDT', 'SOLUSDT', 'NOPEUSDT']);
+    expect(tickerCalls().length).toBeLessThan(5 + 1);
+  });
+
+  it('answers an empty list when no symbol is known', async () => {
+    expect(await prices.latest(['NOPEUSDT', 'NADAUSDT'])).toEqual([]);
+  });
+
+  it('leaves out symbols that cannot be Binance symbols without sending a request', async () => {
+    expect(await prices.latest(['btc usd', 'AAPL?'])).toEqual([]);
+    expect(tickerCalls()).toHaveLength(0);
+  });
+
+  it('maps 429 to ExchangeRateLimitError with Retry-After in milliseconds', async () => {
+    fake.injectFault({ kind: 'rate-limit-429', retryAfterSeconds: 3 });
+    const err = await failure(prices.latest(['BTCUSDT']));
+    expect(err).toBeInstanceOf(ExchangeRateLimitError);
+    expect(err).toMatchObject({ retryAfterMs: 3000 });
+  });
+
+  it('throws on a provider failure instead of answering fewer prices', async () => {
+    fake.injectFault({ kind: 'server-503' });
+    expect(await failure(prices.latest(['BTCUSDT']))).toBeInstanceOf(ExchangeUnknownOutcomeError);
+  });
+});
+
+describe('history', () => {
+  it('returns hourly candles over the range with ISO open times and decimal strings', async () => {
+    const to = new Date(Math.floor(Date.now() / HOUR) * HOUR - 24 * HOUR);
+    const from = new Date(to.getTime() - 5 * HOUR);
+    const candles = await prices.history({ symbol: 'BTCUSDT', from, to, interval: '1h' });
+    expect(candles.map((c) => c.t)).toEqual([0, 1, 2, 3, 4, 5].map((i) => new Date(from.getTime() + i * HOUR).toISOString()));
+    expect(candles[0]).toEqual({
+      t: from.toISOString(),
+      open: expect.stringMatching(/^\d+\.\d{8}$/),
+      high: expect.any(String),
+      low: expect.any(String),
+      close: expect.any(String),
+    });
+  });
+
+  it('pages through more candles than one klines request returns', async () => {
+    const to = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 10 * 60_000);
+    const from = new Date(to.getTime() - 1499 * 60_000);
+    const candles = await prices.history({ symbol: 'ETHUSDT', from, to, interval: '1m' });
+    expect(candles).toHaveLength(1500);
+    expect(new Set(candles.map((c) => c.t)).size).toBe(1500);
+  });
+
+  it('rejects the history of an unknown symbol with -1121', async () => {
+    const err = await failure(prices.history({ symbol: 'NOPEUSDT', from: new Date(Date.now() - HOUR), to: new Date(), interval: '1m' }));
+    expect(err).toBeInstanceOf(ExchangeRejectedError);
+    expect(err).toMatchObject({ code: -1121 });
+  });
+});
