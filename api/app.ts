@@ -11,6 +11,7 @@ import type { Sql } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
 import { ApiError, createErrorHandler, errorBody } from './errors.js';
 import { healthRoutes } from './routes/health.js';
+import { orderRoutes } from './routes/orders.js';
 
 export interface AppDeps {
   config: Config;
@@ -40,6 +41,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.route('/health', healthRoutes(deps));
+  app.route('/v1/orders', orderRoutes(deps));
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(log));
   return app;

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { createSql, type Sql } from '../../lib/db.js';
@@ -35,7 +35,14 @@ export interface RunningWorkers {
 }
 
 /** Real workers on the config's task queues, running until `stop()`. */
+let runtimeInstalled = false;
+
 export async function startWorkers(config: Config, sql: Sql, extra: Partial<CreateWorkersOptions> = {}): Promise<RunningWorkers> {
+  if (!runtimeInstalled) {
+    // Quiet SDK logs: test output shows failures, not worker state changes.
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    runtimeInstalled = true;
+  }
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const workers = await createWorkers({ config, sql, connection, workflowBundle: { codePath: inject('workflowBundlePath') }, ...extra });
   const running = workers.map((w) => w.run());

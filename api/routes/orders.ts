@@ -1,0 +1,165 @@
+/**
+ * /v1/orders: submit (starts the order's workflow), list, read, cancel (a Temporal Update).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { Hono, type Context } from 'hono';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { findOrder, insertReceivedOrder, listOrders, orderEvents, orderFills, claimIdempotencyKey, type OrderRow } from '../../activities/db/orders.js';
+import type { Config } from '../../lib/config.js';
+import type { Sql } from '../../lib/db.js';
+import { cancelOrderUpdate, clientOrderIdFor, isTerminal, orderWorkflowId, type OrderRequest } from '../../workflows/definitions.js';
+import type { orderLifecycle, OrderSettings } from '../../workflows/order-lifecycle.js';
+import { ApiError } from '../errors.js';
+import { DEFAULT_ACCOUNT_ID, uuidParam } from '../schemas/common.js';
+import { cancelOrderBody, createOrderSchema, listOrdersQuery } from '../schemas/orders.js';
+import { readJson } from '../validation.js';
+
+export interface OrderRoutesOptions {
+  config: Config;
+  sql: Sql;
+  temporal: Client;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * @example app.route('/v1/orders', orderRoutes({ config, sql, temporal }))
+ */
+export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
+  const settings: OrderSettings = {
+    pollMaxMs: config.ORDER_POLL_MAX_INTERVAL,
+    notFoundWindowMs: config.ORDER_NOT_FOUND_WINDOW,
+    maxSubmitAttempts: 3,
+    pollsPerRun: 500,
+  };
+  const binanceConfigured = Boolean(config.BINANCE_API_KEY);
+  const accountOf = (_c: Context) => DEFAULT_ACCOUNT_ID;
+  const uiLink = (workflowId: string, runId?: string) =>
+    `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}/history`;
+
+  async function loadOrThrow(c: Context, id: string): Promise<OrderRow> {
+    const order = uuidParam.safeParse(id).success ? await findOrder(sql, accountOf(c), id) : undefined;
+    if (!order) throw new ApiError(404, 'order_not_found', `No order ${id}`);
+    return order;
+  }
+
+  function present(o: OrderRow, runId?: string) {
+    return {
+      id: o.id,
+      symbol: o.symbol,
+      side: o.side,
+      type: o.type,
+      venue: o.venue,
+      timeInForce: o.time_in_force,
+      quantity: o.quantity,
+      price: o.price,
+      stopPrice: o.stop_price,
+      status: o.status,
+      executedQty: o.executed_qty,
+      cumulativeQuoteQty: o.cumulative_quote_qty,
+      clientOrderId: o.client_order_id,
+      exchangeOrderId: o.exchange_order_id,
+      rejectCode: o.reject_code,
+      rejectReason: o.reject_reason,
+      workflowId: o.workflow_id,
+      createdAt: o.created_at.toISOString(),
+      updatedAt: o.updated_at.toISOString(),
+      links: { self: `/v1/orders/${o.id}`, temporalUi: uiLink(o.workflow_id, runId) },
+    };
+  }
+
+  return new Hono()
+    .post('/', async (c) => {
+      const body = createOrderSchema.parse(await readJson(c));
+      const venue = body.venue ?? (binanceConfigured ? 'binance' : 'paper');
+      if (venue === 'binance' && !binanceConfigured) {
+        throw new ApiError(422, 'venue_unavailable', 'venue: no Binance credentials are configured; use venue "paper" or configure a Binance API key');
+      }
+      const accountId = accountOf(c);
+      let orderId: string = randomUUID();
+      const key = c.req.header('Idempotency-Key');
+      if (key !== undefined) {
+        if (!IDEMPOTENCY_KEY.test(key)) throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 printable ASCII characters');
+        const hash = createHash('sha256').update(JSON.stringify({ ...body, venue })).digest('hex');
+        const claim = await claimIdempotencyKey(sql, accountId, key, hash, orderId);
+        if (!claim.matches) {
+          throw new ApiError(422, 'idempotency_key_reused', 'Idempotency-Key was already used with a different request body; use a new key for a new order');
+        }
+        orderId = claim.orderId;
+      }
+      const order: OrderRequest = {
+        orderId,
+        accountId,
+        venue,
+        symbol: body.symbol,
+        side: body.side,
+        type: body.type,
+        quantity: body.quantity,
+        price: body.price,
+        stopPrice: body.stopPrice,
+        timeInForce: body.timeInForce ?? (body.price && body.type !== 'MARKET' ? 'GTC' : undefined),
+      };
+      const workflowId = orderWorkflowId(orderId);
+      let runId: string;
+      try {
+        // USE_EXISTING makes a retried request (same key) attach to the running workflow.
+        const handle = await temporal.workflow.start<typeof orderLifecycle>('orderLifecycle', {
+          workflowId,
+          taskQueue: config.taskQueues.orders,
+          args: [{ order, settings }],
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
+        runId = handle.firstExecutionRunId;
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        // The workflow of this key already finished: report that order.
+        runId = (await temporal.workflow.getHandle(workflowId).describe()).runId;
+      }
+      await insertReceivedOrder(sql, order, clientOrderIdFor(orderId), workflowId);
+      const row = (await findOrder(sql, accountId, orderId))!;
+      return c.json({ id: orderId, status: row.status, workflowId, runId, links: { self: `/v1/orders/${orderId}`, temporalUi: uiLink(workflowId, runId) } }, 202);
+    })
+
+    .get('/', async (c) => {
+      const q = listOrdersQuery.parse(c.req.query());
+      let before: { createdAt: Date; id: string } | undefined;
+      if (q.cursor) {
+        const [ts, id] = Buffer.from(q.cursor, 'base64url').toString().split('|');
+        const createdAt = new Date(ts ?? '');
+        if (Number.isNaN(createdAt.getTime()) || !uuidParam.safeParse(id).success) throw new ApiError(400, 'invalid_cursor', 'cursor: not a cursor returned by this API');
+        before = { createdAt, id: id! };
+      }
+      const rows = await listOrders(sql, accountOf(c), { status: q.status, symbol: q.symbol, limit: q.limit, before });
+      const page = rows.slice(0, q.limit);
+      const last = page.at(-1);
+      const nextCursor = rows.length > q.limit && last ? Buffer.from(`${last.created_at.toISOString()}|${last.id}`).toString('base64url') : null;
+      return c.json({ data: page.map((o) => present(o)), nextCursor });
+    })
+
+    .get('/:id', async (c) => {
+      const order = await loadOrThrow(c, c.req.param('id'));
+      const [fills, events] = await Promise.all([orderFills(sql, order.account_id, order.id), orderEvents(sql, order.account_id, order.id)]);
+      return c.json({
+        ...present(order),
+        fills: fills.map((f) => ({ tradeId: f.trade_id, price: f.price, quantity: f.quantity, commission: f.commission, commissionAsset: f.commission_asset, executedAt: f.executed_at.toISOString() })),
+        events: events.map((e) => ({ seq: e.seq, status: e.status, cause: e.cause, detail: e.detail, at: e.at.toISOString() })),
+      });
+    })
+
+    .delete('/:id', async (c) => {
+      const order = await loadOrThrow(c, c.req.param('id'));
+      const body = cancelOrderBody.parse(await readJson(c, { optional: true }));
+      if (isTerminal(order.status)) throw new ApiError(409, 'order_not_cancelable', `Order is already ${order.status}; there is nothing to cancel`);
+      try {
+        await temporal.workflow.getHandle(order.workflow_id).executeUpdate(cancelOrderUpdate, { args: [{ reason: body?.reason }] });
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
+          const now = await findOrder(sql, order.account_id, order.id);
+          throw new ApiError(409, 'order_not_cancelable', `Order cannot be canceled: ${err.cause instanceof Error ? err.cause.message : err.message} (status ${now?.status ?? order.status})`);
+        }
+        throw err;
+      }
+      return c.json(present((await findOrder(sql, order.account_id, order.id))!));
+    });
+}

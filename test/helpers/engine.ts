@@ -1,0 +1,69 @@
+/**
+ * A whole engine for a test file: config, pool, Temporal client, real workers and the Hono app,
+ * wired exactly as production wires them.
+ */
+import type { Client } from '@temporalio/client';
+import { createApp, type App } from '../../api/app.js';
+import { storeQuotes } from '../../activities/market-data/price-store.js';
+import type { Config } from '../../lib/config.js';
+import type { Sql } from '../../lib/db.js';
+import { createLogger } from '../../lib/logger.js';
+import { startWorkers, testClient, testConfig, testSql, type RunningWorkers } from './env.js';
+import { waitFor } from './wait.js';
+
+export interface TestEngine {
+  config: Config;
+  sql: Sql;
+  temporal: Client;
+  app: App;
+  workers: RunningWorkers;
+  /** JSON request against the app; returns status and parsed body. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  setPrice(symbol: string, price: string, asOf?: Date): Promise<void>;
+  waitForStatus(id: string, statuses: string[], timeoutMs?: number): Promise<any>;
+  restartWorkers(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startEngine(env: Record<string, string | undefined> = {}): Promise<TestEngine> {
+  const config = testConfig({ ORDER_POLL_MAX_INTERVAL: '1s', ...env });
+  const sql = testSql();
+  const temporal = await testClient();
+  const app = createApp({ config, sql, temporal, log: createLogger('test-api', { level: 'error' }) });
+  const engine: TestEngine = {
+    config,
+    sql,
+    temporal,
+    app,
+    workers: await startWorkers(config, sql),
+    async call(method, path, body, headers = {}) {
+      const res = await app.request(path, {
+        method,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    },
+    async setPrice(symbol, price, asOf = new Date()) {
+      await storeQuotes(sql, [{ symbol, price, source: 'simulated', asOf: asOf.toISOString() }]);
+    },
+    async waitForStatus(id, statuses, timeoutMs = 30_000) {
+      return waitFor(
+        async () => (await engine.call('GET', `/v1/orders/${id}`)).body,
+        (o) => statuses.includes(o?.status),
+        { timeoutMs, what: `order ${id} to reach ${statuses.join('|')}` },
+      );
+    },
+    async restartWorkers() {
+      await engine.workers.stop();
+      engine.workers = await startWorkers(config, sql);
+    },
+    async stop() {
+      await engine.workers.stop();
+      await temporal.connection.close();
+      await sql.end({ timeout: 2 });
+    },
+  };
+  return engine;
+}

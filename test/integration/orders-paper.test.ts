@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEngine, type TestEngine } from '../helpers/engine.js';
+
+// Symbols of this file only, so prices set here do not move other files' orders.
+const BTC = 'PBTCUSDT';
+const STOCK = 'PAAPL';
+
+let e: TestEngine;
+beforeAll(async () => {
+  e = await startEngine();
+  await e.setPrice(BTC, '50000');
+  await e.setPrice(STOCK, '200');
+});
+afterAll(() => e.stop());
+
+const post = (body: unknown, headers?: Record<string, string>) => e.call('POST', '/v1/orders', body, headers);
+
+describe('orders on the paper venue', () => {
+  it('fills a MARKET buy at the stored price plus slippage and records the fill and every transition', async () => {
+    const res = await post({ symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '0.01', venue: 'paper' });
+    expect(res.status).toBe(202);
+    expect(res.body.workflowId).toBe(`order-${res.body.id}`);
+    expect(res.body.links.temporalUi).toBe(`${e.config.temporalUiUrl}/namespaces/default/workflows/order-${res.body.id}/${res.body.runId}/history`);
+    const order = await e.waitForStatus(res.body.id, ['FILLED']);
+    expect(order.executedQty).toBe('0.01');
+    expect(order.fills).toHaveLength(1);
+    // 50000 × (1 + 5 bps) = 50025; fee 10 bps of 500.25 = 0.50025
+    expect(order.fills[0].price).toBe('50025');
+    expect(order.fills[0].commission).toBe('0.50025');
+    expect(order.events.map((ev: { status: string }) => ev.status)).toEqual(['RECEIVED', 'PENDING_NEW', 'FILLED']);
+  });
+
+  it('rests a LIMIT buy below the market and fills it once the price crosses', async () => {
+    const res = await post({ symbol: STOCK, side: 'BUY', type: 'LIMIT', quantity: '2', price: '190', venue: 'paper' });
+    await e.waitForStatus(res.body.id, ['NEW']);
+    await e.setPrice(STOCK, '189.5');
+    const order = await e.waitForStatus(res.body.id, ['FILLED']);
+    expect(order.fills[0].price).toBe('190');
+    await e.setPrice(STOCK, '200');
+  });
+
+  it('cancels an open LIMIT order through the workflow update and then refuses a second cancel with 409', async () => {
+    const res = await post({ symbol: STOCK, side: 'BUY', type: 'LIMIT', quantity: '1', price: '100', venue: 'paper' });
+    await e.waitForStatus(res.body.id, ['NEW']);
+    const cancel = await e.call('DELETE', `/v1/orders/${res.body.id}`);
+    expect(cancel.status).toBe(200);
+    expect(cancel.body.status).toBe('CANCELED');
+    const again = await e.call('DELETE', `/v1/orders/${res.body.id}`);
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('order_not_cancelable');
+  });
+
+  it('refuses to cancel a FILLED order with 409', async () => {
+    const res = await post({ symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '0.001', venue: 'paper' });
+    await e.waitForStatus(res.body.id, ['FILLED']);
+    const cancel = await e.call('DELETE', `/v1/orders/${res.body.id}`);
+    expect(cancel.status).toBe(409);
+  });
+
+  it('triggers a STOP_LOSS sell when the price falls through the stop', async () => {
+    const buy = await post({ symbol: STOCK, side: 'BUY', type: 'MARKET', quantity: '3', venue: 'paper' });
+    await e.waitForStatus(buy.body.id, ['FILLED']);
+    const stop = await post({ symbol: STOCK, side: 'SELL', type: 'STOP_LOSS', quantity: '3', stopPrice: '180', venue: 'paper' });
+    await e.waitForStatus(stop.body.id, ['NEW']);
+    await e.setPrice(STOCK, '179');
+    const order = await e.waitForStatus(stop.body.id, ['FILLED']);
+    expect(order.executedQty).toBe('3');
+    await e.setPrice(STOCK, '200');
+  });
+
+  it('rejects a MARKET order against a stale price with a reason naming the symbol and its age', async () => {
+    await e.setPrice('PSTALE', '10', new Date(Date.now() - 10 * 60_000));
+    const res = await post({ symbol: 'PSTALE', side: 'BUY', type: 'MARKET', quantity: '1', venue: 'paper' });
+    const order = await e.waitForStatus(res.body.id, ['REJECTED']);
+    expect(order.rejectReason).toMatch(/PSTALE is stale: last update 6\d\d s ago/);
+  });
+
+  it('rejects an order for a symbol without any price as an invalid symbol', async () => {
+    const res = await post({ symbol: 'NOSUCHUSDT', side: 'BUY', type: 'MARKET', quantity: '1', venue: 'paper' });
+    const order = await e.waitForStatus(res.body.id, ['REJECTED']);
+    expect(order.rejectCode).toBe('-1121');
+  });
+
+  it('rejects a sell larger than the paper balance with the insufficient-balance reason', async () => {
+    const res = await post({ symbol: BTC, side: 'SELL', type: 'MARKET', quantity: '0.5', venue: 'paper' });
+    const order = await e.waitForStatus(res.body.id, ['REJECTED']);
+    expect(order.rejectReason).toMatch(/insufficient balance/);
+  });
+
+  it('rejects an order over the per-order notional limit before it reaches the venue', async () => {
+    const res = await post({ symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '5', venue: 'paper' });
+    const order = await e.waitForStatus(res.body.id, ['REJECTED']);
+    expect(order.rejectCode).toBe('RISK_MAX_ORDER_NOTIONAL');
+    expect(order.exchangeOrderId).toBeNull();
+  });
+});
+
+describe('POST /v1/orders idempotency', () => {
+  it('returns the same order for the same key and body, and starts nothing new', async () => {
+    const body = { symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '0.002', venue: 'paper' };
+    const first = await post(body, { 'Idempotency-Key': 'key-same-1' });
+    const second = await post(body, { 'Idempotency-Key': 'key-same-1' });
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(202);
+    expect(second.body.id).toBe(first.body.id);
+    expect(second.body.runId).toBe(first.body.runId);
+    await e.waitForStatus(first.body.id, ['FILLED']);
+    const third = await post(body, { 'Idempotency-Key': 'key-same-1' });
+    expect(third.body.id).toBe(first.body.id);
+    const [{ count }] = (await e.sql`SELECT count(*)::int AS count FROM orders WHERE id = ${first.body.id}`) as unknown as [{ count: number }];
+    expect(count).toBe(1);
+  });
+
+  it('answers 422 when the same key comes with another body', async () => {
+    await post({ symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '0.001', venue: 'paper' }, { 'Idempotency-Key': 'key-diff-1' });
+    const res = await post({ symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '0.003', venue: 'paper' }, { 'Idempotency-Key': 'key-diff-1' });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('idempotency_key_reused');
+  });
+});
+
+describe('POST /v1/orders validation', () => {
+  const cases: Array<[string, unknown, number, RegExp]> = [
+    ['LIMIT without price', { symbol: BTC, side: 'BUY', type: 'LIMIT', quantity: '1' }, 422, /^price: is required for LIMIT/],
+    ['price on a MARKET order', { symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '1', price: '1' }, 422, /^price: is not allowed for MARKET/],
+    ['STOP_LOSS without stopPrice', { symbol: BTC, side: 'SELL', type: 'STOP_LOSS', quantity: '1' }, 422, /^stopPrice: is required/],
+    ['a JSON number as quantity', { symbol: BTC, side: 'BUY', type: 'MARKET', quantity: 1 }, 422, /^quantity: must be a decimal string/],
+    ['an exponent', { symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '1e400' }, 422, /^quantity:/],
+    ['NaN', { symbol: BTC, side: 'BUY', type: 'MARKET', quantity: 'NaN' }, 422, /^quantity:/],
+    ['a negative quantity', { symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '-0.5' }, 422, /^quantity:/],
+    ['zero', { symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '0' }, 422, /^quantity: must be greater than zero/],
+    ['hex', { symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '0x10' }, 422, /^quantity:/],
+    ['padding', { symbol: BTC, side: 'BUY', type: 'MARKET', quantity: ' 1' }, 422, /^quantity:/],
+    ['41 digits', { symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '1'.repeat(41) }, 422, /^quantity:/],
+    ['an unknown field', { symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '1', leverage: '10' }, 422, /leverage|Unrecognized/],
+    ['a lower-case side', { symbol: BTC, side: 'buy', type: 'MARKET', quantity: '1' }, 422, /^side:/],
+  ];
+  for (const [name, body, status, message] of cases) {
+    it(`refuses ${name} with ${status}, naming the field, and stores nothing`, async () => {
+      const before = await e.sql`SELECT count(*)::int AS n FROM orders`;
+      const res = await post(body);
+      expect(res.status).toBe(status);
+      expect(res.body.error.message).toMatch(message);
+      const after = await e.sql`SELECT count(*)::int AS n FROM orders`;
+      expect(after[0]!.n).toBe(before[0]!.n);
+    });
+  }
+
+  it('refuses malformed JSON with 400', async () => {
+    const res = await post('{"symbol": ');
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_json');
+  });
+
+  it('answers 404 for an unknown order id and for a malformed one', async () => {
+    expect((await e.call('GET', '/v1/orders/7b0e8f7e-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await e.call('GET', '/v1/orders/not-a-uuid')).status).toBe(404);
+    expect((await e.call('DELETE', '/v1/orders/7b0e8f7e-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+});
+
+describe('GET /v1/orders', () => {
+  it('lists newest first with filters and a cursor that pages through everything once', async () => {
+    const all = await e.call('GET', `/v1/orders?symbol=${BTC}&limit=200`);
+    expect(all.status).toBe(200);
+    const ids: string[] = all.body.data.map((o: { id: string }) => o.id);
+    expect(ids.length).toBeGreaterThan(3);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { data: { id: string; symbol: string }[]; nextCursor: string | null } } = await e.call('GET', `/v1/orders?symbol=${BTC}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      for (const o of page.body.data) expect(o.symbol).toBe(BTC);
+      seen.push(...page.body.data.map((o) => o.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(ids);
+    const filled = await e.call('GET', `/v1/orders?status=FILLED&symbol=${BTC}`);
+    expect(filled.body.data.every((o: { status: string }) => o.status === 'FILLED')).toBe(true);
+  });
+});
