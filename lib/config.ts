@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseRoutes } from '../activities/market-data/routing.js';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
@@ -18,6 +19,18 @@ const duration = z
   .transform(parseDurationMs);
 
 const url = z.string().url();
+
+const routes = z
+  .string()
+  .transform((spec, ctx) => {
+    try {
+      return parseRoutes(spec);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^MARKET_DATA_ROUTES: /, '') });
+      return z.NEVER;
+    }
+  })
+  .prefault('');
 
 /** One entry per variable: its schema, an example shown on error, and what it is for (README lists these). */
 export const variables = {
@@ -55,6 +68,7 @@ export const variables = {
   BINANCE_API_KEY: { schema: z.string().min(1).optional(), example: '<testnet key>', doc: 'Binance API key (single-user fallback)' },
   BINANCE_API_SECRET: { schema: z.string().min(1).optional(), example: '<testnet secret>', doc: 'Binance API secret (single-user fallback)' },
   BINANCE_RECV_WINDOW_MS: { schema: z.coerce.number().int().min(1).max(60000).default(5000), example: '5000', doc: 'recvWindow sent with signed requests' },
+  BINANCE_TIMEOUT: { schema: duration.prefault('10s'), example: '10s', doc: 'Binance request timeout; a timed-out order placement counts as "outcome unknown"' },
   YAHOO_BASE_URL: { schema: url.optional(), example: 'http://127.0.0.1:9100', doc: 'Send yahoo-finance2 requests to this host instead of Yahoo (offline mode sets it)' },
 
   PAPER_STARTING_CASH: { schema: z.string().regex(/^\d+(\.\d+)?$/).default('100000'), example: '100000', doc: 'USD(T) each paper account starts with' },
@@ -66,6 +80,9 @@ export const variables = {
   ORDER_NOT_FOUND_WINDOW: { schema: duration.prefault('30s'), example: '30s', doc: 'How long "order not found" after an ambiguous submit is re-checked before the order counts as never placed' },
   PRICE_REFRESH_INTERVAL: { schema: duration.prefault('15s'), example: '15s', doc: 'How often the price-refresh schedule runs' },
   PRICE_STALE_AFTER: { schema: duration.prefault('2m'), example: '2m', doc: 'Age after which a price is reported stale' },
+  MARKET_DATA_ROUTES: { schema: routes, example: 'XYZ=yahoo,FOOUSDT=binance', doc: 'Per-symbol provider overrides; other symbols route by shape (crypto pairs to Binance, the rest to Yahoo)' },
+  MARKET_DATA_TIMEOUT: { schema: duration.prefault('10s'), example: '10s', doc: 'Timeout of each market-data request to Binance or Yahoo' },
+  WS_HEARTBEAT_INTERVAL: { schema: duration.prefault('30s'), example: '30s', doc: 'Ping interval of the /v1/stream WebSocket; a client that misses a pong by the next ping is dropped' },
 } as const;
 
 type Vars = typeof variables;

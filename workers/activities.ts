@@ -11,6 +11,8 @@ import { createOrderExchangeActivities } from '../activities/exchange/order-acti
 import { createPaperExchange } from '../activities/exchange/paper.js';
 import type { Exchange } from '../activities/exchange/types.js';
 import { createPriceLookup } from '../activities/market-data/price-store.js';
+import { createRefreshActivities } from '../activities/market-data/refresh-activities.js';
+import { createPriceSources, type PriceSources } from '../activities/market-data/sources.js';
 import type { PriceQuote } from '../activities/market-data/types.js';
 import type { Venue } from '../workflows/definitions.js';
 
@@ -19,13 +21,15 @@ export interface ActivityDeps {
   sql: Sql;
   /** Fetches prices the store does not have yet (the market-data providers). */
   fetchLatest?: (symbols: string[]) => Promise<PriceQuote[]>;
+  /** The routed Binance and Yahoo price sources; built from config when absent. Share one per process. */
+  marketData?: PriceSources;
 }
 
-export function createActivities({ config, sql, fetchLatest }: ActivityDeps) {
-  const prices = createPriceLookup({ sql, fetchLatest });
+export function createActivities({ config, sql, fetchLatest, marketData = createPriceSources(config) }: ActivityDeps) {
+  const prices = createPriceLookup({ sql, fetchLatest: fetchLatest ?? marketData.fetchLatest });
   const binance =
     config.BINANCE_API_KEY && config.BINANCE_API_SECRET
-      ? createBinanceExchange({ baseUrl: config.BINANCE_BASE_URL, apiKey: config.BINANCE_API_KEY, apiSecret: config.BINANCE_API_SECRET, recvWindowMs: config.BINANCE_RECV_WINDOW_MS })
+      ? createBinanceExchange({ baseUrl: config.BINANCE_BASE_URL, apiKey: config.BINANCE_API_KEY, apiSecret: config.BINANCE_API_SECRET, recvWindowMs: config.BINANCE_RECV_WINDOW_MS, timeoutMs: config.BINANCE_TIMEOUT })
       : undefined;
 
   async function exchangeFor(venue: Venue, accountId: string): Promise<Exchange> {
@@ -63,3 +67,8 @@ export function createActivities({ config, sql, fetchLatest }: ActivityDeps) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** Activities of the market-data worker: the price refresh. */
+export function createMarketDataActivities({ config, sql, marketData = createPriceSources(config) }: ActivityDeps) {
+  return createRefreshActivities({ sql, marketData });
+}

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
-import { createActivities, type ActivityDeps } from './activities.js';
+import { createPriceSources } from '../activities/market-data/sources.js';
+import { createActivities, createMarketDataActivities, type ActivityDeps } from './activities.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -20,7 +21,9 @@ export interface CreateWorkersOptions {
  * @example const workers = await createWorkers({ config, sql, connection }); await Promise.all(workers.map((w) => w.run()));
  */
 export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> {
-  const activities = createActivities({ config: o.config, sql: o.sql, fetchLatest: o.fetchLatest });
+  // One set of price sources per process: yahoo-finance2 keeps its crumb in module state.
+  const marketData = createPriceSources(o.config);
+  const activities = createActivities({ config: o.config, sql: o.sql, fetchLatest: o.fetchLatest, marketData });
   const code = o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH };
   const orders = await Worker.create({
     connection: o.connection,
@@ -29,5 +32,12 @@ export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> 
     activities,
     ...code,
   });
-  return [orders];
+  const marketDataWorker = await Worker.create({
+    connection: o.connection,
+    namespace: o.config.TEMPORAL_NAMESPACE,
+    taskQueue: o.config.taskQueues.marketData,
+    activities: createMarketDataActivities({ config: o.config, sql: o.sql, marketData }),
+    ...code,
+  });
+  return [orders, marketDataWorker];
 }

@@ -1,2 +1,3 @@
 /** Every workflow the workers host (the worker's workflowsPath). */
 export * from './order-lifecycle.js';
+export * from './refresh-prices.js';

@@ -132,15 +132,19 @@ export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderS
     await db.recordOrderReceived({ order, clientOrderId: state.clientOrderId, workflowId: workflowInfo().workflowId });
     state.eventSeq = 1;
 
-    const validation = await exchangeRead.validateOrder(order);
-    if (!validation.ok) {
-      await reject(validation.code, validation.reason);
-      return state;
-    }
-    const risk = await exchangeRead.checkRisk(order);
-    if (!risk.ok) {
-      await reject(risk.code, risk.reason);
-      return state;
+    for (const check of [exchangeRead.validateOrder, exchangeRead.checkRisk]) {
+      let verdict;
+      try {
+        verdict = await check(order);
+      } catch (err) {
+        const rejection = rejectionOf(err);
+        if (!rejection) throw err;
+        verdict = { ok: false as const, ...rejection };
+      }
+      if (!verdict.ok) {
+        await reject(verdict.code, verdict.reason);
+        return state;
+      }
     }
     if (cancelRequested) {
       await transition('CANCELED', 'canceled before submission');
@@ -188,9 +192,9 @@ export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderS
         return result.order;
       } catch (err) {
         const failure = err instanceof ActivityFailure ? err.cause : err;
-        if (failure instanceof ApplicationFailure && failure.type === 'OrderRejected') {
-          const [detail] = failure.details as [{ code: string; reason: string }];
-          await reject(detail.code, detail.reason);
+        const rejection = rejectionOf(err);
+        if (rejection) {
+          await reject(rejection.code, rejection.reason);
           return undefined;
         }
         if (failure instanceof ApplicationFailure && failure.type === 'ExchangeBusy') {
@@ -228,6 +232,16 @@ export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderS
       wait = Math.min(wait * 2, 10_000);
     }
   }
+}
+
+/** The venue's final "no" (an OrderRejected failure from an activity), if that is what `err` is. */
+function rejectionOf(err: unknown): { code: string; reason: string } | undefined {
+  const failure = err instanceof ActivityFailure ? err.cause : err;
+  if (failure instanceof ApplicationFailure && failure.type === 'OrderRejected') {
+    const [detail] = failure.details as [{ code: string; reason: string }];
+    return detail;
+  }
+  return undefined;
 }
 
 function snapshotOf(s: OrderState) {

@@ -75,8 +75,8 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
     const trades = await exchange.getTrades({ symbol: ref.symbol, clientOrderId: ref.clientOrderId, exchangeOrderId: order.exchangeOrderId });
     for (const t of trades) {
       await sql`INSERT INTO fills (venue, trade_id, order_id, account_id, symbol, side, price, quantity, commission, commission_asset, executed_at)
-        VALUES (${ref.venue}, ${t.tradeId}, ${ref.orderId}, ${ref.accountId}, ${ref.symbol}, ${order.side}, ${t.price}, ${t.qty},
-          ${t.commission}, ${t.commissionAsset}, ${new Date(t.time)})
+        VALUES (${ref.venue}, ${t.tradeId}, ${ref.orderId}, ${ref.accountId}, ${ref.symbol}, ${order.side}, ${normal(t.price)}, ${normal(t.qty)},
+          ${normal(t.commission)}, ${t.commissionAsset}, ${new Date(t.time)})
         ON CONFLICT (venue, trade_id) DO NOTHING`;
     }
   }
@@ -98,7 +98,8 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
       try {
         rules = await loadSymbolRules(sql, exchange, order.symbol, deps.rulesMaxAgeMs ?? 3_600_000);
       } catch (err) {
-        return toFailure(err);
+        if (err instanceof ExchangeRejectedError && err.code === -1121) rules = null;
+        else return toFailure(err);
       }
       if (!rules) return { ok: false, code: '-1121', reason: `Invalid symbol: ${order.symbol} is not traded on ${order.venue}` };
       if (rules.status !== 'TRADING') return { ok: false, code: '-1013', reason: `${order.symbol} is not trading on ${order.venue} (status ${rules.status})` };

@@ -46,12 +46,16 @@ export async function startWorkers(config: Config, sql: Sql, extra: Partial<Crea
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const workers = await createWorkers({ config, sql, connection, workflowBundle: { codePath: inject('workflowBundlePath') }, ...extra });
   const running = workers.map((w) => w.run());
+  let stopped: Promise<void> | undefined;
   return {
     workers,
-    async stop() {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-      await Promise.allSettled(running);
-      await connection.close();
+    stop() {
+      stopped ??= (async () => {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await Promise.allSettled(running);
+        await connection.close();
+      })();
+      return stopped;
     },
   };
 }

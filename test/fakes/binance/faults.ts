@@ -48,6 +48,8 @@ export interface Fault {
   delayMs?: number;
   /** not-found-after-accept: how long the order stays invisible; default 1000. */
   durationMs?: number;
+  /** accept-then-* / unknown-*: the accepted order also answers -2013 to queries for this long. */
+  hiddenForMs?: number;
   /** Body of the 5xx kinds; default empty. */
   body?: 'empty' | 'html';
   /** unknown-1006 / unknown-1007: whether the order is placed first; default true. */

@@ -141,6 +141,8 @@ export function createFakeHttp(state: FakeState, routes: Route[]): FakeHttp {
     const late = state.faults.take(method, path, 'after');
     if (!late) return sendResult();
     entry.fault = late.kind;
+    // Any spoiled accept may also leave the order invisible to queries for a while, as Binance can.
+    if (late.hiddenForMs !== undefined && result.acceptedOrder) state.faults.hide(result.acceptedOrder.orderId, now + late.hiddenForMs);
     switch (late.kind) {
       case 'not-found-after-accept':
         if (result.acceptedOrder) state.faults.hide(result.acceptedOrder.orderId, now + (late.durationMs ?? 1000));

@@ -1,0 +1,347 @@
+/**
+ * docker-compose.yml, the Dockerfile and .env.example checked against the code they deploy, by
+ * parsing them: no Docker engine is needed, so a renamed variable or port fails `npm test` instead
+ * of the first `docker compose up`.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadConfig, variables } from '../../lib/config.js';
+
+const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+
+type Env = Record<string, string | undefined>;
+
+interface Service {
+  image?: string;
+  build?: unknown;
+  command?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  ports?: Array<string | number | { target: number; published?: string | number; host_ip?: string }>;
+  expose?: Array<string | number>;
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+}
+
+interface Compose {
+  services: Record<string, Service>;
+}
+
+class InterpolationError extends Error {
+  override name = 'InterpolationError';
+}
+
+/**
+ * Compose's variable substitution, for the forms this repo uses: $$, $NAME, ${NAME}, and ${NAME}
+ * with :-default, -default, :?message or ?message. Anything else throws rather than passing
+ * through unsubstituted.
+ */
+function interpolate(text: string, vars: Env): string {
+  return text.replace(/\$\$|\$\{([A-Za-z_]\w*)(?:(:?[-?])([^}$]*))?\}|\$([A-Za-z_]\w*)|\$/g, (match, braced?: string, op?: string, arg?: string, bare?: string) => {
+    if (match === '$$') return '$';
+    const name = braced ?? bare;
+    if (name === undefined) throw new InterpolationError(`unsupported interpolation in ${JSON.stringify(text)}`);
+    const value = vars[name];
+    const unset = op?.startsWith(':') ? !value : value === undefined;
+    if (op === ':-' || op === '-') return unset ? (arg ?? '') : value!;
+    if (op === ':?' || op === '?') {
+      if (unset) throw new InterpolationError(`${name}: ${arg}`);
+      return value!;
+    }
+    return value ?? '';
+  });
+}
+
+function interpolateAll<T>(node: T, vars: Env): T {
+  if (typeof node === 'string') return interpolate(node, vars) as T;
+  if (Array.isArray(node)) return node.map((item: unknown) => interpolateAll(item, vars)) as T;
+  if (node !== null && typeof node === 'object') {
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, interpolateAll(value, vars)])) as T;
+  }
+  return node;
+}
+
+const composeText = read('docker-compose.yml');
+// Compose honours YAML merge keys (<<: *anchor); the yaml package needs to be asked.
+const rawCompose = parse(composeText, { merge: true }) as Compose;
+/** What `.env` must provide: the passwords that have no default. */
+const sampleDotEnv: Env = { APP_DB_PASSWORD: 'app-sample-pw', TEMPORAL_DB_PASSWORD: 'temporal-sample-pw' };
+const compose = (dotEnv: Env = sampleDotEnv) => interpolateAll(rawCompose, dotEnv);
+
+function service(c: Compose, name: string): Service {
+  const s = c.services[name];
+  if (!s) throw new Error(`docker-compose.yml has no service ${name}`);
+  return s;
+}
+
+function environment(s: Service): Env {
+  const env = s.environment ?? {};
+  if (Array.isArray(env)) {
+    return Object.fromEntries(env.map((line) => [line.split('=')[0]!, line.includes('=') ? line.slice(line.indexOf('=') + 1) : undefined]));
+  }
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? undefined : String(v)]));
+}
+
+function published(s: Service): Array<{ hostIp: string | undefined; hostPort: number | undefined; containerPort: number }> {
+  return (s.ports ?? []).map((p) => {
+    if (typeof p === 'object') return { hostIp: p.host_ip, hostPort: p.published === undefined ? undefined : Number(p.published), containerPort: p.target };
+    const parts = String(p).replace(/\/(tcp|udp)$/, '').split(':');
+    const containerPort = Number(parts.pop());
+    const hostPort = parts.length ? Number(parts.pop()) : undefined;
+    return { hostIp: parts.pop(), hostPort, containerPort };
+  });
+}
+
+/** The port a service listens on inside the network: its `expose` entry, else the image's usual one. */
+function listenPort(s: Service, usual: number): number {
+  const ports = (s.expose ?? []).map(Number);
+  expect(ports.length, 'a service that others connect to should say on which port').toBeLessThanOrEqual(1);
+  return ports[0] ?? usual;
+}
+
+const imageName = (s: Service) => s.image?.replace(/:[^:/]+$/, '');
+const servicesWithImage = (c: Compose, name: string) => Object.entries(c.services).filter(([, s]) => imageName(s) === name);
+/** The services built from this repo's Dockerfile: they are configured through lib/config.ts. */
+const appServices = (c: Compose) => Object.entries(c.services).filter(([, s]) => s.build !== undefined);
+const hostPort = (address: string) => {
+  const [host, port] = address.split(':');
+  return { host, port: Number(port) };
+};
+
+describe('docker-compose.yml', () => {
+  it('sets on the services built from this repo only variables that lib/config.ts reads', () => {
+    const apps = appServices(rawCompose);
+    expect(apps.map(([name]) => name)).toEqual(expect.arrayContaining(['api', 'worker']));
+    for (const [name, s] of apps) {
+      const unknown = Object.keys(environment(s)).filter((key) => !(key in variables));
+      expect(unknown, `${name} sets variables the code never reads`).toEqual([]);
+    }
+  });
+
+  it.each(['api', 'worker'])('gives the %s an environment that loadConfig accepts, with external Temporal and PostgreSQL', (name) => {
+    const config = loadConfig(environment(service(compose(), name)));
+    // `npm run api` / `npm run worker` exit when either would be embedded.
+    expect(config.embeddedTemporal).toBe(false);
+    expect(config.embeddedPostgres).toBe(false);
+  });
+
+  it('passes settings from .env through to the API and the worker', () => {
+    const c = compose({ ...sampleDotEnv, LOG_LEVEL: 'debug', TEMPORAL_NAMESPACE: 'trading', BINANCE_API_KEY: 'k', BINANCE_API_SECRET: 's', PRICE_STALE_AFTER: '5m' });
+    for (const name of ['api', 'worker']) {
+      const config = loadConfig(environment(service(c, name)));
+      expect(config).toMatchObject({ LOG_LEVEL: 'debug', TEMPORAL_NAMESPACE: 'trading', BINANCE_API_KEY: 'k', BINANCE_API_SECRET: 's', PRICE_STALE_AFTER: 300_000 });
+    }
+  });
+
+  it('refuses to start while the database passwords are unset rather than using a built-in one', () => {
+    expect(() => compose({ TEMPORAL_DB_PASSWORD: 'x' })).toThrow(/APP_DB_PASSWORD/);
+    expect(() => compose({ APP_DB_PASSWORD: 'x' })).toThrow(/TEMPORAL_DB_PASSWORD/);
+  });
+
+  it("points the API's, the worker's and the UI's TEMPORAL_ADDRESS at the temporal service's gRPC port", () => {
+    const c = compose();
+    const temporal = servicesWithImage(c, 'temporalio/auto-setup');
+    expect(temporal).toHaveLength(1);
+    const [temporalName, temporalService] = temporal[0]!;
+    const expected = `${temporalName}:${listenPort(temporalService, 7233)}`;
+    expect(expected).toBe(`${temporalName}:7233`);
+    for (const name of ['api', 'worker', 'temporal-ui']) {
+      expect(environment(service(c, name)).TEMPORAL_ADDRESS, name).toBe(expected);
+    }
+  });
+
+  it("points DATABASE_URL at the app's postgres service, on its port, with its user, password and database", () => {
+    const c = compose();
+    for (const name of ['api', 'worker', 'migrate']) {
+      const url = new URL(environment(service(c, name)).DATABASE_URL!);
+      const db = service(c, url.hostname);
+      expect(imageName(db), `${name}: ${url.hostname} is not a postgres service`).toBe('postgres');
+      const dbEnv = environment(db);
+      expect(Number(url.port || 5432), name).toBe(listenPort(db, 5432));
+      expect({ user: url.username, password: decodeURIComponent(url.password), database: url.pathname.slice(1) }, name).toEqual({
+        user: dbEnv.POSTGRES_USER,
+        password: dbEnv.POSTGRES_PASSWORD,
+        database: dbEnv.POSTGRES_DB ?? dbEnv.POSTGRES_USER,
+      });
+    }
+  });
+
+  it("points Temporal at its own postgres service and registers the namespace the engine uses", () => {
+    const c = compose({ ...sampleDotEnv, TEMPORAL_NAMESPACE: 'trading' });
+    const temporalEnv = environment(service(c, 'temporal'));
+    const db = service(c, temporalEnv.POSTGRES_SEEDS!);
+    const dbEnv = environment(db);
+    expect(imageName(db)).toBe('postgres');
+    expect(temporalEnv.DB).toBe('postgres12');
+    expect(Number(temporalEnv.DB_PORT)).toBe(listenPort(db, 5432));
+    expect([temporalEnv.POSTGRES_USER, temporalEnv.POSTGRES_PWD]).toEqual([dbEnv.POSTGRES_USER, dbEnv.POSTGRES_PASSWORD]);
+    expect(temporalEnv.POSTGRES_SEEDS).not.toBe(new URL(environment(service(c, 'api')).DATABASE_URL!).hostname);
+    expect(temporalEnv.DEFAULT_NAMESPACE).toBe('trading');
+    expect(environment(service(c, 'api')).TEMPORAL_NAMESPACE).toBe('trading');
+  });
+
+  it('publishes the API on its PORT and every port on 127.0.0.1 only', () => {
+    const c = compose();
+    const port = loadConfig(environment(service(c, 'api'))).PORT;
+    expect(published(service(c, 'api'))).toEqual([{ hostIp: '127.0.0.1', hostPort: port, containerPort: port }]);
+    for (const [name, s] of Object.entries(c.services)) {
+      for (const p of published(s)) expect(p.hostIp, `${name} publishes ${p.containerPort} beyond this machine`).toBe('127.0.0.1');
+    }
+  });
+
+  it('links the API to the Temporal UI where the UI is published', () => {
+    const c = compose();
+    const ui = published(service(c, 'temporal-ui'));
+    expect(ui).toEqual([{ hostIp: '127.0.0.1', hostPort: 8080, containerPort: 8080 }]);
+    const link = new URL(loadConfig(environment(service(c, 'api'))).temporalUiUrl);
+    expect([link.hostname, Number(link.port)]).toEqual(['localhost', 8080]);
+    expect(environment(service(c, 'temporal-ui')).TEMPORAL_CORS_ORIGINS).toBeTruthy();
+  });
+
+  it('pins every image to a version, Temporal to 1.29.x', () => {
+    const images = Object.values(rawCompose.services).flatMap((s) => (s.image && s.build === undefined ? [s.image] : []));
+    expect(images.length).toBeGreaterThanOrEqual(4);
+    for (const image of images) expect(image, image).toMatch(/^[\w./-]+:(?!latest$)[\w.-]+$/);
+    expect(servicesWithImage(rawCompose, 'temporalio/auto-setup').map(([, s]) => s.image)).toEqual([expect.stringMatching(/:1\.29\.\d+$/)]);
+    expect(servicesWithImage(rawCompose, 'temporalio/ui').map(([, s]) => s.image)).toEqual([expect.stringMatching(/:\d+\.\d+\.\d+$/)]);
+    expect(servicesWithImage(rawCompose, 'postgres').length).toBeGreaterThanOrEqual(1);
+    for (const [, s] of servicesWithImage(rawCompose, 'postgres')) expect(s.image).toBe('postgres:16');
+  });
+
+  it('starts the API and the worker only once PostgreSQL and Temporal are healthy and migrations are applied', () => {
+    const c = compose();
+    for (const name of ['api', 'worker']) {
+      expect(service(c, name).depends_on, name).toEqual({
+        postgres: { condition: 'service_healthy' },
+        temporal: { condition: 'service_healthy' },
+        migrate: { condition: 'service_completed_successfully' },
+      });
+    }
+    for (const name of ['postgres', 'temporal-postgres', 'temporal']) {
+      const check = service(c, name).healthcheck;
+      expect(check?.test, `${name} needs a healthcheck for service_healthy to mean anything`).toBeDefined();
+      expect(check?.disable, name).not.toBe(true);
+    }
+    expect(service(c, 'postgres').healthcheck?.test).toContain('pg_isready');
+    expect(service(c, 'temporal-postgres').healthcheck?.test).toContain('pg_isready');
+  });
+
+  it('keeps the database data in named volumes', () => {
+    const declared = Object.keys((rawCompose as { volumes?: Record<string, unknown> }).volumes ?? {});
+    for (const [name, s] of servicesWithImage(rawCompose, 'postgres')) {
+      const volumes = (s as { volumes?: string[] }).volumes ?? [];
+      const data = volumes.find((v) => v.endsWith(':/var/lib/postgresql/data'));
+      expect(data, `${name} keeps its data in the container`).toBeDefined();
+      expect(declared).toContain(data!.split(':')[0]);
+    }
+  });
+});
+
+/** Instructions of the Dockerfile's last stage, with line continuations joined. */
+function dockerfileFinalStage(): Array<{ op: string; args: string }> {
+  const lines = read('Dockerfile')
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const instructions = lines.map((l) => {
+    const [op = '', ...rest] = l.split(/\s+/);
+    return { op: op.toUpperCase(), args: rest.join(' ') };
+  });
+  const lastFrom = instructions.map((i) => i.op).lastIndexOf('FROM');
+  return instructions.slice(lastFrom);
+}
+
+const instruction = (op: string) => dockerfileFinalStage().filter((i) => i.op === op);
+const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+
+describe('Dockerfile', () => {
+  it('exposes the PORT the compose file gives the API, and defaults PORT to it', () => {
+    const apiPort = loadConfig(environment(service(compose(), 'api'))).PORT;
+    expect(instruction('EXPOSE').map((i) => Number(i.args))).toEqual([apiPort]);
+    expect(instruction('ENV').map((i) => i.args).join(' ')).toMatch(new RegExp(`\\bPORT=${apiPort}\\b`));
+  });
+
+  it('starts the API by default through an npm script that package.json defines', () => {
+    const cmd = instruction('CMD').at(-1);
+    expect(JSON.parse(cmd?.args ?? 'null')).toEqual(['npm', 'run', 'api']);
+    expect(scripts.api).toBeDefined();
+  });
+
+  it('gives the compose services commands that are npm scripts package.json defines', () => {
+    for (const name of ['api', 'worker']) {
+      const command = service(rawCompose, name).command;
+      expect(command, name).toEqual(['npm', 'run', name]);
+      expect(scripts[name], name).toBeDefined();
+    }
+  });
+
+  it('runs as the non-root node user on node:20-bookworm-slim', () => {
+    expect(instruction('FROM')[0]?.args).toMatch(/^node:20-bookworm-slim\b/);
+    expect(instruction('USER').at(-1)?.args).toBe('node');
+  });
+
+  it('checks GET /health with node, which the slim image has instead of curl', () => {
+    const check = instruction('HEALTHCHECK').at(-1)?.args ?? '';
+    expect(check).toMatch(/CMD \["node", "-e", ".*\/health/);
+  });
+
+  it('leaves node_modules, local data and secrets out of the build context', () => {
+    const ignored = read('.dockerignore').split(/\r?\n/).map((l) => l.trim());
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.data', '.tools', '.git', '.env']));
+  });
+});
+
+interface EnvExampleLine {
+  name: string;
+  value: string;
+  commented: boolean;
+}
+
+function envExample(): EnvExampleLine[] {
+  return read('.env.example')
+    .split(/\r?\n/)
+    .flatMap((line) => {
+      const m = /^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
+      return m ? [{ name: m[2]!, value: m[3]!.trim(), commented: m[1] !== undefined }] : [];
+    });
+}
+
+/** Variables docker-compose.yml substitutes (in values, not comments) that the engine does not read. */
+const composeOnly = [
+  ...new Set(
+    [...JSON.stringify(rawCompose).matchAll(/\$\{([A-Za-z_]\w*)/g)].map((m) => m[1]!).filter((name) => !(name in variables)),
+  ),
+];
+
+describe('.env.example', () => {
+  it('lists every variable lib/config.ts reads', () => {
+    const listed = new Set(envExample().map((l) => l.name));
+    expect(Object.keys(variables).filter((name) => !listed.has(name))).toEqual([]);
+  });
+
+  it('lists every variable docker-compose.yml requires', () => {
+    const listed = new Set(envExample().map((l) => l.name));
+    expect(composeOnly.length).toBeGreaterThan(0);
+    expect(composeOnly.filter((name) => !listed.has(name))).toEqual([]);
+  });
+
+  it('lists nothing that neither lib/config.ts nor docker-compose.yml reads, and nothing twice', () => {
+    const names = envExample().map((l) => l.name);
+    expect(names.filter((name) => !(name in variables) && !composeOnly.includes(name))).toEqual([]);
+    expect(names.filter((name, i) => names.indexOf(name) !== i)).toEqual([]);
+  });
+
+  it("shows each engine variable commented out, with the code's default or empty when there is none", () => {
+    const defaults = loadConfig({}) as unknown as Record<string, unknown>;
+    for (const line of envExample().filter((l) => l.name in variables)) {
+      expect(line.commented, `${line.name} should be commented out`).toBe(true);
+      if (line.value === '') {
+        expect(defaults[line.name] ?? '', `${line.name} has a default to show`).toBe('');
+      } else {
+        const shown = (loadConfig({ [line.name]: line.value }) as unknown as Record<string, unknown>)[line.name];
+        expect(shown, `${line.name}=${line.value} is not its default`).toEqual(defaults[line.name]);
+      }
+    }
+  });
+});

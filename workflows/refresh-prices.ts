@@ -1,0 +1,132 @@
+/**
+ * One price refresh, started by the `price-refresh` schedule. Each provider batch is its own
+ * pipeline (fetch → store → wake the orders it moved), so Binance prices are stored and pushed
+ * while a failing Yahoo is still being retried. A batch that fails after its retries is recorded
+ * in the result and the run still completes: the next run is the long-term retry.
+ */
+import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import type { MovedPrice, RefreshActivities } from '../activities/market-data/refresh-activities.js';
+import type { RoutedProvider } from '../activities/market-data/routing.js';
+import { priceMovedSignal } from './definitions.js';
+import { presets } from './presets.js';
+
+/** Provider calls: a few quick attempts each; `fetchDeadlineMs` bounds them all together. */
+const marketDataPresets = {
+  binance: {
+    startToCloseTimeout: '15s',
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3, nonRetryableErrorTypes: ['ProviderRateLimited', 'ProviderRejected'] },
+  },
+  /** Longer: a Yahoo call may include the cookie and crumb handshake (up to three requests). */
+  yahoo: {
+    startToCloseTimeout: '35s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3, nonRetryableErrorTypes: ['ProviderRateLimited', 'ProviderRejected'] },
+  },
+} as const satisfies Record<RoutedProvider, ActivityOptions>;
+
+export interface RefreshPricesInput {
+  /** Longest a provider batch may take with its retries, so one run never outlasts a few intervals. */
+  fetchDeadlineMs: number;
+  batchSize: Record<RoutedProvider, number>;
+}
+
+export interface BatchFailure {
+  symbols: string[];
+  type: string;
+  message: string;
+}
+
+export interface ProviderOutcome {
+  status: 'idle' | 'ok' | 'partial' | 'failed';
+  requested: number;
+  priced: number;
+  failures: BatchFailure[];
+}
+
+export interface RefreshOutcome {
+  providers: Record<RoutedProvider, ProviderOutcome>;
+  stored: number;
+  moved: string[];
+  /** Order workflows sent `priceMoved`. */
+  woken: number;
+}
+
+const db = proxyActivities<RefreshActivities>(presets.db);
+
+export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshOutcome> {
+  const fetchers = {
+    binance: proxyActivities<RefreshActivities>({ ...marketDataPresets.binance, scheduleToCloseTimeout: input.fetchDeadlineMs }),
+    yahoo: proxyActivities<RefreshActivities>({ ...marketDataPresets.yahoo, scheduleToCloseTimeout: input.fetchDeadlineMs }),
+  };
+  const routed = await db.symbolsToRefresh();
+  const outcome: RefreshOutcome = { providers: { binance: idle(), yahoo: idle() }, stored: 0, moved: [], woken: 0 };
+
+  async function refreshBatch(provider: RoutedProvider, symbols: string[]): Promise<void> {
+    const result = outcome.providers[provider];
+    result.requested += symbols.length;
+    let quotes;
+    try {
+      quotes = await fetchers[provider].fetchQuotes({ provider, symbols });
+    } catch (err) {
+      const failure = describeFailure(symbols, err);
+      result.failures.push(failure);
+      log.warn('price batch failed', { provider, ...failure });
+      return;
+    }
+    result.priced += quotes.length;
+    const { stored, moved } = await db.storePrices({ quotes });
+    outcome.stored += stored;
+    outcome.moved.push(...moved.map((m) => m.symbol));
+    outcome.woken += await wakeOrders(moved);
+    // Hook for the portfolio issue: signal the portfolio workflows holding `moved` here, behind
+    // patched('portfolio-revalue') so runs already in flight replay unchanged.
+  }
+
+  await Promise.all(
+    (['binance', 'yahoo'] as const).flatMap((provider) => chunk(routed[provider], input.batchSize[provider]).map((batch) => refreshBatch(provider, batch))),
+  );
+  for (const result of Object.values(outcome.providers)) result.status = statusOf(result);
+  return outcome;
+}
+
+/** Sends priceMoved to every working paper order on a moved symbol; a finished one is skipped. */
+async function wakeOrders(moved: MovedPrice[]): Promise<number> {
+  if (moved.length === 0) return 0;
+  const priceOf = new Map(moved.map((m) => [m.symbol, m.price]));
+  const orders = await db.paperOrdersToWake({ symbols: [...priceOf.keys()] });
+  const sent = await Promise.all(
+    orders.map(async ({ workflowId, symbol }) => {
+      try {
+        await getExternalWorkflowHandle(workflowId).signal(priceMovedSignal, { symbol, price: priceOf.get(symbol)! });
+        return 1;
+      } catch (err) {
+        // Not found: the order finished between the query and the signal, nothing to wake. Any
+        // other refusal must not fail the refresh either: the order also polls on its own.
+        if (!(err instanceof ApplicationFailure && /not found/i.test(err.message))) log.warn('priceMoved not delivered', { workflowId, error: String(err) });
+        return 0;
+      }
+    }),
+  );
+  return sent.reduce((a, b) => a + b, 0);
+}
+
+function describeFailure(symbols: string[], err: unknown): BatchFailure {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  const type = cause instanceof ApplicationFailure ? (cause.type ?? 'Error') : cause instanceof Error ? cause.name : 'Error';
+  return { symbols, type, message: cause instanceof Error ? cause.message : String(cause) };
+}
+
+function statusOf(r: ProviderOutcome): ProviderOutcome['status'] {
+  if (r.requested === 0) return 'idle';
+  if (r.failures.length === 0) return 'ok';
+  return r.failures.reduce((n, f) => n + f.symbols.length, 0) === r.requested ? 'failed' : 'partial';
+}
+
+function idle(): ProviderOutcome {
+  return { status: 'idle', requested: 0, priced: 0, failures: [] };
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
