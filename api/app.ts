@@ -6,18 +6,24 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Client } from '@temporalio/client';
+import { createPriceSources, type PriceSources } from '../activities/market-data/sources.js';
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
 import type { Logger } from '../lib/logger.js';
 import { ApiError, createErrorHandler, errorBody } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { orderRoutes } from './routes/orders.js';
+import { priceRoutes } from './routes/prices.js';
+import { scheduleRoutes } from './routes/schedules.js';
+import { watchlistRoutes } from './routes/watchlist.js';
 
 export interface AppDeps {
   config: Config;
   sql: Sql;
   temporal: Client;
   log: Logger;
+  /** Providers for history backfill and watchlist checks; built from config when absent. */
+  marketData?: PriceSources;
 }
 
 /**
@@ -42,6 +48,10 @@ export function createApp(deps: AppDeps) {
   );
   app.route('/health', healthRoutes(deps));
   app.route('/v1/orders', orderRoutes(deps));
+  const marketData = deps.marketData ?? createPriceSources(deps.config);
+  app.route('/v1/prices', priceRoutes({ ...deps, marketData }));
+  app.route('/v1/watchlist', watchlistRoutes({ ...deps, marketData }));
+  app.route('/v1/schedules', scheduleRoutes(deps));
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(log));
   return app;

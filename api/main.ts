@@ -2,6 +2,7 @@
  * Runs the HTTP API alone against an existing Temporal and PostgreSQL (TEMPORAL_ADDRESS and
  * DATABASE_URL), as production does. `npm start` runs this file as a child process.
  */
+import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { ConfigError, loadConfig, loadDotEnv, maskDatabaseUrl } from '../lib/config.js';
 import { createSql } from '../lib/db.js';
@@ -9,6 +10,7 @@ import { createLogger } from '../lib/logger.js';
 import { onParentExit } from '../lib/lifecycle.js';
 import { createTemporalClient } from '../lib/temporal.js';
 import { createApp } from './app.js';
+import { attachStreamServer } from './stream/index.js';
 
 loadDotEnv();
 let config;
@@ -34,12 +36,15 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
   log.info('listening', { url: `http://${info.address}:${info.port}`, database: maskDatabaseUrl(config.DATABASE_URL!), temporal: config.temporalAddress });
   process.send?.({ type: 'ready' });
 });
+// WebSocket push on the same port. Without its PostgreSQL LISTEN it cannot work: start-up fails.
+const stream = await attachStreamServer({ server: server as Server, sql, config, log });
 
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info('stopping', { signal });
+  await stream.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await Promise.allSettled([sql.end({ timeout: 2 }), temporal.connection.close()]);
   process.exit(0);

@@ -99,7 +99,7 @@ export function scheduleState(name: string, d: ScheduleDescription): ScheduleSta
     paused: d.state.paused,
     note: d.state.note ?? null,
     intervalMs: typeof every === 'number' ? every : null,
-    overlap: d.policies.overlap,
+    overlap: d.policies.overlap ?? 'SKIP',
     catchupWindowMs: d.policies.catchupWindow,
     nextRunTimes: d.info.nextActionTimes.map((t) => t.toISOString()),
     recentRuns: d.info.recentActions.map((a) => ({ scheduledAt: a.scheduledAt.toISOString(), startedAt: a.takenAt.toISOString(), workflowId: a.action.workflow.workflowId })),

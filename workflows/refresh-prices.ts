@@ -106,7 +106,7 @@ async function wakeOrders(moved: MovedPrice[]): Promise<number> {
       }
     }),
   );
-  return sent.reduce((a, b) => a + b, 0);
+  return sent.reduce<number>((a, b) => a + b, 0);
 }
 
 function describeFailure(symbols: string[], err: unknown): BatchFailure {

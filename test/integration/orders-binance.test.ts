@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { recordHistory } from '../helpers/histories.js';
 
 const KEY = 'it-key';
 const SECRET = 'it-secret-never-logged';
@@ -54,6 +55,7 @@ describe('orders on Binance (through the faithful fake, over HTTP)', () => {
     expect(cancel.body.executedQty).toBe('0.4');
     const final = await e.waitForStatus(res.body.id, ['CANCELED']);
     expect(final.fills.map((f: { quantity: string }) => f.quantity)).toEqual(['0.4']);
+    await recordHistory(e.temporal, `order-${res.body.id}`, 'binance-partial-then-canceled');
   });
 
   it('places exactly one exchange order when the exchange accepts and then answers 500', async () => {
@@ -62,6 +64,7 @@ describe('orders on Binance (through the faithful fake, over HTTP)', () => {
     const order = await e.waitForStatus(res.body.id, ['FILLED']);
     expect(exchangeOrdersFor(order.clientOrderId)).toHaveLength(1);
     expect(order.events.some((ev: { cause: string }) => ev.cause === 'submit outcome unknown')).toBe(true);
+    await recordHistory(e.temporal, `order-${res.body.id}`, 'binance-accept-then-500-filled');
   });
 
   it('places exactly one exchange order when the exchange accepts and the answer times out', async () => {
@@ -81,6 +84,7 @@ describe('orders on Binance (through the faithful fake, over HTTP)', () => {
     expect(exchangeOrdersFor(order.clientOrderId)).toHaveLength(1);
     const queries = fake.requests().filter((r) => r.method === 'GET' && r.path === '/api/v3/order');
     expect(queries.length).toBeGreaterThan(2);
+    await recordHistory(e.temporal, `order-${res.body.id}`, 'binance-not-found-window-filled');
   });
 
   it('waits out a 429 with Retry-After and then places the order once', async () => {
@@ -118,8 +122,9 @@ describe('orders on Binance (through the faithful fake, over HTTP)', () => {
     await e.workers.stop();
     fake.setPrice('ETHUSDT', (BigInt(limit) - 1n).toString());
     await e.restartWorkers();
-    const order = await e.waitForStatus(res.body.id, ['FILLED']);
+    await e.waitForStatus(res.body.id, ['FILLED']);
     expect(exchangeOrdersFor(open.clientOrderId)).toHaveLength(1);
+    await recordHistory(e.temporal, `order-${res.body.id}`, 'binance-worker-restart-filled');
     fake.setPrice('ETHUSDT', px);
   });
 });

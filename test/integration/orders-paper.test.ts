@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { recordHistory } from '../helpers/histories.js';
 
 // Symbols of this file only, so prices set here do not move other files' orders.
 const BTC = 'PBTCUSDT';
@@ -28,6 +29,7 @@ describe('orders on the paper venue', () => {
     expect(order.fills[0].price).toBe('50025');
     expect(order.fills[0].commission).toBe('0.50025');
     expect(order.events.map((ev: { status: string }) => ev.status)).toEqual(['RECEIVED', 'PENDING_NEW', 'FILLED']);
+    await recordHistory(e.temporal, `order-${res.body.id}`, 'paper-market-filled');
   });
 
   it('rests a LIMIT buy below the market and fills it once the price crosses', async () => {
@@ -36,6 +38,7 @@ describe('orders on the paper venue', () => {
     await e.setPrice(STOCK, '189.5');
     const order = await e.waitForStatus(res.body.id, ['FILLED']);
     expect(order.fills[0].price).toBe('190');
+    await recordHistory(e.temporal, `order-${res.body.id}`, 'paper-limit-filled');
     await e.setPrice(STOCK, '200');
   });
 
@@ -45,6 +48,7 @@ describe('orders on the paper venue', () => {
     const cancel = await e.call('DELETE', `/v1/orders/${res.body.id}`);
     expect(cancel.status).toBe(200);
     expect(cancel.body.status).toBe('CANCELED');
+    await recordHistory(e.temporal, `order-${res.body.id}`, 'paper-limit-canceled');
     const again = await e.call('DELETE', `/v1/orders/${res.body.id}`);
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('order_not_cancelable');
@@ -65,6 +69,7 @@ describe('orders on the paper venue', () => {
     await e.setPrice(STOCK, '179');
     const order = await e.waitForStatus(stop.body.id, ['FILLED']);
     expect(order.executedQty).toBe('3');
+    await recordHistory(e.temporal, `order-${stop.body.id}`, 'paper-stop-loss-filled');
     await e.setPrice(STOCK, '200');
   });
 
@@ -73,6 +78,7 @@ describe('orders on the paper venue', () => {
     const res = await post({ symbol: 'PSTALE', side: 'BUY', type: 'MARKET', quantity: '1', venue: 'paper' });
     const order = await e.waitForStatus(res.body.id, ['REJECTED']);
     expect(order.rejectReason).toMatch(/PSTALE is stale: last update 6\d\d s ago/);
+    await recordHistory(e.temporal, `order-${res.body.id}`, 'paper-rejected');
   });
 
   it('rejects an order for a symbol without any price as an invalid symbol', async () => {

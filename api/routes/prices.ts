@@ -1,0 +1,156 @@
+/**
+ * /v1/prices: the latest stored prices, and candles built from the stored history. A history
+ * range we hold nothing for (at its start, or at all) is fetched from the symbol's provider
+ * (Binance klines, Yahoo chart) once, stored in price_candles and served from there afterwards.
+ */
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { ExchangeRejectedError } from '../../activities/exchange/errors.js';
+import { latestPrices, type StoredPrice } from '../../activities/market-data/price-store.js';
+import { isValidSymbol } from '../../activities/market-data/routing.js';
+import { ProviderRateLimitedError, type PriceSources } from '../../activities/market-data/sources.js';
+import type { Candle, CandleInterval } from '../../activities/market-data/types.js';
+import type { Config } from '../../lib/config.js';
+import type { Sql } from '../../lib/db.js';
+import { ApiError } from '../errors.js';
+
+export interface PriceRoutesOptions {
+  config: Config;
+  sql: Sql;
+  marketData: PriceSources;
+  now?: () => number;
+}
+
+/** A symbol any provider could know: BTCUSDT, AAPL, BRK-B, ^GSPC, EURUSD=X. */
+export const marketSymbol = z.string().refine(isValidSymbol, 'must be an upper-case symbol such as "BTCUSDT", "AAPL" or "BRK-B"');
+
+export const MAX_SYMBOLS = 100;
+
+/** The API's view of a price: a symbol never priced has price, source and asOf null and is stale. */
+export interface PriceView {
+  symbol: string;
+  price: string | null;
+  source: string | null;
+  asOf: string | null;
+  stale: boolean;
+}
+
+export function presentPrice(symbol: string, stored: Pick<StoredPrice, 'price' | 'source' | 'asOf'> | undefined, staleAfterMs: number, now: number): PriceView {
+  if (!stored) return { symbol, price: null, source: null, asOf: null, stale: true };
+  return { symbol, price: stored.price, source: stored.source, asOf: stored.asOf.toISOString(), stale: now - stored.asOf.getTime() > staleAfterMs };
+}
+
+const symbolList = z
+  .string()
+  .transform((s) => [...new Set(s.split(',').map((x) => x.trim()))])
+  .pipe(z.array(marketSymbol).min(1).max(MAX_SYMBOLS, `at most ${MAX_SYMBOLS} symbols`));
+
+const pricesQuery = z.strictObject({ symbols: symbolList });
+
+const dateTime = z.iso
+  .datetime({ offset: true, error: 'must be an ISO-8601 date-time such as "2025-01-01T00:00:00Z"' })
+  .transform((s) => new Date(s));
+
+const historyQuery = z.strictObject({
+  from: dateTime.optional(),
+  to: dateTime.optional(),
+  interval: z.enum(['1m', '1h', '1d']).default('1h'),
+});
+
+const STEP_MS: Record<CandleInterval, number> = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 };
+export const MAX_CANDLES = 1000;
+/** Candles returned when `from` is left out. */
+const DEFAULT_CANDLES = 100;
+
+/** Candles of our own samples: first, highest, lowest and last price of each interval. */
+async function aggregatedCandles(sql: Sql, symbol: string, stepMs: number, fromMs: number, endMs: number): Promise<Candle[]> {
+  const stepS = stepMs / 1000;
+  const rows = await sql<{ t: Date; open: string; high: string; low: string; close: string }[]>`
+    SELECT to_timestamp(floor(extract(epoch FROM at) / ${stepS}::numeric) * ${stepS}::numeric) AS t,
+      (array_agg(price::text ORDER BY at))[1] AS open, max(price)::text AS high,
+      min(price)::text AS low, (array_agg(price::text ORDER BY at DESC))[1] AS close
+    FROM price_history WHERE symbol = ${symbol} AND at >= ${new Date(fromMs)} AND at < ${new Date(endMs)}
+    GROUP BY 1 ORDER BY 1`;
+  return rows.map((r) => ({ t: r.t.toISOString(), open: r.open, high: r.high, low: r.low, close: r.close }));
+}
+
+async function storedCandles(sql: Sql, symbol: string, interval: CandleInterval, fromMs: number, endMs: number): Promise<Candle[]> {
+  const rows = await sql<{ t: Date; open: string; high: string; low: string; close: string }[]>`
+    SELECT t, open::text, high::text, low::text, close::text FROM price_candles
+    WHERE symbol = ${symbol} AND interval = ${interval} AND t >= ${new Date(fromMs)} AND t < ${new Date(endMs)} ORDER BY t`;
+  return rows.map((r) => ({ t: r.t.toISOString(), open: r.open, high: r.high, low: r.low, close: r.close }));
+}
+
+async function saveCandles(sql: Sql, symbol: string, interval: CandleInterval, source: string, candles: Candle[]): Promise<void> {
+  if (candles.length === 0) return;
+  const rows = candles.map((c) => ({ symbol, interval, t: c.t, open: c.open, high: c.high, low: c.low, close: c.close, source }));
+  await sql`INSERT INTO price_candles ${sql(rows, 'symbol', 'interval', 't', 'open', 'high', 'low', 'close', 'source')}
+    ON CONFLICT (symbol, interval, t) DO UPDATE SET open = EXCLUDED.open, high = EXCLUDED.high, low = EXCLUDED.low,
+      close = EXCLUDED.close, source = EXCLUDED.source, fetched_at = now()`;
+}
+
+/** A provider failure as the API reports it. */
+export function providerError(provider: string, err: unknown): ApiError {
+  if (err instanceof ProviderRateLimitedError) {
+    return new ApiError(503, 'provider_rate_limited', `${provider} is rate limiting requests; retry later`, { provider }, { 'Retry-After': String(Math.ceil(err.retryAfterMs / 1000)) });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new ApiError(502, 'provider_unavailable', `${provider} did not answer: ${message}`, { provider });
+}
+
+/**
+ * @example app.route('/v1/prices', priceRoutes({ config, sql, marketData }))
+ */
+export function priceRoutes({ config, sql, marketData, now = Date.now }: PriceRoutesOptions) {
+  return new Hono()
+    .get('/', async (c) => {
+      const { symbols } = pricesQuery.parse(c.req.query());
+      const stored = new Map((await latestPrices(sql, symbols)).map((p) => [p.symbol, p]));
+      const at = now();
+      return c.json(symbols.map((s) => presentPrice(s, stored.get(s), config.PRICE_STALE_AFTER, at)));
+    })
+
+    .get('/:symbol/history', async (c) => {
+      const symbol = z.object({ symbol: marketSymbol }).parse({ symbol: c.req.param('symbol') }).symbol;
+      const q = historyQuery.parse(c.req.query());
+      const step = STEP_MS[q.interval];
+      const at = now();
+      const to = q.to ?? new Date(at);
+      const from = q.from ?? new Date(to.getTime() - (DEFAULT_CANDLES - 1) * step);
+      if (from > to) throw new ApiError(422, 'invalid_range', 'from: must not be after to', [{ path: 'from', message: 'must not be after to' }]);
+      const first = Math.floor(from.getTime() / step) * step;
+      // Candles open at or before `to`, and not in the future.
+      const last = Math.min(Math.floor(to.getTime() / step) * step, Math.floor(at / step) * step);
+      if ((last - first) / step + 1 > MAX_CANDLES) {
+        throw new ApiError(422, 'range_too_large', `from..to spans more than ${MAX_CANDLES} ${q.interval} candles; narrow the range or use a longer interval`);
+      }
+      const end = last + step;
+      const byTime = new Map<string, Candle>();
+      // Provider candles fill what our own samples do not cover.
+      for (const candle of await storedCandles(sql, symbol, q.interval, first, end)) byTime.set(candle.t, candle);
+      for (const candle of await aggregatedCandles(sql, symbol, step, first, end)) byTime.set(candle.t, candle);
+
+      let backfill: { provider: string; stored: number } | { provider: string; error: { code: string; message: string } } | null = null;
+      const earliest = Math.min(end, ...[...byTime.keys()].map((t) => Date.parse(t)));
+      if (earliest > first) {
+        const provider = marketData.providerFor(symbol);
+        try {
+          const fetched = (await marketData.history({ symbol, from: new Date(first), to: new Date(earliest - 1), interval: q.interval })).candles.filter((k) => {
+            const t = Date.parse(k.t);
+            return t >= first && t < earliest && t % step === 0;
+          });
+          // Only finished candles are kept: a forming one would freeze half-way.
+          await saveCandles(sql, symbol, q.interval, provider, fetched.filter((k) => Date.parse(k.t) + step <= at));
+          for (const candle of fetched) byTime.set(new Date(candle.t).toISOString(), candle);
+          backfill = { provider, stored: fetched.length };
+        } catch (err) {
+          if (err instanceof ExchangeRejectedError && err.code === -1121) throw new ApiError(404, 'unknown_symbol', `${provider} does not list ${symbol}`);
+          const failure = providerError(provider, err);
+          if (byTime.size === 0) throw failure;
+          backfill = { provider, error: { code: failure.code, message: failure.message } };
+        }
+      }
+      const candles = [...byTime.values()].sort((a, b) => Date.parse(a.t) - Date.parse(b.t));
+      return c.json({ symbol, interval: q.interval, from: new Date(first).toISOString(), to: new Date(last).toISOString(), candles, backfill });
+    });
+}

@@ -1,0 +1,76 @@
+/**
+ * /v1/watchlist: the symbols an account follows; the price refresh keeps them current. A PUT
+ * replaces the list. A symbol we have never priced is asked of its provider first: one the
+ * provider does not know is refused (422), and its first price is stored right away.
+ */
+import { Hono, type Context } from 'hono';
+import { z } from 'zod';
+import { latestPrices, storeQuotes } from '../../activities/market-data/price-store.js';
+import type { PriceSources } from '../../activities/market-data/sources.js';
+import type { Sql } from '../../lib/db.js';
+import { ApiError } from '../errors.js';
+import { DEFAULT_ACCOUNT_ID } from '../schemas/common.js';
+import { readJson } from '../validation.js';
+import { MAX_SYMBOLS, marketSymbol, providerError } from './prices.js';
+
+export interface WatchlistRoutesOptions {
+  sql: Sql;
+  marketData: PriceSources;
+}
+
+const putWatchlistBody = z.strictObject({
+  symbols: z.array(marketSymbol).max(MAX_SYMBOLS, `at most ${MAX_SYMBOLS} symbols`).transform((s) => [...new Set(s)]),
+});
+
+export async function watchlistSymbols(sql: Sql, accountId: string): Promise<string[]> {
+  const rows = await sql<{ symbol: string }[]>`SELECT symbol FROM watchlists WHERE account_id = ${accountId} ORDER BY position, symbol`;
+  return rows.map((r) => r.symbol);
+}
+
+export async function replaceWatchlist(sql: Sql, accountId: string, symbols: string[]): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`DELETE FROM watchlists WHERE account_id = ${accountId}`;
+    if (symbols.length === 0) return;
+    const rows = symbols.map((symbol, position) => ({ account_id: accountId, symbol, position }));
+    await tx`INSERT INTO watchlists ${tx(rows, 'account_id', 'symbol', 'position')}`;
+  });
+}
+
+/**
+ * @example app.route('/v1/watchlist', watchlistRoutes({ sql, marketData }))
+ */
+export function watchlistRoutes({ sql, marketData }: WatchlistRoutesOptions) {
+  const accountOf = (_c: Context) => DEFAULT_ACCOUNT_ID;
+
+  /** Symbols no provider knows; throws when a provider that should know cannot be asked. */
+  async function unknownSymbols(symbols: string[]): Promise<string[]> {
+    const priced = new Set((await latestPrices(sql, symbols)).map((p) => p.symbol));
+    const unpriced = symbols.filter((s) => !priced.has(s));
+    if (unpriced.length === 0) return [];
+    const { quotes, failures } = await marketData.fetchLatestSettled(unpriced);
+    await storeQuotes(sql, quotes);
+    const [failure] = failures;
+    if (failure) throw providerError(failure.provider, failure.error);
+    const found = new Set(quotes.map((q) => q.symbol));
+    return unpriced.filter((s) => !found.has(s));
+  }
+
+  return new Hono()
+    .get('/', async (c) => c.json({ symbols: await watchlistSymbols(sql, accountOf(c)) }))
+
+    .put('/', async (c) => {
+      const { symbols } = putWatchlistBody.parse(await readJson(c));
+      const unknown = await unknownSymbols(symbols);
+      if (unknown.length > 0) {
+        throw new ApiError(
+          422,
+          'unknown_symbols',
+          `symbols: no provider knows ${unknown.join(', ')}`,
+          unknown.map((symbol) => ({ path: `symbols.${symbols.indexOf(symbol)}`, message: `${marketData.providerFor(symbol)} does not know ${symbol}` })),
+        );
+      }
+      const accountId = accountOf(c);
+      await replaceWatchlist(sql, accountId, symbols);
+      return c.json({ symbols: await watchlistSymbols(sql, accountId) });
+    });
+}

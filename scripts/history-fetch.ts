@@ -1,0 +1,26 @@
+/**
+ * `npm run history:fetch -- <workflowId> [name]`: saves a workflow's event history from the
+ * configured Temporal server into test/histories/<name>.json, where the replay tests pick it up.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { loadConfig, loadDotEnv } from '../lib/config.js';
+import { PROJECT_ROOT } from '../lib/embedded/temporal-cli.js';
+import { createTemporalClient } from '../lib/temporal.js';
+
+const [workflowId, name] = process.argv.slice(2).filter((a) => a !== '--');
+if (!workflowId) {
+  console.error('usage: npm run history:fetch -- <workflowId> [name]   (name defaults to the workflow id)');
+  process.exit(2);
+}
+loadDotEnv();
+const client = await createTemporalClient(loadConfig());
+try {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const file = path.join(PROJECT_ROOT, 'test', 'histories', `${name ?? workflowId}.json`);
+  writeFileSync(file, historyToJSON(history) + '\n');
+  console.log(`saved ${history.events?.length ?? 0} events of ${workflowId} to ${path.relative(process.cwd(), file)}`);
+} finally {
+  await client.connection.close();
+}

@@ -1,0 +1,18 @@
+/**
+ * With RECORD_HISTORIES=1, integration tests save the histories of the order paths they drive
+ * into test/histories/, the input of the replay tests (same format as `npm run history:fetch`).
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Client } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+
+export const HISTORIES_DIR = path.resolve('test', 'histories');
+
+export async function recordHistory(temporal: Client, workflowId: string, name: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const handle = temporal.workflow.getHandle(workflowId);
+  await handle.result();
+  const history = await handle.fetchHistory();
+  writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), historyToJSON(history) + '\n');
+}

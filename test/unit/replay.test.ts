@@ -1,0 +1,43 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { WORKFLOWS_PATH } from '../../workers/create-workers.js';
+import { HISTORIES_DIR } from '../helpers/histories.js';
+
+const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
+const histories = () =>
+  files.map((f) => ({ workflowId: path.basename(f, '.json'), history: historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, f), 'utf8'))) }));
+
+beforeAll(() => {
+  try {
+    Runtime.install({ logger: new DefaultLogger('ERROR'), shutdownSignals: [] });
+  } catch {
+    // Already installed by another test in this process.
+  }
+});
+
+describe('replay of recorded order histories', () => {
+  it('covers every order path we record', () => {
+    const names = files.map((f) => path.basename(f, '.json'));
+    for (const expected of ['paper-market-filled', 'paper-limit-canceled', 'paper-rejected', 'binance-accept-then-500-filled', 'binance-partial-then-canceled']) {
+      expect(names).toContain(expected);
+    }
+  });
+
+  it('replays every history against the current workflow code without a determinism error', async () => {
+    const results = [];
+    for await (const r of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories())) results.push(r);
+    expect(results).toHaveLength(files.length);
+    expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.message}`)).toEqual([]);
+  }, 120_000);
+
+  it('fails with a DeterminismViolationError when the workflow changes the order of its steps', async () => {
+    const results = [];
+    for await (const r of Worker.runReplayHistories({ workflowsPath: path.resolve('test/replay/altered-order-lifecycle.ts') }, histories())) results.push(r);
+    expect(results).toHaveLength(files.length);
+    for (const r of results) expect(r.error).toBeInstanceOf(DeterminismViolationError);
+  }, 120_000);
+});
