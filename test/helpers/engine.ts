@@ -8,6 +8,8 @@ import { storeQuotes } from '../../activities/market-data/price-store.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { createLogger } from '../../lib/logger.js';
+import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
+import { startYahooFake, type YahooFake } from '../fakes/yahoo/index.js';
 import { startWorkers, testClient, testConfig, testSql, type RunningWorkers } from './env.js';
 import { waitFor } from './wait.js';
 
@@ -66,4 +68,26 @@ export async function startEngine(env: Record<string, string | undefined> = {}):
     },
   };
   return engine;
+}
+
+export interface MarketDataFakes {
+  binance: BinanceFake;
+  yahoo: YahooFake;
+  /** Environment that points the engine's price sources at the fakes (for startEngine / testConfig). */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/** The Binance and Yahoo fakes on free ports, for tests of the market-data providers. */
+export async function startMarketDataFakes(): Promise<MarketDataFakes> {
+  const binance = await startBinanceFake({ apiKey: 'market-data-key', apiSecret: 'market-data-secret' });
+  const yahoo = await startYahooFake();
+  return {
+    binance,
+    yahoo,
+    env: { BINANCE_BASE_URL: binance.url, YAHOO_BASE_URL: yahoo.url, MARKET_DATA_TIMEOUT: '2s' },
+    async close() {
+      await Promise.all([binance.close(), yahoo.close()]);
+    },
+  };
 }
