@@ -140,9 +140,10 @@ export function priceRoutes({ config, sql, marketData, now = Date.now }: PriceRo
             return t >= first && t < earliest && t % step === 0;
           });
           // Only finished candles are kept: a forming one would freeze half-way.
-          await saveCandles(sql, symbol, q.interval, provider, fetched.filter((k) => Date.parse(k.t) + step <= at));
+          const finished = fetched.filter((k) => Date.parse(k.t) + step <= at);
+          await saveCandles(sql, symbol, q.interval, provider, finished);
           for (const candle of fetched) byTime.set(new Date(candle.t).toISOString(), candle);
-          backfill = { provider, stored: fetched.length };
+          backfill = { provider, stored: finished.length };
         } catch (err) {
           if (err instanceof ExchangeRejectedError && err.code === -1121) throw new ApiError(404, 'unknown_symbol', `${provider} does not list ${symbol}`);
           const failure = providerError(provider, err);

@@ -1,0 +1,238 @@
+/**
+ * The price refresh end to end: the refreshPrices workflow on a real worker, the real Binance and
+ * yahoo-finance2 clients against the fakes over HTTP, PostgreSQL, and the HTTP API on top.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeQuotes } from '../../activities/market-data/price-store.js';
+import { createRefreshActivities } from '../../activities/market-data/refresh-activities.js';
+import { createPriceSources } from '../../activities/market-data/sources.js';
+import { refreshPricesInput } from '../../lib/schedules.js';
+import type { RefreshOutcome } from '../../workflows/refresh-prices.js';
+import { startEngine, startMarketDataFakes, type MarketDataFakes, type TestEngine } from '../helpers/engine.js';
+
+const STALE_AFTER_MS = 5_000;
+let fakes: MarketDataFakes;
+let e: TestEngine;
+
+beforeAll(async () => {
+  fakes = await startMarketDataFakes();
+  e = await startEngine({ ...fakes.env, PRICE_STALE_AFTER: `${STALE_AFTER_MS}ms` });
+});
+afterAll(async () => {
+  await e.stop();
+  await fakes.close();
+});
+
+function refreshNow(): Promise<RefreshOutcome> {
+  return e.temporal.workflow.execute('refreshPrices', {
+    taskQueue: e.config.taskQueues.marketData,
+    workflowId: `test-refresh-${randomUUID()}`,
+    args: [refreshPricesInput(e.config)],
+  });
+}
+
+const prices = async (symbols: string) => (await e.call('GET', `/v1/prices?symbols=${symbols}`)).body;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('PUT /v1/watchlist', () => {
+  it('refuses a symbol no provider knows with 422 naming it, and keeps the old list', async () => {
+    const before = await e.call('GET', '/v1/watchlist');
+    const res = await e.call('PUT', '/v1/watchlist', { symbols: ['AAPL', 'NOSUCH'] });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('unknown_symbols');
+    expect(res.body.error.details).toEqual([{ path: 'symbols.1', message: 'yahoo does not know NOSUCH' }]);
+    expect((await e.call('GET', '/v1/watchlist')).body).toEqual(before.body);
+  });
+
+  it('refuses a malformed symbol with 422 before asking any provider', async () => {
+    const asked = fakes.yahoo.requests().length;
+    const res = await e.call('PUT', '/v1/watchlist', { symbols: ['aapl'] });
+    expect(res.status).toBe(422);
+    expect(res.body.error.message).toMatch(/^symbols\.0: must be an upper-case symbol/);
+    expect(fakes.yahoo.requests().length).toBe(asked);
+  });
+
+  it('answers 502 when the provider that must vouch for a new symbol is down, and stores nothing', async () => {
+    fakes.yahoo.setFailure('down');
+    try {
+      const res = await e.call('PUT', '/v1/watchlist', { symbols: ['MSFT'] });
+      expect(res.status).toBe(502);
+      expect(res.body.error).toMatchObject({ code: 'provider_unavailable', details: { provider: 'yahoo' } });
+      expect((await e.call('GET', '/v1/watchlist')).body.symbols).not.toContain('MSFT');
+    } finally {
+      fakes.yahoo.setFailure(null);
+    }
+  });
+
+  it('replaces the list, keeps its order, and GET returns it', async () => {
+    const res = await e.call('PUT', '/v1/watchlist', { symbols: ['BTCUSDT', 'AAPL', 'BTCUSDT'] });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ symbols: ['BTCUSDT', 'AAPL'] });
+    expect((await e.call('GET', '/v1/watchlist')).body).toEqual({ symbols: ['BTCUSDT', 'AAPL'] });
+    const [{ account_id }] = (await e.sql`SELECT DISTINCT account_id::text FROM watchlists`) as unknown as [{ account_id: string }];
+    expect(account_id).toBe('00000000-0000-0000-0000-000000000001');
+  });
+});
+
+describe('refreshPrices', () => {
+  it('stores BTCUSDT from the Binance fake and AAPL from the Yahoo fake, each with its source', async () => {
+    fakes.binance.setPrice('BTCUSDT', '61000.5');
+    fakes.yahoo.setPrice('AAPL', '231.25');
+    const outcome = await refreshNow();
+    expect(outcome.providers.binance).toMatchObject({ status: 'ok', failures: [] });
+    expect(outcome.providers.yahoo).toMatchObject({ status: 'ok', failures: [] });
+    const body = await prices('BTCUSDT,AAPL');
+    expect(body).toMatchObject([
+      { symbol: 'BTCUSDT', price: '61000.50000000', source: 'binance', stale: false },
+      { symbol: 'AAPL', price: '231.25', source: 'yahoo', stale: false },
+    ]);
+    const history = await e.sql`SELECT source FROM price_history WHERE symbol = 'AAPL' AND price = 231.25`;
+    expect(history.map((r) => r.source)).toEqual(['yahoo']);
+  });
+
+  it('keeps refreshing BTCUSDT while Yahoo is down, and AAPL keeps its last asOf and turns stale', async () => {
+    fakes.yahoo.setPrice('AAPL', '232');
+    await refreshNow();
+    const [, aaplBefore] = await prices('BTCUSDT,AAPL');
+    expect(aaplBefore.stale).toBe(false);
+    await sleep(STALE_AFTER_MS + 500);
+    fakes.yahoo.setFailure('down');
+    try {
+      fakes.binance.setPrice('BTCUSDT', '59000');
+      const startedAt = Date.now();
+      const outcome = await refreshNow();
+      expect(outcome.providers.binance.status).toBe('ok');
+      expect(outcome.providers.yahoo.status).toBe('failed');
+      expect(outcome.providers.yahoo.failures[0]?.message).toMatch(/HTTP 503/);
+      const [btc, aapl] = await prices('BTCUSDT,AAPL');
+      expect(btc).toMatchObject({ price: '59000.00000000', stale: false });
+      expect(Date.parse(btc.asOf)).toBeGreaterThanOrEqual(startedAt - 1000);
+      expect(aapl).toMatchObject({ price: '232', asOf: aaplBefore.asOf, stale: true });
+    } finally {
+      fakes.yahoo.setFailure(null);
+    }
+  });
+
+  it('wakes an open paper LIMIT order on a moved symbol with priceMoved, and it fills', async () => {
+    fakes.binance.setPrice('BTCUSDT', '60000');
+    await refreshNow();
+    const placed = await e.call('POST', '/v1/orders', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '55000', venue: 'paper' });
+    await e.waitForStatus(placed.body.id, ['NEW']);
+    fakes.binance.setPrice('BTCUSDT', '54000');
+    const outcome = await refreshNow();
+    expect(outcome.moved).toContain('BTCUSDT');
+    expect(outcome.woken).toBeGreaterThanOrEqual(1);
+    const history = await e.temporal.workflow.getHandle(placed.body.workflowId).fetchHistory();
+    const signals = (history.events ?? []).filter((ev) => ev.workflowExecutionSignaledEventAttributes?.signalName === 'priceMoved');
+    expect(signals.length).toBeGreaterThanOrEqual(1);
+    await e.waitForStatus(placed.body.id, ['FILLED'], 10_000);
+  });
+
+  it('completes when an order to wake has no workflow, counting it as not woken', async () => {
+    const id = randomUUID();
+    await e.sql`INSERT INTO orders (id, account_id, venue, symbol, side, type, quantity, price, status, status_rank, client_order_id, workflow_id)
+      VALUES (${id}, '00000000-0000-0000-0000-000000000001', 'paper', 'ETHUSDT', 'BUY', 'LIMIT', 1, 1, 'NEW', 2, ${`dt-ghost-${id}`}, ${`order-${id}`})`;
+    try {
+      fakes.binance.setPrice('ETHUSDT', String(3000 + Math.floor(Math.random() * 100)));
+      const outcome = await refreshNow();
+      expect(outcome.moved).toContain('ETHUSDT');
+      expect(outcome.woken).toBe(0);
+    } finally {
+      await e.sql`DELETE FROM orders WHERE id = ${id}`;
+    }
+  });
+
+  it('gives the paper venue a first price from the provider, and then refreshes the held symbol', async () => {
+    await e.sql`DELETE FROM prices WHERE symbol = 'SOLUSDT'`;
+    fakes.binance.setPrice('SOLUSDT', '150');
+    const placed = await e.call('POST', '/v1/orders', { symbol: 'SOLUSDT', side: 'BUY', type: 'MARKET', quantity: '1', venue: 'paper' });
+    const order = await e.waitForStatus(placed.body.id, ['FILLED', 'REJECTED']);
+    expect(order.status).toBe('FILLED');
+    // 150 plus 5 bps of slippage
+    expect(order.fills[0].price).toBe('150.075');
+    const sources = createPriceSources(e.config);
+    const routed = await createRefreshActivities({ sql: e.sql, marketData: sources }).symbolsToRefresh();
+    expect(routed.binance).toContain('SOLUSDT');
+    expect(routed.binance).toContain('BTCUSDT');
+    expect(routed.yahoo).toContain('AAPL');
+    expect([...routed.binance, ...routed.yahoo]).not.toContain('NEVERWATCHED');
+  });
+});
+
+describe('GET /v1/prices', () => {
+  it('reports a symbol never priced with a null price, stale', async () => {
+    const body = await prices('BTCUSDT,NEVERPRICED');
+    expect(body[1]).toEqual({ symbol: 'NEVERPRICED', price: null, source: null, asOf: null, stale: true });
+  });
+
+  it('refuses bad symbol syntax, a missing list and too many symbols with 422', async () => {
+    for (const query of ['symbols=btcusdt', 'symbols=', '', `symbols=${Array.from({ length: 101 }, (_, i) => `S${i}`).join(',')}`, 'symbols=AAPL&extra=1']) {
+      const res = await e.call('GET', `/v1/prices?${query}`);
+      expect(res.status, query).toBe(422);
+      expect(res.body.error.code, query).toBe('invalid_request');
+    }
+  });
+});
+
+describe('GET /v1/prices/:symbol/history', () => {
+  const MIN = 60_000;
+
+  it('aggregates stored prices into candles: first, highest, lowest and last of each interval', async () => {
+    const t0 = Math.floor(Date.now() / MIN) * MIN - 180 * MIN;
+    const points: Array<[number, string]> = [[0, '10'], [15_000, '12'], [30_000, '9'], [59_000, '11'], [MIN + 1_000, '20']];
+    await storeQuotes(e.sql, points.map(([dt, price]) => ({ symbol: 'HISTAGG', price, source: 'simulated', asOf: new Date(t0 + dt).toISOString() })));
+    const res = await e.call('GET', `/v1/prices/HISTAGG/history?interval=1m&from=${new Date(t0).toISOString()}&to=${new Date(t0 + MIN).toISOString()}`);
+    expect(res.status).toBe(200);
+    expect(res.body.backfill).toBeNull();
+    expect(res.body.candles).toEqual([
+      { t: new Date(t0).toISOString(), open: '10', high: '12', low: '9', close: '11' },
+      { t: new Date(t0 + MIN).toISOString(), open: '20', high: '20', low: '20', close: '20' },
+    ]);
+  });
+
+  it('backfills a range without stored data from Binance klines, stores it, and serves it from the store next time', async () => {
+    const day = Math.floor(Date.now() / 86_400_000) * 86_400_000 - 2 * 86_400_000;
+    const url = `/v1/prices/BTCUSDT/history?interval=1h&from=${new Date(day).toISOString()}&to=${new Date(day + 5 * 3_600_000).toISOString()}`;
+    const klines = () => fakes.binance.requests().filter((r) => r.path === '/api/v3/klines').length;
+    const first = await e.call('GET', url);
+    expect(first.status).toBe(200);
+    expect(first.body.backfill).toEqual({ provider: 'binance', stored: 6 });
+    expect(first.body.candles).toHaveLength(6);
+    expect(first.body.candles[0].t).toBe(new Date(day).toISOString());
+    const stored = await e.sql`SELECT count(*)::int AS n FROM price_candles WHERE symbol = 'BTCUSDT' AND interval = '1h' AND source = 'binance'`;
+    expect(stored[0]!.n).toBeGreaterThanOrEqual(6);
+    const calls = klines();
+    const second = await e.call('GET', url);
+    expect(second.body.backfill).toBeNull();
+    expect(second.body.candles).toEqual(first.body.candles);
+    expect(klines()).toBe(calls);
+  });
+
+  it('backfills an equity from the Yahoo chart', async () => {
+    const to = Math.floor(Date.now() / 3_600_000) * 3_600_000 - 3_600_000;
+    const res = await e.call('GET', `/v1/prices/MSFT/history?interval=1h&from=${new Date(to - 3 * 3_600_000).toISOString()}&to=${new Date(to).toISOString()}`);
+    expect(res.status).toBe(200);
+    expect(res.body.backfill).toEqual({ provider: 'yahoo', stored: 4 });
+    expect(res.body.candles[0]).toMatchObject({ open: expect.stringMatching(/^\d+(\.\d+)?$/) });
+  });
+
+  it('answers 404 for a pair Binance does not list, and 422 for a bad interval, an inverted or an oversized range', async () => {
+    expect((await e.call('GET', '/v1/prices/NOPEUSDT/history?interval=1h')).body.error.code).toBe('unknown_symbol');
+    expect((await e.call('GET', '/v1/prices/BTCUSDT/history?interval=5m')).status).toBe(422);
+    const inverted = await e.call('GET', '/v1/prices/BTCUSDT/history?from=2025-01-02T00:00:00Z&to=2025-01-01T00:00:00Z');
+    expect([inverted.status, inverted.body.error.code]).toEqual([422, 'invalid_range']);
+    const huge = await e.call('GET', '/v1/prices/BTCUSDT/history?interval=1m&from=2025-01-01T00:00:00Z&to=2025-01-02T00:00:00Z');
+    expect([huge.status, huge.body.error.code]).toEqual([422, 'range_too_large']);
+    expect((await e.call('GET', '/v1/prices/BTCUSDT/history?from=yesterday')).status).toBe(422);
+  });
+});
+
+describe('stale reporting', () => {
+  it('marks a price older than PRICE_STALE_AFTER stale and a fresh one not', async () => {
+    await e.setPrice('STALECHK', '1', new Date(Date.now() - STALE_AFTER_MS - 1_000));
+    await e.setPrice('FRESHCHK', '1');
+    const body = await prices('STALECHK,FRESHCHK');
+    expect(body.map((p: { stale: boolean }) => p.stale)).toEqual([true, false]);
+  });
+});
