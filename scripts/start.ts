@@ -74,13 +74,16 @@ function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, log: Lo
         setTimeout(() => !shuttingDown && !stopping && spawnIt().catch((err) => log.error(`${name} failed to restart`, { err })), delay);
       });
     });
-  return spawnIt().then(() => ({
+  return spawnIt().then(() => {
+    log.info(`${name} is up`, { pid: child.pid });
+    return {
     name,
     stop: async () => {
       stopping = true;
       await terminate(child, 8000);
     },
-  }));
+  };
+  });
 }
 
 async function main() {
@@ -121,6 +124,7 @@ async function main() {
         log,
       });
       stack.push({ name: 'Temporal dev server', stop: server.stop });
+      log.info('Temporal dev server is up', { pid: server.pid, address: server.address });
       void server.exited.then(() => void shutdown(1, 'the Temporal dev server exited'));
     } else {
       log.info('no Temporal CLI and no Go toolchain: using the SDK-managed download of the dev server');
@@ -147,6 +151,7 @@ async function main() {
     log.info('starting embedded PostgreSQL', { port: config.EMBEDDED_PG_PORT });
     const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: config.EMBEDDED_PG_PORT, log });
     stack.push({ name: 'PostgreSQL', stop: pg.stop });
+    log.info('PostgreSQL is up', { pid: pg.pid });
     databaseUrl = pg.url;
     childEnv.DATABASE_URL = databaseUrl;
   }

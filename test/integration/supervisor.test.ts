@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { isAlive } from '../../lib/embedded/process.js';
+import { freePort } from '../helpers/ports.js';
+import { waitFor } from '../helpers/wait.js';
+
+// `npm start` as a user runs it: its own data dir and ports, the same Temporal CLI as the tests.
+const dataDir = path.join(inject('testDir'), 'supervisor');
+const ports = { PORT: await freePort(), TEMPORAL_PORT: await freePort(), TEMPORAL_UI_PORT: await freePort(), EMBEDDED_PG_PORT: await freePort() };
+const env = {
+  ...process.env,
+  DATABASE_URL: '',
+  TEMPORAL_ADDRESS: '',
+  DATA_DIR: dataDir,
+  TEMPORAL_CLI_PATH: inject('temporalBinary'),
+  LOG_LEVEL: 'info',
+  ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+};
+const api = `http://127.0.0.1:${ports.PORT}`;
+let running: ChildProcess | undefined;
+afterAll(() => {
+  if (running?.pid && isAlive(running.pid)) running.kill('SIGKILL');
+});
+
+function start(): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  running = child;
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  return waitFor(async () => out, (o) => o.includes('Press Ctrl-C') || child.exitCode !== null, { timeoutMs: 120_000, what: 'the ready banner' }).then(() => {
+    if (child.exitCode !== null) throw new Error(`npm start exited: ${out}`);
+    return { child, output: () => out };
+  });
+}
+
+async function stop(child: ChildProcess): Promise<number> {
+  const started = Date.now();
+  const gone = new Promise((r) => child.once('exit', r));
+  child.kill('SIGINT');
+  await gone;
+  return Date.now() - started;
+}
+
+function pidsOf(output: string): number[] {
+  // Every part the supervisor started logs its pid through its own process listing below.
+  return [...output.matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1]));
+}
+
+describe('npm start', () => {
+  it('prints one ready banner, serves /health and the Temporal UI, stops everything on SIGINT, and keeps the data', async () => {
+    const first = await start();
+    const banner = first.output();
+    expect(banner.match(/Durable Trader is ready/g)).toHaveLength(1);
+    expect(banner).toContain(`Temporal UI  http://localhost:${ports.TEMPORAL_UI_PORT}`);
+    expect(banner).toMatch(/PostgreSQL {3}postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/durable_trader \(embedded\)/);
+    expect(await (await fetch(`${api}/health`)).json()).toEqual({ status: 'ok', temporal: 'ok', postgres: 'ok' });
+    expect((await fetch(`http://localhost:${ports.TEMPORAL_UI_PORT}/`)).status).toBe(200);
+
+    const order = await fetch(`${api}/v1/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ symbol: 'ZZTOPUSDT', side: 'BUY', type: 'LIMIT', quantity: '1', price: '1', venue: 'paper' }),
+    });
+    expect(order.status).toBe(202);
+    const { id } = (await order.json()) as { id: string };
+
+    const children = pidsOf(banner);
+    expect(children.length).toBeGreaterThanOrEqual(4);
+    const ms = await stop(first.child);
+    expect(ms).toBeLessThan(15_000);
+    for (const pid of children) expect(isAlive(pid), `pid ${pid} still running`).toBe(false);
+    await expect(fetch(`${api}/health`)).rejects.toThrow();
+
+    const second = await start();
+    expect(second.output()).toContain('database schema is current');
+    const again = await fetch(`${api}/v1/orders/${id}`);
+    expect(again.status).toBe(200);
+    await stop(second.child);
+  }, 300_000);
+});
