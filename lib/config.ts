@@ -77,6 +77,7 @@ export const variables = {
   RISK_MAX_ORDER_NOTIONAL: { schema: z.string().regex(/^\d+(\.\d+)?$/).default('50000'), example: '50000', doc: 'Largest notional of one order (quote currency)' },
   RISK_MAX_DAILY_NOTIONAL: { schema: z.string().regex(/^\d+(\.\d+)?$/).default('250000'), example: '250000', doc: 'Largest notional an account may submit per UTC day' },
   ORDER_POLL_MAX_INTERVAL: { schema: duration.prefault('30s'), example: '30s', doc: 'Cap of the backoff between order status polls' },
+  ORDER_POLLS_PER_RUN: { schema: z.coerce.number().int().min(1).max(10_000).default(500), example: '500', doc: 'Status polls of an open order per workflow run before it continues as new (keeps histories short)' },
   ORDER_NOT_FOUND_WINDOW: { schema: duration.prefault('30s'), example: '30s', doc: 'How long "order not found" after an ambiguous submit is re-checked before the order counts as never placed' },
   PRICE_REFRESH_INTERVAL: { schema: duration.prefault('15s'), example: '15s', doc: 'How often the price-refresh schedule runs' },
   PRICE_STALE_AFTER: { schema: duration.prefault('2m'), example: '2m', doc: 'Age after which a price is reported stale' },

@@ -10,7 +10,8 @@ import type { Sql } from '../../lib/db.js';
 import { cancelOrderUpdate, clientOrderIdFor, isTerminal, orderWorkflowId, type OrderRequest } from '../../workflows/definitions.js';
 import type { orderLifecycle, OrderSettings } from '../../workflows/order-lifecycle.js';
 import { ApiError } from '../errors.js';
-import { DEFAULT_ACCOUNT_ID, uuidParam } from '../schemas/common.js';
+import { accountIdOf } from '../principal.js';
+import { uuidParam } from '../schemas/common.js';
 import { cancelOrderBody, createOrderSchema, listOrdersQuery } from '../schemas/orders.js';
 import { readJson } from '../validation.js';
 
@@ -30,15 +31,14 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
     pollMaxMs: config.ORDER_POLL_MAX_INTERVAL,
     notFoundWindowMs: config.ORDER_NOT_FOUND_WINDOW,
     maxSubmitAttempts: 3,
-    pollsPerRun: 500,
+    pollsPerRun: config.ORDER_POLLS_PER_RUN,
   };
   const binanceConfigured = Boolean(config.BINANCE_API_KEY);
-  const accountOf = (_c: Context) => DEFAULT_ACCOUNT_ID;
   const uiLink = (workflowId: string, runId?: string) =>
     `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}/history`;
 
   async function loadOrThrow(c: Context, id: string): Promise<OrderRow> {
-    const order = uuidParam.safeParse(id).success ? await findOrder(sql, accountOf(c), id) : undefined;
+    const order = uuidParam.safeParse(id).success ? await findOrder(sql, accountIdOf(c), id) : undefined;
     if (!order) throw new ApiError(404, 'order_not_found', `No order ${id}`);
     return order;
   }
@@ -75,7 +75,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
       if (venue === 'binance' && !binanceConfigured) {
         throw new ApiError(422, 'venue_unavailable', 'venue: no Binance credentials are configured; use venue "paper" or configure a Binance API key');
       }
-      const accountId = accountOf(c);
+      const accountId = accountIdOf(c);
       let orderId: string = randomUUID();
       const key = c.req.header('Idempotency-Key');
       if (key !== undefined) {
@@ -130,7 +130,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
         if (Number.isNaN(createdAt.getTime()) || !uuidParam.safeParse(id).success) throw new ApiError(400, 'invalid_cursor', 'cursor: not a cursor returned by this API');
         before = { createdAt, id: id! };
       }
-      const rows = await listOrders(sql, accountOf(c), { status: q.status, symbol: q.symbol, limit: q.limit, before });
+      const rows = await listOrders(sql, accountIdOf(c), { status: q.status, symbol: q.symbol, limit: q.limit, before });
       const page = rows.slice(0, q.limit);
       const last = page.at(-1);
       const nextCursor = rows.length > q.limit && last ? Buffer.from(`${last.created_at.toISOString()}|${last.id}`).toString('base64url') : null;

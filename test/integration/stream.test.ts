@@ -1,0 +1,270 @@
+/**
+ * /v1/stream over a real WebSocket: the Hono app served by @hono/node-server on a free port with
+ * the stream attached, a real `ws` client, and pushes that come from PostgreSQL NOTIFY.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { createOrderDbActivities } from '../../activities/db/order-activities.js';
+import { insertReceivedOrder } from '../../activities/db/orders.js';
+import { attachStreamServer, type StreamServer } from '../../api/stream/index.js';
+import { createLogger } from '../../lib/logger.js';
+import { clientOrderIdFor, orderWorkflowId, type OrderStatus } from '../../workflows/definitions.js';
+import { startEngine, type TestEngine } from '../helpers/engine.js';
+
+const HEARTBEAT_MS = 200;
+const ACCOUNT = '00000000-0000-0000-0000-000000000001';
+const OTHER_ACCOUNT = '00000000-0000-0000-0000-0000000000f2';
+
+interface Api {
+  url: string;
+  stream: StreamServer;
+  close(): Promise<void>;
+}
+
+let e: TestEngine;
+let api: Api;
+const openOrders: string[] = [];
+const orderDb = () => createOrderDbActivities({ sql: e.sql });
+
+async function startApi(): Promise<Api> {
+  const server = await new Promise<Server>((resolve) => {
+    const s = serve({ fetch: e.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
+  });
+  const stream = await attachStreamServer({ server, sql: e.sql, config: e.config, log: createLogger('test-stream', { level: 'error' }) });
+  return {
+    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/stream`,
+    stream,
+    async close() {
+      await stream.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+beforeAll(async () => {
+  e = await startEngine({ WS_HEARTBEAT_INTERVAL: `${HEARTBEAT_MS}ms` });
+  await e.sql`INSERT INTO accounts (id) VALUES (${OTHER_ACCOUNT}) ON CONFLICT DO NOTHING`;
+  api = await startApi();
+});
+afterAll(async () => {
+  // Orders of this file end CANCELED so no later refresh takes them for open ones.
+  for (const id of openOrders) await transition(id, 'CANCELED', 9).catch(() => {});
+  await api.close();
+  await e.stop();
+});
+
+/** A `ws` client that keeps every frame it gets, and waits for the next one that matches. */
+class Client {
+  readonly frames: any[] = [];
+  #waiters: Array<{ match: (f: any) => boolean; resolve: (f: any) => void }> = [];
+  #seen = 0;
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      const frame = JSON.parse(data.toString());
+      this.frames.push(frame);
+      this.#waiters = this.#waiters.filter((w) => (w.match(frame) ? (w.resolve(frame), false) : true));
+    });
+  }
+
+  static open(url = api.url, options: WebSocket.ClientOptions = {}): Promise<Client> {
+    const ws = new WebSocket(url, options);
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(new Client(ws)));
+      ws.once('error', reject);
+    });
+  }
+
+  send(message: unknown): void {
+    this.ws.send(typeof message === 'string' ? message : JSON.stringify(message));
+  }
+
+  /** The next frame (after those already returned by next) that matches, within timeoutMs. */
+  next(match: (f: any) => boolean, timeoutMs = 2_000): Promise<any> {
+    const found = this.frames.slice(this.#seen).findIndex(match);
+    if (found !== -1) {
+      this.#seen += found + 1;
+      return Promise.resolve(this.frames[this.#seen - 1]);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching frame within ${timeoutMs} ms; got ${JSON.stringify(this.frames)}`)), timeoutMs);
+      this.#waiters.push({
+        match,
+        resolve: (f) => {
+          clearTimeout(timer);
+          this.#seen = this.frames.length;
+          resolve(f);
+        },
+      });
+    });
+  }
+
+  async subscribe(channel: 'prices' | 'orders', symbols?: string[]): Promise<any[]> {
+    const from = this.frames.length;
+    this.send({ type: 'subscribe', channel, ...(symbols ? { symbols } : {}) });
+    await this.next((f) => f.type === 'subscribed' && f.channel === channel);
+    return this.frames.slice(from, -1);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
+      this.ws.once('close', () => resolve());
+      this.ws.close();
+    });
+  }
+}
+
+async function newOrder(accountId = ACCOUNT, symbol = 'STRMUSDT'): Promise<string> {
+  const orderId = randomUUID();
+  await insertReceivedOrder(e.sql, { orderId, accountId, venue: 'paper', symbol, side: 'BUY', type: 'LIMIT', quantity: '1', price: '1', timeInForce: 'GTC' }, clientOrderIdFor(orderId), orderWorkflowId(orderId));
+  openOrders.push(orderId);
+  return orderId;
+}
+
+async function transition(orderId: string, status: OrderStatus, seq: number, executedQty = '0', accountId = ACCOUNT, symbol = 'STRMUSDT'): Promise<void> {
+  await orderDb().recordTransition({ orderId, accountId, venue: 'paper', symbol, seq, status, cause: 'test', detail: {}, state: { executedQty, cumulativeQuoteQty: '0' } });
+}
+
+describe('/v1/stream prices', () => {
+  it('pushes a price to a subscribed client within one second of the write', async () => {
+    const client = await Client.open();
+    await client.subscribe('prices', ['STRMA']);
+    const written = Date.now();
+    await e.setPrice('STRMA', '101.5');
+    const frame = await client.next((f) => f.type === 'price' && f.data.price === '101.5', 1_000);
+    expect(Date.now() - written).toBeLessThan(1_000);
+    expect(frame.data).toMatchObject({ symbol: 'STRMA', price: '101.5', source: 'simulated', stale: false });
+    expect(Date.parse(frame.data.asOf)).toBeGreaterThan(written - 1_000);
+    await client.close();
+  });
+
+  it('sends only the symbols a client subscribed to', async () => {
+    const client = await Client.open();
+    await client.subscribe('prices', ['STRMB']);
+    await e.setPrice('STRMC', '1');
+    await e.setPrice('STRMB', '2');
+    await client.next((f) => f.type === 'price' && f.data.symbol === 'STRMB' && f.data.price === '2');
+    expect(client.frames.filter((f) => f.data?.symbol === 'STRMC')).toEqual([]);
+    await client.close();
+  });
+
+  it('gives a reconnecting client the latest price first, including what changed while it was away', async () => {
+    await e.setPrice('STRMD', '10');
+    const first = await Client.open();
+    await first.subscribe('prices', ['STRMD', 'STRMNEVER']);
+    await first.close();
+    await e.setPrice('STRMD', '11');
+    const again = await Client.open();
+    const snapshot = await again.subscribe('prices', ['STRMD', 'STRMNEVER']);
+    expect(snapshot.map((f) => [f.type, f.data.symbol, f.data.price])).toEqual([
+      ['price', 'STRMD', '11'],
+      ['price', 'STRMNEVER', null],
+    ]);
+    await again.close();
+  });
+
+  it('reaches the clients of every API instance, since the push comes from PostgreSQL', async () => {
+    const second = await startApi();
+    try {
+      const a = await Client.open(api.url);
+      const b = await Client.open(second.url);
+      await Promise.all([a.subscribe('prices', ['STRME']), b.subscribe('prices', ['STRME'])]);
+      await e.setPrice('STRME', '7');
+      await Promise.all([a, b].map((c) => c.next((f) => f.type === 'price' && f.data.price === '7', 1_000)));
+      await Promise.all([a.close(), b.close()]);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('/v1/stream orders', () => {
+  it('pushes an order change of the account within one second of the write', async () => {
+    const client = await Client.open();
+    await client.subscribe('orders');
+    const orderId = await newOrder();
+    const written = Date.now();
+    await transition(orderId, 'NEW', 2);
+    const frame = await client.next((f) => f.type === 'order' && f.data.orderId === orderId, 1_000);
+    expect(Date.now() - written).toBeLessThan(1_000);
+    expect(frame.data).toEqual({ orderId, symbol: 'STRMUSDT', status: 'NEW', executedQty: '0' });
+    await client.close();
+  });
+
+  it('does not push the order changes of another account', async () => {
+    const client = await Client.open();
+    await client.subscribe('orders');
+    const theirs = await newOrder(OTHER_ACCOUNT);
+    const mine = await newOrder();
+    await transition(theirs, 'NEW', 2, '0', OTHER_ACCOUNT);
+    await transition(mine, 'NEW', 2);
+    await client.next((f) => f.type === 'order' && f.data.orderId === mine);
+    expect(client.frames.filter((f) => f.data?.orderId === theirs)).toEqual([]);
+    await client.close();
+  });
+
+  it('gives a reconnecting client the account’s open orders in their latest state, without finished ones', async () => {
+    const open = await newOrder();
+    const done = await newOrder();
+    await transition(open, 'NEW', 2);
+    await transition(done, 'CANCELED', 2);
+    const first = await Client.open();
+    await first.subscribe('orders');
+    await first.close();
+    await transition(open, 'PARTIALLY_FILLED', 3, '0.4');
+    const again = await Client.open();
+    const snapshot = await again.subscribe('orders');
+    expect(snapshot.find((f) => f.data.orderId === open)?.data).toEqual({ orderId: open, symbol: 'STRMUSDT', status: 'PARTIALLY_FILLED', executedQty: '0.4' });
+    expect(snapshot.filter((f) => f.data.orderId === done)).toEqual([]);
+    await again.close();
+  });
+});
+
+describe('/v1/stream protocol', () => {
+  it('answers malformed messages with error frames and keeps the connection open', async () => {
+    const client = await Client.open();
+    client.send('not json');
+    expect((await client.next((f) => f.type === 'error')).error.code).toBe('invalid_json');
+    client.send({ type: 'subscribe', channel: 'prices' });
+    expect((await client.next((f) => f.type === 'error')).error).toMatchObject({ code: 'invalid_message', message: 'symbols: is required to subscribe to prices' });
+    client.send({ type: 'subscribe', channel: 'prices', symbols: ['btc'] });
+    expect((await client.next((f) => f.type === 'error')).error.message).toMatch(/^symbols\.0: must be an upper-case symbol/);
+    client.send({ type: 'dance' });
+    expect((await client.next((f) => f.type === 'error')).error.code).toBe('invalid_message');
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    await client.subscribe('prices', ['STRMF']);
+    await client.close();
+  });
+
+  it('drops a client that stops answering pings, and keeps one that answers', async () => {
+    const silent = await Client.open(api.url, { autoPong: false });
+    const alive = await Client.open();
+    const closed = new Promise<number>((resolve) => silent.ws.once('close', (code) => resolve(code)));
+    const code = await Promise.race([closed, new Promise((r) => setTimeout(() => r('still open'), 10 * HEARTBEAT_MS))]);
+    expect(code).toBe(1006);
+    expect(alive.ws.readyState).toBe(WebSocket.OPEN);
+    await alive.close();
+  });
+
+  it('refuses an upgrade on another path with 404', async () => {
+    const status = await new Promise((resolve) => {
+      const ws = new WebSocket(api.url.replace('/v1/stream', '/v1/elsewhere'));
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode));
+      ws.once('error', () => {});
+    });
+    expect(status).toBe(404);
+  });
+
+  it('closes its clients with 1001 when the server shuts down', async () => {
+    const own = await startApi();
+    const client = await Client.open(own.url);
+    const closed = new Promise<number>((resolve) => client.ws.once('close', (code) => resolve(code)));
+    await own.close();
+    expect(await closed).toBe(1001);
+    expect(own.stream.clientCount).toBe(0);
+  });
+});
