@@ -13,8 +13,10 @@ import type { Logger } from '../lib/logger.js';
 import { ApiError, createErrorHandler, errorBody } from './errors.js';
 import { healthRoutes } from './routes/health.js';
 import { orderRoutes } from './routes/orders.js';
+import { portfolioRoutes, positionRoutes } from './routes/portfolio.js';
 import { priceRoutes } from './routes/prices.js';
 import { scheduleRoutes } from './routes/schedules.js';
+import { tradeRoutes } from './routes/trades.js';
 import { watchlistRoutes } from './routes/watchlist.js';
 
 export interface AppDeps {
@@ -48,6 +50,9 @@ export function createApp(deps: AppDeps) {
   );
   app.route('/health', healthRoutes(deps));
   app.route('/v1/orders', orderRoutes(deps));
+  app.route('/v1/trades', tradeRoutes(deps));
+  app.route('/v1/portfolio', portfolioRoutes(deps));
+  app.route('/v1/positions', positionRoutes(deps));
   const marketData = deps.marketData ?? createPriceSources(deps.config);
   app.route('/v1/prices', priceRoutes({ ...deps, marketData }));
   app.route('/v1/watchlist', watchlistRoutes({ ...deps, marketData }));

@@ -22,9 +22,13 @@ export function priceRefreshScheduleId(config: Pick<Config, 'TASK_QUEUE_PREFIX'>
   return `${config.TASK_QUEUE_PREFIX}${PRICE_REFRESH}`;
 }
 
-/** The input of every run: a batch may take at most one interval (and at least 5 s) with its retries. */
+/**
+ * The input of every run. A provider batch gets 80 % of an interval (at least 5 s) for all its
+ * attempts, so a hanging provider ends its run before the next tick and the other provider's
+ * prices keep their cadence instead of having every other run skipped.
+ */
 export function refreshPricesInput(config: Pick<Config, 'PRICE_REFRESH_INTERVAL'>): RefreshPricesInput {
-  return { fetchDeadlineMs: Math.max(config.PRICE_REFRESH_INTERVAL, 5_000), batchSize: { binance: 100, yahoo: 50 } };
+  return { fetchDeadlineMs: Math.max(Math.floor(config.PRICE_REFRESH_INTERVAL * 0.8), 5_000), batchSize: { binance: 100, yahoo: 50 } };
 }
 
 /**

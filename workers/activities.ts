@@ -3,12 +3,14 @@
  * the clients at local fakes; nothing here is a singleton.
  */
 import { ApplicationFailure } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
 import { createOrderDbActivities } from '../activities/db/order-activities.js';
 import { createBinanceExchange } from '../activities/exchange/binance.js';
 import { createOrderExchangeActivities } from '../activities/exchange/order-activities.js';
 import { createPaperExchange } from '../activities/exchange/paper.js';
+import { createPortfolioActivities, createPortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
 import type { Exchange } from '../activities/exchange/types.js';
 import { createPriceLookup } from '../activities/market-data/price-store.js';
 import { createRefreshActivities } from '../activities/market-data/refresh-activities.js';
@@ -19,13 +21,15 @@ import type { Venue } from '../workflows/definitions.js';
 export interface ActivityDeps {
   config: Config;
   sql: Sql;
+  /** For activities that message other workflows (signal-with-start to the portfolio). */
+  temporal: Client;
   /** Fetches prices the store does not have yet (the market-data providers). */
   fetchLatest?: (symbols: string[]) => Promise<PriceQuote[]>;
   /** The routed Binance and Yahoo price sources; built from config when absent. Share one per process. */
   marketData?: PriceSources;
 }
 
-export function createActivities({ config, sql, fetchLatest, marketData = createPriceSources(config) }: ActivityDeps) {
+export function createActivities({ config, sql, temporal, fetchLatest, marketData = createPriceSources(config) }: ActivityDeps) {
   const prices = createPriceLookup({ sql, fetchLatest: fetchLatest ?? marketData.fetchLatest });
   const binance =
     config.BINANCE_API_KEY && config.BINANCE_API_SECRET
@@ -57,6 +61,7 @@ export function createActivities({ config, sql, fetchLatest, marketData = create
 
   return {
     ...createOrderDbActivities({ sql }),
+    ...createPortfolioNotifyActivities({ sql, temporal, config }),
     ...createOrderExchangeActivities({
       sql,
       exchangeFor,
@@ -69,6 +74,12 @@ export function createActivities({ config, sql, fetchLatest, marketData = create
 export type Activities = ReturnType<typeof createActivities>;
 
 /** Activities of the market-data worker: the price refresh. */
-export function createMarketDataActivities({ config, sql, marketData = createPriceSources(config) }: ActivityDeps) {
-  return createRefreshActivities({ sql, marketData });
+export function createMarketDataActivities({ config, sql, temporal, marketData = createPriceSources(config) }: ActivityDeps) {
+  // notifyPortfoliosOfPrices: for the price refresh to revalue the portfolios holding what moved.
+  return { ...createRefreshActivities({ sql, marketData }), ...createPortfolioNotifyActivities({ sql, temporal, config }) };
+}
+
+/** Activities of the portfolio worker: the recalculation. */
+export function createPortfolioWorkerActivities({ sql }: Pick<ActivityDeps, 'sql'>) {
+  return createPortfolioActivities({ sql });
 }

@@ -1,10 +1,11 @@
 /** Builds the Temporal workers of the engine: one per task queue, sharing one connection. */
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
 import { createPriceSources } from '../activities/market-data/sources.js';
-import { createActivities, createMarketDataActivities, type ActivityDeps } from './activities.js';
+import { createActivities, createMarketDataActivities, createPortfolioWorkerActivities, type ActivityDeps } from './activities.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -23,7 +24,9 @@ export interface CreateWorkersOptions {
 export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> {
   // One set of price sources per process: yahoo-finance2 keeps its crumb in module state.
   const marketData = createPriceSources(o.config);
-  const activities = createActivities({ config: o.config, sql: o.sql, fetchLatest: o.fetchLatest, marketData });
+  // Activities that signal the portfolio workflow share the workers' connection.
+  const temporal = new Client({ connection: o.connection, namespace: o.config.TEMPORAL_NAMESPACE });
+  const activities = createActivities({ config: o.config, sql: o.sql, temporal, fetchLatest: o.fetchLatest, marketData });
   const code = o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH };
   const orders = await Worker.create({
     connection: o.connection,
@@ -36,8 +39,15 @@ export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> 
     connection: o.connection,
     namespace: o.config.TEMPORAL_NAMESPACE,
     taskQueue: o.config.taskQueues.marketData,
-    activities: createMarketDataActivities({ config: o.config, sql: o.sql, marketData }),
+    activities: createMarketDataActivities({ config: o.config, sql: o.sql, temporal, marketData }),
     ...code,
   });
-  return [orders, marketDataWorker];
+  const portfolioWorker = await Worker.create({
+    connection: o.connection,
+    namespace: o.config.TEMPORAL_NAMESPACE,
+    taskQueue: o.config.taskQueues.portfolio,
+    activities: createPortfolioWorkerActivities({ sql: o.sql }),
+    ...code,
+  });
+  return [orders, marketDataWorker, portfolioWorker];
 }

@@ -3,6 +3,7 @@
  * imports this file too, so it must not pull in anything with side effects.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { PortfolioSummary } from '../activities/portfolio/summary.js';
 
 export type Venue = 'paper' | 'binance';
 export type Side = 'BUY' | 'SELL';
@@ -72,3 +73,66 @@ export function clientOrderIdFor(orderId: string): string {
 }
 
 export const orderWorkflowId = (orderId: string): string => `order-${orderId}`;
+
+// --- Portfolio (one `portfolio` workflow per account) ---------------------------------------------
+
+export type AccountingMethod = 'average' | 'fifo';
+
+export interface PortfolioSettings {
+  /** Quiet time after the first notification of a burst before recalculating. */
+  debounceMs: number;
+  /** Recalculations per run before continue-as-new keeps the history short. */
+  recalcsPerRun: number;
+}
+
+/** What a recalculation returns and the workflow remembers: summarize()'s output plus how it was made. */
+export interface PortfolioResult extends PortfolioSummary {
+  accountId: string;
+  method: AccountingMethod;
+  /** 'incremental': only fills after the cursor were applied; 'full': every fill was re-read. */
+  mode: 'incremental' | 'full';
+  /** Why a full recompute ran: 'requested', 'method-changed', 'late-fill' or 'unreadable-state'. */
+  fullReason: string | null;
+  /** Ledger entries folded in by this recalculation. */
+  applied: number;
+  /** ledger_seq of the last fill in the state. */
+  cursor: string;
+  /** USD per USDT used; '1' with totals.usdtRateAssumed when the feed has no USDTUSD. */
+  usdtUsdRate: string;
+  asOf: string;
+}
+
+export interface PortfolioInput {
+  accountId: string;
+  settings: PortfolioSettings;
+  /** Set by continue-as-new. */
+  carried?: PortfolioStatus;
+}
+
+export interface PortfolioStatus {
+  /** A notification arrived that no recalculation has covered yet. */
+  dirty: boolean;
+  recalculating: boolean;
+  /** Recalculations since the workflow first started (carried across continue-as-new). */
+  recalculations: number;
+  /** Notifications received since the workflow first started, by kind. */
+  notifications: { fills: number; prices: number };
+  lastResult: PortfolioResult | null;
+  /** The last recalculation's non-retryable failure, cleared by the next success. */
+  lastError: { type: string; message: string; at: string } | null;
+}
+
+export interface RecalculateRequest {
+  /** Switch the portfolio to this method (a full recompute either way). */
+  method?: AccountingMethod | undefined;
+}
+
+/** Fills were recorded for the account (an order's, or a manual trade): recalculate soon. */
+export const fillsRecordedSignal = defineSignal<[{ source: 'order' | 'manual'; orderId?: string | undefined }]>('fillsRecorded');
+/** Prices of symbols the portfolio holds moved: revalue soon. */
+export const portfolioPricesMovedSignal = defineSignal<[{ symbols: string[] }]>('portfolioPricesMoved');
+export const portfolioStatusQuery = defineQuery<PortfolioStatus>('portfolioStatus');
+/** A full recompute now; returns its result. Refused by its validator for an unknown method. */
+export const recalculateUpdate = defineUpdate<PortfolioResult, [RecalculateRequest]>('recalculate');
+
+export const portfolioWorkflowId = (accountId: string): string => `portfolio-${accountId}`;

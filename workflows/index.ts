@@ -1,3 +1,4 @@
 /** Every workflow the workers host (the worker's workflowsPath). */
 export * from './order-lifecycle.js';
 export * from './refresh-prices.js';
+export * from './portfolio.js';

@@ -8,6 +8,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -16,6 +17,7 @@ import {
 } from '@temporalio/workflow';
 import type { createOrderDbActivities } from '../activities/db/order-activities.js';
 import type { ExchangeOrderSnapshot, createOrderExchangeActivities } from '../activities/exchange/order-activities.js';
+import type { PortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
 import {
   cancelOrderUpdate,
   clientOrderIdFor,
@@ -28,6 +30,7 @@ import {
   type OrderStatus,
 } from './definitions.js';
 import { Mutex } from './lib/mutex.js';
+import { portfolioPresets } from './portfolio.js';
 import { presets } from './presets.js';
 
 type DbActivities = ReturnType<typeof createOrderDbActivities>;
@@ -37,6 +40,7 @@ const db = proxyActivities<DbActivities>(presets.db);
 const exchangeRead = proxyActivities<ExchangeActivities>(presets.exchangeRead);
 const exchangeSubmit = proxyActivities<ExchangeActivities>(presets.exchangeSubmit);
 const exchangeCancel = proxyActivities<ExchangeActivities>(presets.exchangeCancel);
+const portfolio = proxyActivities<PortfolioNotifyActivities>(portfolioPresets.notify);
 
 export interface OrderSettings {
   /** Cap of the backoff between status polls. */
@@ -106,13 +110,17 @@ export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderS
   }
 
   async function applySnapshot(snap: ExchangeOrderSnapshot, cause: string) {
-    const changed = snap.status !== state.status || snap.executedQty !== state.executedQty;
+    const filledMore = snap.executedQty !== state.executedQty;
+    const changed = snap.status !== state.status || filledMore;
     state.exchangeOrderId = snap.exchangeOrderId;
     state.executedQty = snap.executedQty;
     state.cumulativeQuoteQty = snap.cumulativeQuoteQty;
     // While our cancel is in flight the order shows PENDING_CANCEL unless it reached an end.
     const status = cancelInFlight && !isTerminal(snap.status) ? 'PENDING_CANCEL' : snap.status;
     if (changed || status !== state.status) await transition(status, cause, { exchangeStatus: snap.status, executedQty: snap.executedQty });
+    // The activity that returned `snap` has stored its fills: the account's portfolio recalculates.
+    // Patched: histories recorded before this step replay without it.
+    if (filledMore && patched('portfolio-notify-on-fill')) await portfolio.notifyPortfolio({ accountId: order.accountId, orderId: order.orderId });
   }
 
   async function reject(code: string, reason: string) {

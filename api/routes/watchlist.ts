@@ -3,13 +3,13 @@
  * replaces the list. A symbol we have never priced is asked of its provider first: one the
  * provider does not know is refused (422), and its first price is stored right away.
  */
-import { Hono, type Context } from 'hono';
+import { Hono } from 'hono';
 import { z } from 'zod';
 import { latestPrices, storeQuotes } from '../../activities/market-data/price-store.js';
 import type { PriceSources } from '../../activities/market-data/sources.js';
 import type { Sql } from '../../lib/db.js';
 import { ApiError } from '../errors.js';
-import { DEFAULT_ACCOUNT_ID } from '../schemas/common.js';
+import { accountIdOf } from '../principal.js';
 import { readJson } from '../validation.js';
 import { MAX_SYMBOLS, marketSymbol, providerError } from './prices.js';
 
@@ -40,8 +40,6 @@ export async function replaceWatchlist(sql: Sql, accountId: string, symbols: str
  * @example app.route('/v1/watchlist', watchlistRoutes({ sql, marketData }))
  */
 export function watchlistRoutes({ sql, marketData }: WatchlistRoutesOptions) {
-  const accountOf = (_c: Context) => DEFAULT_ACCOUNT_ID;
-
   /** Symbols no provider knows; throws when a provider that should know cannot be asked. */
   async function unknownSymbols(symbols: string[]): Promise<string[]> {
     const priced = new Set((await latestPrices(sql, symbols)).map((p) => p.symbol));
@@ -56,7 +54,7 @@ export function watchlistRoutes({ sql, marketData }: WatchlistRoutesOptions) {
   }
 
   return new Hono()
-    .get('/', async (c) => c.json({ symbols: await watchlistSymbols(sql, accountOf(c)) }))
+    .get('/', async (c) => c.json({ symbols: await watchlistSymbols(sql, accountIdOf(c)) }))
 
     .put('/', async (c) => {
       const { symbols } = putWatchlistBody.parse(await readJson(c));
@@ -69,7 +67,7 @@ export function watchlistRoutes({ sql, marketData }: WatchlistRoutesOptions) {
           unknown.map((symbol) => ({ path: `symbols.${symbols.indexOf(symbol)}`, message: `${marketData.providerFor(symbol)} does not know ${symbol}` })),
         );
       }
-      const accountId = accountOf(c);
+      const accountId = accountIdOf(c);
       await replaceWatchlist(sql, accountId, symbols);
       return c.json({ symbols: await watchlistSymbols(sql, accountId) });
     });

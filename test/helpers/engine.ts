@@ -2,7 +2,9 @@
  * A whole engine for a test file: config, pool, Temporal client, real workers and the Hono app,
  * wired exactly as production wires them.
  */
+import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { Hono } from 'hono';
 import { createApp, type App } from '../../api/app.js';
 import { storeQuotes } from '../../activities/market-data/price-store.js';
 import type { Config } from '../../lib/config.js';
@@ -22,6 +24,10 @@ export interface TestEngine {
   /** JSON request against the app; returns status and parsed body. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   setPrice(symbol: string, price: string, asOf?: Date): Promise<void>;
+  /** A fresh account, so a test's trades and portfolio workflow are its own. */
+  newAccount(): Promise<string>;
+  /** `call` as `accountId`, set the way the auth middleware will set it. */
+  callAs(accountId: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
   waitForStatus(id: string, statuses: string[], timeoutMs?: number): Promise<any>;
   restartWorkers(): Promise<void>;
   stop(): Promise<void>;
@@ -32,6 +38,29 @@ export async function startEngine(env: Record<string, string | undefined> = {}):
   const sql = testSql();
   const temporal = await testClient();
   const app = createApp({ config, sql, temporal, log: createLogger('test-api', { level: 'error' }) });
+  const appsByAccount = new Map<string, Hono>();
+  const appAs = (accountId: string) => {
+    let scoped = appsByAccount.get(accountId);
+    if (!scoped) {
+      scoped = new Hono();
+      scoped.use(async (c, next) => {
+        c.set('accountId', accountId);
+        await next();
+      });
+      scoped.route('/', app);
+      appsByAccount.set(accountId, scoped);
+    }
+    return scoped;
+  };
+  async function request(target: { request: App['request'] }, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+    const res = await target.request(path, {
+      method,
+      headers: { 'content-type': 'application/json', ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+  }
   const engine: TestEngine = {
     config,
     sql,
@@ -49,6 +78,14 @@ export async function startEngine(env: Record<string, string | undefined> = {}):
     },
     async setPrice(symbol, price, asOf = new Date()) {
       await storeQuotes(sql, [{ symbol, price, source: 'simulated', asOf: asOf.toISOString() }]);
+    },
+    async newAccount() {
+      const id = randomUUID();
+      await sql`INSERT INTO accounts (id) VALUES (${id})`;
+      return id;
+    },
+    callAs(accountId, method, path, body, headers) {
+      return request(appAs(accountId), method, path, body, headers);
     },
     async waitForStatus(id, statuses, timeoutMs = 30_000) {
       return waitFor(

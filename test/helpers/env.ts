@@ -16,6 +16,10 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     DATABASE_URL: inject('databaseUrl'),
     TASK_QUEUE_PREFIX: `t${randomUUID().slice(0, 8)}-`,
     LOG_LEVEL: 'warn',
+    // Nothing in a test may reach the internet: providers go to a closed local port unless a test
+    // points them at a fake.
+    BINANCE_BASE_URL: 'http://127.0.0.1:9',
+    YAHOO_BASE_URL: 'http://127.0.0.1:9',
     ...env,
   });
 }

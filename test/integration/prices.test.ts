@@ -10,6 +10,7 @@ import { createPriceSources } from '../../activities/market-data/sources.js';
 import { refreshPricesInput } from '../../lib/schedules.js';
 import type { RefreshOutcome } from '../../workflows/refresh-prices.js';
 import { startEngine, startMarketDataFakes, type MarketDataFakes, type TestEngine } from '../helpers/engine.js';
+import { waitFor } from '../helpers/wait.js';
 
 const STALE_AFTER_MS = 5_000;
 let fakes: MarketDataFakes;
@@ -109,6 +110,25 @@ describe('refreshPrices', () => {
       expect(btc).toMatchObject({ price: '59000.00000000', stale: false });
       expect(Date.parse(btc.asOf)).toBeGreaterThanOrEqual(startedAt - 1000);
       expect(aapl).toMatchObject({ price: '232', asOf: aaplBefore.asOf, stale: true });
+    } finally {
+      fakes.yahoo.setFailure(null);
+    }
+  });
+
+  it('stores the Binance prices while a hanging Yahoo is still being retried in the same run', async () => {
+    fakes.yahoo.setFailure('timeout');
+    try {
+      fakes.binance.setPrice('BTCUSDT', '58123');
+      const handle = await e.temporal.workflow.start('refreshPrices', {
+        taskQueue: e.config.taskQueues.marketData,
+        workflowId: `test-refresh-${randomUUID()}`,
+        args: [refreshPricesInput(e.config)],
+      });
+      await waitFor(() => prices('BTCUSDT'), ([btc]) => btc.price === '58123.00000000', { timeoutMs: 5_000, what: 'BTCUSDT stored' });
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      const outcome: RefreshOutcome = await handle.result();
+      expect(outcome.providers.binance.status).toBe('ok');
+      expect(outcome.providers.yahoo).toMatchObject({ status: 'failed', failures: [{ symbols: ['AAPL'], message: expect.stringMatching(/timed out/) }] });
     } finally {
       fakes.yahoo.setFailure(null);
     }

@@ -100,7 +100,7 @@ describe('priceRefreshSchedule', () => {
     expect(priceRefreshScheduleId(c)).toBe('staging-price-refresh');
     expect(s.spec.intervals).toEqual([{ every: 20_000 }]);
     expect(s.policies).toEqual({ overlap: 'SKIP', catchupWindow: 20_000, pauseOnFailure: false });
-    expect(s.action).toMatchObject({ workflowType: 'refreshPrices', taskQueue: 'staging-market-data', args: [{ fetchDeadlineMs: 20_000 }] });
+    expect(s.action).toMatchObject({ workflowType: 'refreshPrices', taskQueue: 'staging-market-data', args: [{ fetchDeadlineMs: 16_000 }] });
   });
 
   it('raises a sub-second interval to the one second Temporal Schedules accept', () => {

@@ -8,8 +8,10 @@ import { WORKFLOWS_PATH } from '../../workers/create-workers.js';
 import { HISTORIES_DIR } from '../helpers/histories.js';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
-const histories = () =>
-  files.map((f) => ({ workflowId: path.basename(f, '.json'), history: historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, f), 'utf8'))) }));
+/** Histories of the order workflow (recorded on either venue). */
+const orderFiles = files.filter((f) => /^(paper|binance)-/.test(f));
+const histories = (names = files) =>
+  names.map((f) => ({ workflowId: path.basename(f, '.json'), history: historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, f), 'utf8'))) }));
 
 beforeAll(() => {
   try {
@@ -36,8 +38,8 @@ describe('replay of recorded order histories', () => {
 
   it('fails with a DeterminismViolationError when the workflow changes the order of its steps', async () => {
     const results = [];
-    for await (const r of Worker.runReplayHistories({ workflowsPath: path.resolve('test/replay/altered-order-lifecycle.ts') }, histories())) results.push(r);
-    expect(results).toHaveLength(files.length);
+    for await (const r of Worker.runReplayHistories({ workflowsPath: path.resolve('test/replay/altered-order-lifecycle.ts') }, histories(orderFiles))) results.push(r);
+    expect(results).toHaveLength(orderFiles.length);
     for (const r of results) expect(r.error).toBeInstanceOf(DeterminismViolationError);
   }, 120_000);
 });

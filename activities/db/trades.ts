@@ -1,0 +1,134 @@
+/**
+ * The ledger repository: manual trades (`trades`) and the one view over them and the order fills
+ * (`ledger`) that the accounting reads. Every function is scoped to an account.
+ */
+import type { Queryable, Sql } from '../../lib/db.js';
+import type { Trade, TradeVenue } from '../portfolio/accounting.js';
+
+/** One row of the `ledger` view; numerics stay strings, `ledger_seq` (int8) too. */
+export interface LedgerRow {
+  ledger_seq: string;
+  venue: TradeVenue;
+  trade_id: string;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  quantity: string;
+  price: string;
+  fee: string;
+  fee_asset: string | null;
+  executed_at: Date;
+  order_id: string | null;
+}
+
+export interface TradeRow {
+  id: string;
+  account_id: string;
+  ledger_seq: string;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  quantity: string;
+  price: string;
+  fee: string;
+  fee_asset: string | null;
+  executed_at: Date;
+  request_hash: string | null;
+  created_at: Date;
+}
+
+export interface NewTrade {
+  id: string;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  quantity: string;
+  price: string;
+  fee: string;
+  feeAsset: string | null;
+  executedAt: Date;
+  idempotencyKey?: string | undefined;
+  requestHash?: string | undefined;
+}
+
+/**
+ * The accounting's view of a ledger row. The id is unique across venues; the time is the one
+ * the SQL ordered by (milliseconds), so the core and Postgres agree on the order.
+ * @example const trades = (await ledgerAfter(tx, accountId, '0')).map(toTrade);
+ */
+export function toTrade(r: LedgerRow): Trade {
+  return {
+    id: `${r.venue}:${r.trade_id}`,
+    symbol: r.symbol,
+    venue: r.venue,
+    side: r.side,
+    quantity: r.quantity,
+    price: r.price,
+    fee: r.fee,
+    feeAsset: r.fee_asset,
+    executedAt: r.executed_at.toISOString(),
+  };
+}
+
+const LEDGER_COLUMNS = 'ledger_seq, venue, trade_id, symbol, side, quantity::text, price::text, fee::text, fee_asset, executed_at, order_id';
+
+/**
+ * Entries recorded after `cursor` (a ledger_seq), in execution order: an index range, never the
+ * whole history. Postgres timestamps have microseconds, JavaScript milliseconds: order by what
+ * the accounting sees, then by record order.
+ */
+export async function ledgerAfter(sql: Queryable, accountId: string, cursor: string): Promise<LedgerRow[]> {
+  return sql<LedgerRow[]>`SELECT ${sql.unsafe(LEDGER_COLUMNS)} FROM ledger
+    WHERE account_id = ${accountId} AND ledger_seq > ${cursor}
+    ORDER BY date_trunc('milliseconds', executed_at), ledger_seq`;
+}
+
+/** Every entry of the account, in execution order (for a full recompute). */
+export async function ledgerAll(sql: Queryable, accountId: string): Promise<LedgerRow[]> {
+  return ledgerAfter(sql, accountId, '0');
+}
+
+/** The account's manual trades of one symbol, in execution order. */
+export async function manualTradesOf(sql: Queryable, accountId: string, symbol: string): Promise<LedgerRow[]> {
+  return sql<LedgerRow[]>`SELECT ${sql.unsafe(LEDGER_COLUMNS)} FROM ledger
+    WHERE account_id = ${accountId} AND venue = 'manual' AND symbol = ${symbol}
+    ORDER BY date_trunc('milliseconds', executed_at), ledger_seq`;
+}
+
+/**
+ * Serializes manual trades of one (account, symbol) until the transaction ends, so the holding a
+ * SELL is checked against cannot change before the SELL is stored.
+ */
+export async function lockManualSymbol(tx: Queryable, accountId: string, symbol: string): Promise<void> {
+  await tx`SELECT pg_advisory_xact_lock(hashtextextended(${`manual-trades:${accountId}:${symbol}`}, 0))`;
+}
+
+export async function findTradeByKey(sql: Queryable, accountId: string, key: string): Promise<TradeRow | undefined> {
+  const [row] = await sql<TradeRow[]>`SELECT id, account_id, ledger_seq, symbol, side, quantity::text, price::text, fee::text, fee_asset,
+      executed_at, request_hash, created_at
+    FROM trades WHERE account_id = ${accountId} AND idempotency_key = ${key}`;
+  return row;
+}
+
+export async function insertTrade(sql: Queryable, accountId: string, t: NewTrade): Promise<TradeRow> {
+  const [row] = await sql<TradeRow[]>`INSERT INTO trades (id, account_id, symbol, side, quantity, price, fee, fee_asset, executed_at, idempotency_key, request_hash)
+    VALUES (${t.id}, ${accountId}, ${t.symbol}, ${t.side}, ${t.quantity}, ${t.price}, ${t.fee}, ${t.feeAsset}, ${t.executedAt},
+      ${t.idempotencyKey ?? null}, ${t.requestHash ?? null})
+    RETURNING id, account_id, ledger_seq, symbol, side, quantity::text, price::text, fee::text, fee_asset, executed_at, request_hash, created_at`;
+  if (!row) throw new Error(`INSERT INTO trades returned no row for ${t.id}`);
+  return row;
+}
+
+export interface LedgerFilter {
+  symbol?: string | undefined;
+  venue?: TradeVenue | undefined;
+  limit: number;
+  /** Exclusive: entries strictly older than this (executed_at, ledger_seq). */
+  before?: { executedAt: Date; seq: string } | undefined;
+}
+
+/** Newest execution first; one extra row tells the caller whether another page exists. */
+export async function listLedger(sql: Sql, accountId: string, f: LedgerFilter): Promise<LedgerRow[]> {
+  return sql<LedgerRow[]>`SELECT ${sql.unsafe(LEDGER_COLUMNS)} FROM ledger WHERE account_id = ${accountId}
+    ${f.symbol ? sql`AND symbol = ${f.symbol}` : sql``}
+    ${f.venue ? sql`AND venue = ${f.venue}` : sql``}
+    ${f.before ? sql`AND (date_trunc('milliseconds', executed_at), ledger_seq) < (${f.before.executedAt}, ${f.before.seq}::bigint)` : sql``}
+    ORDER BY date_trunc('milliseconds', executed_at) DESC, ledger_seq DESC LIMIT ${f.limit + 1}`;
+}

@@ -1,0 +1,239 @@
+/**
+ * Activities of the portfolio workflow, and the two ways anything else reaches that workflow
+ * (signal-with-start for "something changed", update-with-start for "recalculate now"). The
+ * accounting itself is the pure core next to this file; here it meets Postgres and Temporal.
+ */
+import { ApplicationFailure } from '@temporalio/activity';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type { Config } from '../../lib/config.js';
+import type { Queryable, Sql } from '../../lib/db.js';
+import {
+  fillsRecordedSignal,
+  portfolioPricesMovedSignal,
+  portfolioWorkflowId,
+  recalculateUpdate,
+  type AccountingMethod,
+  type PortfolioInput,
+  type PortfolioResult,
+  type PortfolioSettings,
+  type RecalculateRequest,
+} from '../../workflows/definitions.js';
+import type { portfolio } from '../../workflows/portfolio.js';
+import { lockPortfolio, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../db/portfolio.js';
+import { ledgerAfter, ledgerAll, toTrade } from '../db/trades.js';
+import {
+  Dec,
+  InvalidStateError,
+  TradeOutOfOrderError,
+  applyTrade,
+  emptyState,
+  parseState,
+  recompute,
+  serializeState,
+  splitSymbol,
+  summarize,
+  type PortfolioState,
+} from './accounting.js';
+
+/** The feed symbol whose price is USD per USDT. */
+export const USDT_USD_SYMBOL = 'USDTUSD';
+
+/** Errors of the core that no retry can fix: the workflow records them and waits for new input. */
+export const NON_RETRYABLE_PORTFOLIO_ERRORS = ['InsufficientPositionError', 'InvalidInputError', 'MissingQuoteRateError', 'InvalidStateError'];
+
+export interface RecalculateInput {
+  accountId: string;
+  mode: 'incremental' | 'full';
+  method?: AccountingMethod | undefined;
+  /** Chosen by the workflow: the snapshot row this recalculation writes (and a retry rewrites). */
+  snapshotId: string;
+}
+
+export interface PortfolioActivityDeps {
+  sql: Sql;
+  now?: () => Date;
+}
+
+/**
+ * @example worker activities: { ...createPortfolioActivities({ sql }) }
+ */
+export function createPortfolioActivities({ sql, now = () => new Date() }: PortfolioActivityDeps) {
+  return {
+    /**
+     * Folds the fills recorded since the stored cursor into the stored state (or, when asked, when
+     * the method changes, or when a fill arrived older than what its position already holds, every
+     * fill from scratch), values it at the latest prices, and stores state, result and a snapshot
+     * in one transaction under the portfolio's row lock.
+     */
+    async recalculatePortfolio(input: RecalculateInput): Promise<PortfolioResult> {
+      try {
+        return await sql.begin((tx) => recalculate(tx, input, now()));
+      } catch (err) {
+        if (err instanceof Error && NON_RETRYABLE_PORTFOLIO_ERRORS.includes(err.name)) {
+          throw ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });
+        }
+        throw err;
+      }
+    },
+  };
+}
+
+async function recalculate(tx: Queryable, input: RecalculateInput, at: Date): Promise<PortfolioResult> {
+  const { accountId } = input;
+  const row = await lockPortfolio(tx, accountId, portfolioWorkflowId(accountId), serializeState(emptyState()));
+  const method = input.method ?? row.method;
+  let fullReason: string | null = method !== row.method ? 'method-changed' : input.mode === 'full' ? 'requested' : null;
+  let state: PortfolioState | undefined;
+  let cursor = BigInt(row.cursor);
+  let applied = 0;
+
+  if (fullReason === null) {
+    try {
+      state = parseState(row.state);
+    } catch (err) {
+      if (!(err instanceof InvalidStateError)) throw err;
+      fullReason = 'unreadable-state';
+    }
+  }
+  if (state && fullReason === null) {
+    const fresh = await ledgerAfter(tx, accountId, row.cursor);
+    try {
+      for (const entry of fresh) state = applyTrade(state, toTrade(entry));
+      applied = fresh.length;
+      for (const entry of fresh) if (BigInt(entry.ledger_seq) > cursor) cursor = BigInt(entry.ledger_seq);
+    } catch (err) {
+      if (!(err instanceof TradeOutOfOrderError)) throw err;
+      fullReason = 'late-fill';
+    }
+  }
+  if (fullReason !== null || !state) {
+    const all = await ledgerAll(tx, accountId);
+    state = recompute(all.map(toTrade), method);
+    applied = all.length;
+    cursor = all.reduce((max, e) => (BigInt(e.ledger_seq) > max ? BigInt(e.ledger_seq) : max), 0n);
+  }
+
+  const valuation = await valuationInputs(tx, state);
+  const summary = summarize(state, valuation.prices, { usdtUsdRate: valuation.usdtUsdRate, quoteUsdRates: valuation.quoteUsdRates });
+  const result: PortfolioResult = {
+    accountId,
+    method,
+    mode: fullReason === null ? 'incremental' : 'full',
+    fullReason,
+    applied,
+    cursor: cursor.toString(),
+    usdtUsdRate: valuation.usdtUsdRate ?? '1',
+    asOf: at.toISOString(),
+    ...summary,
+  };
+  await savePortfolio(tx, { accountId, method, state: serializeState(state), cursor: result.cursor, result, symbols: valuation.watched });
+  await saveSnapshot(tx, input.snapshotId, result);
+  return result;
+}
+
+/**
+ * Prices of every position, USD per USDT from `USDTUSD`, and USD rates of other quote assets
+ * (`<Q>USD`, else `<Q>USDT` × the USDT rate). `watched` lists the symbols whose moves change the
+ * value of what is held, for the price refresh to notify us.
+ */
+async function valuationInputs(tx: Queryable, state: PortfolioState) {
+  const positions = [...state.positions.values()];
+  const quotes = new Set(positions.map((p) => splitSymbol(p.symbol, p.venue).quote));
+  const others = [...quotes].filter((q) => q !== 'USD' && q !== 'USDT');
+  const symbols = new Set([...positions.map((p) => p.symbol), USDT_USD_SYMBOL, ...others.flatMap((q) => [`${q}USD`, `${q}USDT`])]);
+  const prices = await pricesOf(tx, [...symbols]);
+  const usdtUsdRate = prices[USDT_USD_SYMBOL];
+  const quoteUsdRates: Record<string, string> = {};
+  for (const q of others) {
+    const direct = prices[`${q}USD`];
+    const viaUsdt = prices[`${q}USDT`];
+    if (direct !== undefined) quoteUsdRates[q] = direct;
+    else if (viaUsdt !== undefined) quoteUsdRates[q] = new Dec(viaUsdt).mul(usdtUsdRate ?? '1').toString();
+  }
+  const open = positions.filter((p) => !p.quantity.isZero());
+  const watched = new Set(open.map((p) => p.symbol));
+  for (const p of open) {
+    const q = splitSymbol(p.symbol, p.venue).quote;
+    if (q === 'USDT') watched.add(USDT_USD_SYMBOL);
+    else if (q !== 'USD') for (const s of [`${q}USD`, `${q}USDT`, USDT_USD_SYMBOL]) watched.add(s);
+  }
+  return { prices, usdtUsdRate, quoteUsdRates, watched: [...watched].sort() };
+}
+
+/** The input a portfolio workflow starts with; settings come from configuration. */
+export function portfolioInput(config: Config, accountId: string): PortfolioInput {
+  const settings: PortfolioSettings = { debounceMs: config.PORTFOLIO_DEBOUNCE, recalcsPerRun: config.PORTFOLIO_RECALCS_PER_RUN };
+  return { accountId, settings };
+}
+
+function startOptions(config: Config, accountId: string) {
+  return { workflowId: portfolioWorkflowId(accountId), taskQueue: config.taskQueues.portfolio, args: [portfolioInput(config, accountId)] as [PortfolioInput] };
+}
+
+/**
+ * Tells the account's portfolio that fills were recorded, starting its workflow if it has none.
+ * Cheap and repeatable: the workflow only marks itself dirty.
+ * @example await signalFillsRecorded(temporal, config, accountId, { source: 'manual' });
+ */
+export async function signalFillsRecorded(temporal: Client, config: Config, accountId: string, detail: { source: 'order' | 'manual'; orderId?: string | undefined }): Promise<void> {
+  await temporal.workflow.signalWithStart<typeof portfolio, [typeof detail]>('portfolio', {
+    ...startOptions(config, accountId),
+    signal: fillsRecordedSignal,
+    signalArgs: [detail],
+  });
+}
+
+/**
+ * A full recompute through the workflow's `recalculate` Update, starting the workflow first if the
+ * account has none (update-with-start), so it works for a user who never traded.
+ * @example const result = await recalculateWithStart(temporal, config, accountId, { method: 'fifo' });
+ */
+export async function recalculateWithStart(temporal: Client, config: Config, accountId: string, request: RecalculateRequest = {}): Promise<PortfolioResult> {
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof portfolio>('portfolio', {
+    ...startOptions(config, accountId),
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  return temporal.workflow.executeUpdateWithStart(recalculateUpdate, { args: [request], startWorkflowOperation });
+}
+
+export interface PortfolioNotifyDeps {
+  sql: Sql;
+  temporal: Client;
+  config: Config;
+}
+
+/**
+ * Activities other workflows call to reach the portfolio (workflows cannot signal-with-start).
+ * @example worker activities: { ...createPortfolioNotifyActivities({ sql, temporal, config }) }
+ */
+export function createPortfolioNotifyActivities({ sql, temporal, config }: PortfolioNotifyDeps) {
+  return {
+    /** The order workflow recorded fills of `orderId`. */
+    async notifyPortfolio({ accountId, orderId }: { accountId: string; orderId: string }): Promise<void> {
+      await signalFillsRecorded(temporal, config, accountId, { source: 'order', orderId });
+    },
+
+    /**
+     * For the price refresh: revalue every portfolio holding one of `symbols` (or quoted in a
+     * currency whose rate is among them). Returns how many portfolios were told.
+     */
+    async notifyPortfoliosOfPrices({ symbols }: { symbols: string[] }): Promise<{ notified: number }> {
+      const watching = await portfoliosWatching(sql, symbols);
+      for (let i = 0; i < watching.length; i += 50) {
+        await Promise.all(
+          watching.slice(i, i + 50).map((p) =>
+            temporal.workflow.signalWithStart<typeof portfolio, [{ symbols: string[] }]>('portfolio', {
+              ...startOptions(config, p.account_id),
+              signal: portfolioPricesMovedSignal,
+              signalArgs: [{ symbols: p.symbols }],
+            }),
+          ),
+        );
+      }
+      return { notified: watching.length };
+    },
+  };
+}
+
+export type PortfolioActivities = ReturnType<typeof createPortfolioActivities>;
+export type PortfolioNotifyActivities = ReturnType<typeof createPortfolioNotifyActivities>;

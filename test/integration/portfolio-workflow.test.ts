@@ -1,0 +1,172 @@
+/**
+ * The portfolio workflow itself: how fills reach it from order workflows, how bursts coalesce,
+ * that its incremental state equals a full recompute, continue-as-new, and what it does with a
+ * recalculation that cannot succeed.
+ */
+import { randomUUID } from 'node:crypto';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { signalFillsRecorded } from '../../activities/portfolio/portfolio-activities.js';
+import { portfolioStatusQuery, portfolioWorkflowId, type PortfolioStatus } from '../../workflows/definitions.js';
+import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { waitFor } from '../helpers/wait.js';
+
+const COIN = 'PWBTCUSDT';
+const STOCK = 'PWSTOCK';
+
+let e: TestEngine;
+beforeAll(async () => {
+  // The default debounce: the coalescing test measures what production would do.
+  e = await startEngine();
+  await e.setPrice(COIN, '20000');
+  await e.setPrice(STOCK, '50');
+});
+afterAll(() => e.stop());
+
+const statusOf = (engine: TestEngine, account: string) => engine.temporal.workflow.getHandle(portfolioWorkflowId(account)).query(portfolioStatusQuery);
+
+/** The workflow's status once nothing is pending and its last result holds `trades` trades. */
+async function idle(engine: TestEngine, account: string, trades: number): Promise<PortfolioStatus> {
+  const status = await waitFor(
+    () => statusOf(engine, account).catch(() => undefined),
+    (s) => s !== undefined && !s.dirty && !s.recalculating && s.lastResult?.totals.trades === String(trades),
+    { timeoutMs: 30_000, what: `portfolio of ${account} idle with ${trades} trades` },
+  );
+  return status!;
+}
+
+async function placeAndFill(account: string, body: Record<string, string>) {
+  const res = await e.callAs(account, 'POST', '/v1/orders', { type: 'MARKET', venue: 'paper', ...body });
+  expect(res.status).toBe(202);
+  await waitFor(
+    async () => (await e.callAs(account, 'GET', `/v1/orders/${res.body.id}`)).body,
+    (o) => o?.status === 'FILLED' || o?.status === 'REJECTED',
+    { what: `order ${res.body.id} to fill` },
+  );
+  const order = (await e.callAs(account, 'GET', `/v1/orders/${res.body.id}`)).body;
+  expect(order.status, order.rejectReason).toBe('FILLED');
+  return order;
+}
+
+describe('fills from order workflows', () => {
+  it('reach the portfolio through the order workflow, whose new history replays with its patch marker', async () => {
+    const account = await e.newAccount();
+    const order = await placeAndFill(account, { symbol: COIN, side: 'BUY', quantity: '0.1' });
+    const status = await idle(e, account, 1);
+    expect(status.notifications.fills).toBeGreaterThanOrEqual(1);
+    const positions = (await e.callAs(account, 'GET', '/v1/positions')).body;
+    expect(positions).toMatchObject([{ symbol: COIN, venue: 'paper', quantity: '0.1' }]);
+
+    const history = await e.temporal.workflow.getHandle(order.workflowId).fetchHistory();
+    const events = history.events ?? [];
+    expect(events.some((ev) => ev.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(true);
+    expect(events.some((ev) => ev.activityTaskScheduledEventAttributes?.activityType?.name === 'notifyPortfolio')).toBe(true);
+    await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, order.workflowId);
+  });
+
+  it('gives the same numbers and state incrementally as a full recompute after paper orders and manual trades', async () => {
+    const account = await e.newAccount();
+    const at = (n: number) => new Date(Date.now() - 60_000 + n * 1000).toISOString();
+    await placeAndFill(account, { symbol: COIN, side: 'BUY', quantity: '0.5' });
+    await e.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity: '10', price: '40', fee: '0.04', feeAsset: 'USD', executedAt: at(1) });
+    await placeAndFill(account, { symbol: COIN, side: 'BUY', quantity: '0.25' });
+    await e.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'SELL', quantity: '4', price: '55', executedAt: at(2) });
+    await placeAndFill(account, { symbol: COIN, side: 'SELL', quantity: '0.3' });
+    await e.callAs(account, 'POST', '/v1/trades', { symbol: COIN, side: 'BUY', quantity: '0.01', price: '19000', executedAt: at(3) });
+    await e.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity: '2', price: '45', executedAt: at(4) });
+    const status = await idle(e, account, 7);
+    const incremental = status.lastResult!;
+    expect(incremental.mode).toBe('incremental');
+    const [before] = await e.sql<{ state: unknown; cursor: string }[]>`SELECT state, cursor FROM portfolios WHERE account_id = ${account}`;
+
+    const res = await e.callAs(account, 'POST', '/v1/portfolio/recalculate');
+    expect(res.status).toBe(200);
+    expect(res.body.recalculation).toMatchObject({ mode: 'full', fullReason: 'requested', applied: 7 });
+    const [after] = await e.sql<{ state: unknown; cursor: string }[]>`SELECT state, cursor FROM portfolios WHERE account_id = ${account}`;
+    expect(after).toEqual(before);
+    const full = (await statusOf(e, account)).lastResult!;
+    expect(full.mode).toBe('full');
+    expect(full.positions).toEqual(incremental.positions);
+    expect(full.totals).toEqual(incremental.totals);
+    expect(full.positions.map((p) => `${p.venue}:${p.symbol}`)).toEqual(['manual:PWBTCUSDT', 'paper:PWBTCUSDT', 'manual:PWSTOCK']);
+  });
+});
+
+describe('coalescing', () => {
+  it('turns a burst of 1,000 recorded fills, each notifying, into a handful of recalculations that include every fill', async () => {
+    const account = await e.newAccount();
+    const base = Date.UTC(2024, 0, 1);
+    for (let i = 0; i < 1000; i += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, async (_, j) => {
+          const n = i + j;
+          await e.sql`INSERT INTO trades (id, account_id, symbol, side, quantity, price, executed_at)
+            VALUES (${randomUUID()}, ${account}, ${STOCK}, 'BUY', '1', ${String(40 + (n % 7))}, ${new Date(base + n * 1000)})`;
+          await signalFillsRecorded(e.temporal, e.config, account, { source: 'manual' });
+        }),
+      );
+    }
+    const status = await idle(e, account, 1000);
+    expect(status.notifications.fills).toBe(1000);
+    expect(status.lastResult?.positions[0]).toMatchObject({ quantity: '1000' });
+    expect(status.recalculations).toBeGreaterThanOrEqual(1);
+    expect(status.recalculations).toBeLessThanOrEqual(25);
+    const [row] = await e.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM portfolio_snapshots WHERE account_id = ${account}`;
+    expect(row?.n).toBe(status.recalculations);
+    console.info(`coalescing: 1000 fill notifications -> ${status.recalculations} recalculations`);
+  });
+});
+
+describe('a recalculation that cannot succeed', () => {
+  it('is kept in the status with its reason, refused to the API with 422, and cleared once the missing rate appears', async () => {
+    const account = await e.newAccount();
+    await e.sql`DELETE FROM prices WHERE symbol IN ('USDCUSD', 'USDCUSDT')`;
+    // Quoted in USDC: its USD value needs USDCUSD (or USDCUSDT), which the feed does not have yet.
+    const buy = await e.callAs(account, 'POST', '/v1/trades', { symbol: 'PWETHUSDC', side: 'BUY', quantity: '1', price: '3000', executedAt: '2024-05-01T00:00:00Z' });
+    expect(buy.status).toBe(201);
+    const failed = await waitFor(() => statusOf(e, account).catch(() => undefined), (s) => s?.lastError !== null && s?.lastError !== undefined, { what: 'a recorded failure' });
+    expect(failed?.lastError).toMatchObject({ type: 'MissingQuoteRateError' });
+    expect(failed?.lastError?.message).toMatch(/USDC/);
+    const refused = await e.callAs(account, 'POST', '/v1/portfolio/recalculate');
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({ code: 'portfolio_recalculation_failed', details: { type: 'MissingQuoteRateError' } });
+
+    await e.setPrice('USDCUSD', '0.9999');
+    try {
+      const ok = await e.callAs(account, 'POST', '/v1/portfolio/recalculate');
+      expect(ok.status).toBe(200);
+      expect(ok.body.totalValue).toBe('2999.7');
+      expect((await statusOf(e, account)).lastError).toBeNull();
+    } finally {
+      await e.sql`DELETE FROM prices WHERE symbol = 'USDCUSD'`;
+    }
+  });
+});
+
+describe('continue-as-new', () => {
+  it('continues as new after the configured recalculations and carries its counters and last result', async () => {
+    const short = await startEngine({ PORTFOLIO_RECALCS_PER_RUN: '2', PORTFOLIO_DEBOUNCE: '10ms' });
+    try {
+      const account = await short.newAccount();
+      const handle = short.temporal.workflow.getHandle(portfolioWorkflowId(account));
+      const runIds: string[] = [];
+      for (let i = 1; i <= 3; i++) {
+        const res = await short.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity: '1', price: String(10 * i), executedAt: `2024-05-01T00:0${i}:00Z` });
+        expect(res.status).toBe(201);
+        await idle(short, account, i);
+        runIds.push((await handle.describe()).runId);
+      }
+      // Two recalculations per run: the second one ends the first run, the third runs in the next.
+      expect(runIds[1]).not.toBe(runIds[0]);
+      expect(runIds[2]).toBe(runIds[1]);
+      const firstRun = await short.temporal.workflow.getHandle(portfolioWorkflowId(account), runIds[0]).describe();
+      expect(firstRun.status.name).toBe('CONTINUED_AS_NEW');
+      const status = await statusOf(short, account);
+      expect(status.recalculations).toBe(3);
+      expect(status.notifications.fills).toBe(3);
+      expect(status.lastResult?.positions[0]).toMatchObject({ quantity: '3', avgCost: '20' });
+    } finally {
+      await short.stop();
+    }
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * One account's portfolio, for as long as the account exists (workflow id `portfolio-<accountId>`).
+ * Notifications (fills recorded, prices moved) only mark it dirty; the main loop waits a short
+ * debounce and runs one recalculation per dirty period, so a burst of a thousand fills costs a
+ * handful of recalculations. The `recalculate` Update runs a full recompute on demand. The
+ * accounting runs in the activity, against Postgres; this file only decides when.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  sleep,
+  uuid4,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { PortfolioActivities, RecalculateInput } from '../activities/portfolio/portfolio-activities.js';
+import {
+  fillsRecordedSignal,
+  portfolioPricesMovedSignal,
+  portfolioStatusQuery,
+  recalculateUpdate,
+  type AccountingMethod,
+  type PortfolioInput,
+  type PortfolioResult,
+  type PortfolioStatus,
+} from './definitions.js';
+import { Mutex } from './lib/mutex.js';
+
+export const portfolioPresets = {
+  /**
+   * Postgres work of one account, retried while Postgres is away. The activity marks the core's
+   * errors (a sell of more than is held, a quote without a USD rate) non-retryable itself.
+   */
+  recalculate: {
+    startToCloseTimeout: '2m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  },
+  /** A signal-with-start to the portfolio: quick and repeatable, retried until Temporal answers. */
+  notify: {
+    startToCloseTimeout: '10s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  },
+} as const satisfies Record<string, ActivityOptions>;
+
+const activities = proxyActivities<PortfolioActivities>(portfolioPresets.recalculate);
+
+const METHODS: readonly AccountingMethod[] = ['average', 'fifo'];
+
+/** The workflow's memory; handlers and the main loop go through it, recalculations one at a time. */
+class PortfolioEntity {
+  readonly status: PortfolioStatus;
+  /** Recalculations in this run, for continue-as-new. */
+  private runRecalculations = 0;
+  private readonly lock = new Mutex();
+
+  constructor(
+    private readonly accountId: string,
+    carried: PortfolioStatus | undefined,
+  ) {
+    this.status = carried ?? { dirty: false, recalculating: false, recalculations: 0, notifications: { fills: 0, prices: 0 }, lastResult: null, lastError: null };
+    this.status.recalculating = false;
+  }
+
+  notify(kind: 'fills' | 'prices'): void {
+    this.status.dirty = true;
+    this.status.notifications[kind]++;
+  }
+
+  get runCount(): number {
+    return this.runRecalculations;
+  }
+
+  /** Runs after any recalculation already under way; notifications from its start on need another pass. */
+  recalculate(mode: RecalculateInput['mode'], method?: AccountingMethod): Promise<PortfolioResult> {
+    return this.lock.runExclusive(async () => {
+      this.status.dirty = false;
+      this.status.recalculating = true;
+      try {
+        const result = await activities.recalculatePortfolio({ accountId: this.accountId, mode, method, snapshotId: uuid4() });
+        this.status.lastResult = result;
+        this.status.lastError = null;
+        return result;
+      } catch (err) {
+        const cause = err instanceof ActivityFailure ? err.cause : undefined;
+        if (cause instanceof ApplicationFailure) this.status.lastError = { type: cause.type ?? 'Error', message: cause.message, at: new Date().toISOString() };
+        throw err;
+      } finally {
+        this.status.recalculating = false;
+        this.status.recalculations++;
+        this.runRecalculations++;
+      }
+    });
+  }
+}
+
+export async function portfolio(input: PortfolioInput): Promise<void> {
+  const { accountId, settings } = input;
+  const entity = new PortfolioEntity(accountId, input.carried);
+
+  setHandler(fillsRecordedSignal, () => entity.notify('fills'));
+  setHandler(portfolioPricesMovedSignal, () => entity.notify('prices'));
+  setHandler(portfolioStatusQuery, () => entity.status);
+  setHandler(
+    recalculateUpdate,
+    async ({ method }) => {
+      try {
+        return await entity.recalculate('full', method);
+      } catch (err) {
+        // The caller gets the core's reason (e.g. InsufficientPositionError), not "activity failed".
+        const cause = err instanceof ActivityFailure ? err.cause : undefined;
+        if (cause instanceof ApplicationFailure) throw ApplicationFailure.create({ type: cause.type ?? undefined, message: cause.message, nonRetryable: true });
+        throw err;
+      }
+    },
+    {
+      validator: ({ method }) => {
+        if (method !== undefined && !METHODS.includes(method)) throw new Error(`method must be one of ${METHODS.join(', ')}, got ${JSON.stringify(method)}`);
+      },
+    },
+  );
+
+  const timeToContinue = () => entity.runCount >= settings.recalcsPerRun || workflowInfo().continueAsNewSuggested;
+  for (;;) {
+    await condition(() => entity.status.dirty || timeToContinue());
+    if (timeToContinue()) {
+      await condition(allHandlersFinished);
+      return continueAsNew<typeof portfolio>({ accountId, settings, carried: entity.status });
+    }
+    // Let the rest of a burst arrive; everything that lands meanwhile rides on this recalculation.
+    if (settings.debounceMs > 0) await sleep(settings.debounceMs);
+    if (!entity.status.dirty) continue; // an Update's full recompute already covered it
+    try {
+      await entity.recalculate('incremental');
+    } catch (err) {
+      // A final failure is kept in status.lastError; the next notification tries again.
+      if (!(err instanceof ActivityFailure)) throw err;
+    }
+  }
+}
