@@ -14,6 +14,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          setupFiles: ['test/setup/require-ts.ts'],
           testTimeout: 20_000,
         },
       },
@@ -22,6 +23,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           globalSetup: ['test/setup/global.ts'],
+          setupFiles: ['test/setup/require-ts.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Two cores: files run one at a time so each test has the servers to itself.

@@ -9,8 +9,17 @@ import type { Client } from '@temporalio/client';
 import { createPriceSources, type PriceSources } from '../activities/market-data/sources.js';
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
-import type { Logger } from '../lib/logger.js';
+import { withLogContext, type Logger } from '../lib/logger.js';
+import { credentialBoxFor, payloadCodecFor, tokenServiceFor } from '../lib/secrets.js';
+import type { TokenService } from '../lib/security/jwt.js';
 import { ApiError, createErrorHandler, errorBody } from './errors.js';
+import { requireAuth } from './middleware/auth/index.js';
+import { createPgRateLimiter, rateLimit, type RateLimiter } from './middleware/rate-limit/index.js';
+import { accountIdOf } from './principal.js';
+import { authRoutes, meRoutes } from './routes/auth.js';
+import { codecRoutes } from './routes/codec.js';
+import { docsRoutes } from './routes/docs.js';
+import { exchangeCredentialRoutes } from './routes/exchange-credentials.js';
 import { healthRoutes } from './routes/health.js';
 import { orderRoutes } from './routes/orders.js';
 import { portfolioRoutes, positionRoutes } from './routes/portfolio.js';
@@ -26,19 +35,27 @@ export interface AppDeps {
   log: Logger;
   /** Providers for history backfill and watchlist checks; built from config when absent. */
   marketData?: PriceSources;
+  /** Access tokens; built from JWT_SECRET (or the key pair) when absent. */
+  tokens?: TokenService;
+  /** Rate limits; PostgreSQL-backed (shared by every instance) when absent. */
+  limiter?: RateLimiter;
 }
 
 /**
  * @example const app = createApp({ config, sql, temporal, log }); serve({ fetch: app.fetch, port: 3000 });
  */
 export function createApp(deps: AppDeps) {
-  const { log } = deps;
+  const { log, config, sql } = deps;
+  const tokens = deps.tokens ?? tokenServiceFor(config);
+  const limiter = deps.limiter ?? createPgRateLimiter({ sql });
   const app = new Hono();
   app.use(requestId());
+  // Every line logged while a request is served carries its id (the X-Request-Id header).
+  app.use((c, next) => withLogContext({ requestId: c.get('requestId') }, next));
   app.use(async (c, next) => {
     const started = performance.now();
     await next();
-    log.debug('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), requestId: c.get('requestId') });
+    log.debug('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
   });
   app.use(
     bodyLimit({
@@ -49,6 +66,15 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.route('/health', healthRoutes(deps));
+  app.route('/', docsRoutes());
+  const auth = { config, sql, tokens, limiter };
+  app.route('/codec', codecRoutes({ ...auth, codec: payloadCodecFor(config) }));
+  // Everything under /v1 but sign-up and login needs a valid access token.
+  app.use('/v1/*', requireAuth({ tokens, publicPaths: ['/v1/auth/'] }));
+  app.route('/v1/auth', authRoutes(auth));
+  app.route('/v1/me', meRoutes(deps));
+  app.route('/v1/exchange-credentials', exchangeCredentialRoutes({ sql, box: credentialBoxFor(config) }));
+  app.use('/v1/orders', rateLimit({ limiter, rule: config.ORDER_RATE_LIMIT, key: (c) => `orders:${accountIdOf(c)}`, what: 'order submissions', methods: ['POST'] }));
   app.route('/v1/orders', orderRoutes(deps));
   app.route('/v1/trades', tradeRoutes(deps));
   app.route('/v1/portfolio', portfolioRoutes(deps));

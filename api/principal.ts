@@ -1,17 +1,47 @@
 /**
- * Who is calling. Every route asks `accountIdOf(c)` and scopes its queries to the answer, so
- * authentication has exactly one place to plug in.
+ * Who is calling. The auth middleware (api/middleware/auth) sets the caller's account from a
+ * verified token; every route asks `accountIdOf(c)` and scopes its queries to the answer.
  */
 import type { Context } from 'hono';
-import { DEFAULT_ACCOUNT_ID } from './schemas/common.js';
+import { ApiError } from './errors.js';
 
 declare module 'hono' {
   interface ContextVariableMap {
     accountId: string;
+    email: string;
   }
 }
 
-/** The caller's account id: set by the auth middleware, else the single default account. */
+/** A route read the principal without the auth middleware in front of it: a wiring bug, never a default account. */
+export class MissingPrincipalError extends Error {
+  override name = 'MissingPrincipalError';
+}
+
+/**
+ * The caller's account id, as the auth middleware set it. Throws when no middleware did, so a
+ * route mounted outside the protected prefix fails closed (500) instead of acting for anyone.
+ * @example const orders = await listOrders(sql, accountIdOf(c), filter);
+ */
 export function accountIdOf(c: Context): string {
-  return c.get('accountId') ?? DEFAULT_ACCOUNT_ID;
+  const accountId = c.get('accountId') as string | undefined;
+  if (!accountId) throw new MissingPrincipalError(`no authenticated account on ${c.req.method} ${c.req.path}`);
+  return accountId;
+}
+
+/** The caller's email (lower-cased), from the same token. */
+export function emailOf(c: Context): string {
+  const email = c.get('email') as string | undefined;
+  if (!email) throw new MissingPrincipalError(`no authenticated account on ${c.req.method} ${c.req.path}`);
+  return email;
+}
+
+/**
+ * Refuses (403) a caller whose email is not in OPERATOR_EMAILS: operators may decode payloads
+ * and pause or resume the engine's schedules.
+ * @example requireOperator(c, config.OPERATOR_EMAILS, 'pause schedules');
+ */
+export function requireOperator(c: Context, operatorEmails: readonly string[], action: string): void {
+  if (!operatorEmails.includes(emailOf(c).toLowerCase())) {
+    throw new ApiError(403, 'forbidden', `Only operators (OPERATOR_EMAILS) may ${action}`);
+  }
 }

@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseRoutes } from '../activities/market-data/routing.js';
+import { decodeSecret, MIN_SECRET_BYTES } from './security/jwt.js';
+import { parseKeyring } from './security/keys.js';
 
 const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no'])
@@ -31,6 +33,45 @@ const routes = z
     }
   })
   .prefault('');
+
+/** `10/15m`: at most 10 in any 15 minutes (a burst of 10, then one every 90 s). */
+const rate = z
+  .string()
+  .regex(/^[1-9]\d{0,5}\/\d+(ms|s|m|h)$/, 'expected a count per duration like 10/15m or 60/1m')
+  .transform((spec) => {
+    const [limit, window] = spec.split('/') as [string, string];
+    return { limit: Number(limit), windowMs: parseDurationMs(window) };
+  })
+  .refine((r) => r.windowMs >= 1000, 'the duration must be at least 1s');
+
+/** A comma-separated list, blanks dropped; `.pipe()` checks the items. */
+const list = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter((x) => x !== ''));
+
+const jwtSecret = z.string().superRefine((secret, ctx) => {
+  let bytes: Uint8Array;
+  try {
+    bytes = decodeSecret(secret);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(/^JWT secret /, '') });
+    return;
+  }
+  if (bytes.byteLength < MIN_SECRET_BYTES) {
+    ctx.addIssue({ code: 'custom', message: `is ${bytes.byteLength} bytes after decoding; HS256 needs at least ${MIN_SECRET_BYTES}` });
+  }
+});
+
+/** `id:base64,id:base64`; parseKeyring's messages name no key bytes. */
+const keyring = (variable: string) =>
+  z.string().transform((value, ctx) => {
+    try {
+      return parseKeyring(value, variable);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message.replace(new RegExp(`^${variable} `), '') });
+      return z.NEVER;
+    }
+  });
+
+const keyId = z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'expected 1-32 characters of A-Z a-z 0-9 _ -');
 
 /** One entry per variable: its schema, an example shown on error, and what it is for (README lists these). */
 export const variables = {
@@ -86,10 +127,62 @@ export const variables = {
   WS_HEARTBEAT_INTERVAL: { schema: duration.prefault('30s'), example: '30s', doc: 'Ping interval of the /v1/stream WebSocket; a client that misses a pong by the next ping is dropped' },
   PORTFOLIO_DEBOUNCE: { schema: duration.prefault('250ms'), example: '250ms', doc: 'Quiet time the portfolio workflow waits after a fill or price notification before recalculating, so a burst costs one recalculation' },
   PORTFOLIO_RECALCS_PER_RUN: { schema: z.coerce.number().int().min(1).max(10_000).default(200), example: '200', doc: 'Recalculations per portfolio workflow run before it continues as new (keeps histories short)' },
+
+  JWT_SECRET: {
+    schema: jwtSecret.optional(),
+    example: '$(openssl rand -base64 32)',
+    doc: 'HS256 secret of the API\'s access tokens, at least 32 bytes after decoding (hex:, base64: or raw: prefix, or guessed); `npm start` generates one',
+    secret: true,
+  },
+  JWT_PRIVATE_KEY_PATH: { schema: z.string().min(1).optional(), example: './keys/jwt.pem', doc: 'Instead of JWT_SECRET: PKCS#8 PEM private key (RSA ≥ 2048 bits → RS256, Ed25519 → EdDSA)' },
+  JWT_PUBLIC_KEY_PATH: { schema: z.string().min(1).optional(), example: './keys/jwt.pub.pem', doc: 'SPKI PEM public key; alone, an API instance verifies tokens but cannot issue them' },
+  JWT_TTL: {
+    schema: duration.prefault('15m').refine((ms) => ms >= 60_000 && ms <= 86_400_000, 'must be between 1m and 24h'),
+    example: '15m',
+    doc: 'Lifetime of an access token',
+  },
+  PAYLOAD_KEYS: {
+    schema: keyring('PAYLOAD_KEYS').optional(),
+    example: 'k1:$(openssl rand -base64 32)',
+    doc: 'AES-256 keys that encrypt every Temporal payload (id:base64 of 32 bytes, comma-separated; keep old ids to read old histories); `npm start` generates one',
+    secret: true,
+  },
+  PAYLOAD_KEY_ID: { schema: keyId.optional(), example: 'k1', doc: 'Key of PAYLOAD_KEYS new payloads are encrypted with (default: the only one)' },
+  CREDENTIALS_KEYS: {
+    schema: keyring('CREDENTIALS_KEYS').optional(),
+    example: 'k1:$(openssl rand -base64 32)',
+    doc: 'AES-256 keys that encrypt stored exchange credentials (same format as PAYLOAD_KEYS); `npm start` generates one',
+    secret: true,
+  },
+  CREDENTIALS_KEY_ID: { schema: keyId.optional(), example: 'k1', doc: 'Key of CREDENTIALS_KEYS new credentials are sealed with (default: the only one)' },
+  OPERATOR_EMAILS: {
+    schema: list.pipe(z.array(z.email('expected comma-separated email addresses'))).prefault(''),
+    example: 'ops@example.com,alice@example.com',
+    doc: 'Accounts allowed to decode payloads through /codec and to pause or resume schedules',
+  },
+  CODEC_CORS_ORIGINS: {
+    schema: list.pipe(z.array(z.url().refine((u) => new URL(u).origin === u, 'expected an origin such as http://localhost:8233 (no path)'))).optional(),
+    example: 'http://localhost:8233',
+    doc: 'Origins (the Temporal Web UI) allowed to call /codec from a browser (default: the origin of the UI URL)',
+  },
+  LOGIN_RATE_LIMIT: { schema: rate.prefault('10/15m'), example: '10/15m', doc: 'Login attempts per email address (count per duration); more answer 429 with Retry-After' },
+  AUTH_IP_RATE_LIMIT: { schema: rate.prefault('50/15m'), example: '50/15m', doc: 'Login and sign-up attempts per client IP address' },
+  ORDER_RATE_LIMIT: { schema: rate.prefault('60/1m'), example: '60/1m', doc: 'Order submissions per account' },
+  TRUST_PROXY_HOPS: {
+    schema: z.coerce.number().int().min(0).max(10).default(0),
+    example: '1',
+    doc: 'Reverse proxies in front of the API: the client IP is taken that many entries from the right of X-Forwarded-For (0: the socket address)',
+  },
 } as const;
 
 type Vars = typeof variables;
 export type RawConfig = { [K in keyof Vars]: z.output<Vars[K]['schema']> };
+
+/** A validated keyring and the id new values are encrypted with. */
+export interface KeyringConfig {
+  keys: Record<string, Buffer>;
+  currentKeyId: string;
+}
 
 export interface Config extends RawConfig {
   /** True when TEMPORAL_ADDRESS is unset and the supervisor runs the dev server. */
@@ -100,6 +193,12 @@ export interface Config extends RawConfig {
   temporalUiUrl: string;
   dataDir: string;
   taskQueues: { orders: string; marketData: string; portfolio: string };
+  /** PAYLOAD_KEYS with its current key id, when set. */
+  payloadKeys: KeyringConfig | undefined;
+  /** CREDENTIALS_KEYS with its current key id, when set. */
+  credentialKeys: KeyringConfig | undefined;
+  /** Browser origins allowed to call /codec. */
+  codecOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -117,7 +216,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const parsed = spec.schema.safeParse(value === '' ? undefined : value);
     if (!parsed.success) {
       const problem = parsed.error.issues[0]?.message ?? 'invalid value';
-      throw new ConfigError(`Invalid ${name}=${JSON.stringify(value)}: ${problem} (example: ${name}=${spec.example})`);
+      // A secret's value never reaches a terminal or a log, not even a wrong one.
+      const shown = 'secret' in spec && spec.secret ? `<hidden, ${value?.length ?? 0} characters>` : JSON.stringify(value);
+      throw new ConfigError(`Invalid ${name}=${shown}: ${problem} (example: ${name}=${spec.example})`);
     }
     raw[name] = parsed.data;
   }
@@ -128,17 +229,60 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((r.BINANCE_API_KEY === undefined) !== (r.BINANCE_API_SECRET === undefined)) {
     throw new ConfigError('Invalid BINANCE_API_KEY/BINANCE_API_SECRET: set both or neither (example: BINANCE_API_KEY=abc BINANCE_API_SECRET=def)');
   }
+  if (r.JWT_SECRET !== undefined && (r.JWT_PRIVATE_KEY_PATH !== undefined || r.JWT_PUBLIC_KEY_PATH !== undefined)) {
+    throw new ConfigError('Invalid JWT_SECRET/JWT_PRIVATE_KEY_PATH: set a secret or a key pair, not both (example: JWT_SECRET=$(openssl rand -base64 32))');
+  }
   const embeddedTemporal = r.TEMPORAL_ADDRESS === undefined;
   const prefix = r.TASK_QUEUE_PREFIX;
+  const temporalUiUrl = (r.TEMPORAL_UI_URL ?? `http://localhost:${r.TEMPORAL_UI_PORT}`).replace(/\/$/, '');
   return {
     ...r,
+    OPERATOR_EMAILS: r.OPERATOR_EMAILS.map((e) => e.toLowerCase()),
     embeddedTemporal,
     embeddedPostgres: r.DATABASE_URL === undefined,
     temporalAddress: r.TEMPORAL_ADDRESS ?? `127.0.0.1:${r.TEMPORAL_PORT}`,
-    temporalUiUrl: (r.TEMPORAL_UI_URL ?? `http://localhost:${r.TEMPORAL_UI_PORT}`).replace(/\/$/, ''),
+    temporalUiUrl,
     dataDir: path.resolve(r.DATA_DIR),
     taskQueues: { orders: `${prefix}orders`, marketData: `${prefix}market-data`, portfolio: `${prefix}portfolio` },
+    payloadKeys: keyringOf('PAYLOAD_KEYS', r.PAYLOAD_KEYS, 'PAYLOAD_KEY_ID', r.PAYLOAD_KEY_ID),
+    credentialKeys: keyringOf('CREDENTIALS_KEYS', r.CREDENTIALS_KEYS, 'CREDENTIALS_KEY_ID', r.CREDENTIALS_KEY_ID),
+    codecOrigins: r.CODEC_CORS_ORIGINS ?? [new URL(temporalUiUrl).origin],
   };
+}
+
+/** The keyring and its current id; the id may be left out when the ring has one key. */
+function keyringOf(keysVar: string, keys: Record<string, Buffer> | undefined, idVar: string, id: string | undefined): KeyringConfig | undefined {
+  if (keys === undefined) {
+    if (id !== undefined) throw new ConfigError(`Invalid ${idVar}=${JSON.stringify(id)}: ${keysVar} is not set (example: ${keysVar}=k1:$(openssl rand -base64 32))`);
+    return undefined;
+  }
+  const ids = Object.keys(keys);
+  const currentKeyId = id ?? (ids.length === 1 ? ids[0] : undefined);
+  if (currentKeyId === undefined) {
+    throw new ConfigError(`Invalid ${idVar}=undefined: ${keysVar} has several keys (${ids.join(', ')}); name the one to encrypt with (example: ${idVar}=${ids.at(-1)})`);
+  }
+  if (!ids.includes(currentKeyId)) {
+    throw new ConfigError(`Invalid ${idVar}=${JSON.stringify(currentKeyId)}: not a key id of ${keysVar} (have: ${ids.join(', ')}) (example: ${idVar}=${ids[0]})`);
+  }
+  return { keys, currentKeyId };
+}
+
+/**
+ * What `npm run api` and `npm run worker` need beyond loadConfig: the keys that protect data. The
+ * supervisor of `npm start` generates them; a process run alone refuses to start without them.
+ * @example requireSecrets(config, 'api'); // throws a one-line ConfigError
+ */
+export function requireSecrets(config: Config, part: 'api' | 'worker'): void {
+  const hint = '(`npm start` generates one under DATA_DIR)';
+  if (part === 'api' && config.JWT_SECRET === undefined && config.JWT_PRIVATE_KEY_PATH === undefined && config.JWT_PUBLIC_KEY_PATH === undefined) {
+    throw new ConfigError(`JWT_SECRET is not set: \`npm run api\` signs access tokens with it (or with JWT_PRIVATE_KEY_PATH); generate one with \`openssl rand -base64 32\` ${hint}`);
+  }
+  if (!config.payloadKeys) {
+    throw new ConfigError(`PAYLOAD_KEYS is not set: every Temporal payload is encrypted with it; e.g. PAYLOAD_KEYS=k1:$(openssl rand -base64 32) ${hint}`);
+  }
+  if (!config.credentialKeys) {
+    throw new ConfigError(`CREDENTIALS_KEYS is not set: stored exchange credentials are encrypted with it; e.g. CREDENTIALS_KEYS=k1:$(openssl rand -base64 32) ${hint}`);
+  }
 }
 
 /** Load `.env` from the working directory into process.env (variables already set win). */

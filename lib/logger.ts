@@ -1,7 +1,10 @@
 /**
  * A small structured logger: one line per event, `time level [component] message {fields}`.
- * Fields whose key looks secret are replaced before anything is written.
+ * Fields whose key looks secret are replaced before anything is written. Fields bound with
+ * {@link withLogContext} (the API binds the request id) join every line written inside it.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
 
@@ -26,6 +29,16 @@ export function redact(fields: LogFields): LogFields {
   return out;
 }
 
+const context = new AsyncLocalStorage<LogFields>();
+
+/**
+ * Runs `fn` with `fields` added to every line any logger writes until it settles.
+ * @example await withLogContext({ requestId }, () => next());
+ */
+export function withLogContext<T>(fields: LogFields, fn: () => T): T {
+  return context.run({ ...context.getStore(), ...fields }, fn);
+}
+
 export interface LoggerOptions {
   level?: LogLevel;
   /** Where lines go; stderr by default so stdout stays for banners and data. */
@@ -42,7 +55,7 @@ export function createLogger(component: string, options: LoggerOptions = {}): Lo
   const base = options.fields ?? {};
   const emit = (lvl: LogLevel, message: string, fields?: LogFields) => {
     if (order[lvl] < order[level]) return;
-    const all = redact({ ...base, ...fields });
+    const all = redact({ ...context.getStore(), ...base, ...fields });
     const extra = Object.keys(all).length ? ' ' + JSON.stringify(all) : '';
     write(`${new Date().toISOString()} ${lvl.toUpperCase().padEnd(5)} [${component}] ${message}${extra}`);
   };

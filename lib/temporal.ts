@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from './config.js';
+import { dataConverterFor } from './secrets.js';
 
 export interface TemporalConnectionOptions {
   address: string;
@@ -23,7 +24,8 @@ export function temporalConnectionOptions(config: Config): TemporalConnectionOpt
   return { address: config.temporalAddress, tls, apiKey: config.TEMPORAL_API_KEY };
 }
 
+/** A client whose payloads and failures are encrypted with PAYLOAD_KEYS (when set). */
 export async function createTemporalClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: 5000 });
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config) });
 }

@@ -13,6 +13,7 @@ import { startEmbeddedPostgres } from '../lib/embedded/postgres.js';
 import { isAlive, terminate } from '../lib/embedded/process.js';
 import { findTemporalCli, PROJECT_ROOT } from '../lib/embedded/temporal-cli.js';
 import { startTemporalDevServer } from '../lib/embedded/temporal-dev-server.js';
+import { ensureLocalSecrets } from '../lib/local-secrets.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { migrate } from '../lib/migrate.js';
 import { startOfflineStandIns } from './offline.js';
@@ -100,6 +101,15 @@ async function main() {
   stack.push({ name: 'lock', stop: async () => rmSync(lock, { force: true }) });
 
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
+  // Token, payload and credential keys: generated once under DATA_DIR unless set (never logged).
+  const secrets = ensureLocalSecrets(config.dataDir, process.env);
+  Object.assign(childEnv, secrets.env);
+  if (secrets.generated.length) log.info('generated local secrets (kept for the next start)', { file: secrets.file, names: secrets.generated });
+  if (secrets.narrowed) log.warn('secrets file was readable by others; narrowed it to 0600', { file: secrets.file });
+  // The Web UI decodes payloads through the API's codec server; the browser calls it, so it is a
+  // localhost URL like the UI's own (same site, so the sign-in cookie goes along).
+  const apiHost = config.HOST === '0.0.0.0' || config.HOST === '127.0.0.1' ? 'localhost' : config.HOST;
+  const codecEndpoint = `http://${apiHost}:${config.PORT}/codec`;
   if (config.OFFLINE) {
     const standIns = await startOfflineStandIns(config, log.child('offline'));
     stack.push({ name: 'offline stand-ins', stop: standIns.stop });
@@ -121,6 +131,7 @@ async function main() {
         namespace: config.TEMPORAL_NAMESPACE,
         logFile: path.join(dir, 'server.log'),
         pidFile: path.join(dir, 'server.pid'),
+        codecEndpoint,
         log,
       });
       stack.push({ name: 'Temporal dev server', stop: server.stop });
@@ -138,6 +149,7 @@ async function main() {
           uiPort: config.TEMPORAL_UI_PORT,
           dbFilename: path.join(dir, 'temporal.db'),
           namespace: config.TEMPORAL_NAMESPACE,
+          extraArgs: ['--ui-codec-endpoint', codecEndpoint],
         },
       });
       stack.push({ name: 'Temporal dev server', stop: () => env.teardown() });
@@ -170,8 +182,9 @@ async function main() {
   const apiUrl = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
   const lines = [
     'Durable Trader is ready',
-    `  API          ${apiUrl}   (health: ${apiUrl}/health)`,
+    `  API          ${apiUrl}   (health: ${apiUrl}/health, docs: ${apiUrl}/docs)`,
     `  Temporal UI  ${temporalUi}`,
+    `  Codec server ${codecEndpoint}   (sign in at ${codecEndpoint}/login; operators: ${config.OPERATOR_EMAILS.join(', ') || 'none, set OPERATOR_EMAILS'})`,
     `  Temporal     ${config.embeddedTemporal ? config.temporalAddress + ' (embedded)' : config.temporalAddress}   namespace ${config.TEMPORAL_NAMESPACE}`,
     `  PostgreSQL   ${maskDatabaseUrl(databaseUrl)}${config.DATABASE_URL ? '' : ' (embedded)'}`,
     `  Mode         ${config.OFFLINE ? 'offline (local stand-ins for Binance and Yahoo)' : 'online'}`,

@@ -2,11 +2,11 @@
  * Composes every activity factory with its real clients. Tests call this with a config that points
  * the clients at local fakes; nothing here is a singleton.
  */
-import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
 import { createOrderDbActivities } from '../activities/db/order-activities.js';
+import { createAccountBinance } from '../activities/exchange/account-binance.js';
 import { createBinanceExchange } from '../activities/exchange/binance.js';
 import { createOrderExchangeActivities } from '../activities/exchange/order-activities.js';
 import { createPaperExchange } from '../activities/exchange/paper.js';
@@ -16,6 +16,7 @@ import { createPriceLookup } from '../activities/market-data/price-store.js';
 import { createRefreshActivities } from '../activities/market-data/refresh-activities.js';
 import { createPriceSources, type PriceSources } from '../activities/market-data/sources.js';
 import type { PriceQuote } from '../activities/market-data/types.js';
+import { credentialBoxFor } from '../lib/secrets.js';
 import type { Venue } from '../workflows/definitions.js';
 
 export interface ActivityDeps {
@@ -31,10 +32,15 @@ export interface ActivityDeps {
 
 export function createActivities({ config, sql, temporal, fetchLatest, marketData = createPriceSources(config) }: ActivityDeps) {
   const prices = createPriceLookup({ sql, fetchLatest: fetchLatest ?? marketData.fetchLatest });
-  const binance =
-    config.BINANCE_API_KEY && config.BINANCE_API_SECRET
-      ? createBinanceExchange({ baseUrl: config.BINANCE_BASE_URL, apiKey: config.BINANCE_API_KEY, apiSecret: config.BINANCE_API_SECRET, recvWindowMs: config.BINANCE_RECV_WINDOW_MS, timeoutMs: config.BINANCE_TIMEOUT })
-      : undefined;
+  const binanceWith = ({ apiKey, apiSecret }: { apiKey: string; apiSecret: string }) =>
+    createBinanceExchange({ baseUrl: config.BINANCE_BASE_URL, apiKey, apiSecret, recvWindowMs: config.BINANCE_RECV_WINDOW_MS, timeoutMs: config.BINANCE_TIMEOUT });
+  // The caller's stored pair; the environment's pair only for accounts without one (single-user set-ups).
+  const binanceFor = createAccountBinance({
+    sql,
+    box: credentialBoxFor(config),
+    create: binanceWith,
+    fallback: config.BINANCE_API_KEY && config.BINANCE_API_SECRET ? binanceWith({ apiKey: config.BINANCE_API_KEY, apiSecret: config.BINANCE_API_SECRET }) : undefined,
+  });
 
   async function exchangeFor(venue: Venue, accountId: string): Promise<Exchange> {
     if (venue === 'paper') {
@@ -48,15 +54,7 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
         staleAfterMs: config.PRICE_STALE_AFTER,
       });
     }
-    if (!binance) {
-      throw ApplicationFailure.create({
-        type: 'OrderRejected',
-        nonRetryable: true,
-        message: 'No Binance credentials are configured',
-        details: [{ code: 'NO_CREDENTIALS', reason: 'No Binance API key is configured; set BINANCE_API_KEY and BINANCE_API_SECRET or use venue "paper"' }],
-      });
-    }
-    return binance;
+    return binanceFor(accountId);
   }
 
   return {

@@ -4,6 +4,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
+import { dataConverterFor } from '../lib/secrets.js';
 import { createPriceSources } from '../activities/market-data/sources.js';
 import { createActivities, createMarketDataActivities, createPortfolioWorkerActivities, type ActivityDeps } from './activities.js';
 
@@ -24,10 +25,13 @@ export interface CreateWorkersOptions {
 export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> {
   // One set of price sources per process: yahoo-finance2 keeps its crumb in module state.
   const marketData = createPriceSources(o.config);
+  // Payloads and failure messages are encrypted before they reach Temporal (PAYLOAD_KEYS).
+  const dataConverter = dataConverterFor(o.config);
   // Activities that signal the portfolio workflow share the workers' connection.
-  const temporal = new Client({ connection: o.connection, namespace: o.config.TEMPORAL_NAMESPACE });
+  const temporal = new Client({ connection: o.connection, namespace: o.config.TEMPORAL_NAMESPACE, dataConverter });
   const activities = createActivities({ config: o.config, sql: o.sql, temporal, fetchLatest: o.fetchLatest, marketData });
-  const code = o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH };
+  // A pre-built bundle must have been built with the same failureConverterPath (see test/setup/global.ts).
+  const code = { ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }), dataConverter };
   const orders = await Worker.create({
     connection: o.connection,
     namespace: o.config.TEMPORAL_NAMESPACE,

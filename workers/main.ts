@@ -3,7 +3,7 @@
  * `npm start` runs this file as a child process.
  */
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { ConfigError, loadConfig, loadDotEnv } from '../lib/config.js';
+import { ConfigError, loadConfig, loadDotEnv, requireSecrets } from '../lib/config.js';
 import { createSql } from '../lib/db.js';
 import { onParentExit } from '../lib/lifecycle.js';
 import { createLogger } from '../lib/logger.js';
@@ -15,6 +15,7 @@ loadDotEnv();
 let config;
 try {
   config = loadConfig();
+  requireSecrets(config, 'worker');
 } catch (err) {
   if (err instanceof ConfigError) {
     console.error(err.message);

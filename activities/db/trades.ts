@@ -80,6 +80,13 @@ export async function ledgerAfter(sql: Queryable, accountId: string, cursor: str
     ORDER BY date_trunc('milliseconds', executed_at), ledger_seq`;
 }
 
+/** Whether entries were recorded after `cursor`, i.e. a result built up to it is behind. An index probe. */
+export async function hasLedgerAfter(sql: Queryable, accountId: string, cursor: string): Promise<boolean> {
+  const [row] = await sql<{ behind: boolean }[]>`SELECT EXISTS (SELECT 1 FROM ledger WHERE account_id = ${accountId} AND ledger_seq > ${cursor}) AS behind`;
+  if (!row) throw new Error('SELECT EXISTS returned no row');
+  return row.behind;
+}
+
 /** Every entry of the account, in execution order (for a full recompute). */
 export async function ledgerAll(sql: Queryable, accountId: string): Promise<LedgerRow[]> {
   return ledgerAfter(sql, accountId, '0');

@@ -4,6 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { credentialsLast4 } from '../../activities/db/exchange-credentials.js';
 import { findOrder, insertReceivedOrder, listOrders, orderEvents, orderFills, claimIdempotencyKey, type OrderRow } from '../../activities/db/orders.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
@@ -33,7 +34,8 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
     maxSubmitAttempts: 3,
     pollsPerRun: config.ORDER_POLLS_PER_RUN,
   };
-  const binanceConfigured = Boolean(config.BINANCE_API_KEY);
+  /** The caller's own stored pair, else the single-user pair of the environment (as the worker decides). */
+  const binanceConfigured = async (accountId: string) => Boolean(config.BINANCE_API_KEY) || (await credentialsLast4(sql, accountId, 'binance')) !== undefined;
   const uiLink = (workflowId: string, runId?: string) =>
     `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}/history`;
 
@@ -71,11 +73,12 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
   return new Hono()
     .post('/', async (c) => {
       const body = createOrderSchema.parse(await readJson(c));
-      const venue = body.venue ?? (binanceConfigured ? 'binance' : 'paper');
-      if (venue === 'binance' && !binanceConfigured) {
-        throw new ApiError(422, 'venue_unavailable', 'venue: no Binance credentials are configured; use venue "paper" or configure a Binance API key');
-      }
       const accountId = accountIdOf(c);
+      const binance = body.venue === 'paper' ? false : await binanceConfigured(accountId);
+      const venue = body.venue ?? (binance ? 'binance' : 'paper');
+      if (venue === 'binance' && !binance) {
+        throw new ApiError(422, 'venue_unavailable', 'venue: no Binance credentials are configured; use venue "paper" or PUT /v1/exchange-credentials/binance');
+      }
       let orderId: string = randomUUID();
       const key = c.req.header('Idempotency-Key');
       if (key !== undefined) {

@@ -7,6 +7,7 @@ import { Hono, type Context } from 'hono';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { findPortfolioResult, listSnapshots } from '../../activities/db/portfolio.js';
+import { hasLedgerAfter } from '../../activities/db/trades.js';
 import { recalculateWithStart } from '../../activities/portfolio/portfolio-activities.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
@@ -48,8 +49,13 @@ function portfolioAccess({ config, sql, temporal }: PortfolioRoutesOptions) {
   const uiLink = (workflowId: string) =>
     `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}/history`;
 
-  function present(workflowId: string, r: PortfolioResult) {
+  /**
+   * `fillsPending`: fills were recorded after this result was computed. Normally a recalculation
+   * is a debounce away; if it stays true, the last ones failed (POST /recalculate says why).
+   */
+  async function present(workflowId: string, r: PortfolioResult) {
     const t = r.totals;
+    const fillsPending = await hasLedgerAfter(sql, r.accountId, r.cursor);
     return {
       baseCurrency: t.baseCurrency,
       totalValue: t.totalValue,
@@ -69,6 +75,7 @@ function portfolioAccess({ config, sql, temporal }: PortfolioRoutesOptions) {
       feesUnpriced: t.feesUnpriced,
       unpricedFees: t.unpricedFees,
       asOf: r.asOf,
+      fillsPending,
       recalculation: { mode: r.mode, fullReason: r.fullReason, applied: r.applied, cursor: r.cursor },
       workflowId,
       links: { self: '/v1/portfolio', positions: '/v1/positions', history: '/v1/portfolio/history', temporalUi: uiLink(workflowId) },
@@ -88,7 +95,7 @@ export function portfolioRoutes(options: PortfolioRoutesOptions) {
   return new Hono()
     .get('/', async (c) => {
       const { workflowId, result } = await current(c);
-      return c.json(present(workflowId, result));
+      return c.json(await present(workflowId, result));
     })
 
     .get('/history', async (c) => {
@@ -126,7 +133,7 @@ export function portfolioRoutes(options: PortfolioRoutesOptions) {
       recalculateBody.parse(await readJson(c, { optional: true }));
       const accountId = accountIdOf(c);
       const result = await recalculate(accountId, {});
-      return c.json({ ...present(portfolioWorkflowId(accountId), result), positions: result.positions });
+      return c.json({ ...(await present(portfolioWorkflowId(accountId), result)), positions: result.positions });
     })
 
     .get('/settings', async (c) => {
@@ -139,7 +146,7 @@ export function portfolioRoutes(options: PortfolioRoutesOptions) {
       const accountId = accountIdOf(c);
       // Through the workflow, so the switch and its full recompute never race a running recalculation.
       const result = await recalculate(accountId, { method: body.method });
-      return c.json({ method: result.method, portfolio: present(portfolioWorkflowId(accountId), result) });
+      return c.json({ method: result.method, portfolio: await present(portfolioWorkflowId(accountId), result) });
     });
 }
 

@@ -45,13 +45,13 @@ const symbolList = z
   .transform((s) => [...new Set(s.split(',').map((x) => x.trim()))])
   .pipe(z.array(marketSymbol).min(1).max(MAX_SYMBOLS, `at most ${MAX_SYMBOLS} symbols`));
 
-const pricesQuery = z.strictObject({ symbols: symbolList });
+export const pricesQuery = z.strictObject({ symbols: symbolList });
 
 const dateTime = z.iso
   .datetime({ offset: true, error: 'must be an ISO-8601 date-time such as "2025-01-01T00:00:00Z"' })
   .transform((s) => new Date(s));
 
-const historyQuery = z.strictObject({
+export const historyQuery = z.strictObject({
   from: dateTime.optional(),
   to: dateTime.optional(),
   interval: z.enum(['1m', '1h', '1d']).default('1h'),

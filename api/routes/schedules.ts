@@ -1,6 +1,7 @@
 /**
  * /v1/schedules/:name: read, pause and resume the engine's Temporal Schedules (today only
- * `price-refresh`). Each answer is the schedule's state after the call.
+ * `price-refresh`). Each answer is the schedule's state after the call. The schedules serve every
+ * account, so only operators (OPERATOR_EMAILS) may pause or resume them.
  */
 import { Hono, type Context } from 'hono';
 import { ScheduleNotFoundError, type Client, type ScheduleHandle } from '@temporalio/client';
@@ -8,6 +9,7 @@ import { z } from 'zod';
 import type { Config } from '../../lib/config.js';
 import { scheduleHandle, scheduleState } from '../../lib/schedules.js';
 import { ApiError } from '../errors.js';
+import { requireOperator } from '../principal.js';
 import { readJson } from '../validation.js';
 
 export interface ScheduleRoutesOptions {
@@ -15,7 +17,7 @@ export interface ScheduleRoutesOptions {
   temporal: Client;
 }
 
-const noteBody = z.strictObject({ note: z.string().min(1).max(200).optional() }).optional();
+export const noteBody = z.strictObject({ note: z.string().min(1).max(200).optional() }).optional();
 
 /**
  * @example app.route('/v1/schedules', scheduleRoutes({ config, temporal }))
@@ -40,10 +42,12 @@ export function scheduleRoutes({ config, temporal }: ScheduleRoutesOptions) {
   return new Hono()
     .get('/:name', (c) => withSchedule(c))
     .post('/:name/pause', async (c) => {
+      requireOperator(c, config.OPERATOR_EMAILS, 'pause or resume schedules');
       const body = noteBody.parse(await readJson(c, { optional: true }));
       return withSchedule(c, (h) => h.pause(body?.note ?? 'paused through the API'));
     })
     .post('/:name/resume', async (c) => {
+      requireOperator(c, config.OPERATOR_EMAILS, 'pause or resume schedules');
       const body = noteBody.parse(await readJson(c, { optional: true }));
       return withSchedule(c, (h) => h.unpause(body?.note ?? 'resumed through the API'));
     });

@@ -18,7 +18,7 @@ export interface WatchlistRoutesOptions {
   marketData: PriceSources;
 }
 
-const putWatchlistBody = z.strictObject({
+export const putWatchlistBody = z.strictObject({
   symbols: z.array(marketSymbol).max(MAX_SYMBOLS, `at most ${MAX_SYMBOLS} symbols`).transform((s) => [...new Set(s)]),
 });
 

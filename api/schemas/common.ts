@@ -15,6 +15,3 @@ export const symbolSchema = z
   .regex(/^[A-Z0-9][A-Z0-9.^=-]{0,19}$/, 'must be an upper-case symbol such as "BTCUSDT" or "AAPL"');
 
 export const uuidParam = z.string().uuid();
-
-/** Until accounts exist every request acts for this one account. */
-export const DEFAULT_ACCOUNT_ID = '00000000-0000-0000-0000-000000000001';

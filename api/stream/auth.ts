@@ -1,10 +1,10 @@
 /**
- * Who is at the other end of a stream, decided once, at the upgrade. Authentication arrives with
- * the accounts issue: it replaces `defaultAccountAuthenticator` with one that verifies
- * `bearerToken(req)` and throws StreamAuthError, and nothing else in the stream has to change.
+ * Who is at the other end of a stream, decided once, at the upgrade: the same access token as the
+ * HTTP API, from the Authorization header or `?token=` (browsers' WebSocket cannot set headers).
+ * A missing or refused token ends the upgrade with 401 before any WebSocket exists.
  */
 import type { IncomingMessage } from 'node:http';
-import { DEFAULT_ACCOUNT_ID } from '../schemas/common.js';
+import { InvalidTokenError, type TokenService } from '../../lib/security/jwt.js';
 
 export interface StreamPrincipal {
   accountId: string;
@@ -34,7 +34,19 @@ export function bearerToken(req: IncomingMessage): string | undefined {
 }
 
 /**
- * Until accounts exist every connection acts for the default account, as every HTTP request does.
- * @example attachStreamServer({ ..., authenticate: defaultAccountAuthenticator })
+ * Verifies the connection's token with the API's token service.
+ * @example attachStreamServer({ server, sql, config, log, authenticate: tokenAuthenticator(tokens) })
  */
-export const defaultAccountAuthenticator: StreamAuthenticator = async () => ({ accountId: DEFAULT_ACCOUNT_ID });
+export function tokenAuthenticator(tokens: TokenService): StreamAuthenticator {
+  return async (req) => {
+    const token = bearerToken(req);
+    if (!token) throw new StreamAuthError(401, 'no access token (Authorization: Bearer or ?token=)');
+    try {
+      const { sub } = await tokens.verify(token);
+      return { accountId: sub };
+    } catch (err) {
+      if (err instanceof InvalidTokenError) throw new StreamAuthError(401, err.message);
+      throw err;
+    }
+  };
+}

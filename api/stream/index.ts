@@ -10,7 +10,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import type { Logger } from '../../lib/logger.js';
-import { defaultAccountAuthenticator, StreamAuthError, type StreamAuthenticator } from './auth.js';
+import { StreamAuthError, type StreamAuthenticator } from './auth.js';
 import { startNotificationHub } from './hub.js';
 import { StreamSession } from './session.js';
 
@@ -22,7 +22,8 @@ export interface StreamServerOptions {
   sql: Sql;
   config: Pick<Config, 'PRICE_STALE_AFTER' | 'WS_HEARTBEAT_INTERVAL'>;
   log: Logger;
-  authenticate?: StreamAuthenticator;
+  /** Decides the principal at the upgrade (tokenAuthenticator(tokens) in the API). */
+  authenticate: StreamAuthenticator;
   /** A client whose unread output exceeds this is dropped (default 4 MiB). */
   maxBufferedBytes?: number;
 }
@@ -41,12 +42,12 @@ function refuse(socket: Duplex, status: number, reason: string): void {
  * Serves /v1/stream on `server`; resolves once the LISTEN is in place.
  * @example
  * const server = serve({ fetch: app.fetch, port: 3000 });
- * const stream = await attachStreamServer({ server: server as Server, sql, config, log });
+ * const stream = await attachStreamServer({ server: server as Server, sql, config, log, authenticate: tokenAuthenticator(tokens) });
  * // on shutdown: await stream.close();
  */
 export async function attachStreamServer(o: StreamServerOptions): Promise<StreamServer> {
   const log = o.log.child('stream');
-  const authenticate = o.authenticate ?? defaultAccountAuthenticator;
+  const authenticate = o.authenticate;
   const hub = await startNotificationHub({ sql: o.sql, log });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   const sessions = new Set<StreamSession>();

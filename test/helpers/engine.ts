@@ -1,19 +1,33 @@
 /**
  * A whole engine for a test file: config, pool, Temporal client, real workers and the Hono app,
- * wired exactly as production wires them.
+ * wired exactly as production wires them. `call` acts as the engine's own account (an operator);
+ * `newAccount()` and `registerUser()` make others, used through `callAs`.
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { Hono } from 'hono';
 import { createApp, type App } from '../../api/app.js';
 import { storeQuotes } from '../../activities/market-data/price-store.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { createLogger } from '../../lib/logger.js';
+import { tokenServiceFor } from '../../lib/secrets.js';
+import type { TokenService } from '../../lib/security/jwt.js';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { startYahooFake, type YahooFake } from '../fakes/yahoo/index.js';
 import { startWorkers, testClient, testConfig, testSql, type RunningWorkers } from './env.js';
 import { waitFor } from './wait.js';
+
+export interface TestAccount {
+  id: string;
+  email: string;
+  token: string;
+}
+
+export interface Reply {
+  status: number;
+  body: any;
+  headers: Headers;
+}
 
 export interface TestEngine {
   config: Config;
@@ -21,71 +35,98 @@ export interface TestEngine {
   temporal: Client;
   app: App;
   workers: RunningWorkers;
-  /** JSON request against the app; returns status and parsed body. */
-  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  tokens: TokenService;
+  /** The account `call` acts as; its email is the one operator of this engine (OPERATOR_EMAILS). */
+  account: TestAccount;
+  /** Every line the API logged (all levels); errors are printed too. */
+  apiLogLines: string[];
+  /** JSON request against the app as `account`; returns status and parsed body. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
+  /** A JSON request with the given token, or none (`null`). */
+  request(method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; token?: string | null }): Promise<Reply>;
   setPrice(symbol: string, price: string, asOf?: Date): Promise<void>;
-  /** A fresh account, so a test's trades and portfolio workflow are its own. */
+  /** A fresh account (inserted directly, with a real token), so a test's trades and portfolio workflow are its own. */
   newAccount(): Promise<string>;
-  /** `call` as `accountId`, set the way the auth middleware will set it. */
-  callAs(accountId: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  /** An account signed up through POST /v1/auth/register. */
+  registerUser(email?: string, password?: string): Promise<TestAccount & { password: string }>;
+  /** `call` as an account from newAccount() or registerUser(), with its token. */
+  callAs(accountId: string, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   waitForStatus(id: string, statuses: string[], timeoutMs?: number): Promise<any>;
   restartWorkers(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export async function startEngine(env: Record<string, string | undefined> = {}): Promise<TestEngine> {
-  const config = testConfig({ ORDER_POLL_MAX_INTERVAL: '1s', ...env });
+  const operatorEmail = `operator-${randomUUID()}@durable-trader.test`;
+  // env.OPERATOR_EMAILS adds operators; the engine's own account is always one.
+  const { OPERATOR_EMAILS: moreOperators, ...rest } = env;
+  const config = testConfig({ ORDER_POLL_MAX_INTERVAL: '1s', ...rest, OPERATOR_EMAILS: [operatorEmail, moreOperators].filter(Boolean).join(',') });
   const sql = testSql();
-  const temporal = await testClient();
-  const app = createApp({ config, sql, temporal, log: createLogger('test-api', { level: 'error' }) });
-  const appsByAccount = new Map<string, Hono>();
-  const appAs = (accountId: string) => {
-    let scoped = appsByAccount.get(accountId);
-    if (!scoped) {
-      scoped = new Hono();
-      scoped.use(async (c, next) => {
-        c.set('accountId', accountId);
-        await next();
-      });
-      scoped.route('/', app);
-      appsByAccount.set(accountId, scoped);
-    }
-    return scoped;
-  };
-  async function request(target: { request: App['request'] }, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-    const res = await target.request(path, {
+  const temporal = await testClient(config);
+  const tokens = tokenServiceFor(config);
+  const apiLogLines: string[] = [];
+  const log = createLogger('test-api', {
+    level: 'debug',
+    write: (line) => {
+      apiLogLines.push(line);
+      if (/ ERROR /.test(line)) process.stderr.write(`${line}\n`);
+    },
+  });
+  const app = createApp({ config, sql, temporal, log, tokens });
+  const tokenOf = new Map<string, string>();
+
+  async function insertAccount(email: string): Promise<TestAccount> {
+    const id = randomUUID();
+    await sql`INSERT INTO accounts (id, email) VALUES (${id}, ${email})`;
+    const token = await tokens.sign({ sub: id, email });
+    tokenOf.set(id, token);
+    return { id, email, token };
+  }
+
+  async function request(method: string, path: string, { body, headers = {}, token }: { body?: unknown; headers?: Record<string, string>; token?: string | null } = {}): Promise<Reply> {
+    const res = await app.request(path, {
       method,
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // Not JSON (an HTML page): the text itself.
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
   }
+
+  const account = await insertAccount(operatorEmail);
   const engine: TestEngine = {
     config,
     sql,
     temporal,
     app,
+    tokens,
+    account,
+    apiLogLines,
     workers: await startWorkers(config, sql),
-    async call(method, path, body, headers = {}) {
-      const res = await app.request(path, {
-        method,
-        headers: { 'content-type': 'application/json', ...headers },
-        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined };
-    },
+    call: (method, path, body, headers) => request(method, path, { body, headers, token: account.token }),
+    request,
     async setPrice(symbol, price, asOf = new Date()) {
       await storeQuotes(sql, [{ symbol, price, source: 'simulated', asOf: asOf.toISOString() }]);
     },
     async newAccount() {
-      const id = randomUUID();
-      await sql`INSERT INTO accounts (id) VALUES (${id})`;
-      return id;
+      return (await insertAccount(`user-${randomUUID()}@durable-trader.test`)).id;
+    },
+    async registerUser(email = `user-${randomUUID()}@durable-trader.test`, password = 'correct horse battery staple') {
+      const res = await request('POST', '/v1/auth/register', { body: { email, password } });
+      if (res.status !== 201) throw new Error(`register answered ${res.status}: ${JSON.stringify(res.body)}`);
+      tokenOf.set(res.body.user.id, res.body.token);
+      return { id: res.body.user.id, email: res.body.user.email, token: res.body.token, password };
     },
     callAs(accountId, method, path, body, headers) {
-      return request(appAs(accountId), method, path, body, headers);
+      const token = tokenOf.get(accountId);
+      if (!token) throw new Error(`no token for account ${accountId}: make it with newAccount() or registerUser()`);
+      return request(method, path, { body, headers, token });
     },
     async waitForStatus(id, statuses, timeoutMs = 30_000) {
       return waitFor(

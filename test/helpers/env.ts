@@ -8,7 +8,9 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { createSql, type Sql } from '../../lib/db.js';
+import { dataConverterFor } from '../../lib/secrets.js';
 import { createWorkers, type CreateWorkersOptions } from '../../workers/create-workers.js';
+import { TEST_CREDENTIALS_KEYS, TEST_JWT_SECRET, TEST_PAYLOAD_KEYS } from './keys.js';
 
 export function testConfig(env: Record<string, string | undefined> = {}): Config {
   return loadConfig({
@@ -20,6 +22,14 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     // points them at a fake.
     BINANCE_BASE_URL: 'http://127.0.0.1:9',
     YAHOO_BASE_URL: 'http://127.0.0.1:9',
+    JWT_SECRET: TEST_JWT_SECRET,
+    PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
+    CREDENTIALS_KEYS: TEST_CREDENTIALS_KEYS,
+    // Every test file shares the database, and app.request() has no client IP: limits high enough
+    // for any suite. The rate-limit tests set their own.
+    LOGIN_RATE_LIMIT: '100000/1m',
+    AUTH_IP_RATE_LIMIT: '100000/1m',
+    ORDER_RATE_LIMIT: '100000/1m',
     ...env,
   });
 }
@@ -28,10 +38,14 @@ export function testSql(max = 5): Sql {
   return createSql(inject('databaseUrl'), { max });
 }
 
-export async function testClient(): Promise<Client> {
+/** A client with the same payload encryption as the test workers and API. */
+export async function testClient(config: Pick<Config, 'payloadKeys'> = testConfig()): Promise<Client> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
-  return new Client({ connection });
+  return new Client({ connection, dataConverter: dataConverterFor(config) });
 }
+
+/** Every line the Temporal SDK logged in this test process (worker and activity logs included). */
+export const sdkLogLines: string[] = [];
 
 export interface RunningWorkers {
   workers: Worker[];
@@ -44,7 +58,14 @@ let runtimeInstalled = false;
 export async function startWorkers(config: Config, sql: Sql, extra: Partial<CreateWorkersOptions> = {}): Promise<RunningWorkers> {
   if (!runtimeInstalled) {
     // Quiet SDK logs: test output shows failures, not worker state changes.
-    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    Runtime.install({
+      logger: new DefaultLogger('INFO', (entry) => {
+        const line = `${entry.level} ${entry.message} ${JSON.stringify(entry.meta ?? {})}`;
+        sdkLogLines.push(line);
+        if (entry.level === 'WARN' || entry.level === 'ERROR') process.stderr.write(`${line}\n`);
+      }),
+      shutdownSignals: [],
+    });
     runtimeInstalled = true;
   }
   const connection = await NativeConnection.connect({ address: config.temporalAddress });

@@ -10,14 +10,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createOrderDbActivities } from '../../activities/db/order-activities.js';
 import { insertReceivedOrder } from '../../activities/db/orders.js';
+import { tokenAuthenticator } from '../../api/stream/auth.js';
 import { attachStreamServer, type StreamServer } from '../../api/stream/index.js';
 import { createLogger } from '../../lib/logger.js';
 import { clientOrderIdFor, orderWorkflowId, type OrderStatus } from '../../workflows/definitions.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 
 const HEARTBEAT_MS = 200;
-const ACCOUNT = '00000000-0000-0000-0000-000000000001';
-const OTHER_ACCOUNT = '00000000-0000-0000-0000-0000000000f2';
+/** The engine's own account (every client below signs in as it unless told otherwise), and another. */
+let ACCOUNT: string;
+let OTHER_ACCOUNT: string;
 
 interface Api {
   url: string;
@@ -34,7 +36,7 @@ async function startApi(): Promise<Api> {
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: e.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
   });
-  const stream = await attachStreamServer({ server, sql: e.sql, config: e.config, log: createLogger('test-stream', { level: 'error' }) });
+  const stream = await attachStreamServer({ server, sql: e.sql, config: e.config, log: createLogger('test-stream', { level: 'error' }), authenticate: tokenAuthenticator(e.tokens) });
   return {
     url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/stream`,
     stream,
@@ -47,7 +49,8 @@ async function startApi(): Promise<Api> {
 
 beforeAll(async () => {
   e = await startEngine({ WS_HEARTBEAT_INTERVAL: `${HEARTBEAT_MS}ms` });
-  await e.sql`INSERT INTO accounts (id) VALUES (${OTHER_ACCOUNT}) ON CONFLICT DO NOTHING`;
+  ACCOUNT = e.account.id;
+  OTHER_ACCOUNT = await e.newAccount();
   api = await startApi();
 });
 afterAll(async () => {
@@ -70,8 +73,9 @@ class Client {
     });
   }
 
+  /** Signs in with the engine account's token unless `options.headers` says otherwise. */
   static open(url = api.url, options: WebSocket.ClientOptions = {}): Promise<Client> {
-    const ws = new WebSocket(url, options);
+    const ws = new WebSocket(url, { ...options, headers: { authorization: `Bearer ${e.account.token}`, ...options.headers } });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new Client(ws)));
       ws.once('error', reject);
@@ -266,5 +270,50 @@ describe('/v1/stream protocol', () => {
     await own.close();
     expect(await closed).toBe(1001);
     expect(own.stream.clientCount).toBe(0);
+  });
+});
+
+/** The status of a refused upgrade. */
+function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode));
+    ws.once('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once('error', () => {});
+  });
+}
+
+describe('/v1/stream authentication', () => {
+  it('refuses an upgrade without a token with 401', async () => {
+    expect(await upgradeStatus(api.url)).toBe(401);
+  });
+
+  it('refuses an upgrade with an altered or foreign token with 401', async () => {
+    const [head, payload, signature] = e.account.token.split('.') as [string, string, string];
+    const altered = `${head}.${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
+    expect(await upgradeStatus(api.url, { authorization: `Bearer ${altered}` })).toBe(401);
+    expect(await upgradeStatus(`${api.url}?token=not-a-token`)).toBe(401);
+  });
+
+  it('accepts the token in ?token= for browsers, whose WebSocket cannot send headers', async () => {
+    expect(await upgradeStatus(`${api.url}?token=${encodeURIComponent(e.account.token)}`)).toBe(101);
+  });
+
+  it("gives another account's client neither this account's open orders nor their changes", async () => {
+    const token = await e.tokens.sign({ sub: OTHER_ACCOUNT, email: `other-${OTHER_ACCOUNT}@durable-trader.test` });
+    const mine = await newOrder();
+    await transition(mine, 'NEW', 2);
+    const theirs = await Client.open(api.url, { headers: { authorization: `Bearer ${token}` } });
+    const snapshot = await theirs.subscribe('orders');
+    expect(snapshot.filter((f) => f.data?.orderId === mine)).toEqual([]);
+    const ownOrder = await newOrder(OTHER_ACCOUNT);
+    await transition(mine, 'PARTIALLY_FILLED', 3, '0.2');
+    await transition(ownOrder, 'NEW', 2, '0', OTHER_ACCOUNT);
+    await theirs.next((f) => f.type === 'order' && f.data.orderId === ownOrder);
+    expect(theirs.frames.filter((f) => f.data?.orderId === mine)).toEqual([]);
+    await theirs.close();
   });
 });

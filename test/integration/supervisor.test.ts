@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { isAlive } from '../../lib/embedded/process.js';
@@ -49,7 +50,7 @@ function pidsOf(output: string): number[] {
 }
 
 describe('npm start', () => {
-  it('prints one ready banner, serves /health and the Temporal UI, stops everything on SIGINT, and keeps the data', async () => {
+  it('prints one ready banner, serves /health and the Temporal UI, stops everything on SIGINT, and keeps the data and the secrets', async () => {
     const first = await start();
     const banner = first.output();
     expect(banner.match(/Durable Trader is ready/g)).toHaveLength(1);
@@ -58,9 +59,23 @@ describe('npm start', () => {
     expect(await (await fetch(`${api}/health`)).json()).toEqual({ status: 'ok', temporal: 'ok', postgres: 'ok' });
     expect((await fetch(`http://localhost:${ports.TEMPORAL_UI_PORT}/`)).status).toBe(200);
 
-    const order = await fetch(`${api}/v1/orders`, {
+    // Zero configuration: the supervisor generated the token and encryption keys, kept only for its owner.
+    expect(banner).toMatch(/generated local secrets/);
+    expect(statSync(path.join(dataDir, 'secrets.json')).mode & 0o777).toBe(0o600);
+    expect(banner).toContain(`Codec server http://localhost:${ports.PORT}/codec`);
+    expect((await fetch(`${api}/v1/orders`)).status).toBe(401);
+    const registered = await fetch(`${api}/v1/auth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'supervisor@durable-trader.test', password: 'correct horse battery staple' }),
+    });
+    expect(registered.status).toBe(201);
+    const { token } = (await registered.json()) as { token: string };
+    const authorization = `Bearer ${token}`;
+
+    const order = await fetch(`${api}/v1/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
       body: JSON.stringify({ symbol: 'ZZTOPUSDT', side: 'BUY', type: 'LIMIT', quantity: '1', price: '1', venue: 'paper' }),
     });
     expect(order.status).toBe(202);
@@ -75,7 +90,9 @@ describe('npm start', () => {
 
     const second = await start();
     expect(second.output()).toContain('database schema is current');
-    const again = await fetch(`${api}/v1/orders/${id}`);
+    expect(second.output()).not.toMatch(/generated local secrets/);
+    // The same secrets: the first run's token is still accepted.
+    const again = await fetch(`${api}/v1/orders/${id}`, { headers: { authorization } });
     expect(again.status).toBe(200);
     await stop(second.child);
   }, 300_000);

@@ -14,6 +14,7 @@ import { findTemporalCli, PROJECT_ROOT } from '../../lib/embedded/temporal-cli.j
 import { startTemporalDevServer } from '../../lib/embedded/temporal-dev-server.js';
 import { createLogger } from '../../lib/logger.js';
 import { migrate } from '../../lib/migrate.js';
+import { failureConverterPath } from '../../lib/security/payload-codec.js';
 import { WORKFLOWS_PATH } from '../../workers/create-workers.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -61,7 +62,8 @@ export default async function setup(project: TestProject) {
   await migrate(sql);
   await sql.end();
 
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  // The workers encrypt failures: the sandbox needs the same failure converter (createDataConverter's).
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath, logger: new DefaultLogger('WARN') });
   const workflowBundlePath = path.join(testDir, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, code);
 

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadConfig, variables } from '../../lib/config.js';
+import { loadConfig, requireSecrets, variables } from '../../lib/config.js';
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
 
@@ -64,8 +64,14 @@ function interpolateAll<T>(node: T, vars: Env): T {
 const composeText = read('docker-compose.yml');
 // Compose honours YAML merge keys (<<: *anchor); the yaml package needs to be asked.
 const rawCompose = parse(composeText, { merge: true }) as Compose;
-/** What `.env` must provide: the passwords that have no default. */
-const sampleDotEnv: Env = { APP_DB_PASSWORD: 'app-sample-pw', TEMPORAL_DB_PASSWORD: 'temporal-sample-pw' };
+/** What `.env` must provide: the keys that protect data, which have no default. */
+const sampleSecrets: Env = {
+  JWT_SECRET: `base64:${Buffer.alloc(32, 1).toString('base64')}`,
+  PAYLOAD_KEYS: `k1:${Buffer.alloc(32, 2).toString('base64')}`,
+  CREDENTIALS_KEYS: `k1:${Buffer.alloc(32, 3).toString('base64')}`,
+};
+/** What `.env` must provide: the passwords and keys that have no default. */
+const sampleDotEnv: Env = { APP_DB_PASSWORD: 'app-sample-pw', TEMPORAL_DB_PASSWORD: 'temporal-sample-pw', ...sampleSecrets };
 const compose = (dotEnv: Env = sampleDotEnv) => interpolateAll(rawCompose, dotEnv);
 
 function service(c: Compose, name: string): Service {
@@ -127,9 +133,30 @@ describe('docker-compose.yml', () => {
 
   it.each(['api', 'worker'])('gives the %s an environment that loadConfig accepts, with external Temporal and PostgreSQL', (name) => {
     const config = loadConfig(environment(service(compose(), name)));
-    // `npm run api` / `npm run worker` exit when either would be embedded.
+    // `npm run api` / `npm run worker` exit when either would be embedded, or without their keys.
     expect(config.embeddedTemporal).toBe(false);
     expect(config.embeddedPostgres).toBe(false);
+    expect(() => requireSecrets(config, name as 'api' | 'worker')).not.toThrow();
+  });
+
+  it.each([
+    ['api', 'JWT_SECRET'],
+    ['api', 'PAYLOAD_KEYS'],
+    ['worker', 'PAYLOAD_KEYS'],
+    ['api', 'CREDENTIALS_KEYS'],
+    ['worker', 'CREDENTIALS_KEYS'],
+  ])('refuses to configure the %s while %s is unset, rather than running without it', (name, key) => {
+    expect(() => compose({ ...sampleDotEnv, [key]: '' }).services[name]).toThrow(new RegExp(`${key}: set ${key} in \\.env`));
+  });
+
+  it("points the Temporal UI's codec endpoint at the API's /codec, with credentials, from an origin the API allows", () => {
+    const c = compose();
+    const ui = environment(service(c, 'temporal-ui'));
+    const apiPort = loadConfig(environment(service(c, 'api'))).PORT;
+    expect(ui.TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${apiPort}/codec`);
+    expect(ui.TEMPORAL_CODEC_INCLUDE_CREDENTIALS).toBe('true');
+    const uiOrigin = `http://localhost:${published(service(c, 'temporal-ui'))[0]?.hostPort}`;
+    expect(loadConfig(environment(service(c, 'api'))).codecOrigins).toContain(uiOrigin);
   });
 
   it('passes settings from .env through to the API and the worker', () => {
@@ -143,7 +170,7 @@ describe('docker-compose.yml', () => {
   it.each(['postgres', 'migrate', 'api', 'worker', 'temporal-postgres', 'temporal'])(
     'refuses to configure %s while its database password is unset, rather than using a built-in one',
     (name) => {
-      expect(() => interpolateAll(service(rawCompose, name), {})).toThrow(/_DB_PASSWORD: set \w+ in \.env/);
+      expect(() => interpolateAll(service(rawCompose, name), sampleSecrets)).toThrow(/_DB_PASSWORD: set \w+ in \.env/);
     },
   );
 

@@ -4,12 +4,20 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.js';
+import { dataConverterFor } from '../../lib/secrets.js';
 import { WORKFLOWS_PATH } from '../../workers/create-workers.js';
 import { HISTORIES_DIR } from '../helpers/histories.js';
+import { TEST_PAYLOAD_KEYS } from '../helpers/keys.js';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
 /** Histories of the order workflow (recorded on either venue). */
 const orderFiles = files.filter((f) => /^(paper|binance)-/.test(f));
+/**
+ * The test runs' payload codec: histories recorded with RECORD_HISTORIES=1 are encrypted with it,
+ * and the older plain ones pass through its decode unchanged.
+ */
+const dataConverter = dataConverterFor(loadConfig({ PAYLOAD_KEYS: TEST_PAYLOAD_KEYS }));
 const histories = (names = files) =>
   names.map((f) => ({ workflowId: path.basename(f, '.json'), history: historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, f), 'utf8'))) }));
 
@@ -31,14 +39,14 @@ describe('replay of recorded order histories', () => {
 
   it('replays every history against the current workflow code without a determinism error', async () => {
     const results = [];
-    for await (const r of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH }, histories())) results.push(r);
+    for await (const r of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, dataConverter }, histories())) results.push(r);
     expect(results).toHaveLength(files.length);
     expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.message}`)).toEqual([]);
   }, 120_000);
 
   it('fails with a DeterminismViolationError when the workflow changes the order of its steps', async () => {
     const results = [];
-    for await (const r of Worker.runReplayHistories({ workflowsPath: path.resolve('test/replay/altered-order-lifecycle.ts') }, histories(orderFiles))) results.push(r);
+    for await (const r of Worker.runReplayHistories({ workflowsPath: path.resolve('test/replay/altered-order-lifecycle.ts'), dataConverter }, histories(orderFiles))) results.push(r);
     expect(results).toHaveLength(orderFiles.length);
     for (const r of results) expect(r.error).toBeInstanceOf(DeterminismViolationError);
   }, 120_000);

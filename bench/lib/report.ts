@@ -1,0 +1,78 @@
+/** The goals of issue #7 checked against a result, and the markdown table of `bench/results/latest.md`. */
+import type { Machine } from './machine.js';
+
+export interface Goal {
+  figure: string;
+  target: string;
+  value: number | null;
+  met: boolean | null;
+}
+
+const check = (figure: string, value: number | null | undefined, op: '<=' | '>=', limit: number, unit = ''): Goal => ({
+  figure,
+  target: `${op === '<=' ? '≤' : '≥'} ${limit}${unit}`,
+  value: value ?? null,
+  met: value == null ? null : op === '<=' ? value <= limit : value >= limit,
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Results = Record<string, any>;
+
+export function goalsOf(r: Results): Goal[] {
+  return [
+    check('ratios.overheadVsFloor', r.ratios?.overheadVsFloor, '<=', 1.15),
+    check('ratios.throughputVsFloor', r.ratios?.throughputVsFloor, '>=', 0.85),
+    check('intake.p99Ms (at half of saturation)', r.intake?.p99Ms, '<=', 50, ' ms'),
+    check('portfolio.full100kMs (pure core)', r.portfolio?.full100kMs, '<=', 1000, ' ms'),
+    check('portfolio.activity.full100kMs (through the activity)', r.portfolio?.activity?.full100kMs, '<=', 1000, ' ms'),
+    check('portfolio.incrementalMs (pure core)', r.portfolio?.incrementalMs, '<=', 5, ' ms'),
+    check('portfolio.activity.incrementalMs (through the activity)', r.portfolio?.activity?.incrementalMs, '<=', 5, ' ms'),
+    check('replay.vsLiveEventRate', r.replay?.vsLiveEventRate, '>=', 10),
+  ];
+}
+
+const fmt = (v: unknown) => (v === null || v === undefined ? '—' : String(v));
+
+export function markdown(r: Results): string {
+  const m = r.machine as Machine;
+  const rows: Array<[string, unknown, string]> = [
+    ['Intake: accepted/s at saturation', r.intake?.acceptedPerSec, `closed loop, ${r.method?.intakeConcurrency} callers`],
+    ['Intake: p50 / p99 ms', `${fmt(r.intake?.p50Ms)} / ${fmt(r.intake?.p99Ms)}`, `open loop at ${fmt(r.intake?.ratePerSec)}/s (half of saturation)`],
+    ['Direct INSERT: accepted/s at saturation', r.direct?.acceptedPerSec, 'Hono → postgres.js, no workflow start'],
+    ['Direct INSERT: p50 / p99 ms', `${fmt(r.direct?.p50Ms)} / ${fmt(r.direct?.p99Ms)}`, `same rate as intake`],
+    ['Intake ÷ direct (throughput)', r.ratios?.intakeVsDirect, 'what the durable start costs'],
+    ['End to end: orders/s at saturation', r.e2e?.ordersPerSec, `POST → FILLED, closed loop, ${r.method?.e2eConcurrency} callers`],
+    ['End to end: p50 / p99 ms', `${fmt(r.e2e?.p50Ms)} / ${fmt(r.e2e?.p99Ms)}`, `open loop at ${fmt(r.e2e?.ratePerSec)}/s`],
+    ['Floor: runs/s at saturation', r.floor?.ordersPerSec, `${fmt(r.engine?.orderShape?.activityCount)} activities, one Postgres transaction each`],
+    ['Floor: p50 / p99 ms', `${fmt(r.floor?.p50Ms)} / ${fmt(r.floor?.p99Ms)}`, 'same rate as end to end'],
+    ['Overhead vs floor (p50)', r.ratios?.overheadVsFloor, 'e2e p50 ÷ floor p50'],
+    ['Throughput vs floor', r.ratios?.throughputVsFloor, 'e2e orders/s ÷ floor runs/s'],
+    ['Portfolio full recompute 1k / 10k / 100k ms', `${fmt(r.portfolio?.full1kMs)} / ${fmt(r.portfolio?.full10kMs)} / ${fmt(r.portfolio?.full100kMs)}`, 'pure core'],
+    [
+      'Portfolio full recalculation 1k / 10k / 100k ms',
+      `${fmt(r.portfolio?.activity?.full1kMs)} / ${fmt(r.portfolio?.activity?.full10kMs)} / ${fmt(r.portfolio?.activity?.full100kMs)}`,
+      'through the activity (Postgres)',
+    ],
+    ['Portfolio incremental ms (pure / activity)', `${fmt(r.portfolio?.incrementalMs)} / ${fmt(r.portfolio?.activity?.incrementalMs)}`, `one fill onto ${fmt(r.portfolio?.activity?.incrementalOnFills)}`],
+    ['/health p99 ms idle / during recalculations', `${fmt(r.portfolio?.health?.idle?.p99Ms)} / ${fmt(r.portfolio?.health?.burst?.p99Ms)}`, `${fmt(r.portfolio?.health?.burst?.recalculations)} full recalculations of ${fmt(r.portfolio?.health?.burst?.fills)} fills`],
+    ['Replay: histories/s', r.replay?.historiesPerSec, `${fmt(r.replay?.histories)} histories in test/histories, repeated`],
+    ['Replay ÷ live event rate', r.replay?.vsLiveEventRate, `replayed events/s ÷ (e2e orders/s × ${fmt(r.engine?.orderShape?.eventsPerOrder)} events)`],
+  ];
+  const goals = (r.goals as Goal[]).map((g) => `| ${g.figure} | ${g.target} | ${fmt(g.value)} | ${g.met === null ? 'not measured' : g.met ? 'met' : '**not met**'} |`);
+  return [
+    `# Durable Trader bench: ${r.mode} run, ${r.finishedAt}`,
+    '',
+    `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, Temporal CLI ${m.temporalCli}.`,
+    `Load average (1 min) during the run: ${m.loadAverage.start} at start, ${m.loadAverage.max} at most, ${m.loadAverage.end} at the end.`,
+    `Runs per figure: ${r.method?.repeats} (median reported); warm-up ${r.method?.warmupMs} ms per run.`,
+    '',
+    '| figure | value | how |',
+    '| --- | --- | --- |',
+    ...rows.map(([a, b, c]) => `| ${a} | ${fmt(b)} | ${c} |`),
+    '',
+    '| goal | target | value | |',
+    '| --- | --- | --- | --- |',
+    ...goals,
+    '',
+  ].join('\n');
+}

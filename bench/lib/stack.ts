@@ -1,0 +1,220 @@
+/**
+ * The bench's own engine, composed like `npm start` composes it but on random loopback ports and
+ * in a fresh run directory: the Temporal CLI dev server on a SQLite file (WAL, synchronous=normal,
+ * the launcher's flags), an embedded PostgreSQL, the migrations, then the engine's worker and API
+ * as child processes, plus the bench's baseline server, floor worker and a second API instance for
+ * the intake phase. Every part is registered with `cleanup` as soon as it runs, so a failure at any
+ * point still stops everything started so far.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { storeQuotes } from '../../activities/market-data/price-store.js';
+import { ConfigError, loadConfig, variables, type Config } from '../../lib/config.js';
+import { createSql } from '../../lib/db.js';
+import { startEmbeddedPostgres } from '../../lib/embedded/postgres.js';
+import { commandLineOf, isAlive, killStale } from '../../lib/embedded/process.js';
+import { findTemporalCli, PROJECT_ROOT, TEMPORAL_CLI_MODULE, temporalCliVersion, TOOLS_BIN } from '../../lib/embedded/temporal-cli.js';
+import { startTemporalDevServer } from '../../lib/embedded/temporal-dev-server.js';
+import type { Logger } from '../../lib/logger.js';
+import { migrate } from '../../lib/migrate.js';
+import { ensureFloorSchema } from '../floor/schema.js';
+import { startChild } from './children.js';
+import type { Cleanup } from './cleanup.js';
+
+/** Where runs keep their files; each run gets `<pid>-<time>/`, removed when it ends. */
+export const BENCH_DATA_DIR = path.join(PROJECT_ROOT, '.data', 'bench');
+
+/** Task-queue prefix of the intake API: no worker polls it, so accepted orders wait and cost nothing later. */
+export const INTAKE_TASK_QUEUE_PREFIX = 'bench-intake-';
+
+/** The price MARKET orders fill at; quantities are sized against it. */
+export const BENCH_PRICE = { symbol: 'BTCUSDT', price: '50000' };
+
+export interface Stack {
+  runDir: string;
+  temporal: { address: string; binary: string; version: string; pid: number | undefined };
+  databaseUrl: string;
+  /** The environment the engine's processes run with (what `loadConfig` sees). */
+  env: NodeJS.ProcessEnv;
+  config: Config;
+  /** The engine settings the bench chose or passed through, for the report. */
+  settings: Record<string, string>;
+  urls: { api: string; intakeApi: string; baseline: string };
+  pids: Record<string, number | undefined>;
+  /** Resolves with the name of the first part that exits on its own (a crash mid-run). */
+  firstExit: Promise<string>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
+    });
+  });
+}
+
+/**
+ * Engine settings of the bench. Risk limits and paper cash are raised so thousands of orders on
+ * one account are never refused; market data points at a closed local port (nothing reaches the
+ * internet) and the price-refresh schedule is slowed to hourly so it adds no load; the seeded
+ * price never goes stale during a run. Secrets are fresh random values per run (for auth and
+ * encryption settings the engine may require).
+ */
+function benchSettings(): Record<string, string> {
+  return {
+    LOG_LEVEL: 'warn',
+    HOST: '127.0.0.1',
+    OFFLINE: '0',
+    TEMPORAL_NAMESPACE: 'default',
+    TASK_QUEUE_PREFIX: '',
+    BINANCE_BASE_URL: 'http://127.0.0.1:9',
+    YAHOO_BASE_URL: 'http://127.0.0.1:9',
+    BINANCE_API_KEY: '',
+    BINANCE_API_SECRET: '',
+    PRICE_REFRESH_INTERVAL: '1h',
+    PRICE_STALE_AFTER: '24h',
+    PAPER_STARTING_CASH: '1000000000000',
+    RISK_MAX_ORDER_NOTIONAL: '1000000000000',
+    RISK_MAX_DAILY_NOTIONAL: '1000000000000000',
+    // The per-account order rate limit (when the API has one) must not be what the bench measures.
+    ORDER_RATE_LIMIT: '999999/1s',
+  };
+}
+
+function secrets(): Record<string, string> {
+  const key = () => randomBytes(32).toString('base64');
+  return { JWT_SECRET: `base64:${key()}`, CREDENTIALS_KEYS: `bench:${key()}`, PAYLOAD_KEYS: `bench:${key()}` };
+}
+
+/**
+ * Variables of the engine the bench does not set pass through from the bench's own environment
+ * (so `PG_POOL_MAX=20 npm run bench` tries a knob); every other one is set empty, so a developer's
+ * `.env` cannot change a benchmark without showing up in its report.
+ */
+function engineEnv(fixed: Record<string, string>): { env: NodeJS.ProcessEnv; settings: Record<string, string> } {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const settings: Record<string, string> = {};
+  for (const name of Object.keys(variables)) {
+    if (name in fixed) continue;
+    const mine = process.env[name];
+    env[name] = mine ?? '';
+    if (mine !== undefined && mine !== '') settings[name] = mine;
+  }
+  Object.assign(env, fixed);
+  for (const [k, v] of Object.entries(fixed)) if (!/SECRET|KEYS|KEY$|^DATABASE_URL$/.test(k) && v !== '') settings[k] = v;
+  return { env, settings };
+}
+
+/** Stops parts of runs that ended without cleaning up (e.g. a `kill -9` of the bench), then removes their directories. */
+export async function sweepStaleRuns(log: Logger): Promise<void> {
+  let entries: string[];
+  try {
+    entries = readdirSync(BENCH_DATA_DIR);
+  } catch {
+    return;
+  }
+  for (const name of entries) {
+    const dir = path.join(BENCH_DATA_DIR, name);
+    let owner: { pid: number; parts?: Record<string, number> };
+    try {
+      owner = JSON.parse(readFileSync(path.join(dir, 'owner.json'), 'utf8'));
+    } catch {
+      continue;
+    }
+    if (isAlive(owner.pid) && commandLineOf(owner.pid).includes('bench/run.ts')) continue;
+    for (const [part, pid] of Object.entries(owner.parts ?? {})) {
+      if (pid && (await killStale(pid, part === 'postgres' ? 'postgres' : part === 'temporal' ? 'start-dev' : 'node'))) log.warn(`stopped a ${part} left by an earlier bench run`, { pid });
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function startStack(runDir: string, cleanup: Cleanup, log: Logger): Promise<Stack> {
+  mkdirSync(runDir, { recursive: true });
+  const parts: Record<string, number | undefined> = {};
+  const recordOwner = () => writeFileSync(path.join(runDir, 'owner.json'), JSON.stringify({ pid: process.pid, parts }));
+  recordOwner();
+
+  const binary = await findTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, log });
+  if (!binary) throw new Error('No Temporal CLI found (and no Go to build one): run `npm run pretest` or set TEMPORAL_CLI_PATH');
+  const [temporalPort, uiPort, pgPort, apiPort, intakePort, baselinePort] = await Promise.all(Array.from({ length: 6 }, freePort));
+
+  log.info('starting Temporal dev server and PostgreSQL');
+  const [temporal, pg] = await Promise.all([
+    startTemporalDevServer({ binary, dbFile: path.join(runDir, 'temporal', 'temporal.db'), port: temporalPort!, uiPort: uiPort!, logFile: path.join(runDir, 'temporal.log'), log }).then((s) => {
+      cleanup.push('Temporal dev server', s.stop);
+      parts.temporal = s.pid;
+      recordOwner();
+      return s;
+    }),
+    startEmbeddedPostgres({ dir: path.join(runDir, 'postgres'), port: pgPort!, log }).then((p) => {
+      cleanup.push('PostgreSQL', p.stop);
+      parts.postgres = p.pid;
+      recordOwner();
+      return p;
+    }),
+  ]);
+
+  const sql = createSql(pg.url, { max: 1 });
+  try {
+    await migrate(sql);
+    await ensureFloorSchema(sql);
+    await storeQuotes(sql, [
+      { ...BENCH_PRICE, source: 'simulated', asOf: new Date().toISOString() },
+      { symbol: 'USDTUSD', price: '1', source: 'simulated', asOf: new Date().toISOString() },
+    ]);
+  } finally {
+    await sql.end({ timeout: 2 });
+  }
+
+  const fixed = { ...benchSettings(), ...secrets(), DATABASE_URL: pg.url, TEMPORAL_ADDRESS: temporal.address };
+  const { env, settings } = engineEnv(fixed);
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new Error(`The bench's engine settings are refused by lib/config.ts (a new required variable?): ${err.message}`);
+    throw err;
+  }
+
+  log.info('starting the worker, the APIs, the floor worker and the baseline server');
+  const exits: Array<Promise<string>> = [temporal.exited.then(() => 'Temporal dev server')];
+  const child = (name: string, entry: string, extra: Record<string, string> = {}) =>
+    startChild({ name, entry, env: { ...env, ...extra }, logFile: path.join(runDir, `${name}.log`) }).then((c) => {
+      cleanup.push(name, c.stop);
+      parts[name] = c.pid;
+      recordOwner();
+      exits.push(c.exited.then(() => `${name} (log: ${c.logFile})`));
+      return c;
+    });
+  await Promise.all([
+    child('worker', 'workers/main.ts'),
+    child('api', 'api/main.ts', { PORT: String(apiPort) }),
+    child('intake-api', 'api/main.ts', { PORT: String(intakePort), TASK_QUEUE_PREFIX: INTAKE_TASK_QUEUE_PREFIX }),
+    child('floor-worker', 'bench/floor/worker.ts'),
+    child('baseline', 'bench/servers/baseline.ts', { PORT: String(baselinePort) }),
+  ]);
+
+  return {
+    runDir,
+    temporal: {
+      address: temporal.address,
+      binary,
+      // The project's own build reports a development version: name the module it was built from.
+      version: `${temporalCliVersion(binary)}${binary.startsWith(TOOLS_BIN) ? `, built from ${TEMPORAL_CLI_MODULE}` : ''}`,
+      pid: temporal.pid,
+    },
+    databaseUrl: pg.url,
+    env,
+    config,
+    settings,
+    urls: { api: `http://127.0.0.1:${apiPort}`, intakeApi: `http://127.0.0.1:${intakePort}`, baseline: `http://127.0.0.1:${baselinePort}` },
+    pids: parts,
+    firstExit: Promise.race(exits),
+  };
+}

@@ -1,0 +1,240 @@
+/**
+ * `npm run bench [-- --quick] [-- --keep] [-- --only=e2e,floor,intake,portfolio,replay]`
+ *
+ * Starts its own engine (bench/lib/stack.ts), measures intake, end to end, the floor, portfolio
+ * accounting and replay (bench/phases/), writes bench/results/latest.{json,md} (and
+ * <quick|full>.{json,md}), and stops everything it started, also on failure or Ctrl-C.
+ * Progress goes to stderr; the markdown table goes to stdout at the end.
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { ORDER_CHANNEL } from '../activities/db/order-activities.js';
+import { createSql } from '../lib/db.js';
+import { createLogger } from '../lib/logger.js';
+import { FLOOR_CHANNEL, FLOOR_TASK_QUEUE } from './floor/names.js';
+import { Cleanup } from './lib/cleanup.js';
+import { engineDataConverter } from './lib/data-converter.js';
+import { connectEngineApi } from './lib/engine-api.js';
+import { createHttpClient } from './lib/http.js';
+import { watchMachine } from './lib/machine.js';
+import { profiles } from './lib/profile.js';
+import { goalsOf, markdown } from './lib/report.js';
+import { BENCH_DATA_DIR, startStack, sweepStaleRuns } from './lib/stack.js';
+import { ratio, round } from './lib/stats.js';
+import { CompletionTracker, parseFloorChange, parseOrderChange } from './lib/tracker.js';
+import { measureEndToEnd, measureFloor, ORDER_BODY, probeShape, type DurableResults, type OrderShape } from './phases/durable.js';
+import { measureIntake, type IntakeResults } from './phases/intake.js';
+import { measureHealth, measurePortfolio, type HealthResults, type PortfolioResults } from './phases/portfolio.js';
+import { measureReplay, type ReplayResults } from './phases/replay.js';
+
+const PHASES = ['e2e', 'floor', 'intake', 'portfolio', 'replay'] as const;
+type Phase = (typeof PHASES)[number];
+
+const args = process.argv.slice(2);
+const profile = { ...profiles[args.includes('--quick') ? 'quick' : 'full'] };
+// `--repeats=5`, `--e2eConcurrency=16`, …: any numeric setting of the profile, for experiments.
+for (const a of args) {
+  const m = /^--(\w+)=(\d+(?:\.\d+)?)$/.exec(a);
+  if (!m) continue;
+  const key = m[1] as keyof typeof profile;
+  if (typeof profile[key] !== 'number') throw new Error(`--${m[1]}: not a numeric setting of the profile (${Object.keys(profile).filter((k) => typeof profile[k as keyof typeof profile] === 'number').join(', ')})`);
+  (profile as Record<string, unknown>)[key] = Number(m[2]);
+}
+const keep = args.includes('--keep');
+const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const only = new Set<Phase>(onlyArg ? (onlyArg.split(',') as Phase[]) : PHASES);
+for (const p of only) if (!PHASES.includes(p)) throw new Error(`--only: unknown phase ${p}; phases are ${PHASES.join(', ')}`);
+const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+
+const log = createLogger('bench', { level: 'info' });
+const say = (line: string) => log.info(line);
+const cleanup = new Cleanup(log);
+Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+
+let stopping = false;
+async function stopAndExit(code: number, why: string): Promise<never> {
+  if (stopping) return new Promise<never>(() => {});
+  stopping = true;
+  log.info(`stopping everything the bench started (${why})`);
+  await cleanup.run();
+  process.exit(code);
+}
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAndExit(130, signal));
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  await sweepStaleRuns(log);
+  const runDir = path.join(BENCH_DATA_DIR, `${process.pid}-${startedAt.getTime()}`);
+  cleanup.push('run directory', async () => {
+    if (keep) log.info(`kept the run directory ${runDir}`);
+    else rmSync(runDir, { recursive: true, force: true });
+  });
+  say(`${profile.name} run; phases: ${[...only].join(', ')}; files in ${runDir}`);
+  const stack = await startStack(runDir, cleanup, log);
+  const machine = watchMachine(() => stack.temporal.version);
+  void stack.firstExit.then((part) => stopAndExit(1, `${part} exited during the run`));
+  say(`stack up in ${round((Date.now() - startedAt.getTime()) / 1000, 1)} s: API ${stack.urls.api}, Temporal ${stack.temporal.address}`);
+
+  const sql = createSql(stack.databaseUrl, { max: 4, applicationName: 'bench' });
+  cleanup.push('bench pool', () => sql.end({ timeout: 2 }));
+  const connection = await Connection.connect({ address: stack.temporal.address });
+  cleanup.push('bench Temporal connection', () => connection.close());
+  const temporal = new Client({ connection, namespace: stack.config.TEMPORAL_NAMESPACE, dataConverter: await engineDataConverter(stack.config) });
+  const orders = new CompletionTracker(parseOrderChange);
+  const floor = new CompletionTracker(parseFloorChange);
+  await orders.listen(sql, ORDER_CHANNEL);
+  await floor.listen(sql, FLOOR_CHANNEL);
+  const api = await connectEngineApi(stack.urls.api);
+  const intakeApi = await connectEngineApi(stack.urls.intakeApi);
+  // The direct baseline writes its rows for the same account the engine's orders belong to.
+  const baseline = createHttpClient({ baseUrl: stack.urls.baseline, headers: { 'x-bench-account': api.accountId } });
+  cleanup.push('HTTP clients', async () => [api.http, intakeApi.http, baseline].forEach((c) => c.close()));
+  say(`API authentication: ${api.auth === 'bearer' ? 'registered a bench user (Bearer token)' : 'none (POST /v1/auth/register answered 404)'}`);
+
+  const errors: Array<{ phase: string; message: string }> = [];
+  const attempt = async <T>(phase: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (err) {
+      const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      log.error(`${phase} failed`, { message });
+      errors.push({ phase, message: err instanceof Error ? err.message : String(err) });
+      return undefined;
+    }
+  };
+
+  const cpuParts = { ...stack.pids, bench: process.pid };
+  const ctx = { api, baseline, temporal, orders, floor, profile, log: say, cpuParts };
+  let shape: OrderShape | undefined;
+  if (only.has('e2e') || only.has('floor')) {
+    shape = await attempt('probe', () => probeShape(ctx));
+    if (shape) say(`a paper MARKET order runs ${shape.activities.length} activities (${shape.activities.join(', ')}); FILLED is announced by #${shape.notifyAt}; ${shape.events} history events`);
+  }
+  let e2e: DurableResults | undefined;
+  let floorResults: DurableResults | undefined;
+  if (only.has('e2e') && shape) e2e = await attempt('e2e', () => measureEndToEnd(ctx, stack.config.taskQueues.orders));
+  if (only.has('floor') && shape) {
+    const rate = e2e?.latency.ratePerSec ?? 5;
+    floorResults = await attempt('floor', () => measureFloor(ctx, shape!, rate, FLOOR_TASK_QUEUE));
+  }
+  let intake: IntakeResults | undefined;
+  if (only.has('intake')) intake = await attempt('intake', () => measureIntake(intakeApi, baseline, profile, say, cpuParts));
+  let portfolio: PortfolioResults | undefined;
+  let health: HealthResults | undefined;
+  if (only.has('portfolio')) {
+    portfolio = await attempt('portfolio', () => measurePortfolio(sql, profile, say));
+    health = await attempt('health', () => measureHealth({ api: api.http, temporal, config: stack.config, sql, profile, log: say }));
+  }
+  let replay: ReplayResults | undefined;
+  if (only.has('replay')) replay = await attempt('replay', () => measureReplay(profile.replay.minMs, say));
+
+  const finishedAt = new Date();
+  const liveEventsPerSec = e2e?.saturation.perSec && shape ? round(e2e.saturation.perSec * shape.events) : null;
+  const results: Record<string, unknown> = {
+    mode: profile.name,
+    phases: [...only],
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationS: round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1),
+    machine: machine.finish(),
+    engine: {
+      auth: api.auth,
+      payloadEncryption: Boolean((stack.config as { payloadKeys?: unknown }).payloadKeys),
+      settings: stack.settings,
+      order: ORDER_BODY,
+      orderShape: shape && { activities: shape.activities, activityCount: shape.activities.length, notifyAt: shape.notifyAt, eventsPerOrder: shape.events, floorEventsPerRun: shape.floorEvents },
+    },
+    method: {
+      repeats: profile.repeats,
+      warmupMs: profile.warmupMs,
+      saturationMs: profile.saturationMs,
+      latencyMs: profile.latencyMs,
+      intakeConcurrency: profile.intakeConcurrency,
+      e2eConcurrency: profile.e2eConcurrency,
+      latencyLoadFraction: profile.latencyLoadFraction,
+      completionTimeoutMs: profile.completionTimeoutMs,
+    },
+    intake: intake && {
+      acceptedPerSec: intake.intake.saturation.perSec,
+      p50Ms: intake.intake.latency.p50Ms,
+      p99Ms: intake.intake.latency.p99Ms,
+      ratePerSec: intake.intake.latency.ratePerSec,
+      saturation: intake.intake.saturation,
+      latency: intake.intake.latency,
+    },
+    direct: intake && {
+      acceptedPerSec: intake.direct.saturation.perSec,
+      p50Ms: intake.direct.latency.p50Ms,
+      p99Ms: intake.direct.latency.p99Ms,
+      ratePerSec: intake.direct.latency.ratePerSec,
+      saturation: intake.direct.saturation,
+      latency: intake.direct.latency,
+    },
+    e2e: e2e && {
+      ordersPerSec: e2e.saturation.perSec,
+      p50Ms: e2e.latency.p50Ms,
+      p99Ms: e2e.latency.p99Ms,
+      ratePerSec: e2e.latency.ratePerSec,
+      liveEventsPerSec,
+      saturation: e2e.saturation,
+      latency: e2e.latency,
+    },
+    floor: floorResults && {
+      ordersPerSec: floorResults.saturation.perSec,
+      p50Ms: floorResults.latency.p50Ms,
+      p99Ms: floorResults.latency.p99Ms,
+      ratePerSec: floorResults.latency.ratePerSec,
+      saturation: floorResults.saturation,
+      latency: floorResults.latency,
+    },
+    ratios: {
+      overheadVsFloor: ratio(e2e?.latency.p50Ms, floorResults?.latency.p50Ms),
+      throughputVsFloor: ratio(e2e?.saturation.perSec, floorResults?.saturation.perSec),
+      p99VsFloor: ratio(e2e?.latency.p99Ms, floorResults?.latency.p99Ms),
+      intakeVsDirect: ratio(intake?.intake.saturation.perSec, intake?.direct.saturation.perSec),
+    },
+    portfolio: (portfolio || health) && {
+      full1kMs: portfolio?.pure.full1kMs ?? null,
+      full10kMs: portfolio?.pure.full10kMs ?? null,
+      full100kMs: portfolio?.pure.full100kMs ?? null,
+      incrementalMs: portfolio?.pure.incrementalMs ?? null,
+      pure: portfolio?.pure,
+      activity: portfolio?.activity,
+      health,
+    },
+    replay: replay && {
+      ...replay,
+      vsLiveEventRate: ratio(replay.eventsPerSec, liveEventsPerSec),
+    },
+    errors,
+  };
+  results.goals = goalsOf(results);
+
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const write = (name: string, text: string) => {
+    const file = path.join(RESULTS_DIR, name);
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+  };
+  const json = JSON.stringify(results, null, 2) + '\n';
+  const md = markdown(results);
+  // A partial run (--only) never replaces the record of a complete one.
+  const names = onlyArg ? [`partial-${profile.name}`] : ['latest', profile.name];
+  for (const n of names) {
+    write(`${n}.json`, json);
+    write(`${n}.md`, md);
+  }
+  process.stdout.write(`\n${md}\nWritten: ${names.map((n) => `bench/results/${n}.{json,md}`).join(', ')}\n`);
+  if (errors.length) log.error(`${errors.length} phase(s) failed: ${errors.map((e) => e.phase).join(', ')}`);
+  return errors.length ? 1 : 0;
+}
+
+main()
+  .then((code) => stopAndExit(code, 'done'))
+  .catch((err) => {
+    log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    return stopAndExit(1, 'failed');
+  });

@@ -1,0 +1,81 @@
+/**
+ * The bench's own HTTP server, the two baselines the engine's API is compared with:
+ * - `POST /direct/orders`: the same body as `POST /v1/orders`, the same validation, and the same
+ *   `orders` row written and read back by postgres.js, but no workflow start. Intake ÷ this is
+ *   what the durable start costs. The account is the caller's (`X-Bench-Account`, as the auth
+ *   middleware would have set it), else the default account.
+ * - `POST /floor/orders`: starts the floor workflow (bench/floor) and writes its row, the way the
+ *   API starts an order.
+ * Run as a child process of the bench, like the API (`node --import tsx bench/servers/baseline.ts`).
+ */
+import { randomUUID } from 'node:crypto';
+import { serve } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { Hono } from 'hono';
+import { findOrder, insertReceivedOrder } from '../../activities/db/orders.js';
+import { createOrderSchema } from '../../api/schemas/orders.js';
+import { loadConfig } from '../../lib/config.js';
+import { createSql } from '../../lib/db.js';
+import { onParentExit } from '../../lib/lifecycle.js';
+import { clientOrderIdFor, orderWorkflowId, type OrderRequest } from '../../workflows/definitions.js';
+import type { floorOrder } from '../floor/workflows.js';
+import { engineDataConverter } from '../lib/data-converter.js';
+import { DEFAULT_ACCOUNT_ID } from '../lib/engine-api.js';
+import { FLOOR_TASK_QUEUE } from '../floor/names.js';
+
+const config = loadConfig();
+if (!config.DATABASE_URL) throw new Error('DATABASE_URL is not set');
+const sql = createSql(config.DATABASE_URL, { max: config.PG_POOL_MAX, applicationName: 'bench-baseline' });
+const temporal = new Client({
+  connection: await Connection.connect({ address: config.temporalAddress }),
+  namespace: config.TEMPORAL_NAMESPACE,
+  dataConverter: await engineDataConverter(config),
+});
+
+const app = new Hono()
+  .post('/direct/orders', async (c) => {
+    const body = createOrderSchema.parse(await c.req.json());
+    const orderId = randomUUID();
+    const accountId = c.req.header('x-bench-account') ?? DEFAULT_ACCOUNT_ID;
+    const order: OrderRequest = {
+      orderId,
+      accountId,
+      venue: body.venue ?? 'paper',
+      symbol: body.symbol,
+      side: body.side,
+      type: body.type,
+      quantity: body.quantity,
+      price: body.price,
+      stopPrice: body.stopPrice,
+      timeInForce: body.timeInForce,
+    };
+    await insertReceivedOrder(sql, order, clientOrderIdFor(orderId), orderWorkflowId(orderId));
+    const row = (await findOrder(sql, accountId, orderId))!;
+    return c.json({ id: orderId, status: row.status }, 202);
+  })
+  .post('/floor/orders', async (c) => {
+    const { activities, notifyAt } = (await c.req.json()) as { activities: number; notifyAt: number };
+    const id = randomUUID();
+    await temporal.workflow.start<typeof floorOrder>('floorOrder', {
+      workflowId: `floor-${id}`,
+      taskQueue: FLOOR_TASK_QUEUE,
+      args: [{ id, activities, notifyAt }],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+    await sql`INSERT INTO bench_floor_orders (id, step) VALUES (${id}, 0) ON CONFLICT DO NOTHING`;
+    await sql`SELECT * FROM bench_floor_orders WHERE id = ${id}`;
+    return c.json({ id }, 202);
+  });
+app.onError((err, c) => c.json({ error: { code: 'internal', message: err.message } }, 500));
+
+const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '127.0.0.1' }, () => process.send?.({ type: 'ready' }));
+
+async function shutdown() {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await Promise.allSettled([sql.end({ timeout: 2 }), temporal.connection.close()]);
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown());
+process.on('SIGTERM', () => void shutdown());
+onParentExit(() => void shutdown());

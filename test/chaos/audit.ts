@@ -1,0 +1,246 @@
+/**
+ * The verdict of a scenario, from the ground truths: the Binance fake's own order book, trades and
+ * balances; the paper venue's paper_orders, paper_trades and paper_balances; and what the engine
+ * recorded (orders, fills, idempotency_keys). Every count comes with a finding line saying which
+ * order and what differs.
+ */
+import { Decimal } from 'decimal.js';
+import type { Balance } from '../../activities/exchange/types.js';
+import type { Sql } from '../../lib/db.js';
+import type { BinanceFake } from '../fakes/binance/index.js';
+import type { OrderBody, SubmitOutcome } from './client.js';
+
+/** Wide enough that sums of fills never round. */
+const D = Decimal.clone({ precision: 80 });
+type Dec = InstanceType<typeof D>;
+const TERMINAL = new Set(['FILLED', 'CANCELED', 'REJECTED', 'EXPIRED']);
+
+export interface Submission {
+  key: string;
+  body: OrderBody;
+  outcome: SubmitOutcome;
+  /** Every order id the API answered for this key (the first submit and the later re-check). */
+  ids: string[];
+}
+
+export interface AuditInput {
+  sql: Sql;
+  fake: BinanceFake;
+  fakeStart: Balance[];
+  paperStartingCash: string;
+  submissions: Submission[];
+}
+
+export interface Verdict {
+  orders: number;
+  terminal: number;
+  duplicates: number;
+  lost: number;
+  ledgerMismatches: number;
+  lostIds: string[];
+  /** Order ids named by a duplicate or ledger finding. */
+  suspectIds: string[];
+  statuses: Record<string, number>;
+  findings: string[];
+}
+
+interface OrderRow { id: string; account_id: string; venue: string; symbol: string; side: string; status: string; client_order_id: string; executed_qty: string }
+interface FillRow { venue: string; trade_id: string; order_id: string; side: string; symbol: string; price: string; quantity: string; commission: string; commission_asset: string | null }
+
+class Ledger {
+  private readonly amounts = new Map<string, Dec>();
+  add(asset: string, amount: Decimal.Value): void {
+    this.amounts.set(asset, (this.amounts.get(asset) ?? new D(0)).plus(amount));
+  }
+  get(asset: string): Dec {
+    return this.amounts.get(asset) ?? new D(0);
+  }
+  assets(): string[] {
+    return [...this.amounts.keys()];
+  }
+}
+
+/** What a fill does to the balances: base in or out, quote out or in, commission out of its asset. */
+function applyFill(ledger: Ledger, f: { side: string; price: string; quantity: string; commission: string; commissionAsset: string | null }, base: string, quote: string): void {
+  const qty = new D(f.quantity);
+  const notional = qty.times(f.price);
+  const sign = f.side === 'BUY' ? 1 : -1;
+  ledger.add(base, qty.times(sign));
+  ledger.add(quote, notional.times(-sign));
+  if (f.commissionAsset) ledger.add(f.commissionAsset, new D(f.commission).neg());
+}
+
+const BINANCE_ASSETS: Record<string, [string, string]> = { BTCUSDT: ['BTC', 'USDT'], ETHUSDT: ['ETH', 'USDT'], BNBUSDT: ['BNB', 'USDT'], SOLUSDT: ['SOL', 'USDT'] };
+const paperAssets = (symbol: string): [string, string] => (symbol.endsWith('USDT') ? [symbol.slice(0, -4), 'USDT'] : [symbol, 'USD']);
+const same = (a: Decimal.Value, b: Decimal.Value) => new D(a).eq(b);
+const exchangeStatus = (s: string) => (s === 'EXPIRED_IN_MATCH' ? 'EXPIRED' : s);
+
+/**
+ * @example const verdict = await audit({ sql, fake, fakeStart, paperStartingCash: '1000000', submissions });
+ */
+export async function audit(input: AuditInput): Promise<Verdict> {
+  const { sql, fake, submissions } = input;
+  const findings: string[] = [];
+  const suspects = new Set<string>();
+  let duplicates = 0;
+  let ledgerMismatches = 0;
+  const dup = (text: string, id?: string): void => {
+    duplicates++;
+    findings.push(`duplicate: ${text}`);
+    if (id) suspects.add(id);
+  };
+  const mismatch = (text: string, id?: string): void => {
+    ledgerMismatches++;
+    findings.push(`ledger: ${text}`);
+    if (id) suspects.add(id);
+  };
+
+  const accepted = submissions.filter((s) => s.outcome.kind === 'accepted');
+  const idOfKey = new Map(accepted.map((s) => [s.key, s.ids[0]!]));
+  const ours = new Set(idOfKey.values());
+  const all = await sql<OrderRow[]>`SELECT id, account_id, venue, symbol, side, status, client_order_id, executed_qty::text FROM orders`;
+  const accounts = [...new Set(all.filter((o) => ours.has(o.id)).map((o) => o.account_id))];
+  const orders = all.filter((o) => accounts.includes(o.account_id));
+  const byId = new Map(orders.map((o) => [o.id, o]));
+  const byClientId = new Map(orders.map((o) => [o.client_order_id, o]));
+
+  // --- duplicates: each key one order, each order one exchange order -------------------------
+  for (const s of accepted) {
+    const distinct = [...new Set(s.ids)];
+    if (distinct.length > 1) dup(`key ${s.key} was answered with ${distinct.length} different orders: ${distinct.join(', ')}`, distinct[0]);
+  }
+  const keyRows = accounts.length ? await sql<{ key: string; order_id: string }[]>`SELECT key, order_id FROM idempotency_keys WHERE account_id IN ${sql(accounts)}` : [];
+  for (const k of keyRows) {
+    const expected = idOfKey.get(k.key);
+    if (expected && expected !== k.order_id) dup(`key ${k.key} is stored for order ${k.order_id} but the API answered ${expected}`, expected);
+  }
+  for (const o of orders) if (!ours.has(o.id)) dup(`order ${o.id} (${o.venue} ${o.symbol} ${o.side}, ${o.status}) belongs to no accepted Idempotency-Key`, o.id);
+  const fakeOrders = fake.orders() as Array<{ orderId: number; clientOrderId: string; status: string; executedQty: string; symbol: string }>;
+  const fakeByClientId = new Map<string, typeof fakeOrders>();
+  for (const f of fakeOrders) fakeByClientId.set(f.clientOrderId, [...(fakeByClientId.get(f.clientOrderId) ?? []), f]);
+  for (const [clientId, list] of fakeByClientId) {
+    const order = byClientId.get(clientId);
+    if (!order) dup(`exchange order ${list.map((f) => f.orderId).join(', ')} with clientOrderId ${clientId} belongs to none of our orders`);
+    else if (list.length > 1) dup(`order ${order.id}: ${list.length} exchange orders (${list.map((f) => `#${f.orderId} ${f.status}`).join(', ')}) for clientOrderId ${clientId}`, order.id);
+  }
+  const paperOrders = accounts.length
+    ? await sql<{ client_order_id: string; status: string; executed_qty: string }[]>`SELECT client_order_id, status, executed_qty::text FROM paper_orders WHERE account_id IN ${sql(accounts)}`
+    : [];
+  for (const p of paperOrders) if (!byClientId.has(p.client_order_id)) dup(`paper order ${p.client_order_id} belongs to none of our orders`);
+
+  // --- lost ------------------------------------------------------------------------------------
+  const lostIds: string[] = [];
+  const statuses: Record<string, number> = {};
+  let terminal = 0;
+  for (const s of accepted) {
+    const row = byId.get(s.ids[0]!);
+    const status = row?.status ?? 'MISSING';
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    if (TERMINAL.has(status)) terminal++;
+    else lostIds.push(s.ids[0]!);
+  }
+  for (const s of submissions) if (s.outcome.kind !== 'accepted') statuses[`NOT_ACCEPTED`] = (statuses.NOT_ACCEPTED ?? 0) + 1;
+
+  // --- ledger: fills against the venues' trades, order quantities, balances ---------------------
+  const fills = accounts.length
+    ? await sql<FillRow[]>`SELECT venue, trade_id, order_id, side, symbol, price::text, quantity::text, commission::text, commission_asset FROM fills WHERE account_id IN ${sql(accounts)}`
+    : [];
+  const fillByTrade = new Map<string, FillRow[]>();
+  for (const f of fills) fillByTrade.set(`${f.venue}:${f.trade_id}`, [...(fillByTrade.get(`${f.venue}:${f.trade_id}`) ?? []), f]);
+  const filledByOrder = new Map<string, Dec>();
+  for (const f of fills) filledByOrder.set(f.order_id, (filledByOrder.get(f.order_id) ?? new D(0)).plus(f.quantity));
+  const matched = new Set<string>();
+  const compare = (key: string, owner: OrderRow | undefined, t: { price: string; qty: string; commission: string; commissionAsset: string }) => {
+    const rows = fillByTrade.get(key) ?? [];
+    matched.add(key);
+    if (rows.length !== 1) return mismatch(`trade ${key} of order ${owner?.id ?? '?'} has ${rows.length} fills rows`, owner?.id);
+    const f = rows[0]!;
+    if (owner && f.order_id !== owner.id) return mismatch(`trade ${key} is recorded for order ${f.order_id}, not ${owner.id}`, owner.id);
+    if (!same(f.price, t.price) || !same(f.quantity, t.qty) || !same(f.commission, t.commission) || f.commission_asset !== t.commissionAsset) {
+      mismatch(`trade ${key} of order ${f.order_id}: venue ${t.qty}@${t.price} fee ${t.commission} ${t.commissionAsset}, fills ${f.quantity}@${f.price} fee ${f.commission} ${f.commission_asset}`, f.order_id);
+    }
+  };
+
+  const fakeTrades = fake.trades() as Array<{ id: number; orderId: number; price: string; qty: string; commission: string; commissionAsset: string }>;
+  const fakeOrderById = new Map(fakeOrders.map((f) => [f.orderId, f]));
+  for (const t of fakeTrades) {
+    const owner = byClientId.get(fakeOrderById.get(t.orderId)?.clientOrderId ?? '');
+    compare(`binance:${t.id}`, owner, t);
+  }
+  const paperTrades = accounts.length
+    ? await sql<{ trade_id: string; client_order_id: string; price: string; quantity: string; commission: string; commission_asset: string }[]>`
+        SELECT t.trade_id::text, t.client_order_id, t.price::text, t.quantity::text, t.commission::text, t.commission_asset
+        FROM paper_trades t JOIN paper_orders o USING (client_order_id) WHERE o.account_id IN ${sql(accounts)}`
+    : [];
+  for (const t of paperTrades) {
+    compare(`paper:paper-${t.trade_id}`, byClientId.get(t.client_order_id), { price: t.price, qty: t.quantity, commission: t.commission, commissionAsset: t.commission_asset });
+  }
+  for (const f of fills) if (!matched.has(`${f.venue}:${f.trade_id}`)) mismatch(`fill ${f.venue}:${f.trade_id} of order ${f.order_id} has no trade on the venue`, f.order_id);
+
+  const paperByClientId = new Map(paperOrders.map((p) => [p.client_order_id, p]));
+  /** The venue's view of an order: status and executed quantity (summed over duplicates). */
+  const venueView = (o: OrderRow): { status: string; executedQty: string } | undefined => {
+    if (o.venue === 'paper') {
+      const p = paperByClientId.get(o.client_order_id);
+      return p && { status: p.status, executedQty: p.executed_qty };
+    }
+    const list = fakeByClientId.get(o.client_order_id);
+    if (!list?.length) return undefined;
+    return { status: list.at(-1)!.status, executedQty: list.reduce((sum, f) => sum.plus(f.executedQty), new D(0)).toString() };
+  };
+  for (const o of orders) {
+    const venueOrder = venueView(o);
+    const venueQty = venueOrder?.executedQty ?? '0';
+    const recorded = filledByOrder.get(o.id) ?? new D(0);
+    if (!recorded.eq(o.executed_qty)) mismatch(`order ${o.id}: executed_qty ${o.executed_qty} but its fills sum to ${recorded.toString()}`, o.id);
+    if (!same(venueQty, o.executed_qty)) mismatch(`order ${o.id} (${o.venue}): executed_qty ${o.executed_qty} but the venue executed ${venueQty}`, o.id);
+    if (TERMINAL.has(o.status) && venueOrder && exchangeStatus(venueOrder.status) !== o.status) {
+      mismatch(`order ${o.id} (${o.venue}) is ${o.status} but the venue says ${venueOrder.status}`, o.id);
+    }
+  }
+
+  // Binance: the fake account moved exactly by our fills.
+  const expected = new Ledger();
+  for (const f of fills.filter((x) => x.venue === 'binance')) {
+    const [base, quote] = BINANCE_ASSETS[f.symbol] ?? ['?', '?'];
+    applyFill(expected, { ...f, commissionAsset: f.commission_asset }, base, quote);
+  }
+  const total = (list: Balance[]) => new Map(list.map((b) => [b.asset, new D(b.free).plus(b.locked)]));
+  const start = total(input.fakeStart);
+  const end = total(fake.balances());
+  for (const asset of new Set([...start.keys(), ...end.keys(), ...expected.assets()])) {
+    const moved = (end.get(asset) ?? new D(0)).minus(start.get(asset) ?? 0);
+    if (!moved.eq(expected.get(asset))) mismatch(`binance balance ${asset} moved by ${moved.toString()} but the fills say ${expected.get(asset).toString()}`);
+  }
+
+  // Paper: each account's balances are its starting cash plus its fills.
+  for (const account of accounts) {
+    const ledger = new Ledger();
+    for (const cash of ['USD', 'USDT']) ledger.add(cash, input.paperStartingCash);
+    for (const f of fills.filter((x) => x.venue === 'paper' && byId.get(x.order_id)?.account_id === account)) {
+      const [base, quote] = paperAssets(f.symbol);
+      applyFill(ledger, { ...f, commissionAsset: f.commission_asset }, base, quote);
+    }
+    const rows = await sql<{ asset: string; free: string; locked: string }[]>`SELECT asset, free::text, locked::text FROM paper_balances WHERE account_id = ${account}`;
+    if (rows.length === 0 && fills.every((f) => f.venue !== 'paper')) continue;
+    const held = new Map(rows.map((r) => [r.asset, r]));
+    for (const asset of new Set([...held.keys(), ...ledger.assets()])) {
+      const r = held.get(asset);
+      const have = new D(r?.free ?? 0).plus(r?.locked ?? 0);
+      if (!have.eq(ledger.get(asset))) mismatch(`paper balance ${asset} of ${account} is ${have.toString()} but starting cash plus fills say ${ledger.get(asset).toString()}`);
+      if (r && !new D(r.locked).isZero() && lostIds.length === 0) mismatch(`paper balance ${asset} of ${account} still has ${r.locked} locked with every order terminal`);
+    }
+  }
+
+  return {
+    orders: submissions.length,
+    terminal,
+    duplicates,
+    lost: lostIds.length,
+    ledgerMismatches,
+    lostIds,
+    suspectIds: [...suspects],
+    statuses,
+    findings,
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * The harness's HTTP client of the API, written like a careful real client: every submission
+ * carries an Idempotency-Key and is retried with backoff after a network error or a 5xx until the
+ * API answers 202 or a 4xx (or the deadline passes). It registers a user of its own when the API
+ * has `POST /v1/auth/register` and sends its bearer token; without that route it runs unauthenticated.
+ */
+import { randomBytes } from 'node:crypto';
+import { sleep } from '../../lib/embedded/process.js';
+
+export interface OrderBody {
+  venue: 'paper' | 'binance';
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  type: 'MARKET' | 'LIMIT';
+  quantity: string;
+  price?: string;
+  timeInForce?: 'GTC';
+}
+
+export type SubmitOutcome =
+  | { kind: 'accepted'; id: string; attempts: number; ids: string[] }
+  | { kind: 'refused'; status: number; body: string; attempts: number }
+  | { kind: 'gave-up'; lastError: string; attempts: number };
+
+export interface ApiClientOptions {
+  baseUrl: string;
+  /** Used in the registered user's e-mail address. */
+  label: string;
+  requestTimeoutMs?: number;
+}
+
+/**
+ * @example const api = new ApiClient({ baseUrl, label: 'worker-kill' }); await api.authenticate(deadline); await api.submit('k-1', body, deadline);
+ */
+export class ApiClient {
+  private token: string | undefined;
+  private readonly email: string;
+  private readonly password = randomBytes(18).toString('base64url');
+  /** Whether the API has authentication (known after `authenticate`). */
+  authenticated = false;
+  /** HTTP requests sent and not yet answered (the api-kill scenario kills the API while some are). */
+  inFlight = 0;
+
+  constructor(private readonly o: ApiClientOptions) {
+    this.email = `chaos-${o.label}-${randomBytes(4).toString('hex')}@example.test`;
+  }
+
+  private async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+    const auth: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+    this.inFlight++;
+    try {
+      const res = await fetch(`${this.o.baseUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...auth, ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.o.requestTimeoutMs ?? 15_000),
+      });
+      return { status: res.status, text: await res.text(), headers: res.headers };
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /** Retries through network errors and 5xx until a definite answer (2xx or 4xx) or the deadline. */
+  private async definite(method: string, path: string, body: unknown, headers: Record<string, string>, deadline: number) {
+    let wait = 200;
+    let attempts = 0;
+    let lastError = 'no attempt';
+    while (Date.now() < deadline) {
+      attempts++;
+      let pause = wait;
+      try {
+        const res = await this.request(method, path, body, headers);
+        if (res.status < 500 && res.status !== 429) return { res, attempts, lastError };
+        lastError = `HTTP ${res.status} ${res.text.slice(0, 200)}`;
+        // A rate limit says when to come back; anything else backs off exponentially.
+        const retryAfter = Number(res.headers.get('retry-after'));
+        if (res.status === 429 && retryAfter > 0) pause = Math.min(retryAfter * 1000, 10_000);
+      } catch (err) {
+        lastError = errorText(err);
+      }
+      await sleep(Math.min(pause, Math.max(deadline - Date.now(), 0)));
+      wait = Math.min(wait * 2, 3000);
+    }
+    return { res: undefined, attempts, lastError };
+  }
+
+  /** Registers a user when the API has sign-up; a 404 means the API runs without authentication. */
+  async authenticate(deadline: number): Promise<void> {
+    const { res, lastError } = await this.definite('POST', '/v1/auth/register', { email: this.email, password: this.password }, {}, deadline);
+    if (!res) throw new Error(`POST /v1/auth/register never answered: ${lastError}`);
+    if (res.status === 404) return;
+    this.authenticated = true;
+    // 409: an earlier attempt registered us but its answer was lost.
+    if (res.status === 409 && (await this.relogin(deadline))) return;
+    if (res.status !== 200 && res.status !== 201) throw new Error(`POST /v1/auth/register answered ${res.status}: ${res.text.slice(0, 300)}`);
+    this.setToken(res.text);
+  }
+
+  private setToken(text: string): void {
+    const token = (JSON.parse(text) as { token?: unknown }).token;
+    if (typeof token !== 'string') throw new Error('the auth answer has no token');
+    this.token = token;
+  }
+
+  /** A token can expire during a long run: log in again once on a 401. */
+  private async relogin(deadline: number): Promise<boolean> {
+    if (!this.authenticated) return false;
+    const { res } = await this.definite('POST', '/v1/auth/login', { email: this.email, password: this.password }, {}, deadline);
+    if (!res || res.status !== 200) return false;
+    this.setToken(res.text);
+    return true;
+  }
+
+  /** Submits one order under `key`, retrying until the API accepts or refuses it. */
+  async submit(key: string, body: OrderBody, deadline: number): Promise<SubmitOutcome> {
+    let total = 0;
+    const ids: string[] = [];
+    for (let relogins = 0; ; relogins++) {
+      const { res, attempts, lastError } = await this.definite('POST', '/v1/orders', body, { 'idempotency-key': key }, deadline);
+      total += attempts;
+      if (!res) return { kind: 'gave-up', lastError, attempts: total };
+      if (res.status === 401 && relogins === 0 && (await this.relogin(deadline))) continue;
+      if (res.status !== 202) return { kind: 'refused', status: res.status, body: res.text.slice(0, 500), attempts: total };
+      const id = (JSON.parse(res.text) as { id: string }).id;
+      ids.push(id);
+      return { kind: 'accepted', id, attempts: total, ids };
+    }
+  }
+
+  /** GET /v1/orders/:id, retried through outages. */
+  async order(id: string, deadline: number): Promise<Record<string, unknown> | undefined> {
+    const { res } = await this.definite('GET', `/v1/orders/${id}`, undefined, {}, deadline);
+    if (!res || res.status !== 200) return undefined;
+    return JSON.parse(res.text) as Record<string, unknown>;
+  }
+}
+
+export function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const cause = (err as { cause?: unknown }).cause;
+  const code = typeof cause === 'object' && cause !== null && 'code' in cause ? ` (${String((cause as { code: unknown }).code)})` : '';
+  return `${err.name}: ${err.message}${code}`;
+}

@@ -1,0 +1,109 @@
+/**
+ * What the harness shows about an order that went wrong: the workflow's status and the tail of its
+ * history, one line per event with the activity name and any failure message.
+ */
+import { Client, Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
+
+const EventType = proto.temporal.api.enums.v1.EventType;
+type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
+
+function failureOf(e: HistoryEvent): string | undefined {
+  const f =
+    e.activityTaskFailedEventAttributes?.failure ??
+    e.workflowExecutionFailedEventAttributes?.failure ??
+    e.workflowTaskFailedEventAttributes?.failure ??
+    e.activityTaskTimedOutEventAttributes?.failure;
+  if (!f) return undefined;
+  const typed = (x: typeof f) => `${x.applicationFailureInfo?.type ? `${x.applicationFailureInfo.type}: ` : ''}${x.message ?? ''}`;
+  return `${typed(f)}${f.cause ? ` ← ${typed(f.cause)}` : ''}`.slice(0, 300);
+}
+
+/** One line per history event, e.g. `#12 ACTIVITY_TASK_SCHEDULED submitOrder`. */
+export function describeEvents(events: HistoryEvent[]): string[] {
+  const scheduled = new Map<string, string>();
+  return events.map((e) => {
+    const id = String(e.eventId ?? '?');
+    const type = (EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '');
+    const sched = e.activityTaskScheduledEventAttributes;
+    if (sched) scheduled.set(id, sched.activityType?.name ?? '?');
+    const ref =
+      e.activityTaskStartedEventAttributes?.scheduledEventId ??
+      e.activityTaskCompletedEventAttributes?.scheduledEventId ??
+      e.activityTaskFailedEventAttributes?.scheduledEventId ??
+      e.activityTaskTimedOutEventAttributes?.scheduledEventId;
+    const activity = sched?.activityType?.name ?? (ref != null ? scheduled.get(String(ref)) : undefined);
+    const timer = e.timerStartedEventAttributes?.startToFireTimeout?.seconds;
+    const failure = failureOf(e);
+    return [`#${id} ${type}`, activity, timer != null ? `${String(timer)}s` : undefined, failure && `failure: ${failure}`].filter(Boolean).join(' ');
+  });
+}
+
+export interface WorkflowStory {
+  orderId: string;
+  status: string;
+  /** The last failure in the history ("none" when nothing failed). */
+  lastFailure: string;
+  /** Status line and the last events, ready to print. */
+  excerpt: string;
+}
+
+/**
+ * Status, last failure and history tail of the workflows of `orderIds` (the current run of each).
+ * @example const stories = await workflowStories(address, lostIds);
+ */
+export async function workflowStories(address: string, orderIds: string[], tail = 25): Promise<WorkflowStory[]> {
+  if (orderIds.length === 0) return [];
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 5000 });
+    const client = new Client({ connection });
+    const out: WorkflowStory[] = [];
+    for (const orderId of orderIds) {
+      try {
+        const handle = client.workflow.getHandle(`order-${orderId}`);
+        const description = await handle.describe();
+        const events = (await handle.fetchHistory()).events ?? [];
+        const lines = describeEvents(events);
+        const failures = events.map(failureOf).filter((f): f is string => f !== undefined);
+        const shown = lines.length > tail ? [`… ${lines.length - tail} earlier events`, ...lines.slice(-tail)] : lines;
+        out.push({
+          orderId,
+          status: description.status.name,
+          lastFailure: failures.at(-1) ?? 'none',
+          excerpt: [`workflow order-${orderId}: ${description.status.name} (run ${description.runId}, ${lines.length} events)`, ...shown.map((l) => `  ${l}`)].join('\n'),
+        });
+      } catch (err) {
+        out.push({ orderId, status: 'UNKNOWN', lastFailure: `history unreadable: ${(err as Error).message}`, excerpt: `workflow order-${orderId}: history unreadable (${(err as Error).message})` });
+      }
+    }
+    return out;
+  } catch (err) {
+    return orderIds.map((orderId) => ({ orderId, status: 'UNKNOWN', lastFailure: `Temporal unreachable: ${(err as Error).message}`, excerpt: '' }));
+  } finally {
+    await connection?.close();
+  }
+}
+
+/**
+ * The orders among `orderIds` whose workflow has closed (completed, failed, terminated…): an order
+ * in that set that is not terminal in Postgres will never become terminal.
+ * @example const hopeless = await closedWorkflows(address, openIds);
+ */
+export async function closedWorkflows(address: string, orderIds: string[]): Promise<string[]> {
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 5000 });
+    const client = new Client({ connection });
+    const closed: string[] = [];
+    for (const id of orderIds) {
+      const status = await client.workflow.getHandle(`order-${id}`).describe().then((d) => d.status.name, () => 'UNKNOWN');
+      if (status !== 'RUNNING' && status !== 'UNKNOWN') closed.push(id);
+    }
+    return closed;
+  } catch {
+    return [];
+  } finally {
+    await connection?.close();
+  }
+}

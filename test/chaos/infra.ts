@@ -1,0 +1,110 @@
+/**
+ * The servers under the engine, each stoppable and restartable in place: the Temporal dev server
+ * (same SQLite file, same ports) and the embedded PostgreSQL (same data directory, same port).
+ * Both are the launchers `npm start` uses; this file only adds "stop now, start again later".
+ */
+import path from 'node:path';
+import postgres from 'postgres';
+import { createSql, type Sql } from '../../lib/db.js';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/embedded/postgres.js';
+import { startTemporalDevServer, type DevServer } from '../../lib/embedded/temporal-dev-server.js';
+import { createLogger } from '../../lib/logger.js';
+import { migrate } from '../../lib/migrate.js';
+import { freePort } from '../helpers/ports.js';
+
+const log = createLogger('chaos', { level: 'warn' });
+
+export interface ChaosTemporal {
+  address: string;
+  stop(): Promise<void>;
+  /** Starts the server again on the same file and ports (after `stop`). */
+  start(): Promise<void>;
+}
+
+/**
+ * @example const temporal = await startChaosTemporal({ binary, dir }); await temporal.stop(); await temporal.start();
+ */
+export async function startChaosTemporal({ binary, dir }: { binary: string; dir: string }): Promise<ChaosTemporal> {
+  const port = await freePort();
+  const uiPort = await freePort();
+  const options = {
+    binary,
+    dbFile: path.join(dir, 'temporal.db'),
+    port,
+    uiPort,
+    logFile: path.join(dir, 'temporal.log'),
+    pidFile: path.join(dir, 'temporal.pid'),
+    log,
+    readyTimeoutMs: 90_000,
+  };
+  let server: DevServer | undefined = await startTemporalDevServer(options);
+  return {
+    address: server.address,
+    async stop() {
+      const s = server;
+      server = undefined;
+      await s?.stop();
+    },
+    async start() {
+      if (server) return;
+      server = await startTemporalDevServer(options);
+    },
+  };
+}
+
+export interface ChaosPostgres {
+  port: number;
+  /** URL of a database on this server. */
+  urlOf(database: string): string;
+  /** Drops and creates `database` and applies the migrations. */
+  freshDatabase(database: string): Promise<string>;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/**
+ * One PostgreSQL for the whole run; every scenario gets a database of its own on it.
+ * @example const pg = await startChaosPostgres(dir); const url = await pg.freshDatabase('chaos_worker_kill');
+ */
+export async function startChaosPostgres(dir: string): Promise<ChaosPostgres> {
+  const port = await freePort();
+  const launch = () => startEmbeddedPostgres({ dir, port, log, database: 'postgres' });
+  let running: RunningPostgres | undefined = await launch();
+  const base = new URL(running.url);
+  const urlOf = (database: string) => {
+    const u = new URL(base);
+    u.pathname = `/${database}`;
+    return u.toString();
+  };
+  return {
+    port,
+    urlOf,
+    async freshDatabase(database) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(database)) throw new Error(`not a database name: ${database}`);
+      const admin = postgres(urlOf('postgres'), { max: 1, onnotice: () => {} });
+      try {
+        await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+        await admin.unsafe(`CREATE DATABASE ${database}`);
+      } finally {
+        await admin.end({ timeout: 2 });
+      }
+      const url = urlOf(database);
+      const sql: Sql = createSql(url, { max: 1 });
+      try {
+        await migrate(sql);
+      } finally {
+        await sql.end({ timeout: 2 });
+      }
+      return url;
+    },
+    async stop() {
+      const r = running;
+      running = undefined;
+      await r?.stop();
+    },
+    async start() {
+      if (running) return;
+      running = await launch();
+    },
+  };
+}

@@ -1,0 +1,106 @@
+/**
+ * The market the harness plays: it writes the paper venue's prices into `prices` with a fresh
+ * `as_of` every two seconds (a stale price would make paper MARKET orders REJECTED), and moves
+ * every symbol on both venues together: down past the resting buys, up past the resting sells,
+ * back to rest. Writes that fail (PostgreSQL is down on purpose) are counted and retried later.
+ */
+import { Decimal } from 'decimal.js';
+import { storeQuotes } from '../../activities/market-data/price-store.js';
+import type { Sql } from '../../lib/db.js';
+import { sleep } from '../../lib/embedded/process.js';
+import type { BinanceFake } from '../fakes/binance/index.js';
+import { OFFSETS, priceAt, SYMBOLS } from './plan.js';
+
+export type MarketPhase = 'rest' | 'down' | 'up';
+
+const FACTOR: Record<MarketPhase, Decimal> = {
+  rest: new Decimal(1),
+  down: new Decimal(1).minus(OFFSETS.move),
+  up: new Decimal(1).plus(OFFSETS.move),
+};
+
+/**
+ * @example const market = new MarketDriver(sql, fake); await market.publish(); market.start(); … await market.stop();
+ */
+export class MarketDriver {
+  phase: MarketPhase = 'rest';
+  failedWrites = 0;
+  moves = 0;
+  private running = false;
+  private loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly fake: BinanceFake,
+  ) {}
+
+  /** Writes every symbol's current price with as_of = now (Binance symbols too: the MARKET notional check reads them). */
+  async publish(): Promise<boolean> {
+    const asOf = new Date().toISOString();
+    try {
+      await storeQuotes(
+        this.sql,
+        SYMBOLS.map((s) => ({ symbol: s.symbol, price: priceAt(s, FACTOR[this.phase]), source: 'simulated', asOf })),
+      );
+      return true;
+    } catch {
+      this.failedWrites++;
+      return false;
+    }
+  }
+
+  /** Moves both venues to `phase`: the fake matches at once, the paper venue on its next poll. */
+  async move(phase: MarketPhase): Promise<void> {
+    if (phase === this.phase) return;
+    this.phase = phase;
+    this.moves++;
+    for (const s of SYMBOLS) if (s.venue === 'binance') this.fake.setPrice(s.symbol, priceAt(s, FACTOR[phase]));
+    await this.publish();
+  }
+
+  /** Keeps prices fresh and, with `cycle`, moves the market through down → rest → up → rest every ~14 s. */
+  start({ cycle }: { cycle: boolean }): void {
+    this.running = true;
+    this.loop = (async () => {
+      const phases: Array<[MarketPhase, number]> = cycle ? [['rest', 6000], ['down', 3000], ['rest', 2000], ['up', 3000]] : [['rest', 60_000]];
+      for (let i = 0; this.running; i = (i + 1) % phases.length) {
+        const [phase, ms] = phases[i]!;
+        await this.move(phase);
+        const until = Date.now() + ms;
+        while (this.running && Date.now() < until) {
+          await this.publish();
+          await sleep(Math.min(2000, Math.max(until - Date.now(), 0)));
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  /**
+   * Holds the market down, then up, four seconds each, until `done()` (every order terminal) or
+   * the deadline: resting orders that missed a move while their worker was dead fill here.
+   */
+  async settle(done: () => Promise<boolean>, deadline: number): Promise<boolean> {
+    let phase: MarketPhase = 'down';
+    try {
+      while (Date.now() < deadline) {
+        await this.move(phase);
+        const until = Math.min(Date.now() + 4000, deadline);
+        while (Date.now() < until) {
+          if (await done().catch(() => false)) return true;
+          await this.publish();
+          await sleep(500);
+        }
+        phase = phase === 'down' ? 'up' : 'down';
+      }
+      return await done().catch(() => false);
+    } finally {
+      await this.move('rest');
+    }
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * What a scenario trades, decided up front from its seed: the symbols and their base prices, and
+ * the list of orders (venue, side, MARKET or LIMIT, marketable at once or resting until the
+ * harness moves the price). The same seed gives the same orders and the same fault moments.
+ */
+import { Decimal } from 'decimal.js';
+import type { OrderBody } from './client.js';
+
+/** mulberry32: small, fast, and good enough to pick orders and moments. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+export const between = (rng: () => number, min: number, max: number): number => min + (max - min) * rng();
+const pick = <T>(rng: () => number, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
+
+export interface SymbolSpec {
+  symbol: string;
+  venue: 'paper' | 'binance';
+  base: string;
+  quote: string;
+  /** Price the market returns to between moves. */
+  price: string;
+  /** Quantities to choose from (respecting the venue's lot step). */
+  quantities: readonly string[];
+}
+
+export const SYMBOLS: readonly SymbolSpec[] = [
+  { symbol: 'AAPL', venue: 'paper', base: 'AAPL', quote: 'USD', price: '200.00', quantities: ['1', '2', '3', '5'] },
+  { symbol: 'MSFT', venue: 'paper', base: 'MSFT', quote: 'USD', price: '400.00', quantities: ['1', '2', '3'] },
+  { symbol: 'BTCUSDT', venue: 'binance', base: 'BTC', quote: 'USDT', price: '60000.00', quantities: ['0.001', '0.002', '0.005', '0.01'] },
+  { symbol: 'ETHUSDT', venue: 'binance', base: 'ETH', quote: 'USDT', price: '3000.00', quantities: ['0.01', '0.05', '0.1', '0.2'] },
+];
+
+/** How far from the base price LIMIT orders are placed, and how far the harness moves the market. */
+export const OFFSETS = { marketable: '0.01', resting: '0.02', move: '0.03' } as const;
+
+export type Intent = 'market' | 'marketable-limit' | 'resting-limit';
+
+export interface PlannedOrder {
+  key: string;
+  intent: Intent;
+  body: OrderBody;
+}
+
+export interface PlanOptions {
+  scenario: string;
+  orders: number;
+  seed: number;
+  /** Share of orders on the Binance fake (the rest on the paper venue). */
+  binanceShare: number;
+}
+
+const at = (price: string, factor: Decimal.Value) => new Decimal(price).times(factor).toDecimalPlaces(2).toFixed(2);
+
+/**
+ * Half MARKET, a quarter LIMIT marketable at once, a quarter LIMIT resting away from the market.
+ * Paper accounts start without stock, so the paper half sells only in the second half of the run.
+ * @example const plan = planOrders({ scenario: 'worker-kill', orders: 200, seed: 1, binanceShare: 0.5 });
+ */
+export function planOrders(o: PlanOptions): PlannedOrder[] {
+  const rng = seededRandom(o.seed);
+  const out: PlannedOrder[] = [];
+  for (let i = 0; i < o.orders; i++) {
+    const venue = rng() < o.binanceShare ? 'binance' : 'paper';
+    const spec = pick(rng, SYMBOLS.filter((s) => s.venue === venue));
+    const canSell = venue === 'binance' || i >= o.orders / 2;
+    const side = canSell && rng() < 0.4 ? 'SELL' : 'BUY';
+    const roll = rng();
+    const intent: Intent = roll < 0.5 ? 'market' : roll < 0.75 ? 'marketable-limit' : 'resting-limit';
+    // Paper sells stay small so the stock bought earlier covers them.
+    const quantity = venue === 'paper' && side === 'SELL' ? '1' : pick(rng, spec.quantities);
+    const body: OrderBody = { venue, symbol: spec.symbol, side, type: intent === 'market' ? 'MARKET' : 'LIMIT', quantity };
+    if (intent !== 'market') {
+      const offset = intent === 'marketable-limit' ? OFFSETS.marketable : OFFSETS.resting;
+      // A marketable buy bids above the market; a resting buy waits below it (and the reverse for sells).
+      const towardsMarket = (side === 'BUY') === (intent === 'marketable-limit');
+      body.price = at(spec.price, towardsMarket ? new Decimal(1).plus(offset) : new Decimal(1).minus(offset));
+      body.timeInForce = 'GTC';
+    }
+    out.push({ key: `chaos-${o.scenario}-${o.seed}-${String(i).padStart(4, '0')}`, intent, body });
+  }
+  return out;
+}
+
+/** The price of `spec` when the market is moved by `factor` (1 = at rest). */
+export function priceAt(spec: SymbolSpec, factor: Decimal.Value): string {
+  return at(spec.price, factor);
+}

@@ -1,0 +1,83 @@
+/**
+ * `npm run test:chaos`: proves on one machine that orders survive faults. Starts one embedded
+ * PostgreSQL for the run, then plays each scenario (scenarios.ts) against real processes and
+ * prints one line per scenario and a summary; exits non-zero when any scenario fails.
+ *
+ *   npm run test:chaos                            all five scenarios
+ *   npm run test:chaos -- --only api-kill,worker-kill
+ *   npm run test:chaos -- --seed 7 --keep         another seed; keep .data/chaos-* even on success
+ *
+ * Everything lives under .data/chaos-<time>-<pid>/ (Temporal SQLite files, PostgreSQL, process
+ * logs, report.json); the directory is removed after a passing run unless --keep is given.
+ */
+import { rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { findTemporalCli, PROJECT_ROOT } from '../../lib/embedded/temporal-cli.js';
+import { createLogger } from '../../lib/logger.js';
+import { startChaosPostgres, type ChaosPostgres } from './infra.js';
+import { runScenario, stopRunningScenario, type ScenarioResult } from './scenario.js';
+import { SCENARIOS } from './scenarios.js';
+
+const { values } = parseArgs({
+  options: { only: { type: 'string' }, seed: { type: 'string' }, keep: { type: 'boolean', default: false } },
+});
+const seed = Number(values.seed ?? process.env.CHAOS_SEED ?? 1);
+if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${values.seed}`);
+const wanted = values.only?.split(',').map((s) => s.trim()) ?? SCENARIOS.map((s) => s.name);
+const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));
+if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+
+const root = path.join(PROJECT_ROOT, '.data', `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
+mkdirSync(root, { recursive: true });
+let pg: ChaosPostgres | undefined;
+let stopping = false;
+
+async function shutdown(): Promise<void> {
+  await stopRunningScenario();
+  const p = pg;
+  pg = undefined;
+  await p?.stop().catch(() => {});
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`chaos: ${signal}, stopping (files in ${root})`);
+    // Worker and API stop with us (their IPC channel closes); the servers are stopped here.
+    void shutdown().finally(() => process.exit(130));
+  });
+}
+
+const started = Date.now();
+const results: ScenarioResult[] = [];
+try {
+  const binary = await findTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, log: createLogger('chaos', { level: 'warn' }) });
+  if (!binary) throw new Error('No Temporal CLI found and no Go toolchain to build one: set TEMPORAL_CLI_PATH');
+  pg = await startChaosPostgres(path.join(root, 'postgres'));
+  for (const name of wanted) {
+    const def = SCENARIOS.find((s) => s.name === name)!;
+    const result = await runScenario(def, { root, temporalBinary: binary, pg, seed });
+    results.push(result);
+    console.log(result.line);
+    for (const n of result.notes) console.error(`  note ${n}`);
+    if (!result.passed) for (const d of result.details) console.error(d.replace(/^/gm, '  '));
+  }
+} catch (err) {
+  console.error(`chaos: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+  results.push({ name: 'setup', passed: false, line: '', verdict: undefined, notes: [], details: [], dir: root, seconds: 0 });
+} finally {
+  await shutdown();
+}
+
+const passed = results.filter((r) => r.passed).length;
+const failed = wanted.length - passed;
+writeFileSync(
+  path.join(root, 'report.json'),
+  JSON.stringify({ seed, seconds: Math.round((Date.now() - started) / 1000), results: results.map(({ details: _d, ...r }) => r) }, null, 2),
+);
+console.error(`chaos: ${Math.round((Date.now() - started) / 1000)} s, seed ${seed}`);
+console.log(`chaos: ${passed} passed, ${failed} failed`);
+if (failed === 0 && !values.keep) rmSync(root, { recursive: true, force: true });
+else console.error(`chaos: files kept in ${root}`);
+process.exit(failed === 0 ? 0 : 1);

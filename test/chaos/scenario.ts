@@ -1,0 +1,282 @@
+/**
+ * One scenario from start to verdict: a fresh Temporal dev server (its own SQLite file), a fresh
+ * database on the run's PostgreSQL, a fresh Binance fake, a worker and an API process; the orders
+ * submitted while the scenario's fault plays; the market moved until every order is terminal; a
+ * second submission of every key; then the audit. Everything it starts it stops, even on failure.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Balance } from '../../activities/exchange/types.js';
+import { variables } from '../../lib/config.js';
+import { createSql, type Sql } from '../../lib/db.js';
+import { sleep } from '../../lib/embedded/process.js';
+import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
+import { freePort } from '../helpers/ports.js';
+import { audit, type Submission, type Verdict } from './audit.js';
+import { ApiClient } from './client.js';
+import { closedWorkflows, workflowStories } from './evidence.js';
+import { startChaosTemporal, type ChaosPostgres, type ChaosTemporal } from './infra.js';
+import { MarketDriver } from './market.js';
+import { planOrders, seededRandom, between, type PlannedOrder } from './plan.js';
+import { Part } from './processes.js';
+
+export interface RunContext {
+  root: string;
+  temporalBinary: string;
+  pg: ChaosPostgres;
+  seed: number;
+}
+
+/** What a scenario's fault needs to reach. */
+export interface Stack {
+  temporal: ChaosTemporal;
+  pg: ChaosPostgres;
+  fake: BinanceFake;
+  worker: Part;
+  api: Part;
+  client: ApiClient;
+  progress: { accepted: number; finished: number; total: number };
+  /** Something worth knowing that is not a count (a kill, an unexpected exit). */
+  note(text: string): void;
+  elapsed(): string;
+}
+
+export interface ScenarioDefinition {
+  name: string;
+  orders: number;
+  /** Share of orders on the Binance fake; the rest go to the paper venue. */
+  binanceShare: number;
+  /** Clients submitting at once, and the pause of each between two orders (ms). */
+  concurrency: number;
+  pacingMs: [number, number];
+  /** Runs alongside the submissions; resolves when the fault has played out. */
+  chaos(stack: Stack, rng: () => number): Promise<void>;
+}
+
+export interface ScenarioResult {
+  name: string;
+  passed: boolean;
+  line: string;
+  verdict: Verdict | undefined;
+  notes: string[];
+  /** Findings, histories and log tails: printed when the scenario fails. */
+  details: string[];
+  dir: string;
+  seconds: number;
+}
+
+const FAKE_KEY = 'chaos-key';
+const FAKE_SECRET = randomBytes(24).toString('hex');
+const PAPER_CASH = '1000000';
+const FAKE_BALANCES = { USDT: '10000000', BTC: '100', ETH: '1000', BNB: '100', SOL: '1000' };
+const SUBMIT_WINDOW_MS = 240_000;
+const SETTLE_MS = 180_000;
+
+/** Keys for authentication and payload encryption, and limits, passed only when lib/config.ts declares them. */
+const SECRETS: Record<string, string> = {
+  JWT_SECRET: randomBytes(32).toString('hex'),
+  CREDENTIALS_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+  CREDENTIALS_KEY_ID: 'k1',
+  PAYLOAD_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+  PAYLOAD_KEY_ID: 'k1',
+  // The harness is one client sending hundreds of orders a minute on purpose.
+  ORDER_RATE_LIMIT: '100000/1m',
+};
+
+function engineEnv(o: { temporal: string; databaseUrl: string; fakeUrl: string; port: number; dir: string }): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // Nothing from the caller's shell may change the engine under test.
+  for (const name of [...Object.keys(variables), ...Object.keys(SECRETS)]) delete env[name];
+  for (const [name, value] of Object.entries(SECRETS)) if (name in variables) env[name] = value;
+  return Object.assign(env, {
+    TEMPORAL_ADDRESS: o.temporal,
+    DATABASE_URL: o.databaseUrl,
+    BINANCE_BASE_URL: o.fakeUrl,
+    BINANCE_API_KEY: FAKE_KEY,
+    BINANCE_API_SECRET: FAKE_SECRET,
+    HOST: '127.0.0.1',
+    PORT: String(o.port),
+    LOG_LEVEL: 'info',
+    DATA_DIR: o.dir,
+    OFFLINE: '0',
+    // No market-data provider may reach the internet; the harness writes every price itself.
+    YAHOO_BASE_URL: 'http://127.0.0.1:9',
+    MARKET_DATA_TIMEOUT: '2s',
+    PRICE_REFRESH_INTERVAL: '1h',
+    ORDER_POLL_MAX_INTERVAL: '1s',
+    ORDER_NOT_FOUND_WINDOW: '5s',
+    BINANCE_TIMEOUT: '1s',
+    PAPER_STARTING_CASH: PAPER_CASH,
+    RISK_MAX_ORDER_NOTIONAL: '1000000',
+    RISK_MAX_DAILY_NOTIONAL: '1000000000',
+  });
+}
+
+async function submitAll(plan: PlannedOrder[], s: Stack, def: ScenarioDefinition, seed: number): Promise<Submission[]> {
+  const results: Submission[] = [];
+  const deadline = Date.now() + SUBMIT_WINDOW_MS;
+  let next = 0;
+  const client = async (slot: number) => {
+    const rng = seededRandom(seed * 31 + slot);
+    for (let i = next++; i < plan.length; i = next++) {
+      const p = plan[i]!;
+      const outcome = await s.client.submit(p.key, p.body, deadline);
+      if (outcome.kind === 'accepted') s.progress.accepted++;
+      s.progress.finished++;
+      results[i] = { key: p.key, body: p.body, outcome, ids: outcome.kind === 'accepted' ? [outcome.id] : [] };
+      await sleep(between(rng, def.pacingMs[0], def.pacingMs[1]));
+    }
+  };
+  await Promise.all(Array.from({ length: def.concurrency }, (_, slot) => client(slot)));
+  return results;
+}
+
+/** Every key once more: the API must answer with the same order, never make a second one. */
+async function resubmitAll(submissions: Submission[], s: Stack): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  const queue = submissions.filter((x) => x.outcome.kind === 'accepted');
+  await Promise.all(
+    Array.from({ length: 6 }, async () => {
+      for (let x = queue.shift(); x; x = queue.shift()) {
+        const again = await s.client.submit(x.key, x.body, deadline);
+        if (again.kind === 'accepted') x.ids.push(again.id);
+      }
+    }),
+  );
+}
+
+/** Accepted orders not (yet) terminal in Postgres, missing rows included. */
+async function openOrders(sql: Sql, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const done = await sql<{ id: string }[]>`SELECT id FROM orders WHERE id IN ${sql(ids)} AND status_rank = 9`;
+  const terminal = new Set(done.map((r) => r.id));
+  return ids.filter((id) => !terminal.has(id));
+}
+
+/**
+ * True once every order is terminal, or once every order that is not has a closed workflow (it
+ * can never get there, so waiting longer would only make a failing run slower).
+ */
+function settledCheck(sql: Sql, temporal: ChaosTemporal, ids: string[]): () => Promise<boolean> {
+  let lastLook = Date.now();
+  return async () => {
+    const open = await openOrders(sql, ids);
+    if (open.length === 0) return true;
+    if (Date.now() - lastLook < 10_000) return false;
+    lastLook = Date.now();
+    return (await closedWorkflows(temporal.address, open)).length === open.length;
+  };
+}
+
+/** Stops of the scenario running now, newest last: run by `stopRunningScenario` on Ctrl-C. */
+let running: Array<() => Promise<unknown>> = [];
+
+/** Stops every process and server of the scenario in progress (for the harness's signal handler). */
+export async function stopRunningScenario(): Promise<void> {
+  const stops = running;
+  running = [];
+  for (const stop of stops.reverse()) await stop().catch(() => {});
+}
+
+/**
+ * @example const result = await runScenario(workerKill, ctx);
+ */
+export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Promise<ScenarioResult> {
+  const started = Date.now();
+  const dir = path.join(ctx.root, def.name);
+  mkdirSync(dir, { recursive: true });
+  const notes: string[] = [];
+  const details: string[] = [];
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
+  const note = (text: string) => notes.push(`[${elapsed()}] ${text}`);
+  const cleanups: Array<() => Promise<unknown>> = [];
+  running = cleanups;
+  const seed = ctx.seed * 1000 + def.name.length;
+  let verdict: Verdict | undefined;
+  let error: unknown;
+  let stack: Stack | undefined;
+  try {
+    const temporal = await startChaosTemporal({ binary: ctx.temporalBinary, dir });
+    cleanups.push(() => temporal.stop());
+    const databaseUrl = await ctx.pg.freshDatabase(`chaos_${def.name.replace(/-/g, '_')}`);
+    const sql = createSql(databaseUrl, { max: 4, connectTimeout: 2, applicationName: 'chaos-harness' });
+    cleanups.push(() => sql.end({ timeout: 2 }));
+    const fake = await startBinanceFake({ apiKey: FAKE_KEY, apiSecret: FAKE_SECRET, balances: FAKE_BALANCES, faultSeed: seed });
+    cleanups.push(() => fake.close());
+    const fakeStart: Balance[] = fake.balances();
+    const market = new MarketDriver(sql, fake);
+    await market.publish();
+    cleanups.push(() => market.stop());
+
+    const port = await freePort();
+    const env = engineEnv({ temporal: temporal.address, databaseUrl, fakeUrl: fake.url, port, dir });
+    const onUnexpectedExit = (why: string) => note(`${why}; restarted as npm start's supervisor would`);
+    const worker = new Part({ name: 'worker', entry: 'workers/main.ts', env, logFile: path.join(dir, 'worker.log'), onUnexpectedExit });
+    const api = new Part({ name: 'api', entry: 'api/main.ts', env, logFile: path.join(dir, 'api.log'), onUnexpectedExit });
+    cleanups.push(() => worker.stop(), () => api.stop());
+    await Promise.all([worker.start(), api.start()]);
+    const client = new ApiClient({ baseUrl: `http://127.0.0.1:${port}`, label: def.name });
+    await client.authenticate(Date.now() + 60_000);
+
+    const plan = planOrders({ scenario: def.name, orders: def.orders, seed, binanceShare: def.binanceShare });
+    stack = { temporal, pg: ctx.pg, fake, worker, api, client, progress: { accepted: 0, finished: 0, total: plan.length }, note, elapsed };
+    market.start({ cycle: true });
+    let chaosError: unknown;
+    const chaos = def.chaos(stack, seededRandom(seed + 7)).catch((err: unknown) => (chaosError = err));
+    const submissions = await submitAll(plan, stack, def, seed);
+    note(`all ${plan.length} submissions answered`);
+    await chaos;
+    if (chaosError) throw chaosError;
+    await market.stop();
+    const ids = submissions.flatMap((x) => (x.outcome.kind === 'accepted' ? [x.outcome.id] : []));
+    await market.settle(settledCheck(sql, temporal, ids), Date.now() + SETTLE_MS);
+    const open = await openOrders(sql, ids);
+    if (open.length) note(`${open.length} orders not terminal at the end (waited up to ${SETTLE_MS / 1000} s, less when their workflows had closed)`);
+    await resubmitAll(submissions, stack);
+    verdict = await audit({ sql, fake, fakeStart, paperStartingCash: PAPER_CASH, submissions });
+    for (const s of submissions) if (s.outcome.kind !== 'accepted') details.push(`not accepted: ${s.key}: ${JSON.stringify(s.outcome)}`);
+  } catch (err) {
+    error = err;
+  }
+  const passed = !error && !!verdict && verdict.terminal === verdict.orders && verdict.duplicates === 0 && verdict.lost === 0 && verdict.ledgerMismatches === 0;
+  if (!passed) {
+    details.push(...(await explain(verdict, error, stack, dir)));
+    writeFileSync(path.join(dir, 'failure.txt'), `${details.join('\n')}\n`);
+  }
+  running = [];
+  for (const c of cleanups.reverse()) await c().catch((err: unknown) => notes.push(`cleanup: ${(err as Error).message}`));
+  const v = verdict;
+  const line = `scenario=${def.name} orders=${v?.orders ?? def.orders} terminal=${v?.terminal ?? 0} duplicates=${v?.duplicates ?? 0} lost=${v?.lost ?? 0} ledgerMismatches=${v?.ledgerMismatches ?? 0}`;
+  return { name: def.name, passed, line, verdict, notes, details, dir, seconds: Math.round((Date.now() - started) / 1000) };
+}
+
+/** Findings, the histories of the orders they name, and the tails of the processes' logs. */
+async function explain(verdict: Verdict | undefined, error: unknown, stack: Stack | undefined, dir: string): Promise<string[]> {
+  const out: string[] = [];
+  if (error) out.push(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  if (verdict) {
+    out.push(`statuses: ${JSON.stringify(verdict.statuses)}`);
+    out.push(...verdict.findings.slice(0, 15));
+    if (verdict.findings.length > 15) out.push(`… ${verdict.findings.length - 15} more findings`);
+    if (verdict.lostIds.length) out.push(`lost orders: ${verdict.lostIds.slice(0, 10).join(', ')}${verdict.lostIds.length > 10 ? ' …' : ''}`);
+    if (stack) {
+      // Lost orders grouped by what their workflow last failed with; one history excerpt per group.
+      const stories = await workflowStories(stack.temporal.address, [...verdict.lostIds, ...verdict.suspectIds.filter((id) => !verdict.lostIds.includes(id))].slice(0, 40));
+      const groups = new Map<string, typeof stories>();
+      for (const st of stories) {
+        const key = `${st.status}; last failure: ${st.lastFailure.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>')}`;
+        groups.set(key, [...(groups.get(key) ?? []), st]);
+      }
+      for (const [key, members] of groups) {
+        out.push(`${members.length} order(s) ${key} (e.g. ${members.slice(0, 3).map((m) => m.orderId).join(', ')})`);
+      }
+      for (const members of [...groups.values()].slice(0, 4)) out.push(members[0]!.excerpt);
+    }
+  }
+  if (stack) {
+    out.push(`--- worker log (tail) ---\n${stack.worker.tail(15)}`, `--- api log (tail) ---\n${stack.api.tail(10)}`);
+  }
+  out.push(`files: ${dir}`);
+  return out;
+}

@@ -1,0 +1,125 @@
+/**
+ * The five faults of issue #7, each played while its orders are being submitted and worked. The
+ * moments come from the scenario's seeded random source, so a failing run can be replayed with
+ * the same `--seed`.
+ */
+import { sleep } from '../../lib/embedded/process.js';
+import { between } from './plan.js';
+import type { ScenarioDefinition, Stack } from './scenario.js';
+
+/** Polls until `ready()` holds; the faults wait for the run to reach a given point this way. */
+async function until(ready: () => boolean, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error('chaos: the run never reached the point where the fault was due');
+    await sleep(100);
+  }
+}
+
+const accepted = (s: Stack, share: number) => () => s.progress.accepted >= Math.ceil(s.progress.total * share);
+
+/** kill -9 of the worker at random moments; a fresh worker right after each kill. */
+export const workerKill: ScenarioDefinition = {
+  name: 'worker-kill',
+  orders: 200,
+  binanceShare: 0.5,
+  concurrency: 6,
+  pacingMs: [100, 400],
+  async chaos(s, rng) {
+    for (let kill = 1; kill <= 4; kill++) {
+      await sleep(between(rng, 2000, 8000));
+      await s.worker.kill9();
+      s.note(`kill -9 worker #${kill} (accepted ${s.progress.accepted}/${s.progress.total})`);
+      await sleep(between(rng, 0, 1500));
+      await s.worker.start();
+    }
+  },
+};
+
+/** The Temporal dev server stopped and started again (same SQLite file, same ports). */
+export const temporalRestart: ScenarioDefinition = {
+  name: 'temporal-restart',
+  orders: 80,
+  binanceShare: 0.5,
+  concurrency: 4,
+  pacingMs: [100, 400],
+  async chaos(s, rng) {
+    await until(accepted(s, 0.3));
+    await sleep(between(rng, 0, 2000));
+    await s.temporal.stop();
+    s.note(`Temporal stopped (accepted ${s.progress.accepted}/${s.progress.total})`);
+    await sleep(5000);
+    await s.temporal.start();
+    s.note('Temporal started again');
+  },
+};
+
+/** PostgreSQL stopped for ten seconds, then started again (same data directory, same port). */
+export const postgresOutage: ScenarioDefinition = {
+  name: 'postgres-outage',
+  orders: 80,
+  binanceShare: 0.5,
+  concurrency: 4,
+  pacingMs: [100, 400],
+  async chaos(s, rng) {
+    await until(accepted(s, 0.3));
+    await sleep(between(rng, 0, 2000));
+    await s.pg.stop();
+    s.note(`PostgreSQL stopped (accepted ${s.progress.accepted}/${s.progress.total})`);
+    await sleep(10_000);
+    await s.pg.start();
+    s.note('PostgreSQL started again');
+  },
+};
+
+/**
+ * One Binance call in five fails. Queries: 429 with Retry-After or -1021, before the fake acts.
+ * Order placements: those two, or accept-then-500 / accept-then-timeout after the fake placed the
+ * order. Faults stay armed until the audit, so the settling queries meet them too.
+ */
+export const exchangeFaults: ScenarioDefinition = {
+  name: 'exchange-faults',
+  orders: 80,
+  binanceShare: 0.8,
+  concurrency: 4,
+  pacingMs: [100, 400],
+  async chaos(s, rng) {
+    const seed = () => Math.floor(rng() * 2 ** 31);
+    // 1 - (1 - p)^2 = 0.2 for the two kinds a query can meet; 1 - (1 - q)^4 = 0.2 for a placement.
+    const p = 1 - Math.sqrt(0.8);
+    const q = 1 - Math.pow(0.8, 1 / 4);
+    for (const method of ['GET', 'DELETE'] as const) {
+      s.fake.injectFault({ kind: 'rate-limit-429', method, probability: p, retryAfterSeconds: 1, seed: seed() });
+      s.fake.injectFault({ kind: 'timestamp-1021', method, probability: p, seed: seed() });
+    }
+    const placement = { method: 'POST', path: '/api/v3/order', probability: q } as const;
+    s.fake.injectFault({ kind: 'rate-limit-429', ...placement, retryAfterSeconds: 1, seed: seed() });
+    s.fake.injectFault({ kind: 'timestamp-1021', ...placement, seed: seed() });
+    s.fake.injectFault({ kind: 'accept-then-500', ...placement, seed: seed() });
+    s.fake.injectFault({ kind: 'accept-then-timeout', ...placement, seed: seed() });
+    s.note(`faults armed: ${(p * 100).toFixed(1)} % each of 429 / -1021 on queries, ${(q * 100).toFixed(1)} % each of 429 / -1021 / accept-then-500 / accept-then-timeout on placements`);
+  },
+};
+
+/** The API killed while requests are in flight; the clients retry the same keys against a new API. */
+export const apiKill: ScenarioDefinition = {
+  name: 'api-kill',
+  orders: 80,
+  binanceShare: 0.5,
+  concurrency: 8,
+  pacingMs: [50, 250],
+  async chaos(s, rng) {
+    for (let kill = 1; kill <= 3; kill++) {
+      await sleep(between(rng, 1500, 4000));
+      await until(() => s.client.inFlight >= 2 || s.progress.finished === s.progress.total);
+      if (s.progress.finished === s.progress.total) break;
+      const inFlight = s.client.inFlight;
+      await s.api.kill9();
+      s.note(`kill -9 API #${kill} with ${inFlight} requests in flight (accepted ${s.progress.accepted}/${s.progress.total})`);
+      await sleep(between(rng, 500, 2000));
+      await s.api.start();
+    }
+  },
+};
+
+export const SCENARIOS: readonly ScenarioDefinition[] = [workerKill, temporalRestart, postgresOutage, exchangeFaults, apiKill];
