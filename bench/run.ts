@@ -25,7 +25,7 @@ import { goalsOf, markdown } from './lib/report.js';
 import { BENCH_DATA_DIR, startStack, sweepStaleRuns } from './lib/stack.js';
 import { ratio, round } from './lib/stats.js';
 import { CompletionTracker, parseFloorChange, parseOrderChange } from './lib/tracker.js';
-import { measureEndToEnd, measureFloor, ORDER_BODY, probeShape, type DurableResults, type OrderShape } from './phases/durable.js';
+import { measureDurable, ORDER_BODY, probeShape, type DurableResults, type OrderShape } from './phases/durable.js';
 import { measureIntake, type IntakeResults } from './phases/intake.js';
 import { measureHealth, measurePortfolio, type HealthResults, type PortfolioResults } from './phases/portfolio.js';
 import { measureReplay, type ReplayResults } from './phases/replay.js';
@@ -113,20 +113,19 @@ async function main(): Promise<number> {
     shape = await attempt('probe', () => probeShape(ctx));
     if (shape) say(`a paper MARKET order runs ${shape.activities.length} activities (${shape.activities.join(', ')}); FILLED is announced by #${shape.notifyAt}; ${shape.events} history events`);
   }
-  let e2e: DurableResults | undefined;
-  let floorResults: DurableResults | undefined;
-  if (only.has('e2e') && shape) e2e = await attempt('e2e', () => measureEndToEnd(ctx, stack.config.taskQueues.orders));
-  if (only.has('floor') && shape) {
-    const rate = e2e?.latency.ratePerSec ?? 5;
-    floorResults = await attempt('floor', () => measureFloor(ctx, shape!, rate, FLOOR_TASK_QUEUE));
+  let durable: DurableResults | undefined;
+  if (shape && (only.has('e2e') || only.has('floor'))) {
+    durable = await attempt('e2e/floor', () => measureDurable(ctx, shape!, { e2e: only.has('e2e'), floor: only.has('floor') }, { orders: stack.config.taskQueues.orders, floor: FLOOR_TASK_QUEUE }));
   }
+  const e2e = durable?.e2e;
+  const floorResults = durable?.floor;
   let intake: IntakeResults | undefined;
-  if (only.has('intake')) intake = await attempt('intake', () => measureIntake(intakeApi, baseline, profile, say, cpuParts));
+  if (only.has('intake')) intake = await attempt('intake', () => measureIntake(intakeApi, baseline, { concurrency: profile.intakeConcurrency, profile, log: say, cpuParts }));
   let portfolio: PortfolioResults | undefined;
   let health: HealthResults | undefined;
   if (only.has('portfolio')) {
     portfolio = await attempt('portfolio', () => measurePortfolio(sql, profile, say));
-    health = await attempt('health', () => measureHealth({ api: api.http, temporal, config: stack.config, sql, profile, log: say }));
+    health = await attempt('health', () => measureHealth({ api: api.http, temporal, config: stack.config, sql, profile, log: say, accounts: portfolio?.accounts }));
   }
   let replay: ReplayResults | undefined;
   if (only.has('replay')) replay = await attempt('replay', () => measureReplay(profile.replay.minMs, say));
@@ -203,6 +202,7 @@ async function main(): Promise<number> {
       incrementalMs: portfolio?.pure.incrementalMs ?? null,
       pure: portfolio?.pure,
       activity: portfolio?.activity,
+      fills: 'synthetic manual trades: 10 US equities in turn, two 1-unit buys per sell, fee 0.1 USD',
       health,
     },
     replay: replay && {

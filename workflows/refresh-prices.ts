@@ -4,8 +4,9 @@
  * while a failing Yahoo is still being retried. A batch that fails after its retries is recorded
  * in the result and the run still completes: the next run is the long-term retry.
  */
-import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { MovedPrice, RefreshActivities } from '../activities/market-data/refresh-activities.js';
+import type { PortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
 import type { RoutedProvider } from '../activities/market-data/routing.js';
 import { priceMovedSignal } from './definitions.js';
 import { presets } from './presets.js';
@@ -48,9 +49,12 @@ export interface RefreshOutcome {
   moved: string[];
   /** Order workflows sent `priceMoved`. */
   woken: number;
+  /** Portfolio workflows told to revalue. */
+  portfoliosNotified: number;
 }
 
 const db = proxyActivities<RefreshActivities>(presets.db);
+const portfolios = proxyActivities<PortfolioNotifyActivities>(presets.db);
 
 export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshOutcome> {
   const fetchers = {
@@ -58,7 +62,7 @@ export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshO
     yahoo: proxyActivities<RefreshActivities>({ ...marketDataPresets.yahoo, scheduleToCloseTimeout: input.fetchDeadlineMs }),
   };
   const routed = await db.symbolsToRefresh();
-  const outcome: RefreshOutcome = { providers: { binance: idle(), yahoo: idle() }, stored: 0, moved: [], woken: 0 };
+  const outcome: RefreshOutcome = { providers: { binance: idle(), yahoo: idle() }, stored: 0, moved: [], woken: 0, portfoliosNotified: 0 };
 
   async function refreshBatch(provider: RoutedProvider, symbols: string[]): Promise<void> {
     const result = outcome.providers[provider];
@@ -77,8 +81,10 @@ export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshO
     outcome.stored += stored;
     outcome.moved.push(...moved.map((m) => m.symbol));
     outcome.woken += await wakeOrders(moved);
-    // Hook for the portfolio issue: signal the portfolio workflows holding `moved` here, behind
-    // patched('portfolio-revalue') so runs already in flight replay unchanged.
+    // Revalue the portfolios holding what moved (patched: runs already in flight replay unchanged).
+    if (moved.length > 0 && patched('portfolio-revalue')) {
+      outcome.portfoliosNotified += (await portfolios.notifyPortfoliosOfPrices({ symbols: moved.map((m) => m.symbol) })).notified;
+    }
   }
 
   await Promise.all(

@@ -59,6 +59,9 @@ export function createRefreshActivities({ sql, marketData }: RefreshActivitiesOp
           JOIN paper_balances pb ON pb.account_id = po.account_id AND pb.asset = po.base_asset
           WHERE pb.free + pb.locked > 0
         UNION
+        SELECT symbol FROM trades GROUP BY account_id, symbol
+          HAVING sum(CASE WHEN side = 'BUY' THEN quantity ELSE -quantity END) <> 0
+        UNION
         SELECT symbol FROM watchlists
         ORDER BY symbol`;
       return routeSymbols(rows.map((r) => r.symbol).filter(isValidSymbol), marketData.routes);

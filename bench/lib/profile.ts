@@ -38,9 +38,9 @@ export const profiles: Record<Profile['name'], Profile> = {
   quick: {
     name: 'quick',
     repeats: 2,
-    warmupMs: 1500,
-    saturationMs: 5000,
-    latencyMs: 4000,
+    warmupMs: 1000,
+    saturationMs: 4000,
+    latencyMs: 3000,
     intakeConcurrency: 32,
     e2eConcurrency: 8,
     latencyLoadFraction: 0.5,
@@ -54,8 +54,8 @@ export const profiles: Record<Profile['name'], Profile> = {
       activitySizes: [1_000, 10_000],
       incrementalRepeats: 5,
     },
-    health: { ratePerSec: 20, idleMs: 3000, burstFills: 10_000, burstRecalcs: 3 },
-    replay: { minMs: 4000 },
+    health: { ratePerSec: 20, idleMs: 2000, burstFills: 10_000, burstRecalcs: 3 },
+    replay: { minMs: 3000 },
   },
   full: {
     name: 'full',

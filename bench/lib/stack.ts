@@ -147,13 +147,13 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger):
   log.info('starting Temporal dev server and PostgreSQL');
   const [temporal, pg] = await Promise.all([
     startTemporalDevServer({ binary, dbFile: path.join(runDir, 'temporal', 'temporal.db'), port: temporalPort!, uiPort: uiPort!, logFile: path.join(runDir, 'temporal.log'), log }).then((s) => {
-      cleanup.push('Temporal dev server', s.stop);
+      cleanup.push('Temporal dev server', s.stop, 'servers');
       parts.temporal = s.pid;
       recordOwner();
       return s;
     }),
     startEmbeddedPostgres({ dir: path.join(runDir, 'postgres'), port: pgPort!, log }).then((p) => {
-      cleanup.push('PostgreSQL', p.stop);
+      cleanup.push('PostgreSQL', p.stop, 'servers');
       parts.postgres = p.pid;
       recordOwner();
       return p;
@@ -186,7 +186,7 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger):
   const exits: Array<Promise<string>> = [temporal.exited.then(() => 'Temporal dev server')];
   const child = (name: string, entry: string, extra: Record<string, string> = {}) =>
     startChild({ name, entry, env: { ...env, ...extra }, logFile: path.join(runDir, `${name}.log`) }).then((c) => {
-      cleanup.push(name, c.stop);
+      cleanup.push(name, c.stop, 'processes');
       parts[name] = c.pid;
       recordOwner();
       exits.push(c.exited.then(() => `${name} (log: ${c.logFile})`));

@@ -11,7 +11,7 @@ import type { Fire } from '../lib/load.js';
 import type { Profile } from '../lib/profile.js';
 import type { CompletionTracker } from '../lib/tracker.js';
 import { BENCH_PRICE } from '../lib/stack.js';
-import { measureAtRate, measureSaturation, type Measured } from './measure.js';
+import { measurePair, type PairResults, type Subject } from './measure.js';
 
 /** A paper MARKET buy: fills on submission at the seeded price, 50 USDT notional. */
 export const ORDER_BODY = { symbol: BENCH_PRICE.symbol, side: 'BUY', type: 'MARKET', quantity: '0.001', venue: 'paper' } as const;
@@ -110,24 +110,21 @@ export async function drained(temporal: Client, type: string, taskQueue: string)
 }
 
 export interface DurableResults {
-  saturation: Measured;
-  latency: Measured & { ratePerSec: number };
+  e2e?: PairResults;
+  floor?: PairResults;
 }
 
-export async function measureEndToEnd(ctx: DurableContext, ordersQueue: string): Promise<DurableResults> {
-  const fire = orderFire(ctx);
-  const hooks = { between: () => drained(ctx.temporal, 'orderLifecycle', ordersQueue), log: ctx.log, cpuParts: ctx.cpuParts };
-  const saturation = await measureSaturation('e2e', fire, ctx.profile.e2eConcurrency, ctx.profile, hooks);
-  const rate = Math.max(1, (saturation.perSec ?? 2) * ctx.profile.latencyLoadFraction);
-  const latency = await measureAtRate('e2e', fire, rate, ctx.profile, hooks);
-  return { saturation, latency };
-}
-
-/** The floor at the same concurrency and the same fixed rate as the end-to-end run. */
-export async function measureFloor(ctx: DurableContext, shape: OrderShape, ratePerSec: number, floorQueue: string): Promise<DurableResults> {
-  const fire = floorFire(ctx, shape);
-  const hooks = { between: () => drained(ctx.temporal, 'floorOrder', floorQueue), log: ctx.log, cpuParts: ctx.cpuParts };
-  const saturation = await measureSaturation('floor', fire, ctx.profile.e2eConcurrency, ctx.profile, hooks);
-  const latency = await measureAtRate('floor', fire, ratePerSec, ctx.profile, hooks);
-  return { saturation, latency };
+/**
+ * End to end and the floor, their runs alternating, at the same concurrency and (for latency) the
+ * same rate: half of the end-to-end saturation. Either may be left out.
+ */
+export async function measureDurable(ctx: DurableContext, shape: OrderShape, which: { e2e: boolean; floor: boolean }, queues: { orders: string; floor: string }): Promise<DurableResults> {
+  const e2e: Subject = { label: 'e2e', fire: orderFire(ctx), drained: () => drained(ctx.temporal, 'orderLifecycle', queues.orders) };
+  const floor: Subject = { label: 'floor', fire: floorFire(ctx, shape), drained: () => drained(ctx.temporal, 'floorOrder', queues.floor) };
+  const options = { concurrency: ctx.profile.e2eConcurrency, profile: ctx.profile, log: ctx.log, cpuParts: ctx.cpuParts };
+  if (which.e2e) {
+    const r = await measurePair(e2e, which.floor ? floor : undefined, options);
+    return { e2e: r.main, ...(r.other ? { floor: r.other } : {}) };
+  }
+  return { floor: (await measurePair(floor, undefined, options)).main };
 }

@@ -8,13 +8,12 @@
 import type { EngineApi } from '../lib/engine-api.js';
 import type { HttpClient } from '../lib/http.js';
 import type { Fire } from '../lib/load.js';
-import type { Profile } from '../lib/profile.js';
 import { ORDER_BODY } from './durable.js';
-import { measureAtRate, measureSaturation, type Measured } from './measure.js';
+import { measurePair, type PairOptions, type PairResults } from './measure.js';
 
 export interface IntakeResults {
-  intake: { saturation: Measured; latency: Measured & { ratePerSec: number } };
-  direct: { saturation: Measured; latency: Measured & { ratePerSec: number } };
+  intake: PairResults;
+  direct: PairResults;
 }
 
 const accepted =
@@ -24,21 +23,8 @@ const accepted =
     return r.status === 202 ? { ok: true } : { ok: false, error: `POST ${path} answered ${r.status}: ${r.body.slice(0, 200)}` };
   };
 
-export async function measureIntake(
-  intakeApi: EngineApi,
-  baseline: HttpClient,
-  profile: Profile,
-  log: (line: string) => void,
-  cpuParts?: Record<string, number | undefined>,
-): Promise<IntakeResults> {
-  const intakeFire = accepted(intakeApi.http, '/v1/orders');
-  const directFire = accepted(baseline, '/direct/orders');
-  const hooks = { log, cpuParts };
-  const intakeSaturation = await measureSaturation('intake', intakeFire, profile.intakeConcurrency, profile, hooks);
-  const rate = Math.max(1, (intakeSaturation.perSec ?? 2) * profile.latencyLoadFraction);
-  const intakeLatency = await measureAtRate('intake', intakeFire, rate, profile, hooks);
-  const directSaturation = await measureSaturation('direct', directFire, profile.intakeConcurrency, profile, hooks);
-  // The same offered load as the intake's latency run, so the two latencies compare like for like.
-  const directLatency = await measureAtRate('direct', directFire, rate, profile, hooks);
-  return { intake: { saturation: intakeSaturation, latency: intakeLatency }, direct: { saturation: directSaturation, latency: directLatency } };
+/** Intake and the direct baseline, runs alternating; the direct latency is taken at the intake's rate (same load). */
+export async function measureIntake(intakeApi: EngineApi, baseline: HttpClient, options: PairOptions): Promise<IntakeResults> {
+  const r = await measurePair({ label: 'intake', fire: accepted(intakeApi.http, '/v1/orders') }, { label: 'direct', fire: accepted(baseline, '/direct/orders') }, options);
+  return { intake: r.main, direct: r.other! };
 }

@@ -51,12 +51,26 @@ function reduce(runs: RunFigures[]): Measured {
   return { perSec: median(runs.map((r) => r.completedPerSec)), p50Ms: median(runs.map((r) => r.p50Ms)), p99Ms: median(runs.map((r) => r.p99Ms)), runs };
 }
 
-export interface MeasureHooks {
-  /** Called after every run, before the next: wait until the system has drained. */
-  between?: () => Promise<void>;
-  log?: (line: string) => void;
-  /** Processes whose CPU is reported (name → pid). */
+/** One thing to measure: the operation, and how to wait for the system to drain after a run. */
+export interface Subject {
+  label: string;
+  fire: Fire;
+  /** Called after every run of this subject: wait until the system has drained. */
+  drained?: () => Promise<void>;
+}
+
+export interface PairOptions {
+  /** Callers of the closed-loop runs. */
+  concurrency: number;
+  profile: Profile;
+  log: (line: string) => void;
+  /** Processes whose CPU each run reports (name → pid). */
   cpuParts?: Record<string, number | undefined>;
+}
+
+export interface PairResults {
+  saturation: Measured;
+  latency: Measured & { ratePerSec: number };
 }
 
 /** `temporal 0.81, postgres 0.35, … (others 0.6)`: cores per part, for progress lines. */
@@ -66,39 +80,48 @@ function cpuLine(cpu: CpuUse | undefined): string {
   return `; cores: ${busy.join(', ')} (rest of the machine ${cpu.otherCores})`;
 }
 
-async function withCpu<T extends LoadResult>(parts: Record<string, number | undefined> | undefined, run: () => Promise<T>): Promise<{ r: T; cpu?: CpuUse }> {
+function outcomeLine(r: RunFigures): string {
+  return `p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${r.errors ? `, ${r.errors} errors (${r.errorSamples?.[0]})` : ''}${r.timeouts ? `, ${r.timeouts} timeouts` : ''}${cpuLine(r.cpu)}`;
+}
+
+async function withCpu<T extends LoadResult>(parts: Record<string, number | undefined> | undefined, run: () => Promise<T>): Promise<RunFigures> {
   const before = parts && cpuSnapshot(parts);
   const r = await run();
   const cpu = parts && cpuUse(before, cpuSnapshot(parts), r.totalOk);
-  return cpu ? { r, cpu } : { r };
+  return { ...figures(r), ...(cpu ? { cpu } : {}) };
 }
 
-/** Closed loop at `concurrency`, `profile.repeats` times. */
-export async function measureSaturation(label: string, fire: Fire, concurrency: number, profile: Profile, hooks: MeasureHooks = {}): Promise<Measured> {
-  const runs: RunFigures[] = [];
+/**
+ * Saturation (closed loop) of `main`, then latency (open loop) at `latencyLoadFraction` of its
+ * saturation throughput; `other`, when given, gets the same concurrency and the same rate. Runs
+ * alternate between the two (main, other, main, other, …), so load from outside the bench that
+ * comes and goes during the phase hits both alike.
+ */
+export async function measurePair(main: Subject, other: Subject | undefined, o: PairOptions): Promise<{ main: PairResults; other?: PairResults }> {
+  const { profile, log } = o;
+  const subjects = other ? [main, other] : [main];
+  const sat = new Map<Subject, RunFigures[]>(subjects.map((s) => [s, []]));
+  const lat = new Map<Subject, RunFigures[]>(subjects.map((s) => [s, []]));
   for (let i = 0; i < profile.repeats; i++) {
-    const { r: raw, cpu } = await withCpu(hooks.cpuParts, () => closedLoop({ concurrency, warmupMs: profile.warmupMs, durationMs: profile.saturationMs, fire }));
-    const r = { ...figures(raw), ...(cpu ? { cpu } : {}) };
-    runs.push(r);
-    hooks.log?.(`${label} saturation run ${i + 1}/${profile.repeats}: ${r.completedPerSec}/s at ${concurrency} callers (warm-up ${r.warmupMs} ms), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${r.errors ? `, ${r.errors} errors (${r.errorSamples?.[0]})` : ''}${r.timeouts ? `, ${r.timeouts} timeouts` : ''}${cpuLine(r.cpu)}`);
-    await hooks.between?.();
-    await sleep(500);
+    for (const s of subjects) {
+      const r = await withCpu(o.cpuParts, () => closedLoop({ concurrency: o.concurrency, warmupMs: profile.warmupMs, durationMs: profile.saturationMs, fire: s.fire }));
+      sat.get(s)!.push(r);
+      log(`${s.label} saturation run ${i + 1}/${profile.repeats}: ${r.completedPerSec}/s at ${o.concurrency} callers (warm-up ${r.warmupMs} ms), ${outcomeLine(r)}`);
+      await s.drained?.();
+      await sleep(200);
+    }
   }
-  return reduce(runs);
-}
-
-/** Open loop at `ratePerSec`, `profile.repeats` times; latency from each request's scheduled time. */
-export async function measureAtRate(label: string, fire: Fire, ratePerSec: number, profile: Profile, hooks: MeasureHooks & { drainTimeoutMs?: number } = {}): Promise<Measured & { ratePerSec: number }> {
-  const runs: RunFigures[] = [];
+  const mainSaturation = reduce(sat.get(main)!);
+  const rate = round(Math.max(0.5, (mainSaturation.perSec ?? 1) * profile.latencyLoadFraction));
   for (let i = 0; i < profile.repeats; i++) {
-    const { r: raw, cpu } = await withCpu(hooks.cpuParts, () =>
-      openLoop({ ratePerSec, warmupMs: profile.warmupMs, durationMs: profile.latencyMs, fire, drainTimeoutMs: hooks.drainTimeoutMs ?? profile.completionTimeoutMs }),
-    );
-    const r = { ...figures(raw), ...(cpu ? { cpu } : {}) };
-    runs.push(r);
-    hooks.log?.(`${label} at ${round(ratePerSec)}/s run ${i + 1}/${profile.repeats}: p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, completed ${r.completedPerSec}/s${r.errors ? `, ${r.errors} errors (${r.errorSamples?.[0]})` : ''}${r.timeouts ? `, ${r.timeouts} timeouts` : ''}${cpuLine(r.cpu)}`);
-    await hooks.between?.();
-    await sleep(500);
+    for (const s of subjects) {
+      const r = await withCpu(o.cpuParts, () => openLoop({ ratePerSec: rate, warmupMs: profile.warmupMs, durationMs: profile.latencyMs, fire: s.fire, drainTimeoutMs: profile.completionTimeoutMs }));
+      lat.get(s)!.push(r);
+      log(`${s.label} at ${rate}/s run ${i + 1}/${profile.repeats}: completed ${r.completedPerSec}/s, ${outcomeLine(r)}`);
+      await s.drained?.();
+      await sleep(200);
+    }
   }
-  return { ratePerSec: round(ratePerSec), ...reduce(runs) };
+  const results = (s: Subject): PairResults => ({ saturation: reduce(sat.get(s)!), latency: { ratePerSec: rate, ...reduce(lat.get(s)!) } });
+  return other ? { main: results(main), other: results(other) } : { main: results(main) };
 }

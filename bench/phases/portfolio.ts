@@ -62,6 +62,8 @@ async function addTrade(sql: Sql, accountId: string, i: number): Promise<void> {
 export interface PortfolioResults {
   pure: Record<string, number | null> & { incrementalMs: number | null };
   activity: Record<string, number | null> & { incrementalMs: number | null; incrementalOnFills: number | null };
+  /** Accounts seeded for the activity runs, by ledger size (the health burst reuses one). */
+  accounts: Map<number, string>;
 }
 
 export async function measurePortfolio(sql: Sql, profile: Profile, log: (line: string) => void): Promise<PortfolioResults> {
@@ -95,9 +97,11 @@ export async function measurePortfolio(sql: Sql, profile: Profile, log: (line: s
   // Through the activity, in this process with its own pool: Postgres read, fold, valuation, writes.
   const { recalculatePortfolio } = createPortfolioActivities({ sql });
   const activity: PortfolioResults['activity'] = { incrementalMs: null, incrementalOnFills: null };
+  const accounts = new Map<number, string>();
   let last: { accountId: string; fills: number } | undefined;
   for (const fills of profile.portfolio.activitySizes) {
     const accountId = await seedLedger(sql, fills);
+    accounts.set(fills, accountId);
     const runs: number[] = [];
     for (let r = 0; r < (fills >= 100_000 ? 1 : 3); r++) {
       runs.push(await time(() => recalculatePortfolio({ accountId, mode: 'full', snapshotId: randomUUID() })));
@@ -119,7 +123,9 @@ export async function measurePortfolio(sql: Sql, profile: Profile, log: (line: s
     activity.incrementalOnFills = last.fills;
     log(`portfolio: activity incremental update (1 fill onto ${last.fills}) ${activity.incrementalMs} ms`);
   }
-  return { pure, activity };
+  // The incremental runs added fills to the last account: it no longer has the size it was seeded with.
+  if (last) accounts.delete(last.fills);
+  return { pure, activity, accounts };
 }
 
 export interface HealthResults {
@@ -133,7 +139,16 @@ export interface HealthResults {
  * with `burstFills` fills run through the portfolio workflow (update-with-start; one account's
  * recalculations run one after another, so the burst lasts their sum).
  */
-export async function measureHealth(o: { api: HttpClient; temporal: Client; config: Config; sql: Sql; profile: Profile; log: (line: string) => void }): Promise<HealthResults> {
+export async function measureHealth(o: {
+  api: HttpClient;
+  temporal: Client;
+  config: Config;
+  sql: Sql;
+  profile: Profile;
+  log: (line: string) => void;
+  /** Accounts already seeded, by ledger size; one of `burstFills` fills is reused. */
+  accounts?: Map<number, string>;
+}): Promise<HealthResults> {
   const { ratePerSec, idleMs, burstFills, burstRecalcs } = o.profile.health;
   const fire = async () => {
     const r = await o.api.request('GET', '/health');
@@ -143,7 +158,7 @@ export async function measureHealth(o: { api: HttpClient; temporal: Client; conf
   const idleSummary = summarize(idle.latenciesMs);
   o.log(`health idle: p50 ${idleSummary.p50Ms} ms, p99 ${idleSummary.p99Ms} ms`);
 
-  const accountId = await seedLedger(o.sql, burstFills);
+  const accountId = o.accounts?.get(burstFills) ?? (await seedLedger(o.sql, burstFills));
   const started = performance.now();
   const burst = Promise.all(Array.from({ length: burstRecalcs }, () => recalculateWithStart(o.temporal, o.config, accountId, {})));
   const during = await openLoop({ ratePerSec, warmupMs: 0, durationMs: 600_000, fire, until: burst.catch(() => undefined) });

@@ -61,8 +61,8 @@ export interface PlanOptions {
 const at = (price: string, factor: Decimal.Value) => new Decimal(price).times(factor).toDecimalPlaces(2).toFixed(2);
 
 /**
- * Half MARKET, a quarter LIMIT marketable at once, a quarter LIMIT resting away from the market.
- * Paper accounts start without stock, so the paper half sells only in the second half of the run.
+ * Half MARKET, a quarter LIMIT marketable at once, a quarter LIMIT resting away from the market;
+ * buys only in the first half of the run, four in ten sells in the second.
  * @example const plan = planOrders({ scenario: 'worker-kill', orders: 200, seed: 1, binanceShare: 0.5 });
  */
 export function planOrders(o: PlanOptions): PlannedOrder[] {
@@ -71,12 +71,12 @@ export function planOrders(o: PlanOptions): PlannedOrder[] {
   for (let i = 0; i < o.orders; i++) {
     const venue = rng() < o.binanceShare ? 'binance' : 'paper';
     const spec = pick(rng, SYMBOLS.filter((s) => s.venue === venue));
-    const canSell = venue === 'binance' || i >= o.orders / 2;
-    const side = canSell && rng() < 0.4 ? 'SELL' : 'BUY';
+    const side = i >= o.orders / 2 && rng() < 0.4 ? 'SELL' : 'BUY';
     const roll = rng();
     const intent: Intent = roll < 0.5 ? 'market' : roll < 0.75 ? 'marketable-limit' : 'resting-limit';
-    // Paper sells stay small so the stock bought earlier covers them.
-    const quantity = venue === 'paper' && side === 'SELL' ? '1' : pick(rng, spec.quantities);
+    // Sells come in the second half and stay small, so what the run bought covers them (the paper
+    // account starts without stock, and the portfolio only knows what the run bought).
+    const quantity = side === 'SELL' ? spec.quantities[0]! : pick(rng, spec.quantities);
     const body: OrderBody = { venue, symbol: spec.symbol, side, type: intent === 'market' ? 'MARKET' : 'LIMIT', quantity };
     if (intent !== 'market') {
       const offset = intent === 'marketable-limit' ? OFFSETS.marketable : OFFSETS.resting;

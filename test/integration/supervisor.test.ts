@@ -63,6 +63,9 @@ describe('npm start', () => {
     expect(banner).toMatch(/generated local secrets/);
     expect(statSync(path.join(dataDir, 'secrets.json')).mode & 0o777).toBe(0o600);
     expect(banner).toContain(`Codec server http://localhost:${ports.PORT}/codec`);
+    // The dev server tells its Web UI where to decode payloads (--ui-codec-endpoint).
+    const uiSettings = (await (await fetch(`http://localhost:${ports.TEMPORAL_UI_PORT}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
+    expect(uiSettings.Codec.Endpoint).toBe(`http://localhost:${ports.PORT}/codec`);
     expect((await fetch(`${api}/v1/orders`)).status).toBe(401);
     const registered = await fetch(`${api}/v1/auth/register`, {
       method: 'POST',
