@@ -7,6 +7,7 @@
  * Progress goes to stderr; the markdown table goes to stdout at the end.
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
@@ -55,11 +56,23 @@ const cleanup = new Cleanup(log);
 Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
 
 let stopping = false;
+/** Settles when start-up has finished or given up: a server still starting is registered only when it is up. */
+let startup: Promise<unknown> = Promise.resolve();
+/** The run's own files (Temporal's SQLite, PostgreSQL, logs); removed at the end unless --keep. */
+let runDirectory: string | undefined;
 async function stopAndExit(code: number, why: string): Promise<never> {
   if (stopping) return new Promise<never>(() => {});
   stopping = true;
   log.info(`stopping everything the bench started (${why})`);
+  // Children still starting get stopped here, which makes a start-up in progress fail fast.
   await cleanup.run();
+  const giveUp = new AbortController();
+  await Promise.race([startup.catch(() => undefined), sleep(90_000, undefined, { signal: giveUp.signal }).catch(() => undefined)]);
+  giveUp.abort();
+  // A server that was coming up registered itself meanwhile.
+  await cleanup.run();
+  if (runDirectory && keep) log.info(`kept the run directory ${runDirectory}`);
+  else if (runDirectory) rmSync(runDirectory, { recursive: true, force: true });
   process.exit(code);
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAndExit(130, signal));
@@ -67,13 +80,12 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal
 async function main(): Promise<number> {
   const startedAt = new Date();
   await sweepStaleRuns(log);
-  const runDir = path.join(BENCH_DATA_DIR, `${process.pid}-${startedAt.getTime()}`);
-  cleanup.push('run directory', async () => {
-    if (keep) log.info(`kept the run directory ${runDir}`);
-    else rmSync(runDir, { recursive: true, force: true });
-  });
+  const runDir: string = path.join(BENCH_DATA_DIR, `${process.pid}-${startedAt.getTime()}`);
+  runDirectory = runDir;
   say(`${profile.name} run; phases: ${[...only].join(', ')}; files in ${runDir}`);
-  const stack = await startStack(runDir, cleanup, log);
+  const starting = startStack(runDir, cleanup, log);
+  startup = starting;
+  const stack = await starting;
   const machine = watchMachine(() => stack.temporal.version);
   void stack.firstExit.then((part) => stopAndExit(1, `${part} exited during the run`));
   say(`stack up in ${round((Date.now() - startedAt.getTime()) / 1000, 1)} s: API ${stack.urls.api}, Temporal ${stack.temporal.address}`);
@@ -235,6 +247,7 @@ async function main(): Promise<number> {
 main()
   .then((code) => stopAndExit(code, 'done'))
   .catch((err) => {
-    log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    // Once stopping, start-up fails because its parts are being stopped: nothing to report.
+    if (!stopping) log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     return stopAndExit(1, 'failed');
   });

@@ -31,3 +31,9 @@ CREATE TABLE rate_limits (
   tat TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX rate_limits_tat ON rate_limits (tat);
+
+-- Fills were keyed by (venue, trade_id) while one account traded. Binance trade ids are unique per
+-- symbol only, and a trade between two accounts of this engine reaches both with the same id: the
+-- second account's fill would have been dropped as a duplicate. A fill is its order's trade.
+ALTER TABLE fills DROP CONSTRAINT fills_pkey;
+ALTER TABLE fills ADD PRIMARY KEY (order_id, trade_id);

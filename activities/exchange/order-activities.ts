@@ -77,7 +77,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
       await sql`INSERT INTO fills (venue, trade_id, order_id, account_id, symbol, side, price, quantity, commission, commission_asset, executed_at)
         VALUES (${ref.venue}, ${t.tradeId}, ${ref.orderId}, ${ref.accountId}, ${ref.symbol}, ${order.side}, ${normal(t.price)}, ${normal(t.qty)},
           ${normal(t.commission)}, ${t.commissionAsset}, ${new Date(t.time)})
-        ON CONFLICT (venue, trade_id) DO NOTHING`;
+        ON CONFLICT (order_id, trade_id) DO NOTHING`;
     }
   }
 

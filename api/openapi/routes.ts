@@ -282,7 +282,7 @@ export const routeDocs: RouteDoc[] = [
     method: 'post', path: '/codec/encode', tag: 'codec server', auth: 'codec', summary: 'Encrypt payloads (for the UI\'s and CLI\'s signal, start and query inputs)',
     headers: [{ name: 'X-Namespace', required: true, description: 'The Temporal namespace', schema: z.string(), example: 'default' }],
     body: { schema: r.codecBody, example: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'eyJyZWFzb24iOiJ0ZXN0In0=' }] } },
-    responses: { 200: { description: 'The payloads, encrypted', schema: r.codecBody } },
+    responses: { 200: { description: 'The payloads, encrypted', schema: r.codecBody, example: { payloads: [{ metadata: { encoding: 'YmluYXJ5L2VuY3J5cHRlZA==', 'encryption-key-id': 'bG9jYWwx' }, data: 'xL1q9Jv0…' }] } } },
     errors: { ...auth401, 400: 'Body is not {payloads: [...]}', 403: 'Not an operator, another namespace, or an origin not in CODEC_CORS_ORIGINS', 503: 'This instance has no PAYLOAD_KEYS' },
   },
   {

@@ -4,12 +4,13 @@
  * LISTEN/NOTIFY (hub.ts), so they reach the clients of every API instance; a ping every
  * WS_HEARTBEAT_INTERVAL drops clients that stopped answering.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
-import type { Logger } from '../../lib/logger.js';
+import { withLogContext, type Logger } from '../../lib/logger.js';
 import { StreamAuthError, type StreamAuthenticator } from './auth.js';
 import { startNotificationHub } from './hub.js';
 import { StreamSession } from './session.js';
@@ -61,13 +62,15 @@ export async function attachStreamServer(o: StreamServerOptions): Promise<Stream
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', onSocketError);
     if (new URL(req.url ?? '/', 'http://stream.invalid').pathname !== STREAM_PATH) return refuse(socket, 404, 'Not Found');
-    authenticate(req).then(
+    // Like an HTTP request's X-Request-Id: every line logged about this connection carries it.
+    const requestId = randomUUID();
+    withLogContext({ requestId }, () => authenticate(req)).then(
       (principal) => {
         socket.off('error', onSocketError);
         wss.handleUpgrade(req, socket, head, (ws) => {
           const session = new StreamSession(ws, principal, sessionOptions);
           sessions.add(session);
-          ws.on('message', (data, isBinary) => void session.handle(data, isBinary));
+          ws.on('message', (data, isBinary) => void withLogContext({ requestId }, () => session.handle(data, isBinary)));
           ws.on('pong', () => (session.awaitingPong = false));
           ws.on('error', (err) => log.debug('stream client error', { err }));
           ws.on('close', () => sessions.delete(session));
@@ -75,7 +78,7 @@ export async function attachStreamServer(o: StreamServerOptions): Promise<Stream
       },
       (err: unknown) => {
         if (err instanceof StreamAuthError) return refuse(socket, err.status, err.status === 401 ? 'Unauthorized' : 'Forbidden');
-        log.error('stream authentication failed', { err });
+        log.error('stream authentication failed', { err, requestId });
         refuse(socket, 500, 'Internal Server Error');
       },
     );

@@ -25,6 +25,8 @@ export interface StartChildOptions {
   env: NodeJS.ProcessEnv;
   logFile: string;
   readyTimeoutMs?: number;
+  /** Called right after the fork, before the child is ready, so a stop during start-up reaches it too. */
+  onSpawn?: (child: Child) => void;
 }
 
 export function tailOf(file: string, lines = 30): string {
@@ -54,6 +56,7 @@ export async function startChild(o: StartChildOptions): Promise<Child> {
   }
   const gone = exited(child);
   const handle: Child = { name: o.name, pid: child.pid, logFile: o.logFile, exited: gone, stop: () => terminate(child, 8000) };
+  o.onSpawn?.(handle);
   const timeoutMs = o.readyTimeoutMs ?? 180_000;
   try {
     await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,4 @@
-/** Everything the bench started, stopped in reverse order exactly once, whatever happened. */
+/** Everything the bench started, stopped newest first, whatever happened. */
 import type { Logger } from '../../lib/logger.js';
 
 interface Step {
@@ -9,7 +9,8 @@ interface Step {
 
 export class Cleanup {
   private readonly steps: Step[] = [];
-  private running: Promise<void> | undefined;
+  private chain: Promise<void> = Promise.resolve();
+  private stopping = false;
 
   constructor(private readonly log: Logger) {}
 
@@ -18,26 +19,35 @@ export class Cleanup {
     this.steps.push({ name, stop, group });
   }
 
-  /** Stops the parts newest first; a part that fails to stop is logged and the rest still stop. */
+  /** True once stopping has begun: start-up checks it and starts nothing more. */
+  get closed(): boolean {
+    return this.stopping;
+  }
+
+  /**
+   * Stops every part registered so far, newest first; a part that fails to stop is logged and the
+   * rest still stop. Call it again for parts registered meanwhile (a server that was coming up).
+   */
   run(): Promise<void> {
-    this.running ??= (async () => {
-      const steps = [...this.steps].reverse();
-      for (let i = 0; i < steps.length; ) {
-        const first = steps[i]!;
-        let j = i + 1;
-        while (first.group !== undefined && j < steps.length && steps[j]!.group === first.group) j++;
-        await Promise.all(
-          steps.slice(i, j).map(async (step) => {
-            try {
-              await step.stop();
-            } catch (err) {
-              this.log.error(`failed to stop ${step.name}`, { err });
-            }
-          }),
-        );
-        i = j;
-      }
-    })();
-    return this.running;
+    this.stopping = true;
+    this.chain = this.chain.then(() => this.drain());
+    return this.chain;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.steps.length > 0) {
+      const last = this.steps.pop()!;
+      const batch = [last];
+      while (last.group !== undefined && this.steps.at(-1)?.group === last.group) batch.push(this.steps.pop()!);
+      await Promise.all(
+        batch.map(async (step) => {
+          try {
+            await step.stop();
+          } catch (err) {
+            this.log.error(`failed to stop ${step.name}`, { err });
+          }
+        }),
+      );
+    }
   }
 }

@@ -47,6 +47,14 @@ export interface Stack {
   firstExit: Promise<string>;
 }
 
+/** The bench is stopping (Ctrl-C during start-up): nothing more is started. */
+export class StartCancelled extends Error {
+  override name = 'StartCancelled';
+  constructor() {
+    super('start-up cancelled');
+  }
+}
+
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -160,6 +168,7 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger):
     }),
   ]);
 
+  if (cleanup.closed) throw new StartCancelled();
   const sql = createSql(pg.url, { max: 1 });
   try {
     await migrate(sql);
@@ -185,13 +194,21 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger):
   log.info('starting the worker, the APIs, the floor worker and the baseline server');
   const exits: Array<Promise<string>> = [temporal.exited.then(() => 'Temporal dev server')];
   const child = (name: string, entry: string, extra: Record<string, string> = {}) =>
-    startChild({ name, entry, env: { ...env, ...extra }, logFile: path.join(runDir, `${name}.log`) }).then((c) => {
-      cleanup.push(name, c.stop, 'processes');
-      parts[name] = c.pid;
-      recordOwner();
+    startChild({
+      name,
+      entry,
+      env: { ...env, ...extra },
+      logFile: path.join(runDir, `${name}.log`),
+      onSpawn: (c) => {
+        cleanup.push(name, c.stop, 'processes');
+        parts[name] = c.pid;
+        recordOwner();
+      },
+    }).then((c) => {
       exits.push(c.exited.then(() => `${name} (log: ${c.logFile})`));
       return c;
     });
+  if (cleanup.closed) throw new StartCancelled();
   await Promise.all([
     child('worker', 'workers/main.ts'),
     child('api', 'api/main.ts', { PORT: String(apiPort) }),

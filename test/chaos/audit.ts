@@ -41,10 +41,14 @@ export interface Verdict {
   /** Order ids named by a duplicate or ledger finding. */
   suspectIds: string[];
   statuses: Record<string, number>;
+  /** reject_code → count, to tell venue refusals from refusals caused by faults. */
+  rejections: Record<string, number>;
+  /** Orders that rested (NEW) before they filled: the price moves reached them. */
+  restedThenFilled: number;
   findings: string[];
 }
 
-interface OrderRow { id: string; account_id: string; venue: string; symbol: string; side: string; status: string; client_order_id: string; executed_qty: string }
+interface OrderRow { id: string; account_id: string; venue: string; symbol: string; side: string; status: string; client_order_id: string; executed_qty: string; reject_code: string | null }
 interface FillRow { venue: string; trade_id: string; order_id: string; side: string; symbol: string; price: string; quantity: string; commission: string; commission_asset: string | null }
 
 class Ledger {
@@ -98,7 +102,7 @@ export async function audit(input: AuditInput): Promise<Verdict> {
   const accepted = submissions.filter((s) => s.outcome.kind === 'accepted');
   const idOfKey = new Map(accepted.map((s) => [s.key, s.ids[0]!]));
   const ours = new Set(idOfKey.values());
-  const all = await sql<OrderRow[]>`SELECT id, account_id, venue, symbol, side, status, client_order_id, executed_qty::text FROM orders`;
+  const all = await sql<OrderRow[]>`SELECT id, account_id, venue, symbol, side, status, client_order_id, executed_qty::text, reject_code FROM orders`;
   const accounts = [...new Set(all.filter((o) => ours.has(o.id)).map((o) => o.account_id))];
   const orders = all.filter((o) => accounts.includes(o.account_id));
   const byId = new Map(orders.map((o) => [o.id, o]));
@@ -232,6 +236,13 @@ export async function audit(input: AuditInput): Promise<Verdict> {
     }
   }
 
+  const rejections: Record<string, number> = {};
+  for (const o of orders) if (o.status === 'REJECTED') rejections[o.reject_code ?? '?'] = (rejections[o.reject_code ?? '?'] ?? 0) + 1;
+  const [rested] = accounts.length
+    ? await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM orders o WHERE o.account_id IN ${sql(accounts)} AND o.status = 'FILLED'
+        AND EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id AND e.status = 'NEW')`
+    : [];
+
   return {
     orders: submissions.length,
     terminal,
@@ -241,6 +252,8 @@ export async function audit(input: AuditInput): Promise<Verdict> {
     lostIds,
     suspectIds: [...suspects],
     statuses,
+    rejections,
+    restedThenFilled: rested?.n ?? 0,
     findings,
   };
 }

@@ -3,7 +3,10 @@
  * history, one line per event with the activity name and any failure message.
  */
 import { Client, Connection } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
+import { parseKeyring } from '../../lib/security/keys.js';
+import { createEncryptionCodec } from '../../lib/security/payload-codec.js';
 
 const EventType = proto.temporal.api.enums.v1.EventType;
 type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
@@ -17,6 +20,41 @@ function failureOf(e: HistoryEvent): string | undefined {
   if (!f) return undefined;
   const typed = (x: typeof f) => `${x.applicationFailureInfo?.type ? `${x.applicationFailureInfo.type}: ` : ''}${x.message ?? ''}`;
   return `${typed(f)}${f.cause ? ` ← ${typed(f.cause)}` : ''}`.slice(0, 300);
+}
+
+type Failure = proto.temporal.api.failure.v1.IFailure;
+
+/**
+ * With PAYLOAD_KEYS the failure converter moves each failure's message into an encrypted payload
+ * (the history shows "Encoded failure"); put the real message back so the excerpt says something.
+ */
+async function decodeFailures(events: HistoryEvent[], codec: PayloadCodec | undefined): Promise<void> {
+  if (!codec) return;
+  const decode = async (f: Failure | null | undefined): Promise<void> => {
+    for (let x = f; x; x = x.cause) {
+      if (!x.encodedAttributes) continue;
+      try {
+        const [plain] = await codec.decode([x.encodedAttributes as never]);
+        const attrs = JSON.parse(Buffer.from(plain?.data ?? new Uint8Array()).toString('utf8')) as { message?: string };
+        if (attrs.message) x.message = attrs.message;
+      } catch {
+        // Left as it is: the excerpt then shows the encoded placeholder.
+      }
+    }
+  };
+  for (const e of events) {
+    await decode(e.activityTaskFailedEventAttributes?.failure);
+    await decode(e.workflowExecutionFailedEventAttributes?.failure);
+    await decode(e.workflowTaskFailedEventAttributes?.failure);
+    await decode(e.activityTaskTimedOutEventAttributes?.failure);
+  }
+}
+
+/** The codec of the engine under test, when it encrypts payloads. */
+export function codecFor(payloadKeys: string | undefined, keyId: string | undefined): PayloadCodec | undefined {
+  if (!payloadKeys) return undefined;
+  const keys = parseKeyring(payloadKeys, 'PAYLOAD_KEYS');
+  return createEncryptionCodec({ keys, currentKeyId: keyId ?? Object.keys(keys)[0]! });
 }
 
 /** One line per history event, e.g. `#12 ACTIVITY_TASK_SCHEDULED submitOrder`. */
@@ -52,7 +90,7 @@ export interface WorkflowStory {
  * Status, last failure and history tail of the workflows of `orderIds` (the current run of each).
  * @example const stories = await workflowStories(address, lostIds);
  */
-export async function workflowStories(address: string, orderIds: string[], tail = 25): Promise<WorkflowStory[]> {
+export async function workflowStories(address: string, orderIds: string[], codec?: PayloadCodec, tail = 25): Promise<WorkflowStory[]> {
   if (orderIds.length === 0) return [];
   let connection: Connection | undefined;
   try {
@@ -64,6 +102,7 @@ export async function workflowStories(address: string, orderIds: string[], tail 
         const handle = client.workflow.getHandle(`order-${orderId}`);
         const description = await handle.describe();
         const events = (await handle.fetchHistory()).events ?? [];
+        await decodeFailures(events, codec);
         const lines = describeEvents(events);
         const failures = events.map(failureOf).filter((f): f is string => f !== undefined);
         const shown = lines.length > tail ? [`… ${lines.length - tail} earlier events`, ...lines.slice(-tail)] : lines;

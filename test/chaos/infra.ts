@@ -7,7 +7,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { createSql, type Sql } from '../../lib/db.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/embedded/postgres.js';
-import { startTemporalDevServer, type DevServer } from '../../lib/embedded/temporal-dev-server.js';
+import { startTemporalDevServer, type DevServer, type DevServerOptions } from '../../lib/embedded/temporal-dev-server.js';
 import { createLogger } from '../../lib/logger.js';
 import { migrate } from '../../lib/migrate.js';
 import { freePort } from '../helpers/ports.js';
@@ -25,19 +25,21 @@ export interface ChaosTemporal {
  * @example const temporal = await startChaosTemporal({ binary, dir }); await temporal.stop(); await temporal.start();
  */
 export async function startChaosTemporal({ binary, dir }: { binary: string; dir: string }): Promise<ChaosTemporal> {
-  const port = await freePort();
-  const uiPort = await freePort();
-  const options = {
-    binary,
-    dbFile: path.join(dir, 'temporal.db'),
-    port,
-    uiPort,
-    logFile: path.join(dir, 'temporal.log'),
-    pidFile: path.join(dir, 'temporal.pid'),
-    log,
-    readyTimeoutMs: 90_000,
-  };
-  let server: DevServer | undefined = await startTemporalDevServer(options);
+  let options: DevServerOptions | undefined;
+  let server: DevServer | undefined = await withFreshPorts(async () => {
+    options = {
+      binary,
+      dbFile: path.join(dir, 'temporal.db'),
+      port: await freePort(),
+      uiPort: await freePort(),
+      logFile: path.join(dir, 'temporal.log'),
+      pidFile: path.join(dir, 'temporal.pid'),
+      log,
+      readyTimeoutMs: 90_000,
+    };
+    return startTemporalDevServer(options);
+  });
+  const started = options!;
   return {
     address: server.address,
     async stop() {
@@ -47,9 +49,23 @@ export async function startChaosTemporal({ binary, dir }: { binary: string; dir:
     },
     async start() {
       if (server) return;
-      server = await startTemporalDevServer(options);
+      server = await startTemporalDevServer(started);
     },
   };
+}
+
+/**
+ * Another process may take a port between freePort() and the server's bind (other test runs share
+ * this machine): a first start is tried again on new ports. Restarts keep theirs, as they must.
+ */
+async function withFreshPorts<T>(start: () => Promise<T>, tries = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= tries) throw err;
+    }
+  }
 }
 
 export interface ChaosPostgres {
@@ -67,9 +83,12 @@ export interface ChaosPostgres {
  * @example const pg = await startChaosPostgres(dir); const url = await pg.freshDatabase('chaos_worker_kill');
  */
 export async function startChaosPostgres(dir: string): Promise<ChaosPostgres> {
-  const port = await freePort();
+  let port = 0;
   const launch = () => startEmbeddedPostgres({ dir, port, log, database: 'postgres' });
-  let running: RunningPostgres | undefined = await launch();
+  let running: RunningPostgres | undefined = await withFreshPorts(async () => {
+    port = await freePort();
+    return launch();
+  });
   const base = new URL(running.url);
   const urlOf = (database: string) => {
     const u = new URL(base);

@@ -15,7 +15,7 @@ import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { freePort } from '../helpers/ports.js';
 import { audit, type Submission, type Verdict } from './audit.js';
 import { ApiClient } from './client.js';
-import { closedWorkflows, workflowStories } from './evidence.js';
+import { closedWorkflows, codecFor, workflowStories } from './evidence.js';
 import { startChaosTemporal, type ChaosPostgres, type ChaosTemporal } from './infra.js';
 import { MarketDriver } from './market.js';
 import { planOrders, seededRandom, between, type PlannedOrder } from './plan.js';
@@ -169,6 +169,13 @@ function settledCheck(sql: Sql, temporal: ChaosTemporal, ids: string[]): () => P
   };
 }
 
+/** The most request weight the fake counted in one minute (it answers 429 past 6000, as Binance does). */
+function peakWeight(fake: BinanceFake): number {
+  const perMinute = new Map<number, number>();
+  for (const r of fake.requests()) perMinute.set(Math.floor(r.time / 60_000), (perMinute.get(Math.floor(r.time / 60_000)) ?? 0) + r.weight);
+  return Math.max(0, ...perMinute.values());
+}
+
 /** Stops of the scenario running now, newest last: run by `stopRunningScenario` on Ctrl-C. */
 let running: Array<() => Promise<unknown>> = [];
 
@@ -218,6 +225,7 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
     await Promise.all([worker.start(), api.start()]);
     const client = new ApiClient({ baseUrl: `http://127.0.0.1:${port}`, label: def.name });
     await client.authenticate(Date.now() + 60_000);
+    if (!client.authenticated) note('the API has no POST /v1/auth/register: orders are sent without a token');
 
     const plan = planOrders({ scenario: def.name, orders: def.orders, seed, binanceShare: def.binanceShare });
     stack = { temporal, pg: ctx.pg, fake, worker, api, client, progress: { accepted: 0, finished: 0, total: plan.length }, note, elapsed };
@@ -235,10 +243,15 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
     if (open.length) note(`${open.length} orders not terminal at the end (waited up to ${SETTLE_MS / 1000} s, less when their workflows had closed)`);
     await resubmitAll(submissions, stack);
     verdict = await audit({ sql, fake, fakeStart, paperStartingCash: PAPER_CASH, submissions });
+    const rejected = Object.entries(verdict.rejections).map(([code, n]) => `${n}×${code}`).join(' ');
+    note(`${verdict.statuses.FILLED ?? 0} filled (${verdict.restedThenFilled} after resting), ${verdict.statuses.REJECTED ?? 0} rejected${rejected ? ` (${rejected})` : ''}, ${fake.trades().length} Binance trades, peak Binance weight ${peakWeight(fake)}/min`);
     for (const s of submissions) if (s.outcome.kind !== 'accepted') details.push(`not accepted: ${s.key}: ${JSON.stringify(s.outcome)}`);
   } catch (err) {
     error = err;
   }
+  // A run where most orders never filled proves nothing about the ledger: fail it, and say why.
+  const filled = verdict?.statuses.FILLED ?? 0;
+  if (verdict && !error && filled < verdict.orders / 2) error = new Error(`only ${filled} of ${verdict.orders} orders FILLED (rejections: ${JSON.stringify(verdict.rejections)}); the harness's orders or prices no longer fit the engine`);
   const passed = !error && !!verdict && verdict.terminal === verdict.orders && verdict.duplicates === 0 && verdict.lost === 0 && verdict.ledgerMismatches === 0;
   if (!passed) {
     details.push(...(await explain(verdict, error, stack, dir)));
@@ -256,13 +269,15 @@ async function explain(verdict: Verdict | undefined, error: unknown, stack: Stac
   const out: string[] = [];
   if (error) out.push(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   if (verdict) {
-    out.push(`statuses: ${JSON.stringify(verdict.statuses)}`);
+    out.push(`statuses: ${JSON.stringify(verdict.statuses)}; rejections: ${JSON.stringify(verdict.rejections)}; rested then filled: ${verdict.restedThenFilled}`);
     out.push(...verdict.findings.slice(0, 15));
     if (verdict.findings.length > 15) out.push(`… ${verdict.findings.length - 15} more findings`);
     if (verdict.lostIds.length) out.push(`lost orders: ${verdict.lostIds.slice(0, 10).join(', ')}${verdict.lostIds.length > 10 ? ' …' : ''}`);
     if (stack) {
       // Lost orders grouped by what their workflow last failed with; one history excerpt per group.
-      const stories = await workflowStories(stack.temporal.address, [...verdict.lostIds, ...verdict.suspectIds.filter((id) => !verdict.lostIds.includes(id))].slice(0, 40));
+      const ids = [...verdict.lostIds, ...verdict.suspectIds.filter((id) => !verdict.lostIds.includes(id))].slice(0, 40);
+      const codec = 'PAYLOAD_KEYS' in variables ? codecFor(SECRETS.PAYLOAD_KEYS, SECRETS.PAYLOAD_KEY_ID) : undefined;
+      const stories = await workflowStories(stack.temporal.address, ids, codec);
       const groups = new Map<string, typeof stories>();
       for (const st of stories) {
         const key = `${st.status}; last failure: ${st.lastFailure.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>')}`;

@@ -23,8 +23,9 @@ export const workerKill: ScenarioDefinition = {
   name: 'worker-kill',
   orders: 200,
   binanceShare: 0.5,
+  // About a minute of submissions, so every kill lands while orders arrive and are worked.
   concurrency: 6,
-  pacingMs: [100, 400],
+  pacingMs: [800, 2000],
   async chaos(s, rng) {
     for (let kill = 1; kill <= 4; kill++) {
       await sleep(between(rng, 2000, 8000));

@@ -6,6 +6,10 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { loadConfig } from '../../lib/config.js';
+import { decodeHistoryJson } from '../../lib/history-codec.js';
+import { payloadCodecFor } from '../../lib/secrets.js';
+import { TEST_PAYLOAD_KEYS } from './keys.js';
 
 export const HISTORIES_DIR = path.resolve('test', 'histories');
 
@@ -14,5 +18,7 @@ export async function recordHistory(temporal: Client, workflowId: string, name: 
   const handle = temporal.workflow.getHandle(workflowId);
   await handle.result();
   const history = await handle.fetchHistory();
-  writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), historyToJSON(history) + '\n');
+  // Stored decoded, like `npm run history:fetch`: the fixtures replay without a key.
+  const json = await decodeHistoryJson(historyToJSON(history), payloadCodecFor(loadConfig({ PAYLOAD_KEYS: TEST_PAYLOAD_KEYS }))!);
+  writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), JSON.stringify(JSON.parse(json), null, 2) + '\n');
 }

@@ -71,8 +71,9 @@ describe('PUT /v1/watchlist', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ symbols: ['BTCUSDT', 'AAPL'] });
     expect((await e.call('GET', '/v1/watchlist')).body).toEqual({ symbols: ['BTCUSDT', 'AAPL'] });
-    const [{ account_id }] = (await e.sql`SELECT DISTINCT account_id::text FROM watchlists`) as unknown as [{ account_id: string }];
-    expect(account_id).toBe('00000000-0000-0000-0000-000000000001');
+    // Stored for the caller's account, the one of the token.
+    const rows = await e.sql<{ symbol: string }[]>`SELECT symbol FROM watchlists WHERE account_id = ${e.account.id} ORDER BY position`;
+    expect(rows.map((r) => r.symbol)).toEqual(['BTCUSDT', 'AAPL']);
   });
 });
 

@@ -10,7 +10,8 @@ import type { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { dataConverterFor, payloadCodecFor } from '../../lib/secrets.js';
-import { handleCodecRequest, type JsonPayload } from '../../lib/security/payload-codec.js';
+import { historyPayloads } from '../../lib/history-codec.js';
+import { handleCodecRequest } from '../../lib/security/payload-codec.js';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { startEngine, type TestAccount, type TestEngine } from '../helpers/engine.js';
 import { sdkLogLines } from '../helpers/env.js';
@@ -95,17 +96,6 @@ describe('exchange credentials', () => {
   });
 });
 
-/** Every payload-shaped object (`{metadata: {encoding}, data}`) anywhere in a proto3-JSON history. */
-function payloadsIn(node: unknown, out: JsonPayload[] = []): JsonPayload[] {
-  if (Array.isArray(node)) node.forEach((n) => payloadsIn(n, out));
-  else if (node && typeof node === 'object') {
-    const o = node as Record<string, unknown>;
-    if (o.metadata && typeof o.metadata === 'object' && 'encoding' in (o.metadata as object)) out.push(o as JsonPayload);
-    else Object.values(o).forEach((v) => payloadsIn(v, out));
-  }
-  return out;
-}
-
 describe('secrets stay out of Temporal and the logs', () => {
   it('finds neither key nor secret in any workflow history of the namespace, raw or with every payload decoded, nor in any log line', async () => {
     const codec = payloadCodecFor(e.config)!;
@@ -129,7 +119,7 @@ describe('secrets stay out of Temporal and the logs', () => {
           const history = await e.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
           const raw = historyToJSON(history);
           for (const s of SECRETS) expect(raw, `${workflowId} (raw)`).not.toContain(s);
-          const { payloads } = await handleCodecRequest(codec, 'decode', { payloads: payloadsIn(JSON.parse(raw)) });
+          const { payloads } = await handleCodecRequest(codec, 'decode', { payloads: historyPayloads(JSON.parse(raw)) });
           const decoded = payloads.map((p) => Buffer.from(p.data ?? '', 'base64').toString('utf8')).join('\n');
           for (const s of SECRETS) expect(decoded, `${workflowId} (decoded)`).not.toContain(s);
           if (ours.has(workflowId)) {

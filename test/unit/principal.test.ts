@@ -2,13 +2,13 @@
  * The principal and the error handler without a server: a route that reads the caller without the
  * auth middleware fails closed, and an unexpected failure answers the error shape without its stack.
  */
-import { Hono } from 'hono';
+import { Hono, type Handler } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { createErrorHandler } from '../../api/errors.js';
 import { accountIdOf, requireOperator } from '../../api/principal.js';
 import { createLogger } from '../../lib/logger.js';
 
-function appWith(handler: Parameters<Hono['get']>[1], lines: string[] = []) {
+function appWith(handler: Handler, lines: string[] = []) {
   const app = new Hono();
   app.get('/x', handler);
   app.onError(createErrorHandler(createLogger('test', { write: (l) => lines.push(l) })));
