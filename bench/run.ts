@@ -173,6 +173,7 @@ async function main(): Promise<number> {
       p50Ms: intake.intake.latency.p50Ms,
       p99Ms: intake.intake.latency.p99Ms,
       ratePerSec: intake.intake.latency.ratePerSec,
+      cpuMsPerOrder: intake.intake.saturation.cpuMsPerOp,
       saturation: intake.intake.saturation,
       latency: intake.intake.latency,
     },
@@ -181,6 +182,7 @@ async function main(): Promise<number> {
       p50Ms: intake.direct.latency.p50Ms,
       p99Ms: intake.direct.latency.p99Ms,
       ratePerSec: intake.direct.latency.ratePerSec,
+      cpuMsPerOrder: intake.direct.saturation.cpuMsPerOp,
       saturation: intake.direct.saturation,
       latency: intake.direct.latency,
     },
@@ -189,6 +191,7 @@ async function main(): Promise<number> {
       p50Ms: e2e.latency.p50Ms,
       p99Ms: e2e.latency.p99Ms,
       ratePerSec: e2e.latency.ratePerSec,
+      cpuMsPerOrder: e2e.saturation.cpuMsPerOp,
       liveEventsPerSec,
       saturation: e2e.saturation,
       latency: e2e.latency,
@@ -198,6 +201,7 @@ async function main(): Promise<number> {
       p50Ms: floorResults.latency.p50Ms,
       p99Ms: floorResults.latency.p99Ms,
       ratePerSec: floorResults.latency.ratePerSec,
+      cpuMsPerOrder: floorResults.saturation.cpuMsPerOp,
       saturation: floorResults.saturation,
       latency: floorResults.latency,
     },
@@ -206,6 +210,9 @@ async function main(): Promise<number> {
       throughputVsFloor: ratio(e2e?.saturation.perSec, floorResults?.saturation.perSec),
       p99VsFloor: ratio(e2e?.latency.p99Ms, floorResults?.latency.p99Ms),
       intakeVsDirect: ratio(intake?.intake.saturation.perSec, intake?.direct.saturation.perSec),
+      // CPU the stack spends per order (saturation runs): what the rates above would show on a quiet machine.
+      cpuPerOrderVsFloor: ratio(e2e?.saturation.cpuMsPerOp, floorResults?.saturation.cpuMsPerOp),
+      cpuPerIntakeVsDirect: ratio(intake?.intake.saturation.cpuMsPerOp, intake?.direct.saturation.cpuMsPerOp),
     },
     portfolio: (portfolio || health) && {
       full1kMs: portfolio?.pure.full1kMs ?? null,
@@ -223,6 +230,14 @@ async function main(): Promise<number> {
     },
     errors,
   };
+  // How much of the machine other work took while the rates were measured.
+  const otherCores = [e2e, floorResults, intake?.intake, intake?.direct]
+    .flatMap((p) => (p ? [...p.saturation.runs, ...p.latency.runs] : []))
+    .map((r) => r.cpu?.otherCores)
+    .filter((c): c is number => c !== undefined);
+  (results.machine as Record<string, unknown>).otherCoresDuringRuns = otherCores.length
+    ? { mean: round(otherCores.reduce((a, b) => a + b, 0) / otherCores.length), max: Math.max(...otherCores) }
+    : null;
   results.goals = goalsOf(results);
 
   mkdirSync(RESULTS_DIR, { recursive: true });

@@ -16,13 +16,17 @@ function hz(): number {
   return ticksPerSecond;
 }
 
-/** utime + stime (ticks) and parent pid of a process, or undefined when it is gone. */
-function stat(pid: number): { ticks: number; ppid: number } | undefined {
+/**
+ * CPU ticks of a process: its own (utime + stime) and those of its children that have exited and
+ * were reaped (cutime + cstime), so a PostgreSQL backend that ends between two snapshots still
+ * counts. Undefined when the process is gone.
+ */
+function stat(pid: number): { ticks: number; reaped: number; ppid: number } | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may contain spaces and parentheses: fields start after the last ')'.
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]), reaped: Number(fields[13]) + Number(fields[14]) };
   } catch {
     return undefined;
   }
@@ -48,7 +52,7 @@ export function cpuSnapshot(parts: Record<string, number | undefined>): CpuSnaps
     return undefined;
   }
   const children = new Map<number, number[]>();
-  const all = new Map<number, { ticks: number; ppid: number }>();
+  const all = new Map<number, { ticks: number; reaped: number; ppid: number }>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const s = stat(Number(entry));
@@ -58,7 +62,8 @@ export function cpuSnapshot(parts: Record<string, number | undefined>): CpuSnaps
     list.push(Number(entry));
     children.set(s.ppid, list);
   }
-  const treeTicks = (pid: number): number => (all.get(pid)?.ticks ?? 0) + (children.get(pid) ?? []).reduce((n, c) => n + treeTicks(c), 0);
+  const own = (pid: number) => (all.get(pid)?.ticks ?? 0) + (all.get(pid)?.reaped ?? 0);
+  const treeTicks = (pid: number): number => own(pid) + (children.get(pid) ?? []).reduce((n, c) => n + treeTicks(c), 0);
   const out: Record<string, number> = {};
   for (const [name, pid] of Object.entries(parts)) if (pid) out[name] = name === 'bench' ? (all.get(pid)?.ticks ?? 0) : treeTicks(pid);
   // idle and iowait are fields 4 and 5 of the cpu line.
@@ -75,6 +80,8 @@ export interface CpuUse {
   otherCores: number;
   /** CPU milliseconds per completed operation, by part. */
   msPerOp?: Record<string, number>;
+  /** The same summed over the stack (every part but the load generator). */
+  stackMsPerOp?: number;
 }
 
 export function cpuUse(a: CpuSnapshot | undefined, b: CpuSnapshot | undefined, operations?: number): CpuUse | undefined {
@@ -92,6 +99,7 @@ export function cpuUse(a: CpuSnapshot | undefined, b: CpuSnapshot | undefined, o
   const use: CpuUse = { cores, machineCores: r2(machineSeconds / seconds), otherCores: r2(Math.max(0, machineSeconds - ours) / seconds) };
   if (operations) {
     use.msPerOp = Object.fromEntries(Object.entries(cores).map(([k, c]) => [k, r2((c * seconds * 1000) / operations)]));
+    use.stackMsPerOp = r2(Object.entries(use.msPerOp).reduce((n, [k, ms]) => (k === 'bench' ? n : n + ms), 0));
   }
   return use;
 }

@@ -11,6 +11,8 @@ export interface Machine {
   temporalCli: string;
   /** 1-minute load averages sampled during the run: other work on the machine shows here. */
   loadAverage: { start: number; end: number; max: number; samples: number };
+  /** Cores busy with work that is not the bench's, averaged over the measured runs (from /proc). */
+  otherCoresDuringRuns?: { mean: number; max: number } | null;
 }
 
 function osName(): string {

@@ -47,6 +47,8 @@ export function markdown(r: Results): string {
     ['Floor: p50 / p99 ms', `${fmt(r.floor?.p50Ms)} / ${fmt(r.floor?.p99Ms)}`, 'same rate as end to end'],
     ['Overhead vs floor (p50)', r.ratios?.overheadVsFloor, 'e2e p50 ÷ floor p50'],
     ['Throughput vs floor', r.ratios?.throughputVsFloor, 'e2e orders/s ÷ floor runs/s'],
+    ['CPU per order: e2e / floor ms (ratio)', `${fmt(r.e2e?.saturation?.cpuMsPerOp)} / ${fmt(r.floor?.saturation?.cpuMsPerOp)} (${fmt(r.ratios?.cpuPerOrderVsFloor)})`, 'whole stack, saturation runs'],
+    ['CPU per accepted order: intake / direct ms', `${fmt(r.intake?.saturation?.cpuMsPerOp)} / ${fmt(r.direct?.saturation?.cpuMsPerOp)}`, 'whole stack, saturation runs'],
     ['Portfolio full recompute 1k / 10k / 100k ms', `${fmt(r.portfolio?.full1kMs)} / ${fmt(r.portfolio?.full10kMs)} / ${fmt(r.portfolio?.full100kMs)}`, 'pure core'],
     [
       'Portfolio full recalculation 1k / 10k / 100k ms',
@@ -63,7 +65,8 @@ export function markdown(r: Results): string {
     `# Durable Trader bench: ${r.mode} run, ${r.finishedAt}`,
     '',
     `Machine: ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, Temporal CLI ${m.temporalCli}.`,
-    `Load average (1 min) during the run: ${m.loadAverage.start} at start, ${m.loadAverage.max} at most, ${m.loadAverage.end} at the end.`,
+    `Load average (1 min) during the run: ${m.loadAverage.start} at start, ${m.loadAverage.max} at most, ${m.loadAverage.end} at the end.` +
+      (m.otherCoresDuringRuns ? ` Other work on the machine kept ${m.otherCoresDuringRuns.mean} of ${m.cpus} cores busy on average during the measured runs (${m.otherCoresDuringRuns.max} at most).` : ''),
     `Runs per figure: ${r.method?.repeats} (median reported); warm-up ${r.method?.warmupMs} ms per run.`,
     '',
     '| figure | value | how |',

@@ -27,6 +27,8 @@ export interface Measured {
   perSec: number | null;
   p50Ms: number | null;
   p99Ms: number | null;
+  /** CPU of the whole stack per completed operation (ms): steadier than rates on a shared machine. */
+  cpuMsPerOp: number | null;
   runs: RunFigures[];
 }
 
@@ -48,7 +50,13 @@ function figures(r: LoadResult & { warmupMs?: number }): RunFigures {
 }
 
 function reduce(runs: RunFigures[]): Measured {
-  return { perSec: median(runs.map((r) => r.completedPerSec)), p50Ms: median(runs.map((r) => r.p50Ms)), p99Ms: median(runs.map((r) => r.p99Ms)), runs };
+  return {
+    perSec: median(runs.map((r) => r.completedPerSec)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    cpuMsPerOp: median(runs.map((r) => r.cpu?.stackMsPerOp ?? null)),
+    runs,
+  };
 }
 
 /** One thing to measure: the operation, and how to wait for the system to drain after a run. */

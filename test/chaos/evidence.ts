@@ -7,6 +7,8 @@ import type { PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { parseKeyring } from '../../lib/security/keys.js';
 import { createEncryptionCodec } from '../../lib/security/payload-codec.js';
+import type { Verdict } from './audit.js';
+import type { Part } from './processes.js';
 
 const EventType = proto.temporal.api.enums.v1.EventType;
 type HistoryEvent = proto.temporal.api.history.v1.IHistoryEvent;
@@ -145,4 +147,45 @@ export async function closedWorkflows(address: string, orderIds: string[]): Prom
   } finally {
     await connection?.close();
   }
+}
+
+export interface FailureContext {
+  verdict: Verdict | undefined;
+  error: unknown;
+  /** Temporal of the scenario, while it still runs. */
+  temporalAddress: string | undefined;
+  /** Worker and API, for the tails of their logs. */
+  parts: Part[];
+  dir: string;
+  codec: PayloadCodec | undefined;
+}
+
+/**
+ * What to print for a failed scenario: the error, the findings, the lost and suspect orders grouped
+ * by what their workflow last failed with (one history excerpt per group), and the log tails.
+ * @example details.push(...(await explainFailure({ verdict, error, temporalAddress, parts: [worker, api], dir, codec })));
+ */
+export async function explainFailure(o: FailureContext): Promise<string[]> {
+  const { verdict } = o;
+  const out: string[] = [];
+  if (o.error) out.push(`error: ${o.error instanceof Error ? (o.error.stack ?? o.error.message) : String(o.error)}`);
+  if (verdict) {
+    out.push(`statuses: ${JSON.stringify(verdict.statuses)}; rejections: ${JSON.stringify(verdict.rejections)}; rested then filled: ${verdict.restedThenFilled}`);
+    out.push(...verdict.findings.slice(0, 15));
+    if (verdict.findings.length > 15) out.push(`… ${verdict.findings.length - 15} more findings`);
+    const ids = [...verdict.lostIds, ...verdict.suspectIds.filter((id) => !verdict.lostIds.includes(id))].slice(0, 40);
+    if (o.temporalAddress && ids.length) {
+      const stories = await workflowStories(o.temporalAddress, ids, o.codec, 16);
+      const groups = new Map<string, WorkflowStory[]>();
+      for (const st of stories) {
+        const key = `${st.status}; last failure: ${st.lastFailure}`;
+        groups.set(key, [...(groups.get(key) ?? []), st]);
+      }
+      for (const [key, members] of groups) out.push(`${members.length} order(s) ${key} (e.g. ${members.slice(0, 3).map((m) => m.orderId).join(', ')})`);
+      for (const members of [...groups.values()].slice(0, 3)) out.push(members[0]!.excerpt);
+    }
+  }
+  for (const part of o.parts) out.push(`--- ${part.name} log (tail) ---\n${part.tail(12)}`);
+  out.push(`files: ${o.dir}`);
+  return out;
 }

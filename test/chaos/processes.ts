@@ -46,12 +46,18 @@ export class Part {
 
   constructor(private readonly o: PartOptions) {}
 
+  get name(): string {
+    return this.o.name;
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }
 
   /** Starts the process and resolves once it reports `ready` over IPC. */
   async start(): Promise<void> {
+    // After stop() (the scenario is over, or the harness is stopping) nothing may start again.
+    if (this.closed) throw new Error(`${this.o.name} was stopped; not starting it again`);
     this.starts++;
     this.expectExit = false;
     appendFileSync(this.o.logFile, `\n----- ${new Date().toISOString()} chaos: starting ${this.o.name} (#${this.starts})\n`);

@@ -10,9 +10,10 @@
  * Everything lives under .data/chaos-<time>-<pid>/ (Temporal SQLite files, PostgreSQL, process
  * logs, report.json); the directory is removed after a passing run unless --keep is given.
  */
-import { rmSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { commandLineOf, isAlive, killStale } from '../../lib/embedded/process.js';
 import { findTemporalCli, PROJECT_ROOT } from '../../lib/embedded/temporal-cli.js';
 import { createLogger } from '../../lib/logger.js';
 import { startChaosPostgres, type ChaosPostgres } from './infra.js';
@@ -28,7 +29,29 @@ const wanted = values.only?.split(',').map((s) => s.trim()) ?? SCENARIOS.map((s)
 const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));
 if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
 
-const root = path.join(PROJECT_ROOT, '.data', `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
+/**
+ * A run killed with SIGKILL leaves its Temporal and PostgreSQL running (its worker and API exit
+ * with it): stop those of every earlier run whose harness process is gone. The files stay.
+ */
+async function reapStaleRuns(dataDir: string): Promise<void> {
+  const entries = existsSync(dataDir) ? readdirSync(dataDir) : [];
+  for (const name of entries) {
+    const owner = Number(/^chaos-.+-(\d+)$/.exec(name)?.[1]);
+    if (!owner || (isAlive(owner) && commandLineOf(owner).includes('test/chaos/run.ts'))) continue;
+    const dir = path.join(dataDir, name);
+    const pidIn = (file: string) => (existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : 0);
+    for (const scenario of readdirSync(dir)) {
+      const pid = pidIn(path.join(dir, scenario, 'temporal.pid'));
+      if (pid) await killStale(pid, 'start-dev');
+    }
+    const pg = pidIn(path.join(dir, 'postgres', 'pgdata', 'postmaster.pid'));
+    if (pg) await killStale(pg, 'postgres');
+  }
+}
+
+const dataDir = path.join(PROJECT_ROOT, '.data');
+await reapStaleRuns(dataDir);
+const root = path.join(dataDir, `chaos-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
 mkdirSync(root, { recursive: true });
 let pg: ChaosPostgres | undefined;
 let stopping = false;

@@ -4,18 +4,17 @@
  * submitted while the scenario's fault plays; the market moved until every order is terminal; a
  * second submission of every key; then the audit. Everything it starts it stops, even on failure.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Balance } from '../../activities/exchange/types.js';
-import { variables } from '../../lib/config.js';
 import { createSql, type Sql } from '../../lib/db.js';
 import { sleep } from '../../lib/embedded/process.js';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { freePort } from '../helpers/ports.js';
 import { audit, type Submission, type Verdict } from './audit.js';
 import { ApiClient } from './client.js';
-import { closedWorkflows, codecFor, workflowStories } from './evidence.js';
+import { FAKE_KEY, FAKE_SECRET, PAPER_CASH, engineCodec, engineEnv } from './engine-env.js';
+import { closedWorkflows, explainFailure } from './evidence.js';
 import { startChaosTemporal, type ChaosPostgres, type ChaosTemporal } from './infra.js';
 import { MarketDriver } from './market.js';
 import { planOrders, seededRandom, between, type PlannedOrder } from './plan.js';
@@ -66,52 +65,9 @@ export interface ScenarioResult {
   seconds: number;
 }
 
-const FAKE_KEY = 'chaos-key';
-const FAKE_SECRET = randomBytes(24).toString('hex');
-const PAPER_CASH = '1000000';
 const FAKE_BALANCES = { USDT: '10000000', BTC: '100', ETH: '1000', BNB: '100', SOL: '1000' };
 const SUBMIT_WINDOW_MS = 240_000;
 const SETTLE_MS = 180_000;
-
-/** Keys for authentication and payload encryption, and limits, passed only when lib/config.ts declares them. */
-const SECRETS: Record<string, string> = {
-  JWT_SECRET: randomBytes(32).toString('hex'),
-  CREDENTIALS_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-  CREDENTIALS_KEY_ID: 'k1',
-  PAYLOAD_KEYS: `k1:${randomBytes(32).toString('base64')}`,
-  PAYLOAD_KEY_ID: 'k1',
-  // The harness is one client sending hundreds of orders a minute on purpose.
-  ORDER_RATE_LIMIT: '100000/1m',
-};
-
-function engineEnv(o: { temporal: string; databaseUrl: string; fakeUrl: string; port: number; dir: string }): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  // Nothing from the caller's shell may change the engine under test.
-  for (const name of [...Object.keys(variables), ...Object.keys(SECRETS)]) delete env[name];
-  for (const [name, value] of Object.entries(SECRETS)) if (name in variables) env[name] = value;
-  return Object.assign(env, {
-    TEMPORAL_ADDRESS: o.temporal,
-    DATABASE_URL: o.databaseUrl,
-    BINANCE_BASE_URL: o.fakeUrl,
-    BINANCE_API_KEY: FAKE_KEY,
-    BINANCE_API_SECRET: FAKE_SECRET,
-    HOST: '127.0.0.1',
-    PORT: String(o.port),
-    LOG_LEVEL: 'info',
-    DATA_DIR: o.dir,
-    OFFLINE: '0',
-    // No market-data provider may reach the internet; the harness writes every price itself.
-    YAHOO_BASE_URL: 'http://127.0.0.1:9',
-    MARKET_DATA_TIMEOUT: '2s',
-    PRICE_REFRESH_INTERVAL: '1h',
-    ORDER_POLL_MAX_INTERVAL: '1s',
-    ORDER_NOT_FOUND_WINDOW: '5s',
-    BINANCE_TIMEOUT: '1s',
-    PAPER_STARTING_CASH: PAPER_CASH,
-    RISK_MAX_ORDER_NOTIONAL: '1000000',
-    RISK_MAX_DAILY_NOTIONAL: '1000000000',
-  });
-}
 
 async function submitAll(plan: PlannedOrder[], s: Stack, def: ScenarioDefinition, seed: number): Promise<Submission[]> {
   const results: Submission[] = [];
@@ -254,7 +210,7 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
   if (verdict && !error && filled < verdict.orders / 2) error = new Error(`only ${filled} of ${verdict.orders} orders FILLED (rejections: ${JSON.stringify(verdict.rejections)}); the harness's orders or prices no longer fit the engine`);
   const passed = !error && !!verdict && verdict.terminal === verdict.orders && verdict.duplicates === 0 && verdict.lost === 0 && verdict.ledgerMismatches === 0;
   if (!passed) {
-    details.push(...(await explain(verdict, error, stack, dir)));
+    details.push(...(await explainFailure({ verdict, error, temporalAddress: stack?.temporal.address, parts: stack ? [stack.worker, stack.api] : [], dir, codec: engineCodec() })));
     writeFileSync(path.join(dir, 'failure.txt'), `${details.join('\n')}\n`);
   }
   running = [];
@@ -262,36 +218,4 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
   const v = verdict;
   const line = `scenario=${def.name} orders=${v?.orders ?? def.orders} terminal=${v?.terminal ?? 0} duplicates=${v?.duplicates ?? 0} lost=${v?.lost ?? 0} ledgerMismatches=${v?.ledgerMismatches ?? 0}`;
   return { name: def.name, passed, line, verdict, notes, details, dir, seconds: Math.round((Date.now() - started) / 1000) };
-}
-
-/** Findings, the histories of the orders they name, and the tails of the processes' logs. */
-async function explain(verdict: Verdict | undefined, error: unknown, stack: Stack | undefined, dir: string): Promise<string[]> {
-  const out: string[] = [];
-  if (error) out.push(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  if (verdict) {
-    out.push(`statuses: ${JSON.stringify(verdict.statuses)}; rejections: ${JSON.stringify(verdict.rejections)}; rested then filled: ${verdict.restedThenFilled}`);
-    out.push(...verdict.findings.slice(0, 15));
-    if (verdict.findings.length > 15) out.push(`… ${verdict.findings.length - 15} more findings`);
-    if (verdict.lostIds.length) out.push(`lost orders: ${verdict.lostIds.slice(0, 10).join(', ')}${verdict.lostIds.length > 10 ? ' …' : ''}`);
-    if (stack) {
-      // Lost orders grouped by what their workflow last failed with; one history excerpt per group.
-      const ids = [...verdict.lostIds, ...verdict.suspectIds.filter((id) => !verdict.lostIds.includes(id))].slice(0, 40);
-      const codec = 'PAYLOAD_KEYS' in variables ? codecFor(SECRETS.PAYLOAD_KEYS, SECRETS.PAYLOAD_KEY_ID) : undefined;
-      const stories = await workflowStories(stack.temporal.address, ids, codec);
-      const groups = new Map<string, typeof stories>();
-      for (const st of stories) {
-        const key = `${st.status}; last failure: ${st.lastFailure.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>')}`;
-        groups.set(key, [...(groups.get(key) ?? []), st]);
-      }
-      for (const [key, members] of groups) {
-        out.push(`${members.length} order(s) ${key} (e.g. ${members.slice(0, 3).map((m) => m.orderId).join(', ')})`);
-      }
-      for (const members of [...groups.values()].slice(0, 4)) out.push(members[0]!.excerpt);
-    }
-  }
-  if (stack) {
-    out.push(`--- worker log (tail) ---\n${stack.worker.tail(15)}`, `--- api log (tail) ---\n${stack.api.tail(10)}`);
-  }
-  out.push(`files: ${dir}`);
-  return out;
 }

@@ -102,7 +102,11 @@ export const exchangeFaults: ScenarioDefinition = {
   },
 };
 
-/** The API killed while requests are in flight; the clients retry the same keys against a new API. */
+/**
+ * The API killed while requests are in flight, at three seeded points of the run (by share of
+ * orders accepted, so the kills spread over the submissions however fast the machine is); the
+ * clients retry the same keys against the new API.
+ */
 export const apiKill: ScenarioDefinition = {
   name: 'api-kill',
   orders: 80,
@@ -110,13 +114,13 @@ export const apiKill: ScenarioDefinition = {
   concurrency: 8,
   pacingMs: [50, 250],
   async chaos(s, rng) {
-    for (let kill = 1; kill <= 3; kill++) {
-      await sleep(between(rng, 1500, 4000));
-      await until(() => s.client.inFlight >= 2 || s.progress.finished === s.progress.total);
-      if (s.progress.finished === s.progress.total) break;
+    const points = [between(rng, 0.1, 0.25), between(rng, 0.35, 0.5), between(rng, 0.6, 0.75)];
+    for (const [i, share] of points.entries()) {
+      await until(() => (accepted(s, share)() && s.client.inFlight >= 2) || s.progress.finished === s.progress.total);
+      if (s.progress.finished === s.progress.total) throw new Error(`chaos: every order was answered before API kill #${i + 1} was due`);
       const inFlight = s.client.inFlight;
       await s.api.kill9();
-      s.note(`kill -9 API #${kill} with ${inFlight} requests in flight (accepted ${s.progress.accepted}/${s.progress.total})`);
+      s.note(`kill -9 API #${i + 1} with ${inFlight} requests in flight (accepted ${s.progress.accepted}/${s.progress.total})`);
       await sleep(between(rng, 500, 2000));
       await s.api.start();
     }

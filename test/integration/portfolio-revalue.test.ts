@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { refreshPricesInput } from '../../lib/schedules.js';
-import type { RefreshOutcome } from '../../workflows/refresh-prices.js';
+import type { refreshPrices } from '../../workflows/refresh-prices.js';
 import { startEngine, startMarketDataFakes, type MarketDataFakes, type TestEngine } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -24,7 +24,7 @@ describe('a price refresh', () => {
     await waitFor(async () => (await e.callAs(account, 'GET', '/v1/positions')).body, (p) => Array.isArray(p) && p.length === 1, { what: 'the position' });
 
     fakes.binance.setPrice('ETHUSDT', '1500.00');
-    const outcome = await e.temporal.workflow.execute<() => Promise<RefreshOutcome>>('refreshPrices', {
+    const outcome = await e.temporal.workflow.execute<typeof refreshPrices>('refreshPrices', {
       taskQueue: e.config.taskQueues.marketData,
       workflowId: `test-refresh-${randomUUID()}`,
       args: [refreshPricesInput(e.config)],

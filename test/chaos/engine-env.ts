@@ -1,0 +1,63 @@
+/**
+ * The environment of the worker and API processes under test: everything lib/config.ts reads is
+ * set here or removed, so the caller's shell cannot change the engine being tested. Keys the
+ * engine needs for authentication and payload encryption are generated per run and passed only
+ * when lib/config.ts declares them.
+ */
+import { randomBytes } from 'node:crypto';
+import type { PayloadCodec } from '@temporalio/common';
+import { variables } from '../../lib/config.js';
+import { codecFor } from './evidence.js';
+
+export const FAKE_KEY = 'chaos-key';
+export const FAKE_SECRET = randomBytes(24).toString('hex');
+export const PAPER_CASH = '1000000';
+
+const DECLARED_ONLY: Record<string, string> = {
+  JWT_SECRET: randomBytes(32).toString('hex'),
+  CREDENTIALS_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+  CREDENTIALS_KEY_ID: 'k1',
+  PAYLOAD_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+  PAYLOAD_KEY_ID: 'k1',
+  // The harness is one client sending hundreds of orders a minute on purpose.
+  ORDER_RATE_LIMIT: '100000/1m',
+};
+
+const declared = (name: string) => name in variables;
+
+/**
+ * @example const env = engineEnv({ temporal: '127.0.0.1:7233', databaseUrl, fakeUrl: fake.url, port: 3000, dir });
+ */
+export function engineEnv(o: { temporal: string; databaseUrl: string; fakeUrl: string; port: number; dir: string }): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of [...Object.keys(variables), ...Object.keys(DECLARED_ONLY)]) delete env[name];
+  for (const [name, value] of Object.entries(DECLARED_ONLY)) if (declared(name)) env[name] = value;
+  return Object.assign(env, {
+    TEMPORAL_ADDRESS: o.temporal,
+    DATABASE_URL: o.databaseUrl,
+    BINANCE_BASE_URL: o.fakeUrl,
+    BINANCE_API_KEY: FAKE_KEY,
+    BINANCE_API_SECRET: FAKE_SECRET,
+    HOST: '127.0.0.1',
+    PORT: String(o.port),
+    LOG_LEVEL: 'info',
+    DATA_DIR: o.dir,
+    OFFLINE: '0',
+    // No market-data provider may reach the internet; the harness writes every price itself.
+    YAHOO_BASE_URL: 'http://127.0.0.1:9',
+    MARKET_DATA_TIMEOUT: '2s',
+    // The schedule would overwrite the harness's prices with the fake's.
+    PRICE_REFRESH_INTERVAL: '1h',
+    ORDER_POLL_MAX_INTERVAL: '1s',
+    ORDER_NOT_FOUND_WINDOW: '5s',
+    BINANCE_TIMEOUT: '1s',
+    PAPER_STARTING_CASH: PAPER_CASH,
+    RISK_MAX_ORDER_NOTIONAL: '1000000',
+    RISK_MAX_DAILY_NOTIONAL: '1000000000',
+  });
+}
+
+/** The payload codec the engine under test encrypts with, for reading its histories. */
+export function engineCodec(): PayloadCodec | undefined {
+  return declared('PAYLOAD_KEYS') ? codecFor(DECLARED_ONLY.PAYLOAD_KEYS, DECLARED_ONLY.PAYLOAD_KEY_ID) : undefined;
+}
