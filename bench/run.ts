@@ -220,6 +220,7 @@ async function main(): Promise<number> {
       full100kMs: portfolio?.pure.full100kMs ?? null,
       incrementalMs: portfolio?.pure.incrementalMs ?? null,
       pure: portfolio?.pure,
+      pureCpu: portfolio?.pureCpu,
       activity: portfolio?.activity,
       fills: 'synthetic manual trades: 10 US equities in turn, two 1-unit buys per sell, fee 0.1 USD',
       health,

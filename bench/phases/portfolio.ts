@@ -41,6 +41,16 @@ const time = async (fn: () => unknown): Promise<number> => {
   return performance.now() - t;
 };
 
+/** Wall and CPU milliseconds of a synchronous fold; CPU time is what a busy machine does not inflate. */
+function timeSync(fn: () => void): { wall: number; cpu: number } {
+  const c = process.cpuUsage();
+  const t = performance.now();
+  fn();
+  const wall = performance.now() - t;
+  const used = process.cpuUsage(c);
+  return { wall, cpu: (used.user + used.system) / 1000 };
+}
+
 /** A fresh account whose ledger holds `fills` manual trades (the same sequence as `syntheticTrade`). */
 export async function seedLedger(sql: Sql, fills: number): Promise<string> {
   const accountId = randomUUID();
@@ -61,6 +71,8 @@ async function addTrade(sql: Sql, accountId: string, i: number): Promise<void> {
 
 export interface PortfolioResults {
   pure: Record<string, number | null> & { incrementalMs: number | null };
+  /** The pure folds' process CPU time (ms), beside their wall-clock time above. */
+  pureCpu: Record<string, number | null>;
   activity: Record<string, number | null> & { incrementalMs: number | null; incrementalOnFills: number | null };
   /** Accounts seeded for the activity runs, by seeded ledger size, with their size now (the health burst reuses one). */
   accounts: Map<number, { accountId: string; fills: number }>;
@@ -75,13 +87,15 @@ export async function measurePortfolio(sql: Sql, profile: Profile, log: (line: s
   // JIT warm-up: the first folds run interpreted code and would make the small sizes look slow.
   for (let k = 0; k < 3; k++) recompute(trades.slice(0, 10_000));
   const pure: PortfolioResults['pure'] = { incrementalMs: null };
+  const pureCpu: PortfolioResults['pureCpu'] = {};
   let biggest: PortfolioState | undefined;
   for (const { fills, repeats } of profile.portfolio.pureSizes) {
     const slice = trades.slice(0, fills);
-    const runs: number[] = [];
-    for (let r = 0; r < repeats; r++) runs.push(await time(() => (biggest = recompute(slice))));
-    pure[`full${fills / 1000}kMs`] = median(runs);
-    log(`portfolio: pure recompute of ${fills} fills ${median(runs)} ms (median of ${repeats})`);
+    const runs: Array<{ wall: number; cpu: number }> = [];
+    for (let r = 0; r < repeats; r++) runs.push(timeSync(() => (biggest = recompute(slice))));
+    pure[`full${fills / 1000}kMs`] = median(runs.map((x) => x.wall));
+    pureCpu[`full${fills / 1000}kMs`] = median(runs.map((x) => x.cpu));
+    log(`portfolio: pure recompute of ${fills} fills ${median(runs.map((x) => x.wall))} ms (CPU ${median(runs.map((x) => x.cpu))} ms, median of ${repeats})`);
   }
   if (biggest) {
     const steps: number[] = [];
@@ -124,7 +138,7 @@ export async function measurePortfolio(sql: Sql, profile: Profile, log: (line: s
     log(`portfolio: activity incremental update (1 fill onto ${last.fills}) ${activity.incrementalMs} ms`);
   }
   if (last) accounts.set(last.fills, { accountId: last.accountId, fills: last.fills + profile.portfolio.incrementalRepeats });
-  return { pure, activity, accounts };
+  return { pure, pureCpu, activity, accounts };
 }
 
 export interface HealthResults {

@@ -4,14 +4,13 @@
  * recorded (orders, fills, idempotency_keys). Every count comes with a finding line saying which
  * order and what differs.
  */
-import { Decimal } from 'decimal.js';
+import type { Decimal } from 'decimal.js';
 import type { Balance } from '../../activities/exchange/types.js';
 import type { Sql } from '../../lib/db.js';
 import type { BinanceFake } from '../fakes/binance/index.js';
+import { binanceBalanceFindings, D, paperBalanceFindings, type FillRow } from './balances.js';
 import type { OrderBody, SubmitOutcome } from './client.js';
 
-/** Wide enough that sums of fills never round. */
-const D = Decimal.clone({ precision: 80 });
 type Dec = InstanceType<typeof D>;
 const TERMINAL = new Set(['FILLED', 'CANCELED', 'REJECTED', 'EXPIRED']);
 
@@ -49,33 +48,6 @@ export interface Verdict {
 }
 
 interface OrderRow { id: string; account_id: string; venue: string; symbol: string; side: string; status: string; client_order_id: string; executed_qty: string; reject_code: string | null }
-interface FillRow { venue: string; trade_id: string; order_id: string; side: string; symbol: string; price: string; quantity: string; commission: string; commission_asset: string | null }
-
-class Ledger {
-  private readonly amounts = new Map<string, Dec>();
-  add(asset: string, amount: Decimal.Value): void {
-    this.amounts.set(asset, (this.amounts.get(asset) ?? new D(0)).plus(amount));
-  }
-  get(asset: string): Dec {
-    return this.amounts.get(asset) ?? new D(0);
-  }
-  assets(): string[] {
-    return [...this.amounts.keys()];
-  }
-}
-
-/** What a fill does to the balances: base in or out, quote out or in, commission out of its asset. */
-function applyFill(ledger: Ledger, f: { side: string; price: string; quantity: string; commission: string; commissionAsset: string | null }, base: string, quote: string): void {
-  const qty = new D(f.quantity);
-  const notional = qty.times(f.price);
-  const sign = f.side === 'BUY' ? 1 : -1;
-  ledger.add(base, qty.times(sign));
-  ledger.add(quote, notional.times(-sign));
-  if (f.commissionAsset) ledger.add(f.commissionAsset, new D(f.commission).neg());
-}
-
-const BINANCE_ASSETS: Record<string, [string, string]> = { BTCUSDT: ['BTC', 'USDT'], ETHUSDT: ['ETH', 'USDT'], BNBUSDT: ['BNB', 'USDT'], SOLUSDT: ['SOL', 'USDT'] };
-const paperAssets = (symbol: string): [string, string] => (symbol.endsWith('USDT') ? [symbol.slice(0, -4), 'USDT'] : [symbol, 'USD']);
 const same = (a: Decimal.Value, b: Decimal.Value) => new D(a).eq(b);
 const exchangeStatus = (s: string) => (s === 'EXPIRED_IN_MATCH' ? 'EXPIRED' : s);
 
@@ -203,37 +175,13 @@ export async function audit(input: AuditInput): Promise<Verdict> {
     }
   }
 
-  // Binance: the fake account moved exactly by our fills.
-  const expected = new Ledger();
-  for (const f of fills.filter((x) => x.venue === 'binance')) {
-    const [base, quote] = BINANCE_ASSETS[f.symbol] ?? ['?', '?'];
-    applyFill(expected, { ...f, commissionAsset: f.commission_asset }, base, quote);
-  }
-  const total = (list: Balance[]) => new Map(list.map((b) => [b.asset, new D(b.free).plus(b.locked)]));
-  const start = total(input.fakeStart);
-  const end = total(fake.balances());
-  for (const asset of new Set([...start.keys(), ...end.keys(), ...expected.assets()])) {
-    const moved = (end.get(asset) ?? new D(0)).minus(start.get(asset) ?? 0);
-    if (!moved.eq(expected.get(asset))) mismatch(`binance balance ${asset} moved by ${moved.toString()} but the fills say ${expected.get(asset).toString()}`);
-  }
-
-  // Paper: each account's balances are its starting cash plus its fills.
+  // Balances: the venues' books moved by exactly what the fills say.
+  for (const text of binanceBalanceFindings(fills, input.fakeStart, fake.balances())) mismatch(text);
   for (const account of accounts) {
-    const ledger = new Ledger();
-    for (const cash of ['USD', 'USDT']) ledger.add(cash, input.paperStartingCash);
-    for (const f of fills.filter((x) => x.venue === 'paper' && byId.get(x.order_id)?.account_id === account)) {
-      const [base, quote] = paperAssets(f.symbol);
-      applyFill(ledger, { ...f, commissionAsset: f.commission_asset }, base, quote);
-    }
     const rows = await sql<{ asset: string; free: string; locked: string }[]>`SELECT asset, free::text, locked::text FROM paper_balances WHERE account_id = ${account}`;
-    if (rows.length === 0 && fills.every((f) => f.venue !== 'paper')) continue;
-    const held = new Map(rows.map((r) => [r.asset, r]));
-    for (const asset of new Set([...held.keys(), ...ledger.assets()])) {
-      const r = held.get(asset);
-      const have = new D(r?.free ?? 0).plus(r?.locked ?? 0);
-      if (!have.eq(ledger.get(asset))) mismatch(`paper balance ${asset} of ${account} is ${have.toString()} but starting cash plus fills say ${ledger.get(asset).toString()}`);
-      if (r && !new D(r.locked).isZero() && lostIds.length === 0) mismatch(`paper balance ${asset} of ${account} still has ${r.locked} locked with every order terminal`);
-    }
+    const own = fills.filter((f) => byId.get(f.order_id)?.account_id === account);
+    if (rows.length === 0 && !own.some((f) => f.venue === 'paper')) continue;
+    for (const text of paperBalanceFindings(account, own, rows, input.paperStartingCash, lostIds.length === 0)) mismatch(text);
   }
 
   const rejections: Record<string, number> = {};
