@@ -221,8 +221,9 @@ async function main(): Promise<number> {
       incrementalMs: portfolio?.pure.incrementalMs ?? null,
       pure: portfolio?.pure,
       pureCpu: portfolio?.pureCpu,
+      fifo: portfolio?.fifo,
       activity: portfolio?.activity,
-      fills: 'synthetic manual trades: 10 US equities in turn, two 1-unit buys per sell, fee 0.1 USD',
+      fills: 'the history of bench/portfolio.ts: 10 symbols (crypto/USDT, equities/USD) on paper and manual, 3 buys then a sell of a third, fractional quantities, quote-currency fees; average cost unless named',
       health,
     },
     replay: replay && {

@@ -118,7 +118,11 @@ function engineEnv(fixed: Record<string, string>): { env: NodeJS.ProcessEnv; set
   return { env, settings };
 }
 
-/** Stops parts of runs that ended without cleaning up (e.g. a `kill -9` of the bench), then removes their directories. */
+/**
+ * Stops the servers of runs that ended without cleaning up (a `kill -9` of the bench), then removes
+ * their directories. Only processes whose command line names that run's directory are touched; the
+ * node children leave by themselves when their parent's IPC channel closes.
+ */
 export async function sweepStaleRuns(log: Logger): Promise<void> {
   let entries: string[];
   try {
@@ -135,8 +139,9 @@ export async function sweepStaleRuns(log: Logger): Promise<void> {
       continue;
     }
     if (isAlive(owner.pid) && commandLineOf(owner.pid).includes('bench/run.ts')) continue;
-    for (const [part, pid] of Object.entries(owner.parts ?? {})) {
-      if (pid && (await killStale(pid, part === 'postgres' ? 'postgres' : part === 'temporal' ? 'start-dev' : 'node'))) log.warn(`stopped a ${part} left by an earlier bench run`, { pid });
+    for (const part of ['temporal', 'postgres']) {
+      const pid = owner.parts?.[part];
+      if (pid && (await killStale(pid, dir))) log.warn(`stopped a ${part} left by an earlier bench run`, { pid });
     }
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,4 +1,4 @@
-/** Repeated closed- and open-loop runs of one operation, reduced to medians. */
+/** Repeated closed- and open-loop runs of an operation and of its baseline, alternating, reduced to medians. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSnapshot, cpuUse, type CpuUse } from '../lib/cpu.js';
 import { closedLoop, openLoop, type Fire, type LoadResult } from '../lib/load.js';

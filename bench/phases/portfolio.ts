@@ -6,34 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { storeQuotes } from '../../activities/market-data/price-store.js';
-import { applyTrade, recompute, type PortfolioState, type Trade } from '../../activities/portfolio/accounting.js';
+import { applyTrade, parseState, recompute, serializeState, summarize, type AccountingMethod, type PortfolioState } from '../../activities/portfolio/accounting.js';
 import { createPortfolioActivities, recalculateWithStart } from '../../activities/portfolio/portfolio-activities.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import type { HttpClient } from '../lib/http.js';
 import { openLoop } from '../lib/load.js';
 import type { Profile } from '../lib/profile.js';
-import { median, round, summarize } from '../lib/stats.js';
-
-/** Ten equities (quoted in USD), traded in turn: two buys of one unit for every sell, so no sell exceeds the position. */
-const SYMBOLS = ['AAPL', 'MSFT', 'NVDA', 'AMZN', 'GOOG', 'META', 'TSLA', 'AMD', 'NFLX', 'INTC'];
-const BASE_MS = Date.UTC(2024, 0, 2);
-
-/** The i-th synthetic fill; `seedLedger` writes the same sequence with SQL. */
-export function syntheticTrade(i: number): Trade {
-  const cycle = Math.floor(i / SYMBOLS.length);
-  return {
-    id: `bench-${i}`,
-    symbol: SYMBOLS[i % SYMBOLS.length]!,
-    venue: 'manual',
-    side: cycle % 3 === 2 ? 'SELL' : 'BUY',
-    quantity: '1',
-    price: String(100 + (cycle % 50)),
-    fee: '0.1',
-    feeAsset: 'USD',
-    executedAt: new Date(BASE_MS + i * 1000).toISOString(),
-  };
-}
+import { median, round, summarize as summarizeLatencies } from '../lib/stats.js';
+import { addManualTrades, historyFills, nextBuy, PRICES, seedLedger, SYMBOLS } from './fills.js';
 
 const time = async (fn: () => unknown): Promise<number> => {
   const t = performance.now();
@@ -41,7 +22,7 @@ const time = async (fn: () => unknown): Promise<number> => {
   return performance.now() - t;
 };
 
-/** Wall and CPU milliseconds of a synchronous fold; CPU time is what a busy machine does not inflate. */
+/** Wall and CPU milliseconds of a synchronous step; CPU time is what a busy machine does not inflate. */
 function timeSync(fn: () => void): { wall: number; cpu: number } {
   const c = process.cpuUsage();
   const t = performance.now();
@@ -51,61 +32,71 @@ function timeSync(fn: () => void): { wall: number; cpu: number } {
   return { wall, cpu: (used.user + used.system) / 1000 };
 }
 
-/** A fresh account whose ledger holds `fills` manual trades (the same sequence as `syntheticTrade`). */
-export async function seedLedger(sql: Sql, fills: number): Promise<string> {
-  const accountId = randomUUID();
-  await sql`INSERT INTO accounts (id) VALUES (${accountId})`;
-  await sql`INSERT INTO trades (id, account_id, symbol, side, quantity, price, fee, fee_asset, executed_at)
-    SELECT gen_random_uuid(), ${accountId}, (${SYMBOLS}::text[])[i % ${SYMBOLS.length} + 1],
-      CASE WHEN (i / ${SYMBOLS.length}) % 3 = 2 THEN 'SELL' ELSE 'BUY' END, 1, 100 + (i / ${SYMBOLS.length}) % 50, 0.1, 'USD',
-      ${new Date(BASE_MS)}::timestamptz + i * interval '1 second'
-    FROM generate_series(0, ${fills - 1}::int) AS i`;
-  return accountId;
-}
-
-async function addTrade(sql: Sql, accountId: string, i: number): Promise<void> {
-  const t = syntheticTrade(i);
-  await sql`INSERT INTO trades (id, account_id, symbol, side, quantity, price, fee, fee_asset, executed_at)
-    VALUES (${randomUUID()}, ${accountId}, ${t.symbol}, ${t.side}, ${t.quantity}, ${t.price}, ${t.fee}, ${t.feeAsset}, ${t.executedAt})`;
-}
-
 export interface PortfolioResults {
+  /** Average cost (the default method): full recomputes and the incremental update, wall clock. */
   pure: Record<string, number | null> & { incrementalMs: number | null };
-  /** The pure folds' process CPU time (ms), beside their wall-clock time above. */
+  /** The same folds' process CPU time. */
   pureCpu: Record<string, number | null>;
+  /** FIFO lots, for comparison. */
+  fifo: Record<string, number | null>;
   activity: Record<string, number | null> & { incrementalMs: number | null; incrementalOnFills: number | null };
   /** Accounts seeded for the activity runs, by seeded ledger size, with their size now (the health burst reuses one). */
   accounts: Map<number, { accountId: string; fills: number }>;
 }
 
-export async function measurePortfolio(sql: Sql, profile: Profile, log: (line: string) => void): Promise<PortfolioResults> {
-  await storeQuotes(sql, SYMBOLS.map((symbol) => ({ symbol, price: '120', source: 'simulated' as const, asOf: new Date().toISOString() })));
+/**
+ * The in-memory part of an incremental recalculation, as the activity does it for one new fill
+ * (and as bench/portfolio.ts times it): parse the stored state, apply the fill, value it, serialize it.
+ */
+function incrementalStep(stored: ReturnType<typeof serializeState>, fills: number, k: number): void {
+  const state = applyTrade(parseState(stored), nextBuy(fills, k));
+  summarize(state, PRICES, { usdtUsdRate: '1' });
+  serializeState(state);
+}
 
-  // Pure core: the fold only, trades already in memory.
-  const largest = Math.max(...profile.portfolio.pureSizes.map((s) => s.fills));
-  const trades = Array.from({ length: largest + 1000 }, (_, i) => syntheticTrade(i));
+export async function measurePortfolio(sql: Sql, profile: Profile, log: (line: string) => void): Promise<PortfolioResults> {
+  const asOf = new Date().toISOString();
+  // BTCUSDT keeps the price the order phases trade at.
+  const [priced] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM prices WHERE symbol = 'BTCUSDT'`;
+  const unpriced = SYMBOLS.filter((symbol) => symbol !== 'BTCUSDT' || !priced?.n);
+  await storeQuotes(sql, unpriced.map((symbol) => ({ symbol, price: PRICES[symbol]!, source: 'simulated' as const, asOf })));
+
+  // Pure core: the fold only, fills already in memory.
+  const largest = Math.max(...profile.portfolio.pureSizes.map((s) => s.fills), ...profile.portfolio.activitySizes);
+  const history = historyFills(largest);
   // JIT warm-up: the first folds run interpreted code and would make the small sizes look slow.
-  for (let k = 0; k < 3; k++) recompute(trades.slice(0, 10_000));
+  for (let k = 0; k < 3; k++) recompute(history.slice(0, 10_000));
   const pure: PortfolioResults['pure'] = { incrementalMs: null };
   const pureCpu: PortfolioResults['pureCpu'] = {};
-  let biggest: PortfolioState | undefined;
+  const fifo: PortfolioResults['fifo'] = {};
+  const states = new Map<AccountingMethod, { state: PortfolioState; fills: number }>();
   for (const { fills, repeats } of profile.portfolio.pureSizes) {
-    const slice = trades.slice(0, fills);
-    const runs: Array<{ wall: number; cpu: number }> = [];
-    for (let r = 0; r < repeats; r++) runs.push(timeSync(() => (biggest = recompute(slice))));
-    pure[`full${fills / 1000}kMs`] = median(runs.map((x) => x.wall));
-    pureCpu[`full${fills / 1000}kMs`] = median(runs.map((x) => x.cpu));
-    log(`portfolio: pure recompute of ${fills} fills ${median(runs.map((x) => x.wall))} ms (CPU ${median(runs.map((x) => x.cpu))} ms, median of ${repeats})`);
-  }
-  if (biggest) {
-    const steps: number[] = [];
-    let state = biggest;
-    for (let k = 0; k < 200; k++) {
-      const t = performance.now();
-      state = applyTrade(state, trades[largest + k]!);
-      steps.push(performance.now() - t);
+    const slice = history.slice(0, fills);
+    const key = `full${fills / 1000}kMs`;
+    for (const method of ['average', 'fifo'] as const) {
+      const runs: Array<{ wall: number; cpu: number }> = [];
+      for (let r = 0; r < repeats; r++) runs.push(timeSync(() => states.set(method, { state: recompute(slice, method), fills })));
+      if (method === 'average') {
+        pure[key] = median(runs.map((x) => x.wall));
+        pureCpu[key] = median(runs.map((x) => x.cpu));
+      } else {
+        fifo[key] = median(runs.map((x) => x.wall));
+      }
     }
-    pure.incrementalMs = median(steps, 4);
+    log(`portfolio: pure recompute of ${fills} fills ${pure[key]} ms (CPU ${pureCpu[key]} ms; fifo ${fifo[key]} ms), median of ${repeats}`);
+  }
+  for (const [method, { state, fills }] of states) {
+    const stored = serializeState(state);
+    const steps: Array<{ wall: number; cpu: number }> = [];
+    for (let k = 0; k < 51; k++) steps.push(timeSync(() => incrementalStep(stored, fills, k)));
+    const ms = median(steps.map((x) => x.wall), 4);
+    if (method === 'average') {
+      pure.incrementalMs = ms;
+      pureCpu.incrementalMs = median(steps.map((x) => x.cpu), 4);
+    } else {
+      fifo.incrementalMs = ms;
+    }
+    log(`portfolio: pure incremental update (${method}, one fill onto ${fills}: parse, apply, value, serialize) ${ms} ms`);
   }
 
   // Through the activity, in this process with its own pool: Postgres read, fold, valuation, writes.
@@ -114,7 +105,7 @@ export async function measurePortfolio(sql: Sql, profile: Profile, log: (line: s
   const accounts = new Map<number, { accountId: string; fills: number }>();
   let last: { accountId: string; fills: number } | undefined;
   for (const fills of profile.portfolio.activitySizes) {
-    const accountId = await seedLedger(sql, fills);
+    const accountId = await seedLedger(sql, history.slice(0, fills));
     accounts.set(fills, { accountId, fills });
     const runs: number[] = [];
     for (let r = 0; r < (fills >= 100_000 ? 1 : 3); r++) {
@@ -127,7 +118,7 @@ export async function measurePortfolio(sql: Sql, profile: Profile, log: (line: s
   if (last) {
     const runs: number[] = [];
     for (let k = 0; k < profile.portfolio.incrementalRepeats; k++) {
-      await addTrade(sql, last.accountId, last.fills + k);
+      await addManualTrades(sql, last.accountId, [nextBuy(last.fills, k)]);
       const t = performance.now();
       const result = await recalculatePortfolio({ accountId: last.accountId, mode: 'incremental', snapshotId: randomUUID() });
       runs.push(performance.now() - t);
@@ -135,10 +126,10 @@ export async function measurePortfolio(sql: Sql, profile: Profile, log: (line: s
     }
     activity.incrementalMs = median(runs);
     activity.incrementalOnFills = last.fills;
+    accounts.set(last.fills, { accountId: last.accountId, fills: last.fills + profile.portfolio.incrementalRepeats });
     log(`portfolio: activity incremental update (1 fill onto ${last.fills}) ${activity.incrementalMs} ms`);
   }
-  if (last) accounts.set(last.fills, { accountId: last.accountId, fills: last.fills + profile.portfolio.incrementalRepeats });
-  return { pure, pureCpu, activity, accounts };
+  return { pure, pureCpu, fifo, activity, accounts };
 }
 
 export interface HealthResults {
@@ -168,18 +159,18 @@ export async function measureHealth(o: {
     return r.status === 200 ? { ok: true } : { ok: false, error: `GET /health answered ${r.status}` };
   };
   const idle = await openLoop({ ratePerSec, warmupMs: 1000, durationMs: idleMs, fire });
-  const idleSummary = summarize(idle.latenciesMs);
+  const idleSummary = summarizeLatencies(idle.latenciesMs);
   o.log(`health idle: p50 ${idleSummary.p50Ms} ms, p99 ${idleSummary.p99Ms} ms`);
 
   const seeded = o.accounts?.get(burstFills);
-  const accountId = seeded?.accountId ?? (await seedLedger(o.sql, burstFills));
+  const accountId = seeded?.accountId ?? (await seedLedger(o.sql, historyFills(burstFills)));
   const fills = seeded?.fills ?? burstFills;
   const started = performance.now();
   const burst = Promise.all(Array.from({ length: burstRecalcs }, () => recalculateWithStart(o.temporal, o.config, accountId, {})));
   const during = await openLoop({ ratePerSec, warmupMs: 0, durationMs: 600_000, fire, until: burst.catch(() => undefined) });
   await burst;
   const durationMs = round(performance.now() - started);
-  const burstSummary = summarize(during.latenciesMs);
+  const burstSummary = summarizeLatencies(during.latenciesMs);
   o.log(`health during ${burstRecalcs} full recalculations of ${fills} fills (${durationMs} ms): p50 ${burstSummary.p50Ms} ms, p99 ${burstSummary.p99Ms} ms`);
   return {
     ratePerSec,
