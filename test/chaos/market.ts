@@ -5,7 +5,6 @@
  * back to rest. Writes that fail (PostgreSQL is down on purpose) are counted and retried later.
  */
 import { Decimal } from 'decimal.js';
-import { storeQuotes } from '../../activities/market-data/price-store.js';
 import type { Sql } from '../../lib/db.js';
 import { sleep } from '../../lib/embedded/process.js';
 import type { BinanceFake } from '../fakes/binance/index.js';
@@ -34,18 +33,27 @@ export class MarketDriver {
     private readonly fake: BinanceFake,
   ) {}
 
-  /** Writes every symbol's current price with as_of = now (Binance symbols too: the MARKET notional check reads them). */
+  /**
+   * Writes every symbol's current price with as_of = now (Binance symbols too: the MARKET notional
+   * check reads them). One statement, no transaction, and a time limit: while PostgreSQL is down
+   * a write fails or is abandoned, and the next one two seconds later tries again.
+   */
   async publish(): Promise<boolean> {
-    const asOf = new Date().toISOString();
+    const asOf = new Date();
+    const rows = SYMBOLS.map((s) => ({ symbol: s.symbol, price: priceAt(s, FACTOR[this.phase]), source: 'simulated', as_of: asOf }));
+    const write = this.sql`INSERT INTO prices ${this.sql(rows)}
+      ON CONFLICT (symbol) DO UPDATE SET price = EXCLUDED.price, source = EXCLUDED.source, as_of = EXCLUDED.as_of
+      WHERE prices.as_of <= EXCLUDED.as_of`;
+    let timer: NodeJS.Timeout | undefined;
     try {
-      await storeQuotes(
-        this.sql,
-        SYMBOLS.map((s) => ({ symbol: s.symbol, price: priceAt(s, FACTOR[this.phase]), source: 'simulated', asOf })),
-      );
+      await Promise.race([write, new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('price write timed out')), 5000)))]);
       return true;
     } catch {
       this.failedWrites++;
       return false;
+    } finally {
+      clearTimeout(timer);
+      write.catch(() => {});
     }
   }
 
