@@ -4,43 +4,34 @@
  */
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
-import { ConfigError, loadConfig, loadDotEnv, maskDatabaseUrl, requireSecrets } from '../lib/config.js';
+import { loadConfigOrExit, maskDatabaseUrl, requireSecrets } from '../lib/config.js';
 import { createSql } from '../lib/db.js';
 import { createLogger } from '../lib/logger.js';
 import { onParentExit } from '../lib/lifecycle.js';
 import { tokenServiceFor } from '../lib/secrets.js';
+import type { TokenService } from '../lib/security/jwt.js';
 import { createTemporalClient } from '../lib/temporal.js';
 import { createApp } from './app.js';
 import { tokenAuthenticator } from './stream/auth.js';
 import { attachStreamServer } from './stream/index.js';
 
-loadDotEnv();
-let config;
-let tokens;
-try {
-  config = loadConfig();
-  // Without a token key, a payload key and a credentials key the API refuses to start: it would
-  // otherwise serve nobody, or store secrets in the clear.
-  requireSecrets(config, 'api');
-  tokens = tokenServiceFor(config);
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
-if (!config.DATABASE_URL) {
-  console.error('DATABASE_URL is not set: `npm run api` talks to an existing PostgreSQL (use `npm start` for the embedded one)');
-  process.exit(1);
-}
+// Without a token key, a payload key and a credentials key the API refuses to start: it would
+// otherwise serve nobody, or store secrets in the clear.
+let tokens!: TokenService;
+const config = loadConfigOrExit({
+  needsDatabase: 'npm run api',
+  check: (c) => {
+    requireSecrets(c, 'api');
+    tokens = tokenServiceFor(c);
+  },
+});
 const log = createLogger('api', { level: config.LOG_LEVEL });
 const sql = createSql(config.DATABASE_URL, { max: config.PG_POOL_MAX, applicationName: 'durable-trader-api' });
 const temporal = await createTemporalClient(config);
 const app = createApp({ config, sql, temporal, log, tokens });
 
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-  log.info('listening', { url: `http://${info.address}:${info.port}`, database: maskDatabaseUrl(config.DATABASE_URL!), temporal: config.temporalAddress });
+  log.info('listening', { url: `http://${info.address}:${info.port}`, database: maskDatabaseUrl(config.DATABASE_URL), temporal: config.temporalAddress });
   process.send?.({ type: 'ready' });
 });
 // WebSocket push on the same port. Without its PostgreSQL LISTEN it cannot work: start-up fails.

@@ -308,3 +308,24 @@ export function maskDatabaseUrl(databaseUrl: string): string {
     return '<unparseable DATABASE_URL>';
   }
 }
+
+/**
+ * For entry points: load `.env` and the config, run `check`, and on a ConfigError print its one
+ * line and exit 1. With `needsDatabase` (the command's name), DATABASE_URL must be set.
+ * @example const config = loadConfigOrExit({ needsDatabase: 'npm run api', check: (c) => requireSecrets(c, 'api') });
+ */
+export function loadConfigOrExit(options: { needsDatabase?: string; check?: (config: Config) => void } = {}): Config & { DATABASE_URL: string } {
+  loadDotEnv();
+  try {
+    const config = loadConfig();
+    options.check?.(config);
+    if (options.needsDatabase && !config.DATABASE_URL) {
+      throw new ConfigError(`DATABASE_URL is not set: \`${options.needsDatabase}\` talks to an existing PostgreSQL (use \`npm start\` for the embedded one)`);
+    }
+    return config as Config & { DATABASE_URL: string };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+}

@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadConfig, loadDotEnv, maskDatabaseUrl, type Config } from '../lib/config.js';
+import { ConfigError, loadConfigOrExit, maskDatabaseUrl, type Config } from '../lib/config.js';
 import { createSql } from '../lib/db.js';
 import { startEmbeddedPostgres } from '../lib/embedded/postgres.js';
 import { isAlive, terminate } from '../lib/embedded/process.js';
@@ -20,18 +20,8 @@ import { startOfflineStandIns } from './offline.js';
 
 type Stop = { name: string; stop: () => Promise<void> };
 
-loadDotEnv();
 if (process.argv.includes('--offline')) process.env.OFFLINE = '1';
-let config: Config;
-try {
-  config = loadConfig();
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
+const config: Config = loadConfigOrExit();
 const log = createLogger('start', { level: config.LOG_LEVEL });
 const stack: Stop[] = [];
 let shuttingDown = false;

@@ -3,7 +3,7 @@
  * `npm start` runs this file as a child process.
  */
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { ConfigError, loadConfig, loadDotEnv, requireSecrets } from '../lib/config.js';
+import { loadConfigOrExit, requireSecrets } from '../lib/config.js';
 import { createSql } from '../lib/db.js';
 import { onParentExit } from '../lib/lifecycle.js';
 import { createLogger } from '../lib/logger.js';
@@ -11,22 +11,7 @@ import { ensurePriceRefreshSchedule, priceRefreshScheduleId } from '../lib/sched
 import { createTemporalClient, temporalConnectionOptions } from '../lib/temporal.js';
 import { createWorkers } from './create-workers.js';
 
-loadDotEnv();
-let config;
-try {
-  config = loadConfig();
-  requireSecrets(config, 'worker');
-} catch (err) {
-  if (err instanceof ConfigError) {
-    console.error(err.message);
-    process.exit(1);
-  }
-  throw err;
-}
-if (!config.DATABASE_URL) {
-  console.error('DATABASE_URL is not set: `npm run worker` talks to an existing PostgreSQL (use `npm start` for the embedded one)');
-  process.exit(1);
-}
+const config = loadConfigOrExit({ needsDatabase: 'npm run worker', check: (c) => requireSecrets(c, 'worker') });
 const log = createLogger('worker', { level: config.LOG_LEVEL });
 Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'], logger: new DefaultLogger(config.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
 const sql = createSql(config.DATABASE_URL, { max: config.PG_POOL_MAX, applicationName: 'durable-trader-worker' });
