@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, loadConfigOrExit, maskDatabaseUrl, type Config } from '../lib/config.js';
+import { loadConfigOrExit, maskDatabaseUrl, type Config } from '../lib/config.js';
 import { createSql } from '../lib/db.js';
 import { startEmbeddedPostgres } from '../lib/embedded/postgres.js';
 import { isAlive, terminate } from '../lib/embedded/process.js';
