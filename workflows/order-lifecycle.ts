@@ -12,7 +12,6 @@ import {
   proxyActivities,
   setHandler,
   sleep,
-  TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createOrderDbActivities } from '../activities/db/order-activities.js';
@@ -210,14 +209,11 @@ export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderS
           await sleep(detail.retryAfterMs);
         } else if (failure instanceof ApplicationFailure && failure.type === 'ExchangeUnavailable') {
           await sleep(Math.min(1000 * 2 ** (attempt - 1), 30_000));
-        } else if (
-          (failure instanceof ApplicationFailure && failure.type === 'SubmitOutcomeUnknown') ||
-          failure instanceof TimeoutFailure
-        ) {
-          const found = await settleAmbiguousSubmit(String(failure?.message));
-          if (found) return found;
         } else {
-          throw err;
+          // Outcome unknown (timeout, lost worker, 5xx, or an error we did not foresee, such as a
+          // database failure after the venue accepted): only queries may settle it.
+          const found = await settleAmbiguousSubmit(failure instanceof Error ? failure.message : String(failure));
+          if (found) return found;
         }
         if (attempt >= settings.maxSubmitAttempts) {
           await reject('SUBMIT_FAILED', `Order could not be placed after ${attempt} attempts: ${failure instanceof Error ? failure.message : 'unknown error'}`);

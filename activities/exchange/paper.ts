@@ -143,6 +143,17 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
     return updated!;
   }
 
+  /**
+   * Runs `fn` in a transaction that holds the account's lock: the venue matches one account's
+   * orders one at a time, so balance rows are never locked in two orders (no deadlocks).
+   */
+  function inAccountTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return sql.begin(async (tx) => {
+      await tx`SELECT pg_advisory_xact_lock(hashtextextended(${'paper:' + accountId}, 0))`;
+      return fn(tx);
+    }) as Promise<T>;
+  }
+
   async function lockOrder(tx: Queryable, ref: OrderRef): Promise<PaperOrderRow | undefined> {
     const [row] = await tx<PaperOrderRow[]>`SELECT * FROM paper_orders WHERE client_order_id = ${ref.clientOrderId} AND account_id = ${accountId} FOR UPDATE`;
     return row;
@@ -178,7 +189,7 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
       if (actsAsMarket && age > o.staleAfterMs) {
         throw new ExchangeRejectedError(-2010, `Price of ${req.symbol} is stale: last update ${Math.round(age / 1000)} s ago (limit ${Math.round(o.staleAfterMs / 1000)} s); not filling a MARKET order against it`);
       }
-      return sql.begin(async (tx) => {
+      return inAccountTransaction(async (tx) => {
         await ensureAccount(tx);
         const existing = await lockOrder(tx, req);
         if (existing) return toOrder(existing);
@@ -208,7 +219,7 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
 
     async getOrder(ref) {
       const quote = await o.prices(ref.symbol);
-      return sql.begin(async (tx) => {
+      return inAccountTransaction(async (tx) => {
         const row = await lockOrder(tx, ref);
         if (!row) return null;
         return toOrder(quote ? await evaluate(tx, row, quote, false) : row);
@@ -216,7 +227,7 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
     },
 
     async cancelOrder(ref) {
-      return sql.begin(async (tx) => {
+      return inAccountTransaction(async (tx) => {
         const row = await lockOrder(tx, ref);
         if (!row || !OPEN.includes(row.status)) throw new ExchangeRejectedError(-2011, 'Unknown order sent.');
         return toOrder(await finish(tx, row, 'CANCELED'));

@@ -184,3 +184,24 @@ describe('GET /v1/orders', () => {
     expect(filled.body.data.every((o: { status: string }) => o.status === 'FILLED')).toBe(true);
   });
 });
+
+describe('concurrent paper orders of one account', () => {
+  it('all fill, with no deadlock between orders moving the same balances in opposite directions', async () => {
+    await e.setPrice('PCONAUSDT', '10');
+    await e.setPrice('PCONBUSDT', '20');
+    const seed = await Promise.all(
+      ['PCONAUSDT', 'PCONBUSDT'].map((symbol) => post({ symbol, side: 'BUY', type: 'MARKET', quantity: '50', venue: 'paper' })),
+    );
+    await Promise.all(seed.map((r) => e.waitForStatus(r.body.id, ['FILLED'])));
+    const bodies = Array.from({ length: 24 }, (_, i) => ({
+      symbol: i % 2 ? 'PCONAUSDT' : 'PCONBUSDT',
+      side: i % 4 < 2 ? 'BUY' : 'SELL',
+      type: 'MARKET',
+      quantity: '1',
+      venue: 'paper',
+    }));
+    const accepted = await Promise.all(bodies.map((b) => post(b)));
+    const final = await Promise.all(accepted.map((r) => e.waitForStatus(r.body.id, ['FILLED', 'REJECTED', 'CANCELED', 'EXPIRED'], 60_000)));
+    expect(final.map((o) => o.status)).toEqual(bodies.map(() => 'FILLED'));
+  });
+});
