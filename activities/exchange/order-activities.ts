@@ -41,6 +41,10 @@ export interface OrderExchangeDeps {
 
 /** Maps a venue error to the failure type the workflow and retry policies act on. */
 export function toFailure(err: unknown): never {
+  // -1021 is our clock, not the order: the adapter resynchronised once already; try again later.
+  if (err instanceof ExchangeRejectedError && err.code === -1021) {
+    throw ApplicationFailure.create({ type: 'ExchangeUnavailable', message: err.message });
+  }
   if (err instanceof ExchangeRejectedError) {
     throw ApplicationFailure.create({ type: 'OrderRejected', message: err.message, nonRetryable: true, details: [{ code: String(err.code), reason: err.venueMessage }] });
   }
@@ -87,6 +91,21 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
       return await fn(exchange);
     } catch (err) {
       return toFailure(err);
+    }
+  }
+
+  /**
+   * Reads of a live order: a refusal (bad key, permissions) says nothing about the order, which
+   * may still fill, so it is retried with backoff until someone fixes the cause.
+   */
+  async function venueRead<T>(venue: Venue, accountId: string, fn: (ex: Exchange) => Promise<T>): Promise<T> {
+    try {
+      return await venueCall(venue, accountId, fn);
+    } catch (err) {
+      if (err instanceof ApplicationFailure && err.type === 'OrderRejected') {
+        throw ApplicationFailure.create({ type: 'ExchangeReadRefused', message: err.message });
+      }
+      throw err;
     }
   }
 
@@ -188,7 +207,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
 
     /** The order on the venue, or null while the venue says it does not exist. */
     async queryOrder(ref: VenueOrderRef): Promise<ExchangeOrderSnapshot | null> {
-      return venueCall(ref.venue, ref.accountId, async (ex) => {
+      return venueRead(ref.venue, ref.accountId, async (ex) => {
         const found = await ex.getOrder({ symbol: ref.symbol, clientOrderId: ref.clientOrderId });
         if (found) await recordFills(ex, ref, found);
         return found ? snapshot(found) : null;
@@ -197,7 +216,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
 
     /** Re-reads the order and records new fills. */
     async syncOrder(ref: VenueOrderRef): Promise<ExchangeOrderSnapshot | null> {
-      return venueCall(ref.venue, ref.accountId, async (ex) => {
+      return venueRead(ref.venue, ref.accountId, async (ex) => {
         const found = await ex.getOrder({ symbol: ref.symbol, clientOrderId: ref.clientOrderId });
         if (!found) return null;
         await recordFills(ex, ref, found);

@@ -18,7 +18,7 @@ export interface OrderBody {
 }
 
 export type SubmitOutcome =
-  | { kind: 'accepted'; id: string; attempts: number; ids: string[] }
+  | { kind: 'accepted'; id: string; attempts: number }
   | { kind: 'refused'; status: number; body: string; attempts: number }
   | { kind: 'gave-up'; lastError: string; attempts: number };
 
@@ -115,24 +115,14 @@ export class ApiClient {
   /** Submits one order under `key`, retrying until the API accepts or refuses it. */
   async submit(key: string, body: OrderBody, deadline: number): Promise<SubmitOutcome> {
     let total = 0;
-    const ids: string[] = [];
     for (let relogins = 0; ; relogins++) {
       const { res, attempts, lastError } = await this.definite('POST', '/v1/orders', body, { 'idempotency-key': key }, deadline);
       total += attempts;
       if (!res) return { kind: 'gave-up', lastError, attempts: total };
       if (res.status === 401 && relogins === 0 && (await this.relogin(deadline))) continue;
       if (res.status !== 202) return { kind: 'refused', status: res.status, body: res.text.slice(0, 500), attempts: total };
-      const id = (JSON.parse(res.text) as { id: string }).id;
-      ids.push(id);
-      return { kind: 'accepted', id, attempts: total, ids };
+      return { kind: 'accepted', id: (JSON.parse(res.text) as { id: string }).id, attempts: total };
     }
-  }
-
-  /** GET /v1/orders/:id, retried through outages. */
-  async order(id: string, deadline: number): Promise<Record<string, unknown> | undefined> {
-    const { res } = await this.definite('GET', `/v1/orders/${id}`, undefined, {}, deadline);
-    if (!res || res.status !== 200) return undefined;
-    return JSON.parse(res.text) as Record<string, unknown>;
   }
 }
 

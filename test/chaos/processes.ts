@@ -41,17 +41,12 @@ export class Part {
   private child: ChildProcess | undefined;
   private expectExit = false;
   private closed = false;
-  starts = 0;
-  unexpectedExits = 0;
+  private starts = 0;
 
   constructor(private readonly o: PartOptions) {}
 
   get name(): string {
     return this.o.name;
-  }
-
-  get pid(): number | undefined {
-    return this.child?.pid;
   }
 
   /** Starts the process and resolves once it reports `ready` over IPC. */
@@ -127,7 +122,6 @@ export class Part {
 
   private afterExit(child: ChildProcess): void {
     if (child !== this.child || this.expectExit || this.closed) return;
-    this.unexpectedExits++;
     const why = `${this.o.name} exited unexpectedly (code ${child.exitCode}, signal ${child.signalCode})`;
     this.o.onUnexpectedExit?.(why);
     void (async () => {

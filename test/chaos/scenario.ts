@@ -38,7 +38,6 @@ export interface Stack {
   progress: { accepted: number; finished: number; total: number };
   /** Something worth knowing that is not a count (a kill, an unexpected exit). */
   note(text: string): void;
-  elapsed(): string;
 }
 
 export interface ScenarioDefinition {
@@ -184,7 +183,7 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
     if (!client.authenticated) note('the API has no POST /v1/auth/register: orders are sent without a token');
 
     const plan = planOrders({ scenario: def.name, orders: def.orders, seed, binanceShare: def.binanceShare });
-    stack = { temporal, pg: ctx.pg, fake, worker, api, client, progress: { accepted: 0, finished: 0, total: plan.length }, note, elapsed };
+    stack = { temporal, pg: ctx.pg, fake, worker, api, client, progress: { accepted: 0, finished: 0, total: plan.length }, note };
     market.start({ cycle: true });
     let chaosError: unknown;
     const chaos = def.chaos(stack, seededRandom(seed + 7)).catch((err: unknown) => (chaosError = err));
