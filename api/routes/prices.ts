@@ -1,12 +1,13 @@
 /**
- * /v1/prices: the latest stored prices, and candles built from the stored history. A history
+ * /v1/prices: the latest stored prices (a symbol never seen is fetched once from its provider),
+ * and candles built from the stored history. A history
  * range we hold nothing for (at its start, or at all) is fetched from the symbol's provider
  * (Binance klines, Yahoo chart) once, stored in price_candles and served from there afterwards.
  */
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { ExchangeRejectedError } from '../../activities/exchange/errors.js';
-import { latestPrices, type StoredPrice } from '../../activities/market-data/price-store.js';
+import { latestPrices, storeQuotes, type StoredPrice } from '../../activities/market-data/price-store.js';
 import { isValidSymbol } from '../../activities/market-data/routing.js';
 import { ProviderRateLimitedError, type PriceSources } from '../../activities/market-data/sources.js';
 import type { Candle, CandleInterval } from '../../activities/market-data/types.js';
@@ -106,6 +107,14 @@ export function priceRoutes({ config, sql, marketData, now = Date.now }: PriceRo
     .get('/', async (c) => {
       const { symbols } = pricesQuery.parse(c.req.query());
       const stored = new Map((await latestPrices(sql, symbols)).map((p) => [p.symbol, p]));
+      // A symbol asked for the first time is fetched once from its provider; from then on the
+      // schedule keeps it fresh only while something (order, position, watchlist) needs it.
+      const missing = symbols.filter((s) => !stored.has(s));
+      if (missing.length > 0) {
+        const quotes = await marketData.fetchLatest(missing);
+        await storeQuotes(sql, quotes);
+        for (const q of quotes) stored.set(q.symbol, { symbol: q.symbol, price: q.price, source: q.source, asOf: new Date(q.asOf) });
+      }
       const at = now();
       return c.json(symbols.map((s) => presentPrice(s, stored.get(s), config.PRICE_STALE_AFTER, at)));
     })

@@ -183,7 +183,18 @@ describe('refreshPrices', () => {
 });
 
 describe('GET /v1/prices', () => {
-  it('reports a symbol never priced with a null price, stale', async () => {
+  it('fetches a symbol asked for the first time from its provider and stores it', async () => {
+    const body = await prices('TSLA,SOLUSDT');
+    // (Staleness follows the provider's own quote time, which the Yahoo fake does not advance.)
+    expect(body.map((p: { symbol: string; source: string; price: string | null }) => [p.symbol, p.source, p.price !== null])).toEqual([
+      ['TSLA', 'yahoo', true],
+      ['SOLUSDT', 'binance', true],
+    ]);
+    const rows = await e.sql`SELECT symbol FROM prices WHERE symbol IN ('TSLA', 'SOLUSDT') ORDER BY symbol`;
+    expect(rows.map((r) => r.symbol)).toEqual(['SOLUSDT', 'TSLA']);
+  });
+
+  it('reports a symbol no provider knows with a null price, stale', async () => {
     const body = await prices('BTCUSDT,NEVERPRICED');
     expect(body[1]).toEqual({ symbol: 'NEVERPRICED', price: null, source: null, asOf: null, stale: true });
   });
