@@ -5,10 +5,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PortfolioSummary } from '../activities/portfolio/summary.js';
 
-export type Venue = 'paper' | 'binance';
-export type Side = 'BUY' | 'SELL';
-export type OrderType = 'MARKET' | 'LIMIT' | 'STOP_LOSS' | 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT' | 'TAKE_PROFIT_LIMIT';
-export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
+import type { OrderType, Side, TimeInForce, Venue } from '../activities/exchange/types.js';
+
+export type { OrderType, Side, TimeInForce, Venue };
 
 /** Our order statuses: Binance's, plus RECEIVED before validation. */
 export type OrderStatus = 'RECEIVED' | 'PENDING_NEW' | 'NEW' | 'PARTIALLY_FILLED' | 'PENDING_CANCEL' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';

@@ -4,19 +4,10 @@
  * harness moves the price). The same seed gives the same orders and the same fault moments.
  */
 import { Decimal } from 'decimal.js';
+import { seededRandom } from '../fakes/binance/random.js';
 import type { OrderBody } from './client.js';
 
-/** mulberry32: small, fast, and good enough to pick orders and moments. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { seededRandom };
 
 export const between = (rng: () => number, min: number, max: number): number => min + (max - min) * rng();
 const pick = <T>(rng: () => number, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
