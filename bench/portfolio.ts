@@ -16,39 +16,7 @@ import {
   type Trade,
 } from '../activities/portfolio/accounting.js';
 
-const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'AAPL', 'MSFT', 'NVDA', 'TSLA', 'AMZN', 'GOOG'];
-const PRICES = Object.fromEntries(SYMBOLS.map((s, i) => [s, String(100 + i * 37)]));
-
-/** Thousandths of a unit as a decimal string: 1125n → '1.125'. */
-const units = (milli: bigint) => `${milli / 1000n}.${(milli % 1000n).toString().padStart(3, '0')}`;
-
-/** A valid history: per symbol and venue, three buys then a sell of a third of the holding, with quote fees. */
-function fills(n: number): Trade[] {
-  const held = new Map<string, bigint>();
-  const start = Date.UTC(2024, 0, 1);
-  const out: Trade[] = [];
-  for (let i = 0; i < n; i++) {
-    const symbol = SYMBOLS[i % SYMBOLS.length]!;
-    const venue = Math.floor(i / SYMBOLS.length) % 2 === 0 ? 'paper' : 'manual';
-    const key = `${venue}:${symbol}`;
-    const have = held.get(key) ?? 0n;
-    const sell = Math.floor(i / (2 * SYMBOLS.length)) % 4 === 3 && have >= 3n;
-    const qty = sell ? have / 3n : BigInt(1000 + (i % 9) * 1000 + 125);
-    held.set(key, sell ? have - qty : have + qty);
-    out.push({
-      id: `b-${i}`,
-      symbol,
-      venue,
-      side: sell ? 'SELL' : 'BUY',
-      quantity: units(qty),
-      price: `${100 + (i % 50)}.${String(i % 100).padStart(2, '0')}`,
-      fee: '0.01',
-      feeAsset: symbol.endsWith('USDT') ? 'USDT' : 'USD',
-      executedAt: new Date(start + i * 1000).toISOString(),
-    });
-  }
-  return out;
-}
+import { historyFills as fills, PRICES, SYMBOLS } from './phases/fills.js';
 
 function time<T>(fn: () => T, runs: number): { ms: number; value: T } {
   const samples: number[] = [];

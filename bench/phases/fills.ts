@@ -1,7 +1,6 @@
 /**
- * The fill history the portfolio figures are measured on: the same sequence as
- * bench/portfolio.ts (the portfolio engineer's breakdown script, which does not export it), so
- * the two benches agree. Ten symbols (crypto quoted in USDT, US equities in USD) on two venues,
+ * The fill history the portfolio figures are measured on (bench/run.ts and bench/portfolio.ts
+ * both use it, so their figures agree). Ten symbols (crypto quoted in USDT, US equities in USD) on two venues,
  * per symbol and venue three buys then a sell of a third of the holding, fractional quantities,
  * fees in the quote currency.
  */

@@ -10,6 +10,7 @@ import {
 } from '../../activities/exchange/errors.js';
 import type { Exchange, PlaceOrderRequest } from '../../activities/exchange/types.js';
 import { type BinanceFake, startBinanceFake } from '../fakes/binance/index.js';
+import { failure } from '../helpers/failure.js';
 
 const KEY = 'fault-test-key';
 const SECRET = 'fault-test-secret';
@@ -25,14 +26,6 @@ afterEach(async () => {
   await fake.close();
 });
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const buy = (clientOrderId: string): PlaceOrderRequest => ({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01', clientOrderId });
 const placed = (id: string) => fake.orders().filter((o) => o.clientOrderId === id);

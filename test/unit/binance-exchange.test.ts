@@ -3,6 +3,7 @@ import { createBinanceExchange } from '../../activities/exchange/binance.js';
 import { ExchangeRejectedError } from '../../activities/exchange/errors.js';
 import type { Exchange, PlaceOrderRequest } from '../../activities/exchange/types.js';
 import { type BinanceFake, startBinanceFake } from '../fakes/binance/index.js';
+import { failure } from '../helpers/failure.js';
 
 const KEY = 'adapter-test-key';
 const SECRET = 'adapter-test-secret-0123456789';
@@ -18,14 +19,6 @@ afterEach(async () => {
   await fake.close();
 });
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const marketBuy = (clientOrderId: string, quantity = '0.01'): PlaceOrderRequest => ({
   symbol: 'BTCUSDT',

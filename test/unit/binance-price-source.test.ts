@@ -3,6 +3,7 @@ import { ExchangeRateLimitError, ExchangeRejectedError, ExchangeUnknownOutcomeEr
 import { createBinancePriceSource } from '../../activities/market-data/binance.js';
 import type { PriceSource } from '../../activities/market-data/types.js';
 import { type BinanceFake, startBinanceFake } from '../fakes/binance/index.js';
+import { failure } from '../helpers/failure.js';
 
 const AS_OF = new Date('2026-03-02T10:00:00.000Z');
 
@@ -17,14 +18,6 @@ afterEach(async () => {
   await fake.close();
 });
 
-async function failure(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const tickerCalls = () => fake.requests().filter((r) => r.path === '/api/v3/ticker/price');
 const HOUR = 3_600_000;
