@@ -10,6 +10,7 @@ import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { cancelOrderUpdate, clientOrderIdFor, isTerminal, orderWorkflowId, type OrderRequest } from '../../workflows/definitions.js';
 import type { orderLifecycle, OrderSettings } from '../../workflows/order-lifecycle.js';
+import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
 import { accountIdOf } from '../principal.js';
 import { uuidParam } from '../schemas/common.js';
@@ -126,17 +127,10 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
 
     .get('/', async (c) => {
       const q = listOrdersQuery.parse(c.req.query());
-      let before: { createdAt: Date; id: string } | undefined;
-      if (q.cursor) {
-        const [ts, id] = Buffer.from(q.cursor, 'base64url').toString().split('|');
-        const createdAt = new Date(ts ?? '');
-        if (Number.isNaN(createdAt.getTime()) || !uuidParam.safeParse(id).success) throw new ApiError(400, 'invalid_cursor', 'cursor: not a cursor returned by this API');
-        before = { createdAt, id: id! };
-      }
+      const cursor = q.cursor ? decodeCursor(q.cursor, (k) => uuidParam.safeParse(k).success) : undefined;
+      const before = cursor && { createdAt: cursor.at, id: cursor.key };
       const rows = await listOrders(sql, accountIdOf(c), { status: q.status, symbol: q.symbol, limit: q.limit, before });
-      const page = rows.slice(0, q.limit);
-      const last = page.at(-1);
-      const nextCursor = rows.length > q.limit && last ? Buffer.from(`${last.created_at.toISOString()}|${last.id}`).toString('base64url') : null;
+      const { page, nextCursor } = pageOf(rows, q.limit, (o) => encodeCursor(o.created_at, o.id));
       return c.json({ data: page.map((o) => present(o)), nextCursor });
     })
 

@@ -12,6 +12,7 @@ import { recalculateWithStart } from '../../activities/portfolio/portfolio-activ
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { portfolioWorkflowId, type PortfolioResult, type RecalculateRequest } from '../../workflows/definitions.js';
+import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
 import { accountIdOf } from '../principal.js';
 import { uuidParam } from '../schemas/common.js';
@@ -100,19 +101,12 @@ export function portfolioRoutes(options: PortfolioRoutesOptions) {
 
     .get('/history', async (c) => {
       const q = historyQuery.parse(c.req.query());
-      let after: { at: Date; id: string } | undefined;
-      if (q.cursor) {
-        const [ts, id] = Buffer.from(q.cursor, 'base64url').toString().split('|');
-        const at = new Date(ts ?? '');
-        if (Number.isNaN(at.getTime()) || !uuidParam.safeParse(id).success) throw new ApiError(400, 'invalid_cursor', 'cursor: not a cursor returned by this API');
-        after = { at, id: id! };
-      }
+      const cursor = q.cursor ? decodeCursor(q.cursor, (k) => uuidParam.safeParse(k).success) : undefined;
+      const after = cursor && { at: cursor.at, id: cursor.key };
       const from = q.from ? new Date(q.from) : undefined;
       const to = q.to ? new Date(q.to) : undefined;
       const rows = await listSnapshots(sql, accountIdOf(c), { from, to, limit: q.limit, after });
-      const page = rows.slice(0, q.limit);
-      const last = page.at(-1);
-      const nextCursor = rows.length > q.limit && last ? Buffer.from(`${last.at.toISOString()}|${last.id}`).toString('base64url') : null;
+      const { page, nextCursor } = pageOf(rows, q.limit, (r) => encodeCursor(r.at, r.id));
       return c.json({
         baseCurrency: 'USD',
         data: page.map((s) => ({

@@ -11,6 +11,7 @@ import { signalFillsRecorded } from '../../activities/portfolio/portfolio-activi
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { portfolioWorkflowId } from '../../workflows/definitions.js';
+import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
 import { accountIdOf } from '../principal.js';
 import { createTradeSchema, listTradesQuery } from '../schemas/portfolio.js';
@@ -118,17 +119,10 @@ export function tradeRoutes({ config, sql, temporal }: TradeRoutesOptions) {
 
     .get('/', async (c) => {
       const q = listTradesQuery.parse(c.req.query());
-      let before: { executedAt: Date; seq: string } | undefined;
-      if (q.cursor) {
-        const [ts, seq] = Buffer.from(q.cursor, 'base64url').toString().split('|');
-        const executedAt = new Date(ts ?? '');
-        if (Number.isNaN(executedAt.getTime()) || !/^\d{1,19}$/.test(seq ?? '')) throw new ApiError(400, 'invalid_cursor', 'cursor: not a cursor returned by this API');
-        before = { executedAt, seq: seq! };
-      }
+      const cursor = q.cursor ? decodeCursor(q.cursor, (k) => /^\d{1,19}$/.test(k)) : undefined;
+      const before = cursor && { executedAt: cursor.at, seq: cursor.key };
       const rows = await listLedger(sql, accountIdOf(c), { symbol: q.symbol, venue: q.venue, limit: q.limit, before });
-      const page = rows.slice(0, q.limit);
-      const last = page.at(-1);
-      const nextCursor = rows.length > q.limit && last ? Buffer.from(`${last.executed_at.toISOString()}|${last.ledger_seq}`).toString('base64url') : null;
+      const { page, nextCursor } = pageOf(rows, q.limit, (r) => encodeCursor(r.executed_at, r.ledger_seq));
       return c.json({
         data: page.map((r) => ({
           venue: r.venue,
