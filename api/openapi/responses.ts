@@ -60,9 +60,8 @@ export const orderDetailResponse = orderResponse.extend({
 
 export const orderListResponse = z.object({ data: z.array(orderResponse), nextCursor: z.string().nullable() });
 
-export const tradeResponse = z.object({
-  id: z.uuid(),
-  venue: z.literal('manual'),
+/** What every ledger entry says, manual trade or order fill. */
+const ledgerEntryFields = {
   symbol: z.string(),
   side: z.enum(['BUY', 'SELL']),
   quantity: decimal,
@@ -70,6 +69,12 @@ export const tradeResponse = z.object({
   fee: decimal,
   feeAsset: z.string().nullable(),
   executedAt: time,
+};
+
+export const tradeResponse = z.object({
+  id: z.uuid(),
+  venue: z.literal('manual'),
+  ...ledgerEntryFields,
   createdAt: time,
   links: z.object({ portfolio: z.string(), positions: z.string() }),
   workflowId: z.string(),
@@ -81,13 +86,7 @@ export const ledgerResponse = z.object({
       venue: z.enum(['paper', 'binance', 'manual']),
       tradeId: z.string(),
       orderId: z.string().nullable(),
-      symbol: z.string(),
-      side: z.enum(['BUY', 'SELL']),
-      quantity: decimal,
-      price: decimal,
-      fee: decimal,
-      feeAsset: z.string().nullable(),
-      executedAt: time,
+      ...ledgerEntryFields,
     }),
   ),
   nextCursor: z.string().nullable(),
