@@ -26,7 +26,7 @@ import { goalsOf, markdown } from './lib/report.js';
 import { BENCH_DATA_DIR, startStack, sweepStaleRuns } from './lib/stack.js';
 import { ratio, round } from './lib/stats.js';
 import { CompletionTracker, parseFloorChange, parseOrderChange } from './lib/tracker.js';
-import { measureDurable, ORDER_BODY, probeShape, type DurableResults, type OrderShape } from './phases/durable.js';
+import { measureDurable, ORDER_BODY, probeShape, describeSteps, type DurableResults, type OrderShape } from './phases/durable.js';
 import { measureIntake, type IntakeResults } from './phases/intake.js';
 import { measureHealth, measurePortfolio, type HealthResults, type PortfolioResults } from './phases/portfolio.js';
 import { measureReplay, type ReplayResults } from './phases/replay.js';
@@ -123,7 +123,7 @@ async function main(): Promise<number> {
   let shape: OrderShape | undefined;
   if (only.has('e2e') || only.has('floor')) {
     shape = await attempt('probe', () => probeShape(ctx));
-    if (shape) say(`a paper MARKET order runs ${shape.activities.length} activities (${shape.activities.join(', ')}); FILLED is announced by #${shape.notifyAt}; ${shape.events} history events`);
+    if (shape) say(`a paper MARKET order runs ${shape.activities.length} activities (${describeSteps(shape.activities)}); FILLED is announced by #${shape.notifyAt}; ${shape.events} history events`);
   }
   let durable: DurableResults | undefined;
   if (shape && (only.has('e2e') || only.has('floor'))) {
@@ -131,6 +131,7 @@ async function main(): Promise<number> {
   }
   const e2e = durable?.e2e;
   const floorResults = durable?.floor;
+  const shapedFloor = durable?.shapedFloor;
   let intake: IntakeResults | undefined;
   if (only.has('intake')) intake = await attempt('intake', () => measureIntake(intakeApi, baseline, { concurrency: profile.intakeConcurrency, profile, log: say, cpuParts }));
   let portfolio: PortfolioResults | undefined;
@@ -156,7 +157,15 @@ async function main(): Promise<number> {
       payloadEncryption: Boolean((stack.config as { payloadKeys?: unknown }).payloadKeys),
       settings: stack.settings,
       order: ORDER_BODY,
-      orderShape: shape && { activities: shape.activities, activityCount: shape.activities.length, notifyAt: shape.notifyAt, eventsPerOrder: shape.events, floorEventsPerRun: shape.floorEvents },
+      orderShape: shape && {
+        activities: shape.activities,
+        activityCount: shape.activities.length,
+        localActivityCount: shape.activities.filter((a) => a.local).length,
+        notifyAt: shape.notifyAt,
+        eventsPerOrder: shape.events,
+        floorEventsPerRun: shape.floorEvents,
+        shapedFloorEventsPerRun: shape.shapedFloorEvents ?? null,
+      },
     },
     method: {
       repeats: profile.repeats,
@@ -205,7 +214,21 @@ async function main(): Promise<number> {
       saturation: floorResults.saturation,
       latency: floorResults.latency,
     },
+    // The floor again, with the order's own mix of ordinary and local activities: what the order's
+    // logic costs on the same shape (the issue's floor runs every step as an ordinary activity).
+    shapedFloor: shapedFloor && {
+      ordersPerSec: shapedFloor.saturation.perSec,
+      p50Ms: shapedFloor.latency.p50Ms,
+      p99Ms: shapedFloor.latency.p99Ms,
+      ratePerSec: shapedFloor.latency.ratePerSec,
+      cpuMsPerOrder: shapedFloor.saturation.cpuMsPerOp,
+      saturation: shapedFloor.saturation,
+      latency: shapedFloor.latency,
+    },
     ratios: {
+      overheadVsShapedFloor: ratio(e2e?.latency.p50Ms, shapedFloor?.latency.p50Ms),
+      throughputVsShapedFloor: ratio(e2e?.saturation.perSec, shapedFloor?.saturation.perSec),
+      cpuPerOrderVsShapedFloor: ratio(e2e?.saturation.cpuMsPerOp, shapedFloor?.saturation.cpuMsPerOp),
       overheadVsFloor: ratio(e2e?.latency.p50Ms, floorResults?.latency.p50Ms),
       throughputVsFloor: ratio(e2e?.saturation.perSec, floorResults?.saturation.perSec),
       p99VsFloor: ratio(e2e?.latency.p99Ms, floorResults?.latency.p99Ms),
@@ -233,7 +256,7 @@ async function main(): Promise<number> {
     errors,
   };
   // How much of the machine other work took while the rates were measured.
-  const otherCores = [e2e, floorResults, intake?.intake, intake?.direct]
+  const otherCores = [e2e, floorResults, shapedFloor, intake?.intake, intake?.direct]
     .flatMap((p) => (p ? [...p.saturation.runs, ...p.latency.runs] : []))
     .map((r) => r.cpu?.otherCores)
     .filter((c): c is number => c !== undefined);

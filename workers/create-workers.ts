@@ -1,7 +1,7 @@
 /** Builds the Temporal workers of the engine: one per task queue, sharing one connection. */
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
 import { dataConverterFor } from '../lib/secrets.js';
@@ -30,8 +30,16 @@ export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> 
   // Activities that signal the portfolio workflow share the workers' connection.
   const temporal = new Client({ connection: o.connection, namespace: o.config.TEMPORAL_NAMESPACE, dataConverter });
   const activities = createActivities({ config: o.config, sql: o.sql, temporal, fetchLatest: o.fetchLatest, marketData });
-  // A pre-built bundle must have been built with the same failureConverterPath (see test/setup/global.ts).
-  const code = { ...(o.workflowBundle ? { workflowBundle: o.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }), dataConverter };
+  // One bundle for the three workers (each would build its own from a path). A pre-built bundle
+  // must have been built with the same failureConverterPath (see test/setup/global.ts).
+  const workflowBundle =
+    o.workflowBundle ??
+    (await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      ...(dataConverter?.failureConverterPath ? { failureConverterPath: dataConverter.failureConverterPath } : {}),
+      logger: new DefaultLogger('WARN'),
+    }));
+  const code = { workflowBundle, dataConverter };
   const orders = await Worker.create({
     connection: o.connection,
     namespace: o.config.TEMPORAL_NAMESPACE,

@@ -10,6 +10,7 @@ import {
   continueAsNew,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   sleep,
   workflowInfo,
@@ -35,11 +36,32 @@ import { presets } from './presets.js';
 type DbActivities = ReturnType<typeof createOrderDbActivities>;
 type ExchangeActivities = ReturnType<typeof createOrderExchangeActivities>;
 
-const db = proxyActivities<DbActivities>(presets.db);
 const exchangeRead = proxyActivities<ExchangeActivities>(presets.exchangeRead);
 const exchangeSubmit = proxyActivities<ExchangeActivities>(presets.exchangeSubmit);
 const exchangeCancel = proxyActivities<ExchangeActivities>(presets.exchangeCancel);
-const portfolio = proxyActivities<PortfolioNotifyActivities>(portfolioPresets.notify);
+
+/**
+ * The short, idempotent steps (database writes, pre-trade checks, the portfolio signal) as
+ * activities each with its own task and history events, as histories recorded before the
+ * `local-short-steps` patch ran them.
+ */
+const remoteSteps = {
+  db: proxyActivities<DbActivities>(presets.db),
+  checks: proxyActivities<ExchangeActivities>(presets.exchangeRead),
+  portfolio: proxyActivities<PortfolioNotifyActivities>(portfolioPresets.notify),
+};
+
+/**
+ * The same steps as local activities: run by the worker inside the workflow task, recorded as one
+ * marker each, with no task queue round trip through the server. Each is keyed or read-only, so a
+ * rerun after a crash (a local activity is retried with its workflow task) changes nothing. The
+ * exchange calls that place, cancel and track orders stay ordinary activities.
+ */
+const localSteps = {
+  db: proxyLocalActivities<DbActivities>(presets.db),
+  checks: proxyLocalActivities<ExchangeActivities>(presets.exchangeRead),
+  portfolio: proxyLocalActivities<PortfolioNotifyActivities>(portfolioPresets.notify),
+};
 
 export interface OrderSettings {
   /** Cap of the backoff between status polls. */
@@ -75,6 +97,8 @@ export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderS
   let cancelInFlight = false;
   let poked = false;
   const exchangeLock = new Mutex();
+  // Patched: histories recorded before this ran the short steps as ordinary activities.
+  const { db, checks, portfolio } = patched('local-short-steps') ? localSteps : remoteSteps;
 
   setHandler(statusQuery, () => state);
   setHandler(priceMovedSignal, () => {
@@ -139,7 +163,7 @@ export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderS
     await db.recordOrderReceived({ order, clientOrderId: state.clientOrderId, workflowId: workflowInfo().workflowId });
     state.eventSeq = 1;
 
-    for (const check of [exchangeRead.validateOrder, exchangeRead.checkRisk]) {
+    for (const check of [checks.validateOrder, checks.checkRisk]) {
       let verdict;
       try {
         verdict = await check(order);

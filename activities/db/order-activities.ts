@@ -4,6 +4,7 @@
  * to a lower rank.
  */
 import type { Sql } from '../../lib/db.js';
+import { releaseDailyNotional } from './risk.js';
 import { STATUS_RANK, type OrderRequest, type OrderStatus, type Venue } from '../../workflows/definitions.js';
 
 export interface TransitionInput {
@@ -66,6 +67,7 @@ export function createOrderDbActivities({ sql }: { sql: Sql }) {
           WHERE id = ${t.orderId} AND (status_rank < ${rank} OR (status_rank = ${rank} AND status_rank < 9)
             OR (status_rank = 9 AND status = ${t.status}))
           RETURNING id`;
+        if (row && t.status === 'REJECTED') await releaseDailyNotional(tx, t.orderId);
         if (row) {
           const payload = JSON.stringify({ orderId: t.orderId, accountId: t.accountId, status: t.status, symbol: t.symbol, executedQty: t.state.executedQty });
           await tx`SELECT pg_notify(${ORDER_CHANNEL}, ${payload})`;

@@ -19,10 +19,13 @@ export interface PortfolioRow {
  * retried (or still running) recalculation of the same account waits instead of interleaving.
  */
 export async function lockPortfolio(tx: Queryable, accountId: string, workflowId: string, empty: PortfolioStateJson): Promise<PortfolioRow> {
-  await tx`INSERT INTO portfolios (account_id, workflow_id, state) VALUES (${accountId}, ${workflowId}, ${tx.json(empty as never)})
-    ON CONFLICT (account_id) DO NOTHING`;
-  const [row] = await tx<PortfolioRow[]>`SELECT account_id, workflow_id, method, state, cursor FROM portfolios
-    WHERE account_id = ${accountId} FOR UPDATE`;
+  // Sent together (one round trip): the SELECT runs after the INSERT on the transaction's connection.
+  const [, [row]] = await Promise.all([
+    tx`INSERT INTO portfolios (account_id, workflow_id, state) VALUES (${accountId}, ${workflowId}, ${tx.json(empty as never)})
+      ON CONFLICT (account_id) DO NOTHING`,
+    tx<PortfolioRow[]>`SELECT account_id, workflow_id, method, state, cursor FROM portfolios
+      WHERE account_id = ${accountId} FOR UPDATE`,
+  ]);
   if (!row) throw new Error(`portfolio row of ${accountId} vanished after insert`);
   return row;
 }

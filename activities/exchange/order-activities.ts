@@ -9,6 +9,7 @@ import type { Sql } from '../../lib/db.js';
 import type { OrderRequest, OrderStatus, Venue } from '../../workflows/definitions.js';
 import { validateOrderAgainstRules } from './binance-filters.js';
 import { ExchangeRateLimitError, ExchangeRejectedError, ExchangeUnavailableError, ExchangeUnknownOutcomeError } from './errors.js';
+import { reserveDailyNotional } from '../db/risk.js';
 import { loadSymbolRules } from './rules-cache.js';
 import type { Exchange, ExchangeOrder, OrderRef } from './types.js';
 
@@ -137,16 +138,13 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
       const ref = order.price ?? order.stopPrice ?? (await deps.referencePrice(order.symbol));
       if (!ref) return { ok: false, code: 'NO_PRICE', reason: `No price known for ${order.symbol}; cannot size the order. Retry once prices have refreshed.` };
       const notional = new Decimal(order.quantity).times(ref);
-      await sql`UPDATE orders SET notional = ${notional.toString()} WHERE id = ${order.orderId}`;
       if (notional.gt(deps.risk.maxOrderNotional)) {
+        await sql`UPDATE orders SET notional = ${notional.toString()} WHERE id = ${order.orderId}`;
         return { ok: false, code: 'RISK_MAX_ORDER_NOTIONAL', reason: `Order notional ${notional.toString()} exceeds the per-order limit ${deps.risk.maxOrderNotional}` };
       }
-      const [sum] = await sql<{ today: string }[]>`SELECT coalesce(sum(notional), 0)::text AS today FROM orders
-        WHERE account_id = ${order.accountId} AND id <> ${order.orderId} AND status <> 'REJECTED'
-          AND created_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'`;
-      const today = sum?.today ?? '0';
-      if (notional.plus(today).gt(deps.risk.maxDailyNotional)) {
-        return { ok: false, code: 'RISK_MAX_DAILY_NOTIONAL', reason: `Today's notional would reach ${notional.plus(today).toString()}, over the daily limit ${deps.risk.maxDailyNotional}` };
+      const reserved = await reserveDailyNotional(sql, { orderId: order.orderId, accountId: order.accountId, notional: notional.toString(), limit: deps.risk.maxDailyNotional });
+      if (!reserved.ok) {
+        return { ok: false, code: 'RISK_MAX_DAILY_NOTIONAL', reason: `Today's notional would reach ${notional.plus(reserved.today).toString()}, over the daily limit ${deps.risk.maxDailyNotional}` };
       }
       const { balances, rules } = await venueCall(order.venue, order.accountId, async (ex) => ({
         balances: await ex.getBalances(),

@@ -60,32 +60,28 @@ export function readFill(trade: Trade): Fill {
   const fee = trade.fee === '0' ? ZERO : readAmount(trade.fee, 'fee', id);
   const buy = side === 'BUY';
   const gross = quantity.mul(price);
-  const make = (units: Decimal, cash: Decimal, feeValue: Decimal, unpricedFee: Fill['unpricedFee'] = null): Fill => ({
-    id,
-    symbol,
-    venue,
-    side,
-    executedAt: trade.executedAt,
-    price,
-    units,
-    cash,
-    feeValue,
-    unpricedFee,
-  });
-  if (fee.isZero()) return make(quantity, gross, ZERO);
+  // A plain call, not a closure: this runs once per fill of a full recompute.
+  const base = { id, symbol, venue, side, executedAt: trade.executedAt, price };
+  if (fee.isZero()) return fillOf(base, quantity, gross, ZERO, null);
 
   const feeAsset = typeof trade.feeAsset === 'string' ? trade.feeAsset.trim().toUpperCase() : '';
   if (feeAsset === '') throw new InvalidInputError(`Trade ${id}: a fee of ${trade.fee} needs its feeAsset`);
   const pair = splitSymbol(symbol, venue);
   if (feeAsset === pair.base) {
     if (buy && fee.gte(quantity)) throw new InvalidInputError(`Trade ${id}: a fee of ${trade.fee} ${feeAsset} leaves nothing of the ${trade.quantity} bought`);
-    return make(buy ? quantity.minus(fee) : quantity.plus(fee), gross, fee.mul(price));
+    return fillOf(base, buy ? quantity.minus(fee) : quantity.plus(fee), gross, fee.mul(price), null);
   }
   let feeValue: Decimal;
   if (feeAsset === pair.quote) feeValue = fee;
   else if (trade.feeAssetPrice !== undefined) feeValue = fee.mul(readAmount(trade.feeAssetPrice, 'feeAssetPrice', id));
-  else return make(quantity, gross, ZERO, { asset: feeAsset, amount: fee });
-  return make(quantity, buy ? gross.plus(feeValue) : gross.minus(feeValue), feeValue);
+  else return fillOf(base, quantity, gross, ZERO, { asset: feeAsset, amount: fee });
+  return fillOf(base, quantity, buy ? gross.plus(feeValue) : gross.minus(feeValue), feeValue, null);
+}
+
+type FillHead = Pick<Fill, 'id' | 'symbol' | 'venue' | 'side' | 'executedAt' | 'price'>;
+
+function fillOf(h: FillHead, units: Decimal, cash: Decimal, feeValue: Decimal, unpricedFee: Fill['unpricedFee']): Fill {
+  return { id: h.id, symbol: h.symbol, venue: h.venue, side: h.side, executedAt: h.executedAt, price: h.price, units, cash, feeValue, unpricedFee };
 }
 
 /**

@@ -20,7 +20,7 @@ import {
 } from '../../workflows/definitions.js';
 import type { portfolio } from '../../workflows/portfolio.js';
 import { lockPortfolio, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../db/portfolio.js';
-import { ledgerAfter, ledgerAll, toTrade } from '../db/trades.js';
+import { ledgerTradesAfter, type LedgerTrade } from '../db/trades.js';
 import {
   Dec,
   InvalidStateError,
@@ -96,21 +96,21 @@ async function recalculate(tx: Queryable, input: RecalculateInput, at: Date): Pr
     }
   }
   if (state && fullReason === null) {
-    const fresh = await ledgerAfter(tx, accountId, row.cursor);
+    const fresh = await ledgerTradesAfter(tx, accountId, row.cursor);
     try {
-      for (const entry of fresh) state = applyTrade(state, toTrade(entry));
+      for (const trade of fresh) state = applyTrade(state, trade);
       applied = fresh.length;
-      for (const entry of fresh) if (BigInt(entry.ledger_seq) > cursor) cursor = BigInt(entry.ledger_seq);
+      cursor = maxSeq(fresh, cursor);
     } catch (err) {
       if (!(err instanceof TradeOutOfOrderError)) throw err;
       fullReason = 'late-fill';
     }
   }
   if (fullReason !== null || !state) {
-    const all = await ledgerAll(tx, accountId);
-    state = recompute(all.map(toTrade), method);
+    const all = await ledgerTradesAfter(tx, accountId, '0', 'recorded');
+    state = recompute(all, method);
     applied = all.length;
-    cursor = all.reduce((max, e) => (BigInt(e.ledger_seq) > max ? BigInt(e.ledger_seq) : max), 0n);
+    cursor = maxSeq(all, 0n);
   }
 
   const valuation = await valuationInputs(tx, state);
@@ -126,9 +126,23 @@ async function recalculate(tx: Queryable, input: RecalculateInput, at: Date): Pr
     asOf: at.toISOString(),
     ...summary,
   };
-  await savePortfolio(tx, { accountId, method, state: serializeState(state), cursor: result.cursor, result, symbols: valuation.watched });
-  await saveSnapshot(tx, input.snapshotId, result);
+  // Sent together: one round trip for both writes.
+  await Promise.all([
+    savePortfolio(tx, { accountId, method, state: serializeState(state), cursor: result.cursor, result, symbols: valuation.watched }),
+    saveSnapshot(tx, input.snapshotId, result),
+  ]);
   return result;
+}
+
+/** The highest ledger number among `entries`, or `floor`. */
+function maxSeq(entries: readonly LedgerTrade[], floor: bigint): bigint {
+  // Per-account sequence numbers stay far below 2^53: compare as numbers, convert once.
+  let max = Number(floor);
+  for (const e of entries) {
+    const n = Number(e.ledgerSeq);
+    if (n > max) max = n;
+  }
+  return BigInt(max);
 }
 
 /**

@@ -16,6 +16,8 @@ export interface Child {
   /** Resolves when the process exits, for whatever reason. */
   exited: Promise<void>;
   stop(): Promise<void>;
+  /** A message over the IPC channel. */
+  send(message: unknown): void;
 }
 
 export interface StartChildOptions {
@@ -27,6 +29,8 @@ export interface StartChildOptions {
   readyTimeoutMs?: number;
   /** Called right after the fork, before the child is ready, so a stop during start-up reaches it too. */
   onSpawn?: (child: Child) => void;
+  /** Every IPC message the child sends (`ready` included). */
+  onMessage?: (message: unknown) => void;
 }
 
 export function tailOf(file: string, lines = 30): string {
@@ -47,7 +51,8 @@ export async function startChild(o: StartChildOptions): Promise<Child> {
     child = fork(path.join(PROJECT_ROOT, o.entry), [], {
       cwd: PROJECT_ROOT,
       env: o.env,
-      execArgv: ['--import', 'tsx'],
+      // BENCH_NODE_ARGS reaches every child, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the stack under load.
+      execArgv: ['--import', 'tsx', ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
       stdio: ['ignore', fd, fd, 'ipc'],
       detached: true,
     });
@@ -55,7 +60,8 @@ export async function startChild(o: StartChildOptions): Promise<Child> {
     closeSync(fd);
   }
   const gone = exited(child);
-  const handle: Child = { name: o.name, pid: child.pid, logFile: o.logFile, exited: gone, stop: () => terminate(child, 8000) };
+  const handle: Child = { name: o.name, pid: child.pid, logFile: o.logFile, exited: gone, stop: () => terminate(child, 8000), send: (m) => void child.send(m as never) };
+  if (o.onMessage) child.on('message', o.onMessage);
   o.onSpawn?.(handle);
   const timeoutMs = o.readyTimeoutMs ?? 180_000;
   try {

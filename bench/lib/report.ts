@@ -43,10 +43,12 @@ export function markdown(r: Results): string {
     ['Intake ÷ direct (throughput)', r.ratios?.intakeVsDirect, 'what the durable start costs'],
     ['End to end: orders/s at saturation', r.e2e?.ordersPerSec, `POST → FILLED, closed loop, ${r.method?.e2eConcurrency} callers`],
     ['End to end: p50 / p99 ms', `${fmt(r.e2e?.p50Ms)} / ${fmt(r.e2e?.p99Ms)}`, `open loop at ${fmt(r.e2e?.ratePerSec)}/s`],
-    ['Floor: runs/s at saturation', r.floor?.ordersPerSec, `${fmt(r.engine?.orderShape?.activityCount)} activities, one Postgres transaction each`],
+    ['Floor: runs/s at saturation', r.floor?.ordersPerSec, `${fmt(r.engine?.orderShape?.activityCount)} ordinary activities, one Postgres transaction each`],
     ['Floor: p50 / p99 ms', `${fmt(r.floor?.p50Ms)} / ${fmt(r.floor?.p99Ms)}`, 'same rate as end to end'],
     ['Overhead vs floor (p50)', r.ratios?.overheadVsFloor, 'e2e p50 ÷ floor p50'],
     ['Throughput vs floor', r.ratios?.throughputVsFloor, 'e2e orders/s ÷ floor runs/s'],
+    ['Shaped floor: runs/s, p50 / p99 ms', `${fmt(r.shapedFloor?.ordersPerSec)}; ${fmt(r.shapedFloor?.p50Ms)} / ${fmt(r.shapedFloor?.p99Ms)}`, `the floor with the order's ${fmt(r.engine?.orderShape?.localActivityCount)} local activities local too`],
+    ['vs shaped floor: p50, throughput, CPU', `${fmt(r.ratios?.overheadVsShapedFloor)}, ${fmt(r.ratios?.throughputVsShapedFloor)}, ${fmt(r.ratios?.cpuPerOrderVsShapedFloor)}`, 'what the order logic costs on the same shape'],
     ['CPU per order: e2e / floor ms (ratio)', `${fmt(r.e2e?.saturation?.cpuMsPerOp)} / ${fmt(r.floor?.saturation?.cpuMsPerOp)} (${fmt(r.ratios?.cpuPerOrderVsFloor)})`, 'whole stack, saturation runs'],
     ['CPU per accepted order: intake / direct ms', `${fmt(r.intake?.saturation?.cpuMsPerOp)} / ${fmt(r.direct?.saturation?.cpuMsPerOp)}`, 'whole stack, saturation runs'],
     ['Portfolio full recompute 1k / 10k / 100k ms', `${fmt(r.portfolio?.full1kMs)} / ${fmt(r.portfolio?.full10kMs)} / ${fmt(r.portfolio?.full100kMs)}`, 'pure core'],
@@ -57,7 +59,11 @@ export function markdown(r: Results): string {
     ],
     ['Portfolio incremental ms (pure / activity)', `${fmt(r.portfolio?.incrementalMs)} / ${fmt(r.portfolio?.activity?.incrementalMs)}`, `one fill onto ${fmt(r.portfolio?.activity?.incrementalOnFills)}`],
     ['/health p99 ms idle / during recalculations', `${fmt(r.portfolio?.health?.idle?.p99Ms)} / ${fmt(r.portfolio?.health?.burst?.p99Ms)}`, `${fmt(r.portfolio?.health?.burst?.recalculations)} full recalculations of ${fmt(r.portfolio?.health?.burst?.fills)} fills`],
-    ['Replay: histories/s', r.replay?.historiesPerSec, `${fmt(r.replay?.histories)} histories in test/histories, repeated`],
+    [
+      'Replay: histories/s, all cores / one process',
+      `${fmt(r.replay?.historiesPerSec)} / ${fmt(r.replay?.singleProcess?.historiesPerSec)}`,
+      `${fmt(r.replay?.processes)} replay processes at once, then one alone; ${fmt(r.replay?.histories)} histories in test/histories, repeated`,
+    ],
     ['Replay ÷ live event rate', r.replay?.vsLiveEventRate, `replayed events/s ÷ (e2e orders/s × ${fmt(r.engine?.orderShape?.eventsPerOrder)} events)`],
   ];
   const goals = (r.goals as Goal[]).map((g) => `| ${g.figure} | ${g.target} | ${fmt(g.value)} | ${g.met === null ? 'not measured' : g.met ? 'met' : '**not met**'} |`);

@@ -8,7 +8,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { storeQuotes } from '../../activities/market-data/price-store.js';
 import { ConfigError, loadConfig, variables, type Config } from '../../lib/config.js';
@@ -19,6 +18,7 @@ import { findTemporalCli, PROJECT_ROOT, TEMPORAL_CLI_MODULE, temporalCliVersion,
 import { startTemporalDevServer } from '../../lib/embedded/temporal-dev-server.js';
 import type { Logger } from '../../lib/logger.js';
 import { migrate } from '../../lib/migrate.js';
+import { freePort } from '../../test/helpers/ports.js';
 import { ensureFloorSchema } from '../floor/schema.js';
 import { startChild } from './children.js';
 import type { Cleanup } from './cleanup.js';
@@ -53,17 +53,6 @@ export class StartCancelled extends Error {
   constructor() {
     super('start-up cancelled');
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
+import { activitySteps, type ActivityStep } from '../../lib/history-steps.js';
 import type { EngineApi } from '../lib/engine-api.js';
 import type { HttpClient } from '../lib/http.js';
 import type { Fire } from '../lib/load.js';
@@ -30,14 +31,21 @@ export interface DurableContext {
 
 /** What one paper MARKET order is made of, read from a live history. */
 export interface OrderShape {
-  /** Activities scheduled, in order. */
-  activities: string[];
+  /** Activities run, in order: scheduled ones and local ones. */
+  activities: ActivityStep[];
   /** 1-based position of the activity whose transaction announces FILLED. */
   notifyAt: number;
   /** History events of the finished order workflow. */
   events: number;
   /** History events of the finished floor workflow. */
   floorEvents?: number;
+  /** History events of the finished shape-matched floor workflow (when the order has local activities). */
+  shapedFloorEvents?: number;
+}
+
+/** `recordOrderReceived (local), submitOrder, …` */
+export function describeSteps(steps: readonly ActivityStep[]): string {
+  return steps.map((s) => (s.local ? `${s.name} (local)` : s.name)).join(', ');
 }
 
 /** The finished workflow's history (waits up to 60 s for it to close). */
@@ -50,7 +58,7 @@ async function historyOf(temporal: Client, workflowId: string) {
   }
   const history = await handle.fetchHistory();
   const events = history.events ?? [];
-  const activities = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter((n): n is string => Boolean(n));
+  const activities = activitySteps(events);
   return { events: events.length, activities };
 }
 
@@ -63,10 +71,20 @@ const orderFire =
     return ctx.orders.wait(id, ctx.profile.completionTimeoutMs);
   };
 
+/** 1-based positions of the order's local activities. */
+export const localStepsOf = (shape: Pick<OrderShape, 'activities'>): number[] => shape.activities.flatMap((a, i) => (a.local ? [i + 1] : []));
+
+/** The floor's request: every step an ordinary activity, or (`shaped`) the order's own mix. */
+const floorBody = (shape: OrderShape, shaped: boolean) => ({
+  activities: shape.activities.length,
+  notifyAt: shape.notifyAt,
+  ...(shaped ? { localSteps: localStepsOf(shape) } : {}),
+});
+
 const floorFire =
-  (ctx: DurableContext, shape: OrderShape): Fire =>
+  (ctx: DurableContext, shape: OrderShape, shaped: boolean): Fire =>
   async () => {
-    const r = await ctx.baseline.request('POST', '/floor/orders', { activities: shape.activities.length, notifyAt: shape.notifyAt });
+    const r = await ctx.baseline.request('POST', '/floor/orders', floorBody(shape, shaped));
     if (r.status !== 202) return { ok: false, error: `POST /floor/orders answered ${r.status}: ${r.body.slice(0, 200)}` };
     const { id } = JSON.parse(r.body) as { id: string };
     return ctx.floor.wait(id, ctx.profile.completionTimeoutMs);
@@ -87,16 +105,22 @@ export async function probeShape(ctx: DurableContext): Promise<OrderShape> {
     throw new Error(`probe order ${id} did not fill: ${done.error}; GET /v1/orders/${id}: ${now.status} ${now.body.slice(0, 1500)}`);
   }
   const order = await historyOf(ctx.temporal, workflowId);
-  const notifyAt = order.activities.lastIndexOf('recordTransition') + 1;
-  if (notifyAt === 0) throw new Error(`probe order ${id}: no recordTransition among its activities (${order.activities.join(', ')})`);
+  const notifyAt = order.activities.map((a) => a.name).lastIndexOf('recordTransition') + 1;
+  if (notifyAt === 0) throw new Error(`probe order ${id}: no recordTransition among its activities (${describeSteps(order.activities)})`);
   const shape: OrderShape = { activities: order.activities, notifyAt, events: order.events };
-  const f = await ctx.baseline.request('POST', '/floor/orders', { activities: shape.activities.length, notifyAt });
+  shape.floorEvents = await probeFloor(ctx, shape, false);
+  if (localStepsOf(shape).length) shape.shapedFloorEvents = await probeFloor(ctx, shape, true);
+  return shape;
+}
+
+/** Runs one floor workflow to its end; returns its history's length. */
+async function probeFloor(ctx: DurableContext, shape: OrderShape, shaped: boolean): Promise<number> {
+  const f = await ctx.baseline.request('POST', '/floor/orders', floorBody(shape, shaped));
   if (f.status !== 202) throw new Error(`probe floor: POST /floor/orders answered ${f.status}: ${f.body.slice(0, 300)}`);
   const floorId = (JSON.parse(f.body) as { id: string }).id;
   const floorDone = await ctx.floor.wait(floorId, 60_000);
   if (!floorDone.ok) throw new Error(`probe floor run ${floorId} did not finish: ${floorDone.error}`);
-  shape.floorEvents = (await historyOf(ctx.temporal, `floor-${floorId}`)).events;
-  return shape;
+  return (await historyOf(ctx.temporal, `floor-${floorId}`)).events;
 }
 
 /** Waits (up to 60 s) until no workflow of `type` is running on `taskQueue`: the next run starts on a drained system. */
@@ -112,6 +136,8 @@ export async function drained(temporal: Client, type: string, taskQueue: string)
 export interface DurableResults {
   e2e?: PairResults;
   floor?: PairResults;
+  /** The floor with the order's mix of ordinary and local activities (only when the order has local ones). */
+  shapedFloor?: PairResults;
 }
 
 /**
@@ -120,11 +146,19 @@ export interface DurableResults {
  */
 export async function measureDurable(ctx: DurableContext, shape: OrderShape, which: { e2e: boolean; floor: boolean }, queues: { orders: string; floor: string }): Promise<DurableResults> {
   const e2e: Subject = { label: 'e2e', fire: orderFire(ctx), drained: () => drained(ctx.temporal, 'orderLifecycle', queues.orders) };
-  const floor: Subject = { label: 'floor', fire: floorFire(ctx, shape), drained: () => drained(ctx.temporal, 'floorOrder', queues.floor) };
+  const floorDrained = () => drained(ctx.temporal, 'floorOrder', queues.floor);
+  const floor: Subject = { label: 'floor', fire: floorFire(ctx, shape, false), drained: floorDrained };
+  const shaped: Subject = { label: 'shaped floor', fire: floorFire(ctx, shape, true), drained: floorDrained };
+  const floors = which.floor ? (localStepsOf(shape).length ? [floor, shaped] : [floor]) : [];
   const options = { concurrency: ctx.profile.e2eConcurrency, profile: ctx.profile, log: ctx.log, cpuParts: ctx.cpuParts };
-  if (which.e2e) {
-    const r = await measurePair(e2e, which.floor ? floor : undefined, options);
-    return { e2e: r.main, ...(r.other ? { floor: r.other } : {}) };
-  }
-  return { floor: (await measurePair(floor, undefined, options)).main };
+  const [main, ...others] = which.e2e ? [e2e, ...floors] : floors;
+  if (!main) return {};
+  const r = await measurePair(main, others, options);
+  const all = [r.main, ...r.others];
+  const byLabel = new Map([main, ...others].map((s, i) => [s.label, all[i]!]));
+  return {
+    ...(byLabel.has('e2e') ? { e2e: byLabel.get('e2e') } : {}),
+    ...(byLabel.has('floor') ? { floor: byLabel.get('floor') } : {}),
+    ...(byLabel.has('shaped floor') ? { shapedFloor: byLabel.get('shaped floor') } : {}),
+  };
 }

@@ -25,6 +25,6 @@ const accepted =
 
 /** Intake and the direct baseline, runs alternating; the direct latency is taken at the intake's rate (same load). */
 export async function measureIntake(intakeApi: EngineApi, baseline: HttpClient, options: PairOptions): Promise<IntakeResults> {
-  const r = await measurePair({ label: 'intake', fire: accepted(intakeApi.http, '/v1/orders') }, { label: 'direct', fire: accepted(baseline, '/direct/orders') }, options);
-  return { intake: r.main, direct: r.other! };
+  const r = await measurePair({ label: 'intake', fire: accepted(intakeApi.http, '/v1/orders') }, [{ label: 'direct', fire: accepted(baseline, '/direct/orders') }], options);
+  return { intake: r.main, direct: r.others[0]! };
 }

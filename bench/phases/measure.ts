@@ -101,13 +101,13 @@ async function withCpu<T extends LoadResult>(parts: Record<string, number | unde
 
 /**
  * Saturation (closed loop) of `main`, then latency (open loop) at `latencyLoadFraction` of its
- * saturation throughput; `other`, when given, gets the same concurrency and the same rate. Runs
- * alternate between the two (main, other, main, other, …), so load from outside the bench that
- * comes and goes during the phase hits both alike.
+ * saturation throughput; `others` (baselines) get the same concurrency and the same rate. Runs
+ * alternate between them (main, other, main, other, …), so load from outside the bench that
+ * comes and goes during the phase hits all alike.
  */
-export async function measurePair(main: Subject, other: Subject | undefined, o: PairOptions): Promise<{ main: PairResults; other?: PairResults }> {
+export async function measurePair(main: Subject, others: Subject[], o: PairOptions): Promise<{ main: PairResults; others: PairResults[] }> {
   const { profile, log } = o;
-  const subjects = other ? [main, other] : [main];
+  const subjects = [main, ...others];
   const sat = new Map<Subject, RunFigures[]>(subjects.map((s) => [s, []]));
   const lat = new Map<Subject, RunFigures[]>(subjects.map((s) => [s, []]));
   for (let i = 0; i < profile.repeats; i++) {
@@ -131,5 +131,5 @@ export async function measurePair(main: Subject, other: Subject | undefined, o: 
     }
   }
   const results = (s: Subject): PairResults => ({ saturation: reduce(sat.get(s)!), latency: { ratePerSec: rate, ...reduce(lat.get(s)!) } });
-  return other ? { main: results(main), other: results(other) } : { main: results(main) };
+  return { main: results(main), others: others.map(results) };
 }

@@ -1,60 +1,83 @@
 /**
  * Replay: recorded histories (test/histories) replayed by `Worker.runReplayHistories` against the
- * current workflow code, from a bundle built beforehand (bundling is not timed). The replay worker
- * replays one history at a time; the clock starts when it asks for the first history, so its
- * construction is not timed either. The set is repeated until the run lasts `minMs`.
+ * current workflow code, from a bundle built beforehand (bundling is not timed). A replay worker
+ * replays one history at a time on one core, so the phase runs it in one process, then in one
+ * process per core at once (as a test runner or a fleet of restarted workers would); each process
+ * warms up before the common clock starts. The figure is completions per second of wall clock,
+ * the median over one-second slices.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
-import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
-import { PROJECT_ROOT } from '../../lib/embedded/temporal-cli.js';
-import type { DataConverter } from '@temporalio/common';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../../workers/create-workers.js';
+import { startChild, type Child } from '../lib/children.js';
 import { replayDataConverter } from '../lib/data-converter.js';
 import { median, round } from '../lib/stats.js';
+import { loadHistories } from './replay-histories.js';
 
-export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'test', 'histories');
+export interface ReplayRun {
+  processes: number;
+  historiesPerSec: number | null;
+  eventsPerSec: number | null;
+  replayed: number;
+}
 
 export interface ReplayResults {
   histories: number;
   eventsPerPass: number;
-  replayed: number;
+  /** One process per core, all at once: the headline figures. */
+  processes: number;
   historiesPerSec: number | null;
   eventsPerSec: number | null;
+  replayed: number;
+  /** One replay process alone. */
+  singleProcess: ReplayRun;
   errors: string[];
   bundleMs: number;
 }
 
-type Loaded = { workflowId: string; history: ReturnType<typeof historyFromJSON>; events: number };
+type Done = { type: 'done'; finished: Array<[number, number]>; errors: string[] };
 
-async function pass(workflowBundle: { code: string }, dataConverter: DataConverter | undefined, set: Loaded[], copies: number, tag: string) {
-  let first: number | undefined;
-  let count = 0;
-  let events = 0;
-  const errors: string[] = [];
-  async function* feed() {
-    for (let c = 0; c < copies; c++) {
-      for (const h of set) {
-        first ??= performance.now();
-        events += h.events;
-        yield { workflowId: `${h.workflowId}-${tag}-${c}`, history: h.history };
+/** `processes` replay processes, started and warmed up, then measured together for `durationMs`. */
+async function measure(processes: number, durationMs: number, bundlePath: string, dir: string): Promise<ReplayRun & { errors: string[] }> {
+  const children: Array<{ child: Child; done: Promise<Done> }> = [];
+  try {
+    for (let i = 0; i < processes; i++) {
+      let resolveDone!: (d: Done) => void;
+      const done = new Promise<Done>((resolve) => (resolveDone = resolve));
+      const child = await startChild({
+        name: `replay-${i + 1}`,
+        entry: 'bench/phases/replay-process.ts',
+        env: { ...process.env, BENCH_REPLAY_BUNDLE: bundlePath },
+        logFile: path.join(dir, `replay-${processes}-${i + 1}.log`),
+        onMessage: (m) => {
+          if ((m as Done)?.type === 'done') resolveDone(m as Done);
+        },
+      });
+      children.push({ child, done });
+    }
+    for (const { child } of children) child.send({ type: 'go', durationMs });
+    const results = await Promise.all(children.map((c) => c.done));
+    const finished = results.flatMap((r) => r.finished).filter(([at]) => at <= durationMs);
+    const slices = Math.floor(durationMs / 1000);
+    const counts = Array.from({ length: slices }, () => 0);
+    const events = Array.from({ length: slices }, () => 0);
+    for (const [at, n] of finished) {
+      const slice = Math.floor(at / 1000);
+      if (slice < slices) {
+        counts[slice]!++;
+        events[slice]! += n;
       }
     }
+    return { processes, historiesPerSec: median(counts), eventsPerSec: median(events), replayed: finished.length, errors: results.flatMap((r) => r.errors) };
+  } finally {
+    await Promise.all(children.map(({ child }) => child.stop()));
   }
-  for await (const r of Worker.runReplayHistories({ workflowBundle, ...(dataConverter ? { dataConverter } : {}) }, feed())) {
-    count++;
-    if (r.error && errors.length < 5) errors.push(`${r.workflowId}: ${r.error.message}`);
-  }
-  return { ms: performance.now() - (first ?? performance.now()), count, events, errors };
 }
 
 export async function measureReplay(minMs: number, log: (line: string) => void): Promise<ReplayResults> {
-  const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
-  const set: Loaded[] = files.map((f) => {
-    const history = historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, f), 'utf8')));
-    return { workflowId: path.basename(f, '.json'), history, events: history.events?.length ?? 0 };
-  });
+  const set = loadHistories();
   const eventsPerPass = set.reduce((n, h) => n + h.events, 0);
   // As the replay test does: the test runs' payload codec, and its failure converter in the bundle.
   const dataConverter = await replayDataConverter();
@@ -62,24 +85,29 @@ export async function measureReplay(minMs: number, log: (line: string) => void):
   const t = performance.now();
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...(failureConverterPath ? { failureConverterPath } : {}), logger: new DefaultLogger('WARN') });
   const bundleMs = round(performance.now() - t);
-
-  const warm = await pass({ code }, dataConverter, set, 1, 'warm');
-  // Batches of about a second each, until minMs have been measured.
-  const copies = Math.max(1, Math.ceil(1000 / Math.max(1, warm.ms)));
-  const rates: number[] = [];
-  const eventRates: number[] = [];
-  const errors = [...warm.errors];
-  let replayed = 0;
-  let spent = 0;
-  for (let b = 0; spent < minMs || rates.length < 3; b++) {
-    const r = await pass({ code }, dataConverter, set, copies, `b${b}`);
-    rates.push(r.count / (r.ms / 1000));
-    eventRates.push(r.events / (r.ms / 1000));
-    replayed += r.count;
-    spent += r.ms;
-    errors.push(...r.errors.slice(0, 5 - errors.length));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-replay-'));
+  try {
+    const bundlePath = path.join(dir, 'workflow-bundle.js');
+    writeFileSync(bundlePath, code);
+    const durationMs = Math.max(2000, minMs);
+    const single = await measure(1, durationMs, bundlePath, dir);
+    log(`replay, 1 process: ${single.historiesPerSec} histories/s, ${single.eventsPerSec} events/s (${single.replayed} replays of ${set.length} histories)`);
+    const cores = os.availableParallelism();
+    const all = cores > 1 ? await measure(cores, durationMs, bundlePath, dir) : single;
+    if (cores > 1) log(`replay, ${cores} processes: ${all.historiesPerSec} histories/s, ${all.eventsPerSec} events/s (${all.replayed} replays)`);
+    const { errors: singleErrors, ...singleProcess } = single;
+    return {
+      histories: set.length,
+      eventsPerPass,
+      processes: all.processes,
+      historiesPerSec: all.historiesPerSec,
+      eventsPerSec: all.eventsPerSec,
+      replayed: all.replayed,
+      singleProcess,
+      errors: [...singleErrors, ...(cores > 1 ? all.errors : [])].slice(0, 5),
+      bundleMs,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  const result = { histories: set.length, eventsPerPass, replayed, historiesPerSec: median(rates), eventsPerSec: median(eventRates), errors, bundleMs };
-  log(`replay: ${result.historiesPerSec} histories/s, ${result.eventsPerSec} events/s (${replayed} replays of ${set.length} histories, median of ${rates.length} batches)`);
-  return result;
 }

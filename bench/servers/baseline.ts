@@ -54,12 +54,12 @@ const app = new Hono()
     return c.json({ id: orderId, status: row.status }, 202);
   })
   .post('/floor/orders', async (c) => {
-    const { activities, notifyAt } = (await c.req.json()) as { activities: number; notifyAt: number };
+    const { activities, notifyAt, localSteps } = (await c.req.json()) as { activities: number; notifyAt: number; localSteps?: number[] };
     const id = randomUUID();
     await temporal.workflow.start<typeof floorOrder>('floorOrder', {
       workflowId: `floor-${id}`,
       taskQueue: FLOOR_TASK_QUEUE,
-      args: [{ id, activities, notifyAt }],
+      args: [{ id, activities, notifyAt, ...(localSteps?.length ? { localSteps } : {}) }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
 import { parseKeyring } from '../../lib/security/keys.js';
+import { localActivityTypeOf } from '../../lib/history-steps.js';
 import { createEncryptionCodec } from '../../lib/security/payload-codec.js';
 import type { Verdict } from './audit.js';
 import type { Part } from './processes.js';
@@ -59,6 +60,11 @@ export function codecFor(payloadKeys: string | undefined, keyId: string | undefi
   return createEncryptionCodec({ keys, currentKeyId: keyId ?? Object.keys(keys)[0]! });
 }
 
+const localLabel = (e: HistoryEvent) => {
+  const type = localActivityTypeOf(e);
+  return type && `${type} (local)`;
+};
+
 /** One line per history event, e.g. `#12 ACTIVITY_TASK_SCHEDULED submitOrder`. */
 export function describeEvents(events: HistoryEvent[]): string[] {
   const scheduled = new Map<string, string>();
@@ -72,7 +78,7 @@ export function describeEvents(events: HistoryEvent[]): string[] {
       e.activityTaskCompletedEventAttributes?.scheduledEventId ??
       e.activityTaskFailedEventAttributes?.scheduledEventId ??
       e.activityTaskTimedOutEventAttributes?.scheduledEventId;
-    const activity = sched?.activityType?.name ?? (ref != null ? scheduled.get(String(ref)) : undefined);
+    const activity = sched?.activityType?.name ?? (ref != null ? scheduled.get(String(ref)) : undefined) ?? localLabel(e);
     const timer = e.timerStartedEventAttributes?.startToFireTimeout?.seconds;
     const failure = failureOf(e);
     return [`#${id} ${type}`, activity, timer != null ? `${String(timer)}s` : undefined, failure && `failure: ${failure}`].filter(Boolean).join(' ');

@@ -37,41 +37,34 @@ export const workerKill: ScenarioDefinition = {
   },
 };
 
+/**
+ * A server of the stack stopped once 30 % of the orders were accepted, kept down for `downMs`,
+ * then started again on the same data and port.
+ */
+function outage(name: string, label: string, part: (s: Stack) => { stop(): Promise<void>; start(): Promise<void> }, downMs: number): ScenarioDefinition {
+  return {
+    name,
+    orders: 80,
+    binanceShare: 0.5,
+    concurrency: 4,
+    pacingMs: [100, 400],
+    async chaos(s, rng) {
+      await until(accepted(s, 0.3));
+      await sleep(between(rng, 0, 2000));
+      await part(s).stop();
+      s.note(`${label} stopped (accepted ${s.progress.accepted}/${s.progress.total})`);
+      await sleep(downMs);
+      await part(s).start();
+      s.note(`${label} started again`);
+    },
+  };
+}
+
 /** The Temporal dev server stopped and started again (same SQLite file, same ports). */
-export const temporalRestart: ScenarioDefinition = {
-  name: 'temporal-restart',
-  orders: 80,
-  binanceShare: 0.5,
-  concurrency: 4,
-  pacingMs: [100, 400],
-  async chaos(s, rng) {
-    await until(accepted(s, 0.3));
-    await sleep(between(rng, 0, 2000));
-    await s.temporal.stop();
-    s.note(`Temporal stopped (accepted ${s.progress.accepted}/${s.progress.total})`);
-    await sleep(5000);
-    await s.temporal.start();
-    s.note('Temporal started again');
-  },
-};
+export const temporalRestart = outage('temporal-restart', 'Temporal', (s) => s.temporal, 5000);
 
 /** PostgreSQL stopped for ten seconds, then started again (same data directory, same port). */
-export const postgresOutage: ScenarioDefinition = {
-  name: 'postgres-outage',
-  orders: 80,
-  binanceShare: 0.5,
-  concurrency: 4,
-  pacingMs: [100, 400],
-  async chaos(s, rng) {
-    await until(accepted(s, 0.3));
-    await sleep(between(rng, 0, 2000));
-    await s.pg.stop();
-    s.note(`PostgreSQL stopped (accepted ${s.progress.accepted}/${s.progress.total})`);
-    await sleep(10_000);
-    await s.pg.start();
-    s.note('PostgreSQL started again');
-  },
-};
+export const postgresOutage = outage('postgres-outage', 'PostgreSQL', (s) => s.pg, 10_000);
 
 /**
  * One Binance call in five fails. Queries: 429 with Retry-After or -1021, before the fake acts.

@@ -13,6 +13,14 @@ import { TEST_PAYLOAD_KEYS } from './keys.js';
 
 export const HISTORIES_DIR = path.resolve('test', 'histories');
 
+/**
+ * Recordings are kept per shape of the order workflow: `<name>.json` ran every step as an ordinary
+ * activity, `<name>.local-steps.json` ran after the `local-short-steps` patch. Recording again
+ * rewrites the current shape's files only, so the replay test keeps proving that the code still
+ * replays what ran before each change.
+ */
+export const HISTORY_GENERATION = 'local-steps';
+
 export async function recordHistory(temporal: Client, workflowId: string, name: string): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
   const handle = temporal.workflow.getHandle(workflowId);
@@ -20,5 +28,5 @@ export async function recordHistory(temporal: Client, workflowId: string, name: 
   const history = await handle.fetchHistory();
   // Stored decoded, like `npm run history:fetch`: the fixtures replay without a key.
   const json = await decodeHistoryJson(historyToJSON(history), payloadCodecFor(loadConfig({ PAYLOAD_KEYS: TEST_PAYLOAD_KEYS }))!);
-  writeFileSync(path.join(HISTORIES_DIR, `${name}.json`), JSON.stringify(JSON.parse(json), null, 2) + '\n');
+  writeFileSync(path.join(HISTORIES_DIR, `${name}.${HISTORY_GENERATION}.json`), JSON.stringify(JSON.parse(json), null, 2) + '\n');
 }

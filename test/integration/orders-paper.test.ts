@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { activitySteps } from '../../lib/history-steps.js';
 import { recordHistory } from '../helpers/histories.js';
 
 // Symbols of this file only, so prices set here do not move other files' orders.
@@ -30,6 +31,23 @@ describe('orders on the paper venue', () => {
     expect(order.fills[0].commission).toBe('0.50025');
     expect(order.events.map((ev: { status: string }) => ev.status)).toEqual(['RECEIVED', 'PENDING_NEW', 'FILLED']);
     await recordHistory(e.temporal, `order-${res.body.id}`, 'paper-market-filled');
+  });
+
+  it('runs only the placement as an ordinary activity and the short keyed steps as local activities', async () => {
+    const res = await post({ symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '0.01', venue: 'paper' });
+    await e.waitForStatus(res.body.id, ['FILLED']);
+    const handle = e.temporal.workflow.getHandle(`order-${res.body.id}`);
+    await handle.result();
+    const steps = activitySteps((await handle.fetchHistory()).events ?? []);
+    expect(steps).toEqual([
+      { name: 'recordOrderReceived', local: true },
+      { name: 'validateOrder', local: true },
+      { name: 'checkRisk', local: true },
+      { name: 'recordTransition', local: true },
+      { name: 'submitOrder', local: false },
+      { name: 'recordTransition', local: true },
+      { name: 'notifyPortfolio', local: true },
+    ]);
   });
 
   it('rests a LIMIT buy below the market and fills it once the price crosses', async () => {

@@ -1,0 +1,47 @@
+/**
+ * The daily notional ledger of the risk check: one row per account and UTC day, reserved with a
+ * conditional UPDATE (concurrent checks of one account queue on its row, and each sees the
+ * others' reservations), recorded on the order so a retried check or a rejection finds it.
+ */
+import type { Queryable, Sql } from '../../lib/db.js';
+
+export type Reservation = { ok: true } | { ok: false; today: string };
+
+/**
+ * Adds `notional` to the account's total for today unless that would pass `limit`, and records
+ * both on the order. A retry of a check that already reserved answers ok without adding again.
+ * @example const r = await reserveDailyNotional(sql, { orderId, accountId, notional: '500', limit: '250000' });
+ */
+export async function reserveDailyNotional(sql: Sql, r: { orderId: string; accountId: string; notional: string; limit: string }): Promise<Reservation> {
+  // Days are computed by Postgres (UTC) and never leave it, so no client time zone shifts one.
+  return sql.begin(async (tx): Promise<Reservation> => {
+    const [order] = await tx<{ held: boolean }[]>`SELECT risk_day IS NOT NULL AS held FROM orders WHERE id = ${r.orderId} FOR UPDATE`;
+    if (!order) throw new Error(`Order ${r.orderId} is not recorded; recordOrderReceived runs before the risk check`);
+    if (order.held) return { ok: true };
+    await tx`INSERT INTO risk_daily_notional (account_id, day) VALUES (${r.accountId}, (now() AT TIME ZONE 'UTC')::date) ON CONFLICT DO NOTHING`;
+    const [reserved] = await tx<{ total: string }[]>`UPDATE risk_daily_notional SET notional = notional + ${r.notional}::numeric
+      WHERE account_id = ${r.accountId} AND day = (now() AT TIME ZONE 'UTC')::date AND notional + ${r.notional}::numeric <= ${r.limit}::numeric
+      RETURNING notional::text AS total`;
+    await tx`UPDATE orders SET notional = ${r.notional},
+        risk_day = CASE WHEN ${reserved !== undefined} THEN (now() AT TIME ZONE 'UTC')::date END
+      WHERE id = ${r.orderId}`;
+    if (reserved) return { ok: true };
+    const [total] = await tx<{ notional: string }[]>`SELECT notional::text FROM risk_daily_notional
+      WHERE account_id = ${r.accountId} AND day = (now() AT TIME ZONE 'UTC')::date`;
+    return { ok: false, today: total?.notional ?? '0' };
+  });
+}
+
+/**
+ * Gives the order's reservation back (it ended REJECTED), inside the caller's transaction.
+ * Idempotent: the order forgets its day in the same statement.
+ */
+export async function releaseDailyNotional(tx: Queryable, orderId: string): Promise<void> {
+  await tx`WITH held AS (
+      SELECT id, account_id, risk_day, notional FROM orders WHERE id = ${orderId} AND risk_day IS NOT NULL FOR UPDATE
+    ), forget AS (
+      UPDATE orders o SET risk_day = NULL FROM held WHERE o.id = held.id RETURNING o.id
+    )
+    UPDATE risk_daily_notional r SET notional = greatest(r.notional - held.notional, 0)
+    FROM held WHERE r.account_id = held.account_id AND r.day = held.risk_day`;
+}
