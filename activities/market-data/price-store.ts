@@ -16,7 +16,11 @@ export async function latestPrices(sql: Sql, symbols: string[]): Promise<StoredP
   return rows.map((r) => ({ symbol: r.symbol, price: r.price, source: r.source, asOf: r.as_of }));
 }
 
-/** Upserts the latest price (only if newer) and appends to the history. Idempotent per (symbol, asOf). */
+/**
+ * Upserts the latest price (unless an older quote) and records it in the history. Idempotent per
+ * (symbol, asOf). Providers stamp quotes to the second, so two different prices can share a
+ * timestamp: the later observation wins in both tables, as it would have a second later.
+ */
 export async function storeQuotes(sql: Sql, quotes: PriceQuote[]): Promise<void> {
   if (quotes.length === 0) return;
   await sql.begin(async (tx) => {
@@ -25,7 +29,7 @@ export async function storeQuotes(sql: Sql, quotes: PriceQuote[]): Promise<void>
         ON CONFLICT (symbol) DO UPDATE SET price = EXCLUDED.price, source = EXCLUDED.source, as_of = EXCLUDED.as_of
         WHERE prices.as_of <= EXCLUDED.as_of`;
       await tx`INSERT INTO price_history (symbol, at, price, source) VALUES (${q.symbol}, ${q.asOf}, ${q.price}, ${q.source})
-        ON CONFLICT DO NOTHING`;
+        ON CONFLICT (symbol, at) DO UPDATE SET price = EXCLUDED.price, source = EXCLUDED.source`;
     }
   });
 }

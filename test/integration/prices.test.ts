@@ -208,6 +208,19 @@ describe('GET /v1/prices', () => {
   });
 });
 
+describe('storeQuotes', () => {
+  it('keeps the later of two prices stamped with the same second, in the latest price and the history', async () => {
+    const asOf = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+    await storeQuotes(e.sql, [{ symbol: 'SAMESEC', price: '10.5', source: 'yahoo', asOf }]);
+    await storeQuotes(e.sql, [{ symbol: 'SAMESEC', price: '10.75', source: 'yahoo', asOf }]);
+    await storeQuotes(e.sql, [{ symbol: 'SAMESEC', price: '10.75', source: 'yahoo', asOf }]);
+    const history = await e.sql`SELECT price::text FROM price_history WHERE symbol = 'SAMESEC' AND at = ${asOf}`;
+    expect(history.map((r) => r.price)).toEqual(['10.75']);
+    const [latest] = await prices('SAMESEC');
+    expect(latest).toMatchObject({ price: '10.75', source: 'yahoo' });
+  });
+});
+
 describe('GET /v1/prices/:symbol/history', () => {
   const MIN = 60_000;
 
