@@ -10,6 +10,20 @@ import { createActivities, createMarketDataActivities, createPortfolioWorkerActi
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/**
+ * The engine's workflows as one bundle. Workers that encrypt failures need the sandbox to hold
+ * the same failure converter: pass its path (`dataConverter.failureConverterPath`).
+ * @example const bundle = await bundleWorkflows(dataConverterFor(config)?.failureConverterPath);
+ */
+export async function bundleWorkflows(failureConverterPath?: string): Promise<{ code: string }> {
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    ...(failureConverterPath ? { failureConverterPath } : {}),
+    logger: new DefaultLogger('WARN'),
+  });
+  return { code };
+}
+
 export interface CreateWorkersOptions {
   config: Config;
   sql: Sql;
@@ -32,13 +46,7 @@ export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> 
   const activities = createActivities({ config: o.config, sql: o.sql, temporal, fetchLatest: o.fetchLatest, marketData });
   // One bundle for the three workers (each would build its own from a path). A pre-built bundle
   // must have been built with the same failureConverterPath (see test/setup/global.ts).
-  const workflowBundle =
-    o.workflowBundle ??
-    (await bundleWorkflowCode({
-      workflowsPath: WORKFLOWS_PATH,
-      ...(dataConverter?.failureConverterPath ? { failureConverterPath: dataConverter.failureConverterPath } : {}),
-      logger: new DefaultLogger('WARN'),
-    }));
+  const workflowBundle = o.workflowBundle ?? (await bundleWorkflows(dataConverter?.failureConverterPath));
   const code = { workflowBundle, dataConverter };
   const orders = await Worker.create({
     connection: o.connection,

@@ -18,9 +18,12 @@ export async function reserveDailyNotional(sql: Sql, r: { orderId: string; accou
     const [order] = await tx<{ held: boolean }[]>`SELECT risk_day IS NOT NULL AS held FROM orders WHERE id = ${r.orderId} FOR UPDATE`;
     if (!order) throw new Error(`Order ${r.orderId} is not recorded; recordOrderReceived runs before the risk check`);
     if (order.held) return { ok: true };
-    await tx`INSERT INTO risk_daily_notional (account_id, day) VALUES (${r.accountId}, (now() AT TIME ZONE 'UTC')::date) ON CONFLICT DO NOTHING`;
-    const [reserved] = await tx<{ total: string }[]>`UPDATE risk_daily_notional SET notional = notional + ${r.notional}::numeric
-      WHERE account_id = ${r.accountId} AND day = (now() AT TIME ZONE 'UTC')::date AND notional + ${r.notional}::numeric <= ${r.limit}::numeric
+    // One upsert: a first order of the day creates the row, later ones add to it, both only
+    // within the limit (the row lock queues concurrent checks of the account).
+    const [reserved] = await tx<{ total: string }[]>`INSERT INTO risk_daily_notional AS r (account_id, day, notional)
+      SELECT ${r.accountId}::uuid, (now() AT TIME ZONE 'UTC')::date, ${r.notional}::numeric WHERE ${r.notional}::numeric <= ${r.limit}::numeric
+      ON CONFLICT (account_id, day) DO UPDATE SET notional = r.notional + EXCLUDED.notional
+        WHERE r.notional + EXCLUDED.notional <= ${r.limit}::numeric
       RETURNING notional::text AS total`;
     await tx`UPDATE orders SET notional = ${r.notional},
         risk_day = CASE WHEN ${reserved !== undefined} THEN (now() AT TIME ZONE 'UTC')::date END

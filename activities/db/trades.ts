@@ -51,7 +51,7 @@ export interface NewTrade {
 /**
  * The accounting's view of a ledger row. The id is unique across venues; the time is the one
  * the SQL ordered by (milliseconds), so the core and Postgres agree on the order.
- * @example const trades = (await ledgerAfter(tx, accountId, '0')).map(toTrade);
+ * @example const trades = (await manualTradesOf(tx, accountId, 'AAPL')).map(toTrade);
  */
 export function toTrade(r: LedgerRow): Trade {
   return {
@@ -69,17 +69,6 @@ export function toTrade(r: LedgerRow): Trade {
 
 const LEDGER_COLUMNS = 'ledger_seq, venue, trade_id, symbol, side, quantity::text, price::text, fee::text, fee_asset, executed_at, order_id';
 
-/**
- * Entries recorded after `cursor` (a ledger_seq), in execution order: an index range, never the
- * whole history. Postgres timestamps have microseconds, JavaScript milliseconds: order by what
- * the accounting sees, then by record order.
- */
-export async function ledgerAfter(sql: Queryable, accountId: string, cursor: string): Promise<LedgerRow[]> {
-  return sql<LedgerRow[]>`SELECT ${sql.unsafe(LEDGER_COLUMNS)} FROM ledger
-    WHERE account_id = ${accountId} AND ledger_seq > ${cursor}
-    ORDER BY date_trunc('milliseconds', executed_at), ledger_seq`;
-}
-
 /** Whether entries were recorded after `cursor`, i.e. a result built up to it is behind. An index probe. */
 export async function hasLedgerAfter(sql: Queryable, accountId: string, cursor: string): Promise<boolean> {
   const [row] = await sql<{ behind: boolean }[]>`SELECT EXISTS (SELECT 1 FROM ledger WHERE account_id = ${accountId} AND ledger_seq > ${cursor}) AS behind`;
@@ -87,19 +76,15 @@ export async function hasLedgerAfter(sql: Queryable, accountId: string, cursor: 
   return row.behind;
 }
 
-/** Every entry of the account, in execution order. */
-export async function ledgerAll(sql: Queryable, accountId: string): Promise<LedgerRow[]> {
-  return ledgerAfter(sql, accountId, '0');
-}
-
 /** A ledger entry as the accounting reads it, and its place in the ledger. */
 export type LedgerTrade = Trade & { ledgerSeq: string };
 
 /**
- * The accounting's read: entries after `cursor` already shaped as `Trade`s (what `toTrade` makes
- * of a `LedgerRow`, the time as the same millisecond ISO string), so a full recompute of 100k
- * fills neither parses dates nor copies rows. In `ledgerAfter`'s order, or with `recorded`, in
- * ledger order, for `recompute`, which puts the few entries recorded out of time order in place
+ * The accounting's read: entries after `cursor` (a ledger_seq) already shaped as `Trade`s (what
+ * `toTrade` makes of a `LedgerRow`, the time as the same millisecond ISO string), so a full
+ * recompute of 100k fills neither parses dates nor copies rows. In execution order (Postgres has
+ * microseconds, JavaScript milliseconds: by what the accounting sees, then record order), or with
+ * `recorded`, in ledger order, for `recompute`, which puts the few entries recorded out of time order in place
  * itself (by time, then ledger order, as the SQL would). Postgres does not sort the `recorded`
  * read: the view's two parts arrive as two nearly sorted runs, which JavaScript merges in one pass.
  */

@@ -9,8 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../workers/create-workers.js';
+import { bundleWorkflows } from '../../workers/create-workers.js';
 import { startChild, type Child } from '../lib/children.js';
 import { replayDataConverter } from '../lib/data-converter.js';
 import { median, round } from '../lib/stats.js';
@@ -81,9 +80,8 @@ export async function measureReplay(minMs: number, log: (line: string) => void):
   const eventsPerPass = set.reduce((n, h) => n + h.events, 0);
   // As the replay test does: the test runs' payload codec, and its failure converter in the bundle.
   const dataConverter = await replayDataConverter();
-  const failureConverterPath = dataConverter?.failureConverterPath;
   const t = performance.now();
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...(failureConverterPath ? { failureConverterPath } : {}), logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflows(dataConverter?.failureConverterPath);
   const bundleMs = round(performance.now() - t);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-replay-'));
   try {

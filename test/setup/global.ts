@@ -5,7 +5,6 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import postgres from 'postgres';
 import { createSql } from '../../lib/db.js';
@@ -15,7 +14,7 @@ import { startTemporalDevServer } from '../../lib/embedded/temporal-dev-server.j
 import { createLogger } from '../../lib/logger.js';
 import { migrate } from '../../lib/migrate.js';
 import { failureConverterPath } from '../../lib/security/payload-codec.js';
-import { WORKFLOWS_PATH } from '../../workers/create-workers.js';
+import { bundleWorkflows } from '../../workers/create-workers.js';
 import { freePort } from '../helpers/ports.js';
 
 declare module 'vitest' {
@@ -63,7 +62,7 @@ export default async function setup(project: TestProject) {
   await sql.end();
 
   // The workers encrypt failures: the sandbox needs the same failure converter (createDataConverter's).
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, failureConverterPath, logger: new DefaultLogger('WARN') });
+  const { code } = await bundleWorkflows(failureConverterPath);
   const workflowBundlePath = path.join(testDir, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, code);
 
