@@ -28,6 +28,7 @@ import { ratio, round } from './lib/stats.js';
 import { CompletionTracker, parseFloorChange, parseOrderChange } from './lib/tracker.js';
 import { measureDurable, ORDER_BODY, probeShape, describeSteps, type DurableResults, type OrderShape } from './phases/durable.js';
 import { measureIntake, type IntakeResults } from './phases/intake.js';
+import type { PairResults } from './phases/measure.js';
 import { measureHealth, measurePortfolio, type HealthResults, type PortfolioResults } from './phases/portfolio.js';
 import { measureReplay, type ReplayResults } from './phases/replay.js';
 
@@ -145,13 +146,14 @@ async function main(): Promise<number> {
 
   const finishedAt = new Date();
   const liveEventsPerSec = e2e?.saturation.perSec && shape ? round(e2e.saturation.perSec * shape.events) : null;
+  const machineInfo = machine.finish();
   const results: Record<string, unknown> = {
     mode: profile.name,
     phases: [...only],
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     durationS: round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1),
-    machine: machine.finish(),
+    machine: machineInfo,
     engine: {
       auth: api.auth,
       payloadEncryption: Boolean((stack.config as { payloadKeys?: unknown }).payloadKeys),
@@ -160,7 +162,7 @@ async function main(): Promise<number> {
       orderShape: shape && {
         activities: shape.activities,
         activityCount: shape.activities.length,
-        localActivityCount: shape.activities.filter((a) => a.local).length,
+        localActivityCount: shape.localSteps.length,
         notifyAt: shape.notifyAt,
         eventsPerOrder: shape.events,
         floorEventsPerRun: shape.floorEvents,
@@ -177,54 +179,13 @@ async function main(): Promise<number> {
       latencyLoadFraction: profile.latencyLoadFraction,
       completionTimeoutMs: profile.completionTimeoutMs,
     },
-    intake: intake && {
-      acceptedPerSec: intake.intake.saturation.perSec,
-      p50Ms: intake.intake.latency.p50Ms,
-      p99Ms: intake.intake.latency.p99Ms,
-      ratePerSec: intake.intake.latency.ratePerSec,
-      cpuMsPerOrder: intake.intake.saturation.cpuMsPerOp,
-      saturation: intake.intake.saturation,
-      latency: intake.intake.latency,
-    },
-    direct: intake && {
-      acceptedPerSec: intake.direct.saturation.perSec,
-      p50Ms: intake.direct.latency.p50Ms,
-      p99Ms: intake.direct.latency.p99Ms,
-      ratePerSec: intake.direct.latency.ratePerSec,
-      cpuMsPerOrder: intake.direct.saturation.cpuMsPerOp,
-      saturation: intake.direct.saturation,
-      latency: intake.direct.latency,
-    },
-    e2e: e2e && {
-      ordersPerSec: e2e.saturation.perSec,
-      p50Ms: e2e.latency.p50Ms,
-      p99Ms: e2e.latency.p99Ms,
-      ratePerSec: e2e.latency.ratePerSec,
-      cpuMsPerOrder: e2e.saturation.cpuMsPerOp,
-      liveEventsPerSec,
-      saturation: e2e.saturation,
-      latency: e2e.latency,
-    },
-    floor: floorResults && {
-      ordersPerSec: floorResults.saturation.perSec,
-      p50Ms: floorResults.latency.p50Ms,
-      p99Ms: floorResults.latency.p99Ms,
-      ratePerSec: floorResults.latency.ratePerSec,
-      cpuMsPerOrder: floorResults.saturation.cpuMsPerOp,
-      saturation: floorResults.saturation,
-      latency: floorResults.latency,
-    },
+    intake: intake && headline('acceptedPerSec', intake.intake),
+    direct: intake && headline('acceptedPerSec', intake.direct),
+    e2e: e2e && { ...headline('ordersPerSec', e2e), liveEventsPerSec },
+    floor: floorResults && headline('ordersPerSec', floorResults),
     // The floor again, with the order's own mix of ordinary and local activities: what the order's
     // logic costs on the same shape (the floor runs every step as an ordinary activity).
-    shapedFloor: shapedFloor && {
-      ordersPerSec: shapedFloor.saturation.perSec,
-      p50Ms: shapedFloor.latency.p50Ms,
-      p99Ms: shapedFloor.latency.p99Ms,
-      ratePerSec: shapedFloor.latency.ratePerSec,
-      cpuMsPerOrder: shapedFloor.saturation.cpuMsPerOp,
-      saturation: shapedFloor.saturation,
-      latency: shapedFloor.latency,
-    },
+    shapedFloor: shapedFloor && headline('ordersPerSec', shapedFloor),
     ratios: {
       overheadVsShapedFloor: ratio(e2e?.latency.p50Ms, shapedFloor?.latency.p50Ms),
       throughputVsShapedFloor: ratio(e2e?.saturation.perSec, shapedFloor?.saturation.perSec),
@@ -260,7 +221,7 @@ async function main(): Promise<number> {
     .flatMap((p) => (p ? [...p.saturation.runs, ...p.latency.runs] : []))
     .map((r) => r.cpu?.otherCores)
     .filter((c): c is number => c !== undefined);
-  (results.machine as Record<string, unknown>).otherCoresDuringRuns = otherCores.length
+  machineInfo.otherCoresDuringRuns = otherCores.length
     ? { mean: round(otherCores.reduce((a, b) => a + b, 0) / otherCores.length), max: Math.max(...otherCores) }
     : null;
   results.goals = goalsOf(results);
@@ -291,3 +252,16 @@ main()
     if (!stopping) log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     return stopAndExit(1, 'failed');
   });
+
+/** A measured subject's headline figures (throughput at saturation, latency at the fixed rate) and the runs behind them. */
+function headline<K extends 'acceptedPerSec' | 'ordersPerSec'>(perSecKey: K, p: PairResults) {
+  return {
+    ...({ [perSecKey]: p.saturation.perSec } as Record<K, number | null>),
+    p50Ms: p.latency.p50Ms,
+    p99Ms: p.latency.p99Ms,
+    ratePerSec: p.latency.ratePerSec,
+    cpuMsPerOrder: p.saturation.cpuMsPerOp,
+    saturation: p.saturation,
+    latency: p.latency,
+  };
+}

@@ -4,6 +4,8 @@
  * decoded histories, so the replay fixtures in test/histories/ need no key to replay.
  */
 import type { PayloadCodec } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { temporal } from '@temporalio/proto';
 import { handleCodecRequest, type JsonPayload } from './security/payload-codec.js';
 
 /**
@@ -23,10 +25,26 @@ export function historyPayloads(node: unknown, out: JsonPayload[] = []): JsonPay
 
 /**
  * The same history JSON with every payload decoded (plain payloads stay as they are).
- * @example writeFileSync(file, await decodeHistoryJson(historyToJSON(history), codec));
+ * @example const json = await decodeHistoryJson(historyToJSON(history), codec);
  */
 export async function decodeHistoryJson(json: string, codec: PayloadCodec): Promise<string> {
   const tree: unknown = JSON.parse(json);
+  await decodeInPlace(tree, codec);
+  return JSON.stringify(tree);
+}
+
+/**
+ * A history as a replay fixture's text: proto3 JSON, payloads decoded when there is a codec,
+ * indented, with a final newline.
+ * @example writeFileSync(file, await historyFixture(await handle.fetchHistory(), codec));
+ */
+export async function historyFixture(history: temporal.api.history.v1.IHistory, codec: PayloadCodec | undefined): Promise<string> {
+  const tree: unknown = JSON.parse(historyToJSON(history));
+  if (codec) await decodeInPlace(tree, codec);
+  return JSON.stringify(tree, null, 2) + '\n';
+}
+
+async function decodeInPlace(tree: unknown, codec: PayloadCodec): Promise<void> {
   const found = historyPayloads(tree);
   const { payloads } = await handleCodecRequest(codec, 'decode', { payloads: found });
   found.forEach((target, i) => {
@@ -35,5 +53,4 @@ export async function decodeHistoryJson(json: string, codec: PayloadCodec): Prom
     if (decoded.data === undefined) delete target.data;
     else target.data = decoded.data;
   });
-  return JSON.stringify(tree);
 }

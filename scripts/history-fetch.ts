@@ -5,10 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { loadConfig, loadDotEnv } from '../lib/config.js';
 import { PROJECT_ROOT } from '../lib/embedded/temporal-cli.js';
-import { decodeHistoryJson } from '../lib/history-codec.js';
+import { historyFixture } from '../lib/history-codec.js';
 import { payloadCodecFor } from '../lib/secrets.js';
 import { createTemporalClient } from '../lib/temporal.js';
 
@@ -23,9 +22,7 @@ const client = await createTemporalClient(config);
 try {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const file = path.join(PROJECT_ROOT, 'test', 'histories', `${name ?? workflowId}.json`);
-  const codec = payloadCodecFor(config);
-  const json = codec ? await decodeHistoryJson(historyToJSON(history), codec) : historyToJSON(history);
-  writeFileSync(file, JSON.stringify(JSON.parse(json), null, 2) + '\n');
+  writeFileSync(file, await historyFixture(history, payloadCodecFor(config)));
   console.log(`saved ${history.events?.length ?? 0} events of ${workflowId} to ${path.relative(process.cwd(), file)}`);
 } finally {
   await client.connection.close();

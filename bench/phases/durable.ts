@@ -33,6 +33,8 @@ export interface DurableContext {
 export interface OrderShape {
   /** Activities run, in order: scheduled ones and local ones. */
   activities: ActivityStep[];
+  /** 1-based positions of the local ones among `activities`. */
+  localSteps: number[];
   /** 1-based position of the activity whose transaction announces FILLED. */
   notifyAt: number;
   /** History events of the finished order workflow. */
@@ -71,24 +73,22 @@ const orderFire =
     return ctx.orders.wait(id, ctx.profile.completionTimeoutMs);
   };
 
-/** 1-based positions of the order's local activities. */
-export const localStepsOf = (shape: Pick<OrderShape, 'activities'>): number[] => shape.activities.flatMap((a, i) => (a.local ? [i + 1] : []));
-
 /** The floor's request: every step an ordinary activity, or (`shaped`) the order's own mix. */
 const floorBody = (shape: OrderShape, shaped: boolean) => ({
   activities: shape.activities.length,
   notifyAt: shape.notifyAt,
-  ...(shaped ? { localSteps: localStepsOf(shape) } : {}),
+  ...(shaped ? { localSteps: shape.localSteps } : {}),
 });
 
-const floorFire =
-  (ctx: DurableContext, shape: OrderShape, shaped: boolean): Fire =>
-  async () => {
-    const r = await ctx.baseline.request('POST', '/floor/orders', floorBody(shape, shaped));
+const floorFire = (ctx: DurableContext, shape: OrderShape, shaped: boolean): Fire => {
+  const body = floorBody(shape, shaped);
+  return async () => {
+    const r = await ctx.baseline.request('POST', '/floor/orders', body);
     if (r.status !== 202) return { ok: false, error: `POST /floor/orders answered ${r.status}: ${r.body.slice(0, 200)}` };
     const { id } = JSON.parse(r.body) as { id: string };
     return ctx.floor.wait(id, ctx.profile.completionTimeoutMs);
   };
+};
 
 /**
  * Runs one order (and one floor run shaped like it) to completion and reads both histories: how
@@ -107,9 +107,10 @@ export async function probeShape(ctx: DurableContext): Promise<OrderShape> {
   const order = await historyOf(ctx.temporal, workflowId);
   const notifyAt = order.activities.map((a) => a.name).lastIndexOf('recordTransition') + 1;
   if (notifyAt === 0) throw new Error(`probe order ${id}: no recordTransition among its activities (${describeSteps(order.activities)})`);
-  const shape: OrderShape = { activities: order.activities, notifyAt, events: order.events };
+  const localSteps = order.activities.flatMap((a, i) => (a.local ? [i + 1] : []));
+  const shape: OrderShape = { activities: order.activities, localSteps, notifyAt, events: order.events };
   shape.floorEvents = await probeFloor(ctx, shape, false);
-  if (localStepsOf(shape).length) shape.shapedFloorEvents = await probeFloor(ctx, shape, true);
+  if (localSteps.length) shape.shapedFloorEvents = await probeFloor(ctx, shape, true);
   return shape;
 }
 
@@ -149,16 +150,16 @@ export async function measureDurable(ctx: DurableContext, shape: OrderShape, whi
   const floorDrained = () => drained(ctx.temporal, 'floorOrder', queues.floor);
   const floor: Subject = { label: 'floor', fire: floorFire(ctx, shape, false), drained: floorDrained };
   const shaped: Subject = { label: 'shaped floor', fire: floorFire(ctx, shape, true), drained: floorDrained };
-  const floors = which.floor ? (localStepsOf(shape).length ? [floor, shaped] : [floor]) : [];
+  const all: Array<[keyof DurableResults, Subject, boolean]> = [
+    ['e2e', e2e, which.e2e],
+    ['floor', floor, which.floor],
+    ['shapedFloor', shaped, which.floor && shape.localSteps.length > 0],
+  ];
+  const subjects = all.filter(([, , wanted]) => wanted);
+  const [first, ...rest] = subjects;
+  if (!first) return {};
   const options = { concurrency: ctx.profile.e2eConcurrency, profile: ctx.profile, log: ctx.log, cpuParts: ctx.cpuParts };
-  const [main, ...others] = which.e2e ? [e2e, ...floors] : floors;
-  if (!main) return {};
-  const r = await measurePair(main, others, options);
-  const all = [r.main, ...r.others];
-  const byLabel = new Map([main, ...others].map((s, i) => [s.label, all[i]!]));
-  return {
-    ...(byLabel.has('e2e') ? { e2e: byLabel.get('e2e') } : {}),
-    ...(byLabel.has('floor') ? { floor: byLabel.get('floor') } : {}),
-    ...(byLabel.has('shaped floor') ? { shapedFloor: byLabel.get('shaped floor') } : {}),
-  };
+  const r = await measurePair(first[1], rest.map(([, s]) => s), options);
+  const measured = [r.main, ...r.others];
+  return Object.fromEntries(subjects.map(([key], i) => [key, measured[i]]));
 }

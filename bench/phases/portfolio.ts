@@ -11,6 +11,7 @@ import { createPortfolioActivities, recalculateWithStart } from '../../activitie
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import type { HttpClient } from '../lib/http.js';
+import { BENCH_PRICE } from '../lib/stack.js';
 import { openLoop } from '../lib/load.js';
 import type { Profile } from '../lib/profile.js';
 import { median, round, summarize as summarizeLatencies } from '../lib/stats.js';
@@ -56,9 +57,8 @@ function incrementalStep(stored: ReturnType<typeof serializeState>, fills: numbe
 
 export async function measurePortfolio(sql: Sql, profile: Profile, log: (line: string) => void): Promise<PortfolioResults> {
   const asOf = new Date().toISOString();
-  // BTCUSDT keeps the price the order phases trade at.
-  const [priced] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM prices WHERE symbol = 'BTCUSDT'`;
-  const unpriced = SYMBOLS.filter((symbol) => symbol !== 'BTCUSDT' || !priced?.n);
+  // The stack's price (BENCH_PRICE) stays what the order phases trade at.
+  const unpriced = SYMBOLS.filter((symbol) => symbol !== BENCH_PRICE.symbol);
   await storeQuotes(sql, unpriced.map((symbol) => ({ symbol, price: PRICES[symbol]!, source: 'simulated' as const, asOf })));
 
   // Pure core: the fold only, fills already in memory.

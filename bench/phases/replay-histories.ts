@@ -4,7 +4,7 @@ import path from 'node:path';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { PROJECT_ROOT } from '../../lib/embedded/temporal-cli.js';
 
-export const HISTORIES_DIR = path.join(PROJECT_ROOT, 'test', 'histories');
+const HISTORIES_DIR = path.join(PROJECT_ROOT, 'test', 'histories');
 
 export interface LoadedHistory {
   workflowId: string;
@@ -12,12 +12,12 @@ export interface LoadedHistory {
   events: number;
 }
 
-export function loadHistories(dir = HISTORIES_DIR): LoadedHistory[] {
-  return readdirSync(dir)
+export function loadHistories(): LoadedHistory[] {
+  return readdirSync(HISTORIES_DIR)
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((f) => {
-      const history = historyFromJSON(JSON.parse(readFileSync(path.join(dir, f), 'utf8')));
+      const history = historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, f), 'utf8')));
       return { workflowId: path.basename(f, '.json'), history, events: history.events?.length ?? 0 };
     });
 }

@@ -6,8 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { PayloadCodec } from '@temporalio/common';
-import { variables } from '../../lib/config.js';
-import { codecFor } from './evidence.js';
+import { loadConfig, variables } from '../../lib/config.js';
+import { payloadCodecFor } from '../../lib/secrets.js';
 
 export const FAKE_KEY = 'chaos-key';
 export const FAKE_SECRET = randomBytes(24).toString('hex');
@@ -59,5 +59,5 @@ export function engineEnv(o: { temporal: string; databaseUrl: string; fakeUrl: s
 
 /** The payload codec the engine under test encrypts with, for reading its histories. */
 export function engineCodec(): PayloadCodec | undefined {
-  return declared('PAYLOAD_KEYS') ? codecFor(DECLARED_ONLY.PAYLOAD_KEYS, DECLARED_ONLY.PAYLOAD_KEY_ID) : undefined;
+  return declared('PAYLOAD_KEYS') ? payloadCodecFor(loadConfig({ PAYLOAD_KEYS: DECLARED_ONLY.PAYLOAD_KEYS, PAYLOAD_KEY_ID: DECLARED_ONLY.PAYLOAD_KEY_ID })) : undefined;
 }

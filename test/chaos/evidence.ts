@@ -5,9 +5,7 @@
 import { Client, Connection } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
-import { parseKeyring } from '../../lib/security/keys.js';
 import { localActivityTypeOf } from '../../lib/history-steps.js';
-import { createEncryptionCodec } from '../../lib/security/payload-codec.js';
 import type { Verdict } from './audit.js';
 import type { Part } from './processes.js';
 
@@ -51,13 +49,6 @@ async function decodeFailures(events: HistoryEvent[], codec: PayloadCodec | unde
     await decode(e.workflowTaskFailedEventAttributes?.failure);
     await decode(e.activityTaskTimedOutEventAttributes?.failure);
   }
-}
-
-/** The codec of the engine under test, when it encrypts payloads. */
-export function codecFor(payloadKeys: string | undefined, keyId: string | undefined): PayloadCodec | undefined {
-  if (!payloadKeys) return undefined;
-  const keys = parseKeyring(payloadKeys, 'PAYLOAD_KEYS');
-  return createEncryptionCodec({ keys, currentKeyId: keyId ?? Object.keys(keys)[0]! });
 }
 
 const localLabel = (e: HistoryEvent) => {
@@ -184,7 +175,8 @@ export async function explainFailure(o: FailureContext): Promise<string[]> {
       const stories = await workflowStories(o.temporalAddress, ids, o.codec, 16);
       const groups = new Map<string, WorkflowStory[]>();
       for (const st of stories) {
-        const key = `${st.status}; last failure: ${st.lastFailure}`;
+        // Ids differ per order: without them, orders that failed the same way share one line.
+        const key = `${st.status}; last failure: ${st.lastFailure.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>')}`;
         groups.set(key, [...(groups.get(key) ?? []), st]);
       }
       for (const [key, members] of groups) out.push(`${members.length} order(s) ${key} (e.g. ${members.slice(0, 3).map((m) => m.orderId).join(', ')})`);

@@ -5,13 +5,14 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { loadConfig } from '../../lib/config.js';
-import { decodeHistoryJson } from '../../lib/history-codec.js';
+import { historyFixture } from '../../lib/history-codec.js';
 import { payloadCodecFor } from '../../lib/secrets.js';
 import { TEST_PAYLOAD_KEYS } from './keys.js';
 
 export const HISTORIES_DIR = path.resolve('test', 'histories');
+
+const testCodec = payloadCodecFor(loadConfig({ PAYLOAD_KEYS: TEST_PAYLOAD_KEYS }));
 
 /**
  * Recordings are kept per shape of the order workflow: `<name>.json` ran every step as an ordinary
@@ -27,6 +28,5 @@ export async function recordHistory(temporal: Client, workflowId: string, name: 
   await handle.result();
   const history = await handle.fetchHistory();
   // Stored decoded, like `npm run history:fetch`: the fixtures replay without a key.
-  const json = await decodeHistoryJson(historyToJSON(history), payloadCodecFor(loadConfig({ PAYLOAD_KEYS: TEST_PAYLOAD_KEYS }))!);
-  writeFileSync(path.join(HISTORIES_DIR, `${name}.${HISTORY_GENERATION}.json`), JSON.stringify(JSON.parse(json), null, 2) + '\n');
+  writeFileSync(path.join(HISTORIES_DIR, `${name}.${HISTORY_GENERATION}.json`), await historyFixture(history, testCodec));
 }

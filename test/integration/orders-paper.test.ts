@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { activitySteps } from '../../lib/history-steps.js';
 import { recordHistory } from '../helpers/histories.js';
+import { TERMINAL_STATUSES } from '../../workflows/definitions.js';
 
 // Symbols of this file only, so prices set here do not move other files' orders.
 const BTC = 'PBTCUSDT';
@@ -219,7 +220,7 @@ describe('concurrent paper orders of one account', () => {
       venue: 'paper',
     }));
     const accepted = await Promise.all(bodies.map((b) => post(b)));
-    const final = await Promise.all(accepted.map((r) => e.waitForStatus(r.body.id, ['FILLED', 'REJECTED', 'CANCELED', 'EXPIRED'], 60_000)));
+    const final = await Promise.all(accepted.map((r) => e.waitForStatus(r.body.id, [...TERMINAL_STATUSES], 60_000)));
     expect(final.map((o) => o.status)).toEqual(bodies.map(() => 'FILLED'));
   });
 });

@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
+import { isTerminal } from '../../workflows/definitions.js';
 
 // A symbol of this file only; at 50000 USDT, 0.004 is a notional of 200.
 const BTC = 'RBTCUSDT';
-const TERMINAL = ['FILLED', 'REJECTED', 'CANCELED', 'EXPIRED'];
 
 let e: TestEngine;
 beforeAll(async () => {
@@ -26,7 +26,7 @@ async function buy(account: string, quantity: string): Promise<string> {
 async function settled(account: string, id: string): Promise<{ status: string; rejectCode: string | null; rejectReason: string | null }> {
   return waitFor(
     async () => (await e.callAs(account, 'GET', `/v1/orders/${id}`)).body,
-    (o) => TERMINAL.includes(o?.status),
+    (o) => o !== undefined && isTerminal(o.status),
     { timeoutMs: 30_000, what: `order ${id} to end` },
   );
 }

@@ -12,6 +12,7 @@ import { sealCredentials, type ExchangeCredentials } from '../../activities/exch
 import type { Exchange } from '../../activities/exchange/types.js';
 import type { Sql } from '../../lib/db.js';
 import { createSecretBox } from '../../lib/security/secret-box.js';
+import { failure as failureOf } from '../helpers/failure.js';
 
 const box = createSecretBox({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' });
 const PAIR = { apiKey: 'user-key-1234', apiSecret: 'user-secret-very-private' };
@@ -33,15 +34,6 @@ function harness(initial: SealedCredentialsRow | undefined, options: { fallback?
     now: options.now,
   });
   return { binanceFor, built, fallback, store: (r: SealedCredentialsRow | undefined) => (row = r) };
-}
-
-async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
-  try {
-    await p;
-  } catch (err) {
-    return err as ApplicationFailure;
-  }
-  throw new Error('expected a failure');
 }
 
 describe('createAccountBinance', () => {
@@ -71,14 +63,14 @@ describe('createAccountBinance', () => {
 
   it('uses the environment pair for an account without one, and rejects for good when there is none either', async () => {
     expect(await harness(undefined, { fallback: true }).binanceFor('acc-1')).toMatchObject({ name: 'env' });
-    const failure = await failureOf(harness(undefined).binanceFor('acc-1'));
+    const failure = (await failureOf(harness(undefined).binanceFor('acc-1'))) as ApplicationFailure;
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect([failure.type, failure.nonRetryable, (failure.details?.[0] as { code: string }).code]).toEqual(['OrderRejected', true, 'NO_CREDENTIALS']);
   });
 
   it("refuses a pair sealed for another account (copied row) without naming any part of it", async () => {
     const h = harness(sealCredentials(box, 'someone-else', 'binance', PAIR));
-    const failure = await failureOf(h.binanceFor('acc-1'));
+    const failure = (await failureOf(h.binanceFor('acc-1'))) as ApplicationFailure;
     expect((failure.details?.[0] as { code: string }).code).toBe('CREDENTIALS_UNREADABLE');
     const text = JSON.stringify({ message: failure.message, details: failure.details });
     for (const part of [PAIR.apiKey, PAIR.apiSecret]) expect(text).not.toContain(part);
