@@ -1,7 +1,8 @@
 /**
  * One HTTP round trip to Binance Spot REST and the translation of everything that can go wrong
  * into the venue error taxonomy. Shared by the exchange adapter and the Binance price source.
- * Messages name the method and path only: never the query string (it carries the signature).
+ * With a venue gate, nothing is sent while a 429/418's Retry-After runs, and every 429/418
+ * extends it. Messages name the method and path only: never the query string (it carries the signature).
  */
 import {
   ExchangeRateLimitError,
@@ -9,6 +10,7 @@ import {
   ExchangeUnavailableError,
   ExchangeUnknownOutcomeError,
 } from './errors.js';
+import type { VenueGate } from './venue-gate.js';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -17,6 +19,8 @@ export interface BinanceHttpOptions {
   /** Per request, headers and body included. Default 10 000 ms. */
   timeoutMs?: number;
   fetch?: FetchLike;
+  /** The process-wide Binance back-off (one per process: Binance limits per IP). None by default. */
+  venueGate?: VenueGate;
 }
 
 export interface BinanceCall {
@@ -45,8 +49,10 @@ export function createBinanceHttp(options: BinanceHttpOptions): (call: BinanceCa
   const doFetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const timeoutMs = options.timeoutMs ?? 10_000;
   const base = options.baseUrl.replace(/\/+$/, '');
+  const gate = options.venueGate;
 
   return async function call(req: BinanceCall): Promise<unknown> {
+    gate?.assertOpen();
     const label = `${req.method} ${req.path}`;
     const headers: Record<string, string> = {};
     if (req.apiKey !== undefined) headers['X-MBX-APIKEY'] = req.apiKey;
@@ -63,7 +69,12 @@ export function createBinanceHttp(options: BinanceHttpOptions): (call: BinanceCa
     } catch (err) {
       throw transportError(err, label, timeoutMs);
     }
-    return interpret(status, responseHeaders, text, label);
+    try {
+      return interpret(status, responseHeaders, text, label);
+    } catch (err) {
+      if (err instanceof ExchangeRateLimitError) gate?.backOff(err.retryAfterMs, err.httpStatus, err.code);
+      throw err;
+    }
   };
 }
 

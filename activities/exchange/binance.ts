@@ -9,6 +9,7 @@ import { createBinanceHttp, type BinanceCall, type FetchLike } from './binance-c
 import { parseSymbolRules } from './binance-filters.js';
 import { ExchangeRejectedError, ExchangeUnknownOutcomeError } from './errors.js';
 import type { Balance, Exchange, ExchangeFill, ExchangeOrder, OrderRef, PlaceOrderRequest, SymbolRules } from './types.js';
+import type { VenueGate } from './venue-gate.js';
 
 export interface BinanceExchangeOptions {
   baseUrl: string;
@@ -20,6 +21,8 @@ export interface BinanceExchangeOptions {
   timeoutMs?: number;
   fetch?: FetchLike;
   now?: () => number;
+  /** The process-wide Binance back-off, shared with every other account and the price source. */
+  venueGate?: VenueGate;
 }
 
 const decimal = z.string().regex(/^-?\d+(\.\d+)?$/);
@@ -43,6 +46,12 @@ const tradeSchema = z.object({ id: z.number().int(), price: decimal, qty: decima
 const accountSchema = z.object({ balances: z.array(z.object({ asset: z.string(), free: decimal, locked: decimal })) });
 const timeSchema = z.object({ serverTime: z.number() });
 const exchangeInfoSchema = z.object({ symbols: z.array(z.unknown()) });
+const ordersSchema = z.array(orderSchema);
+
+/** allOrders' page size (its maximum). */
+const HISTORY_PAGE = 1000;
+/** How far before `sinceMs` the history search starts: our clock and Binance's may disagree that much. */
+const HISTORY_MARGIN_MS = 5 * 60_000;
 
 const LIMIT_TYPES: ReadonlySet<string> = new Set(['LIMIT', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
 const STOP_TYPES: ReadonlySet<string> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
@@ -166,6 +175,32 @@ export function createBinanceExchange(options: BinanceExchangeOptions): Exchange
     async cancelOrder(ref: OrderRef): Promise<ExchangeOrder> {
       const json = await signed('DELETE', '/api/v3/order', { symbol: ref.symbol, origClientOrderId: ref.clientOrderId });
       return toOrder(parseReply(orderSchema, json, 'DELETE /api/v3/order'), now());
+    },
+
+    async getOpenOrders(symbol?: string): Promise<ExchangeOrder[]> {
+      const json = await signed('GET', '/api/v3/openOrders', symbol === undefined ? {} : { symbol });
+      return parseReply(ordersSchema, json, 'GET /api/v3/openOrders').map((o) => toOrder(o, now()));
+    },
+
+    /**
+     * Pages through allOrders from `sinceMs` (less a margin for clock skew) by orderId until a
+     * short page; without `sinceMs`, only the most recent 1000 orders of the symbol are searched.
+     */
+    async findInHistory(ref: OrderRef & { sinceMs?: number | undefined }): Promise<ExchangeOrder | null> {
+      const limit = String(HISTORY_PAGE);
+      let params: Record<string, string> =
+        ref.sinceMs === undefined
+          ? { symbol: ref.symbol, limit }
+          : { symbol: ref.symbol, startTime: String(Math.max(0, ref.sinceMs + clockOffsetMs - HISTORY_MARGIN_MS)), limit };
+      let newest: z.infer<typeof orderSchema> | undefined;
+      for (;;) {
+        const rows = parseReply(ordersSchema, await signed('GET', '/api/v3/allOrders', params), 'GET /api/v3/allOrders');
+        for (const o of rows) if (o.clientOrderId === ref.clientOrderId && (newest === undefined || o.orderId > newest.orderId)) newest = o;
+        if (ref.sinceMs === undefined || rows.length < HISTORY_PAGE) break;
+        const lastId = Math.max(...rows.map((o) => o.orderId));
+        params = { symbol: ref.symbol, orderId: String(lastId + 1), limit };
+      }
+      return newest === undefined ? null : toOrder(newest, now());
     },
 
     async getTrades(ref: OrderRef & { exchangeOrderId: string }): Promise<ExchangeFill[]> {

@@ -3,7 +3,8 @@
  * - ExchangeRejectedError: the venue said no (filter failure, balance, bad key). Final.
  * - ExchangeUnknownOutcomeError: no clear answer (timeout, reset, 5xx, -1006/-1007). The order
  *   may exist: query it, never resubmit blindly.
- * - ExchangeRateLimitError: 429/418; wait `retryAfterMs`.
+ * - ExchangeRateLimitError: 429/418, or a request held back while one's Retry-After runs; wait
+ *   `retryAfterMs`.
  * - ExchangeUnavailableError: the request surely did not reach the matching engine (connection
  *   refused, DNS); safe to retry as is.
  */
@@ -37,10 +38,14 @@ export class ExchangeRateLimitError extends ExchangeError {
   override name = 'ExchangeRateLimitError';
   constructor(
     readonly retryAfterMs: number,
+    /** 429 (back off) or 418 (IP banned): of this answer, or of the one that started the wait. */
     readonly httpStatus: number,
     readonly code?: number,
+    /** False when the process-wide back-off (venue-gate.ts) held the request back: nothing was sent. */
+    readonly sent: boolean = true,
   ) {
-    super(`Exchange rate limit (HTTP ${httpStatus}); retry after ${Math.ceil(retryAfterMs / 1000)} s`);
+    const wait = `retry after ${Math.ceil(retryAfterMs / 1000)} s`;
+    super(sent ? `Exchange rate limit (HTTP ${httpStatus}); ${wait}` : `Exchange rate limit (HTTP ${httpStatus} earlier); not sent, ${wait}`);
   }
 }
 

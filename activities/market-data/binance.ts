@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { createBinanceHttp, type FetchLike } from '../exchange/binance-client.js';
 import { ExchangeRejectedError, ExchangeUnknownOutcomeError } from '../exchange/errors.js';
+import type { VenueGate } from '../exchange/venue-gate.js';
 import type { Candle, CandleInterval, HistoryRequest, PriceQuote, PriceSource } from './types.js';
 
 export interface BinancePriceSourceOptions {
@@ -15,6 +16,8 @@ export interface BinancePriceSourceOptions {
   timeoutMs?: number;
   /** ticker/price carries no timestamp: quotes are stamped with this clock. */
   now?: () => Date;
+  /** The process-wide Binance back-off, shared with the exchange adapters (bans are per IP). */
+  venueGate?: VenueGate;
 }
 
 const decimal = z.string().regex(/^\d+(\.\d+)?$/);

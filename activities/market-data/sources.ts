@@ -2,10 +2,12 @@
  * The engine's market data: the Binance and Yahoo price sources built from config, the routing
  * between them, and a fetch that asks each provider on its own so one provider failing or rate
  * limited never holds up the other. A provider that answered 429/418 is left alone until its
- * Retry-After has passed (per process), instead of being asked again on every refresh.
+ * Retry-After has passed (per process), instead of being asked again on every refresh. Binance's
+ * back-off is the process's venue gate, which the Binance exchange adapters share.
  */
 import type { Config } from '../../lib/config.js';
 import { ExchangeRateLimitError } from '../exchange/errors.js';
+import { createVenueGate, type VenueGate } from '../exchange/venue-gate.js';
 import { createBinancePriceSource } from './binance.js';
 import { providerFor, routeSymbols, type RoutedProvider, type RouteOverrides } from './routing.js';
 import type { Candle, HistoryRequest, PriceQuote, PriceSource } from './types.js';
@@ -40,6 +42,8 @@ export interface LatestResult {
 export interface PriceSources {
   sources: Record<RoutedProvider, PriceSource>;
   routes: RouteOverrides;
+  /** The Binance back-off of this process: hand it to the Binance exchange adapters too. */
+  venueGate: VenueGate;
   /** Which provider prices a symbol. */
   providerFor(symbol: string): RoutedProvider;
   /** Latest prices from every provider concerned; what failed is reported, not thrown. */
@@ -58,6 +62,8 @@ export interface PriceSourcesOptions {
   /** Called once per provider failure of fetchLatest, e.g. to log it. */
   onFailure?: (failure: ProviderFailure) => void;
   now?: () => number;
+  /** The process-wide Binance back-off; a new one when absent. */
+  venueGate?: VenueGate;
 }
 
 /**
@@ -69,8 +75,9 @@ export interface PriceSourcesOptions {
 export function createPriceSources(config: PriceSourcesConfig, options: PriceSourcesOptions = {}): PriceSources {
   const now = options.now ?? Date.now;
   const timeoutMs = config.MARKET_DATA_TIMEOUT;
+  const venueGate = options.venueGate ?? createVenueGate();
   const raw: Record<RoutedProvider, PriceSource> = {
-    binance: options.sources?.binance ?? createBinancePriceSource({ baseUrl: config.BINANCE_BASE_URL, timeoutMs }),
+    binance: options.sources?.binance ?? createBinancePriceSource({ baseUrl: config.BINANCE_BASE_URL, timeoutMs, venueGate }),
     yahoo: options.sources?.yahoo ?? createYahooPriceSource({ baseUrl: config.YAHOO_BASE_URL, timeoutMs }),
   };
   const sources = {
@@ -98,6 +105,7 @@ export function createPriceSources(config: PriceSourcesConfig, options: PriceSou
   return {
     sources,
     routes,
+    venueGate,
     providerFor: (symbol) => providerFor(symbol, routes),
     fetchLatestSettled,
     async fetchLatest(symbols) {

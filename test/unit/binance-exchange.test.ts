@@ -213,3 +213,78 @@ describe('rejections', () => {
     expect(text).not.toMatch(/signature=|[0-9a-f]{64}/);
   });
 });
+
+describe('open orders', () => {
+  it('lists the open orders of one symbol', async () => {
+    await binance.placeOrder(limitBuy('oo-1', '59000.00'));
+    await binance.placeOrder(marketBuy('oo-2'));
+    expect(await binance.getOpenOrders('BTCUSDT')).toEqual([expect.objectContaining({ clientOrderId: 'oo-1', status: 'NEW', price: '59000.00000000' })]);
+  });
+
+  it('lists the open orders of every symbol when no symbol is given', async () => {
+    await binance.placeOrder(limitBuy('oo-3', '59000.00'));
+    await binance.placeOrder({ symbol: 'ETHUSDT', side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '3100.00', clientOrderId: 'oo-4' });
+    expect((await binance.getOpenOrders()).map((o) => [o.symbol, o.clientOrderId])).toEqual([
+      ['BTCUSDT', 'oo-3'],
+      ['ETHUSDT', 'oo-4'],
+    ]);
+  });
+
+  it('leaves out an order Binance does not show yet', async () => {
+    await binance.placeOrder(limitBuy('oo-5', '59000.00'));
+    fake.hide('oo-5', 60_000);
+    expect(await binance.getOpenOrders('BTCUSDT')).toEqual([]);
+  });
+});
+
+describe('order history', () => {
+  const allOrdersCalls = () => fake.requests().filter((r) => r.path === '/api/v3/allOrders');
+
+  it('finds a filled order by its client order id', async () => {
+    const since = Date.now();
+    const placed = await binance.placeOrder(marketBuy('hi-1'));
+    expect(await binance.findInHistory({ symbol: 'BTCUSDT', clientOrderId: 'hi-1', sinceMs: since })).toMatchObject({
+      exchangeOrderId: placed.exchangeOrderId,
+      status: 'FILLED',
+    });
+  });
+
+  it('finds a canceled order under its own client order id', async () => {
+    await binance.placeOrder(limitBuy('hi-2', '59000.00'));
+    await binance.cancelOrder({ symbol: 'BTCUSDT', clientOrderId: 'hi-2' });
+    expect(await binance.findInHistory({ symbol: 'BTCUSDT', clientOrderId: 'hi-2' })).toMatchObject({ clientOrderId: 'hi-2', status: 'CANCELED' });
+  });
+
+  it('answers the newest of two orders that used the same client order id', async () => {
+    await binance.placeOrder(marketBuy('hi-3'));
+    const second = await binance.placeOrder(marketBuy('hi-3'));
+    expect((await binance.findInHistory({ symbol: 'BTCUSDT', clientOrderId: 'hi-3', sinceMs: Date.now() - 1000 }))?.exchangeOrderId).toBe(second.exchangeOrderId);
+  });
+
+  it('answers null for a client order id Binance never saw', async () => {
+    await binance.placeOrder(marketBuy('hi-4'));
+    expect(await binance.findInHistory({ symbol: 'BTCUSDT', clientOrderId: 'hi-never', sinceMs: Date.now() - 1000 })).toBeNull();
+  });
+
+  it('starts a margin before sinceMs, so an order stamped a little earlier by Binance\'s clock is found', async () => {
+    await binance.placeOrder(marketBuy('hi-5'));
+    const found = await binance.findInHistory({ symbol: 'BTCUSDT', clientOrderId: 'hi-5', sinceMs: Date.now() + 60_000 });
+    expect(found).toMatchObject({ clientOrderId: 'hi-5' });
+  });
+
+  it('follows the pages past 1000 orders, by orderId, to an order placed after them', async () => {
+    const since = Date.now();
+    for (let batch = 0; batch < 10; batch++) {
+      await Promise.all(Array.from({ length: 100 }, (_, i) => binance.placeOrder(marketBuy(`fill-${batch}-${i}`, '0.0001'))));
+    }
+    const target = await binance.placeOrder(marketBuy('hi-6', '0.0001'));
+    expect((await binance.findInHistory({ symbol: 'BTCUSDT', clientOrderId: 'hi-6', sinceMs: since }))?.exchangeOrderId).toBe(target.exchangeOrderId);
+    expect(allOrdersCalls()).toHaveLength(2);
+  });
+
+  it('does not find an order Binance does not show yet', async () => {
+    await binance.placeOrder(marketBuy('hi-7'));
+    fake.hide('hi-7', 60_000);
+    expect(await binance.findInHistory({ symbol: 'BTCUSDT', clientOrderId: 'hi-7', sinceMs: Date.now() - 1000 })).toBeNull();
+  });
+});

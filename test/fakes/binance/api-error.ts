@@ -28,6 +28,7 @@ export const apiErrors = {
   invalidType: () => new BinanceApiError(400, -1116, 'Invalid orderType.'),
   invalidTif: () => new BinanceApiError(400, -1115, 'Invalid timeInForce.'),
   invalidParam: (param: string) => new BinanceApiError(400, -1130, `Data sent for parameter '${param}' is not valid.`),
+  moreThanHours: (hours: number) => new BinanceApiError(400, -1127, `More than ${hours} hours between startTime and endTime.`),
   filter: (message: string) => new BinanceApiError(400, -1013, message),
   newOrderRejected: (msg: string) => new BinanceApiError(400, -2010, msg),
   duplicateOrder: () => new BinanceApiError(400, -2010, 'Duplicate order sent.'),

@@ -104,13 +104,20 @@ export class Book {
     return { order, fills: this.trades.slice(before) };
   }
 
-  /** By orderId (checked against the client id when both are given), else the open order with that client id, else the latest. */
-  find(symbol: string, ref: { orderId?: number | undefined; clientOrderId?: string | undefined }): FakeOrder | undefined {
+  /**
+   * By orderId (checked against the client id when both are given), else the open order with that
+   * client id, else the latest; only among the orders `visible` lets through (all by default).
+   */
+  find(
+    symbol: string,
+    ref: { orderId?: number | undefined; clientOrderId?: string | undefined },
+    visible: (o: FakeOrder) => boolean = () => true,
+  ): FakeOrder | undefined {
     if (ref.orderId !== undefined) {
-      const o = this.orders.find((x) => x.orderId === ref.orderId && x.symbol === symbol);
+      const o = this.orders.find((x) => x.orderId === ref.orderId && x.symbol === symbol && visible(x));
       return o && (ref.clientOrderId === undefined || o.clientOrderId === ref.clientOrderId) ? o : undefined;
     }
-    const same = this.orders.filter((x) => x.symbol === symbol && x.clientOrderId === ref.clientOrderId);
+    const same = this.orders.filter((x) => x.symbol === symbol && x.clientOrderId === ref.clientOrderId && visible(x));
     return same.find((x) => this.isOpen(x)) ?? same[same.length - 1];
   }
 

@@ -20,6 +20,12 @@ export type FaultKind =
   | 'rate-limit-429'
   /** HTTP 418 (IP banned), -1003, `Retry-After`. */
   | 'ip-ban-418'
+  /**
+   * HTTP 429, -1003, `Retry-After` as Binance escalates it: any request arriving before that
+   * Retry-After has passed bans the IP (418) for `banSeconds`, and every request during the ban
+   * is answered 418 again.
+   */
+  | 'rate-limit-escalation'
   /** HTTP 400, -1021 outside the recvWindow. */
   | 'timestamp-1021'
   /** -1006 "execution status unknown" (HTTP 500 by default); the order is placed unless `placed: false`. */
@@ -29,7 +35,9 @@ export type FaultKind =
   /** HTTP 500 before anything happens. */
   | 'server-500'
   /** HTTP 503 before anything happens. */
-  | 'server-503';
+  | 'server-503'
+  /** A Binance refusal before anything happens: `status` (default 400) with `{ code, msg }`, e.g. -2015. */
+  | 'reject';
 
 export interface Fault {
   kind: FaultKind;
@@ -42,8 +50,10 @@ export interface Fault {
   /** Chance (0..1) that a matching request is hit, drawn from a seeded RNG. */
   probability?: number;
   seed?: number;
-  /** For 429 / 418; defaults 1 and 120. */
+  /** For 429 / 418 / rate-limit-escalation; defaults 1, 120 and 1. */
   retryAfterSeconds?: number;
+  /** rate-limit-escalation: how long the IP ban lasts (the 418s' Retry-After); default 3 (Binance: 2 min to 3 days). */
+  banSeconds?: number;
   /** accept-then-timeout: answer normally after this long; never answer when omitted. */
   delayMs?: number;
   /** not-found-after-accept: how long the order stays invisible; default 1000. */
@@ -54,8 +64,11 @@ export interface Fault {
   body?: 'empty' | 'html';
   /** unknown-1006 / unknown-1007: whether the order is placed first; default true. */
   placed?: boolean;
-  /** Overrides the HTTP status of unknown-1006 / unknown-1007. */
+  /** Overrides the HTTP status of unknown-1006 / unknown-1007 / reject. */
   status?: number;
+  /** reject: the Binance error code and message, e.g. -2015 'Invalid API-key, IP, or permissions for action.' */
+  code?: number;
+  msg?: string;
 }
 
 export type FaultPhase = 'before' | 'after';
@@ -90,7 +103,7 @@ interface Armed {
 
 export class FaultBook {
   private armed: Armed[] = [];
-  /** orderId → until (server ms) for not-found-after-accept. */
+  /** orderId → until (server ms): orders every query endpoint leaves out for now (they still trade). */
   private readonly hidden = new Map<number, number>();
   private added = 0;
 
@@ -121,8 +134,9 @@ export class FaultBook {
     return undefined;
   }
 
+  /** Hides the order until `until` (server ms); an order hidden longer already stays hidden longer. */
   hide(orderId: number, until: number): void {
-    this.hidden.set(orderId, until);
+    this.hidden.set(orderId, Math.max(until, this.hidden.get(orderId) ?? 0));
   }
 
   isHidden(orderId: number, now: number): boolean {
@@ -144,21 +158,26 @@ function json(status: number, code: number, msg: string, headers: Record<string,
   return { status, headers: { 'Content-Type': 'application/json;charset=UTF-8', ...headers }, body: JSON.stringify({ code, msg }) };
 }
 
+/** Binance's 418 for an IP banned until `until` (server ms), in errors.md's wording, with Retry-After in seconds. */
+export function ipBanAnswer(until: number, retryAfterSeconds: number): FaultAnswer {
+  return json(418, -1003, `Way too much request weight used; IP banned until ${until}. Please use WebSocket Streams for live updates to avoid bans.`, {
+    'Retry-After': String(retryAfterSeconds),
+  });
+}
+
 /** The HTTP answer of every fault that answers (all but accept-then-timeout/-drop and not-found-after-accept). */
 export function faultAnswer(f: Fault, serverNow: number): FaultAnswer | undefined {
   const htmlHeaders: Record<string, string> = f.body === 'html' ? { 'Content-Type': 'text/html' } : {};
   switch (f.kind) {
-    case 'rate-limit-429': {
+    case 'rate-limit-429':
+    case 'rate-limit-escalation': {
       const after = f.retryAfterSeconds ?? 1;
       const { msg } = apiErrors.tooMuchWeight(RATE_LIMITS.weightPerMinute);
       return json(429, -1003, msg, { 'Retry-After': String(after) });
     }
     case 'ip-ban-418': {
       const after = f.retryAfterSeconds ?? 120;
-      const until = serverNow + after * 1000;
-      return json(418, -1003, `Way too much request weight used; IP banned until ${until}. Please use WebSocket Streams for live updates to avoid bans.`, {
-        'Retry-After': String(after),
-      });
+      return ipBanAnswer(serverNow + after * 1000, after);
     }
     case 'timestamp-1021':
       return json(400, -1021, 'Timestamp for this request is outside of the recvWindow.');
@@ -169,6 +188,8 @@ export function faultAnswer(f: Fault, serverNow: number): FaultAnswer | undefine
     case 'accept-then-500':
     case 'server-500':
       return { status: 500, headers: htmlHeaders, body: f.body === 'html' ? HTML_500 : '' };
+    case 'reject':
+      return json(f.status ?? 400, f.code ?? -1000, f.msg ?? 'An unknown error occurred while processing the request.');
     case 'server-503':
       return { status: 503, headers: htmlHeaders, body: f.body === 'html' ? HTML_503 : '' };
     default:

@@ -14,12 +14,14 @@ import { marketRoutes } from './market-routes.js';
 import { Market } from './market.js';
 import { randomInt, seededRandom } from './random.js';
 import { renderQueried, renderTrade } from './render.js';
+import type { BanViolation } from './ip-limits.js';
 import { createFakeHttp, type RequestLogEntry } from './server.js';
 import type { FakeState } from './state.js';
 import { buildSymbolTable, DEFAULT_BALANCES, DEFAULT_PRICES, DEFAULT_SYMBOLS, type FakeSymbolSpec } from './symbols.js';
 import { tradingRoutes } from './trading-routes.js';
 
 export type { Fault, FaultKind } from './faults.js';
+export type { BanViolation } from './ip-limits.js';
 export type { FakeSymbolSpec } from './symbols.js';
 export type { RequestLogEntry } from './server.js';
 
@@ -45,6 +47,11 @@ export interface BinanceFakeOptions {
   faultSeed?: number;
   /** Local clock (ms); the server clock is this plus `serverTimeOffsetMs`. */
   now?: () => number;
+  /**
+   * How long after a 429/418 went out a request inside its Retry-After still counts as one that
+   * was already in flight rather than as a ban violation. Default 100 ms.
+   */
+  banGraceMs?: number;
 }
 
 export interface BinanceFake {
@@ -60,6 +67,14 @@ export interface BinanceFake {
   walkStep(): void;
   injectFault(fault: Fault): void;
   clearFaults(): void;
+  /**
+   * Hides an accepted order from every order query (GET order answers -2013; openOrders and
+   * allOrders leave it out) for `ms`, while it keeps trading. The order a query by that client id
+   * would find: the open one, else the latest.
+   */
+  hide(clientOrderId: string, ms: number): void;
+  /** Requests that arrived inside a 429/418 Retry-After window more than `banGraceMs` after it opened. */
+  banViolations(): readonly BanViolation[];
   /** Every order ever accepted, in Binance's query shape, oldest first. */
   orders(): Array<Record<string, unknown>>;
   /** Every trade, in myTrades shape. */
@@ -107,7 +122,7 @@ export async function startBinanceFake(options: BinanceFakeOptions): Promise<Bin
     serverNow,
     generateClientOrderId: () => `fake${String(++clientIds).padStart(18, '0')}`,
   };
-  const http = createFakeHttp(state, [...marketRoutes, ...tradingRoutes]);
+  const http = createFakeHttp(state, [...marketRoutes, ...tradingRoutes], { banGraceMs: options.banGraceMs });
 
   const setPrice = (symbol: string, price: string, opts?: { liquidity?: string | null }): void => {
     if (!symbols.has(symbol)) throw new Error(`Binance fake: unknown symbol ${symbol}`);
@@ -148,6 +163,13 @@ export async function startBinanceFake(options: BinanceFakeOptions): Promise<Bin
     walkStep,
     injectFault: (fault) => faults.add(fault),
     clearFaults: () => faults.clear(),
+    hide: (clientOrderId, ms) => {
+      const same = book.orders.filter((o) => o.clientOrderId === clientOrderId);
+      const order = same.find((o) => book.isOpen(o)) ?? same[same.length - 1];
+      if (!order) throw new Error(`Binance fake: no order ${clientOrderId} to hide`);
+      faults.hide(order.orderId, serverNow() + ms);
+    },
+    banViolations: () => http.ipLimits.violations,
     orders: () => book.orders.map(renderQueried),
     trades: () => book.trades.map(renderTrade),
     balances: () => account.list(),

@@ -1,11 +1,13 @@
 /**
- * The fake's HTTP layer on node:http: merges query and form parameters as Binance does, counts
- * request weight (X-MBX-USED-WEIGHT-1M, 429 past the limit), applies injected faults, checks
- * signatures, runs the route and writes Binance's JSON, status codes and headers.
+ * The fake's HTTP layer on node:http: answers 418 to a banned IP, merges query and form parameters
+ * as Binance does, counts request weight (X-MBX-USED-WEIGHT-1M, 429 past the limit), applies
+ * injected faults, checks signatures, runs the route and writes Binance's JSON, status codes and
+ * headers. Every 429/418 it sends opens a Retry-After window that ip-limits.ts watches.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { apiErrors, BinanceApiError } from './api-error.js';
 import { type FaultKind, faultAnswer } from './faults.js';
+import { IpLimits } from './ip-limits.js';
 import { verifySigned } from './signing.js';
 import type { FakeState, Route, RouteResult } from './state.js';
 import { RATE_LIMITS } from './symbols.js';
@@ -50,7 +52,13 @@ function pairs(raw: string): Map<string, string> {
 export interface FakeHttp {
   server: Server;
   log: RequestLogEntry[];
+  ipLimits: IpLimits;
   close(): Promise<void>;
+}
+
+export interface FakeHttpOptions {
+  /** How long after a 429/418 a request still counts as already in flight, not as a violation. Default 100 ms. */
+  banGraceMs?: number;
 }
 
 /**
@@ -59,8 +67,9 @@ export interface FakeHttp {
  * const http = createFakeHttp(state, [...marketRoutes, ...tradingRoutes]);
  * http.server.listen(0, '127.0.0.1');
  */
-export function createFakeHttp(state: FakeState, routes: Route[]): FakeHttp {
+export function createFakeHttp(state: FakeState, routes: Route[], options: FakeHttpOptions = {}): FakeHttp {
   const log: RequestLogEntry[] = [];
+  const ipLimits = new IpLimits(options.banGraceMs ?? 100);
   const timers = new Set<NodeJS.Timeout>();
   let weightMinute = -1;
   let weightUsed = 0;
@@ -90,13 +99,26 @@ export function createFakeHttp(state: FakeState, routes: Route[]): FakeHttp {
     const now = state.serverNow();
     const entry: RequestLogEntry = { time: now, method, path, weight: 0, status: 404 };
     log.push(entry);
+    /** Set when this request's 429 is an escalating one: a request inside its window gets banned this long. */
+    let banSeconds: number | undefined;
     const send = (status: number, headers: Record<string, string>, body: string): void => {
       entry.status = status;
+      const retryAfter = Number(headers['Retry-After']);
+      if ((status === 429 || status === 418) && Number.isFinite(retryAfter)) {
+        ipLimits.opened(status, retryAfter, state.serverNow(), status === 429 ? banSeconds : undefined);
+      }
       res.writeHead(status, headers);
       res.end(body);
     };
     const sendError = (e: BinanceApiError, headers: Record<string, string>): void =>
       send(e.httpStatus, { ...JSON_TYPE, ...headers }, JSON.stringify({ code: e.code, msg: e.msg }));
+
+    // Binance bans the IP, not a key or an endpoint: a banned IP hears 418 whatever it asks.
+    const banned = ipLimits.admit(method, path, now);
+    if (banned) {
+      entry.fault = 'rate-limit-escalation';
+      return send(banned.status, banned.headers, banned.body);
+    }
 
     const route = routes.find((r) => r.method === method && r.path === path);
     if (!route) return send(404, {}, '');
@@ -119,6 +141,7 @@ export function createFakeHttp(state: FakeState, routes: Route[]): FakeHttp {
     const early = state.faults.take(method, path, 'before');
     if (early) {
       entry.fault = early.kind;
+      if (early.kind === 'rate-limit-escalation') banSeconds = early.banSeconds ?? 3;
       const answer = faultAnswer(early, now);
       if (answer) return send(answer.status, { ...headers, ...answer.headers }, answer.body);
     }
@@ -178,6 +201,7 @@ export function createFakeHttp(state: FakeState, routes: Route[]): FakeHttp {
   return {
     server,
     log,
+    ipLimits,
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const t of timers) clearTimeout(t);

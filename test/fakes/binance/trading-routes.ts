@@ -1,6 +1,7 @@
 /**
- * SIGNED endpoints: new order, query, cancel, open orders, account and myTrades. The signature and
- * timing checks happen in the server before these run.
+ * SIGNED endpoints: new order, query, cancel, open orders, all orders, account and myTrades. The
+ * signature and timing checks happen in the server before these run. An order a fault hides is
+ * left out of every order query (order, openOrders, allOrders) while it trades on unseen.
  */
 import { apiErrors } from './api-error.js';
 import type { FakeOrder } from './orders.js';
@@ -10,15 +11,22 @@ import { optionalInt, requiredSymbol, knownSymbol } from './params.js';
 import { renderCanceled, renderNewOrder, renderQueried, renderTrade } from './render.js';
 import type { FakeState, Route } from './state.js';
 
-/** The order named by `orderId` and/or `origClientOrderId` on `symbol`, or undefined. */
-function lookup(params: Map<string, string>, state: FakeState): FakeOrder | undefined {
+const DAY_MS = 86_400_000;
+
+function visibleNow(state: FakeState): (o: FakeOrder) => boolean {
+  const now = state.serverNow();
+  return (o) => !state.faults.isHidden(o.orderId, now);
+}
+
+/** The order named by `orderId` and/or `origClientOrderId` on `symbol` (among `visible` ones), or undefined. */
+function lookup(params: Map<string, string>, state: FakeState, visible?: (o: FakeOrder) => boolean): FakeOrder | undefined {
   const { spec } = requiredSymbol(state, params);
   const orderId = optionalInt(params, 'orderId');
   const clientOrderId = params.get('origClientOrderId');
   if (orderId === undefined && (clientOrderId === undefined || clientOrderId === '')) {
     throw apiErrors.eitherParam('origClientOrderId', 'orderId');
   }
-  return state.book.find(spec.symbol, { orderId, clientOrderId });
+  return state.book.find(spec.symbol, { orderId, clientOrderId }, visible);
 }
 
 export const tradingRoutes: Route[] = [
@@ -39,8 +47,8 @@ export const tradingRoutes: Route[] = [
     signed: true,
     weight: () => 4,
     handle: ({ params }, state) => {
-      const order = lookup(params, state);
-      if (!order || state.faults.isHidden(order.orderId, state.serverNow())) throw apiErrors.noSuchOrder();
+      const order = lookup(params, state, visibleNow(state));
+      if (!order) throw apiErrors.noSuchOrder();
       return { body: renderQueried(order) };
     },
   },
@@ -65,8 +73,37 @@ export const tradingRoutes: Route[] = [
     handle: ({ params }, state) => {
       const symbol = params.get('symbol');
       if (symbol !== undefined) knownSymbol(state, symbol);
-      const open = state.book.orders.filter((o) => state.book.isOpen(o) && (symbol === undefined || o.symbol === symbol));
+      const visible = visibleNow(state);
+      const open = state.book.orders.filter((o) => state.book.isOpen(o) && visible(o) && (symbol === undefined || o.symbol === symbol));
       return { body: open.map(renderQueried) };
+    },
+  },
+  {
+    // rest-api.md "All orders": orders >= orderId, or within [startTime, endTime] (24 h at most),
+    // oldest first; with neither, the most recent `limit`.
+    method: 'GET',
+    path: '/api/v3/allOrders',
+    signed: true,
+    weight: () => 20,
+    handle: ({ params }, state) => {
+      const { spec } = requiredSymbol(state, params);
+      const orderId = optionalInt(params, 'orderId');
+      const startTime = optionalInt(params, 'startTime');
+      const endTime = optionalInt(params, 'endTime');
+      const limit = optionalInt(params, 'limit') ?? 500;
+      if (limit < 1 || limit > 1000) throw apiErrors.invalidParam('limit');
+      if (startTime !== undefined && endTime !== undefined && endTime - startTime > DAY_MS) throw apiErrors.moreThanHours(24);
+      const visible = visibleNow(state);
+      const rows = state.book.orders.filter(
+        (o) =>
+          o.symbol === spec.symbol &&
+          visible(o) &&
+          (orderId === undefined || o.orderId >= orderId) &&
+          (startTime === undefined || o.time >= startTime) &&
+          (endTime === undefined || o.time <= endTime),
+      );
+      const fromTheStart = orderId !== undefined || startTime !== undefined;
+      return { body: (fromTheStart ? rows.slice(0, limit) : rows.slice(-limit)).map(renderQueried) };
     },
   },
   {
