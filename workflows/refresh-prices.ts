@@ -5,7 +5,7 @@
  * in the result and the run still completes: the next run is the long-term retry.
  */
 import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { MovedPrice, RefreshActivities } from '../activities/market-data/refresh-activities.js';
+import type { MovedPrice, OrderWakeActivities, RefreshActivities } from '../activities/market-data/refresh-activities.js';
 import type { PortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
 import type { RoutedProvider } from '../activities/market-data/routing.js';
 import { priceMovedSignal } from './definitions.js';
@@ -23,6 +23,17 @@ const marketDataPresets = {
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3, nonRetryableErrorTypes: ['ProviderRateLimited', 'ProviderRejected'] },
   },
 } as const satisfies Record<RoutedProvider, ActivityOptions>;
+
+/**
+ * Waking the orders: pages of open orders, signals sent from the activity. Heartbeats carry the
+ * progress, so a lost worker is noticed in seconds and the retry resumes; a few attempts only,
+ * since every order also polls on its own and the next run wakes again.
+ */
+const wakePreset = {
+  startToCloseTimeout: '1m',
+  heartbeatTimeout: '15s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+} as const satisfies ActivityOptions;
 
 export interface RefreshPricesInput {
   /** Longest a provider batch may take with its retries, so one run never outlasts a few intervals. */
@@ -55,6 +66,7 @@ export interface RefreshOutcome {
 
 const db = proxyActivities<RefreshActivities>(presets.db);
 const portfolios = proxyActivities<PortfolioNotifyActivities>(presets.db);
+const waker = proxyActivities<OrderWakeActivities>(wakePreset);
 
 export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshOutcome> {
   const fetchers = {
@@ -97,6 +109,16 @@ export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshO
 /** Sends priceMoved to every working paper order on a moved symbol; a finished one is skipped. */
 async function wakeOrders(moved: MovedPrice[]): Promise<number> {
   if (moved.length === 0) return 0;
+  // Patched: runs recorded before signalled each order from here, two history events per order.
+  if (patched('wake-orders-in-activity')) {
+    try {
+      return (await waker.wakePaperOrders.executeWithOptions({ ...wakePreset, summary: `wake the paper orders of ${moved.length} moved symbols` }, [{ moved }])).woken;
+    } catch (err) {
+      // The prices are stored: a missed wake only delays fills until the orders' own poll.
+      log.warn('paper orders not woken', { symbols: moved.map((m) => m.symbol), error: String(err instanceof ActivityFailure && err.cause ? err.cause : err) });
+      return 0;
+    }
+  }
   const priceOf = new Map(moved.map((m) => [m.symbol, m.price]));
   const orders = await db.paperOrdersToWake({ symbols: [...priceOf.keys()] });
   const sent = await Promise.all(

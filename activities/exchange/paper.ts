@@ -108,7 +108,8 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
       const limit = new Decimal(row.price!);
       const crosses = row.side === 'BUY' ? market.lte(limit) : market.gte(limit);
       if (!crosses) {
-        if (fresh && row.time_in_force !== 'GTC' && row.time_in_force !== null) return finish(tx, row, 'EXPIRED', triggered);
+        // IOC/FOK that cannot fill on arrival: it never rested, so there is no reservation to give back.
+        if (fresh && row.time_in_force !== 'GTC' && row.time_in_force !== null) return finish(tx, row, 'EXPIRED', triggered, false);
         if (triggered !== row.triggered) await tx`UPDATE paper_orders SET triggered = true, updated_at = now() WHERE client_order_id = ${row.client_order_id}`;
         return { ...row, triggered };
       }
@@ -135,9 +136,12 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
     return updated!;
   }
 
-  async function finish(tx: Queryable, row: PaperOrderRow, status: 'CANCELED' | 'EXPIRED', triggered = row.triggered): Promise<PaperOrderRow> {
-    const held = reservation(row);
-    await move(tx, held.asset, held.amount, held.amount.neg());
+  /** Ends an open order; `reserved` is false for one that never rested (placeOrder reserves only NEW orders). */
+  async function finish(tx: Queryable, row: PaperOrderRow, status: 'CANCELED' | 'EXPIRED', triggered = row.triggered, reserved = true): Promise<PaperOrderRow> {
+    if (reserved) {
+      const held = reservation(row);
+      await move(tx, held.asset, held.amount, held.amount.neg());
+    }
     const [updated] = await tx<PaperOrderRow[]>`UPDATE paper_orders SET status = ${status}, triggered = ${triggered}, updated_at = now()
       WHERE client_order_id = ${row.client_order_id} RETURNING *`;
     return updated!;
@@ -166,7 +170,7 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
       const out: SymbolRules[] = [];
       for (const symbol of symbols ?? []) {
         if (!(await o.prices(symbol))) continue;
-        const { base, quote } = splitSymbol(symbol);
+        const { base, quote } = splitSymbol(symbol, 'paper');
         out.push({
           symbol,
           status: 'TRADING',
@@ -193,7 +197,7 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
         await ensureAccount(tx);
         const existing = await lockOrder(tx, req);
         if (existing) return toOrder(existing);
-        const { base, quote: quoteAsset } = splitSymbol(req.symbol);
+        const { base, quote: quoteAsset } = splitSymbol(req.symbol, 'paper');
         const market = new Decimal(quote.price);
         const qty = new Decimal(req.quantity);
         const probe = { side: req.side, type: req.type, stop_price: req.stopPrice ?? null } as PaperOrderRow;
@@ -224,6 +228,20 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
         if (!row) return null;
         return toOrder(quote ? await evaluate(tx, row, quote, false) : row);
       });
+    },
+
+    /** As stored, oldest first: listing never matches an order (the order's own polling does). */
+    async getOpenOrders(symbol) {
+      const rows = await sql<PaperOrderRow[]>`SELECT * FROM paper_orders
+        WHERE account_id = ${accountId} AND status IN ${sql(OPEN)} ${symbol === undefined ? sql`` : sql`AND symbol = ${symbol}`}
+        ORDER BY created_at, exchange_order_id`;
+      return rows.map(toOrder);
+    },
+
+    /** The paper venue forgets nothing: getOrder without matching, whatever `sinceMs` says. */
+    async findInHistory(ref) {
+      const [row] = await sql<PaperOrderRow[]>`SELECT * FROM paper_orders WHERE client_order_id = ${ref.clientOrderId} AND account_id = ${accountId}`;
+      return row ? toOrder(row) : null;
     },
 
     async cancelOrder(ref) {

@@ -1,12 +1,14 @@
 /**
  * Activities of the price refresh: which symbols matter, one provider batch of latest prices,
- * storing them, and the open paper orders a move should wake. Errors follow the taxonomy: a rate
- * limit or a provider's "no" is a non-retryable ApplicationFailure with a type; anything else is
- * transient and left to the caller's retry policy.
+ * storing them, and waking the open paper orders a move may fill. Errors follow the taxonomy: a
+ * rate limit or a provider's "no" is a non-retryable ApplicationFailure with a type; anything else
+ * is transient and left to the caller's retry policy.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Decimal } from 'decimal.js';
 import type { Sql } from '../../lib/db.js';
+import { priceMovedSignal } from '../../workflows/definitions.js';
 import { ExchangeRejectedError } from '../exchange/errors.js';
 import { latestPrices, storeQuotes } from './price-store.js';
 import { isValidSymbol, routeSymbols, type RoutedProvider, type RoutedSymbols } from './routing.js';
@@ -101,7 +103,10 @@ export function createRefreshActivities({ sql, marketData }: RefreshActivitiesOp
       return { stored: quotes.length, moved };
     },
 
-    /** Working paper-venue orders on these symbols: the ones a price move can fill or trigger. */
+    /**
+     * Working paper-venue orders on these symbols: the ones a price move can fill or trigger.
+     * Kept for refresh runs that started before `wakePaperOrders` (unbounded: do not call anew).
+     */
     async paperOrdersToWake({ symbols }: { symbols: string[] }): Promise<OrderToWake[]> {
       if (symbols.length === 0) return [];
       const rows = await sql<{ workflow_id: string; symbol: string }[]>`
@@ -114,3 +119,90 @@ export function createRefreshActivities({ sql, marketData }: RefreshActivitiesOp
 }
 
 export type RefreshActivities = ReturnType<typeof createRefreshActivities>;
+
+export interface OrderWakeActivitiesOptions {
+  sql: Sql;
+  /** Sends the signals; only `workflow.getHandle` is used. */
+  temporal: Pick<Client, 'workflow'>;
+  /** Open orders read per query. */
+  pageSize?: number;
+  /** Signals in flight at once. */
+  concurrency?: number;
+}
+
+export interface WakeResult {
+  /** Order workflows that accepted `priceMoved`. */
+  woken: number;
+}
+
+/** Heartbeat details: where a retry of the same call picks up. */
+interface WakeProgress {
+  afterId: string;
+  woken: number;
+}
+
+/**
+ * Waking orders from an activity keeps the refresh's history at a few events however many
+ * orders are open (signalling from the workflow costs two events per order).
+ * @example const activities = createOrderWakeActivities({ sql, temporal: client });
+ */
+export function createOrderWakeActivities({ sql, temporal, pageSize = 500, concurrency = 16 }: OrderWakeActivitiesOptions) {
+  async function signal(workflowId: string, payload: MovedPrice): Promise<number> {
+    try {
+      await temporal.workflow.getHandle(workflowId).signal(priceMovedSignal, payload);
+      return 1;
+    } catch (err) {
+      // Not found: the order finished between the query and the signal, nothing to wake. Any
+      // other refusal must not stop the others: every order also polls the venue on its own.
+      if (!(err instanceof WorkflowNotFoundError)) log.warn('priceMoved not delivered', { workflowId, error: String(err) });
+      return 0;
+    }
+  }
+
+  return {
+    /**
+     * Sends `priceMoved` to every working paper order on a moved symbol: open orders are read in
+     * keyset pages of `pageSize`, at most `concurrency` signals are in flight, and a heartbeat
+     * after each page records the progress, so a retry resumes after the last page done.
+     */
+    async wakePaperOrders({ moved }: { moved: MovedPrice[] }): Promise<WakeResult> {
+      if (moved.length === 0) return { woken: 0 };
+      const priceOf = new Map(moved.map((m) => [m.symbol, m.price]));
+      const ctx = Context.current();
+      const resumed = ctx.info.heartbeatDetails as WakeProgress | undefined;
+      let afterId = resumed?.afterId ?? null;
+      let woken = resumed?.woken ?? 0;
+      for (;;) {
+        // status_rank < 9 holds for every open status and lets the planner use orders_open_symbol.
+        const page = await sql<{ id: string; workflow_id: string; symbol: string }[]>`
+          SELECT id, workflow_id, symbol FROM orders
+          WHERE venue = 'paper' AND status IN ('NEW', 'PARTIALLY_FILLED') AND status_rank < 9
+            AND symbol IN ${sql([...priceOf.keys()])} ${afterId === null ? sql`` : sql`AND id > ${afterId}`}
+          ORDER BY id LIMIT ${pageSize}`;
+        if (page.length === 0) break;
+        woken += await sumBounded(page, concurrency, (o) => signal(o.workflow_id, { symbol: o.symbol, price: priceOf.get(o.symbol)! }));
+        afterId = page.at(-1)!.id;
+        ctx.heartbeat({ afterId, woken } satisfies WakeProgress);
+        if (page.length < pageSize) break;
+      }
+      return { woken };
+    },
+  };
+}
+
+export type OrderWakeActivities = ReturnType<typeof createOrderWakeActivities>;
+
+/** Runs `fn` over `items` with at most `limit` calls pending, and sums what they return. */
+async function sumBounded<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<number>): Promise<number> {
+  let next = 0;
+  let total = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      // Not `total += await …`: that reads `total` before the wait and loses the other lanes' counts.
+      const n = await fn(items[next++]!);
+      total += n;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return total;
+}

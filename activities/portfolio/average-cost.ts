@@ -2,12 +2,12 @@
  * How one fill changes a position: the fee rules both methods share (`readFill`, `settle`) and
  * the average-cost step, which is the default method. fifo.ts swaps in its own cost of units sold.
  */
+import { splitSymbol } from '../exchange/symbols.js';
 import {
   Dec,
   InsufficientPositionError,
   InvalidInputError,
   readAmount,
-  splitSymbol,
   type AccountingMethod,
   type Decimal,
   type LotQueue,

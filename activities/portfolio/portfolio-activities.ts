@@ -21,6 +21,7 @@ import {
 import type { portfolio } from '../../workflows/portfolio.js';
 import { lockPortfolio, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../db/portfolio.js';
 import { ledgerTradesAfter, type LedgerTrade } from '../db/trades.js';
+import { splitSymbol } from '../exchange/symbols.js';
 import {
   Dec,
   InvalidStateError,
@@ -30,7 +31,6 @@ import {
   parseState,
   recompute,
   serializeState,
-  splitSymbol,
   summarize,
   type PortfolioState,
 } from './accounting.js';

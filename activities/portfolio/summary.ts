@@ -4,7 +4,8 @@
  * money 8 dp, average cost 12 dp, percentages and ratios 4 dp (half-even, trailing zeros
  * trimmed), quantities and prices exactly as they are, counts as integer strings.
  */
-import { Dec, InvalidInputError, MissingQuoteRateError, readAmount, splitSymbol } from './types.js';
+import { splitSymbol } from '../exchange/symbols.js';
+import { Dec, InvalidInputError, MissingQuoteRateError, readAmount } from './types.js';
 import type { Decimal, PortfolioState, PositionState, TradeVenue } from './types.js';
 
 const ZERO = new Dec(0);

@@ -1,4 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPaperExchange } from '../../activities/exchange/paper.js';
+import type { Exchange, PlaceOrderRequest } from '../../activities/exchange/types.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { activitySteps } from '../../lib/history-steps.js';
 import { recordHistory } from '../helpers/histories.js';
@@ -222,5 +225,77 @@ describe('concurrent paper orders of one account', () => {
     const accepted = await Promise.all(bodies.map((b) => post(b)));
     const final = await Promise.all(accepted.map((r) => e.waitForStatus(r.body.id, [...TERMINAL_STATUSES], 60_000)));
     expect(final.map((o) => o.status)).toEqual(bodies.map(() => 'FILLED'));
+  });
+});
+
+describe('the paper venue itself', () => {
+  /** The venue for a fresh account, reading prices from `prices` as they are at each call. */
+  async function freshVenue(prices: Record<string, string>): Promise<Exchange> {
+    return createPaperExchange({
+      sql: e.sql,
+      accountId: await e.newAccount(),
+      prices: async (symbol) => (prices[symbol] === undefined ? null : { price: prices[symbol], asOf: new Date() }),
+      feeBps: '10',
+      slippageBps: '5',
+      startingCash: '100000',
+      staleAfterMs: 60_000,
+    });
+  }
+  const balances = async (venue: Exchange) => Object.fromEntries((await venue.getBalances()).map((b) => [b.asset, { free: b.free, locked: b.locked }]));
+  const limitBuy = (venue: Exchange, symbol: string, price: string, extra: Partial<PlaceOrderRequest> = {}) =>
+    venue.placeOrder({ symbol, side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '1', price, clientOrderId: randomUUID(), ...extra });
+
+  it.each(['IOC', 'FOK'] as const)('expires a %s LIMIT buy that does not cross on arrival and leaves free and locked cash as they were', async (timeInForce) => {
+    const venue = await freshVenue({ PVIOCUSDT: '200' });
+    const before = await balances(venue);
+    const order = await limitBuy(venue, 'PVIOCUSDT', '190', { timeInForce, quantity: '2' });
+    expect(order.status).toBe('EXPIRED');
+    expect(await balances(venue)).toEqual(before);
+  });
+
+  it('treats ABNB as an equity quoted in USD, and still splits BTCUSDT into BTC and USDT', async () => {
+    const venue = await freshVenue({ ABNB: '150', BTCUSDT: '60000' });
+    expect(await venue.getSymbolRules(['ABNB', 'BTCUSDT'])).toMatchObject([
+      { symbol: 'ABNB', baseAsset: 'ABNB', quoteAsset: 'USD' },
+      { symbol: 'BTCUSDT', baseAsset: 'BTC', quoteAsset: 'USDT' },
+    ]);
+    const order = await venue.placeOrder({ symbol: 'ABNB', side: 'BUY', type: 'MARKET', quantity: '2', clientOrderId: randomUUID() });
+    expect(order.status).toBe('FILLED');
+    // 2 × 150 × (1 + 5 bps) = 300.15, plus 10 bps of fee = 300.45015, paid in USD
+    expect(await balances(venue)).toEqual({
+      ABNB: { free: '2', locked: '0' },
+      USD: { free: '99699.54985', locked: '0' },
+      USDT: { free: '100000', locked: '0' },
+    });
+  });
+
+  it("lists the account's open orders oldest first, of all symbols or one, without finished ones or another account's", async () => {
+    const prices = { PVOPENAUSDT: '100', PVOPENBUSDT: '10' };
+    const venue = await freshVenue(prices);
+    const a1 = await limitBuy(venue, 'PVOPENAUSDT', '90');
+    const b1 = await limitBuy(venue, 'PVOPENBUSDT', '9');
+    const a2 = await limitBuy(venue, 'PVOPENAUSDT', '80');
+    await venue.cancelOrder(await limitBuy(venue, 'PVOPENAUSDT', '70'));
+    await venue.placeOrder({ symbol: 'PVOPENAUSDT', side: 'BUY', type: 'MARKET', quantity: '1', clientOrderId: randomUUID() });
+    await limitBuy(await freshVenue(prices), 'PVOPENAUSDT', '90');
+    const ids = (orders: { clientOrderId: string }[]) => orders.map((o) => o.clientOrderId);
+    expect(ids(await venue.getOpenOrders())).toEqual(ids([a1, b1, a2]));
+    expect(ids(await venue.getOpenOrders('PVOPENAUSDT'))).toEqual(ids([a1, a2]));
+    expect(await venue.getOpenOrders('PVOPENBUSDT')).toEqual([b1]);
+  });
+
+  it("finds an order by client id without matching it, and answers null for an unknown id or another account's order", async () => {
+    const prices = { PVHISTUSDT: '100' };
+    const venue = await freshVenue(prices);
+    const placed = await limitBuy(venue, 'PVHISTUSDT', '90');
+    const ref = { symbol: 'PVHISTUSDT', clientOrderId: placed.clientOrderId };
+    prices.PVHISTUSDT = '85';
+    // The price now crosses the limit: getOrder would fill the order, findInHistory only reads it.
+    expect(await venue.findInHistory({ ...ref, sinceMs: Date.now() - 60_000 })).toEqual(placed);
+    expect(await venue.findInHistory({ symbol: 'PVHISTUSDT', clientOrderId: randomUUID() })).toBeNull();
+    expect(await (await freshVenue(prices)).findInHistory(ref)).toBeNull();
+    const filled = await venue.getOrder(ref);
+    expect(filled?.status).toBe('FILLED');
+    expect(await venue.findInHistory(ref)).toEqual(filled);
   });
 });

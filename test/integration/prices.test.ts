@@ -3,13 +3,19 @@
  * yahoo-finance2 clients against the fakes over HTTP, PostgreSQL, and the HTTP API on top.
  */
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeQuotes } from '../../activities/market-data/price-store.js';
 import { createRefreshActivities } from '../../activities/market-data/refresh-activities.js';
 import { createPriceSources } from '../../activities/market-data/sources.js';
+import { activitySteps } from '../../lib/history-steps.js';
+import { historyFixture } from '../../lib/history-codec.js';
 import { refreshPricesInput } from '../../lib/schedules.js';
+import { payloadCodecFor } from '../../lib/secrets.js';
 import type { RefreshOutcome } from '../../workflows/refresh-prices.js';
 import { startEngine, startMarketDataFakes, type MarketDataFakes, type TestEngine } from '../helpers/engine.js';
+import { HISTORIES_DIR } from '../helpers/histories.js';
 import { waitFor } from '../helpers/wait.js';
 
 const STALE_AFTER_MS = 5_000;
@@ -25,12 +31,23 @@ afterAll(async () => {
   await fakes.close();
 });
 
-function refreshNow(): Promise<RefreshOutcome> {
+function refreshNow(workflowId = `test-refresh-${randomUUID()}`): Promise<RefreshOutcome> {
   return e.temporal.workflow.execute('refreshPrices', {
     taskQueue: e.config.taskQueues.marketData,
-    workflowId: `test-refresh-${randomUUID()}`,
+    workflowId,
     args: [refreshPricesInput(e.config)],
   });
+}
+
+/**
+ * With RECORD_HISTORIES=1, saves a finished refresh run into test/histories/ for the replay test,
+ * decoded like the order histories. `<name>.json` woke orders from the workflow itself;
+ * `<name>.wake-in-activity.json` ran after the `wake-orders-in-activity` patch.
+ */
+async function recordRefresh(workflowId: string, name: string): Promise<void> {
+  if (!process.env.RECORD_HISTORIES) return;
+  const history = await e.temporal.workflow.getHandle(workflowId).fetchHistory();
+  writeFileSync(path.join(HISTORIES_DIR, `${name}.wake-in-activity.json`), await historyFixture(history, payloadCodecFor(e.config)));
 }
 
 const prices = async (symbols: string) => (await e.call('GET', `/v1/prices?symbols=${symbols}`)).body;
@@ -136,15 +153,21 @@ describe('refreshPrices', () => {
     }
   });
 
-  it('wakes an open paper LIMIT order on a moved symbol with priceMoved, and it fills', async () => {
+  it('wakes an open paper LIMIT order on a moved symbol with priceMoved from one activity, and it fills', async () => {
     fakes.binance.setPrice('BTCUSDT', '60000');
     await refreshNow();
     const placed = await e.call('POST', '/v1/orders', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '55000', venue: 'paper' });
     await e.waitForStatus(placed.body.id, ['NEW']);
     fakes.binance.setPrice('BTCUSDT', '54000');
-    const outcome = await refreshNow();
+    const refreshId = `test-refresh-${randomUUID()}`;
+    const outcome = await refreshNow(refreshId);
     expect(outcome.moved).toContain('BTCUSDT');
     expect(outcome.woken).toBeGreaterThanOrEqual(1);
+    await recordRefresh(refreshId, 'refresh-prices-woke-order');
+    // The refresh's own history stays the same size however many orders it wakes.
+    const refreshEvents = (await e.temporal.workflow.getHandle(refreshId).fetchHistory()).events ?? [];
+    expect(activitySteps(refreshEvents).map((s) => s.name)).toContain('wakePaperOrders');
+    expect(refreshEvents.filter((ev) => ev.signalExternalWorkflowExecutionInitiatedEventAttributes)).toEqual([]);
     const history = await e.temporal.workflow.getHandle(placed.body.workflowId).fetchHistory();
     const signals = (history.events ?? []).filter((ev) => ev.workflowExecutionSignaledEventAttributes?.signalName === 'priceMoved');
     expect(signals.length).toBeGreaterThanOrEqual(1);

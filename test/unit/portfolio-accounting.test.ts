@@ -9,13 +9,13 @@ import {
   parseState,
   recompute,
   serializeState,
-  splitSymbol,
   summarize,
   TradeOutOfOrderError,
   type AccountingMethod,
   type PortfolioState,
   type Trade,
 } from '../../activities/portfolio/accounting.js';
+import { splitSymbol } from '../../activities/exchange/symbols.js';
 
 let clock = 0;
 /** A fill of AAPL on the manual venue, one second after the previous one, no fee unless given. */
@@ -287,6 +287,8 @@ describe('splitSymbol', () => {
     ['AAPL', undefined, 'AAPL', 'USD'],
     ['ETHBTC', 'binance', 'ETH', 'BTC'],
     ['ABNB', 'paper', 'ABNB', 'USD'],
+    ['ABNB', undefined, 'ABNB', 'USD'],
+    ['ABNB', 'binance', 'A', 'BNB'],
     ['BTC-USD', undefined, 'BTC', 'USD'],
     ['BRK-B', undefined, 'BRK-B', 'USD'],
   ] as const)('splits %s (venue %s) into %s / %s', (symbol, venue, base, quote) => {
