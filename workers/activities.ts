@@ -6,14 +6,16 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
 import { createOrderDbActivities } from '../activities/db/order-activities.js';
-import { createAccountBinance } from '../activities/exchange/account-binance.js';
+import { credentialsLast4 } from '../activities/db/exchange-credentials.js';
+import { createAccountBinance, type CredentialSource } from '../activities/exchange/account-binance.js';
 import { createBinanceExchange } from '../activities/exchange/binance.js';
 import { createOrderExchangeActivities } from '../activities/exchange/order-activities.js';
 import { createPaperExchange } from '../activities/exchange/paper.js';
 import { createPortfolioActivities, createPortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
 import type { Exchange } from '../activities/exchange/types.js';
 import { createPriceLookup } from '../activities/market-data/price-store.js';
-import { createRefreshActivities } from '../activities/market-data/refresh-activities.js';
+import { createOrderWakeActivities, createRefreshActivities } from '../activities/market-data/refresh-activities.js';
+import { createReconcileActivities } from '../activities/reconcile/reconcile-activities.js';
 import { createPriceSources, type PriceSources } from '../activities/market-data/sources.js';
 import type { PriceQuote } from '../activities/market-data/types.js';
 import { credentialBoxFor } from '../lib/secrets.js';
@@ -32,8 +34,10 @@ export interface ActivityDeps {
 
 export function createActivities({ config, sql, temporal, fetchLatest, marketData = createPriceSources(config) }: ActivityDeps) {
   const prices = createPriceLookup({ sql, fetchLatest: fetchLatest ?? marketData.fetchLatest });
+  // Binance limits and bans per IP: every account's adapter waits out the same back-off as the price source.
+  const venueGate = marketData.venueGate;
   const binanceWith = ({ apiKey, apiSecret }: { apiKey: string; apiSecret: string }) =>
-    createBinanceExchange({ baseUrl: config.BINANCE_BASE_URL, apiKey, apiSecret, recvWindowMs: config.BINANCE_RECV_WINDOW_MS, timeoutMs: config.BINANCE_TIMEOUT });
+    createBinanceExchange({ baseUrl: config.BINANCE_BASE_URL, apiKey, apiSecret, recvWindowMs: config.BINANCE_RECV_WINDOW_MS, timeoutMs: config.BINANCE_TIMEOUT, venueGate });
   // The caller's stored pair; the environment's pair only for accounts without one (single-user set-ups).
   const binanceFor = createAccountBinance({
     sql,
@@ -42,7 +46,7 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
     fallback: config.BINANCE_API_KEY && config.BINANCE_API_SECRET ? binanceWith({ apiKey: config.BINANCE_API_KEY, apiSecret: config.BINANCE_API_SECRET }) : undefined,
   });
 
-  async function exchangeFor(venue: Venue, accountId: string): Promise<Exchange> {
+  async function exchangeFor(venue: Venue, accountId: string, pinned?: CredentialSource): Promise<Exchange> {
     if (venue === 'paper') {
       return createPaperExchange({
         sql,
@@ -54,7 +58,7 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
         staleAfterMs: config.PRICE_STALE_AFTER,
       });
     }
-    return binanceFor(accountId);
+    return binanceFor(accountId, pinned);
   }
 
   return {
@@ -65,7 +69,10 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
       exchangeFor,
       referencePrice: async (symbol) => (await prices(symbol))?.price ?? null,
       risk: { maxOrderNotional: config.RISK_MAX_ORDER_NOTIONAL, maxDailyNotional: config.RISK_MAX_DAILY_NOTIONAL },
+      credentialSource: async (accountId) => ((await credentialsLast4(sql, accountId, 'binance')) !== undefined ? 'stored' : 'environment'),
     }),
+    // The reconciliation (reconcileOrders on the orders queue) reaches the venues as the orders do.
+    ...createReconcileActivities({ sql, temporal, exchangeFor, config }),
   };
 }
 
@@ -73,8 +80,13 @@ export type Activities = ReturnType<typeof createActivities>;
 
 /** Activities of the market-data worker: the price refresh. */
 export function createMarketDataActivities({ config, sql, temporal, marketData = createPriceSources(config) }: ActivityDeps) {
-  // notifyPortfoliosOfPrices: for the price refresh to revalue the portfolios holding what moved.
-  return { ...createRefreshActivities({ sql, marketData }), ...createPortfolioNotifyActivities({ sql, temporal, config }) };
+  // wakePaperOrders signals the orders a move may fill; notifyPortfoliosOfPrices revalues the
+  // portfolios holding what moved.
+  return {
+    ...createRefreshActivities({ sql, marketData }),
+    ...createOrderWakeActivities({ sql, temporal }),
+    ...createPortfolioNotifyActivities({ sql, temporal, config }),
+  };
 }
 
 /** Activities of the portfolio worker: the recalculation. */

@@ -7,7 +7,7 @@ import { loadConfigOrExit, requireSecrets } from '../lib/config.js';
 import { createSql } from '../lib/db.js';
 import { onParentExit } from '../lib/lifecycle.js';
 import { createLogger } from '../lib/logger.js';
-import { ensurePriceRefreshSchedule, priceRefreshScheduleId } from '../lib/schedules.js';
+import { ensureSchedules, priceRefreshScheduleId, reconcileScheduleId } from '../lib/schedules.js';
 import { createTemporalClient, temporalConnectionOptions } from '../lib/temporal.js';
 import { createWorkers } from './create-workers.js';
 
@@ -17,11 +17,12 @@ Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'], logger: new DefaultLog
 const sql = createSql(config.DATABASE_URL, { max: config.PG_POOL_MAX, applicationName: 'durable-trader-worker' });
 const connection = await NativeConnection.connect(temporalConnectionOptions(config));
 const workers = await createWorkers({ config, sql, connection });
-// Create or update the price-refresh schedule; idempotent, so every worker start may do it.
+// Create or update the price-refresh and reconcile-orders schedules; idempotent, so every worker start may do it.
 const client = await createTemporalClient(config);
-const schedule = await ensurePriceRefreshSchedule(client, config, log);
+const schedules = await ensureSchedules(client, config, log);
 await client.connection.close();
-log.info(schedule.created ? 'price-refresh schedule created' : 'price-refresh schedule up to date', { scheduleId: priceRefreshScheduleId(config), intervalMs: config.PRICE_REFRESH_INTERVAL });
+log.info(schedules.priceRefresh.created ? 'price-refresh schedule created' : 'price-refresh schedule up to date', { scheduleId: priceRefreshScheduleId(config), intervalMs: config.PRICE_REFRESH_INTERVAL });
+log.info(schedules.reconcile.created ? 'reconcile-orders schedule created' : 'reconcile-orders schedule up to date', { scheduleId: reconcileScheduleId(config), intervalMs: config.RECONCILE_INTERVAL });
 onParentExit(() => workers.forEach((w) => w.shutdown()));
 log.info('running', { taskQueues: workers.map((w) => w.options.taskQueue), temporal: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
 process.send?.({ type: 'ready' });

@@ -9,8 +9,11 @@ import type { OrderType, Side, TimeInForce, Venue } from '../activities/exchange
 
 export type { OrderType, Side, TimeInForce, Venue };
 
-/** Our order statuses: Binance's, plus RECEIVED before validation. */
-export type OrderStatus = 'RECEIVED' | 'PENDING_NEW' | 'NEW' | 'PARTIALLY_FILLED' | 'PENDING_CANCEL' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
+/**
+ * Our order statuses: Binance's, plus RECEIVED before validation and UNKNOWN while an ambiguous
+ * submission (timeout, 5xx, -1006/-1007, lost worker) is not yet settled by the venue's own answer.
+ */
+export type OrderStatus = 'RECEIVED' | 'PENDING_NEW' | 'UNKNOWN' | 'NEW' | 'PARTIALLY_FILLED' | 'PENDING_CANCEL' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
 
 export const TERMINAL_STATUSES: readonly OrderStatus[] = ['FILLED', 'CANCELED', 'REJECTED', 'EXPIRED'];
 export const isTerminal = (s: OrderStatus): boolean => TERMINAL_STATUSES.includes(s);
@@ -19,6 +22,7 @@ export const isTerminal = (s: OrderStatus): boolean => TERMINAL_STATUSES.include
 export const STATUS_RANK: Record<OrderStatus, number> = {
   RECEIVED: 0,
   PENDING_NEW: 1,
+  UNKNOWN: 1,
   NEW: 2,
   PARTIALLY_FILLED: 3,
   PENDING_CANCEL: 4,
@@ -53,6 +57,15 @@ export interface OrderState {
   rejectReason?: string | undefined;
   /** Number of order_events rows written so far (the next event's seq). */
   eventSeq: number;
+  /**
+   * A cancel was asked for (Update or workflow cancellation) that the venue has not carried out
+   * yet, e.g. while the order is UNKNOWN: it is cancelled as soon as the venue shows it open.
+   */
+  cancelRequested?: boolean | undefined;
+  /** Binance: which key pair placed the order; its tracking keeps using that one. */
+  credentials?: 'stored' | 'environment' | undefined;
+  /** Workflow time of the first submission: where the venue's order history is searched from. */
+  submittedAtMs?: number | undefined;
 }
 
 export interface CancelResult {

@@ -2,3 +2,4 @@
 export * from './order-lifecycle.js';
 export * from './refresh-prices.js';
 export * from './portfolio.js';
+export * from './reconcile-orders.js';

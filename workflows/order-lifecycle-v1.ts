@@ -1,23 +1,11 @@
 /**
- * One order, from validation to a terminal state. Every exchange call and database write is an
- * activity; this function only decides what happens next, so a crash anywhere resumes here.
+ * The order workflow as it ran before the `exactly-once-v2` patch, kept verbatim so that runs
+ * started before it (and their recorded histories) replay and finish exactly as they began.
+ * New runs never come here: `orderLifecycle` (order-lifecycle.ts) decides on its first command.
+ * Its known flaw, the reason for v2: after the not-found window it submits again.
  */
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  patched,
-  proxyActivities,
-  proxyLocalActivities,
-  setHandler,
-  sleep,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { createOrderDbActivities } from '../activities/db/order-activities.js';
-import type { ExchangeOrderSnapshot, createOrderExchangeActivities } from '../activities/exchange/order-activities.js';
-import type { PortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
+import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import type { ExchangeOrderSnapshot } from '../activities/exchange/order-activities.js';
 import {
   cancelOrderUpdate,
   clientOrderIdFor,
@@ -30,58 +18,10 @@ import {
   type OrderStatus,
 } from './definitions.js';
 import { Mutex } from './lib/mutex.js';
-import { portfolioPresets } from './portfolio.js';
-import { presets } from './presets.js';
+import type { OrderLifecycleInput } from './order-lifecycle.js';
+import { exchangeCancel, exchangeRead, exchangeSubmit, localSteps, rejectionOf, remoteSteps, snapshotOf } from './order-steps.js';
 
-type DbActivities = ReturnType<typeof createOrderDbActivities>;
-type ExchangeActivities = ReturnType<typeof createOrderExchangeActivities>;
-
-const exchangeRead = proxyActivities<ExchangeActivities>(presets.exchangeRead);
-const exchangeSubmit = proxyActivities<ExchangeActivities>(presets.exchangeSubmit);
-const exchangeCancel = proxyActivities<ExchangeActivities>(presets.exchangeCancel);
-
-/**
- * The short, idempotent steps (database writes, pre-trade checks, the portfolio signal) as
- * activities each with its own task and history events, as histories recorded before the
- * `local-short-steps` patch ran them.
- */
-const remoteSteps = {
-  db: proxyActivities<DbActivities>(presets.db),
-  checks: proxyActivities<ExchangeActivities>(presets.exchangeRead),
-  portfolio: proxyActivities<PortfolioNotifyActivities>(portfolioPresets.notify),
-};
-
-/**
- * The same steps as local activities: run by the worker inside the workflow task, recorded as one
- * marker each, with no task queue round trip through the server. Each is keyed or read-only, so a
- * rerun after a crash (a local activity is retried with its workflow task) changes nothing. The
- * exchange calls that place, cancel and track orders stay ordinary activities.
- */
-const localSteps = {
-  db: proxyLocalActivities<DbActivities>(presets.db),
-  checks: proxyLocalActivities<ExchangeActivities>(presets.exchangeRead),
-  portfolio: proxyLocalActivities<PortfolioNotifyActivities>(portfolioPresets.notify),
-};
-
-export interface OrderSettings {
-  /** Cap of the backoff between status polls. */
-  pollMaxMs: number;
-  /** How long "not found" after an ambiguous submit is re-checked before the order counts as never placed. */
-  notFoundWindowMs: number;
-  /** Submissions (same client order id) before giving up with REJECTED. */
-  maxSubmitAttempts: number;
-  /** Polls per run before continue-as-new keeps the history short. */
-  pollsPerRun: number;
-}
-
-export interface OrderLifecycleInput {
-  order: OrderRequest;
-  settings: OrderSettings;
-  /** Set by continue-as-new: the order is on the exchange and is being tracked. */
-  resume?: OrderState;
-}
-
-export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderState> {
+export async function legacyOrderLifecycle(input: OrderLifecycleInput): Promise<OrderState> {
   const { order, settings } = input;
   const ref = { orderId: order.orderId, accountId: order.accountId, venue: order.venue, symbol: order.symbol };
   const state: OrderState = input.resume ?? {
@@ -195,7 +135,7 @@ export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderS
   while (!isTerminal(state.status)) {
     if (polls >= settings.pollsPerRun || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      return continueAsNew<typeof orderLifecycle>({ order, settings, resume: state });
+      return continueAsNew<typeof legacyOrderLifecycle>({ order, settings, resume: state });
     }
     const woken = await condition(() => poked || isTerminal(state.status), delay);
     poked = false;
@@ -260,24 +200,4 @@ export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderS
       wait = Math.min(wait * 2, 10_000);
     }
   }
-}
-
-/** The venue's final "no" (an OrderRejected failure from an activity), if that is what `err` is. */
-function rejectionOf(err: unknown): { code: string; reason: string } | undefined {
-  const failure = err instanceof ActivityFailure ? err.cause : err;
-  if (failure instanceof ApplicationFailure && failure.type === 'OrderRejected') {
-    const [detail] = failure.details as [{ code: string; reason: string }];
-    return detail;
-  }
-  return undefined;
-}
-
-function snapshotOf(s: OrderState) {
-  return {
-    exchangeOrderId: s.exchangeOrderId,
-    executedQty: s.executedQty,
-    cumulativeQuoteQty: s.cumulativeQuoteQty,
-    rejectCode: s.rejectCode,
-    rejectReason: s.rejectReason,
-  };
 }

@@ -25,4 +25,21 @@ export const presets = {
     startToCloseTimeout: '30s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['OrderRejected'] },
   },
+  /**
+   * Cancels of the current order workflow: retried for two minutes at most, then the workflow
+   * reports the failure (the order goes back to its status, the caller can ask again).
+   */
+  exchangeCancelBounded: {
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: '2m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['OrderRejected'] },
+  },
+  /**
+   * One account's reconciliation (a venue read, workflow describes and starts, upserts): a few
+   * attempts, then the run reports the account as failed; the next scheduled run is the retry.
+   */
+  reconcileAccount: {
+    startToCloseTimeout: '2m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3, nonRetryableErrorTypes: ['OrderRejected'] },
+  },
 } as const satisfies Record<string, ActivityOptions>;

@@ -4,7 +4,7 @@
  * to a lower rank.
  */
 import type { Sql } from '../../lib/db.js';
-import { releaseDailyNotional } from './risk.js';
+import { settleDailyNotional } from './risk.js';
 import { STATUS_RANK, type OrderRequest, type OrderStatus, type Venue } from '../../workflows/definitions.js';
 
 export interface TransitionInput {
@@ -65,9 +65,11 @@ export function createOrderDbActivities({ sql }: { sql: Sql }) {
             reject_reason = coalesce(${t.state.rejectReason ?? null}, reject_reason),
             updated_at = now()
           WHERE id = ${t.orderId} AND (status_rank < ${rank} OR (status_rank = ${rank} AND status_rank < 9)
-            OR (status_rank = 9 AND status = ${t.status}))
+            OR (status_rank = 9 AND status = ${t.status})
+            -- a cancel the venue refused: the order is back to what it was (never below NEW)
+            OR (status = 'PENDING_CANCEL' AND ${rank} BETWEEN ${STATUS_RANK.NEW} AND ${STATUS_RANK.PARTIALLY_FILLED}))
           RETURNING id`;
-        if (row && t.status === 'REJECTED') await releaseDailyNotional(tx, t.orderId);
+        if (row && rank === 9) await settleDailyNotional(tx, t.orderId, t.state.cumulativeQuoteQty);
         if (row) {
           const payload = JSON.stringify({ orderId: t.orderId, accountId: t.accountId, status: t.status, symbol: t.symbol, executedQty: t.state.executedQty });
           await tx`SELECT pg_notify(${ORDER_CHANNEL}, ${payload})`;

@@ -36,15 +36,20 @@ export async function reserveDailyNotional(sql: Sql, r: { orderId: string; accou
 }
 
 /**
- * Gives the order's reservation back (it ended REJECTED), inside the caller's transaction.
- * Idempotent: the order forgets its day in the same statement.
+ * Once the order has ended, its reservation shrinks to what it really traded (its cumulative quote
+ * quantity; nothing for a rejected or unfilled order), and the day's total gives the rest back.
+ * Inside the caller's transaction; idempotent, since the order keeps only what it still holds.
+ * @example await settleDailyNotional(tx, orderId, '0'); // REJECTED, CANCELED or EXPIRED unfilled
  */
-export async function releaseDailyNotional(tx: Queryable, orderId: string): Promise<void> {
+export async function settleDailyNotional(tx: Queryable, orderId: string, traded: string): Promise<void> {
   await tx`WITH held AS (
-      SELECT id, account_id, risk_day, notional FROM orders WHERE id = ${orderId} AND risk_day IS NOT NULL FOR UPDATE
-    ), forget AS (
-      UPDATE orders o SET risk_day = NULL FROM held WHERE o.id = held.id RETURNING o.id
+      SELECT id, account_id, risk_day, notional, least(notional, ${traded}::numeric) AS keep
+      FROM orders WHERE id = ${orderId} AND risk_day IS NOT NULL FOR UPDATE
+    ), shrink AS (
+      UPDATE orders o SET notional = CASE WHEN held.keep > 0 THEN held.keep ELSE o.notional END,
+        risk_day = CASE WHEN held.keep > 0 THEN o.risk_day END
+      FROM held WHERE o.id = held.id RETURNING o.id
     )
-    UPDATE risk_daily_notional r SET notional = greatest(r.notional - held.notional, 0)
+    UPDATE risk_daily_notional r SET notional = greatest(r.notional - (held.notional - held.keep), 0)
     FROM held WHERE r.account_id = held.account_id AND r.day = held.risk_day`;
 }

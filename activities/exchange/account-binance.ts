@@ -26,6 +26,9 @@ export interface AccountBinanceOptions {
   now?: () => number;
 }
 
+/** Which pair placed an order: the account's stored one, or the environment's single-user one. */
+export type CredentialSource = 'stored' | 'environment';
+
 /** A non-retryable rejection whose message and details name no secret. */
 function rejected(code: string, reason: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'OrderRejected', nonRetryable: true, message: reason, details: [{ code, reason }] });
@@ -36,14 +39,22 @@ function rejected(code: string, reason: string): ApplicationFailure {
  * const binanceFor = createAccountBinance({ sql, box, create: (c) => createBinanceExchange({ baseUrl, ...c }), fallback });
  * const exchange = await binanceFor(order.accountId);
  */
-export function createAccountBinance(o: AccountBinanceOptions): (accountId: string) => Promise<Exchange> {
+export function createAccountBinance(o: AccountBinanceOptions): (accountId: string, pinned?: CredentialSource) => Promise<Exchange> {
   const ttlMs = o.ttlMs ?? 300_000;
   const maxAccounts = o.maxAccounts ?? 1000;
   const now = o.now ?? Date.now;
   const cache = new Map<string, { version: string; exchange: Exchange; builtAt: number }>();
 
-  return async function binanceFor(accountId: string): Promise<Exchange> {
+  return async function binanceFor(accountId: string, pinned?: CredentialSource): Promise<Exchange> {
+    // An order keeps the pair that placed it: a pair stored later does not take over its tracking.
+    if (pinned === 'environment') {
+      if (o.fallback) return o.fallback;
+      throw rejected('CREDENTIALS_REMOVED', 'This order was placed with the environment\'s Binance key (BINANCE_API_KEY), which this worker no longer has; configure it again to keep tracking the order');
+    }
     const row = await findCredentials(o.sql, accountId, 'binance');
+    if (!row && pinned === 'stored') {
+      throw rejected('CREDENTIALS_REMOVED', 'The stored Binance key that placed this order was removed; store it again (PUT /v1/exchange-credentials/binance) to keep tracking the order');
+    }
     if (!row) {
       cache.delete(accountId);
       if (o.fallback) return o.fallback;

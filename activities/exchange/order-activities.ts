@@ -11,6 +11,7 @@ import { validateOrderAgainstRules } from './binance-filters.js';
 import { ExchangeRateLimitError, ExchangeRejectedError, ExchangeUnavailableError, ExchangeUnknownOutcomeError } from './errors.js';
 import { reserveDailyNotional } from '../db/risk.js';
 import { loadSymbolRules } from './rules-cache.js';
+import type { CredentialSource } from './account-binance.js';
 import type { Exchange, ExchangeOrder, OrderRef } from './types.js';
 
 export interface ExchangeOrderSnapshot {
@@ -28,15 +29,22 @@ export interface VenueOrderRef {
   venue: Venue;
   symbol: string;
   clientOrderId: string;
+  /** Binance: which pair placed the order (set once submitted); reads and cancels use the same. */
+  credentials?: CredentialSource | undefined;
 }
 
 export interface OrderExchangeDeps {
   sql: Sql;
-  /** The venue client for an account (credentials are resolved here, inside the activity). */
-  exchangeFor(venue: Venue, accountId: string): Promise<Exchange>;
+  /**
+   * The venue client for an account (credentials are resolved here, inside the activity); with
+   * `pinned`, the pair that placed the order, even if another was stored since.
+   */
+  exchangeFor(venue: Venue, accountId: string, pinned?: CredentialSource): Promise<Exchange>;
   /** Latest known price, for MARKET notional checks. */
   referencePrice(symbol: string): Promise<string | null>;
   risk: { maxOrderNotional: string; maxDailyNotional: string };
+  /** Which Binance pair an account's new orders use now: its stored one, else the environment's. */
+  credentialSource(accountId: string): Promise<CredentialSource>;
   rulesMaxAgeMs?: number;
 }
 
@@ -86,8 +94,15 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
     }
   }
 
-  async function venueCall<T>(venue: Venue, accountId: string, fn: (ex: Exchange) => Promise<T>): Promise<T> {
-    const exchange = await deps.exchangeFor(venue, accountId);
+  /** The pair that placed the order: carried by the workflow, else as recorded at submission. */
+  async function pinOf(ref: VenueOrderRef): Promise<CredentialSource | undefined> {
+    if (ref.venue !== 'binance' || ref.credentials) return ref.credentials;
+    const [row] = await sql<{ credentials_source: CredentialSource | null }[]>`SELECT credentials_source FROM orders WHERE id = ${ref.orderId}`;
+    return row?.credentials_source ?? undefined;
+  }
+
+  async function venueCall<T>(venue: Venue, accountId: string, fn: (ex: Exchange) => Promise<T>, pinned?: CredentialSource): Promise<T> {
+    const exchange = await deps.exchangeFor(venue, accountId, pinned);
     try {
       return await fn(exchange);
     } catch (err) {
@@ -99,9 +114,9 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
    * Reads of a live order: a refusal (bad key, permissions) says nothing about the order, which
    * may still fill, so it is retried with backoff until someone fixes the cause.
    */
-  async function venueRead<T>(venue: Venue, accountId: string, fn: (ex: Exchange) => Promise<T>): Promise<T> {
+  async function venueRead<T>(venue: Venue, accountId: string, fn: (ex: Exchange) => Promise<T>, pinned?: CredentialSource): Promise<T> {
     try {
-      return await venueCall(venue, accountId, fn);
+      return await venueCall(venue, accountId, fn, pinned);
     } catch (err) {
       if (err instanceof ApplicationFailure && err.type === 'OrderRejected') {
         throw ApplicationFailure.create({ type: 'ExchangeReadRefused', message: err.message });
@@ -165,9 +180,11 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
      * Places the order once. It first asks the venue for the client order id and adopts what it
      * finds, because Binance accepts a reused id again once the first order has filled.
      */
-    async submitOrder({ order, clientOrderId }: { order: OrderRequest; clientOrderId: string }): Promise<{ adopted: boolean; order: ExchangeOrderSnapshot }> {
+    async submitOrder({ order, clientOrderId }: { order: OrderRequest; clientOrderId: string }): Promise<{ adopted: boolean; order: ExchangeOrderSnapshot; credentials?: CredentialSource }> {
       const ref: VenueOrderRef = { orderId: order.orderId, accountId: order.accountId, venue: order.venue, symbol: order.symbol, clientOrderId };
-      const exchange = await deps.exchangeFor(order.venue, order.accountId);
+      const credentials = order.venue === 'binance' ? await deps.credentialSource(order.accountId) : undefined;
+      if (credentials) await sql`UPDATE orders SET credentials_source = ${credentials} WHERE id = ${order.orderId} AND credentials_source IS NULL`;
+      const exchange = await deps.exchangeFor(order.venue, order.accountId, credentials);
       let existing: ExchangeOrder | null;
       try {
         existing = await exchange.getOrder({ symbol: order.symbol, clientOrderId });
@@ -179,7 +196,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
       }
       if (existing) {
         await recordFills(exchange, ref, existing);
-        return { adopted: true, order: snapshot(existing) };
+        return { adopted: true, order: snapshot(existing), credentials };
       }
       let placed: ExchangeOrder;
       try {
@@ -197,10 +214,14 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
         if (err instanceof ExchangeUnknownOutcomeError) {
           throw ApplicationFailure.create({ type: 'SubmitOutcomeUnknown', message: err.message, nonRetryable: true });
         }
+        // Binance refuses a client id that an open order has: the order exists, it is not a rejection.
+        if (err instanceof ExchangeRejectedError && err.code === -2010 && /duplicate order/i.test(err.venueMessage)) {
+          throw ApplicationFailure.create({ type: 'DuplicateOrder', message: `${err.message}: an order with client id ${clientOrderId} already exists`, nonRetryable: true });
+        }
         return toFailure(err);
       }
       await recordFills(exchange, ref, placed);
-      return { adopted: false, order: snapshot(placed) };
+      return { adopted: false, order: snapshot(placed), credentials };
     },
 
     /** The order on the venue, or null while the venue says it does not exist. */
@@ -212,6 +233,23 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
       });
     },
 
+    /**
+     * Looks for an order whose submission had no clear answer, everywhere the venue can show it:
+     * by client id, among the open orders, then in the account's order history. Records its fills.
+     */
+    async locateOrder(ref: VenueOrderRef & { sinceMs?: number | undefined }): Promise<ExchangeOrderSnapshot | null> {
+      return venueRead(ref.venue, ref.accountId, async (ex) => {
+        const target: OrderRef = { symbol: ref.symbol, clientOrderId: ref.clientOrderId };
+        const found =
+          (await ex.getOrder(target)) ??
+          (await ex.getOpenOrders(ref.symbol)).find((o) => o.clientOrderId === ref.clientOrderId) ??
+          (await ex.findInHistory({ ...target, sinceMs: ref.sinceMs }));
+        if (!found) return null;
+        await recordFills(ex, ref, found);
+        return snapshot(found);
+      }, await pinOf(ref));
+    },
+
     /** Re-reads the order and records new fills. */
     async syncOrder(ref: VenueOrderRef): Promise<ExchangeOrderSnapshot | null> {
       return venueRead(ref.venue, ref.accountId, async (ex) => {
@@ -219,7 +257,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
         if (!found) return null;
         await recordFills(ex, ref, found);
         return snapshot(found);
-      });
+      }, await pinOf(ref));
     },
 
     /** Cancels; when the venue says the order is unknown or final (-2011) it reports the order as it is. */
@@ -238,7 +276,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
           await recordFills(ex, ref, current);
           return snapshot(current);
         }
-      });
+      }, await pinOf(ref));
     },
   };
 }

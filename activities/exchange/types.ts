@@ -94,6 +94,17 @@ export interface Exchange {
   getOrder(ref: OrderRef): Promise<ExchangeOrder | null>;
   /** Cancels; throws ExchangeRejectedError with code -2011 when the order is unknown or already final. */
   cancelOrder(ref: OrderRef): Promise<ExchangeOrder>;
+  /**
+   * Open orders of the account, of one symbol or of all (reconciliation). Binance: GET
+   * /api/v3/openOrders (weight 6 with a symbol, 80 without).
+   */
+  getOpenOrders(symbol?: string): Promise<ExchangeOrder[]>;
+  /**
+   * The order with this client id in the account's order history (open, filled, canceled…), or
+   * null. Binance: GET /api/v3/allOrders on the symbol (weight 20), newest first, from `sinceMs`.
+   * A second way to find an order when the by-id query says -2013.
+   */
+  findInHistory(ref: OrderRef & { sinceMs?: number | undefined }): Promise<ExchangeOrder | null>;
   /** Trades of one order. */
   getTrades(ref: OrderRef & { exchangeOrderId: string }): Promise<ExchangeFill[]>;
   getBalances(): Promise<Balance[]>;

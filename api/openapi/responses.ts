@@ -40,7 +40,7 @@ export const orderResponse = z.object({
   quantity: decimal,
   price: nullableDecimal,
   stopPrice: nullableDecimal,
-  status: z.string(),
+  status: z.string().describe('RECEIVED, PENDING_NEW, UNKNOWN (submission had no clear answer; looked for on the venue until it shows), NEW, PARTIALLY_FILLED, PENDING_CANCEL, FILLED, CANCELED, REJECTED or EXPIRED'),
   executedQty: decimal,
   cumulativeQuoteQty: decimal,
   clientOrderId: z.string(),
@@ -53,12 +53,41 @@ export const orderResponse = z.object({
   links,
 });
 
+export const orderCancelPendingResponse = orderResponse.extend({
+  cancel: z.literal('pending'),
+  message: z.string().describe('What happens next and where to follow it'),
+});
+
 export const orderDetailResponse = orderResponse.extend({
   fills: z.array(z.object({ tradeId: z.string(), price: decimal, quantity: decimal, commission: decimal, commissionAsset: z.string().nullable(), executedAt: time })),
   events: z.array(z.object({ seq: z.number().int(), status: z.string(), cause: z.string(), detail: z.record(z.string(), z.unknown()), at: time })),
 });
 
 export const orderListResponse = z.object({ data: z.array(orderResponse), nextCursor: z.string().nullable() });
+
+/** A venue order the reconciler found open under the account that the engine never placed. */
+export const externalOrderListResponse = z.object({
+  data: z.array(
+    z.object({
+      origin: z.literal('EXTERNAL'),
+      venue: z.enum(['paper', 'binance']),
+      symbol: z.string(),
+      side: z.enum(['BUY', 'SELL']),
+      type: z.string(),
+      price: nullableDecimal,
+      quantity: decimal,
+      executedQty: decimal,
+      status: z.string().describe('The venue\'s status when last seen open'),
+      open: z.boolean().describe('Still listed among the venue\'s open orders at the latest reconciliation'),
+      clientOrderId: z.string(),
+      exchangeOrderId: z.string(),
+      firstSeen: time,
+      lastSeen: time,
+      closedAt: time.nullable().describe('The first reconciliation that no longer found it open'),
+    }),
+  ),
+  nextCursor: z.string().nullable(),
+});
 
 /** What every ledger entry says, manual trade or order fill. */
 const ledgerEntryFields = {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { credentialsSchema, loginSchema, registerSchema } from '../schemas/auth.js';
 import { uuidParam } from '../schemas/common.js';
 import { cancelOrderBody, createOrderSchema, listOrdersQuery } from '../schemas/orders.js';
+import { listExternalOrdersQuery } from '../schemas/external-orders.js';
 import { createTradeSchema, historyQuery as portfolioHistoryQuery, listTradesQuery, portfolioSettingsSchema, recalculateBody } from '../schemas/portfolio.js';
 import { historyQuery as candlesQuery, marketSymbol, pricesQuery } from '../routes/prices.js';
 import { noteBody } from '../routes/schedules.js';
@@ -72,7 +73,7 @@ const schedule = {
 
 const idParam = { id: { schema: uuidParam, description: 'Order id (another account\'s id answers 404)', example: ORDER_ID } };
 const venueParam = { venue: { schema: z.enum(['binance']), description: 'The venue', example: 'binance' } };
-const scheduleParam = { name: { schema: z.string(), description: 'Schedule name; the engine has "price-refresh"', example: 'price-refresh' } };
+const scheduleParam = { name: { schema: z.string(), description: 'Schedule name; the engine has "price-refresh" and "reconcile-orders"', example: 'price-refresh' } };
 const auth401 = { 401: 'No token, or a token that is expired, altered or signed with another key or algorithm' };
 const badBody = { 400: 'Body is not JSON', 422: 'A field is missing, malformed or unknown (details name each)' };
 
@@ -154,6 +155,13 @@ export const routeDocs: RouteDoc[] = [
     errors: { ...auth401, 400: 'cursor is not one this API returned', 422: 'An unknown or malformed query parameter' },
   },
   {
+    method: 'get', path: '/v1/orders/external', tag: 'orders', auth: 'bearer', summary: 'Orders open on a venue under your account that the engine never placed (EXTERNAL)',
+    description: 'Found by the reconcile-orders schedule (every RECONCILE_INTERVAL), which compares each account\'s open venue orders with ours. Newest first sighting first; `open` turns false once a reconciliation no longer finds the order open.',
+    query: listExternalOrdersQuery,
+    responses: { 200: { description: 'A page', schema: r.externalOrderListResponse, example: { data: [{ origin: 'EXTERNAL', venue: 'binance', symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', price: '70000', quantity: '0.05', executedQty: '0', status: 'NEW', open: true, clientOrderId: 'web_5f1c2a9e0b7d', exchangeOrderId: '4211', firstSeen: NOW, lastSeen: NOW, closedAt: null }], nextCursor: null } } },
+    errors: { ...auth401, 400: 'cursor is not one this API returned', 422: 'An unknown or malformed query parameter' },
+  },
+  {
     method: 'get', path: '/v1/orders/:id', tag: 'orders', auth: 'bearer', summary: 'One of your orders with its fills and every lifecycle event',
     params: idParam,
     responses: { 200: { description: 'The order', schema: r.orderDetailResponse, example: { ...order, fills: [], events: [{ seq: 1, status: 'RECEIVED', cause: 'accepted', detail: {}, at: NOW }] } } },
@@ -163,8 +171,15 @@ export const routeDocs: RouteDoc[] = [
     method: 'delete', path: '/v1/orders/:id', tag: 'orders', auth: 'bearer', summary: 'Cancel an open order (a workflow Update)',
     params: idParam,
     body: { schema: cancelOrderBody, example: { reason: 'changed my mind' }, required: false },
-    responses: { 200: { description: 'The order after the cancel', schema: r.orderResponse, example: { ...order, status: 'CANCELED' } } },
-    errors: { ...auth401, ...badBody, 404: 'No such order of yours', 409: 'The order is already final' },
+    responses: {
+      200: { description: 'The order after the cancel (CANCELED, or FILLED/EXPIRED when that came first)', schema: r.orderResponse, example: { ...order, status: 'CANCELED' } },
+      202: {
+        description: 'Cancel requested, not yet confirmed by the venue within ORDER_CANCEL_WAIT (or the order is UNKNOWN and is cancelled as soon as the venue shows it); follow GET /v1/orders/{id}',
+        schema: r.orderCancelPendingResponse,
+        example: { ...order, status: 'PENDING_CANCEL', cancel: 'pending', message: 'Cancel requested; the venue has not confirmed it yet. Follow GET /v1/orders/{id}.' },
+      },
+    },
+    errors: { ...auth401, ...badBody, 404: 'No such order of yours', 409: 'The order is already final, or the venue refused the cancel (the message says why)' },
   },
 
   {

@@ -3,19 +3,21 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import { credentialsLast4 } from '../../activities/db/exchange-credentials.js';
 import { findOrder, insertReceivedOrder, listOrders, orderEvents, orderFills, claimIdempotencyKey, type OrderRow } from '../../activities/db/orders.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
-import { cancelOrderUpdate, clientOrderIdFor, isTerminal, orderWorkflowId, type OrderRequest } from '../../workflows/definitions.js';
-import type { orderLifecycle, OrderSettings } from '../../workflows/order-lifecycle.js';
+import { orderSettingsFrom } from '../../lib/order-settings.js';
+import { cancelOrderUpdate, clientOrderIdFor, isTerminal, orderWorkflowId, type CancelResult, type OrderRequest } from '../../workflows/definitions.js';
+import type { orderLifecycle } from '../../workflows/order-lifecycle.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
 import { accountIdOf } from '../principal.js';
 import { uuidParam } from '../schemas/common.js';
 import { cancelOrderBody, createOrderSchema, listOrdersQuery } from '../schemas/orders.js';
 import { readJson } from '../validation.js';
+import { externalOrderRoutes } from './external-orders.js';
 
 export interface OrderRoutesOptions {
   config: Config;
@@ -29,12 +31,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
  * @example app.route('/v1/orders', orderRoutes({ config, sql, temporal }))
  */
 export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
-  const settings: OrderSettings = {
-    pollMaxMs: config.ORDER_POLL_MAX_INTERVAL,
-    notFoundWindowMs: config.ORDER_NOT_FOUND_WINDOW,
-    maxSubmitAttempts: 3,
-    pollsPerRun: config.ORDER_POLLS_PER_RUN,
-  };
+  const settings = orderSettingsFrom(config);
   /** The caller's own stored pair, else the single-user pair of the environment (as the worker decides). */
   const binanceConfigured = async (accountId: string) => Boolean(config.BINANCE_API_KEY) || (await credentialsLast4(sql, accountId, 'binance')) !== undefined;
   const uiLink = (workflowId: string, runId?: string) =>
@@ -134,6 +131,9 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
       return c.json({ data: page.map((o) => present(o)), nextCursor });
     })
 
+    // Before /:id, which would take "external" for an order id.
+    .route('/external', externalOrderRoutes({ sql }))
+
     .get('/:id', async (c) => {
       const order = await loadOrThrow(c, c.req.param('id'));
       const [fills, events] = await Promise.all([orderFills(sql, order.account_id, order.id), orderEvents(sql, order.account_id, order.id)]);
@@ -148,15 +148,45 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
       const order = await loadOrThrow(c, c.req.param('id'));
       const body = cancelOrderBody.parse(await readJson(c, { optional: true }));
       if (isTerminal(order.status)) throw new ApiError(409, 'order_not_cancelable', `Order is already ${order.status}; there is nothing to cancel`);
+      // The answer waits for the venue's at most ORDER_CANCEL_WAIT: a venue or worker that is slow
+      // gets a 202 (the cancel stays requested in the workflow), never a hanging request.
+      const cancel = (async () => {
+        const update = await temporal.workflow
+          .getHandle(order.workflow_id)
+          .startUpdate(cancelOrderUpdate, { args: [{ reason: body?.reason }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+        return update.result();
+      })();
+      let result: CancelResult | 'pending';
       try {
-        await temporal.workflow.getHandle(order.workflow_id).executeUpdate(cancelOrderUpdate, { args: [{ reason: body?.reason }] });
+        result = await withDeadline(cancel, config.ORDER_CANCEL_WAIT);
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
+          const why = err.cause instanceof Error ? err.cause.message : err.message;
           const now = await findOrder(sql, order.account_id, order.id);
-          throw new ApiError(409, 'order_not_cancelable', `Order cannot be canceled: ${err.cause instanceof Error ? err.cause.message : err.message} (status ${now?.status ?? order.status})`);
+          if (/already in progress|already pending/.test(why)) return c.json({ ...present(now ?? order), cancel: 'pending' as const, message: why }, 202);
+          throw new ApiError(409, 'order_not_cancelable', `Order cannot be canceled: ${why} (status ${now?.status ?? order.status})`);
         }
         throw err;
       }
-      return c.json(present((await findOrder(sql, order.account_id, order.id))!));
+      const now = (await findOrder(sql, order.account_id, order.id))!;
+      if (result === 'pending' || result.status === 'UNKNOWN' || !isTerminal(now.status)) {
+        const message = now.status === 'UNKNOWN'
+          ? 'The order is UNKNOWN: its submission had no clear answer. It is cancelled as soon as the venue shows it; follow GET /v1/orders/{id}.'
+          : 'Cancel requested; the venue has not confirmed it yet. Follow GET /v1/orders/{id}.';
+        return c.json({ ...present(now), cancel: 'pending' as const, message }, 202);
+      }
+      return c.json(present(now));
     });
+}
+
+/** `work`'s result, or 'pending' once `ms` have passed (the work goes on; its failure is dropped). */
+async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'pending'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'pending'>((resolve) => (timer = setTimeout(() => resolve('pending'), ms)));
+  work.catch(() => {});
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,6 +1,6 @@
 /**
- * /v1/schedules/:name: read, pause and resume the engine's Temporal Schedules (today only
- * `price-refresh`). Each answer is the schedule's state after the call. The schedules serve every
+ * /v1/schedules/:name: read, pause and resume the engine's Temporal Schedules (`price-refresh`
+ * and `reconcile-orders`). Each answer is the schedule's state after the call. The schedules serve every
  * account, so only operators (OPERATOR_EMAILS) may pause or resume them.
  */
 import { Hono, type Context } from 'hono';
@@ -27,7 +27,7 @@ export function scheduleRoutes({ config, temporal }: ScheduleRoutesOptions) {
   async function withSchedule(c: Context, change?: (handle: ScheduleHandle) => Promise<void>) {
     const name = c.req.param('name') ?? '';
     const handle = scheduleHandle(temporal, config, name);
-    if (!handle) throw new ApiError(404, 'schedule_not_found', `No schedule named ${JSON.stringify(name)}; the engine has "price-refresh"`);
+    if (!handle) throw new ApiError(404, 'schedule_not_found', `No schedule named ${JSON.stringify(name)}; the engine has "price-refresh" and "reconcile-orders"`);
     try {
       await change?.(handle);
       return c.json(scheduleState(name, await handle.describe()));

@@ -40,7 +40,7 @@ export const createOrderSchema = z
 export type CreateOrderBody = z.infer<typeof createOrderSchema>;
 
 export const listOrdersQuery = z.strictObject({
-  status: z.enum(['RECEIVED', 'PENDING_NEW', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'FILLED', 'CANCELED', 'REJECTED', 'EXPIRED']).optional(),
+  status: z.enum(['RECEIVED', 'PENDING_NEW', 'UNKNOWN', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'FILLED', 'CANCELED', 'REJECTED', 'EXPIRED']).optional(),
   symbol: symbolSchema.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),

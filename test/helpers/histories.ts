@@ -16,11 +16,12 @@ const testCodec = payloadCodecFor(loadConfig({ PAYLOAD_KEYS: TEST_PAYLOAD_KEYS }
 
 /**
  * Recordings are kept per shape of the order workflow: `<name>.json` ran every step as an ordinary
- * activity, `<name>.local-steps.json` ran after the `local-short-steps` patch. Recording again
- * rewrites the current shape's files only, so the replay test keeps proving that the code still
- * replays what ran before each change.
+ * activity, `<name>.local-steps.json` ran after the `local-short-steps` patch, and
+ * `<name>.exactly-once.json` after `exactly-once-v2`. Recording again rewrites the current shape's
+ * files only, so the replay test keeps proving that the code still replays what ran before each change.
  */
-export const HISTORY_GENERATION = 'local-steps';
+export const HISTORY_GENERATIONS = ['local-steps', 'exactly-once'] as const;
+export const HISTORY_GENERATION = HISTORY_GENERATIONS[HISTORY_GENERATIONS.length - 1]!;
 
 export async function recordHistory(temporal: Client, workflowId: string, name: string): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;

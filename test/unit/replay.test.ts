@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { dataConverterFor } from '../../lib/secrets.js';
 import { WORKFLOWS_PATH } from '../../workers/create-workers.js';
-import { HISTORIES_DIR, HISTORY_GENERATION } from '../helpers/histories.js';
+import { HISTORIES_DIR, HISTORY_GENERATIONS } from '../helpers/histories.js';
 import { TEST_PAYLOAD_KEYS } from '../helpers/keys.js';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
@@ -33,9 +33,9 @@ describe('replay of recorded order histories', () => {
   it('covers every order path we record', () => {
     const names = files.map((f) => path.basename(f, '.json'));
     for (const expected of ['paper-market-filled', 'paper-limit-canceled', 'paper-rejected', 'binance-accept-then-500-filled', 'binance-partial-then-canceled']) {
-      // Recorded before the short steps became local activities, and after.
+      // Recorded before the short steps became local activities, after, and after exactly-once-v2.
       expect(names).toContain(expected);
-      expect(names).toContain(`${expected}.${HISTORY_GENERATION}`);
+      for (const generation of HISTORY_GENERATIONS) expect(names).toContain(`${expected}.${generation}`);
     }
   });
 

@@ -1,0 +1,20 @@
+/**
+ * The settings every order workflow runs with, from config. The API passes them when it starts an
+ * order's workflow and the reconciler when it restarts one, so both tracks poll alike.
+ */
+import type { OrderSettings } from '../workflows/order-lifecycle.js';
+import type { Config } from './config.js';
+
+export type OrderSettingsConfig = Pick<Config, 'ORDER_POLL_MAX_INTERVAL' | 'ORDER_NOT_FOUND_WINDOW' | 'ORDER_POLLS_PER_RUN'>;
+
+/**
+ * @example const handle = await temporal.workflow.start('orderLifecycle', { args: [{ order, settings: orderSettingsFrom(config) }], … });
+ */
+export function orderSettingsFrom(config: OrderSettingsConfig): OrderSettings {
+  return {
+    pollMaxMs: config.ORDER_POLL_MAX_INTERVAL,
+    notFoundWindowMs: config.ORDER_NOT_FOUND_WINDOW,
+    maxSubmitAttempts: 3,
+    pollsPerRun: config.ORDER_POLLS_PER_RUN,
+  };
+}

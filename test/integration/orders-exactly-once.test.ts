@@ -1,0 +1,165 @@
+/**
+ * Exactly once under the faults that used to break it: an accepted order that stays invisible for
+ * longer than the not-found window, "Duplicate order sent", workflow cancellation and
+ * termination, a cancel the venue refuses or never answers. Venue truth comes from the fake.
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
+import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { recordHistory } from '../helpers/histories.js';
+import { waitFor } from '../helpers/wait.js';
+
+const KEY = 'eo-key';
+const SECRET = 'eo-secret-never-logged';
+const WINDOW_MS = 2000;
+
+let fake: BinanceFake;
+let e: TestEngine;
+beforeAll(async () => {
+  fake = await startBinanceFake({ apiKey: KEY, apiSecret: SECRET });
+  e = await startEngine({
+    BINANCE_BASE_URL: fake.url,
+    BINANCE_API_KEY: KEY,
+    BINANCE_API_SECRET: SECRET,
+    BINANCE_TIMEOUT: '1s',
+    ORDER_NOT_FOUND_WINDOW: `${WINDOW_MS}ms`,
+    ORDER_POLL_MAX_INTERVAL: '2s',
+    ORDER_CANCEL_WAIT: '2s',
+  });
+  await e.setPrice('BTCUSDT', fake.price('BTCUSDT'));
+  await e.setPrice('ETHUSDT', fake.price('ETHUSDT'));
+});
+afterAll(async () => {
+  await e.stop();
+  await fake.close();
+});
+beforeEach(() => fake.clearFaults());
+
+const post = (body: Record<string, unknown>) => e.call('POST', '/v1/orders', { venue: 'binance', ...body });
+const venueOrders = (clientOrderId: string) => fake.orders().filter((o) => o.clientOrderId === clientOrderId);
+const restingBuy = () => (BigInt(Math.round(Number(fake.price('ETHUSDT')))) - 100n).toString();
+const submissions = () => fake.requests().filter((r) => r.method === 'POST' && r.path === '/api/v3/order').length;
+const statusOf = async (id: string) => (await e.call('GET', `/v1/orders/${id}`)).body;
+
+describe('an accepted order hidden from every query for 3× the not-found window', () => {
+  it('a MARKET order shows UNKNOWN, is never sent again, and ends FILLED once the venue shows it', async () => {
+    fake.injectFault({ kind: 'accept-then-500', hiddenForMs: 3 * WINDOW_MS });
+    const sent = submissions();
+    const res = await post({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
+    const unknown = await e.waitForStatus(res.body.id, ['UNKNOWN'], 20_000);
+    expect(unknown.events.map((ev: { cause: string }) => ev.cause)).toContain('submit outcome unknown');
+    const filled = await e.waitForStatus(res.body.id, ['FILLED'], 40_000);
+    expect(venueOrders(filled.clientOrderId)).toHaveLength(1);
+    expect(submissions() - sent).toBe(1);
+    await recordHistory(e.temporal, `order-${res.body.id}`, 'binance-hidden-unknown-filled');
+  });
+
+  it('a resting LIMIT order is never REJECTED: it ends NEW, tracked, with one venue order', async () => {
+    fake.injectFault({ kind: 'accept-then-500', hiddenForMs: 3 * WINDOW_MS });
+    const res = await post({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.2', price: restingBuy(), timeInForce: 'GTC' });
+    await e.waitForStatus(res.body.id, ['UNKNOWN'], 20_000);
+    const open = await e.waitForStatus(res.body.id, ['NEW', 'REJECTED'], 40_000);
+    expect(open.status).toBe('NEW');
+    expect(venueOrders(open.clientOrderId)).toHaveLength(1);
+    expect((await e.call('DELETE', `/v1/orders/${res.body.id}`)).status).toBe(200);
+    expect(venueOrders(open.clientOrderId)[0]!.status).toBe('CANCELED');
+  });
+
+  it('a DELETE while UNKNOWN answers 202 and cancels the order as soon as the venue shows it', async () => {
+    fake.injectFault({ kind: 'accept-then-500', hiddenForMs: 3 * WINDOW_MS });
+    const res = await post({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.2', price: restingBuy(), timeInForce: 'GTC' });
+    await e.waitForStatus(res.body.id, ['UNKNOWN'], 20_000);
+    const cancel = await e.call('DELETE', `/v1/orders/${res.body.id}`);
+    expect(cancel.status).toBe(202);
+    expect(cancel.body).toMatchObject({ status: 'UNKNOWN', cancel: 'pending' });
+    const final = await e.waitForStatus(res.body.id, ['CANCELED'], 40_000);
+    expect(venueOrders(final.clientOrderId).map((o) => o.status)).toEqual(['CANCELED']);
+  });
+});
+
+describe('ambiguous answers are settled by the venue, never by a second submission', () => {
+  it('keeps an order UNKNOWN (not REJECTED) when every answer about it is a 5xx', async () => {
+    fake.injectFault({ kind: 'accept-then-500', hiddenForMs: 60_000 });
+    const sent = submissions();
+    const res = await post({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.1', price: restingBuy(), timeInForce: 'GTC' });
+    await e.waitForStatus(res.body.id, ['UNKNOWN'], 20_000);
+    // Several windows later it is still UNKNOWN and was sent once.
+    await new Promise((r) => setTimeout(r, 3 * WINDOW_MS));
+    const still = await statusOf(res.body.id);
+    expect(still.status).toBe('UNKNOWN');
+    expect(submissions() - sent).toBe(1);
+    fake.clearFaults();
+    await e.waitForStatus(res.body.id, ['NEW'], 30_000);
+    await e.call('DELETE', `/v1/orders/${res.body.id}`);
+  });
+
+  it('gives up with SUBMIT_FAILED only when every attempt was refused before reaching the matching engine', async () => {
+    fake.injectFault({ kind: 'rate-limit-429', method: 'POST', path: '/api/v3/order', retryAfterSeconds: 1, times: 10 });
+    const res = await post({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
+    const order = await e.waitForStatus(res.body.id, ['REJECTED'], 30_000);
+    expect(order.rejectCode).toBe('SUBMIT_FAILED');
+    expect(order.rejectReason).toMatch(/nothing was placed/);
+    expect(venueOrders(order.clientOrderId)).toHaveLength(0);
+  });
+});
+
+describe('cancellation and termination of the order workflow', () => {
+  it('cancelling the workflow (UI, CLI) cancels the venue order and records CANCELED', async () => {
+    const res = await post({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.2', price: restingBuy(), timeInForce: 'GTC' });
+    const open = await e.waitForStatus(res.body.id, ['NEW']);
+    const handle = e.temporal.workflow.getHandle(open.workflowId);
+    await handle.cancel();
+    const final = await e.waitForStatus(res.body.id, ['CANCELED']);
+    expect(final.events.map((ev: { cause: string }) => ev.cause)).toContain('workflow cancelled');
+    expect(venueOrders(open.clientOrderId).map((o) => o.status)).toEqual(['CANCELED']);
+    await waitFor(async () => (await handle.describe()).status.name, (s) => s === 'CANCELLED', { timeoutMs: 10_000, what: 'the workflow to end cancelled' });
+    const [reservation] = await e.sql<{ risk_day: Date | null }[]>`SELECT risk_day FROM orders WHERE id = ${res.body.id}`;
+    expect(reservation?.risk_day).toBeNull();
+    await recordHistory(e.temporal, open.workflowId, 'binance-workflow-cancelled');
+  });
+});
+
+describe('DELETE /v1/orders/:id', () => {
+  it('answers 202 within ORDER_CANCEL_WAIT when the venue does not answer the cancel', async () => {
+    const res = await post({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.2', price: restingBuy(), timeInForce: 'GTC' });
+    await e.waitForStatus(res.body.id, ['NEW']);
+    fake.injectFault({ kind: 'server-503', method: 'DELETE', path: '/api/v3/order', times: 3 });
+    const started = Date.now();
+    const cancel = await e.call('DELETE', `/v1/orders/${res.body.id}`);
+    expect(Date.now() - started).toBeLessThan(6000);
+    expect(cancel.status).toBe(202);
+    expect(cancel.body.cancel).toBe('pending');
+    await e.waitForStatus(res.body.id, ['CANCELED'], 30_000);
+  });
+
+  it('a cancel the venue refuses puts the order back to NEW in the database and answers 409 with why', async () => {
+    const res = await post({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.2', price: restingBuy(), timeInForce: 'GTC' });
+    const open = await e.waitForStatus(res.body.id, ['NEW']);
+    // -2015: the key may not cancel (e.g. its permissions changed): a refusal, not a transient fault.
+    fake.injectFault({ kind: 'reject', method: 'DELETE', path: '/api/v3/order', status: 401, code: -2015, msg: 'Invalid API-key, IP, or permissions for action.', times: 100 });
+    const cancel = await e.call('DELETE', `/v1/orders/${res.body.id}`);
+    expect(cancel.status).toBe(409);
+    expect(cancel.body.error.message).toMatch(/did not cancel.*-2015/);
+    const back = await e.waitForStatus(res.body.id, ['NEW']);
+    expect(back.events.map((ev: { cause: string }) => ev.cause)).toContain('cancel failed');
+    fake.clearFaults();
+    expect((await e.call('DELETE', `/v1/orders/${res.body.id}`)).status).toBe(200);
+  });
+});
+
+describe('the daily notional reservation', () => {
+  it('is given back when an order ends CANCELED unfilled, and shrinks to what a partly filled one traded', async () => {
+    const today = async () =>
+      (await e.sql<{ n: string }[]>`SELECT coalesce(sum(notional), 0)::text AS n FROM risk_daily_notional WHERE account_id = ${e.account.id}`)[0]!.n;
+    const before = await today();
+    const price = restingBuy();
+    const res = await post({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '1', price, timeInForce: 'GTC' });
+    const open = await e.waitForStatus(res.body.id, ['NEW']);
+    fake.fillPartially(open.clientOrderId, '0.25');
+    const partial = await e.waitForStatus(res.body.id, ['PARTIALLY_FILLED']);
+    expect((await e.call('DELETE', `/v1/orders/${res.body.id}`)).status).toBe(200);
+    const after = await today();
+    const { Decimal } = await import('decimal.js');
+    expect(new Decimal(after).minus(before).toString()).toBe(new Decimal(partial.cumulativeQuoteQty).toString());
+  });
+});

@@ -1,0 +1,293 @@
+/**
+ * One order, from validation to a terminal state. Every exchange call and database write is an
+ * activity; this function only decides what happens next, so a crash anywhere resumes here.
+ *
+ * Exactly once: the order has one client order id. A submission whose outcome is ambiguous
+ * (timeout, reset, 5xx, -1006/-1007, "Duplicate order sent", a lost worker) is never sent to
+ * Binance again: only the venue's own answer settles it, and until it does the order is UNKNOWN
+ * and keeps being looked for. The whole run is shielded from workflow cancellation, which is
+ * turned into a cancel of the venue order instead (see README, "Exactly once").
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  patched,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ExchangeOrderSnapshot } from '../activities/exchange/order-activities.js';
+import {
+  cancelOrderUpdate,
+  clientOrderIdFor,
+  isTerminal,
+  priceMovedSignal,
+  statusQuery,
+  type CancelResult,
+  type OrderRequest,
+  type OrderState,
+  type OrderStatus,
+} from './definitions.js';
+import { Mutex } from './lib/mutex.js';
+import { legacyOrderLifecycle } from './order-lifecycle-v1.js';
+import { exchangeCancelBounded, exchangeRead, exchangeSubmit, failureOf, localSteps, messageOf, rejectionOf, snapshotOf } from './order-steps.js';
+
+export interface OrderSettings {
+  /** Cap of the backoff between status polls (and between searches for an UNKNOWN order). */
+  pollMaxMs: number;
+  /** How long an ambiguous submission is looked for (quickly) before the order shows UNKNOWN. */
+  notFoundWindowMs: number;
+  /** Submissions refused before anything reached the venue (429/418, -1021, no connection) before REJECTED. */
+  maxSubmitAttempts: number;
+  /** Polls per run before continue-as-new keeps the history short. */
+  pollsPerRun: number;
+}
+
+export interface OrderLifecycleInput {
+  order: OrderRequest;
+  settings: OrderSettings;
+  /**
+   * Set by continue-as-new, and by the reconciler when it restarts tracking: the order was
+   * submitted (or may have been: UNKNOWN) and is tracked from this state.
+   */
+  resume?: OrderState;
+}
+
+/** The patch that introduced this version; runs started before it continue in order-lifecycle-v1.ts. */
+export const EXACTLY_ONCE_PATCH = 'exactly-once-v2';
+
+export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderState> {
+  if (!patched(EXACTLY_ONCE_PATCH)) return legacyOrderLifecycle(input);
+  return trackOrder(input);
+}
+
+async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
+  const { order, settings } = input;
+  const { db, checks, portfolio } = localSteps;
+  const ref = { orderId: order.orderId, accountId: order.accountId, venue: order.venue, symbol: order.symbol };
+  const state: OrderState = input.resume ?? {
+    orderId: order.orderId,
+    status: 'RECEIVED',
+    clientOrderId: clientOrderIdFor(order.orderId),
+    executedQty: '0',
+    cumulativeQuoteQty: '0',
+    eventSeq: 0,
+  };
+  const venueRef = () => ({ ...ref, clientOrderId: state.clientOrderId, credentials: state.credentials, sinceMs: state.submittedAtMs });
+  let submitted = input.resume !== undefined;
+  let poked = false;
+  let cancelInFlight = false;
+  let cancelReason: string | undefined;
+  /** The venue's refusal of the last cancel, for the Update that asked for it. */
+  let cancelError: string | undefined;
+  let workflowCancelled = false;
+  let missingReported = false;
+  const exchangeLock = new Mutex();
+
+  // A cancellation of the workflow (UI, CLI) becomes a cancel of the order; every step below runs
+  // in a non-cancellable scope, so no venue call is abandoned half-way.
+  CancellationScope.current().cancelRequested.catch(() => {
+    workflowCancelled = true;
+    if (!isTerminal(state.status)) state.cancelRequested = true;
+    poked = true;
+  });
+
+  setHandler(statusQuery, () => state);
+  setHandler(priceMovedSignal, () => {
+    poked = true;
+  });
+  setHandler(
+    cancelOrderUpdate,
+    async ({ reason }) => {
+      state.cancelRequested = true;
+      cancelReason = reason;
+      cancelError = undefined;
+      poked = true;
+      if (state.status === 'UNKNOWN') {
+        await db.recordEvent({ ...ref, seq: ++state.eventSeq, status: state.status, cause: 'cancel requested', detail: { reason: reason ?? null, pending: 'the order is cancelled as soon as the venue shows it' } });
+      }
+      // Answers once the cancel is done or refused, or at once while the order is UNKNOWN.
+      await condition(() => isTerminal(state.status) || state.status === 'UNKNOWN' || cancelError !== undefined);
+      if (cancelError !== undefined) throw ApplicationFailure.create({ type: 'CancelFailed', nonRetryable: true, message: `The venue did not cancel the order: ${cancelError}` });
+      return { status: state.status, executedQty: state.executedQty } satisfies CancelResult;
+    },
+    {
+      validator: (_request) => {
+        if (isTerminal(state.status)) throw new Error(`Order is already ${state.status}; there is nothing to cancel`);
+        if (state.cancelRequested) {
+          throw new Error(state.status === 'UNKNOWN' ? 'A cancel is already pending: the order is UNKNOWN and is cancelled as soon as the venue shows it' : 'A cancel for this order is already in progress');
+        }
+      },
+    },
+  );
+
+  async function transition(status: OrderStatus, cause: string, detail: Record<string, unknown> = {}) {
+    state.status = status;
+    await db.recordTransition({ ...ref, seq: ++state.eventSeq, status, cause, detail, state: snapshotOf(state) });
+  }
+
+  async function event(cause: string, detail: Record<string, unknown>) {
+    await db.recordEvent({ ...ref, seq: ++state.eventSeq, status: state.status, cause, detail });
+  }
+
+  async function applySnapshot(snap: ExchangeOrderSnapshot, cause: string) {
+    const filledMore = snap.executedQty !== state.executedQty;
+    const changed = snap.status !== state.status || filledMore;
+    state.exchangeOrderId = snap.exchangeOrderId;
+    state.executedQty = snap.executedQty;
+    state.cumulativeQuoteQty = snap.cumulativeQuoteQty;
+    // While our cancel is in flight the order shows PENDING_CANCEL unless it reached an end.
+    const status = cancelInFlight && !isTerminal(snap.status) ? 'PENDING_CANCEL' : snap.status;
+    if (changed || status !== state.status) await transition(status, cause, { exchangeStatus: snap.status, executedQty: snap.executedQty });
+    // The activity that returned `snap` has stored its fills: the account's portfolio recalculates.
+    if (filledMore) await portfolio.notifyPortfolio({ accountId: order.accountId, orderId: order.orderId });
+  }
+
+  async function reject(code: string, reason: string) {
+    state.rejectCode = code;
+    state.rejectReason = reason;
+    await transition('REJECTED', 'rejected', { code, reason });
+  }
+
+  /** Cancels on the venue; a refusal puts the order back where it was and tells the Update why. */
+  async function cancelOnVenue() {
+    const before = state.status;
+    cancelInFlight = true;
+    try {
+      await transition('PENDING_CANCEL', workflowCancelled ? 'workflow cancelled' : 'cancel requested', cancelReason ? { reason: cancelReason } : {});
+      const snap = await exchangeCancelBounded.cancelOrder(venueRef());
+      cancelInFlight = false;
+      await applySnapshot(snap, 'cancel answered');
+    } catch (err) {
+      cancelInFlight = false;
+      const why = messageOf(err);
+      await transition(before, 'cancel failed', { reason: why });
+      cancelError = why;
+      // A cancelled workflow keeps its intent and tries again later; an Update's caller decides.
+      if (workflowCancelled) await sleep(settings.pollMaxMs);
+      else state.cancelRequested = false;
+    }
+  }
+
+  /** Submits the order; returns when it is on the venue, refused, or UNKNOWN. */
+  async function submit(): Promise<void> {
+    let refused = 0;
+    state.submittedAtMs = Date.now();
+    for (;;) {
+      let failure: ReturnType<typeof failureOf>;
+      try {
+        const result = await exchangeSubmit.submitOrder({ order, clientOrderId: state.clientOrderId });
+        state.credentials = result.credentials;
+        await applySnapshot(result.order, result.adopted ? 'found on the venue before submitting' : 'submitted');
+        return;
+      } catch (err) {
+        const rejection = rejectionOf(err);
+        if (rejection) return reject(rejection.code, rejection.reason);
+        failure = failureOf(err);
+      }
+      // Refused before anything reached the matching engine: sending again is safe.
+      if (failure.type === 'ExchangeBusy' || failure.type === 'ExchangeUnavailable') {
+        if (++refused >= settings.maxSubmitAttempts) {
+          return reject('SUBMIT_FAILED', `The venue refused the order ${refused} times before it reached the matching engine (last: ${failure.message}); nothing was placed. Submit it again later.`);
+        }
+        await sleep(failure.type === 'ExchangeBusy' ? failure.retryAfterMs : Math.min(1000 * 2 ** (refused - 1), 30_000));
+        continue;
+      }
+      // Outcome unknown: only the venue's answer settles it.
+      const found = await lookForSubmission(failure.message);
+      if (found) return applySnapshot(found, 'found on the venue after an ambiguous submission');
+      // The paper venue places in one transaction keyed by the client id, so "not there" is proof
+      // and sending again returns the first order if it lands late. Binance gives no such proof.
+      if (order.venue === 'paper' && failure.type !== 'DuplicateOrder') {
+        if (state.status !== 'UNKNOWN') await transition('UNKNOWN', 'submit outcome unknown', { why: failure.message });
+        continue;
+      }
+      return transition('UNKNOWN', 'submit outcome unknown', { why: failure.message, next: 'looking for the order on the venue until it answers; it is never sent again' });
+    }
+  }
+
+  /** Looks for the order quickly for the not-found window (a fresh order can be invisible for a while). */
+  async function lookForSubmission(why: string): Promise<ExchangeOrderSnapshot | undefined> {
+    await event('submit outcome unknown', { why });
+    const deadline = Date.now() + settings.notFoundWindowMs;
+    let wait = 500;
+    for (;;) {
+      const found = await exchangeRead.locateOrder(venueRef());
+      if (found) return found;
+      if (Date.now() >= deadline) return undefined;
+      await sleep(Math.min(wait, Math.max(deadline - Date.now(), 1)));
+      wait = Math.min(wait * 2, 10_000);
+    }
+  }
+
+  /** One look at the venue: the known order by id, or the UNKNOWN one wherever it may show. */
+  async function refresh() {
+    if (state.status === 'UNKNOWN') {
+      const found = await exchangeRead.locateOrder(venueRef());
+      if (found) await applySnapshot(found, 'found on the venue');
+      return;
+    }
+    const snap = await exchangeRead.syncOrder(venueRef());
+    if (snap) return applySnapshot(snap, 'exchange update');
+    if (!missingReported) {
+      missingReported = true;
+      await event('venue does not show the order', { next: 'still tracked; check that the account\'s exchange credentials are the ones that placed it' });
+    }
+  }
+
+  const wantsVenueCancel = () => state.cancelRequested === true && submitted && !cancelInFlight && !isTerminal(state.status) && state.status !== 'UNKNOWN';
+
+  return CancellationScope.nonCancellable(async () => {
+    if (!input.resume) {
+      await db.recordOrderReceived({ order, clientOrderId: state.clientOrderId, workflowId: workflowInfo().workflowId });
+      state.eventSeq = 1;
+      for (const check of [checks.validateOrder, checks.checkRisk]) {
+        if (isTerminal(state.status)) break;
+        let verdict;
+        try {
+          verdict = await check(order);
+        } catch (err) {
+          const rejection = rejectionOf(err);
+          if (!rejection) throw err;
+          verdict = { ok: false as const, ...rejection };
+        }
+        if (!verdict.ok) await reject(verdict.code, verdict.reason);
+      }
+      if (!isTerminal(state.status) && state.cancelRequested) await transition('CANCELED', workflowCancelled ? 'workflow cancelled before submission' : 'canceled before submission');
+      if (!isTerminal(state.status)) {
+        await transition('PENDING_NEW', 'validated');
+        await exchangeLock.runExclusive(submit);
+      }
+      submitted = true;
+    }
+
+    // Track to a terminal state: poll with capped backoff, sooner when a price moves or a cancel lands.
+    let delay = 1000;
+    let polls = 0;
+    while (!isTerminal(state.status)) {
+      if (wantsVenueCancel()) {
+        await exchangeLock.runExclusive(cancelOnVenue);
+        continue;
+      }
+      if (polls >= settings.pollsPerRun || workflowInfo().continueAsNewSuggested) {
+        await condition(allHandlersFinished);
+        return continueAsNew<typeof orderLifecycle>({ order, settings, resume: state });
+      }
+      const woken = await condition(() => poked || isTerminal(state.status) || wantsVenueCancel(), delay);
+      poked = false;
+      if (isTerminal(state.status) || wantsVenueCancel()) continue;
+      polls++;
+      await exchangeLock.runExclusive(async () => {
+        if (!isTerminal(state.status)) await refresh();
+      });
+      delay = woken ? 1000 : Math.min(delay * 2, settings.pollMaxMs);
+    }
+    await condition(allHandlersFinished);
+    if (workflowCancelled && state.status === 'CANCELED') throw new CancelledFailure(`Workflow cancelled: the order was canceled on ${order.venue}`);
+    return state;
+  });
+}
