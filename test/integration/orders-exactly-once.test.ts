@@ -147,6 +147,25 @@ describe('DELETE /v1/orders/:id', () => {
   });
 });
 
+describe('the key pair that placed an order', () => {
+  it('keeps tracking the order when the account stores another pair mid-order', async () => {
+    const account = await e.newAccount();
+    const price = restingBuy();
+    const res = await e.callAs(account, 'POST', '/v1/orders', { venue: 'binance', symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.1', price, timeInForce: 'GTC' });
+    const open = await waitFor(async () => (await e.callAs(account, 'GET', `/v1/orders/${res.body.id}`)).body, (o) => o.status === 'NEW', { timeoutMs: 20_000, what: 'the order to rest' });
+    // A pair of another Binance account: it cannot see this order.
+    expect((await e.callAs(account, 'PUT', '/v1/exchange-credentials/binance', { apiKey: 'other-account-key-0001', apiSecret: 'other-account-secret-0001' })).status).toBe(204);
+    fake.setPrice('ETHUSDT', (BigInt(price) - 1n).toString());
+    try {
+      const filled = await waitFor(async () => (await e.callAs(account, 'GET', `/v1/orders/${res.body.id}`)).body, (o) => o.status === 'FILLED', { timeoutMs: 30_000, what: 'the order to fill' });
+      expect(filled.fills.length).toBeGreaterThan(0);
+      expect(venueOrders(open.clientOrderId)).toHaveLength(1);
+    } finally {
+      fake.setPrice('ETHUSDT', (BigInt(price) + 100n).toString());
+    }
+  });
+});
+
 describe('the daily notional reservation', () => {
   it('is given back when an order ends CANCELED unfilled, and shrinks to what a partly filled one traded', async () => {
     const today = async () =>
