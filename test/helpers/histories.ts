@@ -26,7 +26,8 @@ export const HISTORY_GENERATION = HISTORY_GENERATIONS[HISTORY_GENERATIONS.length
 export async function recordHistory(temporal: Client, workflowId: string, name: string): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
   const handle = temporal.workflow.getHandle(workflowId);
-  await handle.result();
+  // A cancelled or failed run is a history worth keeping too: only its end matters here.
+  await handle.result().catch(() => undefined);
   const history = await handle.fetchHistory();
   // Stored decoded, like `npm run history:fetch`: the fixtures replay without a key.
   writeFileSync(path.join(HISTORIES_DIR, `${name}.${HISTORY_GENERATION}.json`), await historyFixture(history, testCodec));

@@ -11,6 +11,7 @@ import { createPriceLookup } from '../../activities/market-data/price-store.js';
 import type { Exchange } from '../../activities/exchange/types.js';
 import type { reconcileOrders, ReconcileOrdersResult } from '../../workflows/reconcile-orders.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { recordHistory } from '../helpers/histories.js';
 import { waitFor } from '../helpers/wait.js';
 
 // This file's symbol, so its prices move no other file's orders.
@@ -24,9 +25,9 @@ beforeAll(async () => {
 });
 afterAll(() => e.stop());
 
-function reconcile(accountIds: string[], graceMs = 0): Promise<ReconcileOrdersResult> {
+function reconcile(accountIds: string[], graceMs = 0, workflowId = `reconcile-test-${randomUUID()}`): Promise<ReconcileOrdersResult> {
   return e.temporal.workflow.execute<typeof reconcileOrders>('reconcileOrders', {
-    workflowId: `reconcile-test-${randomUUID()}`,
+    workflowId,
     taskQueue: e.config.taskQueues.orders,
     args: [{ graceMs, accountIds }],
   });
@@ -68,7 +69,9 @@ describe('reconcileOrders on the paper venue', () => {
     const lostRun = (await handle.describe()).runId;
     await handle.terminate('test: tracking lost');
 
-    const result = await reconcile([account]);
+    const reconcileId = `reconcile-test-${randomUUID()}`;
+    const result = await reconcile([account], 0, reconcileId);
+    await recordHistory(e.temporal, reconcileId, 'reconcile-orders-restarted-one');
 
     expect(result.paper).toMatchObject({ accounts: 1, restarted: [{ orderId: id, status: 'NEW', was: 'TERMINATED' }], external: 0, failures: [] });
     const now = await handle.describe();
@@ -79,6 +82,7 @@ describe('reconcileOrders on the paper venue', () => {
     expect(filled.fills.map((f: { price: string }) => f.price)).toEqual(['40000']);
     const onVenue = await e.sql`SELECT 1 FROM paper_orders WHERE client_order_id = ${clientOrderId}`;
     expect(onVenue).toHaveLength(1);
+    await recordHistory(e.temporal, `order-${id}`, 'paper-reconciler-restarted-filled');
   });
 
   it('leaves a running order workflow alone', async () => {
