@@ -3,7 +3,11 @@
  * longer than the not-found window, "Duplicate order sent", workflow cancellation and
  * termination, a cancel the venue refuses or never answers. Venue truth comes from the fake.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { orderSettingsFrom } from '../../lib/order-settings.js';
+import { clientOrderIdFor, orderWorkflowId, type OrderRequest } from '../../workflows/definitions.js';
+import { rawBinanceClient } from '../fakes/binance/raw-client.js';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { recordHistory } from '../helpers/histories.js';
@@ -100,6 +104,27 @@ describe('ambiguous answers are settled by the venue, never by a second submissi
     expect(order.rejectCode).toBe('SUBMIT_FAILED');
     expect(order.rejectReason).toMatch(/nothing was placed/);
     expect(venueOrders(order.clientOrderId)).toHaveLength(0);
+  });
+});
+
+describe('"Duplicate order sent." on submission', () => {
+  it('means the order exists: it is adopted (UNKNOWN until the venue shows it), never REJECTED', async () => {
+    // An open order already has the client id our order will use, and queries do not show it yet.
+    const orderId = randomUUID();
+    const clientOrderId = clientOrderIdFor(orderId);
+    const price = restingBuy();
+    const raw = rawBinanceClient(fake.url, KEY, SECRET);
+    const placed = await raw.signed('POST', '/api/v3/order', { symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.1', price, newClientOrderId: clientOrderId });
+    expect(placed.status).toBe(200);
+    fake.hide(clientOrderId, 3 * WINDOW_MS);
+    const order: OrderRequest = { orderId, accountId: e.account.id, venue: 'binance', symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.1', price, timeInForce: 'GTC' };
+    await e.temporal.workflow.start('orderLifecycle', { workflowId: orderWorkflowId(orderId), taskQueue: e.config.taskQueues.orders, args: [{ order, settings: orderSettingsFrom(e.config) }] });
+    const adopted = await e.waitForStatus(orderId, ['NEW', 'REJECTED'], 40_000);
+    expect(adopted.status).toBe('NEW');
+    expect(adopted.exchangeOrderId).toBe(String(placed.json.orderId));
+    expect(adopted.events.map((ev: { detail: { why?: string } }) => ev.detail.why ?? '').join(' ')).toMatch(/already exists/);
+    expect(venueOrders(clientOrderId)).toHaveLength(1);
+    expect((await e.call('DELETE', `/v1/orders/${orderId}`)).status).toBe(200);
   });
 });
 
