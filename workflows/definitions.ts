@@ -68,6 +68,27 @@ export interface OrderState {
   submittedAtMs?: number | undefined;
 }
 
+export interface OrderSettings {
+  /** Cap of the backoff between status polls (and between searches for an UNKNOWN order). */
+  pollMaxMs: number;
+  /** How long an ambiguous submission is looked for (quickly) before the order shows UNKNOWN. */
+  notFoundWindowMs: number;
+  /** Submissions refused before anything reached the venue (429/418, -1021, no connection) before REJECTED. */
+  maxSubmitAttempts: number;
+  /** Polls per run before continue-as-new keeps the history short. */
+  pollsPerRun: number;
+}
+
+export interface OrderLifecycleInput {
+  order: OrderRequest;
+  settings: OrderSettings;
+  /**
+   * Set by continue-as-new, and by the reconciler when it restarts tracking: the order was
+   * submitted (or may have been: UNKNOWN) and is tracked from this state.
+   */
+  resume?: OrderState;
+}
+
 export interface CancelResult {
   status: OrderStatus;
   executedQty: string;

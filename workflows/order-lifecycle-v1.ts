@@ -13,12 +13,12 @@ import {
   priceMovedSignal,
   statusQuery,
   type CancelResult,
+  type OrderLifecycleInput,
   type OrderRequest,
   type OrderState,
   type OrderStatus,
 } from './definitions.js';
 import { Mutex } from './lib/mutex.js';
-import type { OrderLifecycleInput } from './order-lifecycle.js';
 import { exchangeCancel, exchangeRead, exchangeSubmit, localSteps, rejectionOf, remoteSteps, snapshotOf } from './order-steps.js';
 
 export async function legacyOrderLifecycle(input: OrderLifecycleInput): Promise<OrderState> {

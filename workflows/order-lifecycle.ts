@@ -30,32 +30,15 @@ import {
   type CancelResult,
   type OrderRequest,
   type OrderState,
+  type OrderLifecycleInput,
+  type OrderSettings,
   type OrderStatus,
 } from './definitions.js';
 import { Mutex } from './lib/mutex.js';
 import { legacyOrderLifecycle } from './order-lifecycle-v1.js';
 import { exchangeCancelBounded, exchangeRead, exchangeSubmit, failureOf, localSteps, messageOf, rejectionOf, snapshotOf } from './order-steps.js';
 
-export interface OrderSettings {
-  /** Cap of the backoff between status polls (and between searches for an UNKNOWN order). */
-  pollMaxMs: number;
-  /** How long an ambiguous submission is looked for (quickly) before the order shows UNKNOWN. */
-  notFoundWindowMs: number;
-  /** Submissions refused before anything reached the venue (429/418, -1021, no connection) before REJECTED. */
-  maxSubmitAttempts: number;
-  /** Polls per run before continue-as-new keeps the history short. */
-  pollsPerRun: number;
-}
-
-export interface OrderLifecycleInput {
-  order: OrderRequest;
-  settings: OrderSettings;
-  /**
-   * Set by continue-as-new, and by the reconciler when it restarts tracking: the order was
-   * submitted (or may have been: UNKNOWN) and is tracked from this state.
-   */
-  resume?: OrderState;
-}
+export type { OrderLifecycleInput, OrderSettings };
 
 /** The patch that introduced this version; runs started before it continue in order-lifecycle-v1.ts. */
 export const EXACTLY_ONCE_PATCH = 'exactly-once-v2';
