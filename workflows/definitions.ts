@@ -15,6 +15,9 @@ export type { OrderType, Side, TimeInForce, Venue };
  */
 export type OrderStatus = 'RECEIVED' | 'PENDING_NEW' | 'UNKNOWN' | 'NEW' | 'PARTIALLY_FILLED' | 'PENDING_CANCEL' | 'FILLED' | 'CANCELED' | 'REJECTED' | 'EXPIRED';
 
+/** The event cause of a cancel the venue refused: the only way down from PENDING_CANCEL. */
+export const CANCEL_FAILED = 'cancel failed';
+
 export const TERMINAL_STATUSES: readonly OrderStatus[] = ['FILLED', 'CANCELED', 'REJECTED', 'EXPIRED'];
 export const isTerminal = (s: OrderStatus): boolean => TERMINAL_STATUSES.includes(s);
 
@@ -62,6 +65,8 @@ export interface OrderState {
    * yet, e.g. while the order is UNKNOWN: it is cancelled as soon as the venue shows it open.
    */
   cancelRequested?: boolean | undefined;
+  /** The workflow itself was cancelled (UI, CLI): it ends Cancelled once the order is CANCELED. */
+  workflowCancelled?: boolean | undefined;
   /** Binance: which key pair placed the order; its tracking keeps using that one. */
   credentials?: 'stored' | 'environment' | undefined;
   /** Workflow time of the first submission: where the venue's order history is searched from. */

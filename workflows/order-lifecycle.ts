@@ -22,6 +22,7 @@ import {
 } from '@temporalio/workflow';
 import type { ExchangeOrderSnapshot } from '../activities/exchange/order-activities.js';
 import {
+  CANCEL_FAILED,
   cancelOrderUpdate,
   clientOrderIdFor,
   isTerminal,
@@ -36,7 +37,7 @@ import {
 } from './definitions.js';
 import { Mutex } from './lib/mutex.js';
 import { legacyOrderLifecycle } from './order-lifecycle-v1.js';
-import { exchangeCancelBounded, exchangeRead, exchangeSubmit, failureOf, localSteps, messageOf, rejectionOf, snapshotOf } from './order-steps.js';
+import { exchangeCancelBounded, exchangePoll, exchangeRead, exchangeSubmit, failureOf, localSteps, messageOf, rejectionOf, snapshotOf } from './order-steps.js';
 
 export type { OrderLifecycleInput, OrderSettings };
 
@@ -61,20 +62,23 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
     eventSeq: 0,
   };
   const venueRef = () => ({ ...ref, clientOrderId: state.clientOrderId, credentials: state.credentials, sinceMs: state.submittedAtMs });
-  let submitted = input.resume !== undefined;
+  // A resumed PENDING_NEW (restarted by the reconciler) may never have been sent: submit() decides.
+  let submitted = input.resume !== undefined && input.resume.status !== 'PENDING_NEW';
   let poked = false;
   let cancelInFlight = false;
   let cancelReason: string | undefined;
   /** The venue's refusal of the last cancel, for the Update that asked for it. */
   let cancelError: string | undefined;
-  let workflowCancelled = false;
+  /** After a cancel with no clear answer, when to send it again. */
+  let cancelRetryAt = 0;
   let missingReported = false;
+  let lastReadError: string | undefined;
   const exchangeLock = new Mutex();
 
   // A cancellation of the workflow (UI, CLI) becomes a cancel of the order; every step below runs
   // in a non-cancellable scope, so no venue call is abandoned half-way.
   CancellationScope.current().cancelRequested.catch(() => {
-    workflowCancelled = true;
+    state.workflowCancelled = true;
     if (!isTerminal(state.status)) state.cancelRequested = true;
     poked = true;
   });
@@ -85,7 +89,8 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   });
   setHandler(
     cancelOrderUpdate,
-    async ({ reason }) => {
+    // Shielded too: a workflow cancellation must not cut this handler off between its steps.
+    ({ reason }) => CancellationScope.nonCancellable(async () => {
       state.cancelRequested = true;
       cancelReason = reason;
       cancelError = undefined;
@@ -97,7 +102,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
       await condition(() => isTerminal(state.status) || state.status === 'UNKNOWN' || cancelError !== undefined);
       if (cancelError !== undefined) throw ApplicationFailure.create({ type: 'CancelFailed', nonRetryable: true, message: `The venue did not cancel the order: ${cancelError}` });
       return { status: state.status, executedQty: state.executedQty } satisfies CancelResult;
-    },
+    }),
     {
       validator: (_request) => {
         if (isTerminal(state.status)) throw new Error(`Order is already ${state.status}; there is nothing to cancel`);
@@ -136,22 +141,31 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
     await transition('REJECTED', 'rejected', { code, reason });
   }
 
-  /** Cancels on the venue; a refusal puts the order back where it was and tells the Update why. */
+  /**
+   * Cancels on the venue. A refusal puts the order back where it was and tells the Update why; no
+   * clear answer (two minutes of timeouts or 5xx) keeps the cancel requested and sends it again later.
+   */
   async function cancelOnVenue() {
-    const before = state.status;
+    const before: OrderStatus = state.status !== 'PENDING_CANCEL' ? state.status : state.executedQty === '0' ? 'NEW' : 'PARTIALLY_FILLED';
     cancelInFlight = true;
     try {
-      await transition('PENDING_CANCEL', workflowCancelled ? 'workflow cancelled' : 'cancel requested', cancelReason ? { reason: cancelReason } : {});
+      if (state.status !== 'PENDING_CANCEL') {
+        await transition('PENDING_CANCEL', state.workflowCancelled ? 'workflow cancelled' : 'cancel requested', cancelReason ? { reason: cancelReason } : {});
+      }
       const snap = await exchangeCancelBounded.cancelOrder(venueRef());
       cancelInFlight = false;
       await applySnapshot(snap, 'cancel answered');
     } catch (err) {
       cancelInFlight = false;
       const why = messageOf(err);
-      await transition(before, 'cancel failed', { reason: why });
+      if (!rejectionOf(err)) {
+        cancelRetryAt = Date.now() + settings.pollMaxMs;
+        return event('cancel not answered', { why, next: 'sent again; the order stays PENDING_CANCEL until the venue answers' });
+      }
+      await transition(before, CANCEL_FAILED, { reason: why });
       cancelError = why;
       // A cancelled workflow keeps its intent and tries again later; an Update's caller decides.
-      if (workflowCancelled) await sleep(settings.pollMaxMs);
+      if (state.workflowCancelled) cancelRetryAt = Date.now() + settings.pollMaxMs;
       else state.cancelRequested = false;
     }
   }
@@ -159,8 +173,9 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   /** Submits the order; returns when it is on the venue, refused, or UNKNOWN. */
   async function submit(): Promise<void> {
     let refused = 0;
-    state.submittedAtMs = Date.now();
     for (;;) {
+      // Where the venue's order history is searched from: this attempt (earlier ones were refused).
+      state.submittedAtMs = Date.now();
       let failure: ReturnType<typeof failureOf>;
       try {
         const result = await exchangeSubmit.submitOrder({ order, clientOrderId: state.clientOrderId });
@@ -209,20 +224,29 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
 
   /** One look at the venue: the known order by id, or the UNKNOWN one wherever it may show. */
   async function refresh() {
-    if (state.status === 'UNKNOWN') {
-      const found = await exchangeRead.locateOrder(venueRef());
-      if (found) await applySnapshot(found, 'found on the venue');
-      return;
-    }
-    const snap = await exchangeRead.syncOrder(venueRef());
-    if (snap) return applySnapshot(snap, 'exchange update');
-    if (!missingReported) {
-      missingReported = true;
-      await event('venue does not show the order', { next: 'still tracked; check that the account\'s exchange credentials are the ones that placed it' });
+    try {
+      if (state.status === 'UNKNOWN') {
+        const found = await exchangePoll.locateOrder(venueRef());
+        if (found) await applySnapshot(found, 'found on the venue');
+        return;
+      }
+      const snap = await exchangePoll.syncOrder(venueRef());
+      if (snap) return applySnapshot(snap, 'exchange update');
+      if (!missingReported) {
+        missingReported = true;
+        await event('venue does not show the order', { next: "still tracked; check that the account's exchange credentials are the ones that placed it" });
+      }
+    } catch (err) {
+      // Reads that keep failing (a refused key, a venue down) must not hold the order: a cancel
+      // can still go through, and the next look comes with the backoff. Each new reason is recorded.
+      const why = messageOf(err);
+      if (why !== lastReadError) await event('venue read failed', { why, next: 'looked at again with backoff' });
+      lastReadError = why;
     }
   }
 
-  const wantsVenueCancel = () => state.cancelRequested === true && submitted && !cancelInFlight && !isTerminal(state.status) && state.status !== 'UNKNOWN';
+  const wantsVenueCancel = () =>
+    state.cancelRequested === true && submitted && !cancelInFlight && !isTerminal(state.status) && state.status !== 'UNKNOWN' && Date.now() >= cancelRetryAt;
 
   return CancellationScope.nonCancellable(async () => {
     if (!input.resume) {
@@ -240,11 +264,16 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
         }
         if (!verdict.ok) await reject(verdict.code, verdict.reason);
       }
-      if (!isTerminal(state.status) && state.cancelRequested) await transition('CANCELED', workflowCancelled ? 'workflow cancelled before submission' : 'canceled before submission');
+      if (!isTerminal(state.status) && state.cancelRequested) await transition('CANCELED', state.workflowCancelled ? 'workflow cancelled before submission' : 'canceled before submission');
       if (!isTerminal(state.status)) {
         await transition('PENDING_NEW', 'validated');
         await exchangeLock.runExclusive(submit);
       }
+      submitted = true;
+    } else if (state.status === 'PENDING_NEW' || (state.status === 'UNKNOWN' && order.venue === 'paper')) {
+      // Restarted by the reconciler before an answer was recorded. Binance: submitOrder refuses a
+      // second POST of an order whose first one is in doubt. Paper: placing again is keyed.
+      await exchangeLock.runExclusive(submit);
       submitted = true;
     }
 
@@ -252,13 +281,15 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
     let delay = 1000;
     let polls = 0;
     while (!isTerminal(state.status)) {
-      if (wantsVenueCancel()) {
-        await exchangeLock.runExclusive(cancelOnVenue);
-        continue;
-      }
+      // Checked first: even a cancel that keeps failing must not grow one run's history forever.
       if (polls >= settings.pollsPerRun || workflowInfo().continueAsNewSuggested) {
         await condition(allHandlersFinished);
         return continueAsNew<typeof orderLifecycle>({ order, settings, resume: state });
+      }
+      if (wantsVenueCancel()) {
+        polls++;
+        await exchangeLock.runExclusive(cancelOnVenue);
+        continue;
       }
       const woken = await condition(() => poked || isTerminal(state.status) || wantsVenueCancel(), delay);
       poked = false;
@@ -270,7 +301,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
       delay = woken ? 1000 : Math.min(delay * 2, settings.pollMaxMs);
     }
     await condition(allHandlersFinished);
-    if (workflowCancelled && state.status === 'CANCELED') throw new CancelledFailure(`Workflow cancelled: the order was canceled on ${order.venue}`);
+    if (state.workflowCancelled && state.status === 'CANCELED') throw new CancelledFailure(`Workflow cancelled: the order was canceled on ${order.venue}`);
     return state;
   });
 }

@@ -17,6 +17,7 @@ export const exchangeRead = proxyActivities<ExchangeActivities>(presets.exchange
 export const exchangeSubmit = proxyActivities<ExchangeActivities>(presets.exchangeSubmit);
 export const exchangeCancel = proxyActivities<ExchangeActivities>(presets.exchangeCancel);
 export const exchangeCancelBounded = proxyActivities<ExchangeActivities>(presets.exchangeCancelBounded);
+export const exchangePoll = proxyActivities<ExchangeActivities>(presets.exchangePoll);
 
 /**
  * The short, idempotent steps (database writes, pre-trade checks, the portfolio signal) as

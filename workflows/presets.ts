@@ -25,6 +25,12 @@ export const presets = {
     startToCloseTimeout: '30s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['OrderRejected'] },
   },
+  /** Status polls of the current order workflow: given up after two minutes, looked at again later. */
+  exchangePoll: {
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: '2m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['OrderRejected', 'InvalidOrder'] },
+  },
   /**
    * Cancels of the current order workflow: retried for two minutes at most, then the workflow
    * reports the failure (the order goes back to its status, the caller can ask again).

@@ -3,9 +3,10 @@
  * activity changes nothing: orders by id, events by (order_id, seq), and a status never moves
  * to a lower rank.
  */
-import type { Sql } from '../../lib/db.js';
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Queryable, Sql } from '../../lib/db.js';
 import { settleDailyNotional } from './risk.js';
-import { STATUS_RANK, type OrderRequest, type OrderStatus, type Venue } from '../../workflows/definitions.js';
+import { CANCEL_FAILED, STATUS_RANK, type OrderRequest, type OrderStatus, type Venue } from '../../workflows/definitions.js';
 
 export interface TransitionInput {
   orderId: string;
@@ -26,6 +27,23 @@ export interface TransitionInput {
 }
 
 export type EventInput = Omit<TransitionInput, 'state'>;
+
+/**
+ * A retried write finds its event already there: fine when it is the same event. A different one
+ * under the same number means the workflow took another path than the attempt that wrote it (a
+ * rerun of local activities that decided otherwise): the run stops here, loudly, instead of
+ * recording a story that did not happen; the reconciler resumes the order from what is recorded.
+ */
+async function assertSameEvent(tx: Queryable, e: EventInput): Promise<void> {
+  const [existing] = await tx<{ status: string; cause: string }[]>`SELECT status, cause FROM order_events WHERE order_id = ${e.orderId} AND seq = ${e.seq}`;
+  if (existing && (existing.status !== e.status || existing.cause !== e.cause)) {
+    throw ApplicationFailure.create({
+      type: 'OrderEventConflict',
+      nonRetryable: true,
+      message: `Order ${e.orderId} event ${e.seq} is already recorded as ${existing.status} (${existing.cause}), not ${e.status} (${e.cause}); this run stops and reconcile-orders resumes the order from the recorded state`,
+    });
+  }
+}
 
 /** Channel on which every order change is announced (the WebSocket push listens to it). */
 export const ORDER_CHANNEL = 'order_changes';
@@ -56,7 +74,7 @@ export function createOrderDbActivities({ sql }: { sql: Sql }) {
         const inserted = await tx`INSERT INTO order_events (order_id, seq, account_id, status, cause, detail)
           VALUES (${t.orderId}, ${t.seq}, ${t.accountId}, ${t.status}, ${t.cause}, ${tx.json(t.detail as never)})
           ON CONFLICT DO NOTHING RETURNING seq`;
-        if (inserted.length === 0) return;
+        if (inserted.length === 0) return assertSameEvent(tx, t);
         const [row] = await tx<{ id: string }[]>`UPDATE orders SET status = ${t.status}, status_rank = ${rank},
             exchange_order_id = coalesce(${t.state.exchangeOrderId ?? null}, exchange_order_id),
             executed_qty = greatest(executed_qty, ${t.state.executedQty}::numeric),
@@ -67,7 +85,7 @@ export function createOrderDbActivities({ sql }: { sql: Sql }) {
           WHERE id = ${t.orderId} AND (status_rank < ${rank} OR (status_rank = ${rank} AND status_rank < 9)
             OR (status_rank = 9 AND status = ${t.status})
             -- a cancel the venue refused: the order is back to what it was (never below NEW)
-            OR (status = 'PENDING_CANCEL' AND ${rank} BETWEEN ${STATUS_RANK.NEW} AND ${STATUS_RANK.PARTIALLY_FILLED}))
+            OR (status = 'PENDING_CANCEL' AND ${t.cause} = ${CANCEL_FAILED} AND ${rank} BETWEEN ${STATUS_RANK.NEW} AND ${STATUS_RANK.PARTIALLY_FILLED}))
           RETURNING id`;
         if (row && rank === 9) await settleDailyNotional(tx, t.orderId, t.state.cumulativeQuoteQty);
         if (row) {
@@ -79,9 +97,10 @@ export function createOrderDbActivities({ sql }: { sql: Sql }) {
 
     /** An event that does not change the status (e.g. "submit outcome unknown"). */
     async recordEvent(e: EventInput): Promise<void> {
-      await sql`INSERT INTO order_events (order_id, seq, account_id, status, cause, detail)
+      const inserted = await sql`INSERT INTO order_events (order_id, seq, account_id, status, cause, detail)
         VALUES (${e.orderId}, ${e.seq}, ${e.accountId}, ${e.status}, ${e.cause}, ${sql.json(e.detail as never)})
-        ON CONFLICT DO NOTHING`;
+        ON CONFLICT DO NOTHING RETURNING seq`;
+      if (inserted.length === 0) await assertSameEvent(sql, e);
     },
   };
 }

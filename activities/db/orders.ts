@@ -24,6 +24,7 @@ export interface OrderRow {
   reject_code: string | null;
   reject_reason: string | null;
   workflow_id: string;
+  credentials_source: 'stored' | 'environment' | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -127,7 +127,10 @@ export function createBinanceExchange(options: BinanceExchangeOptions): Exchange
       return await http(signedCall(method, path, params));
     } catch (err) {
       if (!(err instanceof ExchangeRejectedError && err.code === -1021)) throw err;
-      await syncClock();
+      // The request was refused, so a clock check that fails leaves it refused (not "unknown").
+      await syncClock().catch(() => {
+        throw err;
+      });
       return http(signedCall(method, path, params));
     }
   }

@@ -9,6 +9,7 @@ import type { Sql } from '../../lib/db.js';
 import type { OrderRequest, OrderStatus, Venue } from '../../workflows/definitions.js';
 import { validateOrderAgainstRules } from './binance-filters.js';
 import { ExchangeRateLimitError, ExchangeRejectedError, ExchangeUnavailableError, ExchangeUnknownOutcomeError } from './errors.js';
+import { decideOnce } from '../db/check-verdicts.js';
 import { reserveDailyNotional } from '../db/risk.js';
 import { loadSymbolRules } from './rules-cache.js';
 import type { CredentialSource } from './account-binance.js';
@@ -125,55 +126,65 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
     }
   }
 
+  /** Checks the order against the venue's symbol rules (cached in Postgres). */
+  async function validate(order: OrderRequest): Promise<Verdict> {
+    const exchange = await deps.exchangeFor(order.venue, order.accountId);
+    let rules;
+    try {
+      rules = await loadSymbolRules(sql, exchange, order.symbol, deps.rulesMaxAgeMs ?? 3_600_000);
+    } catch (err) {
+      if (err instanceof ExchangeRejectedError && err.code === -1121) rules = null;
+      else return toFailure(err);
+    }
+    if (!rules) return { ok: false, code: '-1121', reason: `Invalid symbol: ${order.symbol} is not traded on ${order.venue}` };
+    if (rules.status !== 'TRADING') return { ok: false, code: '-1013', reason: `${order.symbol} is not trading on ${order.venue} (status ${rules.status})` };
+    if (!rules.orderTypes.includes(order.type)) return { ok: false, code: '-1013', reason: `${order.type} orders are not supported for ${order.symbol} on ${order.venue}` };
+    const ref = await deps.referencePrice(order.symbol);
+    const verdict = validateOrderAgainstRules(
+      { symbol: order.symbol, side: order.side, type: order.type, quantity: order.quantity, price: order.price, stopPrice: order.stopPrice, timeInForce: order.timeInForce, clientOrderId: 'validation' },
+      rules,
+      ref ?? undefined,
+    );
+    return verdict.ok ? { ok: true } : { ok: false, code: String(verdict.code), reason: verdict.message };
+  }
+
+  /** Pre-trade risk: max notional per order and per UTC day, and the available balance. */
+  async function risk(order: OrderRequest): Promise<Verdict> {
+    const ref = order.price ?? order.stopPrice ?? (await deps.referencePrice(order.symbol));
+    if (!ref) return { ok: false, code: 'NO_PRICE', reason: `No price known for ${order.symbol}; cannot size the order. Retry once prices have refreshed.` };
+    const notional = new Decimal(order.quantity).times(ref);
+    if (notional.gt(deps.risk.maxOrderNotional)) {
+      await sql`UPDATE orders SET notional = ${notional.toString()} WHERE id = ${order.orderId}`;
+      return { ok: false, code: 'RISK_MAX_ORDER_NOTIONAL', reason: `Order notional ${notional.toString()} exceeds the per-order limit ${deps.risk.maxOrderNotional}` };
+    }
+    const reserved = await reserveDailyNotional(sql, { orderId: order.orderId, accountId: order.accountId, notional: notional.toString(), limit: deps.risk.maxDailyNotional });
+    if (!reserved.ok) {
+      return { ok: false, code: 'RISK_MAX_DAILY_NOTIONAL', reason: `Today's notional would reach ${notional.plus(reserved.today).toString()}, over the daily limit ${deps.risk.maxDailyNotional}` };
+    }
+    const { balances, rules } = await venueCall(order.venue, order.accountId, async (ex) => ({
+      balances: await ex.getBalances(),
+      rules: await loadSymbolRules(sql, ex, order.symbol, deps.rulesMaxAgeMs ?? 3_600_000),
+    }));
+    const base = rules?.baseAsset ?? order.symbol;
+    const quote = rules?.quoteAsset ?? 'USD';
+    const asset = order.side === 'BUY' ? quote : base;
+    const needed = order.side === 'BUY' ? notional : new Decimal(order.quantity);
+    const free = new Decimal(balances.find((b) => b.asset === asset)?.free ?? 0);
+    if (free.lt(needed)) {
+      return { ok: false, code: '-2010', reason: `Account has insufficient balance for requested action: needs ${needed.toString()} ${asset}, has ${free.toString()}` };
+    }
+    return { ok: true };
+  }
+
   return {
-    /** Checks the order against the venue's symbol rules (cached in Postgres). */
+    /** Checks the order against the venue's symbol rules (cached in Postgres), once per order. */
     async validateOrder(order: OrderRequest): Promise<Verdict> {
-      const exchange = await deps.exchangeFor(order.venue, order.accountId);
-      let rules;
-      try {
-        rules = await loadSymbolRules(sql, exchange, order.symbol, deps.rulesMaxAgeMs ?? 3_600_000);
-      } catch (err) {
-        if (err instanceof ExchangeRejectedError && err.code === -1121) rules = null;
-        else return toFailure(err);
-      }
-      if (!rules) return { ok: false, code: '-1121', reason: `Invalid symbol: ${order.symbol} is not traded on ${order.venue}` };
-      if (rules.status !== 'TRADING') return { ok: false, code: '-1013', reason: `${order.symbol} is not trading on ${order.venue} (status ${rules.status})` };
-      if (!rules.orderTypes.includes(order.type)) return { ok: false, code: '-1013', reason: `${order.type} orders are not supported for ${order.symbol} on ${order.venue}` };
-      const ref = await deps.referencePrice(order.symbol);
-      const verdict = validateOrderAgainstRules(
-        { symbol: order.symbol, side: order.side, type: order.type, quantity: order.quantity, price: order.price, stopPrice: order.stopPrice, timeInForce: order.timeInForce, clientOrderId: 'validation' },
-        rules,
-        ref ?? undefined,
-      );
-      return verdict.ok ? { ok: true } : { ok: false, code: String(verdict.code), reason: verdict.message };
+      return decideOnce(sql, order.orderId, 'validate', () => validate(order));
     },
 
-    /** Pre-trade risk: max notional per order and per UTC day, and the available balance. */
+    /** Pre-trade risk: max notional per order and per UTC day, and the available balance; once per order. */
     async checkRisk(order: OrderRequest): Promise<Verdict> {
-      const ref = order.price ?? order.stopPrice ?? (await deps.referencePrice(order.symbol));
-      if (!ref) return { ok: false, code: 'NO_PRICE', reason: `No price known for ${order.symbol}; cannot size the order. Retry once prices have refreshed.` };
-      const notional = new Decimal(order.quantity).times(ref);
-      if (notional.gt(deps.risk.maxOrderNotional)) {
-        await sql`UPDATE orders SET notional = ${notional.toString()} WHERE id = ${order.orderId}`;
-        return { ok: false, code: 'RISK_MAX_ORDER_NOTIONAL', reason: `Order notional ${notional.toString()} exceeds the per-order limit ${deps.risk.maxOrderNotional}` };
-      }
-      const reserved = await reserveDailyNotional(sql, { orderId: order.orderId, accountId: order.accountId, notional: notional.toString(), limit: deps.risk.maxDailyNotional });
-      if (!reserved.ok) {
-        return { ok: false, code: 'RISK_MAX_DAILY_NOTIONAL', reason: `Today's notional would reach ${notional.plus(reserved.today).toString()}, over the daily limit ${deps.risk.maxDailyNotional}` };
-      }
-      const { balances, rules } = await venueCall(order.venue, order.accountId, async (ex) => ({
-        balances: await ex.getBalances(),
-        rules: await loadSymbolRules(sql, ex, order.symbol, deps.rulesMaxAgeMs ?? 3_600_000),
-      }));
-      const base = rules?.baseAsset ?? order.symbol;
-      const quote = rules?.quoteAsset ?? 'USD';
-      const asset = order.side === 'BUY' ? quote : base;
-      const needed = order.side === 'BUY' ? notional : new Decimal(order.quantity);
-      const free = new Decimal(balances.find((b) => b.asset === asset)?.free ?? 0);
-      if (free.lt(needed)) {
-        return { ok: false, code: '-2010', reason: `Account has insufficient balance for requested action: needs ${needed.toString()} ${asset}, has ${free.toString()}` };
-      }
-      return { ok: true };
+      return decideOnce(sql, order.orderId, 'risk', () => risk(order));
     },
 
     /**
@@ -182,21 +193,32 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
      */
     async submitOrder({ order, clientOrderId }: { order: OrderRequest; clientOrderId: string }): Promise<{ adopted: boolean; order: ExchangeOrderSnapshot; credentials?: CredentialSource }> {
       const ref: VenueOrderRef = { orderId: order.orderId, accountId: order.accountId, venue: order.venue, symbol: order.symbol, clientOrderId };
-      const credentials = order.venue === 'binance' ? await deps.credentialSource(order.accountId) : undefined;
-      if (credentials) await sql`UPDATE orders SET credentials_source = ${credentials} WHERE id = ${order.orderId} AND credentials_source IS NULL`;
-      const exchange = await deps.exchangeFor(order.venue, order.accountId, credentials);
+      const binance = order.venue === 'binance';
+      let exchange: Exchange;
       let existing: ExchangeOrder | null;
+      let credentials: CredentialSource | undefined;
       try {
+        credentials = binance ? await pinOf(ref) ?? (await deps.credentialSource(order.accountId)) : undefined;
+        if (credentials) await sql`UPDATE orders SET credentials_source = ${credentials} WHERE id = ${order.orderId} AND credentials_source IS NULL`;
+        exchange = await deps.exchangeFor(order.venue, order.accountId, credentials);
         existing = await exchange.getOrder({ symbol: order.symbol, clientOrderId });
       } catch (err) {
-        // The query did not reach a verdict, so nothing was sent: safe to try again later.
-        if (err instanceof ExchangeRejectedError) return toFailure(err);
-        if (err instanceof ExchangeRateLimitError) return toFailure(err);
-        throw ApplicationFailure.create({ type: 'ExchangeUnavailable', message: `Pre-submit status query failed: ${(err as Error).message}` });
+        // Nothing was sent yet: a refusal stays one, anything else may be tried again safely.
+        if (err instanceof ApplicationFailure) throw err;
+        if (err instanceof ExchangeRejectedError || err instanceof ExchangeRateLimitError) return toFailure(err);
+        throw ApplicationFailure.create({ type: 'ExchangeUnavailable', message: `Before submitting: ${(err as Error).message}` });
       }
       if (existing) {
         await recordFills(exchange, ref, existing);
         return { adopted: true, order: snapshot(existing), credentials };
+      }
+      // Binance gives no proof that an unanswered POST did nothing, so each order gets at most one
+      // POST in doubt, whichever run, version or reset of its workflow sends it.
+      if (binance) {
+        const [claimed] = await sql`UPDATE orders SET submit_in_doubt = true WHERE id = ${order.orderId} AND NOT submit_in_doubt RETURNING id`;
+        if (!claimed) {
+          throw ApplicationFailure.create({ type: 'SubmitOutcomeUnknown', nonRetryable: true, message: `An earlier submission of ${clientOrderId} had no clear answer; it is never sent again, only looked for` });
+        }
       }
       let placed: ExchangeOrder;
       try {
@@ -218,19 +240,23 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
         if (err instanceof ExchangeRejectedError && err.code === -2010 && /duplicate order/i.test(err.venueMessage)) {
           throw ApplicationFailure.create({ type: 'DuplicateOrder', message: `${err.message}: an order with client id ${clientOrderId} already exists`, nonRetryable: true });
         }
+        // The venue said no before acting (a rejection, 429/418, -1021, no connection): not in doubt.
+        if (binance && (err instanceof ExchangeRejectedError || err instanceof ExchangeRateLimitError || err instanceof ExchangeUnavailableError)) {
+          await sql`UPDATE orders SET submit_in_doubt = false WHERE id = ${order.orderId}`;
+        }
         return toFailure(err);
       }
       await recordFills(exchange, ref, placed);
       return { adopted: false, order: snapshot(placed), credentials };
     },
 
-    /** The order on the venue, or null while the venue says it does not exist. */
+    /** The order on the venue, or null while the venue says it does not exist (order-lifecycle-v1). */
     async queryOrder(ref: VenueOrderRef): Promise<ExchangeOrderSnapshot | null> {
       return venueRead(ref.venue, ref.accountId, async (ex) => {
         const found = await ex.getOrder({ symbol: ref.symbol, clientOrderId: ref.clientOrderId });
         if (found) await recordFills(ex, ref, found);
         return found ? snapshot(found) : null;
-      });
+      }, await pinOf(ref));
     },
 
     /**

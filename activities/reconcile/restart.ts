@@ -23,8 +23,9 @@ export async function restartableRow(sql: Sql, orderId: string): Promise<Restart
 }
 
 /**
- * The workflow input that resumes tracking from the row. PENDING_NEW means a submission may have
- * reached the venue: the order resumes UNKNOWN, which only the venue's answer settles.
+ * The workflow input that resumes tracking from the row. A PENDING_NEW order may or may not have
+ * been sent: the new run submits it, and submitOrder refuses a second POST of a Binance order whose
+ * first one is in doubt (the order then goes UNKNOWN, which only the venue's answer settles).
  * @example const input = lifecycleInputFrom(row, orderSettingsFrom(config));
  */
 export function lifecycleInputFrom(row: RestartableRow, settings: OrderSettings): OrderLifecycleInput {
@@ -43,13 +44,18 @@ export function lifecycleInputFrom(row: RestartableRow, settings: OrderSettings)
   if (row.status === 'RECEIVED') return { order, settings };
   const resume: OrderState = {
     orderId: row.id,
-    status: row.status === 'PENDING_NEW' ? 'UNKNOWN' : row.status,
+    status: row.status,
     clientOrderId: row.client_order_id,
     exchangeOrderId: row.exchange_order_id ?? undefined,
     // As the workflow keeps them ("1.50000000" → "1.5"), so its "filled more?" comparison holds.
     executedQty: new Decimal(row.executed_qty).toString(),
     cumulativeQuoteQty: new Decimal(row.cumulative_quote_qty).toString(),
     eventSeq: row.event_seq,
+    // A cancel was under way: the new run carries it out.
+    cancelRequested: row.status === 'PENDING_CANCEL' || undefined,
+    credentials: row.credentials_source ?? undefined,
+    // The venue's order history is searched from the order's creation (it was submitted after).
+    submittedAtMs: row.created_at.getTime(),
   };
   return { order, settings, resume };
 }

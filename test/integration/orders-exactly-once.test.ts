@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { orderSettingsFrom } from '../../lib/order-settings.js';
 import { clientOrderIdFor, orderWorkflowId, type OrderRequest } from '../../workflows/definitions.js';
+import type { reconcileOrders } from '../../workflows/reconcile-orders.js';
 import { rawBinanceClient } from '../fakes/binance/raw-client.js';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
@@ -141,6 +142,26 @@ describe('cancellation and termination of the order workflow', () => {
     const [reservation] = await e.sql<{ risk_day: Date | null }[]>`SELECT risk_day FROM orders WHERE id = ${res.body.id}`;
     expect(reservation?.risk_day).toBeNull();
     await recordHistory(e.temporal, open.workflowId, 'binance-workflow-cancelled');
+  });
+});
+
+describe('a cancel under way when the workflow is terminated', () => {
+  it('is carried out by the run the reconciler restarts', async () => {
+    const res = await post({ symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.2', price: restingBuy(), timeInForce: 'GTC' });
+    const open = await e.waitForStatus(res.body.id, ['NEW']);
+    fake.injectFault({ kind: 'server-503', method: 'DELETE', path: '/api/v3/order', times: 1000 });
+    expect((await e.call('DELETE', `/v1/orders/${res.body.id}`)).status).toBe(202);
+    await e.waitForStatus(res.body.id, ['PENDING_CANCEL']);
+    await e.temporal.workflow.getHandle(open.workflowId).terminate('test: tracking lost mid-cancel');
+    fake.clearFaults();
+    const result = await e.temporal.workflow.execute<typeof reconcileOrders>('reconcileOrders', {
+      workflowId: `reconcile-test-${randomUUID()}`,
+      taskQueue: e.config.taskQueues.orders,
+      args: [{ graceMs: 0, accountIds: [e.account.id] }],
+    });
+    expect(result.binance.restarted.map((r) => r.orderId)).toContain(res.body.id);
+    await e.waitForStatus(res.body.id, ['CANCELED'], 30_000);
+    expect(venueOrders(open.clientOrderId).map((o) => o.status)).toEqual(['CANCELED']);
   });
 });
 
