@@ -188,24 +188,33 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
     async placeOrder(req) {
       const quote = await o.prices(req.symbol);
       if (!quote) throw new ExchangeRejectedError(-1121, 'Invalid symbol.');
-      const age = now().getTime() - quote.asOf.getTime();
-      const actsAsMarket = req.type === 'MARKET';
-      if (actsAsMarket && age > o.staleAfterMs) {
-        throw new ExchangeRejectedError(-2010, `Price of ${req.symbol} is stale: last update ${Math.round(age / 1000)} s ago (limit ${Math.round(o.staleAfterMs / 1000)} s); not filling a MARKET order against it`);
-      }
-      return inAccountTransaction(async (tx) => {
+      // A refusal is recorded as a REJECTED order under the client id, in the same transaction
+      // that holds the account's lock: an earlier attempt that lands late finds it and places
+      // nothing, so "not placed" stays true once the engine has been told so.
+      const outcome = await inAccountTransaction(async (tx): Promise<ExchangeOrder | ExchangeRejectedError> => {
         await ensureAccount(tx);
         const existing = await lockOrder(tx, req);
         if (existing) return toOrder(existing);
         const { base, quote: quoteAsset } = splitSymbol(req.symbol, 'paper');
+        const refuse = async (msg: string) => {
+          await tx`INSERT INTO paper_orders
+              (client_order_id, account_id, symbol, base_asset, quote_asset, side, type, time_in_force, quantity, price, stop_price, status)
+            VALUES (${req.clientOrderId}, ${accountId}, ${req.symbol}, ${base}, ${quoteAsset}, ${req.side}, ${req.type},
+              ${req.timeInForce ?? null}, ${req.quantity}, ${req.price ?? null}, ${req.stopPrice ?? null}, 'REJECTED')`;
+          return new ExchangeRejectedError(-2010, msg);
+        };
+        const age = now().getTime() - quote.asOf.getTime();
+        if (req.type === 'MARKET' && age > o.staleAfterMs) {
+          return refuse(`Price of ${req.symbol} is stale: last update ${Math.round(age / 1000)} s ago (limit ${Math.round(o.staleAfterMs / 1000)} s); not filling a MARKET order against it`);
+        }
         const market = new Decimal(quote.price);
         const qty = new Decimal(req.quantity);
         const probe = { side: req.side, type: req.type, stop_price: req.stopPrice ?? null } as PaperOrderRow;
-        if (req.stopPrice && triggerHit(probe, market)) throw new ExchangeRejectedError(-2010, 'Order would trigger immediately.');
+        if (req.stopPrice && triggerHit(probe, market)) return refuse('Order would trigger immediately.');
         const worstPrice = req.price ? Decimal.max(new Decimal(req.price), market) : market.times(slippage.plus(1));
         const need = req.side === 'BUY' ? qty.times(worstPrice).times(fee.plus(1)) : qty;
         const needAsset = req.side === 'BUY' ? quoteAsset : base;
-        if ((await freeOf(tx, needAsset)).lt(need)) throw new ExchangeRejectedError(-2010, 'Account has insufficient balance for requested action.');
+        if ((await freeOf(tx, needAsset)).lt(need)) return refuse('Account has insufficient balance for requested action.');
         const [row] = await tx<PaperOrderRow[]>`INSERT INTO paper_orders
             (client_order_id, account_id, symbol, base_asset, quote_asset, side, type, time_in_force, quantity, price, stop_price, status)
           VALUES (${req.clientOrderId}, ${accountId}, ${req.symbol}, ${base}, ${quoteAsset}, ${req.side}, ${req.type},
@@ -219,6 +228,8 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
         }
         return toOrder(result);
       });
+      if (outcome instanceof ExchangeRejectedError) throw outcome;
+      return outcome;
     },
 
     async getOrder(ref) {

@@ -253,6 +253,19 @@ describe('the paper venue itself', () => {
     expect(await balances(venue)).toEqual(before);
   });
 
+  it('records a refusal under its client id, so a late attempt with the same id places nothing', async () => {
+    const venue = await freshVenue({ PVLATEUSDT: '100' });
+    const clientOrderId = randomUUID();
+    // 2000 × 100 is more cash than the account has: refused.
+    await expect(limitBuy(venue, 'PVLATEUSDT', '100', { clientOrderId, quantity: '2000' })).rejects.toThrow(/insufficient balance/);
+    const before = await balances(venue);
+    // The same order arriving late, now affordable: it finds the refusal and places nothing.
+    const late = await limitBuy(venue, 'PVLATEUSDT', '100', { clientOrderId, quantity: '1' });
+    expect(late.status).toBe('REJECTED');
+    expect(await venue.getOpenOrders()).toEqual([]);
+    expect(await balances(venue)).toEqual(before);
+  });
+
   it('treats ABNB as an equity quoted in USD, and still splits BTCUSDT into BTC and USDT', async () => {
     const venue = await freshVenue({ ABNB: '150', BTCUSDT: '60000' });
     expect(await venue.getSymbolRules(['ABNB', 'BTCUSDT'])).toMatchObject([
