@@ -6,8 +6,8 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
 import { createOrderDbActivities } from '../activities/db/order-activities.js';
-import { credentialsLast4 } from '../activities/db/exchange-credentials.js';
-import { createAccountBinance, type CredentialSource } from '../activities/exchange/account-binance.js';
+import { findCredentials } from '../activities/db/exchange-credentials.js';
+import { createAccountBinance, type CredentialPin } from '../activities/exchange/account-binance.js';
 import { createBinanceExchange } from '../activities/exchange/binance.js';
 import { createOrderExchangeActivities } from '../activities/exchange/order-activities.js';
 import { createPaperExchange } from '../activities/exchange/paper.js';
@@ -46,7 +46,7 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
     fallback: config.BINANCE_API_KEY && config.BINANCE_API_SECRET ? binanceWith({ apiKey: config.BINANCE_API_KEY, apiSecret: config.BINANCE_API_SECRET }) : undefined,
   });
 
-  async function exchangeFor(venue: Venue, accountId: string, pinned?: CredentialSource): Promise<Exchange> {
+  async function exchangeFor(venue: Venue, accountId: string, pinned?: CredentialPin): Promise<Exchange> {
     if (venue === 'paper') {
       return createPaperExchange({
         sql,
@@ -69,7 +69,10 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
       exchangeFor,
       referencePrice: async (symbol) => (await prices(symbol))?.price ?? null,
       risk: { maxOrderNotional: config.RISK_MAX_ORDER_NOTIONAL, maxDailyNotional: config.RISK_MAX_DAILY_NOTIONAL },
-      credentialSource: async (accountId) => ((await credentialsLast4(sql, accountId, 'binance')) !== undefined ? 'stored' : 'environment'),
+      credentialSource: async (accountId) => {
+        const stored = await findCredentials(sql, accountId, 'binance');
+        return stored ? { source: 'stored', version: stored.version } : { source: 'environment' };
+      },
     }),
     // The reconciliation (reconcileOrders on the orders queue) reaches the venues as the orders do.
     ...createReconcileActivities({ sql, temporal, exchangeFor, config }),

@@ -7,7 +7,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Sql } from '../../lib/db.js';
 import type { SecretBox } from '../../lib/security/secret-box.js';
-import { findCredentials } from '../db/exchange-credentials.js';
+import { findCredentials, findCredentialsVersion } from '../db/exchange-credentials.js';
 import { CredentialsUnreadableError, openCredentials, type ExchangeCredentials } from './credentials.js';
 import type { Exchange } from './types.js';
 
@@ -29,6 +29,13 @@ export interface AccountBinanceOptions {
 /** Which pair placed an order: the account's stored one, or the environment's single-user one. */
 export type CredentialSource = 'stored' | 'environment';
 
+/** The pair an order is tied to: the environment's, or a version of the account's stored pair. */
+export interface CredentialPin {
+  source: CredentialSource;
+  /** The stored pair's version (orders placed before versions existed have none: the current pair). */
+  version?: string | undefined;
+}
+
 /** A non-retryable rejection whose message and details name no secret. */
 function rejected(code: string, reason: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'OrderRejected', nonRetryable: true, message: reason, details: [{ code, reason }] });
@@ -39,20 +46,21 @@ function rejected(code: string, reason: string): ApplicationFailure {
  * const binanceFor = createAccountBinance({ sql, box, create: (c) => createBinanceExchange({ baseUrl, ...c }), fallback });
  * const exchange = await binanceFor(order.accountId);
  */
-export function createAccountBinance(o: AccountBinanceOptions): (accountId: string, pinned?: CredentialSource) => Promise<Exchange> {
+export function createAccountBinance(o: AccountBinanceOptions): (accountId: string, pinned?: CredentialPin) => Promise<Exchange> {
   const ttlMs = o.ttlMs ?? 300_000;
   const maxAccounts = o.maxAccounts ?? 1000;
   const now = o.now ?? Date.now;
   const cache = new Map<string, { version: string; exchange: Exchange; builtAt: number }>();
 
-  return async function binanceFor(accountId: string, pinned?: CredentialSource): Promise<Exchange> {
+  return async function binanceFor(accountId: string, pinned?: CredentialPin): Promise<Exchange> {
     // An order keeps the pair that placed it: a pair stored later does not take over its tracking.
-    if (pinned === 'environment') {
+    if (pinned?.source === 'environment') {
       if (o.fallback) return o.fallback;
       throw rejected('CREDENTIALS_REMOVED', 'This order was placed with the environment\'s Binance key (BINANCE_API_KEY), which this worker no longer has; configure it again to keep tracking the order');
     }
-    const row = await findCredentials(o.sql, accountId, 'binance');
-    if (!row && pinned === 'stored') {
+    const current = await findCredentials(o.sql, accountId, 'binance');
+    const row = pinned?.version && current?.version !== pinned.version ? await findCredentialsVersion(o.sql, accountId, 'binance', pinned.version) : current;
+    if (!row && pinned?.source === 'stored') {
       throw rejected('CREDENTIALS_REMOVED', 'The stored Binance key that placed this order was removed; store it again (PUT /v1/exchange-credentials/binance) to keep tracking the order');
     }
     if (!row) {
@@ -62,7 +70,8 @@ export function createAccountBinance(o: AccountBinanceOptions): (accountId: stri
     }
     // Every seal uses a fresh nonce, so the sealed text changes whenever the pair is saved again.
     const version = `${row.api_key_sealed}|${row.api_secret_sealed}`;
-    const cached = cache.get(accountId);
+    const cacheKey = row === current ? accountId : `${accountId}/${row.version}`;
+    const cached = cache.get(cacheKey);
     if (cached && cached.version === version && now() - cached.builtAt < ttlMs) return cached.exchange;
     if (!o.box) throw rejected('CREDENTIALS_UNREADABLE', 'Stored Binance credentials cannot be opened: this worker has no CREDENTIALS_KEYS');
     let credentials: ExchangeCredentials;
@@ -73,8 +82,8 @@ export function createAccountBinance(o: AccountBinanceOptions): (accountId: stri
       throw err;
     }
     const exchange = o.create(credentials);
-    cache.delete(accountId);
-    cache.set(accountId, { version, exchange, builtAt: now() });
+    cache.delete(cacheKey);
+    cache.set(cacheKey, { version, exchange, builtAt: now() });
     if (cache.size > maxAccounts) cache.delete(cache.keys().next().value!);
     return exchange;
   };

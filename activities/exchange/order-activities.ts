@@ -12,7 +12,7 @@ import { ExchangeRateLimitError, ExchangeRejectedError, ExchangeUnavailableError
 import { decideOnce } from '../db/check-verdicts.js';
 import { reserveDailyNotional } from '../db/risk.js';
 import { loadSymbolRules } from './rules-cache.js';
-import type { CredentialSource } from './account-binance.js';
+import type { CredentialPin, CredentialSource } from './account-binance.js';
 import type { Exchange, ExchangeOrder, OrderRef } from './types.js';
 
 export interface ExchangeOrderSnapshot {
@@ -40,12 +40,12 @@ export interface OrderExchangeDeps {
    * The venue client for an account (credentials are resolved here, inside the activity); with
    * `pinned`, the pair that placed the order, even if another was stored since.
    */
-  exchangeFor(venue: Venue, accountId: string, pinned?: CredentialSource): Promise<Exchange>;
+  exchangeFor(venue: Venue, accountId: string, pinned?: CredentialPin): Promise<Exchange>;
   /** Latest known price, for MARKET notional checks. */
   referencePrice(symbol: string): Promise<string | null>;
   risk: { maxOrderNotional: string; maxDailyNotional: string };
-  /** Which Binance pair an account's new orders use now: its stored one, else the environment's. */
-  credentialSource(accountId: string): Promise<CredentialSource>;
+  /** Which Binance pair an account's new orders use now: its stored one (this version), else the environment's. */
+  credentialSource(accountId: string): Promise<CredentialPin>;
   rulesMaxAgeMs?: number;
 }
 
@@ -95,14 +95,14 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
     }
   }
 
-  /** The pair that placed the order: carried by the workflow, else as recorded at submission. */
-  async function pinOf(ref: VenueOrderRef): Promise<CredentialSource | undefined> {
-    if (ref.venue !== 'binance' || ref.credentials) return ref.credentials;
-    const [row] = await sql<{ credentials_source: CredentialSource | null }[]>`SELECT credentials_source FROM orders WHERE id = ${ref.orderId}`;
-    return row?.credentials_source ?? undefined;
+  /** The pair that placed the order, as recorded at its submission (none for paper, or before). */
+  async function pinOf(ref: VenueOrderRef): Promise<CredentialPin | undefined> {
+    if (ref.venue !== 'binance') return undefined;
+    const [row] = await sql<{ source: CredentialSource | null; version: string | null }[]>`SELECT credentials_source AS source, credentials_version AS version FROM orders WHERE id = ${ref.orderId}`;
+    return row?.source ? { source: row.source, version: row.version ?? undefined } : undefined;
   }
 
-  async function venueCall<T>(venue: Venue, accountId: string, fn: (ex: Exchange) => Promise<T>, pinned?: CredentialSource): Promise<T> {
+  async function venueCall<T>(venue: Venue, accountId: string, fn: (ex: Exchange) => Promise<T>, pinned?: CredentialPin): Promise<T> {
     const exchange = await deps.exchangeFor(venue, accountId, pinned);
     try {
       return await fn(exchange);
@@ -115,7 +115,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
    * Reads of a live order: a refusal (bad key, permissions) says nothing about the order, which
    * may still fill, so it is retried with backoff until someone fixes the cause.
    */
-  async function venueRead<T>(venue: Venue, accountId: string, fn: (ex: Exchange) => Promise<T>, pinned?: CredentialSource): Promise<T> {
+  async function venueRead<T>(venue: Venue, accountId: string, fn: (ex: Exchange) => Promise<T>, pinned?: CredentialPin): Promise<T> {
     try {
       return await venueCall(venue, accountId, fn, pinned);
     } catch (err) {
@@ -196,11 +196,14 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
       const binance = order.venue === 'binance';
       let exchange: Exchange;
       let existing: ExchangeOrder | null;
-      let credentials: CredentialSource | undefined;
+      let pin: CredentialPin | undefined;
       try {
-        credentials = binance ? await pinOf(ref) ?? (await deps.credentialSource(order.accountId)) : undefined;
-        if (credentials) await sql`UPDATE orders SET credentials_source = ${credentials} WHERE id = ${order.orderId} AND credentials_source IS NULL`;
-        exchange = await deps.exchangeFor(order.venue, order.accountId, credentials);
+        pin = binance ? ((await pinOf(ref)) ?? (await deps.credentialSource(order.accountId))) : undefined;
+        if (pin) {
+          await sql`UPDATE orders SET credentials_source = ${pin.source}, credentials_version = ${pin.version ?? null}
+            WHERE id = ${order.orderId} AND credentials_source IS NULL`;
+        }
+        exchange = await deps.exchangeFor(order.venue, order.accountId, pin);
         existing = await exchange.getOrder({ symbol: order.symbol, clientOrderId });
       } catch (err) {
         // Nothing was sent yet: a refusal stays one, anything else may be tried again safely.
@@ -210,7 +213,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
       }
       if (existing) {
         await recordFills(exchange, ref, existing);
-        return { adopted: true, order: snapshot(existing), credentials };
+        return { adopted: true, order: snapshot(existing), credentials: pin?.source };
       }
       // Binance gives no proof that an unanswered POST did nothing, so each order gets at most one
       // POST in doubt, whichever run, version or reset of its workflow sends it.
@@ -247,7 +250,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
         return toFailure(err);
       }
       await recordFills(exchange, ref, placed);
-      return { adopted: false, order: snapshot(placed), credentials };
+      return { adopted: false, order: snapshot(placed), credentials: pin?.source };
     },
 
     /** The order on the venue, or null while the venue says it does not exist (order-lifecycle-v1). */

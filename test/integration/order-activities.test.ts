@@ -27,7 +27,7 @@ beforeAll(async () => {
     exchangeFor: async () => binance,
     referencePrice: async () => price,
     risk: { maxOrderNotional: '1000000', maxDailyNotional: '100000000' },
-    credentialSource: async () => 'environment',
+    credentialSource: async () => ({ source: 'environment' }),
   });
 });
 afterAll(async () => {

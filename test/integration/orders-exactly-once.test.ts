@@ -14,7 +14,7 @@ import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { recordHistory } from '../helpers/histories.js';
 import { waitFor } from '../helpers/wait.js';
 
-const KEY = 'eo-key';
+const KEY = 'eo-key-0001';
 const SECRET = 'eo-secret-never-logged';
 const WINDOW_MS = 2000;
 
@@ -209,6 +209,25 @@ describe('the key pair that placed an order', () => {
     } finally {
       fake.setPrice('ETHUSDT', (BigInt(price) + 100n).toString());
     }
+  });
+});
+
+describe('a stored key pair replaced mid-order', () => {
+  it('keeps tracking and cancelling the order with the pair that placed it, and forgets that pair once the order ends', async () => {
+    const account = await e.newAccount();
+    expect((await e.callAs(account, 'PUT', '/v1/exchange-credentials/binance', { apiKey: KEY, apiSecret: SECRET })).status).toBe(204);
+    const res = await e.callAs(account, 'POST', '/v1/orders', { venue: 'binance', symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.1', price: restingBuy(), timeInForce: 'GTC' });
+    const read = async () => (await e.callAs(account, 'GET', `/v1/orders/${res.body.id}`)).body;
+    const open = await waitFor(read, (o) => o.status === 'NEW', { timeoutMs: 20_000, what: 'the order to rest' });
+    // The new pair belongs to another Binance account: it cannot see (or cancel) this order.
+    expect((await e.callAs(account, 'PUT', '/v1/exchange-credentials/binance', { apiKey: 'another-account-key-0002', apiSecret: 'another-account-secret-0002' })).status).toBe(204);
+    const cancel = await e.callAs(account, 'DELETE', `/v1/orders/${res.body.id}`);
+    expect(cancel.status).toBe(200);
+    expect(cancel.body.status).toBe('CANCELED');
+    expect(venueOrders(open.clientOrderId).map((o) => o.status)).toEqual(['CANCELED']);
+    // The replaced pair was kept only for that order: saving again drops it.
+    expect((await e.callAs(account, 'PUT', '/v1/exchange-credentials/binance', { apiKey: 'another-account-key-0003', apiSecret: 'another-account-secret-0003' })).status).toBe(204);
+    expect(await e.sql`SELECT 1 FROM exchange_credentials_retired WHERE account_id = ${account}`).toHaveLength(0);
   });
 });
 
