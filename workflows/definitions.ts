@@ -78,7 +78,7 @@ export interface OrderSettings {
   pollMaxMs: number;
   /** How long an ambiguous submission is looked for (quickly) before the order shows UNKNOWN. */
   notFoundWindowMs: number;
-  /** Submissions refused before anything reached the venue (429/418, -1021, no connection) before REJECTED. */
+  /** Submissions refused before anything reached the venue (-1021, no connection) before REJECTED; rate limits are waited out. */
   maxSubmitAttempts: number;
   /** Polls per run before continue-as-new keeps the history short. */
   pollsPerRun: number;

@@ -41,6 +41,9 @@ import { exchangeCancelBounded, exchangePoll, exchangeRead, exchangeSubmit, fail
 
 export type { OrderLifecycleInput, OrderSettings };
 
+/** How long a submission waits out the venue's rate limit (Retry-After) before the order is REJECTED, never placed. */
+const BUSY_LIMIT_MS = 120_000;
+
 /** The patch that introduced this version; runs started before it continue in order-lifecycle-v1.ts. */
 export const EXACTLY_ONCE_PATCH = 'exactly-once-v2';
 
@@ -173,6 +176,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   /** Submits the order; returns when it is on the venue, refused, or UNKNOWN. */
   async function submit(): Promise<void> {
     let refused = 0;
+    const firstAttemptAt = Date.now();
     for (;;) {
       // Where the venue's order history is searched from: this attempt (earlier ones were refused).
       state.submittedAtMs = Date.now();
@@ -187,12 +191,21 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
         if (rejection) return reject(rejection.code, rejection.reason);
         failure = failureOf(err);
       }
-      // Refused before anything reached the matching engine: sending again is safe.
-      if (failure.type === 'ExchangeBusy' || failure.type === 'ExchangeUnavailable') {
+      // Refused before anything reached the matching engine: sending again is safe. A rate limit
+      // is waited out (Retry-After) for up to BUSY_LIMIT_MS; other refusals count against
+      // maxSubmitAttempts. Either way the order ends REJECTED knowing nothing was placed.
+      if (failure.type === 'ExchangeBusy') {
+        if (Date.now() + failure.retryAfterMs - firstAttemptAt > BUSY_LIMIT_MS) {
+          return reject('SUBMIT_FAILED', `The venue kept refusing requests for its rate limit for over ${BUSY_LIMIT_MS / 1000} s (last: ${failure.message}); nothing was placed. Submit it again later.`);
+        }
+        await sleep(failure.retryAfterMs);
+        continue;
+      }
+      if (failure.type === 'ExchangeUnavailable') {
         if (++refused >= settings.maxSubmitAttempts) {
           return reject('SUBMIT_FAILED', `The venue refused the order ${refused} times before it reached the matching engine (last: ${failure.message}); nothing was placed. Submit it again later.`);
         }
-        await sleep(failure.type === 'ExchangeBusy' ? failure.retryAfterMs : Math.min(1000 * 2 ** (refused - 1), 30_000));
+        await sleep(Math.min(1000 * 2 ** (refused - 1), 30_000));
         continue;
       }
       // Outcome unknown: only the venue's answer settles it.

@@ -98,8 +98,16 @@ describe('ambiguous answers are settled by the venue, never by a second submissi
     await e.call('DELETE', `/v1/orders/${res.body.id}`);
   });
 
+  it('waits out a rate limit (Retry-After) and places the order once', async () => {
+    fake.injectFault({ kind: 'rate-limit-429', method: 'POST', path: '/api/v3/order', retryAfterSeconds: 1, times: 4 });
+    const res = await post({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
+    const order = await e.waitForStatus(res.body.id, ['FILLED', 'REJECTED'], 30_000);
+    expect(order.status).toBe('FILLED');
+    expect(venueOrders(order.clientOrderId)).toHaveLength(1);
+  });
+
   it('gives up with SUBMIT_FAILED only when every attempt was refused before reaching the matching engine', async () => {
-    fake.injectFault({ kind: 'rate-limit-429', method: 'POST', path: '/api/v3/order', retryAfterSeconds: 1, times: 10 });
+    fake.injectFault({ kind: 'timestamp-1021', method: 'POST', path: '/api/v3/order', times: 20 });
     const res = await post({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
     const order = await e.waitForStatus(res.body.id, ['REJECTED'], 30_000);
     expect(order.rejectCode).toBe('SUBMIT_FAILED');
