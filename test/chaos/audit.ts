@@ -2,13 +2,14 @@
  * The verdict of a scenario, from the ground truths: the Binance fake's own order book, trades and
  * balances; the paper venue's paper_orders, paper_trades and paper_balances; and what the engine
  * recorded (orders, fills, idempotency_keys). Every count comes with a finding line saying which
- * order and what differs.
+ * order and what differs. It runs after the drain, so an order that is not terminal, or whose
+ * status is not the venue's, is lost: nobody will ever tell its user the truth.
  */
 import type { Decimal } from 'decimal.js';
 import type { Balance } from '../../activities/exchange/types.js';
 import type { Sql } from '../../lib/db.js';
 import type { BinanceFake } from '../fakes/binance/index.js';
-import { binanceBalanceFindings, D, paperBalanceFindings, type FillRow } from './balances.js';
+import { binanceBalanceFindings, D, paperBalanceFindings, paperConservationFindings, type FillRow, type PaperTradeRow } from './balances.js';
 import type { OrderBody, SubmitOutcome } from './client.js';
 
 type Dec = InstanceType<typeof D>;
@@ -28,6 +29,8 @@ export interface AuditInput {
   fakeStart: Balance[];
   paperStartingCash: string;
   submissions: Submission[];
+  /** Order id → the statuses a scenario's own action allows it to end in (e.g. CANCELED or FILLED after a cancel). */
+  expectations?: ReadonlyMap<string, { statuses: readonly string[]; why: string }>;
 }
 
 export interface Verdict {
@@ -36,6 +39,8 @@ export interface Verdict {
   duplicates: number;
   lost: number;
   ledgerMismatches: number;
+  /** Paper accounts' assets holding more than the venue's trades explain (or less than nothing). */
+  moneyCreated: number;
   lostIds: string[];
   /** Order ids named by a duplicate or ledger finding. */
   suspectIds: string[];
@@ -104,16 +109,35 @@ export async function audit(input: AuditInput): Promise<Verdict> {
     : [];
   for (const p of paperOrders) if (!byClientId.has(p.client_order_id)) dup(`paper order ${p.client_order_id} belongs to none of our orders`);
 
-  // --- lost ------------------------------------------------------------------------------------
+  const paperByClientId = new Map(paperOrders.map((p) => [p.client_order_id, p]));
+  /** The venue's view of an order: status and executed quantity (summed over duplicates). */
+  const venueView = (o: OrderRow): { status: string; executedQty: string } | undefined => {
+    if (o.venue === 'paper') {
+      const p = paperByClientId.get(o.client_order_id);
+      return p && { status: p.status, executedQty: p.executed_qty };
+    }
+    const list = fakeByClientId.get(o.client_order_id);
+    if (!list?.length) return undefined;
+    return { status: list.at(-1)!.status, executedQty: list.reduce((sum, f) => sum.plus(f.executedQty), new D(0)).toString() };
+  };
+
+  // --- lost: after the drain, every order terminal and as the venue has it ------------------------
   const lostIds: string[] = [];
   const statuses: Record<string, number> = {};
   let terminal = 0;
+  let notTerminal = 0;
   for (const s of accepted) {
-    const row = byId.get(s.ids[0]!);
+    const id = s.ids[0]!;
+    const row = byId.get(id);
     const status = row?.status ?? 'MISSING';
     statuses[status] = (statuses[status] ?? 0) + 1;
     if (TERMINAL.has(status)) terminal++;
-    else lostIds.push(s.ids[0]!);
+    else notTerminal++;
+    const why = row ? lostReason(row, venueView(row), input.expectations?.get(id)) : `order ${id} has no row in orders`;
+    if (why) {
+      lostIds.push(id);
+      findings.push(`lost: ${why}`);
+    }
   }
   for (const s of submissions) if (s.outcome.kind !== 'accepted') statuses[`NOT_ACCEPTED`] = (statuses.NOT_ACCEPTED ?? 0) + 1;
 
@@ -153,35 +177,30 @@ export async function audit(input: AuditInput): Promise<Verdict> {
   }
   for (const f of fills) if (!matched.has(`${f.venue}:${f.trade_id}`)) mismatch(`fill ${f.venue}:${f.trade_id} of order ${f.order_id} has no trade on the venue`, f.order_id);
 
-  const paperByClientId = new Map(paperOrders.map((p) => [p.client_order_id, p]));
-  /** The venue's view of an order: status and executed quantity (summed over duplicates). */
-  const venueView = (o: OrderRow): { status: string; executedQty: string } | undefined => {
-    if (o.venue === 'paper') {
-      const p = paperByClientId.get(o.client_order_id);
-      return p && { status: p.status, executedQty: p.executed_qty };
-    }
-    const list = fakeByClientId.get(o.client_order_id);
-    if (!list?.length) return undefined;
-    return { status: list.at(-1)!.status, executedQty: list.reduce((sum, f) => sum.plus(f.executedQty), new D(0)).toString() };
-  };
   for (const o of orders) {
     const venueOrder = venueView(o);
     const venueQty = venueOrder?.executedQty ?? '0';
     const recorded = filledByOrder.get(o.id) ?? new D(0);
     if (!recorded.eq(o.executed_qty)) mismatch(`order ${o.id}: executed_qty ${o.executed_qty} but its fills sum to ${recorded.toString()}`, o.id);
     if (!same(venueQty, o.executed_qty)) mismatch(`order ${o.id} (${o.venue}): executed_qty ${o.executed_qty} but the venue executed ${venueQty}`, o.id);
-    if (TERMINAL.has(o.status) && venueOrder && exchangeStatus(venueOrder.status) !== o.status) {
-      mismatch(`order ${o.id} (${o.venue}) is ${o.status} but the venue says ${venueOrder.status}`, o.id);
-    }
   }
 
   // Balances: the venues' books moved by exactly what the fills say.
   for (const text of binanceBalanceFindings(fills, input.fakeStart, fake.balances())) mismatch(text);
+  let moneyCreated = 0;
   for (const account of accounts) {
     const rows = await sql<{ asset: string; free: string; locked: string }[]>`SELECT asset, free::text, locked::text FROM paper_balances WHERE account_id = ${account}`;
     const own = fills.filter((f) => byId.get(f.order_id)?.account_id === account);
     if (rows.length === 0 && !own.some((f) => f.venue === 'paper')) continue;
-    for (const text of paperBalanceFindings(account, own, rows, input.paperStartingCash, lostIds.length === 0)) mismatch(text);
+    for (const text of paperBalanceFindings(account, own, rows, input.paperStartingCash, notTerminal === 0)) mismatch(text);
+    // Conservation from the venue's own trades (all of the account's, ours or not).
+    const trades = await sql<PaperTradeRow[]>`
+      SELECT o.side, o.base_asset, o.quote_asset, t.price::text, t.quantity::text, t.commission::text, t.commission_asset
+      FROM paper_trades t JOIN paper_orders o USING (client_order_id) WHERE o.account_id = ${account}`;
+    for (const text of paperConservationFindings(account, trades, rows, input.paperStartingCash)) {
+      moneyCreated++;
+      findings.push(`money: ${text}`);
+    }
   }
 
   const rejections: Record<string, number> = {};
@@ -197,6 +216,7 @@ export async function audit(input: AuditInput): Promise<Verdict> {
     duplicates,
     lost: lostIds.length,
     ledgerMismatches,
+    moneyCreated,
     lostIds,
     suspectIds: [...suspects],
     statuses,
@@ -204,4 +224,24 @@ export async function audit(input: AuditInput): Promise<Verdict> {
     restedThenFilled: rested?.n ?? 0,
     findings,
   };
+}
+
+/**
+ * Why an order counts as lost after the drain, or undefined. UNKNOWN is lost whether or not the
+ * venue has the order: every ambiguous fault here places it, so the venue always knows by now.
+ */
+function lostReason(
+  o: OrderRow,
+  venue: { status: string; executedQty: string } | undefined,
+  expected: { statuses: readonly string[]; why: string } | undefined,
+): string | undefined {
+  const where = `order ${o.id} (${o.venue} ${o.symbol} ${o.side})`;
+  const venueSays = venue ? `the venue says ${venue.status}` : 'the venue has no such order';
+  if (o.status === 'UNKNOWN') return `${where} is still UNKNOWN after the drain; ${venueSays}`;
+  if (!TERMINAL.has(o.status)) return `${where} is ${o.status} after the drain; ${venueSays}`;
+  if (venue && exchangeStatus(venue.status) !== o.status) return `${where} is ${o.status} but ${venueSays}`;
+  // REJECTED before the venue saw it, or CANCELED before submission, leave no venue order.
+  if (!venue && !(o.status === 'REJECTED' || (o.status === 'CANCELED' && new D(o.executed_qty).isZero()))) return `${where} is ${o.status} but ${venueSays}`;
+  if (expected && !expected.statuses.includes(o.status)) return `${where} is ${o.status}, but ${expected.why} it can only end ${expected.statuses.join(' or ')}`;
+  return undefined;
 }

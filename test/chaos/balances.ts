@@ -89,3 +89,62 @@ export function paperBalanceFindings(
   }
   return out;
 }
+
+/** One trade of the paper venue, with its order's side and assets (from paper_orders). */
+export interface PaperTradeRow {
+  side: string;
+  base_asset: string;
+  quote_asset: string;
+  price: string;
+  quantity: string;
+  commission: string;
+  commission_asset: string;
+}
+
+/**
+ * Conservation of a paper account, from the venue's own trades rather than the engine's fills:
+ * in each cash currency, cash + what the trades bought − what they sold (at their fill prices) +
+ * the fees paid equals the starting cash; each other asset holds what the trades bought minus
+ * what they sold. One entry per asset that holds more than that (money or stock from nowhere),
+ * or a negative amount (spent what it did not have).
+ * @example moneyCreated.push(...paperConservationFindings(account, trades, rows, '1000000'));
+ */
+export function paperConservationFindings(
+  account: string,
+  trades: PaperTradeRow[],
+  rows: Array<{ asset: string; free: string; locked: string }>,
+  startingCash: string,
+): string[] {
+  const bought = new Ledger();
+  const sold = new Ledger();
+  const fees = new Ledger();
+  const quantity = new Ledger();
+  for (const t of trades) {
+    const notional = new D(t.quantity).times(t.price);
+    (t.side === 'BUY' ? bought : sold).add(t.quote_asset, notional);
+    quantity.add(t.base_asset, new D(t.quantity).times(t.side === 'BUY' ? 1 : -1));
+    fees.add(t.commission_asset, t.commission);
+  }
+  const held = new Map(rows.map((r) => [r.asset, new D(r.free).plus(r.locked)]));
+  const cash = new Set(['USD', 'USDT', ...bought.assets(), ...sold.assets()]);
+  const out: string[] = [];
+  for (const r of rows) {
+    if (new D(r.free).isNegative() || new D(r.locked).isNegative()) out.push(`paper account ${account}: ${r.asset} is negative (free ${r.free}, locked ${r.locked})`);
+  }
+  for (const asset of cash) {
+    const have = held.get(asset) ?? new D(0);
+    const start = asset === 'USD' || asset === 'USDT' ? new D(startingCash) : new D(0);
+    const total = have.plus(bought.get(asset)).minus(sold.get(asset)).plus(fees.get(asset));
+    if (total.gt(start)) {
+      out.push(
+        `paper account ${account}: ${asset} cash ${have.toString()} + bought ${bought.get(asset).toString()} − sold ${sold.get(asset).toString()} at fill prices + fees ${fees.get(asset).toString()} = ${total.toString()}, but it started with ${start.toString()} (${total.minus(start).toString()} from nowhere)`,
+      );
+    }
+  }
+  for (const [asset, have] of held) {
+    if (cash.has(asset)) continue;
+    const explained = quantity.get(asset).minus(fees.get(asset));
+    if (have.gt(explained)) out.push(`paper account ${account}: holds ${have.toString()} ${asset} but the venue's trades explain ${explained.toString()} (${have.minus(explained).toString()} from nowhere)`);
+  }
+  return out;
+}

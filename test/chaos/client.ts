@@ -45,7 +45,7 @@ export class ApiClient {
     this.email = `chaos-${o.label}-${randomBytes(4).toString('hex')}@example.test`;
   }
 
-  private async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  private async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = this.o.requestTimeoutMs ?? 15_000): Promise<{ status: number; text: string; headers: Headers }> {
     const auth: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
     this.inFlight++;
     try {
@@ -53,7 +53,7 @@ export class ApiClient {
         method,
         headers: { 'content-type': 'application/json', ...auth, ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.o.requestTimeoutMs ?? 15_000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       return { status: res.status, text: await res.text(), headers: res.headers };
     } finally {
@@ -124,7 +124,31 @@ export class ApiClient {
       return { kind: 'accepted', id: (JSON.parse(res.text) as { id: string }).id, attempts: total };
     }
   }
+
+  /**
+   * One DELETE /v1/orders/:id, not retried: the API must answer it (200, 202, or 409 when the
+   * order already ended) within `deadlineMs`, whatever the venue does.
+   */
+  async cancel(id: string, deadlineMs: number): Promise<CancelOutcome> {
+    const started = Date.now();
+    try {
+      const res = await this.request('DELETE', `/v1/orders/${id}`, { reason: 'chaos: cancel racing a fill' }, {}, deadlineMs);
+      let orderStatus: string | undefined;
+      try {
+        orderStatus = (JSON.parse(res.text) as { status?: string }).status;
+      } catch {
+        orderStatus = undefined;
+      }
+      return { kind: 'answered', status: res.status, orderStatus, ms: Date.now() - started };
+    } catch (err) {
+      return { kind: 'no-answer', lastError: errorText(err), ms: Date.now() - started };
+    }
+  }
 }
+
+export type CancelOutcome =
+  | { kind: 'answered'; status: number; orderStatus: string | undefined; ms: number }
+  | { kind: 'no-answer'; lastError: string; ms: number };
 
 export function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);

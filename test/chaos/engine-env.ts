@@ -12,6 +12,10 @@ import { payloadCodecFor } from '../../lib/secrets.js';
 export const FAKE_KEY = 'chaos-key';
 export const FAKE_SECRET = randomBytes(24).toString('hex');
 export const PAPER_CASH = '1000000';
+/** How long "not found" after an ambiguous submit is re-checked; the hidden-order faults outlast it. */
+export const ORDER_NOT_FOUND_WINDOW_MS = 5000;
+/** Interval of the reconciliation schedule: short, so a terminated order is tracked again within the run. */
+export const RECONCILE_INTERVAL_MS = 5000;
 
 const DECLARED_ONLY: Record<string, string> = {
   JWT_SECRET: randomBytes(32).toString('hex'),
@@ -21,6 +25,7 @@ const DECLARED_ONLY: Record<string, string> = {
   PAYLOAD_KEY_ID: 'k1',
   // The harness is one client sending hundreds of orders a minute on purpose.
   ORDER_RATE_LIMIT: '100000/1m',
+  RECONCILE_INTERVAL: `${RECONCILE_INTERVAL_MS}ms`,
 };
 
 const declared = (name: string) => name in variables;
@@ -49,7 +54,7 @@ export function engineEnv(o: { temporal: string; databaseUrl: string; fakeUrl: s
     // The schedule would overwrite the harness's prices with the fake's.
     PRICE_REFRESH_INTERVAL: '1h',
     ORDER_POLL_MAX_INTERVAL: '1s',
-    ORDER_NOT_FOUND_WINDOW: '5s',
+    ORDER_NOT_FOUND_WINDOW: `${ORDER_NOT_FOUND_WINDOW_MS}ms`,
     BINANCE_TIMEOUT: '1s',
     PAPER_STARTING_CASH: PAPER_CASH,
     RISK_MAX_ORDER_NOTIONAL: '1000000',

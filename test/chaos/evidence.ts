@@ -79,6 +79,8 @@ export function describeEvents(events: HistoryEvent[]): string[] {
 export interface WorkflowStory {
   orderId: string;
   status: string;
+  /** The first failure in the history: usually what sent the order down its path ("none" when nothing failed). */
+  firstFailure: string;
   /** The last failure in the history ("none" when nothing failed). */
   lastFailure: string;
   /** Status line and the last events, ready to print. */
@@ -104,20 +106,25 @@ export async function workflowStories(address: string, orderIds: string[], codec
         await decodeFailures(events, codec);
         const lines = describeEvents(events);
         const failures = events.map(failureOf).filter((f): f is string => f !== undefined);
-        const shown = lines.length > tail ? [`… ${lines.length - tail} earlier events`, ...lines.slice(-tail)] : lines;
+        // A long history is mostly a loop: its beginning says how the order got there, its end where it is.
+        const head = Math.floor(tail / 2);
+        const shown = lines.length > tail ? [...lines.slice(0, head), `… ${lines.length - tail} events`, ...lines.slice(head - tail)] : lines;
         out.push({
           orderId,
           status: description.status.name,
+          firstFailure: failures[0] ?? 'none',
           lastFailure: failures.at(-1) ?? 'none',
           excerpt: [`workflow order-${orderId}: ${description.status.name} (run ${description.runId}, ${lines.length} events)`, ...shown.map((l) => `  ${l}`)].join('\n'),
         });
       } catch (err) {
-        out.push({ orderId, status: 'UNKNOWN', lastFailure: `history unreadable: ${(err as Error).message}`, excerpt: `workflow order-${orderId}: history unreadable (${(err as Error).message})` });
+        const why = `history unreadable: ${(err as Error).message}`;
+        out.push({ orderId, status: 'UNKNOWN', firstFailure: why, lastFailure: why, excerpt: `workflow order-${orderId}: history unreadable (${(err as Error).message})` });
       }
     }
     return out;
   } catch (err) {
-    return orderIds.map((orderId) => ({ orderId, status: 'UNKNOWN', lastFailure: `Temporal unreachable: ${(err as Error).message}`, excerpt: '' }));
+    const why = `Temporal unreachable: ${(err as Error).message}`;
+    return orderIds.map((orderId) => ({ orderId, status: 'UNKNOWN', firstFailure: why, lastFailure: why, excerpt: '' }));
   } finally {
     await connection?.close();
   }
@@ -172,11 +179,12 @@ export async function explainFailure(o: FailureContext): Promise<string[]> {
     if (verdict.findings.length > 15) out.push(`… ${verdict.findings.length - 15} more findings`);
     const ids = [...verdict.lostIds, ...verdict.suspectIds.filter((id) => !verdict.lostIds.includes(id))].slice(0, 40);
     if (o.temporalAddress && ids.length) {
-      const stories = await workflowStories(o.temporalAddress, ids, o.codec, 16);
+      const stories = await workflowStories(o.temporalAddress, ids, o.codec, 24);
       const groups = new Map<string, WorkflowStory[]>();
       for (const st of stories) {
         // Ids differ per order: without them, orders that failed the same way share one line.
-        const key = `${st.status}; last failure: ${st.lastFailure.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>')}`;
+        const anon = (text: string) => text.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>');
+        const key = `${st.status}; first failure: ${anon(st.firstFailure)}; last failure: ${anon(st.lastFailure)}`;
         groups.set(key, [...(groups.get(key) ?? []), st]);
       }
       for (const [key, members] of groups) out.push(`${members.length} order(s) ${key} (e.g. ${members.slice(0, 3).map((m) => m.orderId).join(', ')})`);

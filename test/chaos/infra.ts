@@ -3,6 +3,7 @@
  * (same SQLite file, same ports) and the embedded PostgreSQL (same data directory, same port).
  * Both are the launchers `npm start` uses; this file only adds "stop now, start again later".
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import { createSql, type Sql } from '../../lib/db.js';
@@ -11,13 +12,16 @@ import { startTemporalDevServer, type DevServer, type DevServerOptions } from '.
 import { createLogger } from '../../lib/logger.js';
 import { migrate } from '../../lib/migrate.js';
 import { freePort } from '../helpers/ports.js';
+import { killTree } from './kill.js';
 
 const log = createLogger('chaos', { level: 'warn' });
 
 export interface ChaosTemporal {
   address: string;
   stop(): Promise<void>;
-  /** Starts the server again on the same file and ports (after `stop`). */
+  /** SIGKILL of the server (no graceful stop: SQLite is left as the crash left it). */
+  kill9(): Promise<void>;
+  /** Starts the server again on the same file and ports (after `stop` or `kill9`). */
   start(): Promise<void>;
 }
 
@@ -47,6 +51,12 @@ export async function startChaosTemporal({ binary, dir }: { binary: string; dir:
       server = undefined;
       await s?.stop();
     },
+    async kill9() {
+      const s = server;
+      server = undefined;
+      if (s?.pid) await killTree(s.pid);
+      await s?.exited;
+    },
     async start() {
       if (server) return;
       server = await startTemporalDevServer(started);
@@ -75,6 +85,11 @@ export interface ChaosPostgres {
   /** Drops and creates `database` and applies the migrations. */
   freshDatabase(database: string): Promise<string>;
   stop(): Promise<void>;
+  /**
+   * SIGKILL of the postmaster and every backend and auxiliary process of the cluster; the next
+   * `start` finds a dead lock file and runs crash recovery on the same data directory and port.
+   */
+  kill9(): Promise<{ processes: number; clusterState: string }>;
   start(): Promise<void>;
 }
 
@@ -121,9 +136,33 @@ export async function startChaosPostgres(dir: string): Promise<ChaosPostgres> {
       running = undefined;
       await r?.stop();
     },
+    async kill9() {
+      const r = running;
+      running = undefined;
+      const killed = r?.pid ? await killTree(r.pid) : [];
+      // The launcher's own handle only forgets the exit-time signal; the processes are gone.
+      await r?.stop();
+      return { processes: killed.length, clusterState: clusterState(path.join(dir, 'pgdata')) };
+    },
     async start() {
       if (running) return;
       running = await launch();
     },
   };
+}
+
+const DB_STATES = ['starting up', 'shut down', 'shut down in recovery', 'shutting down', 'in crash recovery', 'in archive recovery', 'in production'];
+
+/**
+ * The state pg_control records (what pg_controldata prints as "Database cluster state"): "in
+ * production" after a kill means the next start must run crash recovery; "shut down" would mean
+ * the kill was in fact a clean stop. The field follows two 32-bit and one 64-bit header fields.
+ */
+function clusterState(pgdata: string): string {
+  try {
+    const state = readFileSync(path.join(pgdata, 'global', 'pg_control')).readUInt32LE(16);
+    return DB_STATES[state] ?? `state ${state}`;
+  } catch (err) {
+    return `unreadable (${(err as Error).message})`;
+  }
 }

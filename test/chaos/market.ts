@@ -27,6 +27,8 @@ export class MarketDriver {
   moves = 0;
   private running = false;
   private loop: Promise<void> | undefined;
+  /** Symbols moved on their own (`moveSymbol`), until the next `move` of the whole market. */
+  private readonly own = new Map<string, MarketPhase>();
 
   constructor(
     private readonly sql: Sql,
@@ -40,7 +42,7 @@ export class MarketDriver {
    */
   async publish(): Promise<boolean> {
     const asOf = new Date();
-    const rows = SYMBOLS.map((s) => ({ symbol: s.symbol, price: priceAt(s, FACTOR[this.phase]), source: 'simulated', as_of: asOf }));
+    const rows = SYMBOLS.map((s) => ({ symbol: s.symbol, price: priceAt(s, FACTOR[this.phaseOf(s.symbol)]), source: 'simulated', as_of: asOf }));
     const write = this.sql`INSERT INTO prices ${this.sql(rows)}
       ON CONFLICT (symbol) DO UPDATE SET price = EXCLUDED.price, source = EXCLUDED.source, as_of = EXCLUDED.as_of
       WHERE prices.as_of <= EXCLUDED.as_of`;
@@ -57,12 +59,27 @@ export class MarketDriver {
     }
   }
 
+  phaseOf(symbol: string): MarketPhase {
+    return this.own.get(symbol) ?? this.phase;
+  }
+
   /** Moves both venues to `phase`: the fake matches at once, the paper venue on its next poll. */
   async move(phase: MarketPhase): Promise<void> {
-    if (phase === this.phase) return;
+    if (phase === this.phase && this.own.size === 0) return;
     this.phase = phase;
+    this.own.clear();
     this.moves++;
     for (const s of SYMBOLS) if (s.venue === 'binance') this.fake.setPrice(s.symbol, priceAt(s, FACTOR[phase]));
+    await this.publish();
+  }
+
+  /** Moves one symbol only (the others keep their phase), e.g. to race a cancel against its fills. */
+  async moveSymbol(symbol: string, phase: MarketPhase): Promise<void> {
+    const spec = SYMBOLS.find((s) => s.symbol === symbol);
+    if (!spec) throw new Error(`the harness does not trade ${symbol}`);
+    this.own.set(symbol, phase);
+    this.moves++;
+    if (spec.venue === 'binance') this.fake.setPrice(symbol, priceAt(spec, FACTOR[phase]));
     await this.publish();
   }
 
@@ -70,7 +87,15 @@ export class MarketDriver {
   start({ cycle }: { cycle: boolean }): void {
     this.running = true;
     this.loop = (async () => {
-      const phases: Array<[MarketPhase, number]> = cycle ? [['rest', 6000], ['down', 3000], ['rest', 2000], ['up', 3000]] : [['rest', 60_000]];
+      if (!cycle) {
+        // Prices stay where the scenario puts them; they only need to stay fresh.
+        while (this.running) {
+          await this.publish();
+          await sleep(2000);
+        }
+        return;
+      }
+      const phases: Array<[MarketPhase, number]> = [['rest', 6000], ['down', 3000], ['rest', 2000], ['up', 3000]];
       for (let i = 0; this.running; i = (i + 1) % phases.length) {
         const [phase, ms] = phases[i]!;
         await this.move(phase);

@@ -47,24 +47,42 @@ export interface PlanOptions {
   seed: number;
   /** Share of orders on the Binance fake (the rest on the paper venue). */
   binanceShare: number;
+  /** Weights of the intents; half MARKET, a quarter of each LIMIT kind by default. */
+  mix?: Partial<Record<Intent, number>>;
+  /** Share of the second half's orders that sell; 0.4 by default. */
+  sellShare?: number;
 }
+
+export const DEFAULT_MIX: Readonly<Record<Intent, number>> = { market: 2, 'marketable-limit': 1, 'resting-limit': 1 };
 
 const at = (price: string, factor: Decimal.Value) => new Decimal(price).times(factor).toDecimalPlaces(2).toFixed(2);
 
+/** The intent whose cumulative weight `roll` (0..1) falls in. */
+function intentOf(roll: number, mix: Readonly<Record<Intent, number>>): Intent {
+  const entries = Object.entries(mix) as Array<[Intent, number]>;
+  const total = entries.reduce((sum, [, w]) => sum + w, 0);
+  let acc = 0;
+  for (const [intent, w] of entries) {
+    acc += w / total;
+    if (roll < acc) return intent;
+  }
+  return entries.at(-1)![0];
+}
+
 /**
- * Half MARKET, a quarter LIMIT marketable at once, a quarter LIMIT resting away from the market;
- * buys only in the first half of the run, four in ten sells in the second.
+ * Half MARKET, a quarter LIMIT marketable at once, a quarter LIMIT resting away from the market
+ * (or the scenario's `mix`); buys only in the first half of the run, four in ten sells in the second.
  * @example const plan = planOrders({ scenario: 'worker-kill', orders: 200, seed: 1, binanceShare: 0.5 });
  */
 export function planOrders(o: PlanOptions): PlannedOrder[] {
   const rng = seededRandom(o.seed);
+  const mix = { market: 0, 'marketable-limit': 0, 'resting-limit': 0, ...(o.mix ?? DEFAULT_MIX) };
   const out: PlannedOrder[] = [];
   for (let i = 0; i < o.orders; i++) {
     const venue = rng() < o.binanceShare ? 'binance' : 'paper';
     const spec = pick(rng, SYMBOLS.filter((s) => s.venue === venue));
-    const side = i >= o.orders / 2 && rng() < 0.4 ? 'SELL' : 'BUY';
-    const roll = rng();
-    const intent: Intent = roll < 0.5 ? 'market' : roll < 0.75 ? 'marketable-limit' : 'resting-limit';
+    const side = i >= o.orders / 2 && rng() < (o.sellShare ?? 0.4) ? 'SELL' : 'BUY';
+    const intent = intentOf(rng(), mix);
     // Sells come in the second half and stay small, so what the run bought covers them (the paper
     // account starts without stock, and the portfolio only knows what the run bought).
     const quantity = side === 'SELL' ? spec.quantities[0]! : pick(rng, spec.quantities);

@@ -1,9 +1,11 @@
 /**
  * `npm run test:chaos`: proves on one machine that orders survive faults. Starts one embedded
  * PostgreSQL for the run, then plays each scenario (scenarios.ts) against real processes and
- * prints one line per scenario and a summary; exits non-zero when any scenario fails.
+ * prints one line per scenario (`scenario=… orders=… terminal=… duplicates=0 lost=0
+ * ledgerMismatches=0 moneyCreated=0`, plus any count of the scenario's own, which must be 0 too)
+ * and a summary; exits non-zero when any scenario fails.
  *
- *   npm run test:chaos                            all five scenarios
+ *   npm run test:chaos                            every scenario
  *   npm run test:chaos -- --only api-kill,worker-kill
  *   npm run test:chaos -- --seed 7 --keep         another seed; keep .data/chaos-* even on success
  *

@@ -1,22 +1,16 @@
 /**
- * The five faults of issue #7, each played while its orders are being submitted and worked. The
- * moments come from the scenario's seeded random source, so a failing run can be replayed with
- * the same `--seed`.
+ * Every scenario of the suite, in the order it runs: the faults of issue #7 and the process
+ * crashes of issue #11 here, issue #11's venue faults in venue-scenarios.ts and its operator
+ * actions in operator-scenarios.ts. Each plays while its orders are being submitted and worked;
+ * the moments come from the scenario's seeded random source, so a failing run can be replayed
+ * with the same `--seed`.
  */
 import { sleep } from '../../lib/embedded/process.js';
+import { accepted, until } from './moments.js';
+import { deleteRace, workflowCancelTerminate } from './operator-scenarios.js';
 import { between } from './plan.js';
 import type { ScenarioDefinition, Stack } from './scenario.js';
-
-/** Polls until `ready()` holds; the faults wait for the run to reach a given point this way. */
-async function until(ready: () => boolean, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error('chaos: the run never reached the point where the fault was due');
-    await sleep(100);
-  }
-}
-
-const accepted = (s: Stack, share: number) => () => s.progress.accepted >= Math.ceil(s.progress.total * share);
+import { hiddenFilled, hiddenResting, rateLimitBan, unknownOutcomes } from './venue-scenarios.js';
 
 /** kill -9 of the worker at random moments; a fresh worker right after each kill. */
 export const workerKill: ScenarioDefinition = {
@@ -120,4 +114,68 @@ export const apiKill: ScenarioDefinition = {
   },
 };
 
-export const SCENARIOS: readonly ScenarioDefinition[] = [workerKill, temporalRestart, postgresOutage, exchangeFaults, apiKill];
+// Issue #11: crashes rather than stops.
+
+/**
+ * A server of the stack killed with SIGKILL (no graceful stop) at two seeded points of the run,
+ * kept down for `downMs`, then started again on the same data and port.
+ */
+function crash(name: string, label: string, kill: (s: Stack) => Promise<string>, start: (s: Stack) => Promise<void>, downMs: number): ScenarioDefinition {
+  return {
+    name,
+    orders: 60,
+    binanceShare: 0.5,
+    concurrency: 4,
+    pacingMs: [100, 400],
+    async chaos(s, rng) {
+      for (const [i, share] of [between(rng, 0.2, 0.35), between(rng, 0.55, 0.7)].entries()) {
+        await until(accepted(s, share));
+        const what = await kill(s);
+        s.note(`kill -9 ${label} #${i + 1}: ${what} (accepted ${s.progress.accepted}/${s.progress.total})`);
+        await sleep(downMs);
+        await start(s);
+        s.note(`${label} started again on the same data and port`);
+      }
+    },
+  };
+}
+
+/** SIGKILL of the Temporal dev server; it restarts on the same SQLite file (WAL as the crash left it) and ports. */
+export const temporalKill9 = crash(
+  'temporal-kill9',
+  'Temporal',
+  async (s) => {
+    await s.temporal.kill9();
+    return 'dev server killed';
+  },
+  (s) => s.temporal.start(),
+  3000,
+);
+
+/** SIGKILL of the postmaster and every backend; the restart runs crash recovery on the same data directory. */
+export const postgresKill9 = crash(
+  'postgres-kill9',
+  'PostgreSQL',
+  async (s) => {
+    const { processes, clusterState } = await s.pg.kill9();
+    return `${processes} processes of the cluster killed, pg_control says "${clusterState}" (crash recovery is due)`;
+  },
+  (s) => s.pg.start(),
+  3000,
+);
+
+export const SCENARIOS: readonly ScenarioDefinition[] = [
+  workerKill,
+  temporalRestart,
+  postgresOutage,
+  exchangeFaults,
+  apiKill,
+  temporalKill9,
+  postgresKill9,
+  hiddenFilled,
+  hiddenResting,
+  unknownOutcomes,
+  rateLimitBan,
+  workflowCancelTerminate,
+  deleteRace,
+];
