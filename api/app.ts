@@ -2,7 +2,6 @@
  * The Hono application: middleware, routes and the one error handler. Built from its dependencies
  * so tests can run it with `app.request()` or serve it over real HTTP.
  */
-import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Client } from '@temporalio/client';
@@ -14,8 +13,14 @@ import { credentialBoxFor, payloadCodecFor, tokenServiceFor } from '../lib/secre
 import type { TokenService } from '../lib/security/jwt.js';
 import { ApiError, createErrorHandler, errorBody } from './errors.js';
 import { requireAuth } from './middleware/auth/index.js';
+import { jsonBody } from './middleware/json-body/index.js';
+import { singleValuedQuery } from './middleware/query/index.js';
 import { createPgRateLimiter, rateLimit, type RateLimiter } from './middleware/rate-limit/index.js';
+import { noSniff, noStore } from './middleware/security-headers/index.js';
+import { describeApp, openApiDocument } from './openapi/document.js';
+import { MAX_BODY_BYTES } from './openapi/responses.js';
 import { accountIdOf } from './principal.js';
+import { createRouter } from './router.js';
 import { authRoutes, meRoutes } from './routes/auth.js';
 import { codecRoutes } from './routes/codec.js';
 import { docsRoutes } from './routes/docs.js';
@@ -48,7 +53,7 @@ export function createApp(deps: AppDeps) {
   const { log, config, sql } = deps;
   const tokens = deps.tokens ?? tokenServiceFor(config);
   const limiter = deps.limiter ?? createPgRateLimiter({ sql });
-  const app = new Hono();
+  const app = createRouter();
   app.use(requestId());
   // Every line logged while a request is served carries its id (the X-Request-Id header).
   app.use((c, next) => withLogContext({ requestId: c.get('requestId') }, next));
@@ -57,20 +62,26 @@ export function createApp(deps: AppDeps) {
     await next();
     log.debug('request', { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started) });
   });
+  app.use(noSniff());
   app.use(
     bodyLimit({
-      maxSize: 1024 * 1024,
+      maxSize: MAX_BODY_BYTES,
       onError: () => {
         throw new ApiError(413, 'payload_too_large', 'Request body is larger than 1 MiB');
       },
     }),
   );
+  app.use(singleValuedQuery());
   app.route('/health', healthRoutes(deps));
-  app.route('/', docsRoutes());
+  app.route('/', docsRoutes(() => openApiDocument(app)));
   const auth = { config, sql, tokens, limiter };
+  // The codec routes read their bodies (jsonBody) only once the caller is known to be an operator.
   app.route('/codec', codecRoutes({ ...auth, codec: payloadCodecFor(config) }));
-  // Everything under /v1 but sign-up and login needs a valid access token.
+  // Answers that carry a token or speak of credentials are never cached, failures included.
+  for (const path of ['/v1/auth/*', '/v1/me', '/v1/exchange-credentials/*']) app.use(path, noStore());
+  // Everything under /v1 but sign-up and login needs a valid access token; bodies are read after it.
   app.use('/v1/*', requireAuth({ tokens, publicPaths: ['/v1/auth/'] }));
+  app.use('/v1/*', jsonBody());
   app.route('/v1/auth', authRoutes(auth));
   app.route('/v1/me', meRoutes(deps));
   app.route('/v1/exchange-credentials', exchangeCredentialRoutes({ sql, box: credentialBoxFor(config) }));
@@ -83,6 +94,7 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/prices', priceRoutes({ ...deps, marketData }));
   app.route('/v1/watchlist', watchlistRoutes({ ...deps, marketData }));
   app.route('/v1/schedules', scheduleRoutes(deps));
+  describeApp(app);
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
   app.onError(createErrorHandler(log));
   return app;

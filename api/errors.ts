@@ -28,9 +28,12 @@ export function errorBody(code: string, message: string, details?: unknown): Api
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
-/** Turns zod issues into `[{path, message}]`, and a one-line message naming the first field. */
-export function zodDetails(err: ZodError): { message: string; details: { path: string; message: string }[] } {
-  const details = err.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
+/**
+ * Turns zod issues into `[{path, message}]`, and a one-line message naming the first field.
+ * @param whole what an issue without a path is about: `(body)`, `(query)`
+ */
+export function zodDetails(err: ZodError, whole = '(body)'): { message: string; details: { path: string; message: string }[] } {
+  const details = err.issues.map((i) => ({ path: i.path.join('.') || whole, message: i.message }));
   const first = details[0];
   return { message: first ? `${first.path}: ${first.message}` : 'invalid request', details };
 }
@@ -47,7 +50,8 @@ export function createErrorHandler(log: Logger) {
     }
     if (err instanceof HTTPException) {
       const status = err.status as ContentfulStatusCode;
-      return c.json(errorBody(status === 413 ? 'payload_too_large' : 'http_error', err.message || 'request failed'), status);
+      const code = status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'http_error';
+      return c.json(errorBody(code, err.message || 'request failed'), status);
     }
     log.error('unhandled error', { err, path: c.req.path, requestId: c.get('requestId') });
     return c.json(errorBody('internal', 'Internal error; retry later or report the request id', { requestId: c.get('requestId') }), 500);

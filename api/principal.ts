@@ -12,6 +12,19 @@ declare module 'hono' {
   }
 }
 
+/**
+ * The Hono `Env` of the API: what middleware hands the routes. `accountId` and `email` come from
+ * the verified token (api/middleware/auth); `emptyBody` marks a request sent without a body
+ * (api/middleware/json-body).
+ */
+export interface AppEnv {
+  Variables: {
+    accountId: string;
+    email: string;
+    emptyBody?: boolean;
+  };
+}
+
 /** A route read the principal without the auth middleware in front of it: a wiring bug, never a default account. */
 export class MissingPrincipalError extends Error {
   override name = 'MissingPrincipalError';

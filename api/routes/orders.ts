@@ -2,21 +2,35 @@
  * /v1/orders: submit (starts the order's workflow), list, read, cancel (a Temporal Update).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Hono, type Context } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
+import type { Context } from 'hono';
 import { credentialsLast4 } from '../../activities/db/exchange-credentials.js';
 import { findOrder, insertReceivedOrder, listOrders, orderEvents, orderFills, claimIdempotencyKey, type OrderRow } from '../../activities/db/orders.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { orderSettingsFrom } from '../../lib/order-settings.js';
-import { cancelOrderUpdate, clientOrderIdFor, isTerminal, orderWorkflowId, type CancelResult, type OrderRequest } from '../../workflows/definitions.js';
+import { cancelOrderUpdate, clientOrderIdFor, isTerminal, orderWorkflowId, type CancelResult, type OrderRequest, type OrderStatus, type OrderType, type Side, type TimeInForce, type Venue } from '../../workflows/definitions.js';
 import type { orderLifecycle } from '../../workflows/order-lifecycle.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
-import { accountIdOf } from '../principal.js';
+import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
+import { accountIdOf, type AppEnv } from '../principal.js';
+import { createRouter } from '../router.js';
 import { uuidParam } from '../schemas/common.js';
-import { cancelOrderBody, createOrderSchema, listOrdersQuery } from '../schemas/orders.js';
-import { readJson } from '../validation.js';
+import {
+  cancelOrderBody,
+  createOrderSchema,
+  idempotencyHeaders,
+  listOrdersQuery,
+  orderAcceptedSchema,
+  orderCancelPendingSchema,
+  orderDetailSchema,
+  orderIdParams,
+  orderListSchema,
+  orderSchema,
+} from '../schemas/orders.js';
+import { notFoundForParams } from '../validation.js';
 import { externalOrderRoutes } from './external-orders.js';
 
 export interface OrderRoutesOptions {
@@ -25,7 +39,108 @@ export interface OrderRoutesOptions {
   temporal: Client;
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const ORDER_ID = '0b6f3c1e-5d2a-4c1b-9f0e-6a7d8c9b0a12';
+const NOW = '2025-05-01T14:30:00.000Z';
+const exampleLinks = { self: `/v1/orders/${ORDER_ID}`, temporalUi: `http://localhost:8233/namespaces/default/workflows/order-${ORDER_ID}/history` };
+const exampleOrder = {
+  id: ORDER_ID,
+  symbol: 'BTCUSDT',
+  side: 'BUY',
+  type: 'LIMIT',
+  venue: 'paper',
+  timeInForce: 'GTC',
+  quantity: '0.01',
+  price: '60000',
+  stopPrice: null,
+  status: 'NEW',
+  executedQty: '0',
+  cumulativeQuoteQty: '0',
+  clientOrderId: 'dt-0b6f3c1e5d2a4c1b9f0e6a7d8c9b0a12',
+  exchangeOrderId: '1042',
+  rejectCode: null,
+  rejectReason: null,
+  workflowId: `order-${ORDER_ID}`,
+  createdAt: NOW,
+  updatedAt: NOW,
+  links: exampleLinks,
+} as const;
+const tags = ['orders'];
+const NO_ORDER = "No such order of yours (also for another account's order)";
+
+const submitOrder = createRoute({
+  method: 'post',
+  path: '/',
+  tags,
+  operationId: 'submitOrder',
+  summary: 'Submit an order (starts its workflow)',
+  description: 'Decimals are strings. Without `venue`: binance when you (or the single-user environment) have a key pair, else paper. Counts against ORDER_RATE_LIMIT.',
+  security: bearerAuth,
+  request: {
+    query: noQuery,
+    headers: idempotencyHeaders,
+    body: { required: true, content: { 'application/json': { schema: createOrderSchema, example: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '60000', timeInForce: 'GTC', venue: 'paper' } } } },
+  },
+  responses: {
+    202: json('Accepted; follow it at links.self', orderAcceptedSchema, { id: ORDER_ID, status: 'RECEIVED', workflowId: `order-${ORDER_ID}`, runId: '5c0e8a52-7f7d-4f55-9a43-3f3b1d1c2e10', links: exampleLinks }),
+    ...errors(
+      { auth: true, body: true },
+      {
+        400: 'Idempotency-Key is not 1-255 printable ASCII characters',
+        422: 'No Binance credentials for venue "binance", or an Idempotency-Key reused with another body',
+        429: 'Too many order submissions (Retry-After)',
+      },
+    ),
+  },
+});
+
+const listOrdersRoute = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  operationId: 'listOrders',
+  summary: 'Your orders, newest first',
+  security: bearerAuth,
+  request: { query: listOrdersQuery },
+  responses: {
+    200: json('A page', orderListSchema, { data: [exampleOrder], nextCursor: null }),
+    ...errors({ auth: true }, { 400: 'cursor is not one this API returned' }),
+  },
+});
+
+const getOrder = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags,
+  operationId: 'getOrder',
+  summary: 'One of your orders with its fills and every lifecycle event',
+  security: bearerAuth,
+  request: { params: orderIdParams, query: noQuery },
+  responses: {
+    200: json('The order', orderDetailSchema, { ...exampleOrder, fills: [], events: [{ seq: 1, status: 'RECEIVED', cause: 'accepted', detail: {}, at: NOW }] }),
+    ...errors({ auth: true }, { 404: NO_ORDER }),
+  },
+});
+
+const cancelOrder = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  tags,
+  operationId: 'cancelOrder',
+  summary: 'Cancel an open order (a workflow Update)',
+  security: bearerAuth,
+  request: { params: orderIdParams, query: noQuery, body: { required: false, content: { 'application/json': { schema: cancelOrderBody, example: { reason: 'changed my mind' } } } } },
+  responses: {
+    200: json('The order after the cancel (CANCELED, or FILLED/EXPIRED when that came first)', orderSchema, { ...exampleOrder, status: 'CANCELED' }),
+    202: json(
+      'Cancel requested, not yet confirmed by the venue within ORDER_CANCEL_WAIT (or the order is UNKNOWN and is cancelled as soon as the venue shows it); follow GET /v1/orders/{id}',
+      orderCancelPendingSchema,
+      { ...exampleOrder, status: 'PENDING_CANCEL', cancel: 'pending', message: 'Cancel requested; the venue has not confirmed it yet. Follow GET /v1/orders/{id}.' },
+    ),
+    ...errors({ auth: true, body: true }, { 404: NO_ORDER, 409: 'The order is already final, or the venue refused the cancel (the message says why)' }),
+  },
+});
+
+const orderNotFound = notFoundForParams((c) => new ApiError(404, 'order_not_found', `No order ${c.req.param('id')}`));
 
 /**
  * @example app.route('/v1/orders', orderRoutes({ config, sql, temporal }))
@@ -37,20 +152,21 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
   const uiLink = (workflowId: string, runId?: string) =>
     `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}/history`;
 
-  async function loadOrThrow(c: Context, id: string): Promise<OrderRow> {
+  async function loadOrThrow(c: Context<AppEnv>, id: string): Promise<OrderRow> {
     const order = uuidParam.safeParse(id).success ? await findOrder(sql, accountIdOf(c), id) : undefined;
     if (!order) throw new ApiError(404, 'order_not_found', `No order ${id}`);
     return order;
   }
 
+  // The orders table holds only what createOrderSchema accepted (and venue/side CHECK constraints).
   function present(o: OrderRow, runId?: string) {
     return {
       id: o.id,
       symbol: o.symbol,
-      side: o.side,
-      type: o.type,
-      venue: o.venue,
-      timeInForce: o.time_in_force,
+      side: o.side as Side,
+      type: o.type as OrderType,
+      venue: o.venue as Venue,
+      timeInForce: o.time_in_force as TimeInForce | null,
       quantity: o.quantity,
       price: o.price,
       stopPrice: o.stop_price,
@@ -68,115 +184,128 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
     };
   }
 
-  return new Hono()
-    .post('/', async (c) => {
-      const body = createOrderSchema.parse(await readJson(c));
-      const accountId = accountIdOf(c);
-      const binance = body.venue === 'paper' ? false : await binanceConfigured(accountId);
-      const venue = body.venue ?? (binance ? 'binance' : 'paper');
-      if (venue === 'binance' && !binance) {
-        throw new ApiError(422, 'venue_unavailable', 'venue: no Binance credentials are configured; use venue "paper" or PUT /v1/exchange-credentials/binance');
-      }
-      let orderId: string = randomUUID();
-      const key = c.req.header('Idempotency-Key');
-      if (key !== undefined) {
-        if (!IDEMPOTENCY_KEY.test(key)) throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 printable ASCII characters');
-        const hash = createHash('sha256').update(JSON.stringify({ ...body, venue })).digest('hex');
-        const claim = await claimIdempotencyKey(sql, accountId, key, hash, orderId);
-        if (!claim.matches) {
-          throw new ApiError(422, 'idempotency_key_reused', 'Idempotency-Key was already used with a different request body; use a new key for a new order');
+  return (
+    createRouter()
+      .openapi(submitOrder, async (c) => {
+        const body = c.req.valid('json');
+        const key = c.req.valid('header')['Idempotency-Key'];
+        const accountId = accountIdOf(c);
+        const binance = body.venue === 'paper' ? false : await binanceConfigured(accountId);
+        const venue = body.venue ?? (binance ? 'binance' : 'paper');
+        if (venue === 'binance' && !binance) {
+          throw new ApiError(422, 'venue_unavailable', 'venue: no Binance credentials are configured; use venue "paper" or PUT /v1/exchange-credentials/binance');
         }
-        orderId = claim.orderId;
-      }
-      const order: OrderRequest = {
-        orderId,
-        accountId,
-        venue,
-        symbol: body.symbol,
-        side: body.side,
-        type: body.type,
-        quantity: body.quantity,
-        price: body.price,
-        stopPrice: body.stopPrice,
-        timeInForce: body.timeInForce ?? (body.price && body.type !== 'MARKET' ? 'GTC' : undefined),
-      };
-      const workflowId = orderWorkflowId(orderId);
-      let runId: string;
-      try {
-        // USE_EXISTING makes a retried request (same key) attach to the running workflow.
-        const handle = await temporal.workflow.start<typeof orderLifecycle>('orderLifecycle', {
-          workflowId,
-          taskQueue: config.taskQueues.orders,
-          args: [{ order, settings }],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        });
-        runId = handle.firstExecutionRunId;
-      } catch (err) {
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        // The workflow of this key already finished: report that order.
-        runId = (await temporal.workflow.getHandle(workflowId).describe()).runId;
-      }
-      await insertReceivedOrder(sql, order, clientOrderIdFor(orderId), workflowId);
-      const row = (await findOrder(sql, accountId, orderId))!;
-      return c.json({ id: orderId, status: row.status, workflowId, runId, links: { self: `/v1/orders/${orderId}`, temporalUi: uiLink(workflowId, runId) } }, 202);
-    })
-
-    .get('/', async (c) => {
-      const q = listOrdersQuery.parse(c.req.query());
-      const cursor = q.cursor ? decodeCursor(q.cursor, (k) => uuidParam.safeParse(k).success) : undefined;
-      const before = cursor && { createdAt: cursor.at, id: cursor.key };
-      const rows = await listOrders(sql, accountIdOf(c), { status: q.status, symbol: q.symbol, limit: q.limit, before });
-      const { page, nextCursor } = pageOf(rows, q.limit, (o) => encodeCursor(o.created_at, o.id));
-      return c.json({ data: page.map((o) => present(o)), nextCursor });
-    })
-
-    // Before /:id, which would take "external" for an order id.
-    .route('/external', externalOrderRoutes({ sql }))
-
-    .get('/:id', async (c) => {
-      const order = await loadOrThrow(c, c.req.param('id'));
-      const [fills, events] = await Promise.all([orderFills(sql, order.account_id, order.id), orderEvents(sql, order.account_id, order.id)]);
-      return c.json({
-        ...present(order),
-        fills: fills.map((f) => ({ tradeId: f.trade_id, price: f.price, quantity: f.quantity, commission: f.commission, commissionAsset: f.commission_asset, executedAt: f.executed_at.toISOString() })),
-        events: events.map((e) => ({ seq: e.seq, status: e.status, cause: e.cause, detail: e.detail, at: e.at.toISOString() })),
-      });
-    })
-
-    .delete('/:id', async (c) => {
-      const order = await loadOrThrow(c, c.req.param('id'));
-      const body = cancelOrderBody.parse(await readJson(c, { optional: true }));
-      if (isTerminal(order.status)) throw new ApiError(409, 'order_not_cancelable', `Order is already ${order.status}; there is nothing to cancel`);
-      // The answer waits for the venue's at most ORDER_CANCEL_WAIT: a venue or worker that is slow
-      // gets a 202 (the cancel stays requested in the workflow), never a hanging request.
-      const cancel = (async () => {
-        const update = await temporal.workflow
-          .getHandle(order.workflow_id)
-          .startUpdate(cancelOrderUpdate, { args: [{ reason: body?.reason }], waitForStage: WorkflowUpdateStage.ACCEPTED });
-        return update.result();
-      })();
-      let result: CancelResult | 'pending';
-      try {
-        result = await withDeadline(cancel, config.ORDER_CANCEL_WAIT);
-      } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
-          const why = err.cause instanceof Error ? err.cause.message : err.message;
-          const now = await findOrder(sql, order.account_id, order.id);
-          if (/already in progress|already pending/.test(why)) return c.json({ ...present(now ?? order), cancel: 'pending' as const, message: why }, 202);
-          throw new ApiError(409, 'order_not_cancelable', `Order cannot be canceled: ${why} (status ${now?.status ?? order.status})`);
+        let orderId: string = randomUUID();
+        if (key !== undefined) {
+          const hash = createHash('sha256').update(JSON.stringify({ ...body, venue })).digest('hex');
+          const claim = await claimIdempotencyKey(sql, accountId, key, hash, orderId);
+          if (!claim.matches) {
+            throw new ApiError(422, 'idempotency_key_reused', 'Idempotency-Key was already used with a different request body; use a new key for a new order');
+          }
+          orderId = claim.orderId;
         }
-        throw err;
-      }
-      const now = (await findOrder(sql, order.account_id, order.id))!;
-      if (result === 'pending' || result.status === 'UNKNOWN' || !isTerminal(now.status)) {
-        const message = now.status === 'UNKNOWN'
-          ? 'The order is UNKNOWN: its submission had no clear answer. It is cancelled as soon as the venue shows it; follow GET /v1/orders/{id}.'
-          : 'Cancel requested; the venue has not confirmed it yet. Follow GET /v1/orders/{id}.';
-        return c.json({ ...present(now), cancel: 'pending' as const, message }, 202);
-      }
-      return c.json(present(now));
-    });
+        const order: OrderRequest = {
+          orderId,
+          accountId,
+          venue,
+          symbol: body.symbol,
+          side: body.side,
+          type: body.type,
+          quantity: body.quantity,
+          price: body.price,
+          stopPrice: body.stopPrice,
+          timeInForce: body.timeInForce ?? (body.price && body.type !== 'MARKET' ? 'GTC' : undefined),
+        };
+        const workflowId = orderWorkflowId(orderId);
+        let runId: string;
+        try {
+          // USE_EXISTING makes a retried request (same key) attach to the running workflow.
+          const handle = await temporal.workflow.start<typeof orderLifecycle>('orderLifecycle', {
+            workflowId,
+            taskQueue: config.taskQueues.orders,
+            args: [{ order, settings }],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          });
+          runId = handle.firstExecutionRunId;
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          // The workflow of this key already finished: report that order.
+          runId = (await temporal.workflow.getHandle(workflowId).describe()).runId;
+        }
+        await insertReceivedOrder(sql, order, clientOrderIdFor(orderId), workflowId);
+        const row = (await findOrder(sql, accountId, orderId))!;
+        return c.json({ id: orderId, status: row.status, workflowId, runId, links: { self: `/v1/orders/${orderId}`, temporalUi: uiLink(workflowId, runId) } }, 202);
+      })
+
+      .openapi(listOrdersRoute, async (c) => {
+        const q = c.req.valid('query');
+        const cursor = q.cursor ? decodeCursor(q.cursor, (k) => uuidParam.safeParse(k).success) : undefined;
+        const before = cursor && { createdAt: cursor.at, id: cursor.key };
+        const rows = await listOrders(sql, accountIdOf(c), { status: q.status, symbol: q.symbol, limit: q.limit, before });
+        const { page, nextCursor } = pageOf(rows, q.limit, (o) => encodeCursor(o.created_at, o.id));
+        return c.json({ data: page.map((o) => present(o)), nextCursor }, 200);
+      })
+
+      // Before /{id}, which would take "external" for an order id.
+      .route('/external', externalOrderRoutes({ sql }))
+
+      .openapi(
+        getOrder,
+        async (c) => {
+          const order = await loadOrThrow(c, c.req.valid('param').id);
+          const [fills, events] = await Promise.all([orderFills(sql, order.account_id, order.id), orderEvents(sql, order.account_id, order.id)]);
+          return c.json(
+            {
+              ...present(order),
+              fills: fills.map((f) => ({ tradeId: f.trade_id, price: f.price, quantity: f.quantity, commission: f.commission, commissionAsset: f.commission_asset, executedAt: f.executed_at.toISOString() })),
+              events: events.map((e) => ({ seq: e.seq, status: e.status as OrderStatus, cause: e.cause, detail: e.detail, at: e.at.toISOString() })),
+            },
+            200,
+          );
+        },
+        orderNotFound,
+      )
+
+      .openapi(
+        cancelOrder,
+        async (c) => {
+          const order = await loadOrThrow(c, c.req.valid('param').id);
+          const body = c.req.valid('json');
+          if (isTerminal(order.status)) throw new ApiError(409, 'order_not_cancelable', `Order is already ${order.status}; there is nothing to cancel`);
+          // The answer waits for the venue's at most ORDER_CANCEL_WAIT: a venue or worker that is slow
+          // gets a 202 (the cancel stays requested in the workflow), never a hanging request.
+          const cancel = (async () => {
+            const update = await temporal.workflow
+              .getHandle(order.workflow_id)
+              .startUpdate(cancelOrderUpdate, { args: [{ reason: body?.reason }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+            return update.result();
+          })();
+          let result: CancelResult | 'pending';
+          try {
+            result = await withDeadline(cancel, config.ORDER_CANCEL_WAIT);
+          } catch (err) {
+            if (err instanceof WorkflowUpdateFailedError || err instanceof WorkflowNotFoundError) {
+              const why = err.cause instanceof Error ? err.cause.message : err.message;
+              const now = await findOrder(sql, order.account_id, order.id);
+              if (/already in progress|already pending/.test(why)) return c.json({ ...present(now ?? order), cancel: 'pending' as const, message: why }, 202);
+              throw new ApiError(409, 'order_not_cancelable', `Order cannot be canceled: ${why} (status ${now?.status ?? order.status})`);
+            }
+            throw err;
+          }
+          const now = (await findOrder(sql, order.account_id, order.id))!;
+          if (result === 'pending' || result.status === 'UNKNOWN' || !isTerminal(now.status)) {
+            const message =
+              now.status === 'UNKNOWN'
+                ? 'The order is UNKNOWN: its submission had no clear answer. It is cancelled as soon as the venue shows it; follow GET /v1/orders/{id}.'
+                : 'Cancel requested; the venue has not confirmed it yet. Follow GET /v1/orders/{id}.';
+            return c.json({ ...present(now), cancel: 'pending' as const, message }, 202);
+          }
+          return c.json(present(now), 200);
+        },
+        orderNotFound,
+      )
+  );
 }
 
 /** `work`'s result, or 'pending' once `ms` have passed (the work goes on; its failure is dropped). */

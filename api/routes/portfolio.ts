@@ -3,9 +3,10 @@
  * by its recalculation activity), its value over time, the accounting method, and a full
  * recompute on demand through the workflow's `recalculate` Update (update-with-start).
  */
-import { Hono, type Context } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { Context } from 'hono';
 import { findPortfolioResult, listSnapshots } from '../../activities/db/portfolio.js';
 import { hasLedgerAfter } from '../../activities/db/trades.js';
 import { recalculateWithStart } from '../../activities/portfolio/portfolio-activities.js';
@@ -14,16 +15,151 @@ import type { Sql } from '../../lib/db.js';
 import { portfolioWorkflowId, type PortfolioResult, type RecalculateRequest } from '../../workflows/definitions.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
-import { accountIdOf } from '../principal.js';
+import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
+import { accountIdOf, type AppEnv } from '../principal.js';
+import { createRouter } from '../router.js';
 import { uuidParam } from '../schemas/common.js';
-import { historyQuery, portfolioSettingsSchema, recalculateBody } from '../schemas/portfolio.js';
-import { readJson } from '../validation.js';
+import {
+  historyQuery,
+  portfolioHistorySchema,
+  portfolioSchema,
+  portfolioSettingsSchema,
+  positionSchema,
+  recalculateBody,
+  recalculatedSchema,
+  settingsChangedSchema,
+  settingsSchema,
+} from '../schemas/portfolio.js';
 
 export interface PortfolioRoutesOptions {
   config: Config;
   sql: Sql;
   temporal: Client;
 }
+
+const ACCOUNT_ID = '7e57a1c3-2b4d-4e6f-8a9b-0c1d2e3f4a5b';
+const NOW = '2025-05-01T14:30:00.000Z';
+const WORKFLOW_ID = `portfolio-${ACCOUNT_ID}`;
+const examplePortfolio: z.output<typeof portfolioSchema> = {
+  baseCurrency: 'USD',
+  totalValue: '10250.5',
+  totalCost: '9800',
+  realizedPnl: '120',
+  unrealizedPnl: '450.5',
+  feesPaid: '9.8',
+  capitalInvested: '9800',
+  roiPct: '5.8214',
+  winRate: '0.6667',
+  trades: '12',
+  closedTrades: '3',
+  method: 'average',
+  usdtUsdRate: '1',
+  usdtRateAssumed: false,
+  missingPrices: [],
+  feesUnpriced: false,
+  unpricedFees: {},
+  asOf: NOW,
+  fillsPending: false,
+  recalculation: { mode: 'incremental', fullReason: null, applied: 1, cursor: '42' },
+  workflowId: WORKFLOW_ID,
+  links: { self: '/v1/portfolio', positions: '/v1/positions', history: '/v1/portfolio/history', temporalUi: `http://localhost:8233/namespaces/default/workflows/${WORKFLOW_ID}/history` },
+};
+const examplePosition: z.output<typeof positionSchema> = {
+  symbol: 'BTCUSDT',
+  venue: 'paper',
+  quoteAsset: 'USDT',
+  quantity: '0.01',
+  avgCost: '60000',
+  marketPrice: '61000',
+  priceSource: 'market',
+  marketValue: '610',
+  costBasis: '600',
+  unrealizedPnl: '10',
+  realizedPnl: '0',
+  feesPaid: '0.6',
+  allocationPct: '100',
+};
+const tags = ['portfolio'];
+const CANNOT_COMPUTE = 'The portfolio cannot be computed (e.g. a sell larger than the holding)';
+
+const getPortfolio = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  operationId: 'getPortfolio',
+  summary: "Your portfolio's latest totals",
+  security: bearerAuth,
+  request: { query: noQuery },
+  responses: { 200: json('Totals, in USD', portfolioSchema, examplePortfolio), ...errors({ auth: true }, { 422: CANNOT_COMPUTE }) },
+});
+
+const getHistory = createRoute({
+  method: 'get',
+  path: '/history',
+  tags,
+  operationId: 'getPortfolioHistory',
+  summary: "Your portfolio's value over time",
+  security: bearerAuth,
+  request: { query: historyQuery },
+  responses: {
+    200: json('Snapshots, oldest first', portfolioHistorySchema, {
+      baseCurrency: 'USD',
+      data: [{ at: NOW, totalValue: '10250.5', totalCost: '9800', realizedPnl: '120', unrealizedPnl: '450.5', feesPaid: '9.8', roiPct: '5.8214', trades: '12' }],
+      nextCursor: null,
+    }),
+    ...errors({ auth: true }, { 400: 'cursor is not one this API returned' }),
+  },
+});
+
+const recalculateRoute = createRoute({
+  method: 'post',
+  path: '/recalculate',
+  tags,
+  operationId: 'recalculatePortfolio',
+  summary: 'Recompute your portfolio from every trade now',
+  security: bearerAuth,
+  request: { query: noQuery, body: { required: false, content: { 'application/json': { schema: recalculateBody, example: {} } } } },
+  responses: {
+    200: json('The fresh result with positions', recalculatedSchema, { ...examplePortfolio, recalculation: { mode: 'full', fullReason: 'requested', applied: 12, cursor: '42' }, positions: [{ ...examplePosition, usdRate: '1', trades: '1' }] }),
+    ...errors({ auth: true, body: true }, { 422: CANNOT_COMPUTE }),
+  },
+});
+
+const getSettings = createRoute({
+  method: 'get',
+  path: '/settings',
+  tags,
+  operationId: 'getPortfolioSettings',
+  summary: 'Your accounting method',
+  security: bearerAuth,
+  request: { query: noQuery },
+  responses: { 200: json('The method', settingsSchema, { method: 'average' }), ...errors({ auth: true }, { 422: CANNOT_COMPUTE }) },
+});
+
+const putSettings = createRoute({
+  method: 'put',
+  path: '/settings',
+  tags,
+  operationId: 'putPortfolioSettings',
+  summary: 'Switch the accounting method (full recompute)',
+  security: bearerAuth,
+  request: { query: noQuery, body: { required: true, content: { 'application/json': { schema: portfolioSettingsSchema, example: { method: 'fifo' } } } } },
+  responses: {
+    200: json('The method and the recomputed portfolio', settingsChangedSchema, { method: 'fifo', portfolio: { ...examplePortfolio, method: 'fifo' } }),
+    ...errors({ auth: true, body: true }, { 422: CANNOT_COMPUTE }),
+  },
+});
+
+const listPositions = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  operationId: 'listPositions',
+  summary: 'Your open positions',
+  security: bearerAuth,
+  request: { query: noQuery },
+  responses: { 200: json('Positions', z.array(positionSchema), [examplePosition]), ...errors({ auth: true }, { 422: CANNOT_COMPUTE }) },
+});
 
 /** What both route groups share: the current result, and recalculation with our error shape. */
 function portfolioAccess({ config, sql, temporal }: PortfolioRoutesOptions) {
@@ -40,7 +176,7 @@ function portfolioAccess({ config, sql, temporal }: PortfolioRoutesOptions) {
   }
 
   /** The stored result; an account never recalculated gets its workflow started and a first result. */
-  async function current(c: Context): Promise<{ workflowId: string; result: PortfolioResult }> {
+  async function current(c: Context<AppEnv>): Promise<{ workflowId: string; result: PortfolioResult }> {
     const accountId = accountIdOf(c);
     const stored = await findPortfolioResult(sql, accountId);
     if (stored) return stored;
@@ -79,7 +215,7 @@ function portfolioAccess({ config, sql, temporal }: PortfolioRoutesOptions) {
       fillsPending,
       recalculation: { mode: r.mode, fullReason: r.fullReason, applied: r.applied, cursor: r.cursor },
       workflowId,
-      links: { self: '/v1/portfolio', positions: '/v1/positions', history: '/v1/portfolio/history', temporalUi: uiLink(workflowId) },
+      links: { self: '/v1/portfolio' as const, positions: '/v1/positions' as const, history: '/v1/portfolio/history' as const, temporalUi: uiLink(workflowId) },
     };
   }
 
@@ -93,14 +229,14 @@ export function portfolioRoutes(options: PortfolioRoutesOptions) {
   const { sql } = options;
   const { current, recalculate, present } = portfolioAccess(options);
 
-  return new Hono()
-    .get('/', async (c) => {
+  return createRouter()
+    .openapi(getPortfolio, async (c) => {
       const { workflowId, result } = await current(c);
-      return c.json(await present(workflowId, result));
+      return c.json(await present(workflowId, result), 200);
     })
 
-    .get('/history', async (c) => {
-      const q = historyQuery.parse(c.req.query());
+    .openapi(getHistory, async (c) => {
+      const q = c.req.valid('query');
       const cursor = q.cursor ? decodeCursor(q.cursor, (k) => uuidParam.safeParse(k).success) : undefined;
       const after = cursor && { at: cursor.at, id: cursor.key };
       const from = q.from ? new Date(q.from) : undefined;
@@ -108,7 +244,7 @@ export function portfolioRoutes(options: PortfolioRoutesOptions) {
       const rows = await listSnapshots(sql, accountIdOf(c), { from, to, limit: q.limit, after });
       const { page, nextCursor } = pageOf(rows, q.limit, (r) => encodeCursor(r.at, r.id));
       return c.json({
-        baseCurrency: 'USD',
+        baseCurrency: 'USD' as const,
         data: page.map((s) => ({
           at: s.at.toISOString(),
           totalValue: s.total_value,
@@ -120,27 +256,26 @@ export function portfolioRoutes(options: PortfolioRoutesOptions) {
           trades: String(s.trades),
         })),
         nextCursor,
-      });
+      }, 200);
     })
 
-    .post('/recalculate', async (c) => {
-      recalculateBody.parse(await readJson(c, { optional: true }));
+    .openapi(recalculateRoute, async (c) => {
       const accountId = accountIdOf(c);
       const result = await recalculate(accountId, {});
-      return c.json({ ...(await present(portfolioWorkflowId(accountId), result)), positions: result.positions });
+      return c.json({ ...(await present(portfolioWorkflowId(accountId), result)), positions: result.positions }, 200);
     })
 
-    .get('/settings', async (c) => {
+    .openapi(getSettings, async (c) => {
       const { result } = await current(c);
-      return c.json({ method: result.method });
+      return c.json({ method: result.method }, 200);
     })
 
-    .put('/settings', async (c) => {
-      const body = portfolioSettingsSchema.parse(await readJson(c));
+    .openapi(putSettings, async (c) => {
+      const body = c.req.valid('json');
       const accountId = accountIdOf(c);
       // Through the workflow, so the switch and its full recompute never race a running recalculation.
       const result = await recalculate(accountId, { method: body.method });
-      return c.json({ method: result.method, portfolio: await present(portfolioWorkflowId(accountId), result) });
+      return c.json({ method: result.method, portfolio: await present(portfolioWorkflowId(accountId), result) }, 200);
     });
 }
 
@@ -149,7 +284,7 @@ export function portfolioRoutes(options: PortfolioRoutesOptions) {
  */
 export function positionRoutes(options: PortfolioRoutesOptions) {
   const { current } = portfolioAccess(options);
-  return new Hono().get('/', async (c) => {
+  return createRouter().openapi(listPositions, async (c) => {
     const { result } = await current(c);
     return c.json(
       result.positions.map((p) => ({
@@ -167,6 +302,7 @@ export function positionRoutes(options: PortfolioRoutesOptions) {
         feesPaid: p.feesPaid,
         allocationPct: p.allocationPct,
       })),
+      200,
     );
   });
 }

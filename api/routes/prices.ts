@@ -4,16 +4,17 @@
  * range we hold nothing for (at its start, or at all) is fetched from the symbol's provider
  * (Binance klines, Yahoo chart) once, stored in price_candles and served from there afterwards.
  */
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { createRoute } from '@hono/zod-openapi';
 import { ExchangeRejectedError } from '../../activities/exchange/errors.js';
 import { latestPrices, storeQuotes, type StoredPrice } from '../../activities/market-data/price-store.js';
-import { isValidSymbol } from '../../activities/market-data/routing.js';
 import { ProviderRateLimitedError, type PriceSources } from '../../activities/market-data/sources.js';
 import type { Candle, CandleInterval } from '../../activities/market-data/types.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { ApiError } from '../errors.js';
+import { bearerAuth, errors, json } from '../openapi/responses.js';
+import { createRouter } from '../router.js';
+import { candlesQuery, candlesSchema, MAX_SYMBOLS, pricesQuery, pricesSchema, symbolParams, type PriceView } from '../schemas/prices.js';
 
 export interface PriceRoutesOptions {
   config: Config;
@@ -22,40 +23,51 @@ export interface PriceRoutesOptions {
   now?: () => number;
 }
 
-/** A symbol any provider could know: BTCUSDT, AAPL, BRK-B, ^GSPC, EURUSD=X. */
-export const marketSymbol = z.string().refine(isValidSymbol, 'must be an upper-case symbol such as "BTCUSDT", "AAPL" or "BRK-B"');
-
-export const MAX_SYMBOLS = 100;
-
-/** The API's view of a price: a symbol never priced has price, source and asOf null and is stale. */
-export interface PriceView {
-  symbol: string;
-  price: string | null;
-  source: string | null;
-  asOf: string | null;
-  stale: boolean;
-}
-
 export function presentPrice(symbol: string, stored: Pick<StoredPrice, 'price' | 'source' | 'asOf'> | undefined, staleAfterMs: number, now: number): PriceView {
   if (!stored) return { symbol, price: null, source: null, asOf: null, stale: true };
   return { symbol, price: stored.price, source: stored.source, asOf: stored.asOf.toISOString(), stale: now - stored.asOf.getTime() > staleAfterMs };
 }
 
-const symbolList = z
-  .string()
-  .transform((s) => [...new Set(s.split(',').map((x) => x.trim()))])
-  .pipe(z.array(marketSymbol).min(1).max(MAX_SYMBOLS, `at most ${MAX_SYMBOLS} symbols`));
+const NOW = '2025-05-01T14:30:00.000Z';
+const tags = ['market data'];
 
-export const pricesQuery = z.strictObject({ symbols: symbolList });
+const getPrices = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  operationId: 'getPrices',
+  summary: 'Latest stored prices',
+  description: 'A symbol asked for the first time is fetched once from its provider.',
+  security: bearerAuth,
+  request: { query: pricesQuery },
+  responses: {
+    200: json('One entry per symbol; never priced: nulls and stale', pricesSchema, [{ symbol: 'BTCUSDT', price: '61000.5', source: 'binance', asOf: NOW, stale: false }]),
+    ...errors({ auth: true }, { 422: `symbols missing, malformed or more than ${MAX_SYMBOLS}` }),
+  },
+});
 
-const dateTime = z.iso
-  .datetime({ offset: true, error: 'must be an ISO-8601 date-time such as "2025-01-01T00:00:00Z"' })
-  .transform((s) => new Date(s));
-
-export const historyQuery = z.strictObject({
-  from: dateTime.optional(),
-  to: dateTime.optional(),
-  interval: z.enum(['1m', '1h', '1d']).default('1h'),
+const getCandles = createRoute({
+  method: 'get',
+  path: '/{symbol}/history',
+  tags,
+  operationId: 'getCandles',
+  summary: 'Candles from stored prices, backfilled from the provider once',
+  security: bearerAuth,
+  request: { params: symbolParams, query: candlesQuery },
+  responses: {
+    200: json('Candles, oldest first', candlesSchema, {
+      symbol: 'BTCUSDT',
+      interval: '1h',
+      from: NOW,
+      to: NOW,
+      candles: [{ t: NOW, open: '61000', high: '61200', low: '60900', close: '61100' }],
+      backfill: null,
+    }),
+    ...errors(
+      { auth: true },
+      { 404: 'The provider does not list the symbol', 422: 'A malformed symbol, or a range that is reversed or spans more than 1000 candles', 502: 'The provider did not answer', 503: 'The provider is rate limiting' },
+    ),
+  },
 });
 
 const STEP_MS: Record<CandleInterval, number> = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 };
@@ -103,9 +115,9 @@ export function providerError(provider: string, err: unknown): ApiError {
  * @example app.route('/v1/prices', priceRoutes({ config, sql, marketData }))
  */
 export function priceRoutes({ config, sql, marketData, now = Date.now }: PriceRoutesOptions) {
-  return new Hono()
-    .get('/', async (c) => {
-      const { symbols } = pricesQuery.parse(c.req.query());
+  return createRouter()
+    .openapi(getPrices, async (c) => {
+      const { symbols } = c.req.valid('query');
       const stored = new Map((await latestPrices(sql, symbols)).map((p) => [p.symbol, p]));
       // A symbol asked for the first time is fetched once from its provider; from then on the
       // schedule keeps it fresh only while something (order, position, watchlist) needs it.
@@ -116,12 +128,12 @@ export function priceRoutes({ config, sql, marketData, now = Date.now }: PriceRo
         for (const q of quotes) stored.set(q.symbol, { symbol: q.symbol, price: q.price, source: q.source, asOf: new Date(q.asOf) });
       }
       const at = now();
-      return c.json(symbols.map((s) => presentPrice(s, stored.get(s), config.PRICE_STALE_AFTER, at)));
+      return c.json(symbols.map((s) => presentPrice(s, stored.get(s), config.PRICE_STALE_AFTER, at)), 200);
     })
 
-    .get('/:symbol/history', async (c) => {
-      const symbol = z.object({ symbol: marketSymbol }).parse({ symbol: c.req.param('symbol') }).symbol;
-      const q = historyQuery.parse(c.req.query());
+    .openapi(getCandles, async (c) => {
+      const { symbol } = c.req.valid('param');
+      const q = c.req.valid('query');
       const step = STEP_MS[q.interval];
       const at = now();
       const to = q.to ?? new Date(at);
@@ -161,6 +173,6 @@ export function priceRoutes({ config, sql, marketData, now = Date.now }: PriceRo
         }
       }
       const candles = [...byTime.values()].sort((a, b) => Date.parse(a.t) - Date.parse(b.t));
-      return c.json({ symbol, interval: q.interval, from: new Date(first).toISOString(), to: new Date(last).toISOString(), candles, backfill });
+      return c.json({ symbol, interval: q.interval, from: new Date(first).toISOString(), to: new Date(last).toISOString(), candles, backfill }, 200);
     });
 }

@@ -3,34 +3,93 @@
  * and `reconcile-orders`). Each answer is the schedule's state after the call. The schedules serve every
  * account, so only operators (OPERATOR_EMAILS) may pause or resume them.
  */
-import { Hono, type Context } from 'hono';
+import { createRoute, type z } from '@hono/zod-openapi';
 import { ScheduleNotFoundError, type Client, type ScheduleHandle } from '@temporalio/client';
-import { z } from 'zod';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Config } from '../../lib/config.js';
 import { scheduleHandle, scheduleState } from '../../lib/schedules.js';
 import { ApiError } from '../errors.js';
-import { requireOperator } from '../principal.js';
-import { readJson } from '../validation.js';
+import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
+import { requireOperator, type AppEnv } from '../principal.js';
+import { createRouter } from '../router.js';
+import { noteBody, scheduleNames, scheduleParams, scheduleSchema } from '../schemas/system.js';
+import { notFoundForParams } from '../validation.js';
 
 export interface ScheduleRoutesOptions {
   config: Config;
   temporal: Client;
 }
 
-export const noteBody = z.strictObject({ note: z.string().min(1).max(200).optional() }).optional();
+const NOW = '2025-05-01T14:30:00.000Z';
+const exampleSchedule: z.output<typeof scheduleSchema> = {
+  name: 'price-refresh',
+  scheduleId: 'price-refresh',
+  paused: false,
+  note: null,
+  intervalMs: 15000,
+  overlap: 'SKIP',
+  catchupWindowMs: 60000,
+  nextRunTimes: ['2025-05-01T14:30:15.000Z'],
+  recentRuns: [{ scheduledAt: NOW, startedAt: NOW, workflowId: 'price-refresh-workflow-2025-05-01T14:30:00Z' }],
+  runsTaken: 240,
+  runsSkippedOverlap: 0,
+};
+const tags = ['schedules'];
+const NO_SCHEDULE = 'No such schedule, or the worker has not created it yet';
+const NOT_OPERATOR = 'Not an operator (OPERATOR_EMAILS)';
+
+const getSchedule = createRoute({
+  method: 'get',
+  path: '/{name}',
+  tags,
+  operationId: 'getSchedule',
+  summary: 'A Temporal Schedule of the engine',
+  security: bearerAuth,
+  request: { params: scheduleParams, query: noQuery },
+  responses: { 200: json('Its state', scheduleSchema, exampleSchedule), ...errors({ auth: true }, { 404: NO_SCHEDULE }) },
+});
+
+/** Pausing and resuming are for operators: refused before the request is even read. */
+function operatorsOnly(config: Config): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    requireOperator(c, config.OPERATOR_EMAILS, 'pause or resume schedules');
+    await next();
+  };
+}
+
+function changeRoute(action: 'pause' | 'resume', config: Config) {
+  const note = action === 'pause' ? 'maintenance' : 'back';
+  return createRoute({
+    method: 'post',
+    path: `/{name}/${action}`,
+    tags,
+    operationId: `${action}Schedule`,
+    summary: `${action === 'pause' ? 'Pause' : 'Resume'} a schedule (operators only)`,
+    security: bearerAuth,
+    middleware: [operatorsOnly(config)],
+    request: { params: scheduleParams, query: noQuery, body: { required: false, content: { 'application/json': { schema: noteBody, example: { note } } } } },
+    responses: {
+      200: json('Its state after', scheduleSchema, { ...exampleSchedule, paused: action === 'pause', note }),
+      ...errors({ auth: true, body: true }, { 403: NOT_OPERATOR, 404: NO_SCHEDULE }),
+    },
+  });
+}
+
+const unknownSchedule = notFoundForParams(
+  (c) => new ApiError(404, 'schedule_not_found', `No schedule named ${JSON.stringify(c.req.param('name'))}; the engine has ${scheduleNames.map((n) => `"${n}"`).join(' and ')}`),
+);
 
 /**
  * @example app.route('/v1/schedules', scheduleRoutes({ config, temporal }))
  */
 export function scheduleRoutes({ config, temporal }: ScheduleRoutesOptions) {
   /** Runs `change` on the named schedule and answers its state afterwards. */
-  async function withSchedule(c: Context, change?: (handle: ScheduleHandle) => Promise<void>) {
-    const name = c.req.param('name') ?? '';
+  async function withSchedule(c: Context<AppEnv>, name: (typeof scheduleNames)[number], change?: (handle: ScheduleHandle) => Promise<void>) {
     const handle = scheduleHandle(temporal, config, name);
-    if (!handle) throw new ApiError(404, 'schedule_not_found', `No schedule named ${JSON.stringify(name)}; the engine has "price-refresh" and "reconcile-orders"`);
+    if (!handle) throw new ApiError(404, 'schedule_not_found', `No schedule named ${JSON.stringify(name)}`);
     try {
       await change?.(handle);
-      return c.json(scheduleState(name, await handle.describe()));
+      return scheduleState(name, await handle.describe());
     } catch (err) {
       if (err instanceof ScheduleNotFoundError) {
         throw new ApiError(404, 'schedule_not_found', `Schedule ${name} does not exist yet; the worker creates it when it starts`);
@@ -39,16 +98,27 @@ export function scheduleRoutes({ config, temporal }: ScheduleRoutesOptions) {
     }
   }
 
-  return new Hono()
-    .get('/:name', (c) => withSchedule(c))
-    .post('/:name/pause', async (c) => {
-      requireOperator(c, config.OPERATOR_EMAILS, 'pause or resume schedules');
-      const body = noteBody.parse(await readJson(c, { optional: true }));
-      return withSchedule(c, (h) => h.pause(body?.note ?? 'paused through the API'));
-    })
-    .post('/:name/resume', async (c) => {
-      requireOperator(c, config.OPERATOR_EMAILS, 'pause or resume schedules');
-      const body = noteBody.parse(await readJson(c, { optional: true }));
-      return withSchedule(c, (h) => h.unpause(body?.note ?? 'resumed through the API'));
-    });
+  return createRouter()
+    .openapi(getSchedule, async (c) => c.json(present(await withSchedule(c, c.req.valid('param').name)), 200), unknownSchedule)
+    .openapi(
+      changeRoute('pause', config),
+      async (c) => {
+        const body = c.req.valid('json');
+        return c.json(present(await withSchedule(c, c.req.valid('param').name, (h) => h.pause(body?.note ?? 'paused through the API'))), 200);
+      },
+      unknownSchedule,
+    )
+    .openapi(
+      changeRoute('resume', config),
+      async (c) => {
+        const body = c.req.valid('json');
+        return c.json(present(await withSchedule(c, c.req.valid('param').name, (h) => h.unpause(body?.note ?? 'resumed through the API'))), 200);
+      },
+      unknownSchedule,
+    );
+}
+
+/** lib/schedules names the schedule by the name it was asked for: one of ours. */
+function present(state: ReturnType<typeof scheduleState>) {
+  return { ...state, name: state.name as (typeof scheduleNames)[number] };
 }

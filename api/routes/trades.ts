@@ -3,7 +3,7 @@
  * trade the portfolio is built from (order fills and manual trades), newest execution first.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Hono } from 'hono';
+import { createRoute } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
 import { findTradeByKey, insertTrade, listLedger, lockManualSymbol, manualTradesOf, toTrade, type LedgerRow, type NewTrade, type TradeRow } from '../../activities/db/trades.js';
 import { InsufficientPositionError, InvalidInputError, recompute } from '../../activities/portfolio/accounting.js';
@@ -13,9 +13,11 @@ import type { Sql } from '../../lib/db.js';
 import { portfolioWorkflowId } from '../../workflows/definitions.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
+import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
 import { accountIdOf } from '../principal.js';
-import { createTradeSchema, listTradesQuery } from '../schemas/portfolio.js';
-import { readJson } from '../validation.js';
+import { createRouter } from '../router.js';
+import { idempotencyHeaders } from '../schemas/orders.js';
+import { createTradeSchema, ledgerPageSchema, listTradesQuery, tradeSchema } from '../schemas/portfolio.js';
 
 export interface TradeRoutesOptions {
   config: Config;
@@ -23,7 +25,61 @@ export interface TradeRoutesOptions {
   temporal: Client;
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+const NOW = '2025-05-01T14:30:00.000Z';
+const TRADE_ID = '0b6f3c1e-5d2a-4c1b-9f0e-6a7d8c9b0a12';
+const exampleTrade = {
+  id: TRADE_ID,
+  venue: 'manual',
+  symbol: 'AAPL',
+  side: 'BUY',
+  quantity: '10',
+  price: '189.5',
+  fee: '1',
+  feeAsset: 'USD',
+  executedAt: NOW,
+  createdAt: NOW,
+  links: { portfolio: '/v1/portfolio', positions: '/v1/positions' },
+  workflowId: 'portfolio-7e57a1c3-2b4d-4e6f-8a9b-0c1d2e3f4a5b',
+} as const;
+
+const recordTrade = createRoute({
+  method: 'post',
+  path: '/',
+  tags: ['portfolio'],
+  operationId: 'recordTrade',
+  summary: 'Record a trade made elsewhere',
+  security: bearerAuth,
+  request: {
+    query: noQuery,
+    headers: idempotencyHeaders,
+    body: { required: true, content: { 'application/json': { schema: createTradeSchema, example: { symbol: 'AAPL', side: 'BUY', quantity: '10', price: '189.5', fee: '1', feeAsset: 'USD', executedAt: NOW } } } },
+  },
+  responses: {
+    201: json('Recorded', tradeSchema, exampleTrade),
+    200: json('A replay of an Idempotency-Key: the trade recorded the first time', tradeSchema, exampleTrade),
+    ...errors(
+      { auth: true, body: true },
+      { 400: 'Idempotency-Key is not 1-255 printable ASCII characters', 422: 'A SELL of more than was held at its time, or an Idempotency-Key reused with another body' },
+    ),
+  },
+});
+
+const listTrades = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['portfolio'],
+  operationId: 'listTrades',
+  summary: 'Every trade your portfolio is built from (order fills and manual trades)',
+  security: bearerAuth,
+  request: { query: listTradesQuery },
+  responses: {
+    200: json('A page, newest execution first', ledgerPageSchema, {
+      data: [{ venue: 'paper', tradeId: '17', orderId: TRADE_ID, symbol: 'BTCUSDT', side: 'BUY', quantity: '0.01', price: '60000', fee: '0.6', feeAsset: 'USDT', executedAt: NOW }],
+      nextCursor: null,
+    }),
+    ...errors({ auth: true }, { 400: 'cursor is not one this API returned' }),
+  },
+});
 
 /**
  * Replays the symbol's manual trades with `next` among them through the accounting core: a SELL
@@ -59,7 +115,7 @@ function present(t: TradeRow) {
     feeAsset: t.fee_asset,
     executedAt: t.executed_at.toISOString(),
     createdAt: t.created_at.toISOString(),
-    links: { portfolio: '/v1/portfolio', positions: '/v1/positions' },
+    links: { portfolio: '/v1/portfolio' as const, positions: '/v1/positions' as const },
   };
 }
 
@@ -69,12 +125,11 @@ const isUniqueViolation = (err: unknown) => typeof err === 'object' && err !== n
  * @example app.route('/v1/trades', tradeRoutes({ config, sql, temporal }))
  */
 export function tradeRoutes({ config, sql, temporal }: TradeRoutesOptions) {
-  return new Hono()
-    .post('/', async (c) => {
-      const body = createTradeSchema.parse(await readJson(c));
+  return createRouter()
+    .openapi(recordTrade, async (c) => {
+      const body = c.req.valid('json');
       const accountId = accountIdOf(c);
-      const key = c.req.header('Idempotency-Key');
-      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new ApiError(400, 'invalid_idempotency_key', 'Idempotency-Key must be 1-255 printable ASCII characters');
+      const key = c.req.valid('header')['Idempotency-Key'];
       const requestHash = key === undefined ? undefined : createHash('sha256').update(JSON.stringify(body)).digest('hex');
       const trade: NewTrade = {
         id: randomUUID(),
@@ -117,8 +172,8 @@ export function tradeRoutes({ config, sql, temporal }: TradeRoutesOptions) {
       return c.json({ ...present(outcome.row), workflowId: portfolioWorkflowId(accountId) }, outcome.replay ? 200 : 201);
     })
 
-    .get('/', async (c) => {
-      const q = listTradesQuery.parse(c.req.query());
+    .openapi(listTrades, async (c) => {
+      const q = c.req.valid('query');
       const cursor = q.cursor ? decodeCursor(q.cursor, (k) => /^\d{1,19}$/.test(k)) : undefined;
       const before = cursor && { executedAt: cursor.at, seq: cursor.key };
       const rows = await listLedger(sql, accountIdOf(c), { symbol: q.symbol, venue: q.venue, limit: q.limit, before });
@@ -137,6 +192,6 @@ export function tradeRoutes({ config, sql, temporal }: TradeRoutesOptions) {
           executedAt: r.executed_at.toISOString(),
         })),
         nextCursor,
-      });
+      }, 200);
     });
 }

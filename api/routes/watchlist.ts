@@ -3,23 +3,49 @@
  * replaces the list. A symbol we have never priced is asked of its provider first: one the
  * provider does not know is refused (422), and its first price is stored right away.
  */
-import { Hono } from 'hono';
-import { z } from 'zod';
+import { createRoute } from '@hono/zod-openapi';
 import { latestPrices, storeQuotes } from '../../activities/market-data/price-store.js';
 import type { PriceSources } from '../../activities/market-data/sources.js';
 import type { Sql } from '../../lib/db.js';
 import { ApiError } from '../errors.js';
+import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
 import { accountIdOf } from '../principal.js';
-import { readJson } from '../validation.js';
-import { MAX_SYMBOLS, marketSymbol, providerError } from './prices.js';
+import { createRouter } from '../router.js';
+import { putWatchlistBody, watchlistSchema } from '../schemas/prices.js';
+import { providerError } from './prices.js';
 
 export interface WatchlistRoutesOptions {
   sql: Sql;
   marketData: PriceSources;
 }
 
-export const putWatchlistBody = z.strictObject({
-  symbols: z.array(marketSymbol).max(MAX_SYMBOLS, `at most ${MAX_SYMBOLS} symbols`).transform((s) => [...new Set(s)]),
+const tags = ['market data'];
+const example = { symbols: ['BTCUSDT', 'AAPL'] };
+
+const getWatchlist = createRoute({
+  method: 'get',
+  path: '/',
+  tags,
+  operationId: 'getWatchlist',
+  summary: 'The symbols you follow',
+  security: bearerAuth,
+  request: { query: noQuery },
+  responses: { 200: json('Symbols, in your order', watchlistSchema, example), ...errors({ auth: true }) },
+});
+
+const putWatchlist = createRoute({
+  method: 'put',
+  path: '/',
+  tags,
+  operationId: 'putWatchlist',
+  summary: 'Replace the symbols you follow',
+  description: 'A symbol never priced is asked of its provider first; one it does not know is refused.',
+  security: bearerAuth,
+  request: { query: noQuery, body: { required: true, content: { 'application/json': { schema: putWatchlistBody, example } } } },
+  responses: {
+    200: json('The new list', watchlistSchema, example),
+    ...errors({ auth: true, body: true }, { 422: 'No provider knows a symbol', 502: 'The provider that must vouch for a new symbol did not answer', 503: 'That provider is rate limiting' }),
+  },
 });
 
 export async function watchlistSymbols(sql: Sql, accountId: string): Promise<string[]> {
@@ -53,11 +79,11 @@ export function watchlistRoutes({ sql, marketData }: WatchlistRoutesOptions) {
     return unpriced.filter((s) => !found.has(s));
   }
 
-  return new Hono()
-    .get('/', async (c) => c.json({ symbols: await watchlistSymbols(sql, accountIdOf(c)) }))
+  return createRouter()
+    .openapi(getWatchlist, async (c) => c.json({ symbols: await watchlistSymbols(sql, accountIdOf(c)) }, 200))
 
-    .put('/', async (c) => {
-      const { symbols } = putWatchlistBody.parse(await readJson(c));
+    .openapi(putWatchlist, async (c) => {
+      const { symbols } = c.req.valid('json');
       const unknown = await unknownSymbols(symbols);
       if (unknown.length > 0) {
         throw new ApiError(
@@ -69,6 +95,6 @@ export function watchlistRoutes({ sql, marketData }: WatchlistRoutesOptions) {
       }
       const accountId = accountIdOf(c);
       await replaceWatchlist(sql, accountId, symbols);
-      return c.json({ symbols: await watchlistSymbols(sql, accountId) });
+      return c.json({ symbols: await watchlistSymbols(sql, accountId) }, 200);
     });
 }

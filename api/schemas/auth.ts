@@ -1,5 +1,6 @@
-/** Request schemas of /v1/auth and /v1/exchange-credentials. */
-import { z } from 'zod';
+/** What /v1/auth, /v1/me, /v1/exchange-credentials and the codec sign-in read and answer. */
+import { z } from '@hono/zod-openapi';
+import { isoTime } from './common.js';
 
 export const emailSchema = z.email({ error: 'must be an email address such as "ada@example.com"' }).max(254);
 
@@ -20,4 +21,26 @@ const credentialPart = (what: string) =>
 
 export const credentialsSchema = z.strictObject({ apiKey: credentialPart('API key'), apiSecret: credentialPart('API secret') });
 
-export const credentialVenueParam = z.strictObject({ venue: z.enum(['binance'], { error: 'must be "binance"' }) });
+export const credentialVenueParams = z.strictObject({
+  venue: z.enum(['binance']).openapi({ param: { name: 'venue', in: 'path', description: 'The venue; the engine has "binance"' }, example: 'binance' }),
+});
+
+// --- Answers --------------------------------------------------------------------------------------
+
+export const signedInSchema = z
+  .strictObject({
+    token: z.string().openapi({ description: 'JWT access token; send as Authorization: Bearer <token>' }),
+    tokenType: z.literal('Bearer'),
+    expiresAt: isoTime,
+    user: z.strictObject({ id: z.uuid(), email: z.email() }),
+  })
+  .openapi('SignedIn');
+
+export const meSchema = z.strictObject({ id: z.uuid(), email: z.email(), createdAt: isoTime }).openapi('Account');
+
+export const credentialStatusSchema = z
+  .strictObject({
+    configured: z.boolean(),
+    apiKeyLast4: z.string().length(4).nullable().openapi({ description: "The key's last four characters; null when none is stored" }),
+  })
+  .openapi('CredentialStatus');

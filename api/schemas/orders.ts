@@ -1,8 +1,11 @@
-/** The order request body and its cross-field rules (which fields each order type needs). */
-import { z } from 'zod';
-import { positiveDecimal, symbolSchema } from './common.js';
+/** What /v1/orders reads (the order request and its cross-field rules) and what it answers. */
+import { z } from '@hono/zod-openapi';
+import type { OrderStatus } from '../../workflows/definitions.js';
+import { cursorParam, isoTime, nextCursor, positiveDecimal, queryLimit, sideSchema, symbolSchema, temporalUiLink, unsignedDecimal, venueSchema } from './common.js';
 
 export const orderTypes = ['MARKET', 'LIMIT', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] as const;
+export const timeInForces = ['GTC', 'IOC', 'FOK'] as const;
+export const orderStatuses = ['RECEIVED', 'PENDING_NEW', 'UNKNOWN', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'FILLED', 'CANCELED', 'REJECTED', 'EXPIRED'] as const satisfies readonly OrderStatus[];
 
 const needs: Record<(typeof orderTypes)[number], { price: boolean; stopPrice: boolean; timeInForce: boolean }> = {
   MARKET: { price: false, stopPrice: false, timeInForce: false },
@@ -16,13 +19,13 @@ const needs: Record<(typeof orderTypes)[number], { price: boolean; stopPrice: bo
 export const createOrderSchema = z
   .strictObject({
     symbol: symbolSchema,
-    side: z.enum(['BUY', 'SELL']),
+    side: sideSchema,
     type: z.enum(orderTypes),
     quantity: positiveDecimal,
-    price: positiveDecimal.optional(),
-    stopPrice: positiveDecimal.optional(),
-    timeInForce: z.enum(['GTC', 'IOC', 'FOK']).optional(),
-    venue: z.enum(['paper', 'binance']).optional(),
+    price: positiveDecimal.optional().openapi({ description: 'Required for the *_LIMIT types and LIMIT; not allowed otherwise' }),
+    stopPrice: positiveDecimal.optional().openapi({ description: 'Required for STOP_LOSS*, TAKE_PROFIT*; not allowed otherwise' }),
+    timeInForce: z.enum(timeInForces).optional().openapi({ description: 'LIMIT types only; GTC when left out' }),
+    venue: venueSchema.optional().openapi({ description: 'binance when you have a key pair, else paper, when left out' }),
   })
   .superRefine((o, ctx) => {
     const rule = needs[o.type];
@@ -40,10 +43,85 @@ export const createOrderSchema = z
 export type CreateOrderBody = z.infer<typeof createOrderSchema>;
 
 export const listOrdersQuery = z.strictObject({
-  status: z.enum(['RECEIVED', 'PENDING_NEW', 'UNKNOWN', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'FILLED', 'CANCELED', 'REJECTED', 'EXPIRED']).optional(),
+  status: z.enum(orderStatuses).optional(),
   symbol: symbolSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().max(200).optional(),
+  limit: queryLimit(200, 50),
+  cursor: cursorParam,
 });
 
 export const cancelOrderBody = z.strictObject({ reason: z.string().max(200).optional() }).optional();
+
+export const orderIdParams = z.strictObject({
+  id: z.uuid().openapi({ param: { name: 'id', in: 'path', description: "Order id (another account's id answers 404)" }, example: '0b6f3c1e-5d2a-4c1b-9f0e-6a7d8c9b0a12' }),
+});
+
+/** Who asked for an order, once, under which key: same key and body, the same order. */
+export const idempotencyHeaders = z.object({
+  'Idempotency-Key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1-255 printable ASCII characters')
+    .optional()
+    .openapi({ description: '1-255 printable ASCII characters. Same key and body: the same answer; same key, other body: 422', example: 'order-2025-05-01-001' }),
+});
+
+// --- Answers --------------------------------------------------------------------------------------
+
+const orderLinks = z.strictObject({ self: z.string().openapi({ example: '/v1/orders/0b6f3c1e-5d2a-4c1b-9f0e-6a7d8c9b0a12' }), temporalUi: temporalUiLink });
+
+export const orderStatusSchema = z.enum(orderStatuses).openapi({
+  description: 'RECEIVED, PENDING_NEW, UNKNOWN (the submission had no clear answer; looked for on the venue until it shows), NEW, PARTIALLY_FILLED, PENDING_CANCEL, FILLED, CANCELED, REJECTED or EXPIRED',
+});
+
+export const orderAcceptedSchema = z.strictObject({ id: z.uuid(), status: orderStatusSchema, workflowId: z.string(), runId: z.string(), links: orderLinks }).openapi('OrderAccepted');
+
+// Shapes, not `.extend()` of the named schema: a `$ref` to a closed object cannot be extended in JSON Schema.
+const orderShape = {
+  id: z.uuid(),
+  symbol: z.string(),
+  side: sideSchema,
+  type: z.enum(orderTypes),
+  venue: venueSchema,
+  timeInForce: z.enum(timeInForces).nullable(),
+  quantity: unsignedDecimal,
+  price: unsignedDecimal.nullable(),
+  stopPrice: unsignedDecimal.nullable(),
+  status: orderStatusSchema,
+  executedQty: unsignedDecimal,
+  cumulativeQuoteQty: unsignedDecimal,
+  clientOrderId: z.string(),
+  exchangeOrderId: z.string().nullable(),
+  rejectCode: z.string().nullable(),
+  rejectReason: z.string().nullable(),
+  workflowId: z.string(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  links: orderLinks,
+};
+
+export const orderSchema = z.strictObject(orderShape).openapi('Order');
+
+export const orderCancelPendingSchema = z
+  .strictObject({
+    ...orderShape,
+    cancel: z.literal('pending'),
+    message: z.string().openapi({ description: 'What happens next and where to follow it' }),
+  })
+  .openapi('OrderCancelPending');
+
+export const orderDetailSchema = z
+  .strictObject({
+    ...orderShape,
+    fills: z.array(z.strictObject({ tradeId: z.string(), price: unsignedDecimal, quantity: unsignedDecimal, commission: unsignedDecimal, commissionAsset: z.string().nullable(), executedAt: isoTime })),
+    events: z.array(
+      z.strictObject({
+        seq: z.number().int(),
+        status: orderStatusSchema,
+        cause: z.string().openapi({ description: 'Why the order moved, e.g. "accepted", "filled", "cancel failed"' }),
+        detail: z.record(z.string(), z.unknown()).openapi({ description: 'What the venue or the engine said at this step (free-form JSON object)' }),
+        at: isoTime,
+      }),
+    ),
+  })
+  .openapi('OrderDetail');
+
+export const orderListSchema = z.strictObject({ data: z.array(orderSchema), nextCursor }).openapi('OrderPage');

@@ -5,16 +5,18 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { InvalidTokenError, type TokenService } from '../../lib/security/jwt.js';
+import { isAccountId } from '../middleware/auth/index.js';
 
 export interface StreamPrincipal {
   accountId: string;
 }
 
-/** Refuses the upgrade with this HTTP status before any WebSocket exists. */
+/** Refuses the upgrade with this HTTP status and error code before any WebSocket exists. */
 export class StreamAuthError extends Error {
   override name = 'StreamAuthError';
   constructor(
     readonly status: 401 | 403,
+    readonly code: string,
     message: string,
   ) {
     super(message);
@@ -40,12 +42,13 @@ export function bearerToken(req: IncomingMessage): string | undefined {
 export function tokenAuthenticator(tokens: TokenService): StreamAuthenticator {
   return async (req) => {
     const token = bearerToken(req);
-    if (!token) throw new StreamAuthError(401, 'no access token (Authorization: Bearer or ?token=)');
+    if (!token) throw new StreamAuthError(401, 'unauthorized', 'An access token is required: send Authorization: Bearer <token> or ?token=<token> (POST /v1/auth/login gives one)');
     try {
       const { sub } = await tokens.verify(token);
+      if (!isAccountId(sub)) throw new StreamAuthError(401, 'invalid_token', 'Access token refused (its subject is not an account id); log in again');
       return { accountId: sub };
     } catch (err) {
-      if (err instanceof InvalidTokenError) throw new StreamAuthError(401, err.message);
+      if (err instanceof InvalidTokenError) throw new StreamAuthError(401, 'invalid_token', `Access token refused (${err.reason}); log in again`);
       throw err;
     }
   };

@@ -5,14 +5,16 @@
  * WS_HEARTBEAT_INTERVAL drops clients that stopped answering.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { withLogContext, type Logger } from '../../lib/logger.js';
+import { errorBody } from '../errors.js';
 import { StreamAuthError, type StreamAuthenticator } from './auth.js';
 import { startNotificationHub } from './hub.js';
+import { STREAM_LIMITS, type StreamLimits } from './limits.js';
 import { StreamSession } from './session.js';
 
 export const STREAM_PATH = '/v1/stream';
@@ -27,6 +29,8 @@ export interface StreamServerOptions {
   authenticate: StreamAuthenticator;
   /** A client whose unread output exceeds this is dropped (default 4 MiB). */
   maxBufferedBytes?: number;
+  /** Connections per account and subscription throttling (default STREAM_LIMITS, as documented). */
+  limits?: Partial<StreamLimits>;
 }
 
 export interface StreamServer {
@@ -35,8 +39,27 @@ export interface StreamServer {
   close(): Promise<void>;
 }
 
-function refuse(socket: Duplex, status: number, reason: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+/**
+ * Ends an upgrade the way the HTTP API answers a refusal: the error shape, X-Request-Id, nosniff.
+ */
+function refuse(socket: Duplex, requestId: string, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify(errorBody(code, message));
+  const head = {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(body)),
+    'X-Request-Id': requestId,
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'no-store',
+    Connection: 'close',
+    ...headers,
+  };
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${Object.entries(head).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`);
+}
+
+/** The caller's X-Request-Id when it is a sane one (as Hono's requestId middleware takes it), else a new one. */
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && given.length <= 255 && /^[\w\-=]+$/.test(given) ? given : randomUUID();
 }
 
 /**
@@ -51,22 +74,54 @@ export async function attachStreamServer(o: StreamServerOptions): Promise<Stream
   const authenticate = o.authenticate;
   const hub = await startNotificationHub({ sql: o.sql, log });
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  const limits: StreamLimits = { ...STREAM_LIMITS, ...o.limits };
   const sessions = new Set<StreamSession>();
-  const sessionOptions = { sql: o.sql, log, staleAfterMs: o.config.PRICE_STALE_AFTER, maxBufferedBytes: o.maxBufferedBytes ?? 4 * 1024 * 1024 };
+  const sessionOptions = {
+    sql: o.sql,
+    log,
+    staleAfterMs: o.config.PRICE_STALE_AFTER,
+    maxBufferedBytes: o.maxBufferedBytes ?? 4 * 1024 * 1024,
+    subscriptionBurst: limits.subscriptionBurst,
+    subscriptionsPerSecond: limits.subscriptionsPerSecond,
+  };
+  /** Open (or opening) connections per account on this instance. */
+  const connections = new Map<string, number>();
+  const requestIds = new WeakMap<IncomingMessage, string>();
 
   hub.onPrice((change) => sessions.forEach((s) => s.onPrice(change)));
   hub.onOrder((change) => sessions.forEach((s) => s.onOrder(change)));
   hub.onResync(() => sessions.forEach((s) => void s.resync()));
+  // The 101 carries the connection's id too, as every HTTP answer does.
+  wss.on('headers', (headers, req) => headers.push(`X-Request-Id: ${requestIds.get(req) ?? ''}`));
+
+  /** Counts a connection of `accountId` until its socket closes; false when the account is at its cap. */
+  function admit(accountId: string, socket: Duplex): boolean {
+    const open = connections.get(accountId) ?? 0;
+    if (open >= limits.maxConnectionsPerAccount) return false;
+    connections.set(accountId, open + 1);
+    socket.once('close', () => {
+      const left = (connections.get(accountId) ?? 1) - 1;
+      if (left > 0) connections.set(accountId, left);
+      else connections.delete(accountId);
+    });
+    return true;
+  }
 
   const onSocketError = (err: Error) => log.debug('socket error before upgrade', { err });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', onSocketError);
-    if (new URL(req.url ?? '/', 'http://stream.invalid').pathname !== STREAM_PATH) return refuse(socket, 404, 'Not Found');
     // Like an HTTP request's X-Request-Id: every line logged about this connection carries it.
-    const requestId = randomUUID();
+    const requestId = requestIdOf(req);
+    if (new URL(req.url ?? '/', 'http://stream.invalid').pathname !== STREAM_PATH) {
+      return refuse(socket, requestId, 404, 'not_found', `No WebSocket endpoint at ${new URL(req.url ?? '/', 'http://stream.invalid').pathname}; use ${STREAM_PATH}`);
+    }
     withLogContext({ requestId }, () => authenticate(req)).then(
       (principal) => {
+        if (!admit(principal.accountId, socket)) {
+          return refuse(socket, requestId, 429, 'too_many_connections', `An account may hold at most ${limits.maxConnectionsPerAccount} stream connections to this instance; close one first`);
+        }
         socket.off('error', onSocketError);
+        requestIds.set(req, requestId);
         wss.handleUpgrade(req, socket, head, (ws) => {
           const session = new StreamSession(ws, principal, sessionOptions);
           sessions.add(session);
@@ -77,9 +132,12 @@ export async function attachStreamServer(o: StreamServerOptions): Promise<Stream
         });
       },
       (err: unknown) => {
-        if (err instanceof StreamAuthError) return refuse(socket, err.status, err.status === 401 ? 'Unauthorized' : 'Forbidden');
+        if (err instanceof StreamAuthError) {
+          const challenge = err.code === 'invalid_token' ? 'Bearer realm="durable-trader", error="invalid_token"' : 'Bearer realm="durable-trader"';
+          return refuse(socket, requestId, err.status, err.code, err.message, err.status === 401 ? { 'WWW-Authenticate': challenge } : {});
+        }
         log.error('stream authentication failed', { err, requestId });
-        refuse(socket, 500, 'Internal Server Error');
+        refuse(socket, requestId, 500, 'internal', 'Internal error; retry later or report the request id');
       },
     );
   };

@@ -7,7 +7,7 @@
  * body is the HTTP API's error shape.
  */
 import { z } from 'zod';
-import { MAX_SYMBOLS, marketSymbol, type PriceView } from '../routes/prices.js';
+import { MAX_SYMBOLS, marketSymbol, type PriceView } from '../schemas/prices.js';
 
 export const clientMessage = z
   .strictObject({

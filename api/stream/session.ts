@@ -10,7 +10,8 @@ import type { Sql } from '../../lib/db.js';
 import type { Logger } from '../../lib/logger.js';
 import { STATUS_RANK, type OrderStatus } from '../../workflows/definitions.js';
 import { zodDetails } from '../errors.js';
-import { MAX_SYMBOLS, presentPrice, type PriceView } from '../routes/prices.js';
+import { presentPrice } from '../routes/prices.js';
+import { MAX_SYMBOLS, type PriceView } from '../schemas/prices.js';
 import type { StreamPrincipal } from './auth.js';
 import type { OrderChange, PriceChange } from './hub.js';
 import { clientMessage, errorFrame, type OrderView, type ServerFrame } from './protocol.js';
@@ -21,6 +22,9 @@ export interface SessionOptions {
   staleAfterMs: number;
   /** A client this far behind in reading is dropped instead of buffering without end. */
   maxBufferedBytes: number;
+  /** Messages a client may send at once, then `subscriptionsPerSecond` (a token bucket). */
+  subscriptionBurst: number;
+  subscriptionsPerSecond: number;
   now?: () => number;
 }
 
@@ -32,6 +36,9 @@ export class StreamSession {
   readonly #sentPrice = new Map<string, { asOf: number; price: string | null }>();
   readonly #sentOrder = new Map<string, { rank: number; qty: Decimal }>();
   readonly #now: () => number;
+  /** Messages this client may still send now; refills at subscriptionsPerSecond up to the burst. */
+  #allowance: number;
+  #refilledAt: number;
 
   constructor(
     readonly ws: WebSocket,
@@ -39,9 +46,16 @@ export class StreamSession {
     private readonly o: SessionOptions,
   ) {
     this.#now = o.now ?? Date.now;
+    this.#allowance = o.subscriptionBurst;
+    this.#refilledAt = this.#now();
   }
 
   async handle(raw: RawData, isBinary: boolean): Promise<void> {
+    // Every message costs a parse and maybe a snapshot query: each one, well-formed or not, is counted.
+    const retryAfterMs = this.#take();
+    if (retryAfterMs > 0) {
+      return this.#send(errorFrame('rate_limited', `Too many messages; at most ${this.o.subscriptionsPerSecond} per second after a burst of ${this.o.subscriptionBurst}. This one changed nothing`, { retryAfterMs }));
+    }
     if (isBinary) return this.#send(errorFrame('invalid_message', 'Binary frames are not supported; send JSON text'));
     let json: unknown;
     try {
@@ -70,6 +84,18 @@ export class StreamSession {
       this.o.log.error('stream subscription failed', { err, accountId: this.principal.accountId });
       this.#send(errorFrame('internal', 'Could not load the snapshot; subscribe again'));
     }
+  }
+
+  /** Takes one message from the allowance: 0 when allowed, else the ms until one is. */
+  #take(): number {
+    const now = this.#now();
+    this.#allowance = Math.min(this.o.subscriptionBurst, this.#allowance + ((now - this.#refilledAt) * this.o.subscriptionsPerSecond) / 1000);
+    this.#refilledAt = now;
+    if (this.#allowance >= 1) {
+      this.#allowance -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - this.#allowance) * 1000) / this.o.subscriptionsPerSecond);
   }
 
   onPrice(change: PriceChange): void {

@@ -16,6 +16,7 @@ import { decodeSecret } from '../../lib/security/jwt.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { testConfig } from '../helpers/env.js';
 import { serveApp, type Served } from '../helpers/http.js';
+import { enforceContract, expectContractKept } from '../helpers/openapi-contract.js';
 
 const PASSWORD = 'correct horse battery staple';
 const quiet = createLogger('test-auth', { level: 'error' });
@@ -23,8 +24,10 @@ const quiet = createLogger('test-auth', { level: 'error' });
 let e: TestEngine;
 beforeAll(async () => {
   e = await startEngine();
+  await enforceContract(e.app);
 });
 afterAll(() => e.stop());
+expectContractKept();
 
 const email = () => `auth-${randomUUID()}@durable-trader.test`;
 const post = (path: string, body: unknown, headers?: Record<string, string>) => e.request('POST', path, { body, headers });
@@ -102,6 +105,18 @@ describe('sign-up and login', () => {
     expect(ratio, JSON.stringify(timings)).toBeLessThan(2);
   });
 
+  it('answers sign-up, login and the account with Cache-Control: no-store, failures included', async () => {
+    const address = email();
+    const answers = [
+      await post('/v1/auth/register', { email: address, password: PASSWORD }),
+      await post('/v1/auth/login', { email: address, password: PASSWORD }),
+      await post('/v1/auth/login', { email: address, password: 'not the password at all' }),
+    ];
+    answers.push(await me(answers[0]!.body.token), await me(null));
+    expect(answers.map((a) => a.status)).toEqual([201, 200, 401, 200, 401]);
+    for (const a of answers) expect(a.headers.get('cache-control'), String(a.status)).toBe('no-store');
+  });
+
   it('cannot sign in to an account that has no password (made by a script or test)', async () => {
     const id = await e.newAccount();
     const [row] = await e.sql<{ email: string }[]>`SELECT email FROM accounts WHERE id = ${id}`;
@@ -151,6 +166,19 @@ describe('tokens the API refuses with 401', () => {
     expect((await me(token)).status).toBe(401);
   });
 
+  it('a correctly signed token whose subject is not an account id (not a UUID), on every kind of route', async () => {
+    const key = decodeSecret(e.config.JWT_SECRET!);
+    for (const sub of ['admin', '1', `${e.account.id}x`, "' OR 1=1 --"]) {
+      const token = await new SignJWT(claims(sub)).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt().setExpirationTime('5m').sign(key);
+      for (const [method, path] of [['GET', '/v1/me'], ['GET', '/v1/orders'], ['GET', '/v1/portfolio'], ['GET', '/v1/exchange-credentials/binance']] as const) {
+        const res = await e.request(method, path, { token });
+        expect(res.status, `${sub} ${method} ${path}`).toBe(401);
+        expect(res.body.error.code).toBe('invalid_token');
+        expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
+      }
+    }
+  });
+
   it('a token of the right secret but another issuer or audience', async () => {
     const key = decodeSecret(e.config.JWT_SECRET!);
     const wrongAudience = await new SignJWT({ ...claims(e.account.id), aud: 'someone-else' }).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt().setExpirationTime('5m').sign(key);
@@ -169,6 +197,7 @@ describe('an API signing with an RSA key pair', () => {
     writeFileSync(keyPath, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
     const config = testConfig({ JWT_SECRET: '', JWT_PRIVATE_KEY_PATH: keyPath });
     const app = createApp({ config, sql: e.sql, temporal: e.temporal, log: quiet });
+    await enforceContract(app);
     const call = async (token: string) => (await app.request('/v1/me', { headers: { authorization: `Bearer ${token}` } })).status;
 
     const address = email();
@@ -192,7 +221,9 @@ describe('brute force', () => {
   const ip = () => `198.18.${randomInt(256)}.${randomInt(1, 255)}`;
   beforeAll(async () => {
     const config = testConfig({ LOGIN_RATE_LIMIT: '3/1m', AUTH_IP_RATE_LIMIT: '4/1m', TRUST_PROXY_HOPS: '1' });
-    served = await serveApp(createApp({ config, sql: e.sql, temporal: e.temporal, log: quiet, tokens: e.tokens }));
+    const app = createApp({ config, sql: e.sql, temporal: e.temporal, log: quiet, tokens: e.tokens });
+    await enforceContract(app);
+    served = await serveApp(app);
   });
   afterAll(() => served.close());
 

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { enforceContract, expectContractKept } from '../helpers/openapi-contract.js';
 
 const SYMBOL = 'ISOUSDT';
 let e: TestEngine;
@@ -15,6 +16,7 @@ let aliceOrder: string;
 
 beforeAll(async () => {
   e = await startEngine();
+  await enforceContract(e.app);
   await e.setPrice(SYMBOL, '100');
   alice = await e.newAccount();
   bob = await e.newAccount();
@@ -28,6 +30,8 @@ afterAll(async () => {
   await e.callAs(alice, 'DELETE', `/v1/orders/${aliceOrder}`);
   await e.stop();
 });
+
+expectContractKept();
 
 async function waitOpen(id: string) {
   for (let i = 0; i < 100; i++) {

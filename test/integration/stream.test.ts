@@ -12,9 +12,11 @@ import { createOrderDbActivities } from '../../activities/db/order-activities.js
 import { insertReceivedOrder } from '../../activities/db/orders.js';
 import { tokenAuthenticator } from '../../api/stream/auth.js';
 import { attachStreamServer, type StreamServer } from '../../api/stream/index.js';
+import type { StreamLimits } from '../../api/stream/limits.js';
 import { createLogger } from '../../lib/logger.js';
 import { clientOrderIdFor, orderWorkflowId, type OrderStatus } from '../../workflows/definitions.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { enforceContract, expectContractKept, type Contract } from '../helpers/openapi-contract.js';
 
 const HEARTBEAT_MS = 200;
 /** The engine's own account (every client below signs in as it unless told otherwise), and another. */
@@ -29,14 +31,15 @@ interface Api {
 
 let e: TestEngine;
 let api: Api;
+let contract: Contract;
 const openOrders: string[] = [];
 const orderDb = () => createOrderDbActivities({ sql: e.sql });
 
-async function startApi(): Promise<Api> {
+async function startApi(limits?: Partial<StreamLimits>): Promise<Api> {
   const server = await new Promise<Server>((resolve) => {
     const s = serve({ fetch: e.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
   });
-  const stream = await attachStreamServer({ server, sql: e.sql, config: e.config, log: createLogger('test-stream', { level: 'error' }), authenticate: tokenAuthenticator(e.tokens) });
+  const stream = await attachStreamServer({ server, sql: e.sql, config: e.config, log: createLogger('test-stream', { level: 'error' }), authenticate: tokenAuthenticator(e.tokens), limits });
   return {
     url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/stream`,
     stream,
@@ -49,6 +52,7 @@ async function startApi(): Promise<Api> {
 
 beforeAll(async () => {
   e = await startEngine({ WS_HEARTBEAT_INTERVAL: `${HEARTBEAT_MS}ms` });
+  contract = await enforceContract(e.app);
   ACCOUNT = e.account.id;
   OTHER_ACCOUNT = await e.newAccount();
   api = await startApi();
@@ -59,6 +63,8 @@ afterAll(async () => {
   await api.close();
   await e.stop();
 });
+
+expectContractKept();
 
 /** A `ws` client that keeps every frame it gets, and waits for the next one that matches. */
 class Client {
@@ -254,13 +260,8 @@ describe('/v1/stream protocol', () => {
     await alive.close();
   });
 
-  it('refuses an upgrade on another path with 404', async () => {
-    const status = await new Promise((resolve) => {
-      const ws = new WebSocket(api.url.replace('/v1/stream', '/v1/elsewhere'));
-      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode));
-      ws.once('error', () => {});
-    });
-    expect(status).toBe(404);
+  it('refuses an upgrade on another path with 404, the error shape and an X-Request-Id', async () => {
+    expectRefusal(await upgrade(api.url.replace('/v1/stream', '/v1/elsewhere')), 404, 'not_found');
   });
 
   it('closes its clients with 1001 when the server shuts down', async () => {
@@ -274,28 +275,63 @@ describe('/v1/stream protocol', () => {
 });
 
 /** The status of a refused upgrade. */
-function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number | undefined> {
+async function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number | undefined> {
+  return (await upgrade(url, headers)).status;
+}
+
+/** What a refused upgrade answers (status 101 and no body when it is accepted, then closed). */
+function upgrade(url: string, headers: Record<string, string> = {}): Promise<{ status: number | undefined; headers: Record<string, unknown>; body: any }> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { headers });
-    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode));
-    ws.once('open', () => {
-      ws.close();
-      resolve(101);
+    ws.once('unexpected-response', (_req, res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: text ? JSON.parse(text) : undefined }));
+    });
+    ws.once('upgrade', (res) => {
+      ws.once('open', () => {
+        ws.close();
+        resolve({ status: 101, headers: res.headers, body: undefined });
+      });
     });
     ws.once('error', () => {});
   });
 }
 
+/** A refusal as the HTTP API answers one: the error shape, an id, nosniff. */
+function expectRefusal(res: Awaited<ReturnType<typeof upgrade>>, status: number, code: string) {
+  expect(res.status).toBe(status);
+  expect(contract.check({ $ref: '#/components/schemas/Error' }, res.body), JSON.stringify(res.body)).toEqual([]);
+  expect(res.body.error.code).toBe(code);
+  expect(res.headers['x-request-id']).toMatch(/^[\w-]+$/);
+  expect(res.headers['x-content-type-options']).toBe('nosniff');
+  expect(res.headers['content-type']).toBe('application/json');
+}
+
 describe('/v1/stream authentication', () => {
-  it('refuses an upgrade without a token with 401', async () => {
-    expect(await upgradeStatus(api.url)).toBe(401);
+  it('refuses an upgrade without a token with 401, the error shape, and the X-Request-Id the client sent', async () => {
+    const res = await upgrade(api.url, { 'x-request-id': 'stream-req-1' });
+    expectRefusal(res, 401, 'unauthorized');
+    expect(res.headers['x-request-id']).toBe('stream-req-1');
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer /);
   });
 
-  it('refuses an upgrade with an altered or foreign token with 401', async () => {
+  it('gives an accepted upgrade an X-Request-Id too', async () => {
+    const res = await upgrade(api.url, { authorization: `Bearer ${e.account.token}` });
+    expect(res.status).toBe(101);
+    expect(res.headers['x-request-id']).toMatch(/^[\w-]+$/);
+  });
+
+  it('refuses a correctly signed token whose subject is not an account id with 401', async () => {
+    const token = await e.tokens.sign({ sub: 'not-a-uuid', email: 'forged@durable-trader.test' });
+    expectRefusal(await upgrade(api.url, { authorization: `Bearer ${token}` }), 401, 'invalid_token');
+  });
+
+  it('refuses an upgrade with an altered or foreign token with 401 invalid_token', async () => {
     const [head, payload, signature] = e.account.token.split('.') as [string, string, string];
     const altered = `${head}.${payload}.${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
-    expect(await upgradeStatus(api.url, { authorization: `Bearer ${altered}` })).toBe(401);
-    expect(await upgradeStatus(`${api.url}?token=not-a-token`)).toBe(401);
+    expectRefusal(await upgrade(api.url, { authorization: `Bearer ${altered}` }), 401, 'invalid_token');
+    expectRefusal(await upgrade(`${api.url}?token=not-a-token`), 401, 'invalid_token');
   });
 
   it('accepts the token in ?token= for browsers, whose WebSocket cannot send headers', async () => {
@@ -315,5 +351,51 @@ describe('/v1/stream authentication', () => {
     await theirs.next((f) => f.type === 'order' && f.data.orderId === ownOrder);
     expect(theirs.frames.filter((f) => f.data?.orderId === mine)).toEqual([]);
     await theirs.close();
+  });
+});
+
+describe('/v1/stream limits', () => {
+  it('refuses an account one connection over its cap with 429 and the error shape, leaves other accounts alone, and frees a slot on close', async () => {
+    const own = await startApi({ maxConnectionsPerAccount: 2 });
+    try {
+      const [a, b] = [await Client.open(own.url), await Client.open(own.url)];
+      expectRefusal(await upgrade(own.url, { authorization: `Bearer ${e.account.token}` }), 429, 'too_many_connections');
+      const other = await e.tokens.sign({ sub: OTHER_ACCOUNT, email: `other-${OTHER_ACCOUNT}@durable-trader.test` });
+      expect(await upgradeStatus(own.url, { authorization: `Bearer ${other}` })).toBe(101);
+      await a.close();
+      // The server counts the connection gone once its socket has closed.
+      let status: number | undefined;
+      for (let i = 0; i < 20 && status !== 101; i++) {
+        status = await upgradeStatus(own.url, { authorization: `Bearer ${e.account.token}` });
+        if (status !== 101) await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(status).toBe(101);
+      await b.close();
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('answers messages past the subscription burst with a rate_limited error frame that changes nothing, then lets them through again', async () => {
+    const own = await startApi({ subscriptionBurst: 3, subscriptionsPerSecond: 2 });
+    try {
+      const client = await Client.open(own.url);
+      for (const symbol of ['STRMT1', 'STRMT2', 'STRMT3', 'STRMT4']) client.send({ type: 'subscribe', channel: 'prices', symbols: [symbol] });
+      const refused = await client.next((f) => f.type === 'error');
+      expect(refused.error.code).toBe('rate_limited');
+      expect(refused.error.details.retryAfterMs).toBeGreaterThan(0);
+      expect(refused.error.details.retryAfterMs).toBeLessThanOrEqual(500);
+      await new Promise((r) => setTimeout(r, 200));
+      // The three snapshots are read concurrently: their order is not fixed.
+      expect(client.frames.filter((f) => f.type === 'subscribed').flatMap((f) => f.symbols).sort()).toEqual(['STRMT1', 'STRMT2', 'STRMT3']);
+      await e.setPrice('STRMT4', '4');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(client.frames.filter((f) => f.data?.symbol === 'STRMT4')).toEqual([]);
+      await new Promise((r) => setTimeout(r, refused.error.details.retryAfterMs));
+      await client.subscribe('prices', ['STRMT4']);
+      await client.close();
+    } finally {
+      await own.close();
+    }
   });
 });

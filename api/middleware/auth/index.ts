@@ -4,7 +4,8 @@
  * shape and a `WWW-Authenticate` header (RFC 6750).
  */
 import type { MiddlewareHandler } from 'hono';
-import { InvalidTokenError, type TokenService } from '../../../lib/security/jwt.js';
+import { z } from 'zod';
+import { InvalidTokenError, type TokenService, type VerifiedToken } from '../../../lib/security/jwt.js';
 import { ApiError } from '../../errors.js';
 
 export interface AuthOptions {
@@ -31,14 +32,29 @@ export async function verifyOr401(tokens: TokenService, token: string | undefine
       'WWW-Authenticate': 'Bearer realm="durable-trader"',
     });
   }
-  try {
-    return await tokens.verify(token);
-  } catch (err) {
-    if (!(err instanceof InvalidTokenError)) throw err;
-    throw new ApiError(401, 'invalid_token', `Access token refused (${err.reason}); log in again`, undefined, {
+  const refuse = (reason: string) =>
+    new ApiError(401, 'invalid_token', `Access token refused (${reason}); log in again`, undefined, {
       'WWW-Authenticate': `Bearer realm="durable-trader", error="invalid_token"`,
     });
+  let principal: VerifiedToken;
+  try {
+    principal = await tokens.verify(token);
+  } catch (err) {
+    if (!(err instanceof InvalidTokenError)) throw err;
+    throw refuse(err.reason);
   }
+  // Every account id is a UUID: a correctly signed token naming anything else names no account
+  // (and would otherwise reach a uuid column as a 500).
+  if (!isAccountId(principal.sub)) throw refuse('its subject is not an account id');
+  return principal;
+}
+
+/**
+ * Whether a token's `sub` can name an account.
+ * @example isAccountId('7e57a1c3-2b4d-4e6f-8a9b-0c1d2e3f4a5b') // true
+ */
+export function isAccountId(sub: string): boolean {
+  return z.uuid().safeParse(sub).success;
 }
 
 /**
