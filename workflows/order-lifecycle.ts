@@ -240,7 +240,8 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
     try {
       if (state.status === 'UNKNOWN') {
         const found = await exchangePoll.locateOrder(venueRef());
-        if (found) await applySnapshot(found, 'found on the venue');
+        if (found) return applySnapshot(found, 'found on the venue');
+        if (order.venue === 'binance' && Date.now() - (state.submittedAtMs ?? 0) >= unseenSettleMs()) return settleUnseen();
         return;
       }
       const snap = await exchangePoll.syncOrder(venueRef());
@@ -256,6 +257,23 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
       if (why !== lastReadError) await event('venue read failed', { why, next: 'looked at again with backoff' });
       lastReadError = why;
     }
+  }
+
+  /**
+   * Binance rejects a request that arrives later than its timestamp plus recvWindow (at most 60 s),
+   * so once far past that an unanswered POST can no longer create an order; what remains is the
+   * venue's query lag. An order that every view of the venue (by id, open orders, history) has not
+   * shown for ten not-found windows, and at least a minute (the largest recvWindow), past its POST was never received:
+   * it is submitted again (or ends CANCELED if a cancel was asked for meanwhile).
+   */
+  const unseenSettleMs = () => Math.max(10 * settings.notFoundWindowMs, 60_000);
+
+  async function settleUnseen() {
+    const found = await exchangeRead.releaseUnseenSubmission(venueRef());
+    if (found) return applySnapshot(found, 'found on the venue');
+    await event('submission never reached the venue', { next: state.cancelRequested ? 'canceled' : 'submitted again', after: `${unseenSettleMs() / 1000} s unseen` });
+    if (state.cancelRequested) return transition('CANCELED', 'canceled: the order never reached the venue');
+    await submit();
   }
 
   const wantsVenueCancel = () =>

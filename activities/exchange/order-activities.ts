@@ -279,6 +279,28 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
       }, await pinOf(ref));
     },
 
+    /**
+     * After the venue has shown an UNKNOWN order nowhere for long past the recvWindow of its POST
+     * (so that POST can no longer be accepted), looks once more everywhere and, if still nothing,
+     * lifts the "in doubt" mark so the order may be submitted again. Returns the order if found.
+     */
+    async releaseUnseenSubmission(ref: VenueOrderRef & { sinceMs?: number | undefined }): Promise<ExchangeOrderSnapshot | null> {
+      const found = await venueRead(ref.venue, ref.accountId, async (ex) => {
+        const target: OrderRef = { symbol: ref.symbol, clientOrderId: ref.clientOrderId };
+        return (
+          (await ex.getOrder(target)) ??
+          (await ex.getOpenOrders(ref.symbol)).find((o) => o.clientOrderId === ref.clientOrderId) ??
+          (await ex.findInHistory({ ...target, sinceMs: ref.sinceMs }))
+        );
+      }, await pinOf(ref));
+      if (found) {
+        await recordFills(await deps.exchangeFor(ref.venue, ref.accountId, await pinOf(ref)), ref, found);
+        return snapshot(found);
+      }
+      await sql`UPDATE orders SET submit_in_doubt = false WHERE id = ${ref.orderId}`;
+      return null;
+    },
+
     /** Re-reads the order and records new fills. */
     async syncOrder(ref: VenueOrderRef): Promise<ExchangeOrderSnapshot | null> {
       return venueRead(ref.venue, ref.accountId, async (ex) => {

@@ -106,6 +106,19 @@ describe('ambiguous answers are settled by the venue, never by a second submissi
     expect(venueOrders(order.clientOrderId)).toHaveLength(1);
   });
 
+  it('submits again only once the venue has shown the order nowhere for long past the POST\'s recvWindow', async () => {
+    // A 500 before the venue acted: the POST never created an order, but the engine cannot know that yet.
+    fake.injectFault({ kind: 'server-500', method: 'POST', path: '/api/v3/order', times: 1 });
+    const sent = submissions();
+    const res = await post({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
+    await e.waitForStatus(res.body.id, ['UNKNOWN'], 20_000);
+    expect(submissions() - sent).toBe(1);
+    const filled = await e.waitForStatus(res.body.id, ['FILLED'], 100_000);
+    expect(submissions() - sent).toBe(2);
+    expect(venueOrders(filled.clientOrderId)).toHaveLength(1);
+    expect(filled.events.map((ev: { cause: string }) => ev.cause)).toContain('submission never reached the venue');
+  }, 120_000);
+
   it('gives up with SUBMIT_FAILED only when every attempt was refused before reaching the matching engine', async () => {
     fake.injectFault({ kind: 'timestamp-1021', method: 'POST', path: '/api/v3/order', times: 20 });
     const res = await post({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
