@@ -176,6 +176,23 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
     return { ok: true };
   }
 
+  /**
+   * The order wherever the venue can show it: by client id, among the open orders, then in the
+   * account's order history. Records its fills.
+   */
+  async function findAnywhere(ref: VenueOrderRef & { sinceMs?: number | undefined }): Promise<ExchangeOrderSnapshot | null> {
+    return venueRead(ref.venue, ref.accountId, async (ex) => {
+      const target: OrderRef = { symbol: ref.symbol, clientOrderId: ref.clientOrderId };
+      const found =
+        (await ex.getOrder(target)) ??
+        (await ex.getOpenOrders(ref.symbol)).find((o) => o.clientOrderId === ref.clientOrderId) ??
+        (await ex.findInHistory({ ...target, sinceMs: ref.sinceMs }));
+      if (!found) return null;
+      await recordFills(ex, ref, found);
+      return snapshot(found);
+    }, await pinOf(ref));
+  }
+
   return {
     /** Checks the order against the venue's symbol rules (cached in Postgres), once per order. */
     async validateOrder(order: OrderRequest): Promise<Verdict> {
@@ -267,16 +284,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
      * by client id, among the open orders, then in the account's order history. Records its fills.
      */
     async locateOrder(ref: VenueOrderRef & { sinceMs?: number | undefined }): Promise<ExchangeOrderSnapshot | null> {
-      return venueRead(ref.venue, ref.accountId, async (ex) => {
-        const target: OrderRef = { symbol: ref.symbol, clientOrderId: ref.clientOrderId };
-        const found =
-          (await ex.getOrder(target)) ??
-          (await ex.getOpenOrders(ref.symbol)).find((o) => o.clientOrderId === ref.clientOrderId) ??
-          (await ex.findInHistory({ ...target, sinceMs: ref.sinceMs }));
-        if (!found) return null;
-        await recordFills(ex, ref, found);
-        return snapshot(found);
-      }, await pinOf(ref));
+      return findAnywhere(ref);
     },
 
     /**
@@ -285,20 +293,9 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
      * lifts the "in doubt" mark so the order may be submitted again. Returns the order if found.
      */
     async releaseUnseenSubmission(ref: VenueOrderRef & { sinceMs?: number | undefined }): Promise<ExchangeOrderSnapshot | null> {
-      const found = await venueRead(ref.venue, ref.accountId, async (ex) => {
-        const target: OrderRef = { symbol: ref.symbol, clientOrderId: ref.clientOrderId };
-        return (
-          (await ex.getOrder(target)) ??
-          (await ex.getOpenOrders(ref.symbol)).find((o) => o.clientOrderId === ref.clientOrderId) ??
-          (await ex.findInHistory({ ...target, sinceMs: ref.sinceMs }))
-        );
-      }, await pinOf(ref));
-      if (found) {
-        await recordFills(await deps.exchangeFor(ref.venue, ref.accountId, await pinOf(ref)), ref, found);
-        return snapshot(found);
-      }
-      await sql`UPDATE orders SET submit_in_doubt = false WHERE id = ${ref.orderId}`;
-      return null;
+      const found = await findAnywhere(ref);
+      if (!found) await sql`UPDATE orders SET submit_in_doubt = false WHERE id = ${ref.orderId}`;
+      return found;
     },
 
     /** Re-reads the order and records new fills. */
