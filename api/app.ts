@@ -5,7 +5,7 @@
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Client } from '@temporalio/client';
-import { createPriceSources, type PriceSources } from '../activities/market-data/sources.js';
+import { createPriceSources, type PriceSources } from '../venues/market-data/sources.js';
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
 import { withLogContext, type Logger } from '../lib/logger.js';

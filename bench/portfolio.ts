@@ -14,7 +14,7 @@ import {
   summarize,
   type AccountingMethod,
   type Trade,
-} from '../activities/portfolio/accounting.js';
+} from '../domain/portfolio/accounting.js';
 
 import { historyFills as fills, PRICES, SYMBOLS } from './phases/fills.js';
 

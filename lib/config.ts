@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseRoutes } from '../activities/market-data/routing.js';
+import { parseRoutes } from '../domain/market-data/routing.js';
 import { decodeSecret, MIN_SECRET_BYTES } from './security/jwt.js';
 import { parseKeyring } from './security/keys.js';
 

@@ -15,7 +15,7 @@ import { findTemporalCli, PROJECT_ROOT } from '../lib/embedded/temporal-cli.js';
 import { startTemporalDevServer } from '../lib/embedded/temporal-dev-server.js';
 import { ensureLocalSecrets } from '../lib/local-secrets.js';
 import { createLogger, type Logger } from '../lib/logger.js';
-import { migrate } from '../lib/migrate.js';
+import { migrate } from '../store/migrate.js';
 import { startOfflineStandIns } from './offline.js';
 
 type Stop = { name: string; stop: () => Promise<void> };

@@ -5,7 +5,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type Worke
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
 import { dataConverterFor } from '../lib/secrets.js';
-import { createPriceSources } from '../activities/market-data/sources.js';
+import { createPriceSources } from '../venues/market-data/sources.js';
 import { createActivities, createMarketDataActivities, createPortfolioWorkerActivities, type ActivityDeps } from './activities.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));

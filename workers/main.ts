@@ -7,7 +7,7 @@ import { loadConfigOrExit, requireSecrets } from '../lib/config.js';
 import { createSql } from '../lib/db.js';
 import { onParentExit } from '../lib/lifecycle.js';
 import { createLogger } from '../lib/logger.js';
-import { ensureSchedules, priceRefreshScheduleId, reconcileScheduleId } from '../lib/schedules.js';
+import { ensureSchedules, priceRefreshScheduleId, reconcileScheduleId } from '../workflows/schedules.js';
 import { createTemporalClient, temporalConnectionOptions } from '../lib/temporal.js';
 import { createWorkers } from './create-workers.js';
 

@@ -3,9 +3,9 @@
  * imports this file too, so it must not pull in anything with side effects.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { PortfolioSummary } from '../activities/portfolio/summary.js';
+import type { PortfolioSummary } from '../domain/portfolio/summary.js';
 
-import type { OrderType, Side, TimeInForce, Venue } from '../activities/exchange/types.js';
+import type { OrderType, Side, TimeInForce, Venue } from '../domain/exchange.js';
 
 export type { OrderType, Side, TimeInForce, Venue };
 

@@ -5,7 +5,7 @@
  * Its known flaw, the reason for v2: after the not-found window it submits again.
  */
 import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import type { ExchangeOrderSnapshot } from '../activities/exchange/order-activities.js';
+import type { ExchangeOrderSnapshot } from '../activities/orders/venue-activities.js';
 import {
   cancelOrderUpdate,
   clientOrderIdFor,

@@ -20,7 +20,7 @@ import {
   sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ExchangeOrderSnapshot } from '../activities/exchange/order-activities.js';
+import type { ExchangeOrderSnapshot } from '../activities/orders/venue-activities.js';
 import {
   CANCEL_FAILED,
   cancelOrderUpdate,

@@ -3,8 +3,8 @@
  * activity failures. Deterministic code only (imported by workflow code).
  */
 import { ActivityFailure, ApplicationFailure, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { createOrderDbActivities } from '../activities/db/order-activities.js';
-import type { createOrderExchangeActivities } from '../activities/exchange/order-activities.js';
+import type { createOrderDbActivities } from '../activities/orders/record-activities.js';
+import type { createOrderExchangeActivities } from '../activities/orders/venue-activities.js';
 import type { PortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
 import type { OrderState } from './definitions.js';
 import { portfolioPresets } from './portfolio.js';

@@ -7,7 +7,7 @@
 import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type { MovedPrice, OrderWakeActivities, RefreshActivities } from '../activities/market-data/refresh-activities.js';
 import type { PortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
-import type { RoutedProvider } from '../activities/market-data/routing.js';
+import type { RoutedProvider } from '../domain/market-data/routing.js';
 import { priceMovedSignal } from './definitions.js';
 import { presets } from './presets.js';
 

@@ -9,11 +9,11 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Decimal } from 'decimal.js';
 import type { Sql } from '../../lib/db.js';
 import { priceMovedSignal } from '../../workflows/definitions.js';
-import { ExchangeRejectedError } from '../exchange/errors.js';
-import { latestPrices, storeQuotes } from './price-store.js';
-import { isValidSymbol, routeSymbols, type RoutedProvider, type RoutedSymbols } from './routing.js';
-import { ProviderRateLimitedError, type PriceSources } from './sources.js';
-import type { PriceQuote } from './types.js';
+import { ExchangeRejectedError } from '../../domain/venue-errors.js';
+import { latestPrices, storeQuotes } from '../../store/prices.js';
+import { isValidSymbol, routeSymbols, type RoutedProvider, type RoutedSymbols } from '../../domain/market-data/routing.js';
+import { ProviderRateLimitedError, type PriceSources } from '../../venues/market-data/sources.js';
+import type { PriceQuote } from '../../domain/market-data/types.js';
 
 export interface FetchQuotesInput {
   provider: RoutedProvider;

@@ -19,9 +19,9 @@ import {
   type RecalculateRequest,
 } from '../../workflows/definitions.js';
 import type { portfolio } from '../../workflows/portfolio.js';
-import { lockPortfolio, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../db/portfolio.js';
-import { ledgerTradesAfter, type LedgerTrade } from '../db/trades.js';
-import { splitSymbol } from '../exchange/symbols.js';
+import { lockPortfolio, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../../store/portfolio.js';
+import { ledgerTradesAfter, type LedgerTrade } from '../../store/trades.js';
+import { splitSymbol } from '../../domain/symbols.js';
 import {
   Dec,
   InvalidStateError,
@@ -33,7 +33,7 @@ import {
   serializeState,
   summarize,
   type PortfolioState,
-} from './accounting.js';
+} from '../../domain/portfolio/accounting.js';
 
 /** The feed symbol whose price is USD per USDT. */
 export const USDT_USD_SYMBOL = 'USDTUSD';

@@ -8,9 +8,9 @@ import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { orderSettingsFrom } from '../../lib/order-settings.js';
 import { orderWorkflowId, TERMINAL_STATUSES, type OrderStatus, type Venue } from '../../workflows/definitions.js';
-import { recordExternalSightings } from '../db/external-orders.js';
-import { toFailure } from '../exchange/order-activities.js';
-import type { Exchange, ExchangeOrder } from '../exchange/types.js';
+import { recordExternalSightings } from '../../store/external-orders.js';
+import { toFailure } from '../orders/venue-activities.js';
+import type { Exchange, ExchangeOrder } from '../../domain/exchange.js';
 import { accountsToReconcile, type AccountPage } from './accounts.js';
 import { lifecycleInputFrom, restartableRow, startTracking, workflowStatusOf } from './restart.js';
 

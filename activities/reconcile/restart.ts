@@ -8,7 +8,7 @@ import { Decimal } from 'decimal.js';
 import type { Sql } from '../../lib/db.js';
 import { orderWorkflowId, type OrderRequest, type OrderState } from '../../workflows/definitions.js';
 import type { OrderLifecycleInput, OrderSettings, orderLifecycle } from '../../workflows/order-lifecycle.js';
-import type { OrderRow } from '../db/orders.js';
+import type { OrderRow } from '../../store/orders.js';
 
 /** An order row with the seq of its last event (the workflow's event counter). */
 export interface RestartableRow extends OrderRow {

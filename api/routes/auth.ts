@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { createAccount, findAccount, findAccountByEmail, updatePasswordHash, type AccountRow } from '../../activities/db/accounts.js';
+import { createAccount, findAccount, findAccountByEmail, updatePasswordHash, type AccountRow } from '../../store/accounts.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import type { TokenService } from '../../lib/security/jwt.js';

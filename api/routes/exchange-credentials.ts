@@ -4,8 +4,8 @@
  * workers open it inside the activities that sign requests.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { credentialsLast4, deleteCredentials, saveCredentials } from '../../activities/db/exchange-credentials.js';
-import { sealCredentials } from '../../activities/exchange/credentials.js';
+import { credentialsLast4, deleteCredentials, saveCredentials } from '../../store/exchange-credentials.js';
+import { sealCredentials } from '../../store/sealed-credentials.js';
 import type { Sql } from '../../lib/db.js';
 import type { SecretBox } from '../../lib/security/secret-box.js';
 import { ApiError } from '../errors.js';

@@ -3,7 +3,7 @@
  * that the engine never placed (`EXTERNAL`), newest sighting first. Mounted by orderRoutes.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { listExternalOrders, type ExternalOrderRow } from '../../activities/db/external-orders.js';
+import { listExternalOrders, type ExternalOrderRow } from '../../store/external-orders.js';
 import type { Sql } from '../../lib/db.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { bearerAuth, errors, json } from '../openapi/responses.js';

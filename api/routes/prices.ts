@@ -5,10 +5,10 @@
  * (Binance klines, Yahoo chart) once, stored in price_candles and served from there afterwards.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { ExchangeRejectedError } from '../../activities/exchange/errors.js';
-import { latestPrices, storeQuotes, type StoredPrice } from '../../activities/market-data/price-store.js';
-import { ProviderRateLimitedError, type PriceSources } from '../../activities/market-data/sources.js';
-import type { Candle, CandleInterval } from '../../activities/market-data/types.js';
+import { ExchangeRejectedError } from '../../domain/venue-errors.js';
+import { latestPrices, storeQuotes, type StoredPrice } from '../../store/prices.js';
+import { ProviderRateLimitedError, type PriceSources } from '../../venues/market-data/sources.js';
+import type { Candle, CandleInterval } from '../../domain/market-data/types.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { ApiError } from '../errors.js';

@@ -7,7 +7,7 @@ import { createRoute, type z } from '@hono/zod-openapi';
 import { ScheduleNotFoundError, type Client, type ScheduleHandle } from '@temporalio/client';
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Config } from '../../lib/config.js';
-import { scheduleHandle, scheduleState } from '../../lib/schedules.js';
+import { scheduleHandle, scheduleState } from '../../workflows/schedules.js';
 import { ApiError } from '../errors.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
 import { requireOperator, type AppEnv } from '../principal.js';
@@ -118,7 +118,7 @@ export function scheduleRoutes({ config, temporal }: ScheduleRoutesOptions) {
     );
 }
 
-/** lib/schedules names the schedule by the name it was asked for: one of ours. */
+/** workflows/schedules names the schedule by the name it was asked for: one of ours. */
 function present(state: ReturnType<typeof scheduleState>) {
   return { ...state, name: state.name as (typeof scheduleNames)[number] };
 }

@@ -5,8 +5,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
-import { findTradeByKey, insertTrade, listLedger, lockManualSymbol, manualTradesOf, toTrade, type LedgerRow, type NewTrade, type TradeRow } from '../../activities/db/trades.js';
-import { InsufficientPositionError, InvalidInputError, recompute } from '../../activities/portfolio/accounting.js';
+import { findTradeByKey, insertTrade, listLedger, lockManualSymbol, manualTradesOf, toTrade, type LedgerRow, type NewTrade, type TradeRow } from '../../store/trades.js';
+import { InsufficientPositionError, InvalidInputError, recompute } from '../../domain/portfolio/accounting.js';
 import { signalFillsRecorded } from '../../activities/portfolio/portfolio-activities.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';

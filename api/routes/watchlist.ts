@@ -4,8 +4,8 @@
  * provider does not know is refused (422), and its first price is stored right away.
  */
 import { createRoute } from '@hono/zod-openapi';
-import { latestPrices, storeQuotes } from '../../activities/market-data/price-store.js';
-import type { PriceSources } from '../../activities/market-data/sources.js';
+import { latestPrices, storeQuotes } from '../../store/prices.js';
+import type { PriceSources } from '../../venues/market-data/sources.js';
 import type { Sql } from '../../lib/db.js';
 import { ApiError } from '../errors.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';

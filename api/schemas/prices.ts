@@ -1,6 +1,6 @@
 /** What /v1/prices, /v1/watchlist and the stream read and answer about prices. */
 import { z } from '@hono/zod-openapi';
-import { isValidSymbol } from '../../activities/market-data/routing.js';
+import { isValidSymbol } from '../../domain/market-data/routing.js';
 import { isoTime, unsignedDecimal } from './common.js';
 
 /** A symbol any provider could know: BTCUSDT, AAPL, BRK-B, ^GSPC, EURUSD=X. */

@@ -5,7 +5,7 @@
  */
 import { Decimal } from 'decimal.js';
 import type { RawData, WebSocket } from 'ws';
-import { latestPrices } from '../../activities/market-data/price-store.js';
+import { latestPrices } from '../../store/prices.js';
 import type { Sql } from '../../lib/db.js';
 import type { Logger } from '../../lib/logger.js';
 import { STATUS_RANK, type OrderStatus } from '../../workflows/definitions.js';

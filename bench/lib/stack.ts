@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { storeQuotes } from '../../activities/market-data/price-store.js';
+import { storeQuotes } from '../../store/prices.js';
 import { ConfigError, loadConfig, variables, type Config } from '../../lib/config.js';
 import { createSql } from '../../lib/db.js';
 import { startEmbeddedPostgres } from '../../lib/embedded/postgres.js';
@@ -17,7 +17,7 @@ import { commandLineOf, isAlive, killStale } from '../../lib/embedded/process.js
 import { findTemporalCli, PROJECT_ROOT, TEMPORAL_CLI_MODULE, temporalCliVersion, TOOLS_BIN } from '../../lib/embedded/temporal-cli.js';
 import { startTemporalDevServer } from '../../lib/embedded/temporal-dev-server.js';
 import type { Logger } from '../../lib/logger.js';
-import { migrate } from '../../lib/migrate.js';
+import { migrate } from '../../store/migrate.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { ensureFloorSchema } from '../floor/schema.js';
 import { startChild } from './children.js';

@@ -5,7 +5,7 @@
  * fees in the quote currency.
  */
 import { randomUUID } from 'node:crypto';
-import type { Trade } from '../../activities/portfolio/accounting.js';
+import type { Trade } from '../../domain/portfolio/accounting.js';
 import type { Sql } from '../../lib/db.js';
 
 export const SYMBOLS = ['BTCUSDT', 'ETHUSDT', 'SOLUSDT', 'BNBUSDT', 'AAPL', 'MSFT', 'NVDA', 'TSLA', 'AMZN', 'GOOG'];

@@ -5,8 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { storeQuotes } from '../../activities/market-data/price-store.js';
-import { applyTrade, parseState, recompute, serializeState, summarize, type AccountingMethod, type PortfolioState } from '../../activities/portfolio/accounting.js';
+import { storeQuotes } from '../../store/prices.js';
+import { applyTrade, parseState, recompute, serializeState, summarize, type AccountingMethod, type PortfolioState } from '../../domain/portfolio/accounting.js';
 import { createPortfolioActivities, recalculateWithStart } from '../../activities/portfolio/portfolio-activities.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { Hono } from 'hono';
-import { findOrder, insertReceivedOrder } from '../../activities/db/orders.js';
+import { findOrder, insertReceivedOrder } from '../../store/orders.js';
 import { createOrderSchema } from '../../api/schemas/orders.js';
 import { loadConfig } from '../../lib/config.js';
 import { createSql } from '../../lib/db.js';

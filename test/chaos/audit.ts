@@ -6,7 +6,7 @@
  * status is not the venue's, is lost: nobody will ever tell its user the truth.
  */
 import type { Decimal } from 'decimal.js';
-import type { Balance } from '../../activities/exchange/types.js';
+import type { Balance } from '../../domain/exchange.js';
 import type { Sql } from '../../lib/db.js';
 import type { BinanceFake } from '../fakes/binance/index.js';
 import { binanceBalanceFindings, D, paperBalanceFindings, paperConservationFindings, type FillRow, type PaperTradeRow } from './balances.js';

@@ -3,7 +3,7 @@
  * moved by, against what the venue's own books say it did.
  */
 import { Decimal } from 'decimal.js';
-import type { Balance } from '../../activities/exchange/types.js';
+import type { Balance } from '../../domain/exchange.js';
 import { SYMBOLS } from './plan.js';
 
 /** Wide enough that sums of fills never round. */

@@ -10,7 +10,7 @@ import { createSql, type Sql } from '../../lib/db.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/embedded/postgres.js';
 import { startTemporalDevServer, type DevServer, type DevServerOptions } from '../../lib/embedded/temporal-dev-server.js';
 import { createLogger } from '../../lib/logger.js';
-import { migrate } from '../../lib/migrate.js';
+import { migrate } from '../../store/migrate.js';
 import { freePort } from '../helpers/ports.js';
 import { killTree } from './kill.js';
 

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Balance } from '../../activities/exchange/types.js';
+import type { Balance } from '../../domain/exchange.js';
 import { createSql, type Sql } from '../../lib/db.js';
 import { sleep } from '../../lib/embedded/process.js';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { createApp, type App } from '../../api/app.js';
-import { storeQuotes } from '../../activities/market-data/price-store.js';
+import { storeQuotes } from '../../store/prices.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { createLogger } from '../../lib/logger.js';

@@ -1,7 +1,7 @@
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSql } from '../../lib/db.js';
-import { migrate, MigrationError, readMigrations } from '../../lib/migrate.js';
+import { migrate, MigrationError, readMigrations } from '../../store/migrate.js';
 import { mkdtempSync, writeFileSync, copyFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

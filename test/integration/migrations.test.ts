@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrate, readMigrations } from '../../lib/migrate.js';
+import { migrate, readMigrations } from '../../store/migrate.js';
 import { testSql } from '../helpers/env.js';
 
 const sql = testSql();

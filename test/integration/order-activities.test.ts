@@ -6,9 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createOrderDbActivities } from '../../activities/db/order-activities.js';
-import { createOrderExchangeActivities } from '../../activities/exchange/order-activities.js';
-import { createBinanceExchange } from '../../activities/exchange/binance.js';
+import { createOrderDbActivities } from '../../activities/orders/record-activities.js';
+import { createOrderExchangeActivities } from '../../activities/orders/venue-activities.js';
+import { createBinanceExchange } from '../../venues/binance/exchange.js';
 import { clientOrderIdFor, type OrderRequest } from '../../workflows/definitions.js';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { testSql } from '../helpers/env.js';

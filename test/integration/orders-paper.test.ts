@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPaperExchange } from '../../activities/exchange/paper.js';
-import type { Exchange, PlaceOrderRequest } from '../../activities/exchange/types.js';
+import { createPaperExchange } from '../../venues/paper/exchange.js';
+import type { Exchange, PlaceOrderRequest } from '../../domain/exchange.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { activitySteps } from '../../lib/history-steps.js';
 import { recordHistory } from '../helpers/histories.js';

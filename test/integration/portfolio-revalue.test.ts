@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { refreshPricesInput } from '../../lib/schedules.js';
+import { refreshPricesInput } from '../../workflows/schedules.js';
 import type { refreshPrices } from '../../workflows/refresh-prices.js';
 import { startEngine, startMarketDataFakes, type MarketDataFakes, type TestEngine } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';

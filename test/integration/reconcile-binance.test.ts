@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createBinanceExchange } from '../../activities/exchange/binance.js';
+import { createBinanceExchange } from '../../venues/binance/exchange.js';
 import type { reconcileOrders, ReconcileOrdersResult } from '../../workflows/reconcile-orders.js';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';

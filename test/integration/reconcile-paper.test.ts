@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPaperExchange } from '../../activities/exchange/paper.js';
-import { createPriceLookup } from '../../activities/market-data/price-store.js';
-import type { Exchange } from '../../activities/exchange/types.js';
+import { createPaperExchange } from '../../venues/paper/exchange.js';
+import { createPriceLookup } from '../../store/prices.js';
+import type { Exchange } from '../../domain/exchange.js';
 import type { reconcileOrders, ReconcileOrdersResult } from '../../workflows/reconcile-orders.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { recordHistory } from '../helpers/histories.js';

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { priceRefreshScheduleId, reconcileScheduleId } from '../../lib/schedules.js';
+import { priceRefreshScheduleId, reconcileScheduleId } from '../../workflows/schedules.js';
 import { testClient, testConfig } from '../helpers/env.js';
 import { TEST_CREDENTIALS_KEYS, TEST_JWT_SECRET, TEST_PAYLOAD_KEYS } from '../helpers/keys.js';
 

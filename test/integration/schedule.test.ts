@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../helpers/env.js';
 import { startEngine, startMarketDataFakes, type MarketDataFakes, type TestEngine } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
-import { ensurePriceRefreshSchedule, priceRefreshScheduleId } from '../../lib/schedules.js';
+import { ensurePriceRefreshSchedule, priceRefreshScheduleId } from '../../workflows/schedules.js';
 
 let fakes: MarketDataFakes;
 let e: TestEngine;

@@ -3,7 +3,7 @@
  * the order. Replaying real histories against it must fail, which proves the replay test can.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type { createOrderExchangeActivities } from '../../activities/exchange/order-activities.js';
+import type { createOrderExchangeActivities } from '../../activities/orders/venue-activities.js';
 import type { OrderLifecycleInput } from '../../workflows/order-lifecycle.js';
 
 const { checkRisk } = proxyActivities<ReturnType<typeof createOrderExchangeActivities>>({ startToCloseTimeout: '10s' });

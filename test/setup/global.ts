@@ -12,7 +12,7 @@ import { startEmbeddedPostgres } from '../../lib/embedded/postgres.js';
 import { findTemporalCli, PROJECT_ROOT } from '../../lib/embedded/temporal-cli.js';
 import { startTemporalDevServer } from '../../lib/embedded/temporal-dev-server.js';
 import { createLogger } from '../../lib/logger.js';
-import { migrate } from '../../lib/migrate.js';
+import { migrate } from '../../store/migrate.js';
 import { failureConverterPath } from '../../lib/security/payload-codec.js';
 import { bundleWorkflows } from '../../workers/create-workers.js';
 import { freePort } from '../helpers/ports.js';

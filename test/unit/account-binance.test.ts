@@ -6,10 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import type { SealedCredentialsRow } from '../../activities/db/exchange-credentials.js';
-import { createAccountBinance } from '../../activities/exchange/account-binance.js';
-import { sealCredentials, type ExchangeCredentials } from '../../activities/exchange/credentials.js';
-import type { Exchange } from '../../activities/exchange/types.js';
+import type { SealedCredentialsRow } from '../../store/exchange-credentials.js';
+import { createAccountBinance } from '../../activities/account-venues.js';
+import { sealCredentials, type ExchangeCredentials } from '../../store/sealed-credentials.js';
+import type { Exchange } from '../../domain/exchange.js';
 import type { Sql } from '../../lib/db.js';
 import { createSecretBox } from '../../lib/security/secret-box.js';
 import { failure as failureOf } from '../helpers/failure.js';

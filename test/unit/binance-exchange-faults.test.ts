@@ -1,14 +1,14 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBinanceExchange } from '../../activities/exchange/binance.js';
+import { createBinanceExchange } from '../../venues/binance/exchange.js';
 import {
   ExchangeRateLimitError,
   ExchangeRejectedError,
   ExchangeUnavailableError,
   ExchangeUnknownOutcomeError,
-} from '../../activities/exchange/errors.js';
-import type { Exchange, PlaceOrderRequest } from '../../activities/exchange/types.js';
+} from '../../domain/venue-errors.js';
+import type { Exchange, PlaceOrderRequest } from '../../domain/exchange.js';
 import { type BinanceFake, startBinanceFake } from '../fakes/binance/index.js';
 import { failure } from '../helpers/failure.js';
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBinanceExchange } from '../../activities/exchange/binance.js';
-import { ExchangeRejectedError } from '../../activities/exchange/errors.js';
-import type { Exchange, PlaceOrderRequest } from '../../activities/exchange/types.js';
+import { createBinanceExchange } from '../../venues/binance/exchange.js';
+import { ExchangeRejectedError } from '../../domain/venue-errors.js';
+import type { Exchange, PlaceOrderRequest } from '../../domain/exchange.js';
 import { type BinanceFake, startBinanceFake } from '../fakes/binance/index.js';
 import { failure } from '../helpers/failure.js';
 

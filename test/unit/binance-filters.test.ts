@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSymbolRules, validateOrderAgainstRules } from '../../activities/exchange/binance-filters.js';
-import type { PlaceOrderRequest, SymbolRules } from '../../activities/exchange/types.js';
+import { parseSymbolRules, validateOrderAgainstRules } from '../../domain/venue-rules.js';
+import type { PlaceOrderRequest, SymbolRules } from '../../domain/exchange.js';
 
 const rules: SymbolRules = {
   symbol: 'BTCUSDT',

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ExchangeRateLimitError, ExchangeRejectedError, ExchangeUnknownOutcomeError } from '../../activities/exchange/errors.js';
-import { createBinancePriceSource } from '../../activities/market-data/binance.js';
-import type { PriceSource } from '../../activities/market-data/types.js';
+import { ExchangeRateLimitError, ExchangeRejectedError, ExchangeUnknownOutcomeError } from '../../domain/venue-errors.js';
+import { createBinancePriceSource } from '../../venues/market-data/binance.js';
+import type { PriceSource } from '../../domain/market-data/types.js';
 import { type BinanceFake, startBinanceFake } from '../fakes/binance/index.js';
 import { failure } from '../helpers/failure.js';
 

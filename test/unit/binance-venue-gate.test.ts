@@ -1,16 +1,16 @@
 /**
- * The process-wide Binance back-off (activities/exchange/venue-gate.ts) through the HTTP client:
+ * The process-wide Binance back-off (venues/binance/venue-gate.ts) through the HTTP client:
  * once any request hears 429/418, no client sharing the gate sends anything until the Retry-After
  * has passed, whatever the account or the endpoint.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBinanceExchange } from '../../activities/exchange/binance.js';
-import { ExchangeRateLimitError } from '../../activities/exchange/errors.js';
-import { toFailure } from '../../activities/exchange/order-activities.js';
-import type { Exchange } from '../../activities/exchange/types.js';
-import { createVenueGate, type VenueGate } from '../../activities/exchange/venue-gate.js';
-import { createBinancePriceSource } from '../../activities/market-data/binance.js';
+import { createBinanceExchange } from '../../venues/binance/exchange.js';
+import { ExchangeRateLimitError } from '../../domain/venue-errors.js';
+import { toFailure } from '../../activities/orders/venue-activities.js';
+import type { Exchange } from '../../domain/exchange.js';
+import { createVenueGate, type VenueGate } from '../../venues/binance/venue-gate.js';
+import { createBinancePriceSource } from '../../venues/market-data/binance.js';
 import { type BinanceFake, startBinanceFake } from '../fakes/binance/index.js';
 import { failure } from '../helpers/failure.js';
 

@@ -1,11 +1,11 @@
 /**
- * The routed price sources (activities/market-data/sources.ts) over HTTP against the Binance and
+ * The routed price sources (venues/market-data/sources.ts) over HTTP against the Binance and
  * Yahoo fakes, and the config that feeds them.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createPriceSources, ProviderRateLimitedError } from '../../activities/market-data/sources.js';
+import { createPriceSources, ProviderRateLimitedError } from '../../venues/market-data/sources.js';
 import { ConfigError, loadConfig } from '../../lib/config.js';
-import { priceRefreshSchedule, priceRefreshScheduleId } from '../../lib/schedules.js';
+import { priceRefreshSchedule, priceRefreshScheduleId } from '../../workflows/schedules.js';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { startYahooFake, type YahooFake } from '../fakes/yahoo/index.js';
 

@@ -14,8 +14,8 @@ import {
   type AccountingMethod,
   type PortfolioState,
   type Trade,
-} from '../../activities/portfolio/accounting.js';
-import { splitSymbol } from '../../activities/exchange/symbols.js';
+} from '../../domain/portfolio/accounting.js';
+import { splitSymbol } from '../../domain/symbols.js';
 
 let clock = 0;
 /** A fill of AAPL on the manual venue, one second after the previous one, no fee unless given. */

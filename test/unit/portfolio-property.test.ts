@@ -12,7 +12,7 @@ import {
   type PortfolioState,
   type Trade,
   type TradeVenue,
-} from '../../activities/portfolio/accounting.js';
+} from '../../domain/portfolio/accounting.js';
 
 const D = Decimal.clone({ precision: 60, toExpNeg: -100, toExpPos: 100 });
 const METHODS: AccountingMethod[] = ['average', 'fifo'];

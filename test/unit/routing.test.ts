@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidSymbol, parseRoutes, providerFor, routeSymbols } from '../../activities/market-data/routing.js';
+import { isValidSymbol, parseRoutes, providerFor, routeSymbols } from '../../domain/market-data/routing.js';
 
 describe('routeSymbols', () => {
   it('sends pairs quoted in USDT, BUSD, USDC, FDUSD, BTC, ETH and BNB to binance', () => {

@@ -1,6 +1,6 @@
 import { Decimal } from 'decimal.js';
 import { describe, expect, it } from 'vitest';
-import { createSimulatedPriceSource, priceAt, WALK_ORIGIN } from '../../activities/market-data/simulated.js';
+import { createSimulatedPriceSource, priceAt, WALK_ORIGIN } from '../../venues/market-data/simulated.js';
 
 const walk = { seed: 42, symbol: 'AAPL', basePrice: '227.52', volatilityBps: 5 };
 const path = (overrides: Partial<typeof walk>, steps = 20) =>

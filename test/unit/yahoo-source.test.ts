@@ -3,7 +3,7 @@
  * validation) against the local fake over HTTP on 127.0.0.1.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createYahooPriceSource, YahooError, YahooRateLimitError } from '../../activities/market-data/yahoo.js';
+import { createYahooPriceSource, YahooError, YahooRateLimitError } from '../../venues/market-data/yahoo.js';
 import { RATE_LIMIT_RETRY_AFTER_S, startYahooFake, type YahooFake } from '../fakes/yahoo/index.js';
 
 let yahoo: YahooFake;

@@ -2,7 +2,7 @@
  * The one account the fake trades for: free and locked balance per asset. Open orders lock what
  * they could spend; fills move locked funds out and proceeds (net of commission) in.
  */
-import type { Balance } from '../../../activities/exchange/types.js';
+import type { Balance } from '../../../domain/exchange.js';
 import { D, type Dec, fmt, ZERO } from './decimal.js';
 
 interface Holding {

@@ -4,8 +4,8 @@
  * better); resting LIMIT orders fill at their own price when the market crosses them; stops
  * trigger on a crossing. Fills consume the market's liquidity, so they can be partial.
  */
-import { validateOrderAgainstRules } from '../../../activities/exchange/binance-filters.js';
-import type { ExchangeOrderStatus, OrderType, Side } from '../../../activities/exchange/types.js';
+import { validateOrderAgainstRules } from '../../../domain/venue-rules.js';
+import type { ExchangeOrderStatus, OrderType, Side } from '../../../domain/exchange.js';
 import type { Account } from './account.js';
 import { apiErrors } from './api-error.js';
 import { D, type Dec, floorToStep, ZERO } from './decimal.js';

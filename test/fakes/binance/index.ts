@@ -5,7 +5,7 @@
  * It must not import vitest.
  */
 import type { AddressInfo } from 'node:net';
-import type { Balance } from '../../../activities/exchange/types.js';
+import type { Balance } from '../../../domain/exchange.js';
 import { Account } from './account.js';
 import { Book } from './book.js';
 import { D, roundToStep } from './decimal.js';

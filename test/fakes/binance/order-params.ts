@@ -3,7 +3,7 @@
  * the mandatory parameters per order type, enum values, the client order id syntax, and which
  * parameters a type must not carry.
  */
-import type { OrderType, Side, TimeInForce } from '../../../activities/exchange/types.js';
+import type { OrderType, Side, TimeInForce } from '../../../domain/exchange.js';
 import { apiErrors } from './api-error.js';
 import type { OrderIntent } from './orders.js';
 import { optionalDecimal, required, requiredDecimal, requiredSymbol } from './params.js';

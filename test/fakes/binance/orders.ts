@@ -1,7 +1,7 @@
 /**
  * The fake's order and trade records (decimal.js inside; render.ts prints them Binance's way).
  */
-import type { ExchangeOrderStatus, OrderType, Side, TimeInForce } from '../../../activities/exchange/types.js';
+import type { ExchangeOrderStatus, OrderType, Side, TimeInForce } from '../../../domain/exchange.js';
 import type { Dec } from './decimal.js';
 
 export interface OrderIntent {

@@ -3,8 +3,8 @@
  * The defaults mirror Binance Spot's real rules for these pairs closely enough to trip the same
  * filter failures (tick 0.01, BTC step 0.00001, NOTIONAL min 5 applied to MARKET orders).
  */
-import { parseSymbolRules } from '../../../activities/exchange/binance-filters.js';
-import type { OrderType, SymbolRules } from '../../../activities/exchange/types.js';
+import { parseSymbolRules } from '../../../domain/venue-rules.js';
+import type { OrderType, SymbolRules } from '../../../domain/exchange.js';
 import { fmt } from './decimal.js';
 
 export interface FakeSymbolSpec {

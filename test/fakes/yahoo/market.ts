@@ -1,10 +1,10 @@
 /**
  * The fake's prices. Each symbol is anchored at (price, time) when the fake starts or setPrice is
  * called; with a priceWalk the latest price walks on from the anchor, and chart bars always come
- * from the same seeded walk (activities/market-data/simulated.ts) so history joins the present.
+ * from the same seeded walk (venues/market-data/simulated.ts) so history joins the present.
  */
 import { Decimal } from 'decimal.js';
-import { priceAt } from '../../../activities/market-data/simulated.js';
+import { priceAt } from '../../../venues/market-data/simulated.js';
 
 export type FakeQuoteType = 'EQUITY' | 'ETF' | 'INDEX';
 

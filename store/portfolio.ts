@@ -1,0 +1,111 @@
+/**
+ * The portfolios repository: each account's stored state and cursor (written only by its
+ * workflow's recalculation activity), its latest result, and the snapshots series.
+ */
+import type { Queryable, Sql } from '../lib/db.js';
+import type { AccountingMethod, PortfolioResult } from '../workflows/definitions.js';
+import type { PortfolioStateJson } from '../domain/portfolio/accounting.js';
+
+export interface PortfolioRow {
+  account_id: string;
+  workflow_id: string;
+  method: AccountingMethod;
+  state: unknown;
+  cursor: string;
+}
+
+/**
+ * The account's portfolio row, created empty if missing, locked until the transaction ends: a
+ * retried (or still running) recalculation of the same account waits instead of interleaving.
+ */
+export async function lockPortfolio(tx: Queryable, accountId: string, workflowId: string, empty: PortfolioStateJson): Promise<PortfolioRow> {
+  // Sent together (one round trip): the SELECT runs after the INSERT on the transaction's connection.
+  const [, [row]] = await Promise.all([
+    tx`INSERT INTO portfolios (account_id, workflow_id, state) VALUES (${accountId}, ${workflowId}, ${tx.json(empty as never)})
+      ON CONFLICT (account_id) DO NOTHING`,
+    tx<PortfolioRow[]>`SELECT account_id, workflow_id, method, state, cursor FROM portfolios
+      WHERE account_id = ${accountId} FOR UPDATE`,
+  ]);
+  if (!row) throw new Error(`portfolio row of ${accountId} vanished after insert`);
+  return row;
+}
+
+export interface PortfolioWrite {
+  accountId: string;
+  method: AccountingMethod;
+  state: PortfolioStateJson;
+  cursor: string;
+  result: PortfolioResult;
+  symbols: string[];
+}
+
+export async function savePortfolio(tx: Queryable, w: PortfolioWrite): Promise<void> {
+  await tx`UPDATE portfolios SET method = ${w.method}, state = ${tx.json(w.state as never)}, cursor = ${w.cursor},
+      summary = ${tx.json(w.result as never)}, symbols = ${w.symbols}, updated_at = now()
+    WHERE account_id = ${w.accountId}`;
+}
+
+/** Upsert on the workflow-chosen id: a retried activity rewrites its own point. */
+export async function saveSnapshot(tx: Queryable, id: string, r: PortfolioResult): Promise<void> {
+  const t = r.totals;
+  await tx`INSERT INTO portfolio_snapshots (id, account_id, at, mode, applied, total_value, total_cost, realized_pnl, unrealized_pnl, fees_paid, roi_pct, trades)
+    VALUES (${id}, ${r.accountId}, ${r.asOf}, ${r.mode}, ${r.applied}, ${t.totalValue}, ${t.totalCost}, ${t.realizedPnl}, ${t.unrealizedPnl},
+      ${t.feesPaid}, ${t.roiPct}, ${Number(t.trades)})
+    ON CONFLICT (id) DO UPDATE SET at = EXCLUDED.at, mode = EXCLUDED.mode, applied = EXCLUDED.applied, total_value = EXCLUDED.total_value,
+      total_cost = EXCLUDED.total_cost, realized_pnl = EXCLUDED.realized_pnl, unrealized_pnl = EXCLUDED.unrealized_pnl,
+      fees_paid = EXCLUDED.fees_paid, roi_pct = EXCLUDED.roi_pct, trades = EXCLUDED.trades`;
+}
+
+/** Latest prices of `symbols` (in their quote currency), as strings. */
+export async function pricesOf(sql: Queryable, symbols: string[]): Promise<Record<string, string>> {
+  if (symbols.length === 0) return {};
+  const rows = await sql<{ symbol: string; price: string }[]>`SELECT symbol, price::text FROM prices WHERE symbol IN ${sql(symbols)}`;
+  return Object.fromEntries(rows.map((r) => [r.symbol, r.price]));
+}
+
+/** The API's read: the latest result and the workflow id, or undefined before the first recalculation. */
+export async function findPortfolioResult(sql: Sql, accountId: string): Promise<{ workflowId: string; result: PortfolioResult } | undefined> {
+  const [row] = await sql<{ workflow_id: string; summary: PortfolioResult | null }[]>`SELECT workflow_id, summary FROM portfolios
+    WHERE account_id = ${accountId}`;
+  return row?.summary ? { workflowId: row.workflow_id, result: row.summary } : undefined;
+}
+
+/** Accounts whose portfolio value depends on any of `symbols`, with the symbols that concern each. */
+export async function portfoliosWatching(sql: Sql, symbols: string[]): Promise<{ account_id: string; symbols: string[] }[]> {
+  if (symbols.length === 0) return [];
+  return sql<{ account_id: string; symbols: string[] }[]>`SELECT account_id,
+      ARRAY(SELECT unnest(symbols) INTERSECT SELECT unnest(${symbols}::text[])) AS symbols
+    FROM portfolios WHERE symbols && ${symbols}::text[]`;
+}
+
+export interface SnapshotRow {
+  id: string;
+  at: Date;
+  mode: string;
+  total_value: string;
+  total_cost: string;
+  realized_pnl: string;
+  unrealized_pnl: string;
+  fees_paid: string;
+  roi_pct: string;
+  trades: number;
+}
+
+export interface SnapshotFilter {
+  from?: Date | undefined;
+  to?: Date | undefined;
+  limit: number;
+  /** Exclusive: points strictly after this (at, id). */
+  after?: { at: Date; id: string } | undefined;
+}
+
+/** Oldest first within [from, to]; one extra row tells the caller whether another page exists. */
+export async function listSnapshots(sql: Sql, accountId: string, f: SnapshotFilter): Promise<SnapshotRow[]> {
+  return sql<SnapshotRow[]>`SELECT id, at, mode, total_value::text, total_cost::text, realized_pnl::text, unrealized_pnl::text,
+      fees_paid::text, roi_pct::text, trades
+    FROM portfolio_snapshots WHERE account_id = ${accountId}
+    ${f.from ? sql`AND at >= ${f.from}` : sql``}
+    ${f.to ? sql`AND at <= ${f.to}` : sql``}
+    ${f.after ? sql`AND (at, id) > (${f.after.at}, ${f.after.id}::uuid)` : sql``}
+    ORDER BY at, id LIMIT ${f.limit + 1}`;
+}

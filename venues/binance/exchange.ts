@@ -1,0 +1,226 @@
+/**
+ * The Binance Spot REST venue. Signs requests (HMAC-SHA256), asks for FULL order responses, and
+ * parses Binance's shapes into the venue-neutral types. Failures come out as ExchangeError
+ * subclasses (see binance-client.ts); a -1021 clock rejection is repaired here, once per request.
+ */
+import { createHmac } from 'node:crypto';
+import { z } from 'zod';
+import { createBinanceHttp, type BinanceCall, type FetchLike } from './http.js';
+import { parseSymbolRules } from '../../domain/venue-rules.js';
+import { ExchangeRejectedError, ExchangeUnknownOutcomeError } from '../../domain/venue-errors.js';
+import type { Balance, Exchange, ExchangeFill, ExchangeOrder, OrderRef, PlaceOrderRequest, SymbolRules } from '../../domain/exchange.js';
+import type { VenueGate } from './venue-gate.js';
+
+export interface BinanceExchangeOptions {
+  baseUrl: string;
+  apiKey: string;
+  apiSecret: string;
+  /** Sent as `recvWindow`; Binance's default is 5000, its maximum 60000. */
+  recvWindowMs?: number;
+  /** Per HTTP request. Default 10 000 ms. */
+  timeoutMs?: number;
+  fetch?: FetchLike;
+  now?: () => number;
+  /** The process-wide Binance back-off, shared with every other account and the price source. */
+  venueGate?: VenueGate;
+}
+
+const decimal = z.string().regex(/^-?\d+(\.\d+)?$/);
+const orderSchema = z.object({
+  symbol: z.string(),
+  orderId: z.number().int(),
+  clientOrderId: z.string(),
+  origClientOrderId: z.string().optional(),
+  side: z.enum(['BUY', 'SELL']),
+  type: z.enum(['MARKET', 'LIMIT', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']),
+  status: z.enum(['NEW', 'PENDING_NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'PENDING_CANCEL', 'REJECTED', 'EXPIRED', 'EXPIRED_IN_MATCH']),
+  price: decimal,
+  stopPrice: decimal.optional(),
+  origQty: decimal,
+  executedQty: decimal,
+  cummulativeQuoteQty: decimal,
+  transactTime: z.number().optional(),
+  updateTime: z.number().optional(),
+});
+const tradeSchema = z.object({ id: z.number().int(), price: decimal, qty: decimal, commission: decimal, commissionAsset: z.string(), time: z.number() });
+const accountSchema = z.object({ balances: z.array(z.object({ asset: z.string(), free: decimal, locked: decimal })) });
+const timeSchema = z.object({ serverTime: z.number() });
+const exchangeInfoSchema = z.object({ symbols: z.array(z.unknown()) });
+const ordersSchema = z.array(orderSchema);
+
+/** allOrders' page size (its maximum). */
+const HISTORY_PAGE = 1000;
+/** How far before `sinceMs` the history search starts: our clock and Binance's may disagree that much. */
+const HISTORY_MARGIN_MS = 5 * 60_000;
+
+const LIMIT_TYPES: ReadonlySet<string> = new Set(['LIMIT', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
+const STOP_TYPES: ReadonlySet<string> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
+
+/** A 2xx answer we cannot read leaves the outcome unknown: the order may well exist. */
+function parseReply<T>(schema: z.ZodType<T>, json: unknown, label: string): T {
+  const parsed = schema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const where = parsed.error.issues.map((i) => i.path.join('.') || '(root)').join(', ');
+  throw new ExchangeUnknownOutcomeError(`${label}: unexpected response shape at ${where}`);
+}
+
+function rulesOf(raw: unknown): SymbolRules {
+  try {
+    return parseSymbolRules(raw);
+  } catch {
+    throw new ExchangeUnknownOutcomeError('GET /api/v3/exchangeInfo: unexpected symbol shape');
+  }
+}
+
+function toOrder(o: z.infer<typeof orderSchema>, fallbackTime: number): ExchangeOrder {
+  const stop = o.stopPrice !== undefined && !/^0(\.0*)?$/.test(o.stopPrice) ? o.stopPrice : undefined;
+  return {
+    symbol: o.symbol,
+    exchangeOrderId: String(o.orderId),
+    // A cancel answers with the cancel's own id in clientOrderId and the order's in origClientOrderId.
+    clientOrderId: o.origClientOrderId ?? o.clientOrderId,
+    side: o.side,
+    type: o.type,
+    status: o.status,
+    price: o.price,
+    stopPrice: stop,
+    origQty: o.origQty,
+    executedQty: o.executedQty,
+    cummulativeQuoteQty: o.cummulativeQuoteQty,
+    updateTime: o.updateTime ?? o.transactTime ?? fallbackTime,
+  };
+}
+
+/**
+ * Creates the Binance Spot venue.
+ * @example
+ * const binance = createBinanceExchange({ baseUrl: 'https://testnet.binance.vision', apiKey, apiSecret });
+ * const order = await binance.placeOrder({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.001', clientOrderId: 'o-42' });
+ */
+export function createBinanceExchange(options: BinanceExchangeOptions): Exchange {
+  const http = createBinanceHttp(options);
+  const now = options.now ?? Date.now;
+  const recvWindow = String(options.recvWindowMs ?? 5000);
+  let clockOffsetMs = 0;
+
+  async function syncClock(): Promise<void> {
+    const sentAt = now();
+    const { serverTime } = parseReply(timeSchema, await http({ method: 'GET', path: '/api/v3/time' }), 'GET /api/v3/time');
+    clockOffsetMs = serverTime - Math.round((sentAt + now()) / 2);
+  }
+
+  function signedCall(method: BinanceCall['method'], path: string, params: Record<string, string>): BinanceCall {
+    const query = new URLSearchParams(params);
+    query.set('recvWindow', recvWindow);
+    query.set('timestamp', String(now() + clockOffsetMs));
+    const payload = query.toString();
+    const signature = createHmac('sha256', options.apiSecret).update(payload).digest('hex');
+    const signed = `${payload}&signature=${signature}`;
+    return method === 'POST'
+      ? { method, path, body: signed, apiKey: options.apiKey }
+      : { method, path, query: signed, apiKey: options.apiKey };
+  }
+
+  /** Signed request; on -1021 the clock offset is re-measured and the request re-signed and sent once more. */
+  async function signed(method: BinanceCall['method'], path: string, params: Record<string, string>): Promise<unknown> {
+    try {
+      return await http(signedCall(method, path, params));
+    } catch (err) {
+      if (!(err instanceof ExchangeRejectedError && err.code === -1021)) throw err;
+      // The request was refused, so a clock check that fails leaves it refused (not "unknown").
+      await syncClock().catch(() => {
+        throw err;
+      });
+      return http(signedCall(method, path, params));
+    }
+  }
+
+  return {
+    venue: 'binance',
+
+    async getSymbolRules(symbols?: string[]): Promise<SymbolRules[]> {
+      if (symbols && symbols.length === 0) return [];
+      const query = symbols ? `symbols=${encodeURIComponent(JSON.stringify(symbols))}` : undefined;
+      const json = await http({ method: 'GET', path: '/api/v3/exchangeInfo', query });
+      const info = parseReply(exchangeInfoSchema, json, 'GET /api/v3/exchangeInfo');
+      return info.symbols.map(rulesOf);
+    },
+
+    async placeOrder(req: PlaceOrderRequest): Promise<ExchangeOrder> {
+      const params: Record<string, string> = {
+        symbol: req.symbol,
+        side: req.side,
+        type: req.type,
+        quantity: req.quantity,
+        newClientOrderId: req.clientOrderId,
+        newOrderRespType: 'FULL',
+      };
+      // Binance answers -1106 to a parameter a type does not take, so only the meaningful ones go out.
+      if (LIMIT_TYPES.has(req.type)) {
+        params.timeInForce = req.timeInForce ?? 'GTC';
+        if (req.price !== undefined) params.price = req.price;
+      }
+      if (STOP_TYPES.has(req.type) && req.stopPrice !== undefined) params.stopPrice = req.stopPrice;
+      const json = await signed('POST', '/api/v3/order', params);
+      return toOrder(parseReply(orderSchema, json, 'POST /api/v3/order'), now());
+    },
+
+    async getOrder(ref: OrderRef): Promise<ExchangeOrder | null> {
+      try {
+        const json = await signed('GET', '/api/v3/order', { symbol: ref.symbol, origClientOrderId: ref.clientOrderId });
+        return toOrder(parseReply(orderSchema, json, 'GET /api/v3/order'), now());
+      } catch (err) {
+        if (err instanceof ExchangeRejectedError && err.code === -2013) return null;
+        throw err;
+      }
+    },
+
+    async cancelOrder(ref: OrderRef): Promise<ExchangeOrder> {
+      const json = await signed('DELETE', '/api/v3/order', { symbol: ref.symbol, origClientOrderId: ref.clientOrderId });
+      return toOrder(parseReply(orderSchema, json, 'DELETE /api/v3/order'), now());
+    },
+
+    async getOpenOrders(symbol?: string): Promise<ExchangeOrder[]> {
+      const json = await signed('GET', '/api/v3/openOrders', symbol === undefined ? {} : { symbol });
+      return parseReply(ordersSchema, json, 'GET /api/v3/openOrders').map((o) => toOrder(o, now()));
+    },
+
+    /**
+     * Pages through allOrders from `sinceMs` (less a margin for clock skew) by orderId until a
+     * short page; without `sinceMs`, only the most recent 1000 orders of the symbol are searched.
+     */
+    async findInHistory(ref: OrderRef & { sinceMs?: number | undefined }): Promise<ExchangeOrder | null> {
+      const limit = String(HISTORY_PAGE);
+      let params: Record<string, string> =
+        ref.sinceMs === undefined
+          ? { symbol: ref.symbol, limit }
+          : { symbol: ref.symbol, startTime: String(Math.max(0, ref.sinceMs + clockOffsetMs - HISTORY_MARGIN_MS)), limit };
+      let newest: z.infer<typeof orderSchema> | undefined;
+      for (;;) {
+        const rows = parseReply(ordersSchema, await signed('GET', '/api/v3/allOrders', params), 'GET /api/v3/allOrders');
+        for (const o of rows) if (o.clientOrderId === ref.clientOrderId && (newest === undefined || o.orderId > newest.orderId)) newest = o;
+        if (ref.sinceMs === undefined || rows.length < HISTORY_PAGE) break;
+        const lastId = Math.max(...rows.map((o) => o.orderId));
+        params = { symbol: ref.symbol, orderId: String(lastId + 1), limit };
+      }
+      return newest === undefined ? null : toOrder(newest, now());
+    },
+
+    async getTrades(ref: OrderRef & { exchangeOrderId: string }): Promise<ExchangeFill[]> {
+      const json = await signed('GET', '/api/v3/myTrades', { symbol: ref.symbol, orderId: ref.exchangeOrderId });
+      return parseReply(z.array(tradeSchema), json, 'GET /api/v3/myTrades').map((t) => ({
+        tradeId: String(t.id),
+        price: t.price,
+        qty: t.qty,
+        commission: t.commission,
+        commissionAsset: t.commissionAsset,
+        time: t.time,
+      }));
+    },
+
+    async getBalances(): Promise<Balance[]> {
+      const json = await signed('GET', '/api/v3/account', { omitZeroBalances: 'true' });
+      return parseReply(accountSchema, json, 'GET /api/v3/account').balances;
+    },
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * The engine's market data: the Binance and Yahoo price sources built from config, the routing
+ * between them, and a fetch that asks each provider on its own so one provider failing or rate
+ * limited never holds up the other. A provider that answered 429/418 is left alone until its
+ * Retry-After has passed (per process), instead of being asked again on every refresh. Binance's
+ * back-off is the process's venue gate, which the Binance exchange adapters share.
+ */
+import type { Config } from '../../lib/config.js';
+import { ExchangeRateLimitError } from '../../domain/venue-errors.js';
+import { createVenueGate, type VenueGate } from '../binance/venue-gate.js';
+import { createBinancePriceSource } from './binance.js';
+import { providerFor, routeSymbols, type RoutedProvider, type RouteOverrides } from '../../domain/market-data/routing.js';
+import type { Candle, HistoryRequest, PriceQuote, PriceSource } from '../../domain/market-data/types.js';
+import { createYahooPriceSource, YahooRateLimitError } from './yahoo.js';
+
+export const PROVIDERS: readonly RoutedProvider[] = ['binance', 'yahoo'];
+
+/** A provider said "too many requests", or still is within the wait it asked for. */
+export class ProviderRateLimitedError extends Error {
+  override name = 'ProviderRateLimitedError';
+  constructor(
+    readonly provider: RoutedProvider,
+    readonly retryAfterMs: number,
+    options?: ErrorOptions,
+  ) {
+    super(`${provider} is rate limiting us; retry after ${Math.ceil(retryAfterMs / 1000)} s`, options);
+  }
+}
+
+export interface ProviderFailure {
+  provider: RoutedProvider;
+  symbols: string[];
+  error: Error;
+}
+
+export interface LatestResult {
+  quotes: PriceQuote[];
+  /** Providers that failed for their part of the request (their symbols have no quote). */
+  failures: ProviderFailure[];
+}
+
+export interface PriceSources {
+  sources: Record<RoutedProvider, PriceSource>;
+  routes: RouteOverrides;
+  /** The Binance back-off of this process: hand it to the Binance exchange adapters too. */
+  venueGate: VenueGate;
+  /** Which provider prices a symbol. */
+  providerFor(symbol: string): RoutedProvider;
+  /** Latest prices from every provider concerned; what failed is reported, not thrown. */
+  fetchLatestSettled(symbols: string[]): Promise<LatestResult>;
+  /** The quotes of fetchLatestSettled: whatever the providers that answered returned. */
+  fetchLatest(symbols: string[]): Promise<PriceQuote[]>;
+  /** Candles from the symbol's provider. */
+  history(req: HistoryRequest): Promise<{ provider: RoutedProvider; candles: Candle[] }>;
+}
+
+export type PriceSourcesConfig = Pick<Config, 'BINANCE_BASE_URL' | 'YAHOO_BASE_URL' | 'MARKET_DATA_TIMEOUT' | 'MARKET_DATA_ROUTES'>;
+
+export interface PriceSourcesOptions {
+  /** Replaces a provider (tests, or a simulated feed). */
+  sources?: Partial<Record<RoutedProvider, PriceSource>>;
+  /** Called once per provider failure of fetchLatest, e.g. to log it. */
+  onFailure?: (failure: ProviderFailure) => void;
+  now?: () => number;
+  /** The process-wide Binance back-off; a new one when absent. */
+  venueGate?: VenueGate;
+}
+
+/**
+ * Builds the routed providers from config.
+ * @example
+ * const marketData = createPriceSources(config);
+ * await marketData.fetchLatest(['BTCUSDT', 'AAPL']); // BTCUSDT from Binance, AAPL from Yahoo
+ */
+export function createPriceSources(config: PriceSourcesConfig, options: PriceSourcesOptions = {}): PriceSources {
+  const now = options.now ?? Date.now;
+  const timeoutMs = config.MARKET_DATA_TIMEOUT;
+  const venueGate = options.venueGate ?? createVenueGate();
+  const raw: Record<RoutedProvider, PriceSource> = {
+    binance: options.sources?.binance ?? createBinancePriceSource({ baseUrl: config.BINANCE_BASE_URL, timeoutMs, venueGate }),
+    yahoo: options.sources?.yahoo ?? createYahooPriceSource({ baseUrl: config.YAHOO_BASE_URL, timeoutMs }),
+  };
+  const sources = {
+    binance: withCooldown('binance', raw.binance, now),
+    yahoo: withCooldown('yahoo', raw.yahoo, now),
+  };
+  const routes = config.MARKET_DATA_ROUTES;
+
+  async function fetchLatestSettled(symbols: string[]): Promise<LatestResult> {
+    const routed = routeSymbols(symbols, routes);
+    const asked = PROVIDERS.filter((p) => routed[p].length > 0);
+    const settled = await Promise.allSettled(asked.map((p) => sources[p].latest(routed[p])));
+    const result: LatestResult = { quotes: [], failures: [] };
+    settled.forEach((outcome, i) => {
+      const provider = asked[i]!;
+      if (outcome.status === 'fulfilled') result.quotes.push(...outcome.value);
+      else {
+        const error = outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
+        result.failures.push({ provider, symbols: routed[provider], error });
+      }
+    });
+    return result;
+  }
+
+  return {
+    sources,
+    routes,
+    venueGate,
+    providerFor: (symbol) => providerFor(symbol, routes),
+    fetchLatestSettled,
+    async fetchLatest(symbols) {
+      const { quotes, failures } = await fetchLatestSettled(symbols);
+      for (const failure of failures) options.onFailure?.(failure);
+      return quotes;
+    },
+    async history(req) {
+      const provider = providerFor(req.symbol, routes);
+      return { provider, candles: await sources[provider].history(req) };
+    },
+  };
+}
+
+function rateLimitOf(err: unknown): number | undefined {
+  if (err instanceof ExchangeRateLimitError || err instanceof YahooRateLimitError) return err.retryAfterMs;
+  return undefined;
+}
+
+/** Turns a provider's rate-limit answer into a pause of that provider for the time it asked. */
+function withCooldown(provider: RoutedProvider, source: PriceSource, now: () => number): PriceSource {
+  let until = 0;
+  async function guarded<T>(call: () => Promise<T>): Promise<T> {
+    const wait = until - now();
+    if (wait > 0) throw new ProviderRateLimitedError(provider, wait);
+    try {
+      return await call();
+    } catch (err) {
+      const retryAfterMs = rateLimitOf(err);
+      if (retryAfterMs === undefined) throw err;
+      until = now() + retryAfterMs;
+      throw new ProviderRateLimitedError(provider, retryAfterMs, { cause: err });
+    }
+  }
+  return {
+    name: source.name,
+    latest: (symbols) => guarded(() => source.latest(symbols)),
+    history: (req) => guarded(() => source.history(req)),
+  };
+}
