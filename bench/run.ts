@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { ORDER_CHANNEL } from '../activities/orders/record-activities.js';
+import { ORDER_CHANNEL } from '../store/order-events.js';
 import { createSql } from '../lib/db.js';
 import { createLogger } from '../lib/logger.js';
 import { FLOOR_CHANNEL, FLOOR_TASK_QUEUE } from './floor/names.js';

@@ -19,7 +19,8 @@ export type ExchangeOrderStatus =
   | 'EXPIRED'
   | 'EXPIRED_IN_MATCH';
 
-export interface PlaceOrderRequest {
+/** What is being bought or sold, and how: the same terms on our order and on the venue's. */
+export interface OrderTerms {
   symbol: string;
   side: Side;
   type: OrderType;
@@ -27,6 +28,9 @@ export interface PlaceOrderRequest {
   price?: string | undefined;
   stopPrice?: string | undefined;
   timeInForce?: TimeInForce | undefined;
+}
+
+export interface PlaceOrderRequest extends OrderTerms {
   /** Deterministic, derived from our order id; `[.A-Z:/a-z0-9_-]{1,36}`. */
   clientOrderId: string;
 }

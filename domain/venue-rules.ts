@@ -1,6 +1,6 @@
 /**
- * Binance's symbol filters, in one place, so the order workflow (before submitting), the adapter
- * (when reading exchangeInfo) and the test fake (when accepting an order) apply the same rules.
+ * Binance's symbol filters, in one place, so the order workflow (before submitting) and the adapter
+ * (when reading exchangeInfo) apply the same rules; the test fake has its own reading of filters.md.
  * Semantics follow filters.md: a zero disables a bound; `(value - min)` must be a multiple of the step;
  * MARKET orders are checked against a reference price only where the NOTIONAL filter says so.
  */

@@ -2,7 +2,7 @@
  * The settings every order workflow runs with, from config. The API passes them when it starts an
  * order's workflow and the reconciler when it restarts one, so both tracks poll alike.
  */
-import type { OrderSettings } from '../workflows/order-lifecycle.js';
+import type { OrderSettings } from '../domain/orders.js';
 import type { Config } from './config.js';
 
 export type OrderSettingsConfig = Pick<Config, 'ORDER_POLL_MAX_INTERVAL' | 'ORDER_NOT_FOUND_WINDOW' | 'ORDER_POLLS_PER_RUN'>;

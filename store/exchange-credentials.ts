@@ -3,7 +3,7 @@
  * opening happen in store/sealed-credentials.ts, opening only inside activities.
  */
 import type { Queryable, Sql } from '../lib/db.js';
-import type { Venue } from '../workflows/definitions.js';
+import type { Venue } from '../domain/exchange.js';
 
 export type CredentialVenue = Extract<Venue, 'binance'>;
 

@@ -2,8 +2,8 @@
  * The orders repository: functions of `sql`, every one scoped to an account. The order workflow
  * writes through activities; the API reads through here.
  */
-import type { Sql } from '../lib/db.js';
-import type { OrderRequest, OrderStatus } from '../workflows/definitions.js';
+import type { Queryable, Sql } from '../lib/db.js';
+import type { OrderRequest, OrderStatus } from '../domain/orders.js';
 
 export interface OrderRow {
   id: string;
@@ -79,7 +79,7 @@ export async function listOrders(sql: Sql, accountId: string, f: ListFilter): Pr
 }
 
 /** The API's own record of an accepted order; the workflow writes the same row if the API could not. */
-export async function insertReceivedOrder(sql: Sql, order: OrderRequest, clientOrderId: string, workflowId: string): Promise<void> {
+export async function insertReceivedOrder(sql: Queryable, order: OrderRequest, clientOrderId: string, workflowId: string): Promise<void> {
   await sql`INSERT INTO orders (id, account_id, venue, symbol, side, type, time_in_force, quantity, price, stop_price,
       status, status_rank, client_order_id, workflow_id)
     VALUES (${order.orderId}, ${order.accountId}, ${order.venue}, ${order.symbol}, ${order.side}, ${order.type},

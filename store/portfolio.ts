@@ -3,7 +3,7 @@
  * workflow's recalculation activity), its latest result, and the snapshots series.
  */
 import type { Queryable, Sql } from '../lib/db.js';
-import type { AccountingMethod, PortfolioResult } from '../workflows/definitions.js';
+import type { AccountingMethod, PortfolioResult } from '../domain/portfolio/result.js';
 import type { PortfolioStateJson } from '../domain/portfolio/accounting.js';
 
 export interface PortfolioRow {

@@ -5,11 +5,9 @@
 import type { Queryable, Sql } from '../lib/db.js';
 import type { Trade, TradeVenue } from '../domain/portfolio/accounting.js';
 
-/** One row of the `ledger` view; numerics stay strings, `ledger_seq` (int8) too. */
-export interface LedgerRow {
+/** The columns a fill has wherever it is stored: the `trades` table and the `ledger` view alike. */
+interface FillColumns {
   ledger_seq: string;
-  venue: TradeVenue;
-  trade_id: string;
   symbol: string;
   side: 'BUY' | 'SELL';
   quantity: string;
@@ -17,20 +15,19 @@ export interface LedgerRow {
   fee: string;
   fee_asset: string | null;
   executed_at: Date;
+}
+
+/** One row of the `ledger` view; numerics stay strings, `ledger_seq` (int8) too. */
+export interface LedgerRow extends FillColumns {
+  venue: TradeVenue;
+  trade_id: string;
   order_id: string | null;
 }
 
-export interface TradeRow {
+/** One manual trade as stored. */
+export interface TradeRow extends FillColumns {
   id: string;
   account_id: string;
-  ledger_seq: string;
-  symbol: string;
-  side: 'BUY' | 'SELL';
-  quantity: string;
-  price: string;
-  fee: string;
-  fee_asset: string | null;
-  executed_at: Date;
   request_hash: string | null;
   created_at: Date;
 }

@@ -19,7 +19,8 @@ import { createReconcileActivities } from '../activities/reconcile/reconcile-act
 import { createPriceSources, type PriceSources } from '../venues/market-data/sources.js';
 import type { PriceQuote } from '../domain/market-data/types.js';
 import { credentialBoxFor } from '../lib/secrets.js';
-import type { Venue } from '../workflows/definitions.js';
+import { createWorkflowClients } from '../workflows/clients.js';
+import type { Venue } from '../domain/exchange.js';
 
 export interface ActivityDeps {
   config: Config;
@@ -61,9 +62,10 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
     return binanceFor(accountId, pinned);
   }
 
+  const { portfolios } = createWorkflowClients(temporal, config);
   return {
     ...createOrderDbActivities({ sql }),
-    ...createPortfolioNotifyActivities({ sql, temporal, config }),
+    ...createPortfolioNotifyActivities({ sql, portfolios }),
     ...createOrderExchangeActivities({
       sql,
       exchangeFor,
@@ -85,10 +87,11 @@ export type Activities = ReturnType<typeof createActivities>;
 export function createMarketDataActivities({ config, sql, temporal, marketData = createPriceSources(config) }: ActivityDeps) {
   // wakePaperOrders signals the orders a move may fill; notifyPortfoliosOfPrices revalues the
   // portfolios holding what moved.
+  const { portfolios, orders } = createWorkflowClients(temporal, config);
   return {
     ...createRefreshActivities({ sql, marketData }),
-    ...createOrderWakeActivities({ sql, temporal }),
-    ...createPortfolioNotifyActivities({ sql, temporal, config }),
+    ...createOrderWakeActivities({ sql, orders }),
+    ...createPortfolioNotifyActivities({ sql, portfolios }),
   };
 }
 

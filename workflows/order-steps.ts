@@ -7,7 +7,6 @@ import type { createOrderDbActivities } from '../activities/orders/record-activi
 import type { createOrderExchangeActivities } from '../activities/orders/venue-activities.js';
 import type { PortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
 import type { OrderState } from './definitions.js';
-import { portfolioPresets } from './portfolio.js';
 import { presets } from './presets.js';
 
 type DbActivities = ReturnType<typeof createOrderDbActivities>;
@@ -27,7 +26,7 @@ export const exchangePoll = proxyActivities<ExchangeActivities>(presets.exchange
 export const remoteSteps = {
   db: proxyActivities<DbActivities>(presets.db),
   checks: proxyActivities<ExchangeActivities>(presets.exchangeRead),
-  portfolio: proxyActivities<PortfolioNotifyActivities>(portfolioPresets.notify),
+  portfolio: proxyActivities<PortfolioNotifyActivities>(presets.portfolioNotify),
 };
 
 /**
@@ -39,7 +38,7 @@ export const remoteSteps = {
 export const localSteps = {
   db: proxyLocalActivities<DbActivities>(presets.db),
   checks: proxyLocalActivities<ExchangeActivities>(presets.exchangeRead),
-  portfolio: proxyLocalActivities<PortfolioNotifyActivities>(portfolioPresets.notify),
+  portfolio: proxyLocalActivities<PortfolioNotifyActivities>(presets.portfolioNotify),
 };
 
 /** The venue's final "no" (an OrderRejected failure from an activity), if that is what `err` is. */

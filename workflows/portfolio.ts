@@ -16,7 +16,6 @@ import {
   sleep,
   uuid4,
   workflowInfo,
-  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { PortfolioActivities, RecalculateInput } from '../activities/portfolio/portfolio-activities.js';
 import {
@@ -30,24 +29,9 @@ import {
   type PortfolioStatus,
 } from './definitions.js';
 import { Mutex } from './lib/mutex.js';
+import { presets } from './presets.js';
 
-export const portfolioPresets = {
-  /**
-   * Postgres work of one account, retried while Postgres is away. The activity marks the core's
-   * errors (a sell of more than is held, a quote without a USD rate) non-retryable itself.
-   */
-  recalculate: {
-    startToCloseTimeout: '2m',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-  },
-  /** A signal-with-start to the portfolio: quick and repeatable, retried until Temporal answers. */
-  notify: {
-    startToCloseTimeout: '10s',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
-  },
-} as const satisfies Record<string, ActivityOptions>;
-
-const activities = proxyActivities<PortfolioActivities>(portfolioPresets.recalculate);
+const activities = proxyActivities<PortfolioActivities>(presets.portfolioRecalculate);
 
 const METHODS: readonly AccountingMethod[] = ['average', 'fifo'];
 

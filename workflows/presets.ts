@@ -48,4 +48,37 @@ export const presets = {
     startToCloseTimeout: '2m',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3, nonRetryableErrorTypes: ['OrderRejected'] },
   },
+  /**
+   * Postgres work of one account, retried while Postgres is away. The activity marks the core's
+   * errors (a sell of more than is held, a quote without a USD rate) non-retryable itself.
+   */
+  portfolioRecalculate: {
+    startToCloseTimeout: '2m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  },
+  /** A signal-with-start to the portfolio: quick and repeatable, retried until Temporal answers. */
+  portfolioNotify: {
+    startToCloseTimeout: '10s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+  },
+  /** Binance price calls: a few quick attempts each; the refresh's `fetchDeadlineMs` bounds them all together. */
+  marketDataBinance: {
+    startToCloseTimeout: '15s',
+    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3, nonRetryableErrorTypes: ['ProviderRateLimited', 'ProviderRejected'] },
+  },
+  /** Longer: a Yahoo call may include the cookie and crumb handshake (up to three requests). */
+  marketDataYahoo: {
+    startToCloseTimeout: '35s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3, nonRetryableErrorTypes: ['ProviderRateLimited', 'ProviderRejected'] },
+  },
+  /**
+   * Waking the orders: pages of open orders, signals sent from the activity. Heartbeats carry the
+   * progress, so a lost worker is noticed in seconds and the retry resumes; a few attempts only,
+   * since every order also polls on its own and the next run wakes again.
+   */
+  wakeOrders: {
+    startToCloseTimeout: '1m',
+    heartbeatTimeout: '15s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+  },
 } as const satisfies Record<string, ActivityOptions>;

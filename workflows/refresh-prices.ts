@@ -4,36 +4,12 @@
  * while a failing Yahoo is still being retried. A batch that fails after its retries is recorded
  * in the result and the run still completes: the next run is the long-term retry.
  */
-import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities } from '@temporalio/workflow';
 import type { MovedPrice, OrderWakeActivities, RefreshActivities } from '../activities/market-data/refresh-activities.js';
 import type { PortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
 import type { RoutedProvider } from '../domain/market-data/routing.js';
 import { priceMovedSignal } from './definitions.js';
 import { presets } from './presets.js';
-
-/** Provider calls: a few quick attempts each; `fetchDeadlineMs` bounds them all together. */
-const marketDataPresets = {
-  binance: {
-    startToCloseTimeout: '15s',
-    retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3, nonRetryableErrorTypes: ['ProviderRateLimited', 'ProviderRejected'] },
-  },
-  /** Longer: a Yahoo call may include the cookie and crumb handshake (up to three requests). */
-  yahoo: {
-    startToCloseTimeout: '35s',
-    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '4s', maximumAttempts: 3, nonRetryableErrorTypes: ['ProviderRateLimited', 'ProviderRejected'] },
-  },
-} as const satisfies Record<RoutedProvider, ActivityOptions>;
-
-/**
- * Waking the orders: pages of open orders, signals sent from the activity. Heartbeats carry the
- * progress, so a lost worker is noticed in seconds and the retry resumes; a few attempts only,
- * since every order also polls on its own and the next run wakes again.
- */
-const wakePreset = {
-  startToCloseTimeout: '1m',
-  heartbeatTimeout: '15s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
-} as const satisfies ActivityOptions;
 
 export interface RefreshPricesInput {
   /** Longest a provider batch may take with its retries, so one run never outlasts a few intervals. */
@@ -66,12 +42,12 @@ export interface RefreshOutcome {
 
 const db = proxyActivities<RefreshActivities>(presets.db);
 const portfolios = proxyActivities<PortfolioNotifyActivities>(presets.db);
-const waker = proxyActivities<OrderWakeActivities>(wakePreset);
+const waker = proxyActivities<OrderWakeActivities>(presets.wakeOrders);
 
 export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshOutcome> {
   const fetchers = {
-    binance: proxyActivities<RefreshActivities>({ ...marketDataPresets.binance, scheduleToCloseTimeout: input.fetchDeadlineMs }),
-    yahoo: proxyActivities<RefreshActivities>({ ...marketDataPresets.yahoo, scheduleToCloseTimeout: input.fetchDeadlineMs }),
+    binance: proxyActivities<RefreshActivities>({ ...presets.marketDataBinance, scheduleToCloseTimeout: input.fetchDeadlineMs }),
+    yahoo: proxyActivities<RefreshActivities>({ ...presets.marketDataYahoo, scheduleToCloseTimeout: input.fetchDeadlineMs }),
   };
   const routed = await db.symbolsToRefresh();
   const outcome: RefreshOutcome = { providers: { binance: idle(), yahoo: idle() }, stored: 0, moved: [], woken: 0, portfoliosNotified: 0 };
@@ -112,7 +88,7 @@ async function wakeOrders(moved: MovedPrice[]): Promise<number> {
   // Patched: runs recorded before signalled each order from here, two history events per order.
   if (patched('wake-orders-in-activity')) {
     try {
-      return (await waker.wakePaperOrders.executeWithOptions({ ...wakePreset, summary: `wake the paper orders of ${moved.length} moved symbols` }, [{ moved }])).woken;
+      return (await waker.wakePaperOrders.executeWithOptions({ ...presets.wakeOrders, summary: `wake the paper orders of ${moved.length} moved symbols` }, [{ moved }])).woken;
     } catch (err) {
       // The prices are stored: a missed wake only delays fills until the orders' own poll.
       log.warn('paper orders not woken', { symbols: moved.map((m) => m.symbol), error: String(err instanceof ActivityFailure && err.cause ? err.cause : err) });

@@ -5,10 +5,9 @@
  * is transient and left to the caller's retry policy.
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { Decimal } from 'decimal.js';
 import type { Sql } from '../../lib/db.js';
-import { priceMovedSignal } from '../../workflows/definitions.js';
 import { ExchangeRejectedError } from '../../domain/venue-errors.js';
 import { latestPrices, storeQuotes } from '../../store/prices.js';
 import { isValidSymbol, routeSymbols, type RoutedProvider, type RoutedSymbols } from '../../domain/market-data/routing.js';
@@ -122,8 +121,8 @@ export type RefreshActivities = ReturnType<typeof createRefreshActivities>;
 
 export interface OrderWakeActivitiesOptions {
   sql: Sql;
-  /** Sends the signals; only `workflow.getHandle` is used. */
-  temporal: Pick<Client, 'workflow'>;
+  /** Sends the wake-up signal (workflows/clients.ts); rejects with WorkflowNotFoundError for an ended order. */
+  orders: { priceMoved(workflowId: string, payload: MovedPrice): Promise<void> };
   /** Open orders read per query. */
   pageSize?: number;
   /** Signals in flight at once. */
@@ -144,12 +143,12 @@ interface WakeProgress {
 /**
  * Waking orders from an activity keeps the refresh's history at a few events however many
  * orders are open (signalling from the workflow costs two events per order).
- * @example const activities = createOrderWakeActivities({ sql, temporal: client });
+ * @example const activities = createOrderWakeActivities({ sql, orders: createWorkflowClients(client, config).orders });
  */
-export function createOrderWakeActivities({ sql, temporal, pageSize = 500, concurrency = 16 }: OrderWakeActivitiesOptions) {
+export function createOrderWakeActivities({ sql, orders, pageSize = 500, concurrency = 16 }: OrderWakeActivitiesOptions) {
   async function signal(workflowId: string, payload: MovedPrice): Promise<number> {
     try {
-      await temporal.workflow.getHandle(workflowId).signal(priceMovedSignal, payload);
+      await orders.priceMoved(workflowId, payload);
       return 1;
     } catch (err) {
       // Not found: the order finished between the query and the signal, nothing to wake. Any

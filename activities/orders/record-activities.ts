@@ -1,12 +1,14 @@
 /**
- * Activities of the order workflow that write Postgres. Every write is keyed so that a retried
- * activity changes nothing: orders by id, events by (order_id, seq), and a status never moves
- * to a lower rank.
+ * Activities of the order workflow that write Postgres (store/orders.ts, store/order-events.ts):
+ * every write is keyed, so a retried activity changes nothing.
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Queryable, Sql } from '../../lib/db.js';
 import { settleDailyNotional } from '../../store/risk.js';
-import { CANCEL_FAILED, STATUS_RANK, type OrderRequest, type OrderStatus, type Venue } from '../../workflows/definitions.js';
+import type { Venue } from '../../domain/exchange.js';
+import { STATUS_RANK, type OrderRequest, type OrderStatus } from '../../domain/orders.js';
+import { insertReceivedOrder } from '../../store/orders.js';
+import { announceOrderChange, appendOrderEvent, applyOrderStatus, recordedOrderEvent } from '../../store/order-events.js';
 
 export interface TransitionInput {
   orderId: string;
@@ -35,7 +37,7 @@ export type EventInput = Omit<TransitionInput, 'state'>;
  * recording a story that did not happen; the reconciler resumes the order from what is recorded.
  */
 async function assertSameEvent(tx: Queryable, e: EventInput): Promise<void> {
-  const [existing] = await tx<{ status: string; cause: string }[]>`SELECT status, cause FROM order_events WHERE order_id = ${e.orderId} AND seq = ${e.seq}`;
+  const existing = await recordedOrderEvent(tx, e.orderId, e.seq);
   if (existing && (existing.status !== e.status || existing.cause !== e.cause)) {
     throw ApplicationFailure.create({
       type: 'OrderEventConflict',
@@ -45,9 +47,6 @@ async function assertSameEvent(tx: Queryable, e: EventInput): Promise<void> {
   }
 }
 
-/** Channel on which every order change is announced (the WebSocket push listens to it). */
-export const ORDER_CHANNEL = 'order_changes';
-
 /**
  * @example const activities = createOrderDbActivities({ sql });
  */
@@ -56,51 +55,24 @@ export function createOrderDbActivities({ sql }: { sql: Sql }) {
     /** Creates the order row if the API has not (it may have crashed right after starting us). */
     async recordOrderReceived({ order, clientOrderId, workflowId }: { order: OrderRequest; clientOrderId: string; workflowId: string }): Promise<void> {
       await sql.begin(async (tx) => {
-        await tx`INSERT INTO orders (id, account_id, venue, symbol, side, type, time_in_force, quantity, price, stop_price,
-            status, status_rank, client_order_id, workflow_id)
-          VALUES (${order.orderId}, ${order.accountId}, ${order.venue}, ${order.symbol}, ${order.side}, ${order.type},
-            ${order.timeInForce ?? null}, ${order.quantity}, ${order.price ?? null}, ${order.stopPrice ?? null},
-            'RECEIVED', 0, ${clientOrderId}, ${workflowId})
-          ON CONFLICT (id) DO NOTHING`;
-        await tx`INSERT INTO order_events (order_id, seq, account_id, status, cause)
-          VALUES (${order.orderId}, 1, ${order.accountId}, 'RECEIVED', 'accepted') ON CONFLICT DO NOTHING`;
+        await insertReceivedOrder(tx, order, clientOrderId, workflowId);
+        await appendOrderEvent(tx, { orderId: order.orderId, accountId: order.accountId, seq: 1, status: 'RECEIVED', cause: 'accepted' });
       });
     },
 
     /** Moves the order to `status` (never backwards) and appends the event. */
     async recordTransition(t: TransitionInput): Promise<void> {
-      const rank = STATUS_RANK[t.status];
       await sql.begin(async (tx) => {
-        const inserted = await tx`INSERT INTO order_events (order_id, seq, account_id, status, cause, detail)
-          VALUES (${t.orderId}, ${t.seq}, ${t.accountId}, ${t.status}, ${t.cause}, ${tx.json(t.detail as never)})
-          ON CONFLICT DO NOTHING RETURNING seq`;
-        if (inserted.length === 0) return assertSameEvent(tx, t);
-        const [row] = await tx<{ id: string }[]>`UPDATE orders SET status = ${t.status}, status_rank = ${rank},
-            exchange_order_id = coalesce(${t.state.exchangeOrderId ?? null}, exchange_order_id),
-            executed_qty = greatest(executed_qty, ${t.state.executedQty}::numeric),
-            cumulative_quote_qty = greatest(cumulative_quote_qty, ${t.state.cumulativeQuoteQty}::numeric),
-            reject_code = coalesce(${t.state.rejectCode ?? null}, reject_code),
-            reject_reason = coalesce(${t.state.rejectReason ?? null}, reject_reason),
-            updated_at = now()
-          WHERE id = ${t.orderId} AND (status_rank < ${rank} OR (status_rank = ${rank} AND status_rank < 9)
-            OR (status_rank = 9 AND status = ${t.status})
-            -- a cancel the venue refused: the order is back to what it was (never below NEW)
-            OR (status = 'PENDING_CANCEL' AND ${t.cause} = ${CANCEL_FAILED} AND ${rank} BETWEEN ${STATUS_RANK.NEW} AND ${STATUS_RANK.PARTIALLY_FILLED}))
-          RETURNING id`;
-        if (row && rank === 9) await settleDailyNotional(tx, t.orderId, t.state.cumulativeQuoteQty);
-        if (row) {
-          const payload = JSON.stringify({ orderId: t.orderId, accountId: t.accountId, status: t.status, symbol: t.symbol, executedQty: t.state.executedQty });
-          await tx`SELECT pg_notify(${ORDER_CHANNEL}, ${payload})`;
-        }
+        if (!(await appendOrderEvent(tx, t))) return assertSameEvent(tx, t);
+        if (!(await applyOrderStatus(tx, t.orderId, t.status, t.cause, t.state))) return;
+        if (STATUS_RANK[t.status] === STATUS_RANK.FILLED) await settleDailyNotional(tx, t.orderId, t.state.cumulativeQuoteQty);
+        await announceOrderChange(tx, { orderId: t.orderId, accountId: t.accountId, status: t.status, symbol: t.symbol, executedQty: t.state.executedQty });
       });
     },
 
     /** An event that does not change the status (e.g. "submit outcome unknown"). */
     async recordEvent(e: EventInput): Promise<void> {
-      const inserted = await sql`INSERT INTO order_events (order_id, seq, account_id, status, cause, detail)
-        VALUES (${e.orderId}, ${e.seq}, ${e.accountId}, ${e.status}, ${e.cause}, ${sql.json(e.detail as never)})
-        ON CONFLICT DO NOTHING RETURNING seq`;
-      if (inserted.length === 0) await assertSameEvent(sql, e);
+      if (!(await appendOrderEvent(sql, e))) await assertSameEvent(sql, e);
     },
   };
 }

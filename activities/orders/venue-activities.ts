@@ -6,7 +6,8 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { Decimal } from 'decimal.js';
 import type { Sql } from '../../lib/db.js';
-import type { OrderRequest, OrderStatus, Venue } from '../../workflows/definitions.js';
+import type { Venue } from '../../domain/exchange.js';
+import type { OrderRequest, OrderStatus } from '../../domain/orders.js';
 import { validateOrderAgainstRules } from '../../domain/venue-rules.js';
 import { ExchangeRateLimitError, ExchangeRejectedError, ExchangeUnavailableError, ExchangeUnknownOutcomeError } from '../../domain/venue-errors.js';
 import { decideOnce } from '../../store/check-verdicts.js';

@@ -1,24 +1,11 @@
 /**
- * Activities of the portfolio workflow, and the two ways anything else reaches that workflow
- * (signal-with-start for "something changed", update-with-start for "recalculate now"). The
- * accounting itself is the pure core next to this file; here it meets Postgres and Temporal.
+ * Activities of the portfolio workflow, and the ones other workflows use to notify it. The
+ * accounting itself is the pure core in domain/portfolio; here it meets Postgres.
  */
 import { ApplicationFailure } from '@temporalio/activity';
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
-import type { Config } from '../../lib/config.js';
 import type { Queryable, Sql } from '../../lib/db.js';
-import {
-  fillsRecordedSignal,
-  portfolioPricesMovedSignal,
-  portfolioWorkflowId,
-  recalculateUpdate,
-  type AccountingMethod,
-  type PortfolioInput,
-  type PortfolioResult,
-  type PortfolioSettings,
-  type RecalculateRequest,
-} from '../../workflows/definitions.js';
-import type { portfolio } from '../../workflows/portfolio.js';
+import { portfolioWorkflowId } from '../../domain/orders.js';
+import type { AccountingMethod, PortfolioResult } from '../../domain/portfolio/result.js';
 import { lockPortfolio, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../../store/portfolio.js';
 import { ledgerTradesAfter, type LedgerTrade } from '../../store/trades.js';
 import { splitSymbol } from '../../domain/symbols.js';
@@ -174,57 +161,26 @@ async function valuationInputs(tx: Queryable, state: PortfolioState) {
   return { prices, usdtUsdRate, quoteUsdRates, watched: [...watched].sort() };
 }
 
-/** The input a portfolio workflow starts with; settings come from configuration. */
-export function portfolioInput(config: Config, accountId: string): PortfolioInput {
-  const settings: PortfolioSettings = { debounceMs: config.PORTFOLIO_DEBOUNCE, recalcsPerRun: config.PORTFOLIO_RECALCS_PER_RUN };
-  return { accountId, settings };
-}
-
-function startOptions(config: Config, accountId: string) {
-  return { workflowId: portfolioWorkflowId(accountId), taskQueue: config.taskQueues.portfolio, args: [portfolioInput(config, accountId)] as [PortfolioInput] };
-}
-
-/**
- * Tells the account's portfolio that fills were recorded, starting its workflow if it has none.
- * Cheap and repeatable: the workflow only marks itself dirty.
- * @example await signalFillsRecorded(temporal, config, accountId, { source: 'manual' });
- */
-export async function signalFillsRecorded(temporal: Client, config: Config, accountId: string, detail: { source: 'order' | 'manual'; orderId?: string | undefined }): Promise<void> {
-  await temporal.workflow.signalWithStart<typeof portfolio, [typeof detail]>('portfolio', {
-    ...startOptions(config, accountId),
-    signal: fillsRecordedSignal,
-    signalArgs: [detail],
-  });
-}
-
-/**
- * A full recompute through the workflow's `recalculate` Update, starting the workflow first if the
- * account has none (update-with-start), so it works for a user who never traded.
- * @example const result = await recalculateWithStart(temporal, config, accountId, { method: 'fifo' });
- */
-export async function recalculateWithStart(temporal: Client, config: Config, accountId: string, request: RecalculateRequest = {}): Promise<PortfolioResult> {
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof portfolio>('portfolio', {
-    ...startOptions(config, accountId),
-    workflowIdConflictPolicy: 'USE_EXISTING',
-  });
-  return temporal.workflow.executeUpdateWithStart(recalculateUpdate, { args: [request], startWorkflowOperation });
+/** How the activities reach the portfolio workflows (workflows/clients.ts, injected by the worker). */
+export interface PortfolioSignals {
+  fillsRecorded(accountId: string, detail: { source: 'order'; orderId: string }): Promise<void>;
+  pricesMoved(accountId: string, symbols: string[]): Promise<void>;
 }
 
 export interface PortfolioNotifyDeps {
   sql: Sql;
-  temporal: Client;
-  config: Config;
+  portfolios: PortfolioSignals;
 }
 
 /**
  * Activities other workflows call to reach the portfolio (workflows cannot signal-with-start).
- * @example worker activities: { ...createPortfolioNotifyActivities({ sql, temporal, config }) }
+ * @example worker activities: { ...createPortfolioNotifyActivities({ sql, portfolios: createWorkflowClients(temporal, config).portfolios }) }
  */
-export function createPortfolioNotifyActivities({ sql, temporal, config }: PortfolioNotifyDeps) {
+export function createPortfolioNotifyActivities({ sql, portfolios }: PortfolioNotifyDeps) {
   return {
     /** The order workflow recorded fills of `orderId`. */
     async notifyPortfolio({ accountId, orderId }: { accountId: string; orderId: string }): Promise<void> {
-      await signalFillsRecorded(temporal, config, accountId, { source: 'order', orderId });
+      await portfolios.fillsRecorded(accountId, { source: 'order', orderId });
     },
 
     /**
@@ -235,13 +191,7 @@ export function createPortfolioNotifyActivities({ sql, temporal, config }: Portf
       const watching = await portfoliosWatching(sql, symbols);
       for (let i = 0; i < watching.length; i += 50) {
         await Promise.all(
-          watching.slice(i, i + 50).map((p) =>
-            temporal.workflow.signalWithStart<typeof portfolio, [{ symbols: string[] }]>('portfolio', {
-              ...startOptions(config, p.account_id),
-              signal: portfolioPricesMovedSignal,
-              signalArgs: [{ symbols: p.symbols }],
-            }),
-          ),
+          watching.slice(i, i + 50).map((p) => portfolios.pricesMoved(p.account_id, p.symbols)),
         );
       }
       return { notified: watching.length };

@@ -5,7 +5,8 @@
  * every account with an unfinished Binance order or an external order last seen open.
  */
 import type { Sql } from '../../lib/db.js';
-import { TERMINAL_STATUSES, type Venue } from '../../workflows/definitions.js';
+import type { Venue } from '../../domain/exchange.js';
+import { TERMINAL_STATUSES } from '../../domain/orders.js';
 
 export interface AccountPage {
   venue: Venue;

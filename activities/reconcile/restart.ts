@@ -6,7 +6,7 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionStatusName } from '@temporalio/client';
 import { Decimal } from 'decimal.js';
 import type { Sql } from '../../lib/db.js';
-import { orderWorkflowId, type OrderRequest, type OrderState } from '../../workflows/definitions.js';
+import { orderWorkflowId, type OrderRequest, type OrderState } from '../../domain/orders.js';
 import type { OrderLifecycleInput, OrderSettings, orderLifecycle } from '../../workflows/order-lifecycle.js';
 import type { OrderRow } from '../../store/orders.js';
 

@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Context } from 'hono';
 import { findPortfolioResult, listSnapshots } from '../../store/portfolio.js';
 import { hasLedgerAfter } from '../../store/trades.js';
-import { recalculateWithStart } from '../../activities/portfolio/portfolio-activities.js';
+import { createWorkflowClients } from '../../workflows/clients.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { portfolioWorkflowId, type PortfolioResult, type RecalculateRequest } from '../../workflows/definitions.js';
@@ -163,9 +163,10 @@ const listPositions = createRoute({
 
 /** What both route groups share: the current result, and recalculation with our error shape. */
 function portfolioAccess({ config, sql, temporal }: PortfolioRoutesOptions) {
+  const { portfolios } = createWorkflowClients(temporal, config);
   async function recalculate(accountId: string, request: RecalculateRequest): Promise<PortfolioResult> {
     try {
-      return await recalculateWithStart(temporal, config, accountId, request);
+      return await portfolios.recalculate(accountId, request);
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;

@@ -7,7 +7,7 @@ import { createRoute } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
 import { findTradeByKey, insertTrade, listLedger, lockManualSymbol, manualTradesOf, toTrade, type LedgerRow, type NewTrade, type TradeRow } from '../../store/trades.js';
 import { InsufficientPositionError, InvalidInputError, recompute } from '../../domain/portfolio/accounting.js';
-import { signalFillsRecorded } from '../../activities/portfolio/portfolio-activities.js';
+import { createWorkflowClients } from '../../workflows/clients.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { portfolioWorkflowId } from '../../workflows/definitions.js';
@@ -125,6 +125,7 @@ const isUniqueViolation = (err: unknown) => typeof err === 'object' && err !== n
  * @example app.route('/v1/trades', tradeRoutes({ config, sql, temporal }))
  */
 export function tradeRoutes({ config, sql, temporal }: TradeRoutesOptions) {
+  const { portfolios } = createWorkflowClients(temporal, config);
   return createRouter()
     .openapi(recordTrade, async (c) => {
       const body = c.req.valid('json');
@@ -168,7 +169,7 @@ export function tradeRoutes({ config, sql, temporal }: TradeRoutesOptions) {
         throw new ApiError(422, 'idempotency_key_reused', 'Idempotency-Key was already used with a different request body; use a new key for a new trade');
       }
       // Also on a replay: the first attempt may have stored the trade and failed before this.
-      await signalFillsRecorded(temporal, config, accountId, { source: 'manual' });
+      await portfolios.fillsRecorded(accountId, { source: 'manual' });
       return c.json({ ...present(outcome.row), workflowId: portfolioWorkflowId(accountId) }, outcome.replay ? 200 : 201);
     })
 

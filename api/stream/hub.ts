@@ -6,7 +6,7 @@
  * hub then asks every session to resend its snapshot.
  */
 import { z } from 'zod';
-import { ORDER_CHANNEL } from '../../activities/orders/record-activities.js';
+import { ORDER_CHANNEL } from '../../store/order-events.js';
 import type { Sql } from '../../lib/db.js';
 import type { Logger } from '../../lib/logger.js';
 

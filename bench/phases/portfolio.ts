@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { storeQuotes } from '../../store/prices.js';
 import { applyTrade, parseState, recompute, serializeState, summarize, type AccountingMethod, type PortfolioState } from '../../domain/portfolio/accounting.js';
-import { createPortfolioActivities, recalculateWithStart } from '../../activities/portfolio/portfolio-activities.js';
+import { createPortfolioActivities } from '../../activities/portfolio/portfolio-activities.js';
+import { createWorkflowClients } from '../../workflows/clients.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import type { HttpClient } from '../lib/http.js';
@@ -166,7 +167,7 @@ export async function measureHealth(o: {
   const accountId = seeded?.accountId ?? (await seedLedger(o.sql, historyFills(burstFills)));
   const fills = seeded?.fills ?? burstFills;
   const started = performance.now();
-  const burst = Promise.all(Array.from({ length: burstRecalcs }, () => recalculateWithStart(o.temporal, o.config, accountId, {})));
+  const burst = Promise.all(Array.from({ length: burstRecalcs }, () => createWorkflowClients(o.temporal, o.config).portfolios.recalculate(accountId, {})));
   const during = await openLoop({ ratePerSec, warmupMs: 0, durationMs: 600_000, fire, until: burst.catch(() => undefined) });
   await burst;
   const durationMs = round(performance.now() - started);

@@ -4,51 +4,17 @@
  * the last digit. `serializeState`/`parseState` turn the state into strings-only JSON (Postgres
  * JSONB, Temporal payloads) and back. docs/portfolio-accounting.md has the worked examples.
  */
-import { z } from 'zod';
 import { averageCostStep, emptyPosition, readFill } from './average-cost.js';
 import { fifoStep, lotsFromJson, lotsToJson } from './fifo.js';
 import { Dec, InvalidInputError, InvalidStateError, TradeOutOfOrderError } from './types.js';
 import type { AccountingMethod, Decimal, PortfolioState, PositionState, Trade } from './types.js';
 
+import { z } from 'zod';
+import { stateSchema, STATE_FORMAT, type PortfolioStateJson, type PositionStateJson } from './state-json.js';
+
 export * from './types.js';
+export { STATE_FORMAT, type PortfolioStateJson, type PositionStateJson } from './state-json.js';
 export { summarize, type PortfolioSummary, type PositionSummary, type SummarizeOptions, type SummaryTotals } from './summary.js';
-
-/**
- * Tag of the stored state's layout; a layout change gets a new tag and a migration in `parseState`.
- * @example serializeState(state).format === STATE_FORMAT
- */
-export const STATE_FORMAT = 'durable-trader/portfolio-state@1';
-
-const decimal = z.string().regex(/^-?\d+(\.\d+)?$/, 'expected a decimal string');
-const count = z.string().regex(/^\d+$/, 'expected a count as a string');
-const lotSchema = z.object({ tradeId: z.string(), quantity: decimal, cost: decimal });
-const positionSchema = z.object({
-  symbol: z.string().min(1),
-  venue: z.enum(['paper', 'binance', 'manual']),
-  quantity: decimal,
-  costBasis: decimal,
-  realizedPnl: decimal,
-  feesPaid: decimal,
-  capitalInvested: decimal,
-  trades: count,
-  closedTrades: count,
-  wins: count,
-  lastPrice: decimal,
-  lastExecutedAt: z.string().nullable(),
-  unpricedFees: z.record(z.string(), decimal),
-  lots: z.array(lotSchema),
-});
-const stateSchema = z.object({
-  format: z.literal(STATE_FORMAT),
-  method: z.enum(['average', 'fifo']),
-  trades: count,
-  lastExecutedAt: z.string().nullable(),
-  positions: z.array(positionSchema),
-});
-
-/** The stored form of a `PortfolioState`: JSON whose every value is a string (or null / an array / an object of strings). */
-export type PortfolioStateJson = z.infer<typeof stateSchema>;
-export type PositionStateJson = z.infer<typeof positionSchema>;
 
 /**
  * A portfolio with no trades.

@@ -4,7 +4,7 @@
  * docs/portfolio-accounting.md explains the rules with worked examples.
  */
 import { Decimal } from 'decimal.js';
-import type { PortfolioStateJson } from './accounting.js';
+import type { PortfolioStateJson } from './state-json.js';
 
 /**
  * Every number in the accounting core is made by this constructor, so results never depend on

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { signalFillsRecorded } from '../../activities/portfolio/portfolio-activities.js';
+import { createWorkflowClients } from '../../workflows/clients.js';
 import { activitySteps } from '../../lib/history-steps.js';
 import { portfolioStatusQuery, portfolioWorkflowId, type PortfolioStatus } from '../../workflows/definitions.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
@@ -107,7 +107,7 @@ describe('coalescing', () => {
           const n = i + j;
           await e.sql`INSERT INTO trades (id, account_id, symbol, side, quantity, price, executed_at)
             VALUES (${randomUUID()}, ${account}, ${STOCK}, 'BUY', '1', ${String(40 + (n % 7))}, ${new Date(base + n * 1000)})`;
-          await signalFillsRecorded(e.temporal, e.config, account, { source: 'manual' });
+          await createWorkflowClients(e.temporal, e.config).portfolios.fillsRecorded(account, { source: 'manual' });
         }),
       );
     }

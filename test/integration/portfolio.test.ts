@@ -4,6 +4,7 @@
  * held, valuation at stored prices, late fills, history and the trades list.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkflowClients } from '../../workflows/clients.js';
 import { createPortfolioNotifyActivities } from '../../activities/portfolio/portfolio-activities.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
@@ -218,7 +219,7 @@ describe('valuation', () => {
     await trade(account, { symbol: 'PFNVDA', side: 'BUY', quantity: '3', price: '10', executedAt: minute(1) });
     await settled(account, 1);
     await e.setPrice('PFNVDA', '12');
-    const notify = createPortfolioNotifyActivities({ sql: e.sql, temporal: e.temporal, config: e.config });
+    const notify = createPortfolioNotifyActivities({ sql: e.sql, portfolios: createWorkflowClients(e.temporal, e.config).portfolios });
     expect(await notify.notifyPortfoliosOfPrices({ symbols: ['PFNVDA', 'NOT-HELD'] })).toEqual({ notified: 1 });
     const moved = await waitFor(
       () => position(account, 'PFNVDA'),

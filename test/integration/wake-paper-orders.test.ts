@@ -8,6 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrderWakeActivities, type MovedPrice } from '../../activities/market-data/refresh-activities.js';
 import type { Sql } from '../../lib/db.js';
+import { orderClients } from '../../workflows/clients.js';
 import { testSql } from '../helpers/env.js';
 
 const ACCOUNT = '00000000-0000-0000-0000-000000000001';
@@ -82,7 +83,7 @@ describe('wakePaperOrders', () => {
     const env = new MockActivityEnvironment();
     const beats: unknown[] = [];
     env.on('heartbeat', (d: unknown) => beats.push(d));
-    const { wakePaperOrders } = createOrderWakeActivities({ sql, temporal: temporal.client });
+    const { wakePaperOrders } = createOrderWakeActivities({ sql, orders: orderClients(temporal.client) });
     const result = await env.run(wakePaperOrders, { moved: MOVED });
     const expected = await wakeable();
     expect(expected).toHaveLength(1234);
@@ -103,7 +104,7 @@ describe('wakePaperOrders', () => {
     const expected = await wakeable();
     const finished = new Set(expected.filter((_, i) => i % 100 === 0));
     const temporal = fakeTemporal(finished);
-    const { wakePaperOrders } = createOrderWakeActivities({ sql, temporal: temporal.client, pageSize: 200, concurrency: 4 });
+    const { wakePaperOrders } = createOrderWakeActivities({ sql, orders: orderClients(temporal.client), pageSize: 200, concurrency: 4 });
     const result = await new MockActivityEnvironment().run(wakePaperOrders, { moved: MOVED });
     expect(result).toEqual({ woken: 1234 - finished.size });
     expect(temporal.signals.some((s) => finished.has(s.workflowId))).toBe(false);
@@ -114,7 +115,7 @@ describe('wakePaperOrders', () => {
     const expected = await wakeable();
     const afterId = expected[499]!.slice('order-'.length);
     const temporal = fakeTemporal();
-    const { wakePaperOrders } = createOrderWakeActivities({ sql, temporal: temporal.client });
+    const { wakePaperOrders } = createOrderWakeActivities({ sql, orders: orderClients(temporal.client) });
     const result = await new MockActivityEnvironment({ heartbeatDetails: { afterId, woken: 500 } }).run(wakePaperOrders, { moved: MOVED });
     expect(result).toEqual({ woken: 1234 });
     expect(temporal.signals.map((s) => s.workflowId).sort()).toEqual(expected.slice(500).sort());
@@ -122,7 +123,7 @@ describe('wakePaperOrders', () => {
 
   it('signals nothing when no price moved', async () => {
     const temporal = fakeTemporal();
-    const { wakePaperOrders } = createOrderWakeActivities({ sql, temporal: temporal.client });
+    const { wakePaperOrders } = createOrderWakeActivities({ sql, orders: orderClients(temporal.client) });
     expect(await new MockActivityEnvironment().run(wakePaperOrders, { moved: [] })).toEqual({ woken: 0 });
     expect(temporal.signals).toEqual([]);
   });

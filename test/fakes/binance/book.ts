@@ -4,11 +4,11 @@
  * better); resting LIMIT orders fill at their own price when the market crosses them; stops
  * trigger on a crossing. Fills consume the market's liquidity, so they can be partial.
  */
-import { validateOrderAgainstRules } from '../../../domain/venue-rules.js';
 import type { ExchangeOrderStatus, OrderType, Side } from '../../../domain/exchange.js';
 import type { Account } from './account.js';
 import { apiErrors } from './api-error.js';
 import { D, type Dec, floorToStep, ZERO } from './decimal.js';
+import { enforceFilters } from './filters.js';
 import type { Market } from './market.js';
 import type { FakeOrder, FakeTrade, OrderIntent } from './orders.js';
 import type { SymbolEntry } from './symbols.js';
@@ -52,20 +52,7 @@ export class Book {
     const now = clock();
     const last = market.price(intent.symbol);
     const qty = intent.quantity ?? this.quantityFor(intent.quoteOrderQty ?? ZERO, last, entry);
-    const check = validateOrderAgainstRules(
-      {
-        symbol: intent.symbol,
-        side: intent.side,
-        type: intent.type,
-        quantity: qty.toString(),
-        price: intent.price?.toString(),
-        stopPrice: intent.stopPrice?.toString(),
-        clientOrderId: intent.clientOrderId,
-      },
-      entry.rules,
-      last.toString(),
-    );
-    if (!check.ok) throw apiErrors.filter(check.message);
+    enforceFilters(entry.spec, intent, qty, last);
     if (this.orders.some((o) => o.clientOrderId === intent.clientOrderId && this.isOpen(o))) throw apiErrors.duplicateOrder();
     const stop = STOPS.has(intent.type);
     if (stop && fires(intent.type, intent.side, intent.stopPrice ?? ZERO, last)) throw apiErrors.wouldTrigger();
@@ -158,7 +145,7 @@ export class Book {
   }
 
   private quantityFor(quoteQty: Dec, price: Dec, entry: SymbolEntry): Dec {
-    const step = entry.rules.lotSize?.stepSize ?? '0';
+    const step = entry.spec.lot.stepSize;
     return floorToStep(quoteQty.dividedBy(price), step);
   }
 

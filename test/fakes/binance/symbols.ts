@@ -3,8 +3,7 @@
  * The defaults mirror Binance Spot's real rules for these pairs closely enough to trip the same
  * filter failures (tick 0.01, BTC step 0.00001, NOTIONAL min 5 applied to MARKET orders).
  */
-import { parseSymbolRules } from '../../../domain/venue-rules.js';
-import type { OrderType, SymbolRules } from '../../../domain/exchange.js';
+import type { OrderType } from '../../../domain/exchange.js';
 import { fmt } from './decimal.js';
 
 export interface FakeSymbolSpec {
@@ -120,19 +119,20 @@ export function renderSymbol(spec: FakeSymbolSpec): Record<string, unknown> {
 export interface SymbolEntry {
   spec: FakeSymbolSpec;
   info: Record<string, unknown>;
-  /** Parsed back from `info` with the adapter's own parser, so fake and adapter read the same rules. */
-  rules: SymbolRules;
 }
 
 /**
- * Renders each spec as exchangeInfo prints it and parses the rules back from that rendering.
- * @example const table = buildSymbolTable(DEFAULT_SYMBOLS); table.get('BTCUSDT')?.rules.lotSize;
+ * Renders each spec as exchangeInfo prints it; orders are checked against the spec (filters.ts).
+ * @example const table = buildSymbolTable(DEFAULT_SYMBOLS); table.get('BTCUSDT')?.spec.lot.stepSize;
  */
 export function buildSymbolTable(specs: FakeSymbolSpec[]): Map<string, SymbolEntry> {
   const table = new Map<string, SymbolEntry>();
   for (const spec of specs) {
+    // exchangeInfo prints 8 decimals: a finer rule would be enforced without being advertised.
+    const tooFine = [spec.price, spec.lot, spec.marketLot ?? {}, spec.notional].flatMap((o) => Object.values(o)).find((v) => typeof v === 'string' && /\.\d{9,}$/.test(v));
+    if (tooFine) throw new Error(`Binance fake: ${spec.symbol} has ${tooFine}, finer than the 8 decimals exchangeInfo prints`);
     const info = renderSymbol(spec);
-    table.set(spec.symbol, { spec, info, rules: parseSymbolRules(info) });
+    table.set(spec.symbol, { spec, info });
   }
   return table;
 }

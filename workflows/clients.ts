@@ -1,0 +1,83 @@
+/**
+ * How code outside a workflow (the API, and activities through the workers) reaches the running
+ * workflows: signal-with-start for "something changed", update-with-start for "recalculate now",
+ * and the wake-up signal of an order. Client-side code: not part of the workflow bundle.
+ */
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type { Config } from '../lib/config.js';
+import {
+  fillsRecordedSignal,
+  portfolioPricesMovedSignal,
+  portfolioWorkflowId,
+  priceMovedSignal,
+  recalculateUpdate,
+  type PortfolioInput,
+  type PortfolioResult,
+  type PortfolioSettings,
+  type RecalculateRequest,
+} from './definitions.js';
+import type { portfolio } from './portfolio.js';
+
+export type FillsRecorded = { source: 'order' | 'manual'; orderId?: string | undefined };
+
+/** The input a portfolio workflow starts with; settings come from configuration. */
+export function portfolioInput(config: Config, accountId: string): PortfolioInput {
+  const settings: PortfolioSettings = { debounceMs: config.PORTFOLIO_DEBOUNCE, recalcsPerRun: config.PORTFOLIO_RECALCS_PER_RUN };
+  return { accountId, settings };
+}
+
+function startOptions(config: Config, accountId: string) {
+  return { workflowId: portfolioWorkflowId(accountId), taskQueue: config.taskQueues.portfolio, args: [portfolioInput(config, accountId)] as [PortfolioInput] };
+}
+
+/**
+ * @example const { portfolios } = createWorkflowClients(temporal, config); await portfolios.fillsRecorded(accountId, { source: 'manual' });
+ */
+export function createWorkflowClients(temporal: Client, config: Config) {
+  return {
+    portfolios: {
+      /** Fills were recorded for the account: its portfolio (started if it has none) marks itself dirty. */
+      async fillsRecorded(accountId: string, detail: FillsRecorded): Promise<void> {
+        await temporal.workflow.signalWithStart<typeof portfolio, [FillsRecorded]>('portfolio', {
+          ...startOptions(config, accountId),
+          signal: fillsRecordedSignal,
+          signalArgs: [detail],
+        });
+      },
+
+      /** Prices of `symbols`, which the account's portfolio holds, moved: it revalues soon. */
+      async pricesMoved(accountId: string, symbols: string[]): Promise<void> {
+        await temporal.workflow.signalWithStart<typeof portfolio, [{ symbols: string[] }]>('portfolio', {
+          ...startOptions(config, accountId),
+          signal: portfolioPricesMovedSignal,
+          signalArgs: [{ symbols }],
+        });
+      },
+
+      /**
+       * A full recompute through the workflow's `recalculate` Update, starting the workflow first if
+       * the account has none (update-with-start), so it works for a user who never traded.
+       */
+      async recalculate(accountId: string, request: RecalculateRequest = {}): Promise<PortfolioResult> {
+        const startWorkflowOperation = new WithStartWorkflowOperation<typeof portfolio>('portfolio', {
+          ...startOptions(config, accountId),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        });
+        return temporal.workflow.executeUpdateWithStart(recalculateUpdate, { args: [request], startWorkflowOperation });
+      },
+    },
+    orders: orderClients(temporal),
+  };
+}
+
+/** The signals an order workflow takes from outside. */
+export function orderClients(temporal: Pick<Client, 'workflow'>) {
+  return {
+    /** Wakes an order workflow: a price moved for its symbol. Throws WorkflowNotFoundError when it has ended. */
+    async priceMoved(workflowId: string, payload: { symbol: string; price: string }): Promise<void> {
+      await temporal.workflow.getHandle(workflowId).signal(priceMovedSignal, payload);
+    },
+  };
+}
+
+export type WorkflowClients = ReturnType<typeof createWorkflowClients>;
