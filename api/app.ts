@@ -9,7 +9,7 @@ import { createPriceSources, type PriceSources } from '../venues/market-data/sou
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
 import { withLogContext, type Logger } from '../lib/logger.js';
-import { credentialBoxFor, payloadCodecFor, tokenServiceFor } from '../lib/secrets.js';
+import { CODEC_TOKEN_AUDIENCE, credentialBoxFor, payloadCodecFor, tokenServiceFor } from '../lib/secrets.js';
 import type { TokenService } from '../lib/security/jwt.js';
 import { ApiError, createErrorHandler, errorBody } from './errors.js';
 import { requireAuth } from './middleware/auth/index.js';
@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps) {
   app.route('/', docsRoutes(() => openApiDocument(app)));
   const auth = { config, sql, tokens, limiter };
   // The codec routes read their bodies (jsonBody) only once the caller is known to be an operator.
-  app.route('/codec', codecRoutes({ ...auth, codec: payloadCodecFor(config) }));
+  app.route('/codec', codecRoutes({ ...auth, codec: payloadCodecFor(config), cookieTokens: tokenServiceFor(config, undefined, CODEC_TOKEN_AUDIENCE) }));
   // Answers that carry a token or speak of credentials are never cached, failures included.
   for (const path of ['/v1/auth/*', '/v1/me', '/v1/exchange-credentials/*']) app.use(path, noStore());
   // Everything under /v1 but sign-up and login needs a valid access token; bodies are read after it.

@@ -10,7 +10,7 @@ import { createLogger } from '../lib/logger.js';
 import { onParentExit } from '../lib/lifecycle.js';
 import { tokenServiceFor } from '../lib/secrets.js';
 import type { TokenService } from '../lib/security/jwt.js';
-import { createTemporalClient } from '../lib/temporal.js';
+import { createTemporalClient, ensureSearchAttributes } from '../lib/temporal.js';
 import { createApp } from './app.js';
 import { tokenAuthenticator } from './stream/auth.js';
 import { attachStreamServer } from './stream/index.js';
@@ -28,6 +28,8 @@ const config = loadConfigOrExit({
 const log = createLogger('api', { level: config.LOG_LEVEL });
 const sql = createSql(config.DATABASE_URL, { max: config.PG_POOL_MAX, applicationName: 'durable-trader-api' });
 const temporal = await createTemporalClient(config);
+// Orders start with their search attributes: the namespace must know them (a no-op once it does).
+await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
 const app = createApp({ config, sql, temporal, log, tokens });
 
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {

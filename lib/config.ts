@@ -167,6 +167,11 @@ export const variables = {
     example: 'http://localhost:8233',
     doc: 'Origins (the Temporal Web UI) allowed to call /codec from a browser (default: the origin of the UI URL)',
   },
+  CODEC_TRUST_LOCAL_UI: {
+    schema: bool.default(false),
+    example: '1',
+    doc: 'The Web UI at CODEC_CORS_ORIGINS decodes without signing in; only while the API listens on loopback (HOST=127.0.0.1), and only for requests addressed to localhost. `npm start` sets it',
+  },
   LOGIN_RATE_LIMIT: { schema: rate.prefault('10/15m'), example: '10/15m', doc: 'Login attempts per email address (count per duration); more answer 429 with Retry-After' },
   AUTH_IP_RATE_LIMIT: { schema: rate.prefault('50/15m'), example: '50/15m', doc: 'Login and sign-up attempts per client IP address' },
   ORDER_RATE_LIMIT: { schema: rate.prefault('60/1m'), example: '60/1m', doc: 'Order submissions per account' },
@@ -207,6 +212,9 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** Interfaces only this machine can reach. */
+export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'];
+
 /**
  * Parse the environment into a typed config, or throw a ConfigError whose message is one line.
  * @example const config = loadConfig(process.env);
@@ -233,6 +241,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (r.JWT_SECRET !== undefined && (r.JWT_PRIVATE_KEY_PATH !== undefined || r.JWT_PUBLIC_KEY_PATH !== undefined)) {
     throw new ConfigError('Invalid JWT_SECRET/JWT_PRIVATE_KEY_PATH: set a secret or a key pair, not both (example: JWT_SECRET=$(openssl rand -base64 32))');
+  }
+  if (r.CODEC_TRUST_LOCAL_UI && !LOOPBACK_HOSTS.includes(r.HOST)) {
+    throw new ConfigError(`Invalid CODEC_TRUST_LOCAL_UI=1 with HOST=${JSON.stringify(r.HOST)}: the codec server trusts the local UI only while the API listens on loopback (example: HOST=127.0.0.1)`);
   }
   const embeddedTemporal = r.TEMPORAL_ADDRESS === undefined;
   const prefix = r.TASK_QUEUE_PREFIX;

@@ -11,6 +11,8 @@ import { createSecretBox, type SecretBox } from './security/secret-box.js';
 
 export const TOKEN_ISSUER = 'durable-trader';
 export const TOKEN_AUDIENCE = 'durable-trader-api';
+/** The codec sign-in cookie's tokens: good for /codec only, never for the API. */
+export const CODEC_TOKEN_AUDIENCE = 'durable-trader-codec';
 
 type TokenConfig = Pick<Config, 'JWT_SECRET' | 'JWT_PRIVATE_KEY_PATH' | 'JWT_PUBLIC_KEY_PATH' | 'JWT_TTL'>;
 
@@ -28,7 +30,7 @@ function readPem(variable: string, file: string | undefined): string | undefined
  * one-line ConfigError for a missing, unreadable or weak key.
  * @example const tokens = tokenServiceFor(config); const token = await tokens.sign({ sub: id, email });
  */
-export function tokenServiceFor(config: TokenConfig, now?: () => Date): TokenService {
+export function tokenServiceFor(config: TokenConfig, now?: () => Date, audience: string = TOKEN_AUDIENCE): TokenService {
   const privateKeyPem = readPem('JWT_PRIVATE_KEY_PATH', config.JWT_PRIVATE_KEY_PATH);
   const publicKeyPem = readPem('JWT_PUBLIC_KEY_PATH', config.JWT_PUBLIC_KEY_PATH);
   if (config.JWT_SECRET === undefined && !privateKeyPem && !publicKeyPem) {
@@ -40,7 +42,7 @@ export function tokenServiceFor(config: TokenConfig, now?: () => Date): TokenSer
       privateKeyPem,
       publicKeyPem,
       issuer: TOKEN_ISSUER,
-      audience: TOKEN_AUDIENCE,
+      audience,
       ttlSeconds: Math.round(config.JWT_TTL / 1000),
       now,
     });

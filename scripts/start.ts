@@ -7,12 +7,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfigOrExit, maskDatabaseUrl, type Config } from '../lib/config.js';
+import { loadConfigOrExit, LOOPBACK_HOSTS, maskDatabaseUrl, type Config } from '../lib/config.js';
 import { createSql } from '../lib/db.js';
 import { startEmbeddedPostgres } from '../lib/embedded/postgres.js';
 import { isAlive, terminate } from '../lib/embedded/process.js';
 import { findTemporalCli, PROJECT_ROOT } from '../lib/embedded/temporal-cli.js';
-import { startTemporalDevServer } from '../lib/embedded/temporal-dev-server.js';
+import { searchAttributeArgs, startTemporalDevServer } from '../lib/embedded/temporal-dev-server.js';
+import { temporalUiLinks } from '../lib/temporal-ui.js';
 import { ensureLocalSecrets } from '../lib/local-secrets.js';
 import { createLogger, type Logger } from '../lib/logger.js';
 import { migrate } from '../store/migrate.js';
@@ -100,6 +101,10 @@ async function main() {
   // localhost URL like the UI's own (same site, so the sign-in cookie goes along).
   const apiHost = config.HOST === '0.0.0.0' || config.HOST === '127.0.0.1' ? 'localhost' : config.HOST;
   const codecEndpoint = `http://${apiHost}:${config.PORT}/codec`;
+  // The embedded UI reads payloads with no sign-in while the API is reachable from this machine
+  // only (README, "Reading payloads in the Web UI"); an explicit setting wins.
+  const trustLocalUi = config.embeddedTemporal && LOOPBACK_HOSTS.includes(config.HOST) && process.env.CODEC_TRUST_LOCAL_UI === undefined;
+  if (trustLocalUi) childEnv.CODEC_TRUST_LOCAL_UI = '1';
   if (config.OFFLINE) {
     const standIns = await startOfflineStandIns(config, log.child('offline'));
     stack.push({ name: 'offline stand-ins', stop: standIns.stop });
@@ -139,7 +144,7 @@ async function main() {
           uiPort: config.TEMPORAL_UI_PORT,
           dbFilename: path.join(dir, 'temporal.db'),
           namespace: config.TEMPORAL_NAMESPACE,
-          extraArgs: ['--ui-codec-endpoint', codecEndpoint],
+          extraArgs: ['--ui-codec-endpoint', codecEndpoint, ...searchAttributeArgs()],
         },
       });
       stack.push({ name: 'Temporal dev server', stop: () => env.teardown() });
@@ -174,7 +179,10 @@ async function main() {
     'Durable Trader is ready',
     `  API          ${apiUrl}   (health: ${apiUrl}/health, docs: ${apiUrl}/docs)`,
     `  Temporal UI  ${temporalUi}`,
-    `  Codec server ${codecEndpoint}   (sign in at ${codecEndpoint}/login; operators: ${config.OPERATOR_EMAILS.join(', ') || 'none, set OPERATOR_EMAILS'})`,
+    `  All orders   ${temporalUiLinks({ temporalUiUrl: temporalUi, TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE }).orders()}`,
+    trustLocalUi
+      ? `  Codec server ${codecEndpoint}   (the Temporal UI above decodes with no sign-in: the API listens on ${config.HOST} only)`
+      : `  Codec server ${codecEndpoint}   (sign in at ${codecEndpoint}/login; operators: ${config.OPERATOR_EMAILS.join(', ') || 'none, set OPERATOR_EMAILS'})`,
     `  Temporal     ${config.embeddedTemporal ? config.temporalAddress + ' (embedded)' : config.temporalAddress}   namespace ${config.TEMPORAL_NAMESPACE}`,
     `  PostgreSQL   ${maskDatabaseUrl(databaseUrl)}${config.DATABASE_URL ? '' : ' (embedded)'}`,
     `  Mode         ${config.OFFLINE ? 'offline (local stand-ins for Binance and Yahoo)' : 'online'}`,

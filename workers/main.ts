@@ -8,7 +8,7 @@ import { createSql } from '../lib/db.js';
 import { onParentExit } from '../lib/lifecycle.js';
 import { createLogger } from '../lib/logger.js';
 import { ensureSchedules, priceRefreshScheduleId, reconcileScheduleId } from '../workflows/schedules.js';
-import { createTemporalClient, temporalConnectionOptions } from '../lib/temporal.js';
+import { createTemporalClient, ensureSearchAttributes, temporalConnectionOptions } from '../lib/temporal.js';
 import { createWorkers } from './create-workers.js';
 
 const config = loadConfigOrExit({ needsDatabase: 'npm run worker', check: (c) => requireSecrets(c, 'worker') });
@@ -19,6 +19,8 @@ const connection = await NativeConnection.connect(temporalConnectionOptions(conf
 const workers = await createWorkers({ config, sql, connection });
 // Create or update the price-refresh and reconcile-orders schedules; idempotent, so every worker start may do it.
 const client = await createTemporalClient(config);
+const added = await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
+if (added.length > 0) log.info('search attributes registered', { names: added });
 const schedules = await ensureSchedules(client, config, log);
 await client.connection.close();
 log.info(schedules.priceRefresh.created ? 'price-refresh schedule created' : 'price-refresh schedule up to date', { scheduleId: priceRefreshScheduleId(config), intervalMs: config.PRICE_REFRESH_INTERVAL });

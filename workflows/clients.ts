@@ -27,7 +27,13 @@ export function portfolioInput(config: Config, accountId: string): PortfolioInpu
 }
 
 function startOptions(config: Config, accountId: string) {
-  return { workflowId: portfolioWorkflowId(accountId), taskQueue: config.taskQueues.portfolio, args: [portfolioInput(config, accountId)] as [PortfolioInput] };
+  return {
+    workflowId: portfolioWorkflowId(accountId),
+    taskQueue: config.taskQueues.portfolio,
+    args: [portfolioInput(config, accountId)] as [PortfolioInput],
+    staticSummary: `Portfolio of account ${accountId}: recalculated on fills and price moves`,
+    staticDetails: `Recalculates after ${config.PORTFOLIO_DEBOUNCE} ms of quiet; continues as new after ${config.PORTFOLIO_RECALCS_PER_RUN} recalculations. Query \`portfolioStatus\` for the last result.`,
+  };
 }
 
 /**

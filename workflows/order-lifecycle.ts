@@ -16,10 +16,14 @@ import {
   condition,
   continueAsNew,
   patched,
+  setCurrentDetails,
   setHandler,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
+  type ActivityOptions,
 } from '@temporalio/workflow';
+import { Decimal } from 'decimal.js';
 import type { ExchangeOrderSnapshot } from '../activities/orders/venue-activities.js';
 import {
   CANCEL_FAILED,
@@ -38,6 +42,8 @@ import {
 import { Mutex } from './lib/mutex.js';
 import { legacyOrderLifecycle } from './order-lifecycle-v1.js';
 import { exchangeCancelBounded, exchangePoll, exchangeRead, exchangeSubmit, failureOf, localSteps, messageOf, rejectionOf, snapshotOf } from './order-steps.js';
+import { presets } from './presets.js';
+import { orderSearchAttributes } from './search-attributes.js';
 
 export type { OrderLifecycleInput, OrderSettings };
 
@@ -46,6 +52,13 @@ const BUSY_LIMIT_MS = 120_000;
 
 /** The patch that introduced this version; runs started before it continue in order-lifecycle-v1.ts. */
 export const EXACTLY_ONCE_PATCH = 'exactly-once-v2';
+
+/**
+ * The patch after which the order tells its story in the Web UI: search attributes upserted at
+ * every transition, current details, and summaries on its activities and timers. Runs recorded
+ * before it replay without any of them.
+ */
+export const UI_STORY_PATCH = 'order-ui-story';
 
 export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderState> {
   if (!patched(EXACTLY_ONCE_PATCH)) return legacyOrderLifecycle(input);
@@ -77,6 +90,38 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   let missingReported = false;
   let lastReadError: string | undefined;
   const exchangeLock = new Mutex();
+  const story = patched(UI_STORY_PATCH);
+  let polls = 0;
+
+  /** An activity call with a one-line summary for the Web UI (once the patch is in). */
+  function call<A extends unknown[], R>(
+    fn: ((...args: A) => Promise<R>) & { executeWithOptions(options: ActivityOptions, args: A): Promise<R> },
+    options: ActivityOptions,
+    summary: string,
+    ...args: A
+  ): Promise<R> {
+    return story ? fn.executeWithOptions({ ...options, summary }, args) : fn(...args);
+  }
+  const timer = (summary: string) => (story ? { summary } : undefined);
+  const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
+
+  /** The search attributes and the UI's "current details": status, fill, average price. */
+  function tellStory() {
+    if (!story) return;
+    upsertSearchAttributes(orderSearchAttributes(order, state.clientOrderId, state.status));
+    const filled = new Decimal(state.executedQty);
+    const average = filled.isZero() ? '—' : new Decimal(state.cumulativeQuoteQty).div(filled).toSignificantDigits(12).toString();
+    setCurrentDetails(
+      [
+        `**${state.status}** · filled ${state.executedQty} of ${order.quantity} ${order.symbol} · average price ${average}`,
+        state.exchangeOrderId ? `${order.venue} order ${state.exchangeOrderId} · client id ${state.clientOrderId}` : `client id ${state.clientOrderId}`,
+        state.rejectReason ? `rejected: ${state.rejectReason}` : '',
+        state.cancelRequested && !isTerminal(state.status) ? 'cancel requested' : '',
+      ]
+        .filter(Boolean)
+        .join('\n\n'),
+    );
+  }
 
   // A cancellation of the workflow (UI, CLI) becomes a cancel of the order; every step below runs
   // in a non-cancellable scope, so no venue call is abandoned half-way.
@@ -118,6 +163,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
 
   async function transition(status: OrderStatus, cause: string, detail: Record<string, unknown> = {}) {
     state.status = status;
+    tellStory();
     await db.recordTransition({ ...ref, seq: ++state.eventSeq, status, cause, detail, state: snapshotOf(state) });
   }
 
@@ -155,7 +201,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
       if (state.status !== 'PENDING_CANCEL') {
         await transition('PENDING_CANCEL', state.workflowCancelled ? 'workflow cancelled' : 'cancel requested', cancelReason ? { reason: cancelReason } : {});
       }
-      const snap = await exchangeCancelBounded.cancelOrder(venueRef());
+      const snap = await call(exchangeCancelBounded.cancelOrder, presets.exchangeCancelBounded, `cancel on ${order.venue}`, venueRef());
       cancelInFlight = false;
       await applySnapshot(snap, 'cancel answered');
     } catch (err) {
@@ -182,7 +228,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
       state.submittedAtMs = Date.now();
       let failure: ReturnType<typeof failureOf>;
       try {
-        const result = await exchangeSubmit.submitOrder({ order, clientOrderId: state.clientOrderId });
+        const result = await call(exchangeSubmit.submitOrder, presets.exchangeSubmit, `submit to ${order.venue}`, { order, clientOrderId: state.clientOrderId });
         state.credentials = result.credentials;
         await applySnapshot(result.order, result.adopted ? 'found on the venue before submitting' : 'submitted');
         return;
@@ -198,14 +244,15 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
         if (Date.now() + failure.retryAfterMs - firstAttemptAt > BUSY_LIMIT_MS) {
           return reject('SUBMIT_FAILED', `The venue kept refusing requests for its rate limit for over ${BUSY_LIMIT_MS / 1000} s (last: ${failure.message}); nothing was placed. Submit it again later.`);
         }
-        await sleep(failure.retryAfterMs);
+        await sleep(failure.retryAfterMs, timer(`wait ${seconds(failure.retryAfterMs)}: the venue's rate limit`));
         continue;
       }
       if (failure.type === 'ExchangeUnavailable') {
         if (++refused >= settings.maxSubmitAttempts) {
           return reject('SUBMIT_FAILED', `The venue refused the order ${refused} times before it reached the matching engine (last: ${failure.message}); nothing was placed. Submit it again later.`);
         }
-        await sleep(Math.min(1000 * 2 ** (refused - 1), 30_000));
+        const backoff = Math.min(1000 * 2 ** (refused - 1), 30_000);
+        await sleep(backoff, timer(`wait ${seconds(backoff)}, then submit again (refused ${refused}×, nothing placed)`));
         continue;
       }
       // Outcome unknown: only the venue's answer settles it.
@@ -227,10 +274,11 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
     const deadline = Date.now() + settings.notFoundWindowMs;
     let wait = 500;
     for (;;) {
-      const found = await exchangeRead.locateOrder(venueRef());
+      const found = await call(exchangeRead.locateOrder, presets.exchangeRead, `look for the order on ${order.venue}`, venueRef());
       if (found) return found;
       if (Date.now() >= deadline) return undefined;
-      await sleep(Math.min(wait, Math.max(deadline - Date.now(), 1)));
+      const pause = Math.min(wait, Math.max(deadline - Date.now(), 1));
+      await sleep(pause, timer(`wait ${seconds(pause)}, then look again`));
       wait = Math.min(wait * 2, 10_000);
     }
   }
@@ -239,12 +287,12 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   async function refresh() {
     try {
       if (state.status === 'UNKNOWN') {
-        const found = await exchangePoll.locateOrder(venueRef());
+        const found = await call(exchangePoll.locateOrder, presets.exchangePoll, `look for the UNKNOWN order (poll #${polls})`, venueRef());
         if (found) return applySnapshot(found, 'found on the venue');
         if (order.venue === 'binance' && Date.now() - (state.submittedAtMs ?? 0) >= unseenSettleMs()) return settleUnseen();
         return;
       }
-      const snap = await exchangePoll.syncOrder(venueRef());
+      const snap = await call(exchangePoll.syncOrder, presets.exchangePoll, `poll #${polls}`, venueRef());
       if (snap) return applySnapshot(snap, 'exchange update');
       if (!missingReported) {
         missingReported = true;
@@ -269,7 +317,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   const unseenSettleMs = () => Math.max(10 * settings.notFoundWindowMs, 60_000);
 
   async function settleUnseen() {
-    const found = await exchangeRead.releaseUnseenSubmission(venueRef());
+    const found = await call(exchangeRead.releaseUnseenSubmission, presets.exchangeRead, 'settle a submission the venue never showed', venueRef());
     if (found) return applySnapshot(found, 'found on the venue');
     await event('submission never reached the venue', { next: state.cancelRequested ? 'canceled' : 'submitted again', after: `${unseenSettleMs() / 1000} s unseen` });
     if (state.cancelRequested) return transition('CANCELED', 'canceled: the order never reached the venue');
@@ -280,6 +328,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
     state.cancelRequested === true && submitted && !cancelInFlight && !isTerminal(state.status) && state.status !== 'UNKNOWN' && Date.now() >= cancelRetryAt;
 
   return CancellationScope.nonCancellable(async () => {
+    tellStory();
     if (!input.resume) {
       await db.recordOrderReceived({ order, clientOrderId: state.clientOrderId, workflowId: workflowInfo().workflowId });
       state.eventSeq = 1;
@@ -310,7 +359,6 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
 
     // Track to a terminal state: poll with capped backoff, sooner when a price moves or a cancel lands.
     let delay = 1000;
-    let polls = 0;
     while (!isTerminal(state.status)) {
       // Checked first: even a cancel that keeps failing must not grow one run's history forever.
       if (polls >= settings.pollsPerRun || workflowInfo().continueAsNewSuggested) {
@@ -322,7 +370,9 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
         await exchangeLock.runExclusive(cancelOnVenue);
         continue;
       }
-      const woken = await condition(() => poked || isTerminal(state.status) || wantsVenueCancel(), delay);
+      const wake = () => poked || isTerminal(state.status) || wantsVenueCancel();
+      const summary = timer(`wait ${seconds(delay)} for the next poll (sooner on a price move or a cancel)`);
+      const woken = summary ? await condition(wake, delay, summary) : await condition(wake, delay);
       poked = false;
       if (isTerminal(state.status) || wantsVenueCancel()) continue;
       polls++;

@@ -15,6 +15,7 @@ import {
   setHandler,
   sleep,
   uuid4,
+  setCurrentDetails,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PortfolioActivities, RecalculateInput } from '../activities/portfolio/portfolio-activities.js';
@@ -55,6 +56,17 @@ class PortfolioEntity {
     this.status.notifications[kind]++;
   }
 
+  /** The Web UI's current details: the last valuation, or the last failure. */
+  showDetails(): void {
+    const { lastResult: r, lastError: e, recalculations } = this.status;
+    const lines = [
+      r ? `**${r.totals.totalValue} USD** · ${r.positions.length} positions · ${r.method} cost · ${r.mode} recalculation at ${r.asOf}` : 'not valued yet',
+      `${recalculations + (this.status.recalculating ? 1 : 0)} recalculations · ${this.status.notifications.fills} fill and ${this.status.notifications.prices} price notifications`,
+      e ? `last failure (${e.type}): ${e.message}` : '',
+    ];
+    setCurrentDetails(lines.filter(Boolean).join('\n\n'));
+  }
+
   get runCount(): number {
     return this.runRecalculations;
   }
@@ -65,13 +77,18 @@ class PortfolioEntity {
       this.status.dirty = false;
       this.status.recalculating = true;
       try {
-        const result = await activities.recalculatePortfolio({ accountId: this.accountId, mode, method, snapshotId: uuid4() });
+        const result = await activities.recalculatePortfolio.executeWithOptions(
+          { ...presets.portfolioRecalculate, summary: `${mode} recalculation${method ? ` (${method})` : ''}` },
+          [{ accountId: this.accountId, mode, method, snapshotId: uuid4() }],
+        );
         this.status.lastResult = result;
         this.status.lastError = null;
+        this.showDetails();
         return result;
       } catch (err) {
         const cause = err instanceof ActivityFailure ? err.cause : undefined;
         if (cause instanceof ApplicationFailure) this.status.lastError = { type: cause.type ?? 'Error', message: cause.message, at: new Date().toISOString() };
+        this.showDetails();
         throw err;
       } finally {
         this.status.recalculating = false;
@@ -116,7 +133,7 @@ export async function portfolio(input: PortfolioInput): Promise<void> {
       return continueAsNew<typeof portfolio>({ accountId, settings, carried: entity.status });
     }
     // Let the rest of a burst arrive; everything that lands meanwhile rides on this recalculation.
-    if (settings.debounceMs > 0) await sleep(settings.debounceMs);
+    if (settings.debounceMs > 0) await sleep(settings.debounceMs, { summary: `let the burst settle (${settings.debounceMs} ms)` });
     if (!entity.status.dirty) continue; // an Update's full recompute already covered it
     try {
       await entity.recalculate('incremental');

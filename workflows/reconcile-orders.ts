@@ -4,7 +4,7 @@
  * order whose workflow is not running gets its tracking restarted, and open venue orders we never
  * placed are recorded as EXTERNAL. A failing account is reported and the others go on.
  */
-import { ActivityFailure, ApplicationFailure, continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, continueAsNew, log, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { AccountReconciliation, ReconcileActivities, RestartedOrder } from '../activities/reconcile/reconcile-activities.js';
 import type { Venue } from './definitions.js';
 import { presets } from './presets.js';
@@ -48,10 +48,13 @@ export async function reconcileOrders(input: ReconcileOrdersInput): Promise<Reco
       if (workflowInfo().continueAsNewSuggested) {
         return continueAsNew<typeof reconcileOrders>({ ...input, carried: { venue, after, result } });
       }
-      const accounts = await activities.listAccountsToReconcile({ venue, after, limit: PAGE_SIZE, accountIds: input.accountIds });
+      const accounts = await activities.listAccountsToReconcile.executeWithOptions({ ...presets.db, summary: `list ${venue} accounts with open orders` }, [
+        { venue, after, limit: PAGE_SIZE, accountIds: input.accountIds },
+      ]);
       for (let i = 0; i < accounts.length; i += PARALLEL) {
         await Promise.all(accounts.slice(i, i + PARALLEL).map((accountId) => reconcileOne(result[venue], venue, accountId)));
       }
+      showProgress(result);
       if (accounts.length < PAGE_SIZE) break;
       after = accounts.at(-1)!;
     }
@@ -77,6 +80,13 @@ export async function reconcileOrders(input: ReconcileOrdersInput): Promise<Reco
     outcome.external += found.external;
     outcome.openButFinal.push(...found.openButFinal);
   }
+}
+
+/** The Web UI's current details: accounts looked at, orders restarted, failures, per venue. */
+function showProgress(result: ReconcileOrdersResult): void {
+  setCurrentDetails(
+    VENUES.map((v) => `${v}: ${result[v].accounts} accounts · ${result[v].restarted.length} orders restarted · ${result[v].external} external · ${result[v].failures.length} failed`).join('\n\n'),
+  );
 }
 
 function emptyOutcome(): VenueReconciliation {

@@ -4,7 +4,7 @@
  * while a failing Yahoo is still being retried. A batch that fails after its retries is recorded
  * in the result and the run still completes: the next run is the long-term retry.
  */
-import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { MovedPrice, OrderWakeActivities, RefreshActivities } from '../activities/market-data/refresh-activities.js';
 import type { PortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
 import type { RoutedProvider } from '../domain/market-data/routing.js';
@@ -57,7 +57,10 @@ export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshO
     result.requested += symbols.length;
     let quotes;
     try {
-      quotes = await fetchers[provider].fetchQuotes({ provider, symbols });
+      quotes = await fetchers[provider].fetchQuotes.executeWithOptions(
+        { ...(provider === 'binance' ? presets.marketDataBinance : presets.marketDataYahoo), scheduleToCloseTimeout: input.fetchDeadlineMs, summary: `fetch ${symbols.length} ${provider} prices` },
+        [{ provider, symbols }],
+      );
     } catch (err) {
       const failure = describeFailure(symbols, err);
       result.failures.push(failure);
@@ -65,13 +68,14 @@ export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshO
       return;
     }
     result.priced += quotes.length;
-    const { stored, moved } = await db.storePrices({ quotes });
+    const { stored, moved } = await db.storePrices.executeWithOptions({ ...presets.db, summary: `store ${quotes.length} ${provider} prices` }, [{ quotes }]);
     outcome.stored += stored;
     outcome.moved.push(...moved.map((m) => m.symbol));
     outcome.woken += await wakeOrders(moved);
     // Revalue the portfolios holding what moved (patched: runs already in flight replay unchanged).
     if (moved.length > 0 && patched('portfolio-revalue')) {
-      outcome.portfoliosNotified += (await portfolios.notifyPortfoliosOfPrices({ symbols: moved.map((m) => m.symbol) })).notified;
+      const symbols = moved.map((m) => m.symbol);
+      outcome.portfoliosNotified += (await portfolios.notifyPortfoliosOfPrices.executeWithOptions({ ...presets.db, summary: `revalue the portfolios holding ${symbols.length} moved symbols` }, [{ symbols }])).notified;
     }
   }
 
@@ -79,6 +83,12 @@ export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshO
     (['binance', 'yahoo'] as const).flatMap((provider) => chunk(routed[provider], input.batchSize[provider]).map((batch) => refreshBatch(provider, batch))),
   );
   for (const result of Object.values(outcome.providers)) result.status = statusOf(result);
+  setCurrentDetails(
+    [
+      ...(['binance', 'yahoo'] as const).map((p) => `${p}: **${outcome.providers[p].status}**, ${outcome.providers[p].priced} of ${outcome.providers[p].requested} priced`),
+      `${outcome.stored} stored · ${outcome.moved.length} moved · ${outcome.woken} orders woken · ${outcome.portfoliosNotified} portfolios told`,
+    ].join('\n\n'),
+  );
   return outcome;
 }
 

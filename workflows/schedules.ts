@@ -57,6 +57,7 @@ export function priceRefreshSchedule(config: ScheduleConfig) {
     workflowId: priceRefreshScheduleId(config),
     taskQueue: config.taskQueues.marketData,
     args: [refreshPricesInput(config)],
+    staticSummary: `Price refresh every ${everyMs / 1000} s: fetches the watched symbols, stores them, wakes the orders and portfolios they move`,
     // A run stuck on an outage must not keep the schedule skipping forever.
     workflowExecutionTimeout: Math.max(10 * everyMs, 120_000),
   };

@@ -4,10 +4,13 @@
  * anything, so it answers only operators (OPERATOR_EMAILS), for the engine's namespace
  * (X-Namespace), and browsers only from CODEC_CORS_ORIGINS.
  *
- * Two ways in: `Authorization: Bearer <token>` (the CLI's `--codec-auth`), or the `dt_codec`
- * cookie that the sign-in page at /codec/login sets, which the UI sends with "Include
- * cross-origin credentials". The UI's "Pass access token" sends the UI's own OIDC token (and only
- * to https endpoints), which this API does not issue.
+ * Three ways in:
+ * - `Authorization: Bearer <access token>` (the CLI's `--codec-auth`);
+ * - the `dt_codec` cookie that the sign-in page at /codec/login sets (its own audience, good for
+ *   /codec only, revoked on sign-out), which the UI sends with "Include cross-origin credentials";
+ * - with CODEC_TRUST_LOCAL_UI (`npm start` on loopback): the embedded UI itself, recognised by its
+ *   Origin and by a Host header naming this machine, so a page elsewhere, or a DNS-rebound name,
+ *   cannot use it.
  */
 import { randomBytes } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
@@ -27,13 +30,17 @@ import { createRouter } from '../router.js';
 import { loginSchema } from '../schemas/auth.js';
 import { codecRequestSchema, codecResponseSchema, codecSessionSchema, namespaceHeaders } from '../schemas/system.js';
 import { validationHook, type ValidationResult } from '../validation.js';
+import { isRevoked, revokeToken } from '../../store/revoked-tokens.js';
+import type { TokenService } from '../../lib/security/jwt.js';
 import { checkLogin, type AuthRoutesOptions } from './auth.js';
 import { codecLoginPage } from './codec-page.js';
 
 export const CODEC_COOKIE = 'dt_codec';
 
 export interface CodecRoutesOptions extends AuthRoutesOptions {
-  config: AuthRoutesOptions['config'] & Pick<Config, 'TEMPORAL_NAMESPACE' | 'OPERATOR_EMAILS' | 'codecOrigins' | 'JWT_TTL'>;
+  config: AuthRoutesOptions['config'] & Pick<Config, 'TEMPORAL_NAMESPACE' | 'OPERATOR_EMAILS' | 'codecOrigins' | 'JWT_TTL' | 'CODEC_TRUST_LOCAL_UI' | 'PORT'>;
+  /** Signs and verifies the sign-in cookie (audience durable-trader-codec). */
+  cookieTokens: TokenService;
   /** The payload codec (PAYLOAD_KEYS); without it /encode and /decode answer 503. */
   codec: PayloadCodec | undefined;
 }
@@ -129,7 +136,7 @@ const deleteSession = createRoute({
   path: '/session',
   tags,
   operationId: 'deleteCodecSession',
-  summary: 'Sign out: clears the cookie',
+  summary: 'Sign out: revokes the session and clears the cookie',
   security: noAuth,
   request: { query: noQuery },
   responses: { 204: empty('Cleared', noStoreHeader), ...errors({}) },
@@ -151,15 +158,28 @@ export function codecRoutes(o: CodecRoutesOptions) {
   const { config } = o;
   const isOperator = (email: string) => config.OPERATOR_EMAILS.includes(email.toLowerCase());
 
-  /** Who is calling, from the bearer token or the sign-in cookie; only operators, for our namespace, from the UI's origin. */
+  const localHosts = new Set(['localhost', '127.0.0.1', '[::1]'].map((h) => `${h}:${config.PORT}`));
+
+  /** The sign-in cookie's session: valid, of the codec audience, and not signed out. */
+  async function cookieSession(c: Context<AppEnv>) {
+    const session = await verifyOr401(o.cookieTokens, getCookie(c, CODEC_COOKIE));
+    if (await isRevoked(o.sql, session.jti)) throw new ApiError(401, 'unauthorized', 'This codec session was signed out; sign in again at /codec/login');
+    return session;
+  }
+
+  /** Who is calling: the bearer token, the sign-in cookie, or the trusted local UI; only operators, for our namespace, from the UI's origin. */
   const access: MiddlewareHandler<AppEnv> = async (c, next) => {
     const origin = c.req.header('origin');
     // A cookie rides along with any same-site page: only the Web UI's origin may use it.
     if (origin !== undefined && !config.codecOrigins.includes(origin)) {
       throw new ApiError(403, 'origin_forbidden', `Origin ${origin} may not call the codec server; allowed: ${config.codecOrigins.join(', ')} (CODEC_CORS_ORIGINS)`);
     }
-    const { email } = await verifyOr401(o.tokens, bearerToken(c.req.header('authorization')) ?? getCookie(c, CODEC_COOKIE));
-    if (!isOperator(email)) throw new ApiError(403, 'forbidden', 'Only operators (OPERATOR_EMAILS) may use the codec server');
+    const bearer = bearerToken(c.req.header('authorization'));
+    const trustedUi = config.CODEC_TRUST_LOCAL_UI && origin !== undefined && bearer === undefined && localHosts.has(c.req.header('host') ?? '');
+    if (!trustedUi) {
+      const { email } = bearer !== undefined ? await verifyOr401(o.tokens, bearer) : await cookieSession(c);
+      if (!isOperator(email)) throw new ApiError(403, 'forbidden', 'Only operators (OPERATOR_EMAILS) may use the codec server');
+    }
     const namespace = c.req.header('x-namespace');
     if (namespace !== config.TEMPORAL_NAMESPACE) {
       throw new ApiError(403, 'namespace_forbidden', `This codec server serves namespace ${JSON.stringify(config.TEMPORAL_NAMESPACE)}; X-Namespace was ${JSON.stringify(namespace ?? null)}`);
@@ -204,16 +224,16 @@ export function codecRoutes(o: CodecRoutesOptions) {
     })
 
     .openapi(getSession, async (c) => {
-      const p = await verifyOr401(o.tokens, getCookie(c, CODEC_COOKIE));
+      const p = await cookieSession(c);
       return c.json(sessionOf(p.email, p.expiresAt), 200);
     })
 
     .openapi(postSession, async (c) => {
       const body = c.req.valid('json');
       const account = await checkLogin(o, c, body.email.toLowerCase(), body.password);
-      const token = await o.tokens.sign({ sub: account.id, email: account.email });
-      const { expiresAt } = await o.tokens.verify(token);
-      // Path=/codec: the cookie never authenticates the /v1 API, so the API needs no CSRF defence.
+      const token = await o.cookieTokens.sign({ sub: account.id, email: account.email });
+      const { expiresAt } = await o.cookieTokens.verify(token);
+      // Path=/codec and its own audience: the cookie never authenticates the /v1 API, so the API needs no CSRF defence.
       setCookie(c, CODEC_COOKIE, token, {
         httpOnly: true,
         sameSite: 'Strict',
@@ -224,7 +244,10 @@ export function codecRoutes(o: CodecRoutesOptions) {
       return c.json(sessionOf(account.email, expiresAt), 200);
     })
 
-    .openapi(deleteSession, (c) => {
+    .openapi(deleteSession, async (c) => {
+      // Revoked, not only forgotten: a copy of the cookie stops working too.
+      const session = await o.cookieTokens.verify(getCookie(c, CODEC_COOKIE) ?? '').catch(() => undefined);
+      if (session) await revokeToken(o.sql, session.jti, session.expiresAt);
       deleteCookie(c, CODEC_COOKIE, { path: '/codec' });
       return c.body(null, 204);
     });

@@ -12,6 +12,9 @@ import type { Sql } from '../../lib/db.js';
 import { orderSettingsFrom } from '../../lib/order-settings.js';
 import { cancelOrderUpdate, clientOrderIdFor, isTerminal, orderWorkflowId, type CancelResult, type OrderRequest, type OrderStatus, type OrderType, type Side, type TimeInForce, type Venue } from '../../workflows/definitions.js';
 import type { orderLifecycle } from '../../workflows/order-lifecycle.js';
+import { orderSearchAttributes } from '../../workflows/search-attributes.js';
+import { orderSummary, ordersQuery } from '../../domain/order-search.js';
+import { temporalUiLinks } from '../../lib/temporal-ui.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
@@ -41,7 +44,11 @@ export interface OrderRoutesOptions {
 
 const ORDER_ID = '0b6f3c1e-5d2a-4c1b-9f0e-6a7d8c9b0a12';
 const NOW = '2025-05-01T14:30:00.000Z';
-const exampleLinks = { self: `/v1/orders/${ORDER_ID}`, temporalUi: `http://localhost:8233/namespaces/default/workflows/order-${ORDER_ID}/history` };
+const exampleLinks = {
+  self: `/v1/orders/${ORDER_ID}`,
+  temporalUi: `http://localhost:8233/namespaces/default/workflows/order-${ORDER_ID}/history`,
+  temporalUiOrders: `http://localhost:8233/namespaces/default/workflows?query=${encodeURIComponent(ordersQuery('6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b'))}`,
+};
 const exampleOrder = {
   id: ORDER_ID,
   symbol: 'BTCUSDT',
@@ -142,6 +149,12 @@ const cancelOrder = createRoute({
 
 const orderNotFound = notFoundForParams((c) => new ApiError(404, 'order_not_found', `No order ${c.req.param('id')}`));
 
+/** The request as the Web UI shows it beside the history (no secrets: the order carries none). */
+function orderDetails(order: OrderRequest): string {
+  const rows = Object.entries(order).filter(([, v]) => v !== undefined).map(([k, v]) => `| ${k} | \`${String(v)}\` |`);
+  return ['| field | value |', '| --- | --- |', ...rows].join('\n');
+}
+
 /**
  * @example app.route('/v1/orders', orderRoutes({ config, sql, temporal }))
  */
@@ -149,8 +162,12 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
   const settings = orderSettingsFrom(config);
   /** The caller's own stored pair, else the single-user pair of the environment (as the worker decides). */
   const binanceConfigured = async (accountId: string) => Boolean(config.BINANCE_API_KEY) || (await credentialsLast4(sql, accountId, 'binance')) !== undefined;
-  const uiLink = (workflowId: string, runId?: string) =>
-    `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}` : ''}/history`;
+  const ui = temporalUiLinks(config);
+  const linksOf = (orderId: string, accountId: string, workflowId: string, runId?: string) => ({
+    self: `/v1/orders/${orderId}`,
+    temporalUi: ui.workflow(workflowId, runId),
+    temporalUiOrders: ui.orders(accountId),
+  });
 
   async function loadOrThrow(c: Context<AppEnv>, id: string): Promise<OrderRow> {
     const order = uuidParam.safeParse(id).success ? await findOrder(sql, accountIdOf(c), id) : undefined;
@@ -180,7 +197,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
       workflowId: o.workflow_id,
       createdAt: o.created_at.toISOString(),
       updatedAt: o.updated_at.toISOString(),
-      links: { self: `/v1/orders/${o.id}`, temporalUi: uiLink(o.workflow_id, runId) },
+      links: linksOf(o.id, o.account_id, o.workflow_id, runId),
     };
   }
 
@@ -224,6 +241,9 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
             workflowId,
             taskQueue: config.taskQueues.orders,
             args: [{ order, settings }],
+            staticSummary: orderSummary(order),
+            staticDetails: orderDetails(order),
+            typedSearchAttributes: orderSearchAttributes(order, clientOrderIdFor(orderId), 'RECEIVED'),
             workflowIdConflictPolicy: 'USE_EXISTING',
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
           });
@@ -235,7 +255,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
         }
         await insertReceivedOrder(sql, order, clientOrderIdFor(orderId), workflowId);
         const row = (await findOrder(sql, accountId, orderId))!;
-        return c.json({ id: orderId, status: row.status, workflowId, runId, links: { self: `/v1/orders/${orderId}`, temporalUi: uiLink(workflowId, runId) } }, 202);
+        return c.json({ id: orderId, status: row.status, workflowId, runId, links: linksOf(orderId, accountId, workflowId, runId) }, 202);
       })
 
       .openapi(listOrdersRoute, async (c) => {

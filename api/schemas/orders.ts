@@ -66,7 +66,11 @@ export const idempotencyHeaders = z.object({
 
 // --- Answers --------------------------------------------------------------------------------------
 
-const orderLinks = z.strictObject({ self: z.string().openapi({ example: '/v1/orders/0b6f3c1e-5d2a-4c1b-9f0e-6a7d8c9b0a12' }), temporalUi: temporalUiLink });
+const orderLinks = z.strictObject({
+  self: z.string().openapi({ example: '/v1/orders/0b6f3c1e-5d2a-4c1b-9f0e-6a7d8c9b0a12' }),
+  temporalUi: temporalUiLink,
+  temporalUiOrders: z.url().openapi({ description: "Your orders in the Temporal Web UI: the workflow list filtered by your AccountId and the order workflow type" }),
+});
 
 export const orderStatusSchema = z.enum(orderStatuses).openapi({
   description: 'RECEIVED, PENDING_NEW, UNKNOWN (the submission had no clear answer; looked for on the venue until it shows), NEW, PARTIALLY_FILLED, PENDING_CANCEL, FILLED, CANCELED, REJECTED or EXPIRED',

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { ORDER_SEARCH_ATTRIBUTES } from '../../domain/order-search.js';
 import type { Logger } from '../logger.js';
 import { exited, killStale, sleep, Tail, terminate } from './process.js';
 
@@ -35,6 +36,11 @@ export interface DevServer {
   exited: Promise<void>;
 }
 
+/** `--search-attribute Name=Keyword` for each order search attribute: the dev server registers them at start. */
+export function searchAttributeArgs(): string[] {
+  return Object.keys(ORDER_SEARCH_ATTRIBUTES).flatMap((name) => ['--search-attribute', `${name}=Keyword`]);
+}
+
 export async function startTemporalDevServer(o: DevServerOptions): Promise<DevServer> {
   const ip = o.ip ?? '127.0.0.1';
   const namespace = o.namespace ?? 'default';
@@ -50,6 +56,7 @@ export async function startTemporalDevServer(o: DevServerOptions): Promise<DevSe
     args.push('--db-filename', o.dbFile, '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
   }
   if (o.codecEndpoint) args.push('--ui-codec-endpoint', o.codecEndpoint);
+  args.push(...searchAttributeArgs());
 
   // Own process group: a Ctrl-C reaches only the supervisor, which stops parts in reverse order.
   const child = spawn(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });

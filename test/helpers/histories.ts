@@ -1,5 +1,5 @@
 /**
- * With RECORD_HISTORIES=1, integration tests save the histories of the order paths they drive
+ * With RECORD_HISTORIES=1, integration tests save the histories of the workflow runs they drive
  * into test/histories/, the input of the replay tests (same format as `npm run history:fetch`).
  */
 import { writeFileSync } from 'node:fs';
@@ -23,12 +23,24 @@ const testCodec = payloadCodecFor(loadConfig({ PAYLOAD_KEYS: TEST_PAYLOAD_KEYS }
 export const HISTORY_GENERATIONS = ['local-steps', 'exactly-once'] as const;
 export const HISTORY_GENERATION = HISTORY_GENERATIONS[HISTORY_GENERATIONS.length - 1]!;
 
-export async function recordHistory(temporal: Client, workflowId: string, name: string): Promise<void> {
+/**
+ * The same for the other workflows (`portfolio-*`, `refresh-prices-*`, `reconcile-orders-*`):
+ * `<name>.layered.json` ran the code as laid out in domain/, store/ and venues/, before workflow
+ * metadata and search attributes. (Older files of theirs keep the names they were recorded under.)
+ */
+export const WORKFLOW_HISTORY_GENERATIONS = ['layered'] as const;
+export const WORKFLOW_HISTORY_GENERATION = WORKFLOW_HISTORY_GENERATIONS[WORKFLOW_HISTORY_GENERATIONS.length - 1]!;
+
+/** Saves the run as `<name>.<generation>.json`, the generation chosen by its workflow type. */
+export async function recordHistory(temporal: Client, workflowId: string, name: string, runId?: string): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
-  const handle = temporal.workflow.getHandle(workflowId);
-  // A cancelled or failed run is a history worth keeping too: only its end matters here.
-  await handle.result().catch(() => undefined);
+  const handle = temporal.workflow.getHandle(workflowId, runId);
+  const { type } = await handle.describe();
+  // A cancelled or failed run is a history worth keeping too: only its end matters here. A
+  // portfolio never ends (it continues as new): its history so far replays like a finished one.
+  if (type !== 'portfolio') await handle.result().catch(() => undefined);
   const history = await handle.fetchHistory();
+  const generation = type === 'orderLifecycle' ? HISTORY_GENERATION : WORKFLOW_HISTORY_GENERATION;
   // Stored decoded, like `npm run history:fetch`: the fixtures replay without a key.
-  writeFileSync(path.join(HISTORIES_DIR, `${name}.${HISTORY_GENERATION}.json`), await historyFixture(history, testCodec));
+  writeFileSync(path.join(HISTORIES_DIR, `${name}.${generation}.json`), await historyFixture(history, testCodec));
 }

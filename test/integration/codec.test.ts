@@ -6,7 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../api/app.js';
+import { createLogger } from '../../lib/logger.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { testConfig } from '../helpers/env.js';
 
 const OPERATOR = `codec-op-${randomUUID()}@durable-trader.test`;
 const PASSWORD = 'correct horse battery staple';
@@ -123,9 +126,17 @@ describe('cookie sign-in for "Include cross-origin credentials"', () => {
     // The cookie is no API credential: the /v1 routes want the Authorization header.
     expect((await e.request('GET', '/v1/me', { headers: { cookie } })).status).toBe(401);
 
+    // Its own audience: the cookie's token is refused as an API bearer token, and an API token is no cookie.
+    const cookieToken = cookie.slice('dt_codec='.length);
+    expect((await e.request('GET', '/v1/me', { token: cookieToken })).status).toBe(401);
+    expect((await e.request('GET', '/codec/session', { headers: { cookie: `dt_codec=${e.account.token}` } })).status).toBe(401);
+
     const out = await e.request('DELETE', '/codec/session', { headers: { cookie } });
     expect(out.status).toBe(204);
     expect(out.headers.get('set-cookie')).toMatch(/dt_codec=;.*Max-Age=0/);
+    // Revoked, not only cleared: a copy of the cookie kept elsewhere opens nothing any more.
+    expect((await e.request('GET', '/codec/session', { headers: { cookie } })).status).toBe(401);
+    expect((await codec('decode', plain, { cookie, origin: uiOrigin }, null)).status).toBe(401);
   });
 
   it('refuses a wrong password with 401 and sets no cookie', async () => {
@@ -140,5 +151,38 @@ describe('cookie sign-in for "Include cross-origin credentials"', () => {
     expect(res.headers.get('content-type')).toMatch(/text\/html/);
     expect(res.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
     expect(res.body).not.toMatch(/(src|href)="(https?:)?\/\//);
+  });
+});
+
+describe('the embedded Web UI of `npm start` (CODEC_TRUST_LOCAL_UI)', () => {
+  const quiet = createLogger('test', { level: 'error' });
+  const trusting = () => {
+    const config = testConfig({ TASK_QUEUE_PREFIX: e.config.TASK_QUEUE_PREFIX, OPERATOR_EMAILS: OPERATOR, CODEC_TRUST_LOCAL_UI: '1' });
+    return { app: createApp({ config, sql: e.sql, temporal: e.temporal, log: quiet, tokens: e.tokens }), config };
+  };
+  const decodeVia = (app: ReturnType<typeof createApp>, headers: Record<string, string>) =>
+    app.request('/codec/decode', { method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': e.config.TEMPORAL_NAMESPACE, ...headers }, body: JSON.stringify(plain) });
+
+  it('decodes for the UI at its own origin, addressed to localhost, with no sign-in', async () => {
+    const { app, config } = trusting();
+    for (const host of ['localhost', '127.0.0.1', '[::1]']) {
+      const res = await decodeVia(app, { origin: config.codecOrigins[0]!, host: `${host}:${config.PORT}` });
+      expect(res.status, host).toBe(200);
+      expect(await res.json()).toEqual(plain);
+    }
+  });
+
+  it('still refuses a page elsewhere, a DNS-rebound host name, a caller without Origin, and another namespace', async () => {
+    const { app, config } = trusting();
+    const local = `localhost:${config.PORT}`;
+    expect((await decodeVia(app, { origin: 'http://evil.example', host: local })).status).toBe(403);
+    // evil.example resolving to 127.0.0.1: the browser sends the UI-looking request with its own Host.
+    expect((await decodeVia(app, { origin: config.codecOrigins[0]!, host: `evil.example:${config.PORT}` })).status).toBe(401);
+    expect((await decodeVia(app, { host: local })).status).toBe(401);
+    expect((await decodeVia(app, { origin: config.codecOrigins[0]!, host: local, 'x-namespace': 'someone-elses' })).status).toBe(403);
+  });
+
+  it('trusts nobody without the setting', async () => {
+    expect((await decodeVia(e.app, { origin: uiOrigin, host: `localhost:${e.config.PORT}` })).status).toBe(401);
   });
 });

@@ -10,6 +10,7 @@ import { createWorkflowClients } from '../../workflows/clients.js';
 import { activitySteps } from '../../lib/history-steps.js';
 import { portfolioStatusQuery, portfolioWorkflowId, type PortfolioStatus } from '../../workflows/definitions.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { recordHistory } from '../helpers/histories.js';
 import { waitFor } from '../helpers/wait.js';
 
 const COIN = 'PWBTCUSDT';
@@ -94,6 +95,7 @@ describe('fills from order workflows', () => {
     expect(full.positions).toEqual(incremental.positions);
     expect(full.totals).toEqual(incremental.totals);
     expect(full.positions.map((p) => `${p.venue}:${p.symbol}`)).toEqual(['manual:PWBTCUSDT', 'paper:PWBTCUSDT', 'manual:PWSTOCK']);
+    await recordHistory(e.temporal, portfolioWorkflowId(account), 'portfolio-fills-then-recalculated');
   });
 });
 
@@ -150,6 +152,7 @@ describe('a recalculation that cannot succeed', () => {
     } finally {
       await e.sql`DELETE FROM prices WHERE symbol = 'USDCUSD'`;
     }
+    await recordHistory(e.temporal, portfolioWorkflowId(account), 'portfolio-failed-then-recalculated');
   });
 });
 
@@ -175,6 +178,7 @@ describe('continue-as-new', () => {
       expect(status.recalculations).toBe(3);
       expect(status.notifications.fills).toBe(3);
       expect(status.lastResult?.positions[0]).toMatchObject({ quantity: '3', avgCost: '20' });
+      await recordHistory(short.temporal, portfolioWorkflowId(account), 'portfolio-continued-as-new', runIds[0]);
     } finally {
       await short.stop();
     }

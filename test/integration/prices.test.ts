@@ -15,7 +15,7 @@ import { refreshPricesInput } from '../../workflows/schedules.js';
 import { payloadCodecFor } from '../../lib/secrets.js';
 import type { RefreshOutcome } from '../../workflows/refresh-prices.js';
 import { startEngine, startMarketDataFakes, type MarketDataFakes, type TestEngine } from '../helpers/engine.js';
-import { HISTORIES_DIR } from '../helpers/histories.js';
+import { HISTORIES_DIR, recordHistory } from '../helpers/histories.js';
 import { waitFor } from '../helpers/wait.js';
 
 const STALE_AFTER_MS = 5_000;
@@ -164,6 +164,7 @@ describe('refreshPrices', () => {
     expect(outcome.moved).toContain('BTCUSDT');
     expect(outcome.woken).toBeGreaterThanOrEqual(1);
     await recordRefresh(refreshId, 'refresh-prices-woke-order');
+    await recordHistory(e.temporal, refreshId, 'refresh-prices-woke-order');
     // The refresh's own history stays the same size however many orders it wakes.
     const refreshEvents = (await e.temporal.workflow.getHandle(refreshId).fetchHistory()).events ?? [];
     expect(activitySteps(refreshEvents).map((s) => s.name)).toContain('wakePaperOrders');

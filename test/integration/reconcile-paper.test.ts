@@ -117,7 +117,9 @@ describe('reconcileOrders on the paper venue', () => {
     const clientOrderId = `manual-${randomUUID().slice(0, 8)}`;
     const placed = await paperVenueOf(account).placeOrder({ symbol: SYMBOL, side: 'BUY', type: 'LIMIT', quantity: '0.02', price: '30000', timeInForce: 'GTC', clientOrderId });
 
-    const result = await reconcile([account]);
+    const reconcileId = `reconcile-test-${randomUUID()}`;
+    const result = await reconcile([account], 0, reconcileId);
+    await recordHistory(e.temporal, reconcileId, 'reconcile-orders-external-one');
 
     expect(result.paper).toMatchObject({ accounts: 1, restarted: [], external: 1, failures: [] });
     const listed = await e.callAs(account, 'GET', '/v1/orders/external');

@@ -26,6 +26,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PRICE_REFRESH_INTERVAL: '15 seconds' })).toThrow(/PRICE_REFRESH_INTERVAL.*duration.*example: PRICE_REFRESH_INTERVAL=15s/);
   });
 
+  it('lets the codec server trust the local UI only while the API listens on loopback', () => {
+    expect(loadConfig({ CODEC_TRUST_LOCAL_UI: '1' }).CODEC_TRUST_LOCAL_UI).toBe(true);
+    expect(loadConfig({}).CODEC_TRUST_LOCAL_UI).toBe(false);
+    expect(() => loadConfig({ CODEC_TRUST_LOCAL_UI: '1', HOST: '0.0.0.0' })).toThrow(/CODEC_TRUST_LOCAL_UI=1 with HOST="0.0.0.0".*loopback/);
+  });
+
   it('refuses half a key pair', () => {
     expect(() => loadConfig({ BINANCE_API_KEY: 'k' })).toThrow(/BINANCE_API_KEY\/BINANCE_API_SECRET: set both or neither/);
   });

@@ -7,12 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { dataConverterFor } from '../../lib/secrets.js';
 import { WORKFLOWS_PATH } from '../../workers/create-workers.js';
-import { HISTORIES_DIR, HISTORY_GENERATIONS } from '../helpers/histories.js';
+import { HISTORIES_DIR, HISTORY_GENERATIONS, WORKFLOW_HISTORY_GENERATIONS } from '../helpers/histories.js';
 import { TEST_PAYLOAD_KEYS } from '../helpers/keys.js';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
-/** Histories of the order workflow (recorded on either venue). */
-const orderFiles = files.filter((f) => /^(paper|binance)-/.test(f));
 /**
  * The test runs' payload codec: histories recorded with RECORD_HISTORIES=1 are encrypted with it,
  * and the older plain ones pass through its decode unchanged.
@@ -20,6 +18,19 @@ const orderFiles = files.filter((f) => /^(paper|binance)-/.test(f));
 const dataConverter = dataConverterFor(loadConfig({ PAYLOAD_KEYS: TEST_PAYLOAD_KEYS }));
 const histories = (names = files) =>
   names.map((f) => ({ workflowId: path.basename(f, '.json'), history: historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES_DIR, f), 'utf8'))) }));
+/** Each file's workflow type, read from its first event (WorkflowExecutionStarted), not from its name. */
+const workflowTypes = new Map(
+  histories().map(({ workflowId, history }) => [`${workflowId}.json`, history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name]),
+);
+/** Histories of the order workflow (recorded on either venue). */
+const orderFiles = files.filter((f) => workflowTypes.get(f) === 'orderLifecycle');
+/** The name each workflow type's histories start with. */
+const PREFIXES: Record<string, RegExp> = {
+  orderLifecycle: /^(paper|binance)-/,
+  portfolio: /^portfolio-/,
+  refreshPrices: /^refresh-prices-/,
+  reconcileOrders: /^reconcile-orders-/,
+};
 
 beforeAll(() => {
   try {
@@ -29,13 +40,24 @@ beforeAll(() => {
   }
 });
 
-describe('replay of recorded order histories', () => {
+describe('replay of recorded histories', () => {
   it('covers every order path we record', () => {
     const names = files.map((f) => path.basename(f, '.json'));
     for (const expected of ['paper-market-filled', 'paper-limit-canceled', 'paper-rejected', 'binance-accept-then-500-filled', 'binance-partial-then-canceled']) {
       // Recorded before the short steps became local activities, after, and after exactly-once-v2.
       expect(names).toContain(expected);
       for (const generation of HISTORY_GENERATIONS) expect(names).toContain(`${expected}.${generation}`);
+    }
+  });
+
+  it('covers every workflow type, each history named after its type', () => {
+    expect(new Set(workflowTypes.values())).toEqual(new Set(Object.keys(PREFIXES)));
+    for (const [file, type] of workflowTypes) expect(file, String(type)).toMatch(PREFIXES[String(type)]!);
+    // The workflows other than orderLifecycle, recorded in each of their generations.
+    for (const type of ['portfolio', 'refreshPrices', 'reconcileOrders']) {
+      for (const generation of WORKFLOW_HISTORY_GENERATIONS) {
+        expect(files.filter((f) => workflowTypes.get(f) === type && f.endsWith(`.${generation}.json`)), `${type} ${generation}`).not.toEqual([]);
+      }
     }
   });
 
