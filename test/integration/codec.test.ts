@@ -3,14 +3,21 @@
  * history decoded through it, the CORS answers a browser needs, the cookie sign-in of the UI's
  * "Include cross-origin credentials", and everyone it must refuse.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../api/app.js';
+import { historyPayloads } from '../../lib/history-codec.js';
 import { createLogger } from '../../lib/logger.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { testConfig } from '../helpers/env.js';
+import { serveApp } from '../helpers/http.js';
 
+const execFileAsync = promisify(execFile);
 const OPERATOR = `codec-op-${randomUUID()}@durable-trader.test`;
 const PASSWORD = 'correct horse battery staple';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -186,3 +193,38 @@ describe('the embedded Web UI of `npm start` (CODEC_TRUST_LOCAL_UI)', () => {
     expect((await decodeVia(e.app, { origin: uiOrigin, host: `localhost:${e.config.PORT}` })).status).toBe(401);
   });
 });
+
+describe("the README's CLI command", () => {
+  it('shows a decoded order history through the codec server, exactly as documented', async () => {
+    const readme = readFileSync(path.resolve('README.md'), 'utf8');
+    const documented = readme.split('\n').map((l) => l.trim()).find((l) => l.startsWith('temporal workflow show ') && l.includes('--codec-endpoint'));
+    expect(documented).toBeDefined();
+    await e.registerUser(OPERATOR, PASSWORD).catch(() => undefined);
+    const login = await e.request('POST', '/v1/auth/login', { body: { email: OPERATOR, password: PASSWORD } });
+    const placed = await e.call('POST', '/v1/orders', { symbol: 'CODECUSDT', side: 'BUY', type: 'MARKET', quantity: '2', venue: 'paper' });
+    await e.waitForStatus(placed.body.id, ['FILLED']);
+    const served = await serveApp(e.app);
+    try {
+      const command = documented!
+        .replace('<id>', placed.body.id)
+        .replace('http://localhost:3000', served.url)
+        .replace('--namespace default', `--namespace ${e.config.TEMPORAL_NAMESPACE}`);
+      const [binary, ...args] = shellWords(command, { TOKEN: login.body.token });
+      expect(binary).toBe('temporal');
+      // Asynchronously: the codec server it calls runs in this process.
+      const { stdout: out } = await execFileAsync(inject('temporalBinary'), [...args, '--address', inject('temporalAddress'), '--output', 'json'], { timeout: 60_000 });
+      // The CLI prints payloads in proto3 JSON (base64): every one came back decoded.
+      const payloads = historyPayloads(JSON.parse(out));
+      expect(payloads.length).toBeGreaterThan(5);
+      expect(new Set(payloads.map((p) => unb64(p.metadata?.encoding)))).not.toContain('binary/encrypted');
+      expect(payloads.map((p) => unb64(p.data)).join('\n')).toContain('"symbol":"CODECUSDT"');
+    } finally {
+      await served.close();
+    }
+  });
+});
+
+/** Splits a one-line shell command into words as bash would here: double quotes group, $VAR expands from `vars`. */
+function shellWords(line: string, vars: Record<string, string>): string[] {
+  return [...line.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => (m[1] ?? m[2]!).replace(/\$(\w+)/g, (_, name: string) => vars[name] ?? ''));
+}
