@@ -17,18 +17,19 @@ const testCodec = payloadCodecFor(loadConfig({ PAYLOAD_KEYS: TEST_PAYLOAD_KEYS }
 /**
  * Recordings are kept per shape of the order workflow: `<name>.json` ran every step as an ordinary
  * activity, `<name>.local-steps.json` ran after the `local-short-steps` patch, and
- * `<name>.exactly-once.json` after `exactly-once-v2`. Recording again rewrites the current shape's
+ * `<name>.exactly-once.json` after `exactly-once-v2`, `<name>.ui.json` after `order-ui-story`
+ * (search attributes, details, summaries). Recording again rewrites the current shape's
  * files only, so the replay test keeps proving that the code still replays what ran before each change.
  */
-export const HISTORY_GENERATIONS = ['local-steps', 'exactly-once'] as const;
+export const HISTORY_GENERATIONS = ['local-steps', 'exactly-once', 'ui'] as const;
 export const HISTORY_GENERATION = HISTORY_GENERATIONS[HISTORY_GENERATIONS.length - 1]!;
 
 /**
  * The same for the other workflows (`portfolio-*`, `refresh-prices-*`, `reconcile-orders-*`):
  * `<name>.layered.json` ran the code as laid out in domain/, store/ and venues/, before workflow
- * metadata and search attributes. (Older files of theirs keep the names they were recorded under.)
+ * metadata and search attributes; `<name>.ui.json` with them. (Older files of theirs keep the names they were recorded under.)
  */
-export const WORKFLOW_HISTORY_GENERATIONS = ['layered'] as const;
+export const WORKFLOW_HISTORY_GENERATIONS = ['layered', 'ui'] as const;
 export const WORKFLOW_HISTORY_GENERATION = WORKFLOW_HISTORY_GENERATIONS[WORKFLOW_HISTORY_GENERATIONS.length - 1]!;
 
 /** Saves the run as `<name>.<generation>.json`, the generation chosen by its workflow type. */

@@ -3,19 +3,15 @@
  * yahoo-finance2 clients against the fakes over HTTP, PostgreSQL, and the HTTP API on top.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { storeQuotes } from '../../store/prices.js';
 import { createRefreshActivities } from '../../activities/market-data/refresh-activities.js';
 import { createPriceSources } from '../../venues/market-data/sources.js';
 import { activitySteps } from '../../lib/history-steps.js';
-import { historyFixture } from '../../lib/history-codec.js';
 import { refreshPricesInput } from '../../workflows/schedules.js';
-import { payloadCodecFor } from '../../lib/secrets.js';
 import type { RefreshOutcome } from '../../workflows/refresh-prices.js';
 import { startEngine, startMarketDataFakes, type MarketDataFakes, type TestEngine } from '../helpers/engine.js';
-import { HISTORIES_DIR, recordHistory } from '../helpers/histories.js';
+import { recordHistory } from '../helpers/histories.js';
 import { waitFor } from '../helpers/wait.js';
 
 const STALE_AFTER_MS = 5_000;
@@ -44,12 +40,6 @@ function refreshNow(workflowId = `test-refresh-${randomUUID()}`): Promise<Refres
  * decoded like the order histories. `<name>.json` woke orders from the workflow itself;
  * `<name>.wake-in-activity.json` ran after the `wake-orders-in-activity` patch.
  */
-async function recordRefresh(workflowId: string, name: string): Promise<void> {
-  if (!process.env.RECORD_HISTORIES) return;
-  const history = await e.temporal.workflow.getHandle(workflowId).fetchHistory();
-  writeFileSync(path.join(HISTORIES_DIR, `${name}.wake-in-activity.json`), await historyFixture(history, payloadCodecFor(e.config)));
-}
-
 const prices = async (symbols: string) => (await e.call('GET', `/v1/prices?symbols=${symbols}`)).body;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -163,7 +153,6 @@ describe('refreshPrices', () => {
     const outcome = await refreshNow(refreshId);
     expect(outcome.moved).toContain('BTCUSDT');
     expect(outcome.woken).toBeGreaterThanOrEqual(1);
-    await recordRefresh(refreshId, 'refresh-prices-woke-order');
     await recordHistory(e.temporal, refreshId, 'refresh-prices-woke-order');
     // The refresh's own history stays the same size however many orders it wakes.
     const refreshEvents = (await e.temporal.workflow.getHandle(refreshId).fetchHistory()).events ?? [];
