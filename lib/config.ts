@@ -170,7 +170,7 @@ export const variables = {
   CODEC_TRUST_LOCAL_UI: {
     schema: bool.default(false),
     example: '1',
-    doc: 'The Web UI at CODEC_CORS_ORIGINS decodes without signing in; only while the API listens on loopback (HOST=127.0.0.1), and only for requests addressed to localhost. `npm start` sets it',
+    doc: 'The local Web UI may decode without signing in: only while the API listens on loopback (HOST=127.0.0.1) with no proxy, and only for loopback requests from its origin. `npm start` sets it',
   },
   LOGIN_RATE_LIMIT: { schema: rate.prefault('10/15m'), example: '10/15m', doc: 'Login attempts per email address (count per duration); more answer 429 with Retry-After' },
   AUTH_IP_RATE_LIMIT: { schema: rate.prefault('50/15m'), example: '50/15m', doc: 'Login and sign-up attempts per client IP address' },
@@ -213,7 +213,7 @@ export class ConfigError extends Error {
 }
 
 /** Interfaces only this machine can reach. */
-export const LOOPBACK_HOSTS = ['127.0.0.1', '::1', 'localhost'];
+export const LOOPBACK_HOSTS = ['127.0.0.1', '::1'];
 
 /**
  * Parse the environment into a typed config, or throw a ConfigError whose message is one line.
@@ -241,6 +241,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (r.JWT_SECRET !== undefined && (r.JWT_PRIVATE_KEY_PATH !== undefined || r.JWT_PUBLIC_KEY_PATH !== undefined)) {
     throw new ConfigError('Invalid JWT_SECRET/JWT_PRIVATE_KEY_PATH: set a secret or a key pair, not both (example: JWT_SECRET=$(openssl rand -base64 32))');
+  }
+  if (r.CODEC_TRUST_LOCAL_UI && r.TRUST_PROXY_HOPS > 0) {
+    throw new ConfigError(`Invalid CODEC_TRUST_LOCAL_UI=1 with TRUST_PROXY_HOPS=${r.TRUST_PROXY_HOPS}: behind a proxy a request is not known to come from this machine; sign in at /codec/login instead (example: CODEC_TRUST_LOCAL_UI=0)`);
   }
   if (r.CODEC_TRUST_LOCAL_UI && !LOOPBACK_HOSTS.includes(r.HOST)) {
     throw new ConfigError(`Invalid CODEC_TRUST_LOCAL_UI=1 with HOST=${JSON.stringify(r.HOST)}: the codec server trusts the local UI only while the API listens on loopback (example: HOST=127.0.0.1)`);

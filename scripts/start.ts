@@ -99,7 +99,7 @@ async function main() {
   if (secrets.narrowed) log.warn('secrets file was readable by others; narrowed it to 0600', { file: secrets.file });
   // The Web UI decodes payloads through the API's codec server; the browser calls it, so it is a
   // localhost URL like the UI's own (same site, so the sign-in cookie goes along).
-  const apiHost = config.HOST === '0.0.0.0' || config.HOST === '127.0.0.1' ? 'localhost' : config.HOST;
+  const apiHost = ['0.0.0.0', '127.0.0.1', '::1'].includes(config.HOST) ? 'localhost' : config.HOST;
   const codecEndpoint = `http://${apiHost}:${config.PORT}/codec`;
   // The embedded UI reads payloads with no sign-in while the API is reachable from this machine
   // only (README, "Reading payloads in the Web UI"); an explicit setting wins.

@@ -8,9 +8,9 @@
  * - `Authorization: Bearer <access token>` (the CLI's `--codec-auth`);
  * - the `dt_codec` cookie that the sign-in page at /codec/login sets (its own audience, good for
  *   /codec only, revoked on sign-out), which the UI sends with "Include cross-origin credentials";
- * - with CODEC_TRUST_LOCAL_UI (`npm start` on loopback): the embedded UI itself, recognised by its
- *   Origin and by a Host header naming this machine, so a page elsewhere, or a DNS-rebound name,
- *   cannot use it.
+ * - with CODEC_TRUST_LOCAL_UI (`npm start` on loopback), for decoding only: the embedded UI itself,
+ *   recognised by its loopback Origin, a Host naming this machine, a loopback socket and no proxy
+ *   headers, so a page elsewhere, a DNS-rebound name or a forwarded request cannot use it.
  */
 import { randomBytes } from 'node:crypto';
 import { createRoute, z } from '@hono/zod-openapi';
@@ -36,6 +36,9 @@ import { checkLogin, type AuthRoutesOptions } from './auth.js';
 import { codecLoginPage } from './codec-page.js';
 
 export const CODEC_COOKIE = 'dt_codec';
+
+/** Headers a reverse proxy or forwarder adds: their presence means the caller may not be on this machine. */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'via'];
 
 export interface CodecRoutesOptions extends AuthRoutesOptions {
   config: AuthRoutesOptions['config'] & Pick<Config, 'TEMPORAL_NAMESPACE' | 'OPERATOR_EMAILS' | 'codecOrigins' | 'JWT_TTL' | 'CODEC_TRUST_LOCAL_UI' | 'PORT'>;
@@ -159,6 +162,19 @@ export function codecRoutes(o: CodecRoutesOptions) {
   const isOperator = (email: string) => config.OPERATOR_EMAILS.includes(email.toLowerCase());
 
   const localHosts = new Set(['localhost', '127.0.0.1', '[::1]'].map((h) => `${h}:${config.PORT}`));
+  const localUiOrigins = config.codecOrigins.filter((o) => ['localhost', '127.0.0.1', '[::1]'].includes(new URL(o).hostname));
+
+  /**
+   * The embedded UI's browser on this machine: its origin (a loopback one), a Host naming this
+   * machine, a socket from loopback, and nothing a proxy or port forward adds. Decoding only.
+   */
+  function isLocalUi(c: Context<AppEnv>, kind: 'encode' | 'decode', origin: string | undefined, bearer: string | undefined): boolean {
+    if (!config.CODEC_TRUST_LOCAL_UI || kind !== 'decode' || bearer !== undefined) return false;
+    if (origin === undefined || !localUiOrigins.includes(origin) || !localHosts.has(c.req.header('host') ?? '')) return false;
+    if (PROXY_HEADERS.some((h) => c.req.header(h) !== undefined)) return false;
+    const remote = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+    return remote !== undefined && /^(127\.|::1$|::ffff:127\.)/.test(remote);
+  }
 
   /** The sign-in cookie's session: valid, of the codec audience, and not signed out. */
   async function cookieSession(c: Context<AppEnv>) {
@@ -168,15 +184,14 @@ export function codecRoutes(o: CodecRoutesOptions) {
   }
 
   /** Who is calling: the bearer token, the sign-in cookie, or the trusted local UI; only operators, for our namespace, from the UI's origin. */
-  const access: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const access = (kind: 'encode' | 'decode'): MiddlewareHandler<AppEnv> => async (c, next) => {
     const origin = c.req.header('origin');
     // A cookie rides along with any same-site page: only the Web UI's origin may use it.
     if (origin !== undefined && !config.codecOrigins.includes(origin)) {
       throw new ApiError(403, 'origin_forbidden', `Origin ${origin} may not call the codec server; allowed: ${config.codecOrigins.join(', ')} (CODEC_CORS_ORIGINS)`);
     }
     const bearer = bearerToken(c.req.header('authorization'));
-    const trustedUi = config.CODEC_TRUST_LOCAL_UI && origin !== undefined && bearer === undefined && localHosts.has(c.req.header('host') ?? '');
-    if (!trustedUi) {
+    if (!isLocalUi(c, kind, origin, bearer)) {
       const { email } = bearer !== undefined ? await verifyOr401(o.tokens, bearer) : await cookieSession(c);
       if (!isOperator(email)) throw new ApiError(403, 'forbidden', 'Only operators (OPERATOR_EMAILS) may use the codec server');
     }
@@ -214,8 +229,8 @@ export function codecRoutes(o: CodecRoutesOptions) {
   app.use('/encode', codecCors);
   app.use('/session', noStore());
   return app
-    .openapi(convertRoute('decode', access), async (c) => c.json(await convert('decode', c.req.valid('json')), 200), malformedCodecRequest)
-    .openapi(convertRoute('encode', access), async (c) => c.json(await convert('encode', c.req.valid('json')), 200), malformedCodecRequest)
+    .openapi(convertRoute('decode', access('decode')), async (c) => c.json(await convert('decode', c.req.valid('json')), 200), malformedCodecRequest)
+    .openapi(convertRoute('encode', access('encode')), async (c) => c.json(await convert('encode', c.req.valid('json')), 200), malformedCodecRequest)
 
     .openapi(loginPage, (c) => {
       const nonce = randomBytes(16).toString('base64');

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -15,7 +16,7 @@ import { historyPayloads } from '../../lib/history-codec.js';
 import { createLogger } from '../../lib/logger.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { testConfig } from '../helpers/env.js';
-import { serveApp } from '../helpers/http.js';
+import { serveApp, type Served } from '../helpers/http.js';
 
 const execFileAsync = promisify(execFile);
 const OPERATOR = `codec-op-${randomUUID()}@durable-trader.test`;
@@ -163,34 +164,58 @@ describe('cookie sign-in for "Include cross-origin credentials"', () => {
 
 describe('the embedded Web UI of `npm start` (CODEC_TRUST_LOCAL_UI)', () => {
   const quiet = createLogger('test', { level: 'error' });
-  const trusting = () => {
+  let trusting: Served;
+  let plainApp: Served;
+  let port: number;
+  beforeAll(async () => {
     const config = testConfig({ TASK_QUEUE_PREFIX: e.config.TASK_QUEUE_PREFIX, OPERATOR_EMAILS: OPERATOR, CODEC_TRUST_LOCAL_UI: '1' });
-    return { app: createApp({ config, sql: e.sql, temporal: e.temporal, log: quiet, tokens: e.tokens }), config };
-  };
-  const decodeVia = (app: ReturnType<typeof createApp>, headers: Record<string, string>) =>
-    app.request('/codec/decode', { method: 'POST', headers: { 'content-type': 'application/json', 'x-namespace': e.config.TEMPORAL_NAMESPACE, ...headers }, body: JSON.stringify(plain) });
+    trusting = await serveApp(createApp({ config, sql: e.sql, temporal: e.temporal, log: quiet, tokens: e.tokens }));
+    plainApp = await serveApp(e.app);
+    port = config.PORT;
+  });
+  afterAll(async () => {
+    await trusting.close();
+    await plainApp.close();
+  });
 
-  it('decodes for the UI at its own origin, addressed to localhost, with no sign-in', async () => {
-    const { app, config } = trusting();
+  /** Over a real socket, with the Host and Origin a browser would send (fetch may not set Host). */
+  function post(served: Served, kind: 'decode' | 'encode', headers: Record<string, string>): Promise<number> {
+    const body = JSON.stringify(plain);
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        `${served.url}/codec/${kind}`,
+        { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'x-namespace': e.config.TEMPORAL_NAMESPACE, ...headers } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('decodes for the UI at its own origin, addressed to localhost, from this machine, with no sign-in', async () => {
     for (const host of ['localhost', '127.0.0.1', '[::1]']) {
-      const res = await decodeVia(app, { origin: config.codecOrigins[0]!, host: `${host}:${config.PORT}` });
-      expect(res.status, host).toBe(200);
-      expect(await res.json()).toEqual(plain);
+      expect(await post(trusting, 'decode', { origin: uiOrigin, host: `${host}:${port}` }), host).toBe(200);
     }
   });
 
-  it('still refuses a page elsewhere, a DNS-rebound host name, a caller without Origin, and another namespace', async () => {
-    const { app, config } = trusting();
-    const local = `localhost:${config.PORT}`;
-    expect((await decodeVia(app, { origin: 'http://evil.example', host: local })).status).toBe(403);
+  it('still refuses a page elsewhere, a DNS-rebound host name, a caller without Origin, a proxied request, another namespace, and encoding', async () => {
+    const local = `localhost:${port}`;
+    expect(await post(trusting, 'decode', { origin: 'http://evil.example', host: local })).toBe(403);
     // evil.example resolving to 127.0.0.1: the browser sends the UI-looking request with its own Host.
-    expect((await decodeVia(app, { origin: config.codecOrigins[0]!, host: `evil.example:${config.PORT}` })).status).toBe(401);
-    expect((await decodeVia(app, { host: local })).status).toBe(401);
-    expect((await decodeVia(app, { origin: config.codecOrigins[0]!, host: local, 'x-namespace': 'someone-elses' })).status).toBe(403);
+    expect(await post(trusting, 'decode', { origin: uiOrigin, host: `evil.example:${port}` })).toBe(401);
+    expect(await post(trusting, 'decode', { host: local })).toBe(401);
+    for (const proxied of [{ 'x-forwarded-for': '203.0.113.9' }, { forwarded: 'for=203.0.113.9' }, { via: '1.1 proxy' }, { 'x-real-ip': '203.0.113.9' }] as Array<Record<string, string>>) {
+      expect(await post(trusting, 'decode', { origin: uiOrigin, host: local, ...proxied }), JSON.stringify(proxied)).toBe(401);
+    }
+    expect(await post(trusting, 'decode', { origin: uiOrigin, host: local, 'x-namespace': 'someone-elses' })).toBe(403);
+    expect(await post(trusting, 'encode', { origin: uiOrigin, host: local })).toBe(401);
   });
 
   it('trusts nobody without the setting', async () => {
-    expect((await decodeVia(e.app, { origin: uiOrigin, host: `localhost:${e.config.PORT}` })).status).toBe(401);
+    expect(await post(plainApp, 'decode', { origin: uiOrigin, host: `localhost:${e.config.PORT}` })).toBe(401);
   });
 });
 

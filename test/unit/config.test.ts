@@ -30,6 +30,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ CODEC_TRUST_LOCAL_UI: '1' }).CODEC_TRUST_LOCAL_UI).toBe(true);
     expect(loadConfig({}).CODEC_TRUST_LOCAL_UI).toBe(false);
     expect(() => loadConfig({ CODEC_TRUST_LOCAL_UI: '1', HOST: '0.0.0.0' })).toThrow(/CODEC_TRUST_LOCAL_UI=1 with HOST="0.0.0.0".*loopback/);
+    // A name may resolve anywhere; behind a proxy no request is known to be local.
+    expect(() => loadConfig({ CODEC_TRUST_LOCAL_UI: '1', HOST: 'localhost' })).toThrow(/loopback/);
+    expect(() => loadConfig({ CODEC_TRUST_LOCAL_UI: '1', TRUST_PROXY_HOPS: '1' })).toThrow(/TRUST_PROXY_HOPS=1/);
   });
 
   it('refuses half a key pair', () => {
