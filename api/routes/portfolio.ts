@@ -10,6 +10,7 @@ import type { Context } from 'hono';
 import { findPortfolioResult, listSnapshots } from '../../store/portfolio.js';
 import { hasLedgerAfter } from '../../store/trades.js';
 import { createWorkflowClients } from '../../workflows/clients.js';
+import { temporalUiLinks } from '../../lib/temporal-ui.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { portfolioWorkflowId, type PortfolioResult, type RecalculateRequest } from '../../workflows/definitions.js';
@@ -184,8 +185,7 @@ function portfolioAccess({ config, sql, temporal }: PortfolioRoutesOptions) {
     return { workflowId: portfolioWorkflowId(accountId), result: await recalculate(accountId, {}) };
   }
 
-  const uiLink = (workflowId: string) =>
-    `${config.temporalUiUrl}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}/history`;
+  const uiLink = temporalUiLinks(config).workflow;
 
   /**
    * `fillsPending`: fills were recorded after this result was computed. Normally a recalculation

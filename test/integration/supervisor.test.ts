@@ -1,39 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../lib/embedded/process.js';
-import { freePort } from '../helpers/ports.js';
-import { waitFor } from '../helpers/wait.js';
+import { npmStart, npmStartEnv } from '../helpers/npm-start.js';
 
 // `npm start` as a user runs it: its own data dir and ports, the same Temporal CLI as the tests.
-const dataDir = path.join(inject('testDir'), 'supervisor');
-const ports = { PORT: await freePort(), TEMPORAL_PORT: await freePort(), TEMPORAL_UI_PORT: await freePort(), EMBEDDED_PG_PORT: await freePort() };
-const env = {
-  ...process.env,
-  DATABASE_URL: '',
-  TEMPORAL_ADDRESS: '',
-  DATA_DIR: dataDir,
-  TEMPORAL_CLI_PATH: inject('temporalBinary'),
-  LOG_LEVEL: 'info',
-  ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-};
-const api = `http://127.0.0.1:${ports.PORT}`;
+const { env, ports, dataDir, api } = await npmStartEnv('supervisor', { LOG_LEVEL: 'info' });
 let running: ChildProcess | undefined;
 afterAll(() => {
   if (running?.pid && isAlive(running.pid)) running.kill('SIGKILL');
 });
 
-function start(): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  running = child;
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  return waitFor(async () => out, (o) => o.includes('Press Ctrl-C') || child.exitCode !== null, { timeoutMs: 120_000, what: 'the ready banner' }).then(() => {
-    if (child.exitCode !== null) throw new Error(`npm start exited: ${out}`);
-    return { child, output: () => out };
-  });
+async function start(): Promise<{ child: ChildProcess; output: () => string }> {
+  const started = await npmStart(env);
+  running = started.child;
+  return started;
 }
 
 async function stop(child: ChildProcess): Promise<number> {

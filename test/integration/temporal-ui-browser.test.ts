@@ -4,31 +4,19 @@
  * page must show the order decoded (no codec banner, no ciphertext), and the "your orders" link
  * must list it. Screenshots land in test-results/.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../lib/embedded/process.js';
-import { freePort } from '../helpers/ports.js';
+import { npmStart, npmStartEnv } from '../helpers/npm-start.js';
 import { waitFor } from '../helpers/wait.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve('test-results');
-const dataDir = path.join(inject('testDir'), 'ui-browser');
-const ports = { PORT: await freePort(), TEMPORAL_PORT: await freePort(), TEMPORAL_UI_PORT: await freePort(), EMBEDDED_PG_PORT: await freePort() };
 // A fresh machine: nothing configured but the ports, where the data goes, and OFFLINE (no internet here).
-const env = {
-  ...process.env,
-  OFFLINE: '1',
-  DATABASE_URL: '',
-  TEMPORAL_ADDRESS: '',
-  CODEC_TRUST_LOCAL_UI: undefined,
-  DATA_DIR: dataDir,
-  TEMPORAL_CLI_PATH: inject('temporalBinary'),
-  ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
-};
-const api = `http://127.0.0.1:${ports.PORT}`;
+const { env, ports, api } = await npmStartEnv('ui-browser', { OFFLINE: '1' });
 const SYMBOL = 'BTCUSDT';
 
 let stack: ChildProcess | undefined;
@@ -38,13 +26,9 @@ let order: { id: string; links: { temporalUi: string; temporalUiOrders: string }
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
   mkdirSync(SHOTS, { recursive: true });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  stack = child;
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  await waitFor(async () => out, (o) => o.includes('Press Ctrl-C') || child.exitCode !== null, { timeoutMs: 120_000, what: 'the ready banner' });
-  if (child.exitCode !== null) throw new Error(`npm start exited: ${out}`);
+  const started = await npmStart(env);
+  stack = started.child;
+  const out = started.output();
   expect(out).toContain(`All orders   http://localhost:${ports.TEMPORAL_UI_PORT}/namespaces/default/workflows?query=`);
 
   const registered = await fetch(`${api}/v1/auth/register`, {
