@@ -3,17 +3,8 @@
  * links use. Registered on the server at start-up (`--search-attribute` on the embedded dev server,
  * the operator API elsewhere); upserted by the order workflow at every transition.
  */
-export const ORDER_SEARCH_ATTRIBUTES = {
-  OrderStatus: 'KEYWORD',
-  Symbol: 'KEYWORD',
-  Side: 'KEYWORD',
-  OrderType: 'KEYWORD',
-  Venue: 'KEYWORD',
-  AccountId: 'KEYWORD',
-  ClientOrderId: 'KEYWORD',
-} as const;
-
-export type OrderSearchAttribute = keyof typeof ORDER_SEARCH_ATTRIBUTES;
+/** Every one is a Keyword (exact match). */
+export const ORDER_SEARCH_ATTRIBUTES = ['OrderStatus', 'Symbol', 'Side', 'OrderType', 'Venue', 'AccountId', 'ClientOrderId'] as const;
 
 /** The order workflow's type, as the list queries name it. */
 export const ORDER_WORKFLOW_TYPE = 'orderLifecycle';

@@ -42,7 +42,7 @@ const GRPC_ALREADY_EXISTS = 6;
 export async function ensureSearchAttributes(client: Client, namespace: string): Promise<string[]> {
   const operator = client.connection.operatorService;
   const { customAttributes } = await operator.listSearchAttributes({ namespace });
-  const missing = Object.keys(ORDER_SEARCH_ATTRIBUTES).filter((name) => !customAttributes?.[name]);
+  const missing = ORDER_SEARCH_ATTRIBUTES.filter((name) => !customAttributes?.[name]);
   if (missing.length === 0) return [];
   const searchAttributes = Object.fromEntries(missing.map((name) => [name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]));
   try {

@@ -42,7 +42,6 @@ import {
 import { Mutex } from './lib/mutex.js';
 import { legacyOrderLifecycle } from './order-lifecycle-v1.js';
 import { exchangeCancelBounded, exchangePoll, exchangeRead, exchangeSubmit, failureOf, localSteps, messageOf, rejectionOf, snapshotOf } from './order-steps.js';
-import { presets } from './presets.js';
 import { orderSearchAttributes } from './search-attributes.js';
 
 export type { OrderLifecycleInput, OrderSettings };
@@ -93,14 +92,13 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   const story = patched(UI_STORY_PATCH);
   let polls = 0;
 
-  /** An activity call with a one-line summary for the Web UI (once the patch is in). */
+  /** An activity call with a one-line summary for the Web UI (once the patch is in); the proxy's options apply. */
   function call<A extends unknown[], R>(
     fn: ((...args: A) => Promise<R>) & { executeWithOptions(options: ActivityOptions, args: A): Promise<R> },
-    options: ActivityOptions,
     summary: string,
     ...args: A
   ): Promise<R> {
-    return story ? fn.executeWithOptions({ ...options, summary }, args) : fn(...args);
+    return story ? fn.executeWithOptions({ summary }, args) : fn(...args);
   }
   const timer = (summary: string) => (story ? { summary } : undefined);
   const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
@@ -201,7 +199,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
       if (state.status !== 'PENDING_CANCEL') {
         await transition('PENDING_CANCEL', state.workflowCancelled ? 'workflow cancelled' : 'cancel requested', cancelReason ? { reason: cancelReason } : {});
       }
-      const snap = await call(exchangeCancelBounded.cancelOrder, presets.exchangeCancelBounded, `cancel on ${order.venue}`, venueRef());
+      const snap = await call(exchangeCancelBounded.cancelOrder, `cancel on ${order.venue}`, venueRef());
       cancelInFlight = false;
       await applySnapshot(snap, 'cancel answered');
     } catch (err) {
@@ -228,7 +226,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
       state.submittedAtMs = Date.now();
       let failure: ReturnType<typeof failureOf>;
       try {
-        const result = await call(exchangeSubmit.submitOrder, presets.exchangeSubmit, `submit to ${order.venue}`, { order, clientOrderId: state.clientOrderId });
+        const result = await call(exchangeSubmit.submitOrder, `submit to ${order.venue}`, { order, clientOrderId: state.clientOrderId });
         state.credentials = result.credentials;
         await applySnapshot(result.order, result.adopted ? 'found on the venue before submitting' : 'submitted');
         return;
@@ -274,7 +272,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
     const deadline = Date.now() + settings.notFoundWindowMs;
     let wait = 500;
     for (;;) {
-      const found = await call(exchangeRead.locateOrder, presets.exchangeRead, `look for the order on ${order.venue}`, venueRef());
+      const found = await call(exchangeRead.locateOrder, `look for the order on ${order.venue}`, venueRef());
       if (found) return found;
       if (Date.now() >= deadline) return undefined;
       const pause = Math.min(wait, Math.max(deadline - Date.now(), 1));
@@ -287,12 +285,12 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   async function refresh() {
     try {
       if (state.status === 'UNKNOWN') {
-        const found = await call(exchangePoll.locateOrder, presets.exchangePoll, `look for the UNKNOWN order (poll #${polls})`, venueRef());
+        const found = await call(exchangePoll.locateOrder, `look for the UNKNOWN order (poll #${polls})`, venueRef());
         if (found) return applySnapshot(found, 'found on the venue');
         if (order.venue === 'binance' && Date.now() - (state.submittedAtMs ?? 0) >= unseenSettleMs()) return settleUnseen();
         return;
       }
-      const snap = await call(exchangePoll.syncOrder, presets.exchangePoll, `poll #${polls}`, venueRef());
+      const snap = await call(exchangePoll.syncOrder, `poll #${polls}`, venueRef());
       if (snap) return applySnapshot(snap, 'exchange update');
       if (!missingReported) {
         missingReported = true;
@@ -317,7 +315,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   const unseenSettleMs = () => Math.max(10 * settings.notFoundWindowMs, 60_000);
 
   async function settleUnseen() {
-    const found = await call(exchangeRead.releaseUnseenSubmission, presets.exchangeRead, 'settle a submission the venue never showed', venueRef());
+    const found = await call(exchangeRead.releaseUnseenSubmission, 'settle a submission the venue never showed', venueRef());
     if (found) return applySnapshot(found, 'found on the venue');
     await event('submission never reached the venue', { next: state.cancelRequested ? 'canceled' : 'submitted again', after: `${unseenSettleMs() / 1000} s unseen` });
     if (state.cancelRequested) return transition('CANCELED', 'canceled: the order never reached the venue');

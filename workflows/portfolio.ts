@@ -77,10 +77,9 @@ class PortfolioEntity {
       this.status.dirty = false;
       this.status.recalculating = true;
       try {
-        const result = await activities.recalculatePortfolio.executeWithOptions(
-          { ...presets.portfolioRecalculate, summary: `${mode} recalculation${method ? ` (${method})` : ''}` },
-          [{ accountId: this.accountId, mode, method, snapshotId: uuid4() }],
-        );
+        const result = await activities.recalculatePortfolio.executeWithOptions({ summary: `${mode} recalculation${method ? ` (${method})` : ''}` }, [
+          { accountId: this.accountId, mode, method, snapshotId: uuid4() },
+        ]);
         this.status.lastResult = result;
         this.status.lastError = null;
         this.showDetails();

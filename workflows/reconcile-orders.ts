@@ -48,7 +48,7 @@ export async function reconcileOrders(input: ReconcileOrdersInput): Promise<Reco
       if (workflowInfo().continueAsNewSuggested) {
         return continueAsNew<typeof reconcileOrders>({ ...input, carried: { venue, after, result } });
       }
-      const accounts = await activities.listAccountsToReconcile.executeWithOptions({ ...presets.db, summary: `list ${venue} accounts with open orders` }, [
+      const accounts = await activities.listAccountsToReconcile.executeWithOptions({ summary: `list ${venue} accounts with open orders` }, [
         { venue, after, limit: PAGE_SIZE, accountIds: input.accountIds },
       ]);
       for (let i = 0; i < accounts.length; i += PARALLEL) {
@@ -64,7 +64,7 @@ export async function reconcileOrders(input: ReconcileOrdersInput): Promise<Reco
   async function reconcileOne(outcome: VenueReconciliation, venue: Venue, accountId: string): Promise<void> {
     let found: AccountReconciliation;
     try {
-      found = await reconcileAccount.executeWithOptions({ ...presets.reconcileAccount, summary: `${venue} account ${accountId}` }, [
+      found = await reconcileAccount.executeWithOptions({ summary: `${venue} account ${accountId}` }, [
         { venue, accountId, graceMs: input.graceMs },
       ]);
     } catch (err) {

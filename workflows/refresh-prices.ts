@@ -57,10 +57,7 @@ export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshO
     result.requested += symbols.length;
     let quotes;
     try {
-      quotes = await fetchers[provider].fetchQuotes.executeWithOptions(
-        { ...(provider === 'binance' ? presets.marketDataBinance : presets.marketDataYahoo), scheduleToCloseTimeout: input.fetchDeadlineMs, summary: `fetch ${symbols.length} ${provider} prices` },
-        [{ provider, symbols }],
-      );
+      quotes = await fetchers[provider].fetchQuotes.executeWithOptions({ summary: `fetch ${symbols.length} ${provider} prices` }, [{ provider, symbols }]);
     } catch (err) {
       const failure = describeFailure(symbols, err);
       result.failures.push(failure);
@@ -68,14 +65,14 @@ export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshO
       return;
     }
     result.priced += quotes.length;
-    const { stored, moved } = await db.storePrices.executeWithOptions({ ...presets.db, summary: `store ${quotes.length} ${provider} prices` }, [{ quotes }]);
+    const { stored, moved } = await db.storePrices.executeWithOptions({ summary: `store ${quotes.length} ${provider} prices` }, [{ quotes }]);
     outcome.stored += stored;
     outcome.moved.push(...moved.map((m) => m.symbol));
     outcome.woken += await wakeOrders(moved);
     // Revalue the portfolios holding what moved (patched: runs already in flight replay unchanged).
     if (moved.length > 0 && patched('portfolio-revalue')) {
       const symbols = moved.map((m) => m.symbol);
-      outcome.portfoliosNotified += (await portfolios.notifyPortfoliosOfPrices.executeWithOptions({ ...presets.db, summary: `revalue the portfolios holding ${symbols.length} moved symbols` }, [{ symbols }])).notified;
+      outcome.portfoliosNotified += (await portfolios.notifyPortfoliosOfPrices.executeWithOptions({ summary: `revalue the portfolios holding ${symbols.length} moved symbols` }, [{ symbols }])).notified;
     }
   }
 
@@ -98,7 +95,7 @@ async function wakeOrders(moved: MovedPrice[]): Promise<number> {
   // Patched: runs recorded before signalled each order from here, two history events per order.
   if (patched('wake-orders-in-activity')) {
     try {
-      return (await waker.wakePaperOrders.executeWithOptions({ ...presets.wakeOrders, summary: `wake the paper orders of ${moved.length} moved symbols` }, [{ moved }])).woken;
+      return (await waker.wakePaperOrders.executeWithOptions({ summary: `wake the paper orders of ${moved.length} moved symbols` }, [{ moved }])).woken;
     } catch (err) {
       // The prices are stored: a missed wake only delays fills until the orders' own poll.
       log.warn('paper orders not woken', { symbols: moved.map((m) => m.symbol), error: String(err instanceof ActivityFailure && err.cause ? err.cause : err) });

@@ -6,6 +6,7 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionStatusName } from '@temporalio/client';
 import { Decimal } from 'decimal.js';
 import type { Sql } from '../../lib/db.js';
+import { orderSummary } from '../../domain/order-search.js';
 import { orderWorkflowId, type OrderRequest, type OrderState } from '../../domain/orders.js';
 import type { OrderLifecycleInput, OrderSettings, orderLifecycle } from '../../workflows/order-lifecycle.js';
 import type { OrderRow } from '../../store/orders.js';
@@ -82,7 +83,7 @@ export async function startTracking(temporal: Client, taskQueue: string, input: 
     args: [input],
     workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     workflowIdConflictPolicy: 'USE_EXISTING',
-    staticSummary: `${order.side} ${order.quantity} ${order.symbol} ${order.type} on ${order.venue}: tracking restarted by reconcile-orders (was ${was})`,
+    staticSummary: `${orderSummary(order)}: tracking restarted by reconcile-orders (was ${was})`,
   });
   return handle.firstExecutionRunId;
 }

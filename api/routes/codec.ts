@@ -38,6 +38,9 @@ import { codecLoginPage } from './codec-page.js';
 export const CODEC_COOKIE = 'dt_codec';
 
 /** Headers a reverse proxy or forwarder adds: their presence means the caller may not be on this machine. */
+/** This machine as a browser names it in Host and Origin. */
+const LOOPBACK_NAMES = ['localhost', '127.0.0.1', '[::1]'];
+
 const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'via'];
 
 export interface CodecRoutesOptions extends AuthRoutesOptions {
@@ -161,8 +164,8 @@ export function codecRoutes(o: CodecRoutesOptions) {
   const { config } = o;
   const isOperator = (email: string) => config.OPERATOR_EMAILS.includes(email.toLowerCase());
 
-  const localHosts = new Set(['localhost', '127.0.0.1', '[::1]'].map((h) => `${h}:${config.PORT}`));
-  const localUiOrigins = config.codecOrigins.filter((o) => ['localhost', '127.0.0.1', '[::1]'].includes(new URL(o).hostname));
+  const localHosts = new Set(LOOPBACK_NAMES.map((h) => `${h}:${config.PORT}`));
+  const localUiOrigins = config.codecOrigins.filter((o) => LOOPBACK_NAMES.includes(new URL(o).hostname));
 
   /**
    * The embedded UI's browser on this machine: its origin (a loopback one), a Host naming this

@@ -234,6 +234,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
           timeInForce: body.timeInForce ?? (body.price && body.type !== 'MARKET' ? 'GTC' : undefined),
         };
         const workflowId = orderWorkflowId(orderId);
+        const clientOrderId = clientOrderIdFor(orderId);
         let runId: string;
         try {
           // USE_EXISTING makes a retried request (same key) attach to the running workflow.
@@ -243,7 +244,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
             args: [{ order, settings }],
             staticSummary: orderSummary(order),
             staticDetails: orderDetails(order),
-            typedSearchAttributes: orderSearchAttributes(order, clientOrderIdFor(orderId), 'RECEIVED'),
+            typedSearchAttributes: orderSearchAttributes(order, clientOrderId, 'RECEIVED'),
             workflowIdConflictPolicy: 'USE_EXISTING',
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
           });
@@ -253,7 +254,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
           // The workflow of this key already finished: report that order.
           runId = (await temporal.workflow.getHandle(workflowId).describe()).runId;
         }
-        await insertReceivedOrder(sql, order, clientOrderIdFor(orderId), workflowId);
+        await insertReceivedOrder(sql, order, clientOrderId, workflowId);
         const row = (await findOrder(sql, accountId, orderId))!;
         return c.json({ id: orderId, status: row.status, workflowId, runId, links: linksOf(orderId, accountId, workflowId, runId) }, 202);
       })

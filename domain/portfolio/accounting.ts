@@ -4,13 +4,12 @@
  * the last digit. `serializeState`/`parseState` turn the state into strings-only JSON (Postgres
  * JSONB, Temporal payloads) and back. docs/portfolio-accounting.md has the worked examples.
  */
+import { z } from 'zod';
 import { averageCostStep, emptyPosition, readFill } from './average-cost.js';
 import { fifoStep, lotsFromJson, lotsToJson } from './fifo.js';
+import { stateSchema, STATE_FORMAT, type PortfolioStateJson, type PositionStateJson } from './state-json.js';
 import { Dec, InvalidInputError, InvalidStateError, TradeOutOfOrderError } from './types.js';
 import type { AccountingMethod, Decimal, PortfolioState, PositionState, Trade } from './types.js';
-
-import { z } from 'zod';
-import { stateSchema, STATE_FORMAT, type PortfolioStateJson, type PositionStateJson } from './state-json.js';
 
 export * from './types.js';
 export { STATE_FORMAT, type PortfolioStateJson, type PositionStateJson } from './state-json.js';

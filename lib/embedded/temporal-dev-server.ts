@@ -38,7 +38,7 @@ export interface DevServer {
 
 /** `--search-attribute Name=Keyword` for each order search attribute: the dev server registers them at start. */
 export function searchAttributeArgs(): string[] {
-  return Object.keys(ORDER_SEARCH_ATTRIBUTES).flatMap((name) => ['--search-attribute', `${name}=Keyword`]);
+  return ORDER_SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]);
 }
 
 export async function startTemporalDevServer(o: DevServerOptions): Promise<DevServer> {

@@ -72,10 +72,10 @@ describe('registration on a namespace that lacks them (a cluster)', () => {
       (r) => Array.isArray(r),
       { what: 'the new namespace', timeoutMs: 20_000, everyMs: 500 },
     );
-    expect(added).toEqual(Object.keys(ORDER_SEARCH_ATTRIBUTES));
+    expect(added).toEqual([...ORDER_SEARCH_ATTRIBUTES]);
     expect(await ensureSearchAttributes(client, namespace)).toEqual([]);
     const { customAttributes } = await e.temporal.connection.operatorService.listSearchAttributes({ namespace });
-    for (const name of Object.keys(ORDER_SEARCH_ATTRIBUTES)) expect(customAttributes?.[name], name).toBeDefined();
+    for (const name of ORDER_SEARCH_ATTRIBUTES) expect(customAttributes?.[name], name).toBeDefined();
   });
 });
 
