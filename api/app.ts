@@ -6,6 +6,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { Client } from '@temporalio/client';
 import { createPriceSources, type PriceSources } from '../venues/market-data/sources.js';
+import { createPgRequestLedger } from '../store/request-budget.js';
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
 import { withLogContext, type Logger } from '../lib/logger.js';
@@ -90,7 +91,8 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/trades', tradeRoutes(deps));
   app.route('/v1/portfolio', portfolioRoutes(deps));
   app.route('/v1/positions', positionRoutes(deps));
-  const marketData = deps.marketData ?? createPriceSources(deps.config);
+  // Price history (klines) spends the Binance request budget the workers share, as polls do.
+  const marketData = deps.marketData ?? createPriceSources(deps.config, { requestLedger: createPgRequestLedger(sql) });
   app.route('/v1/prices', priceRoutes({ ...deps, marketData }));
   app.route('/v1/watchlist', watchlistRoutes({ ...deps, marketData }));
   app.route('/v1/schedules', scheduleRoutes(deps));

@@ -59,6 +59,8 @@ export interface OrderState {
   credentials?: 'stored' | 'environment' | undefined;
   /** Workflow time of the first submission: where the venue's order history is searched from. */
   submittedAtMs?: number | undefined;
+  /** Binance: the user data stream reported this order, so it exists even while REST does not show it. */
+  seenOnStream?: boolean | undefined;
 }
 
 export interface OrderSettings {
@@ -70,6 +72,13 @@ export interface OrderSettings {
   maxSubmitAttempts: number;
   /** Polls per run before continue-as-new keeps the history short. */
   pollsPerRun: number;
+  /**
+   * Venues whose orders hear of their changes as events (Binance's user data stream, the paper
+   * venue's fills on price moves): their open orders poll only every `safetyPollMs`.
+   */
+  eventVenues?: Venue[] | undefined;
+  /** The poll that remains for an order whose venue sends events: it covers events that were lost. */
+  safetyPollMs?: number | undefined;
 }
 
 /** Deterministic exchange client order id: `dt-` + the order UUID without dashes (35 chars). */

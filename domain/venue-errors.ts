@@ -41,7 +41,7 @@ export class ExchangeRateLimitError extends ExchangeError {
     /** 429 (back off) or 418 (IP banned): of this answer, or of the one that started the wait. */
     readonly httpStatus: number,
     readonly code?: number,
-    /** False when the process-wide back-off (venue-gate.ts) held the request back: nothing was sent. */
+    /** False when the process-wide back-off (the shared request budget) held the request back: nothing was sent. */
     readonly sent: boolean = true,
   ) {
     const wait = `retry after ${Math.ceil(retryAfterMs / 1000)} s`;

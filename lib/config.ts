@@ -110,6 +110,10 @@ export const variables = {
   BINANCE_API_SECRET: { schema: z.string().min(1).optional(), example: '<testnet secret>', doc: 'Binance API secret (single-user fallback)' },
   BINANCE_RECV_WINDOW_MS: { schema: z.coerce.number().int().min(1).max(60000).default(5000), example: '5000', doc: 'recvWindow sent with signed requests' },
   BINANCE_TIMEOUT: { schema: duration.prefault('10s'), example: '10s', doc: 'Binance request timeout; a timed-out order placement counts as "outcome unknown"' },
+  BINANCE_BUDGET_MAX_WAIT: { schema: duration.prefault('2s'), example: '2s', doc: 'How long a Binance request may wait for room in the request budget all workers share; past it nothing is sent and the activity retries when the window turns (ExchangeBusy)' },
+  BINANCE_WS_API_URL: { schema: url.default('wss://ws-api.testnet.binance.vision/ws-api/v3'), example: 'wss://ws-api.testnet.binance.vision/ws-api/v3', doc: 'Binance WebSocket API; the worker subscribes to each key\'s user data stream here (userDataStream.subscribe.signature)' },
+  BINANCE_USER_STREAM: { schema: bool.default(true), example: '1', doc: 'Track Binance orders by the user data stream (fills arrive at once; polls slow to ORDER_SAFETY_POLL_INTERVAL). Off: poll only' },
+  ORDER_SAFETY_POLL_INTERVAL: { schema: duration.prefault('10m'), example: '10m', doc: 'With the user data stream, the slowest status poll of an open order: it covers events a stream lost' },
   YAHOO_BASE_URL: { schema: url.optional(), example: 'http://127.0.0.1:9100', doc: 'Send yahoo-finance2 requests to this host instead of Yahoo (offline mode sets it)' },
 
   PAPER_STARTING_CASH: { schema: z.string().regex(/^\d+(\.\d+)?$/).default('100000'), example: '100000', doc: 'USD(T) each paper account starts with' },

@@ -10,6 +10,8 @@ export interface SqlOptions {
   /** Seconds to wait for a connection before a query fails (keeps /health quick when the DB is down). */
   connectTimeout?: number;
   applicationName?: string;
+  /** Seconds an idle connection is kept; 0 keeps it for good (a session that holds a lock). Default 30. */
+  idleTimeout?: number;
 }
 
 /**
@@ -19,7 +21,7 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
   return postgres(url, {
     max: options.max ?? 10,
     connect_timeout: options.connectTimeout ?? 5,
-    idle_timeout: 30,
+    idle_timeout: options.idleTimeout ?? 30,
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? 'durable-trader' },
   });

@@ -28,7 +28,7 @@ export async function startOfflineStandIns(_config: Config, log: Logger): Promis
   const yahoo = await startYahooFake({ priceWalk: WALK });
   log.info('offline stand-ins listening', { binance: binance.url, yahoo: yahoo.url });
   return {
-    env: { BINANCE_BASE_URL: binance.url, BINANCE_API_KEY: apiKey, BINANCE_API_SECRET: apiSecret, YAHOO_BASE_URL: yahoo.url },
+    env: { BINANCE_BASE_URL: binance.url, BINANCE_WS_API_URL: binance.wsApiUrl, BINANCE_API_KEY: apiKey, BINANCE_API_SECRET: apiSecret, YAHOO_BASE_URL: yahoo.url },
     async stop() {
       await yahoo.close();
       await binance.close();

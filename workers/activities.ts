@@ -9,6 +9,8 @@ import { createOrderDbActivities } from '../activities/orders/record-activities.
 import { findCredentials } from '../store/exchange-credentials.js';
 import { createAccountBinance, type CredentialPin } from '../activities/account-venues.js';
 import { createBinanceExchange } from '../venues/binance/exchange.js';
+import { requestBudgetFromConfig } from '../venues/binance/request-budget.js';
+import { createPgRequestLedger } from '../store/request-budget.js';
 import { createOrderExchangeActivities } from '../activities/orders/venue-activities.js';
 import { createPaperExchange } from '../venues/paper/exchange.js';
 import { createPortfolioActivities, createPortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
@@ -35,10 +37,11 @@ export interface ActivityDeps {
 
 export function createActivities({ config, sql, temporal, fetchLatest, marketData = createPriceSources(config) }: ActivityDeps) {
   const prices = createPriceLookup({ sql, fetchLatest: fetchLatest ?? marketData.fetchLatest });
-  // Binance limits and bans per IP: every account's adapter waits out the same back-off as the price source.
-  const venueGate = marketData.venueGate;
+  // Binance counts weight per IP and orders per key, over every worker process: every account's
+  // adapter spends the price source's budget, kept in PostgreSQL (one is made when it has none).
+  const requestBudget = marketData.requestBudget ?? requestBudgetFromConfig(config, createPgRequestLedger(sql));
   const binanceWith = ({ apiKey, apiSecret }: { apiKey: string; apiSecret: string }) =>
-    createBinanceExchange({ baseUrl: config.BINANCE_BASE_URL, apiKey, apiSecret, recvWindowMs: config.BINANCE_RECV_WINDOW_MS, timeoutMs: config.BINANCE_TIMEOUT, venueGate });
+    createBinanceExchange({ baseUrl: config.BINANCE_BASE_URL, apiKey, apiSecret, recvWindowMs: config.BINANCE_RECV_WINDOW_MS, timeoutMs: config.BINANCE_TIMEOUT, requestBudget });
   // The caller's stored pair; the environment's pair only for accounts without one (single-user set-ups).
   const binanceFor = createAccountBinance({
     sql,
@@ -47,19 +50,9 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
     fallback: config.BINANCE_API_KEY && config.BINANCE_API_SECRET ? binanceWith({ apiKey: config.BINANCE_API_KEY, apiSecret: config.BINANCE_API_SECRET }) : undefined,
   });
 
+  const paperFor = paperVenues(config, sql, prices);
   async function exchangeFor(venue: Venue, accountId: string, pinned?: CredentialPin): Promise<Exchange> {
-    if (venue === 'paper') {
-      return createPaperExchange({
-        sql,
-        accountId,
-        prices,
-        feeBps: config.PAPER_FEE_BPS,
-        slippageBps: config.PAPER_SLIPPAGE_BPS,
-        startingCash: config.PAPER_STARTING_CASH,
-        staleAfterMs: config.PRICE_STALE_AFTER,
-      });
-    }
-    return binanceFor(accountId, pinned);
+    return venue === 'paper' ? paperFor(accountId) : binanceFor(accountId, pinned);
   }
 
   const { portfolios } = createWorkflowClients(temporal, config);
@@ -83,14 +76,29 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
 
 export type Activities = ReturnType<typeof createActivities>;
 
+/** The paper venue of each account, matching against the stored prices. */
+export function paperVenues(config: Config, sql: Sql, prices: ReturnType<typeof createPriceLookup>): (accountId: string) => Exchange {
+  return (accountId) =>
+    createPaperExchange({
+      sql,
+      accountId,
+      prices,
+      feeBps: config.PAPER_FEE_BPS,
+      slippageBps: config.PAPER_SLIPPAGE_BPS,
+      startingCash: config.PAPER_STARTING_CASH,
+      staleAfterMs: config.PRICE_STALE_AFTER,
+    });
+}
+
 /** Activities of the market-data worker: the price refresh. */
 export function createMarketDataActivities({ config, sql, temporal, marketData = createPriceSources(config) }: ActivityDeps) {
-  // wakePaperOrders signals the orders a move may fill; notifyPortfoliosOfPrices revalues the
-  // portfolios holding what moved.
+  // wakePaperOrders matches the paper orders a move may fill and sends each changed one its event;
+  // notifyPortfoliosOfPrices revalues the portfolios holding what moved.
   const { portfolios, orders } = createWorkflowClients(temporal, config);
+  const paperFor = paperVenues(config, sql, createPriceLookup({ sql, fetchLatest: marketData.fetchLatest }));
   return {
     ...createRefreshActivities({ sql, marketData }),
-    ...createOrderWakeActivities({ sql, orders }),
+    ...createOrderWakeActivities({ sql, orders, paperFor }),
     ...createPortfolioNotifyActivities({ sql, portfolios }),
   };
 }

@@ -3,10 +3,17 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../lib/config.js';
-import type { Sql } from '../lib/db.js';
+import { createSql, type Sql } from '../lib/db.js';
 import { dataConverterFor } from '../lib/secrets.js';
 import { createPriceSources } from '../venues/market-data/sources.js';
 import { createActivities, createMarketDataActivities, createPortfolioWorkerActivities, type ActivityDeps } from './activities.js';
+import { credentialBoxFor } from '../lib/secrets.js';
+import type { Logger } from '../lib/logger.js';
+import { createBinanceExchange } from '../venues/binance/exchange.js';
+import { requestBudgetFromConfig } from '../venues/binance/request-budget.js';
+import { createPgRequestLedger } from '../store/request-budget.js';
+import { orderClients } from '../workflows/clients.js';
+import { startUserStreams, type UserStreams, type UserStreamsOptions } from './user-streams.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -38,7 +45,8 @@ export interface CreateWorkersOptions {
  */
 export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> {
   // One set of price sources per process: yahoo-finance2 keeps its crumb in module state.
-  const marketData = createPriceSources(o.config);
+  // Every Binance client of the process spends the request budget all workers share (PostgreSQL).
+  const marketData = createPriceSources(o.config, { requestLedger: createPgRequestLedger(o.sql) });
   // Payloads and failure messages are encrypted before they reach Temporal (PAYLOAD_KEYS).
   const dataConverter = dataConverterFor(o.config);
   // Activities that signal the portfolio workflow share the workers' connection.
@@ -70,4 +78,41 @@ export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> 
     ...code,
   });
   return [orders, marketDataWorker, portfolioWorker];
+}
+
+/**
+ * The Binance user data streams of this worker process (when BINANCE_USER_STREAM is on), routing
+ * execution reports to the order workflows over the workers' connection.
+ * @example const streams = startWorkerUserStreams({ config, sql, connection, log }); … await streams?.stop();
+ */
+export function startWorkerUserStreams(o: {
+  config: Config;
+  sql: Sql;
+  connection: NativeConnection;
+  log: Logger;
+  tuning?: Pick<UserStreamsOptions, 'refreshMs' | 'outageCheckMs' | 'livenessMs' | 'backoffMs'>;
+}): UserStreams | undefined {
+  if (!o.config.BINANCE_USER_STREAM) return undefined;
+  const temporal = new Client({ connection: o.connection, namespace: o.config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(o.config) });
+  const { config } = o;
+  const requestBudget = requestBudgetFromConfig(config, createPgRequestLedger(o.sql));
+  const lockSql = createSql(config.DATABASE_URL!, { max: 1, idleTimeout: 0, applicationName: 'durable-trader-user-streams' });
+  const streams = startUserStreams({
+    config,
+    sql: o.sql,
+    lockSql,
+    orders: orderClients(temporal),
+    box: credentialBoxFor(config),
+    restFor: ({ apiKey, apiSecret }) =>
+      createBinanceExchange({ baseUrl: config.BINANCE_BASE_URL, apiKey, apiSecret, recvWindowMs: config.BINANCE_RECV_WINDOW_MS, timeoutMs: config.BINANCE_TIMEOUT, requestBudget }),
+    log: o.log,
+    ...o.tuning,
+  });
+  return {
+    ...streams,
+    async stop() {
+      await streams.stop();
+      await lockSql.end({ timeout: 2 });
+    },
+  };
 }

@@ -10,6 +10,8 @@ import {
   portfolioPricesMovedSignal,
   portfolioWorkflowId,
   priceMovedSignal,
+  venueEventSignal,
+  type VenueOrderEvent,
   recalculateUpdate,
   type PortfolioInput,
   type PortfolioResult,
@@ -82,6 +84,11 @@ export function orderClients(temporal: Pick<Client, 'workflow'>) {
     /** Wakes an order workflow: a price moved for its symbol. Throws WorkflowNotFoundError when it has ended. */
     async priceMoved(workflowId: string, payload: { symbol: string; price: string }): Promise<void> {
       await temporal.workflow.getHandle(workflowId).signal(priceMovedSignal, payload);
+    },
+
+    /** Hands the order workflow what its venue reported. Throws WorkflowNotFoundError when it has ended. */
+    async venueEvent(workflowId: string, event: VenueOrderEvent): Promise<void> {
+      await temporal.workflow.getHandle(workflowId).signal(venueEventSignal, event);
     },
   };
 }

@@ -5,6 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PortfolioResult, AccountingMethod } from '../domain/portfolio/result.js';
 import type { OrderRequest, OrderSettings, OrderState, OrderStatus } from '../domain/orders.js';
+import type { VenueOrderEvent } from '../domain/venue-events.js';
 
 import type { OrderType, Side, TimeInForce, Venue } from '../domain/exchange.js';
 
@@ -33,6 +34,8 @@ export interface OrderLifecycleInput {
    * submitted (or may have been: UNKNOWN) and is tracked from this state.
    */
   resume?: OrderState;
+  /** Venue events received as the previous run continued as new, applied first. */
+  events?: VenueOrderEvent[];
 }
 
 export interface CancelResult {
@@ -45,6 +48,9 @@ export const statusQuery = defineQuery<OrderState>('status');
 export const cancelOrderUpdate = defineUpdate<CancelResult, [{ reason?: string }]>('cancelOrder');
 /** A price moved for this order's symbol: re-check the order now instead of at the next poll. */
 export const priceMovedSignal = defineSignal<[{ symbol: string; price: string }]>('priceMoved');
+/** The venue reported a change of this order (user data stream, paper fill), or asks for a look now. */
+export const venueEventSignal = defineSignal<[VenueOrderEvent]>('venueEvent');
+export type { VenueOrderEvent, VenueOrderUpdate } from '../domain/venue-events.js';
 
 // --- Portfolio (one `portfolio` workflow per account) ---------------------------------------------
 

@@ -32,12 +32,15 @@ import {
   isTerminal,
   priceMovedSignal,
   statusQuery,
+  venueEventSignal,
   type CancelResult,
   type OrderRequest,
   type OrderState,
   type OrderLifecycleInput,
   type OrderSettings,
   type OrderStatus,
+  type VenueOrderEvent,
+  type VenueOrderUpdate,
 } from './definitions.js';
 import { Mutex } from './lib/mutex.js';
 import { legacyOrderLifecycle } from './order-lifecycle-v1.js';
@@ -58,6 +61,13 @@ export const EXACTLY_ONCE_PATCH = 'exactly-once-v2';
  * before it replay without any of them.
  */
 export const UI_STORY_PATCH = 'order-ui-story';
+
+/**
+ * The patch after which the order hears of its changes from the venue (`venueEvent`: Binance's
+ * user data stream, the paper venue's fills) and polls only as a safety net. Runs recorded before
+ * it take the signal as a reason to poll.
+ */
+export const VENUE_EVENTS_PATCH = 'venue-events';
 
 export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderState> {
   if (!patched(EXACTLY_ONCE_PATCH)) return legacyOrderLifecycle(input);
@@ -88,8 +98,14 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   let cancelRetryAt = 0;
   let missingReported = false;
   let lastReadError: string | undefined;
+  /** The last look at the venue failed or fell short of what an event said: look again soon, not at the safety poll. */
+  let lookFailed = false;
   const exchangeLock = new Mutex();
   const story = patched(UI_STORY_PATCH);
+  const events = patched(VENUE_EVENTS_PATCH);
+  /** This order's venue reports its changes: open orders then poll only every safetyPollMs. */
+  const eventDriven = events && settings.safetyPollMs !== undefined && (settings.eventVenues ?? []).includes(order.venue);
+  const venueEvents: VenueOrderEvent[] = [];
   let polls = 0;
 
   /** An activity call with a one-line summary for the Web UI (once the patch is in); the proxy's options apply. */
@@ -133,6 +149,12 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   setHandler(priceMovedSignal, () => {
     poked = true;
   });
+  setHandler(venueEventSignal, (e) => {
+    if (events) venueEvents.push(e);
+    else poked = true;
+  });
+  // Events that arrived as the previous run continued as new.
+  if (events) venueEvents.push(...(input.events ?? []));
   setHandler(
     cancelOrderUpdate,
     // Shielded too: a workflow cancellation must not cut this handler off between its steps.
@@ -170,6 +192,11 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   }
 
   async function applySnapshot(snap: ExchangeOrderSnapshot, cause: string) {
+    // Cumulative fills never shrink: a read lagging behind an event the order applied is stale.
+    if (events && new Decimal(snap.executedQty).lt(state.executedQty)) {
+      lookFailed = true;
+      return;
+    }
     const filledMore = snap.executedQty !== state.executedQty;
     const changed = snap.status !== state.status || filledMore;
     state.exchangeOrderId = snap.exchangeOrderId;
@@ -215,6 +242,61 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
       if (state.workflowCancelled) cancelRetryAt = Date.now() + settings.pollMaxMs;
       else state.cancelRequested = false;
     }
+  }
+
+  /**
+   * What the venue reported since the last look, oldest fill first. A repeat or a late event
+   * (less filled than we know, or an open status we already have) changes nothing; a fill is
+   * stored from the event's trade, unless the stored trades then fall short of the event's
+   * cumulative quantity (an event was lost): then the order and its trades are read from the venue.
+   */
+  async function applyVenueEvents() {
+    const batch = venueEvents.splice(0).sort((a, b) => (a.kind === 'update' && b.kind === 'update' ? new Decimal(a.executedQty).cmp(b.executedQty) : 0));
+    let looked = false;
+    for (const e of batch) {
+      if (isTerminal(state.status)) return;
+      // Before the venue has answered our submission, an event says only "look now" (and that the order exists).
+      if (e.kind === 'update' && (state.status === 'UNKNOWN' || state.status === 'PENDING_NEW')) state.seenOnStream = true;
+      if (e.kind === 'check' || !state.exchangeOrderId || state.status === 'UNKNOWN' || state.status === 'PENDING_NEW') {
+        if (!looked) {
+          looked = true;
+          polls++;
+          await refresh();
+        }
+        continue;
+      }
+      // A reused client id (Binance accepts it again once the first order filled) is another order.
+      if (e.exchangeOrderId !== state.exchangeOrderId) continue;
+      await applyUpdate(e);
+    }
+  }
+
+  async function applyUpdate(e: VenueOrderUpdate) {
+    const filled = new Decimal(e.executedQty);
+    if (filled.lt(state.executedQty)) return;
+    const more = filled.gt(state.executedQty);
+    if (!more && (e.status === state.status || !isTerminal(e.status))) return;
+    if (more || e.trade) {
+      const owner = { orderId: order.orderId, accountId: order.accountId, venue: order.venue, symbol: order.symbol, side: order.side };
+      const { recorded } = await db.recordVenueFill({ owner, trade: e.trade });
+      if (new Decimal(recorded).lt(filled)) {
+        // The read may lag the event, fail or find nothing: then the order is looked at again soon.
+        try {
+          const snap = await call(exchangePoll.syncOrder, 'read the order and its trades: an event was missed', venueRef());
+          lookFailed = !snap || new Decimal(snap.executedQty).lt(filled);
+          if (snap) await applySnapshot(snap, 'exchange update after a missed event');
+        } catch (err) {
+          lookFailed = true;
+          const why = messageOf(err);
+          if (why !== lastReadError) await event('venue read failed', { why, next: 'looked at again with backoff' });
+          lastReadError = why;
+        }
+        return;
+      }
+    }
+    // A cancel not yet answered keeps the order PENDING_CANCEL until the venue ends it.
+    const status = state.status === 'PENDING_CANCEL' && !isTerminal(e.status) ? 'PENDING_CANCEL' : e.status;
+    await applySnapshot({ exchangeOrderId: e.exchangeOrderId, status, executedQty: e.executedQty, cumulativeQuoteQty: e.cumulativeQuoteQty }, `${order.venue} event`);
   }
 
   /** Submits the order; returns when it is on the venue, refused, or UNKNOWN. */
@@ -287,10 +369,12 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
       if (state.status === 'UNKNOWN') {
         const found = await call(exchangePoll.locateOrder, `look for the UNKNOWN order (poll #${polls})`, venueRef());
         if (found) return applySnapshot(found, 'found on the venue');
-        if (order.venue === 'binance' && Date.now() - (state.submittedAtMs ?? 0) >= unseenSettleMs()) return settleUnseen();
+        // An order the stream has shown exists, whatever the REST views say: it is never sent again.
+        if (order.venue === 'binance' && !state.seenOnStream && Date.now() - (state.submittedAtMs ?? 0) >= unseenSettleMs()) return settleUnseen();
         return;
       }
       const snap = await call(exchangePoll.syncOrder, `poll #${polls}`, venueRef());
+      lookFailed = false;
       if (snap) return applySnapshot(snap, 'exchange update');
       if (!missingReported) {
         missingReported = true;
@@ -302,6 +386,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
       const why = messageOf(err);
       if (why !== lastReadError) await event('venue read failed', { why, next: 'looked at again with backoff' });
       lastReadError = why;
+      lookFailed = true;
     }
   }
 
@@ -356,28 +441,47 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
     }
 
     // Track to a terminal state: poll with capped backoff, sooner when a price moves or a cancel lands.
-    let delay = 1000;
+    let delay = eventDriven && !isTerminal(state.status) && state.status !== 'UNKNOWN' ? settings.safetyPollMs! : 1000;
     while (!isTerminal(state.status)) {
-      // Checked first: even a cancel that keeps failing must not grow one run's history forever.
+      // Checked first: even a cancel that keeps failing (or a flood of events) must not grow one
+      // run's history forever. With events, it waits for no Update (a cancel's Update waits for
+      // this loop): it continues as new once none is running, and carries the events over.
       if (polls >= settings.pollsPerRun || workflowInfo().continueAsNewSuggested) {
-        await condition(allHandlersFinished);
-        return continueAsNew<typeof orderLifecycle>({ order, settings, resume: state });
+        if (!events) {
+          await condition(allHandlersFinished);
+          return continueAsNew<typeof orderLifecycle>({ order, settings, resume: state });
+        }
+        if (allHandlersFinished()) return continueAsNew<typeof orderLifecycle>({ order, settings, resume: state, events: venueEvents.splice(0) });
+      }
+      if (venueEvents.length > 0) {
+        await exchangeLock.runExclusive(applyVenueEvents);
+        continue;
       }
       if (wantsVenueCancel()) {
         polls++;
         await exchangeLock.runExclusive(cancelOnVenue);
         continue;
       }
-      const wake = () => poked || isTerminal(state.status) || wantsVenueCancel();
-      const summary = timer(`wait ${seconds(delay)} for the next poll (sooner on a price move or a cancel)`);
-      const woken = summary ? await condition(wake, delay, summary) : await condition(wake, delay);
+      // A look that failed (or fell short of an event) is repeated with the backoff, not at the safety poll.
+      if (events && lookFailed && delay > settings.pollMaxMs) delay = 1000;
+      const wake = () => poked || isTerminal(state.status) || wantsVenueCancel() || venueEvents.length > 0;
+      // A condition is evaluated on new events only: a cancel to send again must end the wait itself.
+      const cancelDue = state.cancelRequested && state.status !== 'UNKNOWN' && cancelRetryAt > Date.now() ? cancelRetryAt - Date.now() : Infinity;
+      const wait = events ? Math.max(100, Math.min(delay, cancelDue)) : delay;
+      const summary = timer(
+        eventDriven && state.status !== 'UNKNOWN'
+          ? `wait for the venue's events; safety poll in ${seconds(wait)}`
+          : `wait ${seconds(wait)} for the next poll (sooner on a price move or a cancel)`,
+      );
+      const woken = summary ? await condition(wake, wait, summary) : await condition(wake, wait);
       poked = false;
-      if (isTerminal(state.status) || wantsVenueCancel()) continue;
+      if (isTerminal(state.status) || wantsVenueCancel() || venueEvents.length > 0) continue;
       polls++;
       await exchangeLock.runExclusive(async () => {
         if (!isTerminal(state.status)) await refresh();
       });
-      delay = woken ? 1000 : Math.min(delay * 2, settings.pollMaxMs);
+      // An order whose venue sends events polls as a safety net only; an UNKNOWN one is looked for.
+      delay = eventDriven && state.status !== 'UNKNOWN' && !lookFailed ? settings.safetyPollMs! : woken ? 1000 : Math.min(delay * 2, settings.pollMaxMs);
     }
     await condition(allHandlersFinished);
     if (state.workflowCancelled && state.status === 'CANCELED') throw new CancelledFailure(`Workflow cancelled: the order was canceled on ${order.venue}`);

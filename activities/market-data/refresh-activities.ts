@@ -1,6 +1,6 @@
 /**
  * Activities of the price refresh: which symbols matter, one provider batch of latest prices,
- * storing them, and waking the open paper orders a move may fill. Errors follow the taxonomy: a
+ * storing them, and matching the open paper orders a move may fill. Errors follow the taxonomy: a
  * rate limit or a provider's "no" is a non-retryable ApplicationFailure with a type; anything else
  * is transient and left to the caller's retry policy.
  */
@@ -13,6 +13,9 @@ import { latestPrices, storeQuotes } from '../../store/prices.js';
 import { isValidSymbol, routeSymbols, type RoutedProvider, type RoutedSymbols } from '../../domain/market-data/routing.js';
 import { ProviderRateLimitedError, type PriceSources } from '../../venues/market-data/sources.js';
 import type { PriceQuote } from '../../domain/market-data/types.js';
+import type { Exchange } from '../../domain/exchange.js';
+import type { VenueOrderEvent } from '../../domain/venue-events.js';
+import { snapshot } from '../orders/venue-activities.js';
 
 export interface FetchQuotesInput {
   provider: RoutedProvider;
@@ -121,16 +124,18 @@ export type RefreshActivities = ReturnType<typeof createRefreshActivities>;
 
 export interface OrderWakeActivitiesOptions {
   sql: Sql;
-  /** Sends the wake-up signal (workflows/clients.ts); rejects with WorkflowNotFoundError for an ended order. */
-  orders: { priceMoved(workflowId: string, payload: MovedPrice): Promise<void> };
+  /** Delivers a venue event (workflows/clients.ts); rejects with WorkflowNotFoundError for an ended order. */
+  orders: { venueEvent(workflowId: string, event: VenueOrderEvent): Promise<void> };
+  /** The paper venue of an account (it matches an order against the latest price when asked for it). */
+  paperFor(accountId: string): Exchange;
   /** Open orders read per query. */
   pageSize?: number;
-  /** Signals in flight at once. */
+  /** Orders matched (and signals in flight) at once. */
   concurrency?: number;
 }
 
 export interface WakeResult {
-  /** Order workflows that accepted `priceMoved`. */
+  /** Orders a move changed, whose workflows were sent the venue's event. */
   woken: number;
 }
 
@@ -140,46 +145,75 @@ interface WakeProgress {
   woken: number;
 }
 
+interface PaperCandidate {
+  id: string;
+  workflow_id: string;
+  account_id: string;
+  symbol: string;
+  client_order_id: string;
+  status: string;
+  executed_qty: string;
+}
+
 /**
- * Waking orders from an activity keeps the refresh's history at a few events however many
- * orders are open (signalling from the workflow costs two events per order).
- * @example const activities = createOrderWakeActivities({ sql, orders: createWorkflowClients(client, config).orders });
+ * The paper venue's side of the venue events: after a price move it matches the working paper
+ * orders the move may fill, and tells each order it changed what happened (the same `venueEvent`
+ * an execution report of Binance's user data stream becomes), so paper orders do not poll for
+ * fills. Matching from an activity keeps the refresh's history at a few events however many
+ * orders are open.
+ * @example const activities = createOrderWakeActivities({ sql, orders: orderClients(client), paperFor });
  */
-export function createOrderWakeActivities({ sql, orders, pageSize = 500, concurrency = 16 }: OrderWakeActivitiesOptions) {
-  async function signal(workflowId: string, payload: MovedPrice): Promise<number> {
+export function createOrderWakeActivities({ sql, orders, paperFor, pageSize = 500, concurrency = 16 }: OrderWakeActivitiesOptions) {
+  async function match(o: PaperCandidate): Promise<number> {
+    const venue = paperFor(o.account_id);
+    const order = await venue.getOrder({ symbol: o.symbol, clientOrderId: o.client_order_id });
+    if (!order) return 0;
+    const now = snapshot(order);
+    if (now.status === o.status && new Decimal(now.executedQty).eq(o.executed_qty)) return 0;
+    const trades = new Decimal(now.executedQty).gt(o.executed_qty)
+      ? await venue.getTrades({ symbol: o.symbol, clientOrderId: o.client_order_id, exchangeOrderId: now.exchangeOrderId })
+      : [];
+    const trade = trades.at(-1);
+    const event: VenueOrderEvent = { kind: 'update', venue: 'paper', clientOrderId: o.client_order_id, ...now, eventTime: order.updateTime, trade };
     try {
-      await orders.priceMoved(workflowId, payload);
+      await orders.venueEvent(o.workflow_id, event);
       return 1;
     } catch (err) {
-      // Not found: the order finished between the query and the signal, nothing to wake. Any
-      // other refusal must not stop the others: every order also polls the venue on its own.
-      if (!(err instanceof WorkflowNotFoundError)) log.warn('priceMoved not delivered', { workflowId, error: String(err) });
+      // Not found: the order finished meanwhile. Any other refusal must not stop the others: every
+      // order also polls the venue on its own, as a safety net.
+      if (!(err instanceof WorkflowNotFoundError)) log.warn('venueEvent not delivered', { workflowId: o.workflow_id, error: String(err) });
       return 0;
     }
   }
 
   return {
     /**
-     * Sends `priceMoved` to every working paper order on a moved symbol: open orders are read in
-     * keyset pages of `pageSize`, at most `concurrency` signals are in flight, and a heartbeat
-     * after each page records the progress, so a retry resumes after the last page done.
+     * Matches the working paper orders on the moved symbols (a LIMIT order the new price does not
+     * reach is skipped in SQL) and sends each one that changed its event. Open orders are read in
+     * keyset pages of `pageSize`, at most `concurrency` matched at once, and a heartbeat after
+     * each page records the progress, so a retry resumes after the last page done.
      */
     async wakePaperOrders({ moved }: { moved: MovedPrice[] }): Promise<WakeResult> {
       if (moved.length === 0) return { woken: 0 };
-      const priceOf = new Map(moved.map((m) => [m.symbol, m.price]));
       const ctx = Context.current();
       const resumed = ctx.info.heartbeatDetails as WakeProgress | undefined;
       let afterId = resumed?.afterId ?? null;
       let woken = resumed?.woken ?? 0;
+      const symbols = moved.map((m) => m.symbol);
+      const prices = moved.map((m) => m.price);
       for (;;) {
         // status_rank < 9 holds for every open status and lets the planner use orders_open_symbol.
-        const page = await sql<{ id: string; workflow_id: string; symbol: string }[]>`
-          SELECT id, workflow_id, symbol FROM orders
-          WHERE venue = 'paper' AND status IN ('NEW', 'PARTIALLY_FILLED') AND status_rank < 9
-            AND symbol IN ${sql([...priceOf.keys()])} ${afterId === null ? sql`` : sql`AND id > ${afterId}`}
-          ORDER BY id LIMIT ${pageSize}`;
+        const page = await sql<PaperCandidate[]>`
+          SELECT o.id, o.workflow_id, o.account_id, o.symbol, o.client_order_id, o.status, o.executed_qty::text
+          FROM orders o
+          JOIN unnest(${symbols}::text[], ${prices}::numeric[]) AS m(symbol, price) ON m.symbol = o.symbol
+          LEFT JOIN paper_orders p ON p.client_order_id = o.client_order_id
+          WHERE o.venue = 'paper' AND o.status IN ('NEW', 'PARTIALLY_FILLED') AND o.status_rank < 9
+            AND NOT (p.type = 'LIMIT' AND ((p.side = 'BUY' AND p.price < m.price) OR (p.side = 'SELL' AND p.price > m.price)))
+            ${afterId === null ? sql`` : sql`AND o.id > ${afterId}`}
+          ORDER BY o.id LIMIT ${pageSize}`;
         if (page.length === 0) break;
-        woken += await sumBounded(page, concurrency, (o) => signal(o.workflow_id, { symbol: o.symbol, price: priceOf.get(o.symbol)! }));
+        woken += await sumBounded(page, concurrency, match);
         afterId = page.at(-1)!.id;
         ctx.heartbeat({ afterId, woken } satisfies WakeProgress);
         if (page.length < pageSize) break;

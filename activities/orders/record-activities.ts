@@ -8,6 +8,8 @@ import { settleDailyNotional } from '../../store/risk.js';
 import type { Venue } from '../../domain/exchange.js';
 import { STATUS_RANK, type OrderRequest, type OrderStatus } from '../../domain/orders.js';
 import { insertReceivedOrder } from '../../store/orders.js';
+import { filledQuantity, insertFill, type FillOwner } from '../../store/fills.js';
+import type { ExchangeFill } from '../../domain/exchange.js';
 import { announceOrderChange, appendOrderEvent, applyOrderStatus, recordedOrderEvent } from '../../store/order-events.js';
 
 export interface TransitionInput {
@@ -68,6 +70,16 @@ export function createOrderDbActivities({ sql }: { sql: Sql }) {
         if (STATUS_RANK[t.status] === STATUS_RANK.FILLED) await settleDailyNotional(tx, t.orderId, t.state.cumulativeQuoteQty);
         await announceOrderChange(tx, { orderId: t.orderId, accountId: t.accountId, status: t.status, symbol: t.symbol, executedQty: t.state.executedQty });
       });
+    },
+
+    /**
+     * Stores the trade a venue event carried (keyed: a repeat changes nothing) and returns what the
+     * order's stored fills add up to: less than the event's cumulative quantity means an event was
+     * missed, and the workflow reads the order's trades from the venue instead.
+     */
+    async recordVenueFill({ owner, trade }: { owner: FillOwner; trade?: ExchangeFill | undefined }): Promise<{ recorded: string }> {
+      if (trade) await insertFill(sql, owner, trade);
+      return { recorded: await filledQuantity(sql, owner.orderId) };
     },
 
     /** An event that does not change the status (e.g. "submit outcome unknown"). */

@@ -11,6 +11,8 @@ import type { OrderRequest, OrderStatus } from '../../domain/orders.js';
 import { validateOrderAgainstRules } from '../../domain/venue-rules.js';
 import { ExchangeRateLimitError, ExchangeRejectedError, ExchangeUnavailableError, ExchangeUnknownOutcomeError } from '../../domain/venue-errors.js';
 import { decideOnce } from '../../store/check-verdicts.js';
+import { withRequestPriority } from '../../venues/binance/request-budget.js';
+import { filledQuantity, insertFill } from '../../store/fills.js';
 import { reserveDailyNotional } from '../../store/risk.js';
 import { loadSymbolRules } from '../../store/symbol-rules.js';
 import type { CredentialPin, CredentialSource } from '../account-venues.js';
@@ -84,15 +86,11 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
   /** Stores the order's trades once the venue reports fills we have not recorded. Idempotent. */
   async function recordFills(exchange: Exchange, ref: VenueOrderRef, order: ExchangeOrder) {
     if (new Decimal(order.executedQty).isZero()) return;
-    const [row] = await sql<{ recorded: string }[]>`SELECT coalesce(sum(quantity), 0)::text AS recorded FROM fills WHERE order_id = ${ref.orderId}`;
-    const recorded = row?.recorded ?? '0';
-    if (new Decimal(recorded).gte(order.executedQty)) return;
+    if (new Decimal(await filledQuantity(sql, ref.orderId)).gte(order.executedQty)) return;
     const trades = await exchange.getTrades({ symbol: ref.symbol, clientOrderId: ref.clientOrderId, exchangeOrderId: order.exchangeOrderId });
+    const owner = { orderId: ref.orderId, accountId: ref.accountId, venue: ref.venue, symbol: ref.symbol, side: order.side };
     for (const t of trades) {
-      await sql`INSERT INTO fills (venue, trade_id, order_id, account_id, symbol, side, price, quantity, commission, commission_asset, executed_at)
-        VALUES (${ref.venue}, ${t.tradeId}, ${ref.orderId}, ${ref.accountId}, ${ref.symbol}, ${order.side}, ${normal(t.price)}, ${normal(t.qty)},
-          ${normal(t.commission)}, ${t.commissionAsset}, ${new Date(t.time)})
-        ON CONFLICT (order_id, trade_id) DO NOTHING`;
+      await insertFill(sql, owner, { ...t, price: normal(t.price), qty: normal(t.qty), commission: normal(t.commission) });
     }
   }
 
@@ -182,7 +180,8 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
    * account's order history. Records its fills.
    */
   async function findAnywhere(ref: VenueOrderRef & { sinceMs?: number | undefined }): Promise<ExchangeOrderSnapshot | null> {
-    return venueRead(ref.venue, ref.accountId, async (ex) => {
+    // Spent as reconciliation, above the polls: an order in doubt matters more than a routine look.
+    return venueRead(ref.venue, ref.accountId, (ex) => withRequestPriority('reconcile', async () => {
       const target: OrderRef = { symbol: ref.symbol, clientOrderId: ref.clientOrderId };
       const found =
         (await ex.getOrder(target)) ??
@@ -191,7 +190,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
       if (!found) return null;
       await recordFills(ex, ref, found);
       return snapshot(found);
-    }, await pinOf(ref));
+    }), await pinOf(ref));
   }
 
   return {
@@ -222,7 +221,8 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
             WHERE id = ${order.orderId} AND credentials_source IS NULL`;
         }
         exchange = await deps.exchangeFor(order.venue, order.accountId, pin);
-        existing = await exchange.getOrder({ symbol: order.symbol, clientOrderId });
+        // The look before placing is part of the placement: it spends at the new-order priority.
+        existing = await withRequestPriority('order', () => exchange.getOrder({ symbol: order.symbol, clientOrderId }));
       } catch (err) {
         // Nothing was sent yet: a refusal stays one, anything else may be tried again safely.
         if (err instanceof ApplicationFailure) throw err;
@@ -311,7 +311,8 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
 
     /** Cancels; when the venue says the order is unknown or final (-2011) it reports the order as it is. */
     async cancelOrder(ref: VenueOrderRef): Promise<ExchangeOrderSnapshot> {
-      return venueCall(ref.venue, ref.accountId, async (ex) => {
+      // Every request of a cancel (the cancel and the read of what it left) goes first.
+      return venueCall(ref.venue, ref.accountId, (ex) => withRequestPriority('cancel', async () => {
         const target: OrderRef = { symbol: ref.symbol, clientOrderId: ref.clientOrderId };
         try {
           const canceled = await ex.cancelOrder(target);
@@ -325,7 +326,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
           await recordFills(ex, ref, current);
           return snapshot(current);
         }
-      }, await pinOf(ref));
+      }), await pinOf(ref));
     },
   };
 }

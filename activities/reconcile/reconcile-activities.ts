@@ -6,7 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
-import { orderSettingsFrom } from '../../lib/order-settings.js';
+import { orderSettingsFrom, type OrderSettingsConfig } from '../../lib/order-settings.js';
 import type { Venue } from '../../domain/exchange.js';
 import { orderWorkflowId, TERMINAL_STATUSES, type OrderStatus } from '../../domain/orders.js';
 import { recordExternalSightings } from '../../store/external-orders.js';
@@ -21,7 +21,7 @@ export interface ReconcileDeps {
   temporal: Client;
   /** The same venue access as the order activities. */
   exchangeFor(venue: Venue, accountId: string): Promise<Exchange>;
-  config: Pick<Config, 'BINANCE_API_KEY' | 'ORDER_POLL_MAX_INTERVAL' | 'ORDER_NOT_FOUND_WINDOW' | 'ORDER_POLLS_PER_RUN'> & { taskQueues: Pick<Config['taskQueues'], 'orders'> };
+  config: Pick<Config, 'BINANCE_API_KEY'> & OrderSettingsConfig & { taskQueues: Pick<Config['taskQueues'], 'orders'> };
 }
 
 export interface ReconcileAccountInput {

@@ -31,9 +31,9 @@ const DECLARED_ONLY: Record<string, string> = {
 const declared = (name: string) => name in variables;
 
 /**
- * @example const env = engineEnv({ temporal: '127.0.0.1:7233', databaseUrl, fakeUrl: fake.url, port: 3000, dir });
+ * @example const env = engineEnv({ temporal: '127.0.0.1:7233', databaseUrl, fakeUrl: fake.url, wsApiUrl: fake.wsApiUrl, port: 3000, dir });
  */
-export function engineEnv(o: { temporal: string; databaseUrl: string; fakeUrl: string; port: number; dir: string }): NodeJS.ProcessEnv {
+export function engineEnv(o: { temporal: string; databaseUrl: string; fakeUrl: string; wsApiUrl: string; port: number; dir: string; overrides?: Record<string, string> | undefined }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of [...Object.keys(variables), ...Object.keys(DECLARED_ONLY)]) delete env[name];
   for (const [name, value] of Object.entries(DECLARED_ONLY)) if (declared(name)) env[name] = value;
@@ -41,6 +41,7 @@ export function engineEnv(o: { temporal: string; databaseUrl: string; fakeUrl: s
     TEMPORAL_ADDRESS: o.temporal,
     DATABASE_URL: o.databaseUrl,
     BINANCE_BASE_URL: o.fakeUrl,
+    BINANCE_WS_API_URL: o.wsApiUrl,
     BINANCE_API_KEY: FAKE_KEY,
     BINANCE_API_SECRET: FAKE_SECRET,
     HOST: '127.0.0.1',
@@ -54,11 +55,15 @@ export function engineEnv(o: { temporal: string; databaseUrl: string; fakeUrl: s
     // The schedule would overwrite the harness's prices with the fake's.
     PRICE_REFRESH_INTERVAL: '1h',
     ORDER_POLL_MAX_INTERVAL: '1s',
+    // The harness writes prices straight into the database, without the refresh that matches the
+    // paper orders they move: those learn of their fills from their safety poll.
+    ORDER_SAFETY_POLL_INTERVAL: '2s',
     ORDER_NOT_FOUND_WINDOW: `${ORDER_NOT_FOUND_WINDOW_MS}ms`,
     BINANCE_TIMEOUT: '1s',
     PAPER_STARTING_CASH: PAPER_CASH,
     RISK_MAX_ORDER_NOTIONAL: '1000000',
     RISK_MAX_DAILY_NOTIONAL: '1000000000',
+    ...o.overrides,
   });
 }
 

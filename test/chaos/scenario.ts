@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Balance } from '../../domain/exchange.js';
 import { createSql, type Sql } from '../../lib/db.js';
 import { sleep } from '../../lib/embedded/process.js';
-import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
+import { startBinanceFake, type BinanceFake, type BinanceFakeOptions } from '../fakes/binance/index.js';
 import { freePort } from '../helpers/ports.js';
 import { audit, type Submission, type Verdict } from './audit.js';
 import { ApiClient } from './client.js';
@@ -63,6 +63,10 @@ export interface ScenarioDefinition {
   marketCycle?: boolean;
   /** Share of the orders that must end FILLED for the run to prove anything; 0.5 by default. */
   minFilledShare?: number;
+  /** Engine settings of this scenario over the suite's (engine-env.ts). */
+  env?: Record<string, string>;
+  /** Options of the Binance fake for this scenario (e.g. its user data stream's timings). */
+  fake?: Pick<BinanceFakeOptions, 'userStream' | 'rateLimits'>;
   /** Runs alongside the submissions; resolves when the fault has played out. */
   chaos(stack: Stack, rng: () => number): Promise<void>;
   /**
@@ -214,7 +218,7 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
     const databaseUrl = (freshDatabase as PromiseFulfilledResult<string>).value;
     const sql = createSql(databaseUrl, { max: 4, connectTimeout: 2, applicationName: 'chaos-harness' });
     cleanups.push(() => sql.end({ timeout: 2 }));
-    const fake = await startBinanceFake({ apiKey: FAKE_KEY, apiSecret: FAKE_SECRET, balances: FAKE_BALANCES, faultSeed: seed });
+    const fake = await startBinanceFake({ apiKey: FAKE_KEY, apiSecret: FAKE_SECRET, balances: FAKE_BALANCES, faultSeed: seed, ...def.fake });
     cleanups.push(() => fake.close());
     const fakeStart: Balance[] = fake.balances();
     const market = new MarketDriver(sql, fake);
@@ -222,7 +226,7 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
     cleanups.push(() => market.stop());
 
     const port = await freePort();
-    const env = engineEnv({ temporal: temporal.address, databaseUrl, fakeUrl: fake.url, port, dir });
+    const env = engineEnv({ temporal: temporal.address, databaseUrl, fakeUrl: fake.url, wsApiUrl: fake.wsApiUrl, port, dir, overrides: def.env });
     const onUnexpectedExit = (why: string) => note(`${why}; restarted as npm start's supervisor would`);
     const worker = new Part({ name: 'worker', entry: 'workers/main.ts', env, logFile: path.join(dir, 'worker.log'), onUnexpectedExit });
     const api = new Part({ name: 'api', entry: 'api/main.ts', env, logFile: path.join(dir, 'api.log'), onUnexpectedExit });

@@ -10,7 +10,7 @@ import { accepted, until } from './moments.js';
 import { deleteRace, workflowCancelTerminate } from './operator-scenarios.js';
 import { between } from './plan.js';
 import type { ScenarioDefinition, Stack } from './scenario.js';
-import { hiddenFilled, hiddenResting, rateLimitBan, unknownOutcomes } from './venue-scenarios.js';
+import { hiddenFilled, hiddenResting, rateLimitBan, streamOutage, unknownOutcomes } from './venue-scenarios.js';
 
 /** kill -9 of the worker at random moments; a fresh worker right after each kill. */
 export const workerKill: ScenarioDefinition = {
@@ -176,6 +176,7 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
   hiddenResting,
   unknownOutcomes,
   rateLimitBan,
+  streamOutage,
   workflowCancelTerminate,
   deleteRace,
 ];

@@ -4,7 +4,9 @@
  * escalate to an IP ban. Paper orders run alongside as ordinary load (and are audited the same).
  */
 import { ORDER_NOT_FOUND_WINDOW_MS } from './engine-env.js';
+import { sleep } from '../../lib/embedded/process.js';
 import { seedOf } from './moments.js';
+import { between } from './plan.js';
 import type { ScenarioDefinition } from './scenario.js';
 
 /**
@@ -80,5 +82,44 @@ export const rateLimitBan: ScenarioDefinition = {
     s.note(`${limited.filter((r) => r.status === 429).length} answers 429, ${limited.filter((r) => r.status === 418).length} answers 418 from the fake`);
     for (const v of violations.slice(0, 5)) s.note(`ban violation: ${v.method} ${v.path} ${v.time - v.openedAt} ms into the Retry-After of a ${v.window}`);
     return { banViolations: violations.length };
+  },
+};
+
+/**
+ * The user data stream fails while Binance orders fill: five times the fake cuts every connection
+ * (once it leaves one half-open instead: up, silent, never closed) and at that very moment the
+ * market moves through the resting orders, so their fills happen while no subscription exists and
+ * their events are lost for good. It also repeats a fifth of its events and sends each late. The
+ * safety poll is 10 minutes away: every fill the audit finds was learnt from the stream or from
+ * the open-orders check after each reconnect.
+ */
+export const streamOutage: ScenarioDefinition = {
+  name: 'stream-outage',
+  orders: 40,
+  binanceShare: 1,
+  concurrency: 4,
+  pacingMs: [200, 600],
+  mix: { 'resting-limit': 3, market: 1 },
+  marketCycle: false,
+  env: { ORDER_SAFETY_POLL_INTERVAL: '10m' },
+  fake: { userStream: { pingIntervalMs: 2000 } },
+  async chaos(s, rng) {
+    s.fake.userStream.duplicateEvents({ probability: 0.2, seed: seedOf(rng) });
+    s.fake.userStream.delayEvents(150);
+    s.note('faults armed: 20 % of user data events sent twice, every event 150 ms late');
+    const phases = ['down', 'rest', 'up', 'rest', 'down'] as const;
+    for (const [i, phase] of phases.entries()) {
+      await sleep(between(rng, 1500, 4000));
+      if (i === 2) s.fake.userStream.silence();
+      else s.fake.userStream.dropConnections();
+      await s.market.move(phase);
+      s.note(`stream ${i === 2 ? 'half-open (up, silent)' : 'connections cut'} #${i + 1}, market ${phase} at once (accepted ${s.progress.accepted}/${s.progress.total})`);
+    }
+  },
+  counts(s) {
+    const stats = s.fake.userStream.stats();
+    s.note(`user data stream: ${stats.connectionsAccepted} connections, ${stats.eventsSent} events sent, ${stats.eventsLost} lost`);
+    // The scenario proves nothing unless events were actually lost on the way.
+    return { noEventLost: stats.eventsLost === 0 ? 1 : 0 };
   },
 };

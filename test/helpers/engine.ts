@@ -6,7 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { createApp, type App } from '../../api/app.js';
-import { storeQuotes } from '../../store/prices.js';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createOrderWakeActivities } from '../../activities/market-data/refresh-activities.js';
+import { createPriceLookup, storeQuotes } from '../../store/prices.js';
+import { paperVenues } from '../../workers/activities.js';
+import { orderClients } from '../../workflows/clients.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { createLogger } from '../../lib/logger.js';
@@ -14,7 +18,7 @@ import { tokenServiceFor } from '../../lib/secrets.js';
 import type { TokenService } from '../../lib/security/jwt.js';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { startYahooFake, type YahooFake } from '../fakes/yahoo/index.js';
-import { startWorkers, testClient, testConfig, testSql, type RunningWorkers } from './env.js';
+import { startWorkers, testClient, testConfig, testSql, type RunningWorkers, type StreamTuning } from './env.js';
 import { waitFor } from './wait.js';
 
 export interface TestAccount {
@@ -44,6 +48,7 @@ export interface TestEngine {
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   /** A JSON request with the given token, or none (`null`). */
   request(method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; token?: string | null }): Promise<Reply>;
+  /** Stores a price as the refresh would, and matches the paper orders it moves (their fills arrive as venue events). */
   setPrice(symbol: string, price: string, asOf?: Date): Promise<void>;
   /** A fresh account (inserted directly, with a real token), so a test's trades and portfolio workflow are its own. */
   newAccount(): Promise<string>;
@@ -56,13 +61,15 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-export async function startEngine(env: Record<string, string | undefined> = {}): Promise<TestEngine> {
+export async function startEngine(env: Record<string, string | undefined> = {}, options: { streamTuning?: StreamTuning } = {}): Promise<TestEngine> {
   const operatorEmail = `operator-${randomUUID()}@durable-trader.test`;
   // env.OPERATOR_EMAILS adds operators; the engine's own account is always one.
   const { OPERATOR_EMAILS: moreOperators, ...rest } = env;
   const config = testConfig({ ORDER_POLL_MAX_INTERVAL: '1s', ...rest, OPERATOR_EMAILS: [operatorEmail, moreOperators].filter(Boolean).join(',') });
   const sql = testSql();
   const temporal = await testClient(config);
+  // What the price refresh does after storing a move: the paper orders it fills get their venue event.
+  const { wakePaperOrders } = createOrderWakeActivities({ sql, orders: orderClients(temporal), paperFor: paperVenues(config, sql, createPriceLookup({ sql, fetchLatest: async () => [] })) });
   const tokens = tokenServiceFor(config);
   const apiLogLines: string[] = [];
   const log = createLogger('test-api', {
@@ -108,11 +115,12 @@ export async function startEngine(env: Record<string, string | undefined> = {}):
     tokens,
     account,
     apiLogLines,
-    workers: await startWorkers(config, sql),
+    workers: await startWorkers(config, sql, { streamTuning: options.streamTuning }),
     call: (method, path, body, headers) => request(method, path, { body, headers, token: account.token }),
     request,
     async setPrice(symbol, price, asOf = new Date()) {
       await storeQuotes(sql, [{ symbol, price, source: 'simulated', asOf: asOf.toISOString() }]);
+      await new MockActivityEnvironment().run(wakePaperOrders, { moved: [{ symbol, price }] });
     },
     async newAccount() {
       return (await insertAccount(`user-${randomUUID()}@durable-trader.test`)).id;
@@ -137,7 +145,7 @@ export async function startEngine(env: Record<string, string | undefined> = {}):
     },
     async restartWorkers() {
       await engine.workers.stop();
-      engine.workers = await startWorkers(config, sql);
+      engine.workers = await startWorkers(config, sql, { streamTuning: options.streamTuning });
     },
     async stop() {
       await engine.workers.stop();

@@ -9,7 +9,9 @@ import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { createSql, type Sql } from '../../lib/db.js';
 import { dataConverterFor } from '../../lib/secrets.js';
-import { createWorkers, type CreateWorkersOptions } from '../../workers/create-workers.js';
+import { createWorkers, startWorkerUserStreams, type CreateWorkersOptions } from '../../workers/create-workers.js';
+import { createLogger } from '../../lib/logger.js';
+import type { UserStreams } from '../../workers/user-streams.js';
 import { TEST_CREDENTIALS_KEYS, TEST_JWT_SECRET, TEST_PAYLOAD_KEYS } from './keys.js';
 
 export function testConfig(env: Record<string, string | undefined> = {}): Config {
@@ -21,6 +23,7 @@ export function testConfig(env: Record<string, string | undefined> = {}): Config
     // Nothing in a test may reach the internet: providers go to a closed local port unless a test
     // points them at a fake.
     BINANCE_BASE_URL: 'http://127.0.0.1:9',
+    BINANCE_WS_API_URL: 'ws://127.0.0.1:9/ws-api/v3',
     YAHOO_BASE_URL: 'http://127.0.0.1:9',
     JWT_SECRET: TEST_JWT_SECRET,
     PAYLOAD_KEYS: TEST_PAYLOAD_KEYS,
@@ -47,15 +50,20 @@ export async function testClient(config: Pick<Config, 'payloadKeys'> = testConfi
 /** Every line the Temporal SDK logged in this test process (worker and activity logs included). */
 export const sdkLogLines: string[] = [];
 
+/** Faster reconnects and checks of the user data streams, for tests of their faults. */
+export type StreamTuning = Parameters<typeof startWorkerUserStreams>[0]['tuning'];
+
 export interface RunningWorkers {
   workers: Worker[];
+  /** The Binance user data streams (config.BINANCE_USER_STREAM with a key pair to stream). */
+  streams: UserStreams | undefined;
   stop(): Promise<void>;
 }
 
 /** Real workers on the config's task queues, running until `stop()`. */
 let runtimeInstalled = false;
 
-export async function startWorkers(config: Config, sql: Sql, extra: Partial<CreateWorkersOptions> = {}): Promise<RunningWorkers> {
+export async function startWorkers(config: Config, sql: Sql, extra: Partial<CreateWorkersOptions> & { streamTuning?: StreamTuning | undefined } = {}): Promise<RunningWorkers> {
   if (!runtimeInstalled) {
     // Quiet SDK logs: test output shows failures, not worker state changes.
     Runtime.install({
@@ -69,13 +77,17 @@ export async function startWorkers(config: Config, sql: Sql, extra: Partial<Crea
     runtimeInstalled = true;
   }
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
-  const workers = await createWorkers({ config, sql, connection, workflowBundle: { codePath: inject('workflowBundlePath') }, ...extra });
+  const { streamTuning: _tuning, ...workerExtra } = extra;
+  const workers = await createWorkers({ config, sql, connection, workflowBundle: { codePath: inject('workflowBundlePath') }, ...workerExtra });
   const running = workers.map((w) => w.run());
+  const streams = startWorkerUserStreams({ config, sql, connection, log: createLogger('test-worker', { level: config.LOG_LEVEL }), tuning: extra.streamTuning });
   let stopped: Promise<void> | undefined;
   return {
     workers,
+    streams,
     stop() {
       stopped ??= (async () => {
+        await streams?.stop();
         for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
         await Promise.allSettled(running);
         await connection.close();

@@ -18,10 +18,11 @@ const testCodec = payloadCodecFor(loadConfig({ PAYLOAD_KEYS: TEST_PAYLOAD_KEYS }
  * Recordings are kept per shape of the order workflow: `<name>.json` ran every step as an ordinary
  * activity, `<name>.local-steps.json` ran after the `local-short-steps` patch, and
  * `<name>.exactly-once.json` after `exactly-once-v2`, `<name>.ui.json` after `order-ui-story`
- * (search attributes, details, summaries). Recording again rewrites the current shape's
+ * (search attributes, details, summaries), `<name>.events.json` after `venue-events` (fills from
+ * the venue's events, the safety poll). Recording again rewrites the current shape's
  * files only, so the replay test keeps proving that the code still replays what ran before each change.
  */
-export const HISTORY_GENERATIONS = ['local-steps', 'exactly-once', 'ui'] as const;
+export const HISTORY_GENERATIONS = ['local-steps', 'exactly-once', 'ui', 'events'] as const;
 export const HISTORY_GENERATION = HISTORY_GENERATIONS[HISTORY_GENERATIONS.length - 1]!;
 
 /**

@@ -26,7 +26,8 @@ describe('migrations', () => {
     const rows = await sql<{ table_name: string; column_name: string; data_type: string }[]>`
       SELECT table_name, column_name, data_type FROM information_schema.columns
       WHERE table_schema = 'public'
-        AND column_name ~ '(price|qty|quantity|notional|commission|free|locked|amount|cost|pnl|value)'
+        -- Whole words of the name only: request_budget.blocked_until is not a balance's "locked".
+        AND column_name ~ '(^|_)(price|qty|quantity|notional|commission|free|locked|amount|cost|pnl|value)(_|$)'
         AND column_name NOT LIKE '%asset%'`;
     expect(rows.length).toBeGreaterThan(10);
     const notNumeric = rows.filter((r) => r.data_type !== 'numeric');

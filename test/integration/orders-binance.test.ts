@@ -11,7 +11,7 @@ let e: TestEngine;
 beforeAll(async () => {
   fake = await startBinanceFake({ apiKey: KEY, apiSecret: SECRET });
   e = await startEngine({
-    BINANCE_BASE_URL: fake.url,
+    BINANCE_BASE_URL: fake.url, BINANCE_WS_API_URL: fake.wsApiUrl,
     BINANCE_API_KEY: KEY,
     BINANCE_API_SECRET: SECRET,
     BINANCE_TIMEOUT: '1s',

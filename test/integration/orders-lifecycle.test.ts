@@ -10,7 +10,7 @@ let fake: BinanceFake;
 let e: TestEngine;
 beforeAll(async () => {
   fake = await startBinanceFake({ apiKey: KEY, apiSecret: SECRET });
-  e = await startEngine({ BINANCE_BASE_URL: fake.url, BINANCE_API_KEY: KEY, BINANCE_API_SECRET: SECRET, ORDER_POLLS_PER_RUN: '3', ORDER_POLL_MAX_INTERVAL: '500ms' });
+  e = await startEngine({ BINANCE_BASE_URL: fake.url, BINANCE_API_KEY: KEY, BINANCE_API_SECRET: SECRET, ORDER_POLLS_PER_RUN: '3', ORDER_POLL_MAX_INTERVAL: '500ms', ORDER_SAFETY_POLL_INTERVAL: '500ms' });
   await e.setPrice('LCUSDT', '100');
   await e.setPrice('BNBUSDT', fake.price('BNBUSDT'));
 });

@@ -143,7 +143,7 @@ describe('refreshPrices', () => {
     }
   });
 
-  it('wakes an open paper LIMIT order on a moved symbol with priceMoved from one activity, and it fills', async () => {
+  it('fills an open paper LIMIT order on a moved symbol from one activity, which sends the order its venue event', async () => {
     fakes.binance.setPrice('BTCUSDT', '60000');
     await refreshNow();
     const placed = await e.call('POST', '/v1/orders', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '55000', venue: 'paper' });
@@ -159,9 +159,10 @@ describe('refreshPrices', () => {
     expect(activitySteps(refreshEvents).map((s) => s.name)).toContain('wakePaperOrders');
     expect(refreshEvents.filter((ev) => ev.signalExternalWorkflowExecutionInitiatedEventAttributes)).toEqual([]);
     const history = await e.temporal.workflow.getHandle(placed.body.workflowId).fetchHistory();
-    const signals = (history.events ?? []).filter((ev) => ev.workflowExecutionSignaledEventAttributes?.signalName === 'priceMoved');
+    const signals = (history.events ?? []).filter((ev) => ev.workflowExecutionSignaledEventAttributes?.signalName === 'venueEvent');
     expect(signals.length).toBeGreaterThanOrEqual(1);
-    await e.waitForStatus(placed.body.id, ['FILLED'], 10_000);
+    const filled = await e.waitForStatus(placed.body.id, ['FILLED'], 10_000);
+    expect(filled.events.map((ev: { cause: string }) => ev.cause)).toContain('paper event');
   });
 
   it('completes when an order to wake has no workflow, counting it as not woken', async () => {

@@ -19,7 +19,7 @@ let fake: BinanceFake;
 let e: TestEngine;
 beforeAll(async () => {
   fake = await startBinanceFake({ apiKey: KEY, apiSecret: SECRET });
-  e = await startEngine({ BINANCE_BASE_URL: fake.url, BINANCE_API_KEY: KEY, BINANCE_API_SECRET: SECRET, BINANCE_TIMEOUT: '2s' });
+  e = await startEngine({ BINANCE_BASE_URL: fake.url, BINANCE_WS_API_URL: fake.wsApiUrl, BINANCE_API_KEY: KEY, BINANCE_API_SECRET: SECRET, BINANCE_TIMEOUT: '2s' });
   await e.setPrice('ETHUSDT', fake.price('ETHUSDT'));
 });
 afterAll(async () => {

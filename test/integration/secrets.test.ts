@@ -32,7 +32,7 @@ let rejectedByExchange: string;
 
 beforeAll(async () => {
   fake = await startBinanceFake({ apiKey: USER_KEY, apiSecret: USER_SECRET });
-  e = await startEngine({ BINANCE_BASE_URL: fake.url, BINANCE_API_KEY: ENV_KEY, BINANCE_API_SECRET: ENV_SECRET, BINANCE_TIMEOUT: '2s' });
+  e = await startEngine({ BINANCE_BASE_URL: fake.url, BINANCE_WS_API_URL: fake.wsApiUrl, BINANCE_API_KEY: ENV_KEY, BINANCE_API_SECRET: ENV_SECRET, BINANCE_TIMEOUT: '2s' });
   await e.setPrice('BTCUSDT', fake.price('BTCUSDT'));
   await e.setPrice('ETHUSDT', fake.price('ETHUSDT'));
   user = await e.registerUser();

@@ -16,7 +16,7 @@ import { waitFor } from '../helpers/wait.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = path.resolve('test-results');
 // A fresh machine: nothing configured but the ports, where the data goes, and OFFLINE (no internet here).
-const { env, ports, api } = await npmStartEnv('ui-browser', { OFFLINE: '1' });
+const { env, ports, api } = await npmStartEnv('ui-browser', { OFFLINE: '1', LOG_LEVEL: 'info' });
 const SYMBOL = 'BTCUSDT';
 
 let stack: ChildProcess | undefined;
@@ -30,6 +30,8 @@ beforeAll(async () => {
   stack = started.child;
   const out = started.output();
   expect(out).toContain(`All orders   http://localhost:${ports.TEMPORAL_UI_PORT}/namespaces/default/workflows?query=`);
+  // Offline, the worker follows the stand-in Binance's user data stream with the environment's key.
+  await waitFor(async () => started.output(), (o) => o.includes('user data stream subscribed'), { what: 'the user data stream', timeoutMs: 30_000 });
 
   const registered = await fetch(`${api}/v1/auth/register`, {
     method: 'POST',

@@ -102,7 +102,8 @@ describe('user metadata', () => {
       .filter((ev) => ev.userMetadata?.summary?.data)
       .map((ev) => JSON.parse(Buffer.from(ev.userMetadata.summary.data, 'base64').toString('utf8')) as string);
     expect(summaries).toContain('submit to paper');
-    expect(summaries.some((s) => /^wait \d+(\.\d)? s for the next poll/.test(s))).toBe(true);
+    // A resting paper order hears of its fill as a venue event: its timer waits for that, with a safety poll.
+    expect(summaries.some((s) => /^wait for the venue's events; safety poll in \d+(\.\d)? s$/.test(s))).toBe(true);
   });
 });
 

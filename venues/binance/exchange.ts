@@ -9,7 +9,7 @@ import { createBinanceHttp, type BinanceCall, type FetchLike } from './http.js';
 import { parseSymbolRules } from '../../domain/venue-rules.js';
 import { ExchangeRejectedError, ExchangeUnknownOutcomeError } from '../../domain/venue-errors.js';
 import type { Balance, Exchange, ExchangeFill, ExchangeOrder, OrderRef, PlaceOrderRequest, SymbolRules } from '../../domain/exchange.js';
-import type { VenueGate } from './venue-gate.js';
+import type { RequestBudget, RequestPriority } from './request-budget.js';
 
 export interface BinanceExchangeOptions {
   baseUrl: string;
@@ -21,8 +21,8 @@ export interface BinanceExchangeOptions {
   timeoutMs?: number;
   fetch?: FetchLike;
   now?: () => number;
-  /** The process-wide Binance back-off, shared with every other account and the price source. */
-  venueGate?: VenueGate;
+  /** The Binance request budget of this process, shared with every other account and the price source. */
+  requestBudget?: RequestBudget;
 }
 
 const decimal = z.string().regex(/^-?\d+(\.\d+)?$/);
@@ -47,6 +47,14 @@ const accountSchema = z.object({ balances: z.array(z.object({ asset: z.string(),
 const timeSchema = z.object({ serverTime: z.number() });
 const exchangeInfoSchema = z.object({ symbols: z.array(z.unknown()) });
 const ordersSchema = z.array(orderSchema);
+
+/**
+ * What a call spends of the request budget: Binance's weight of the endpoint (rest-api.md), and
+ * whom it serves. A method's priority is its usual caller's (a status query is mostly a poll, a
+ * balance read is the risk check before an order); withRequestPriority overrides it for a caller
+ * that knows better.
+ */
+type Cost = Pick<BinanceCall, 'weight' | 'priority' | 'orders'>;
 
 /** allOrders' page size (its maximum). */
 const HISTORY_PAGE = 1000;
@@ -103,13 +111,13 @@ export function createBinanceExchange(options: BinanceExchangeOptions): Exchange
   const recvWindow = String(options.recvWindowMs ?? 5000);
   let clockOffsetMs = 0;
 
-  async function syncClock(): Promise<void> {
+  async function syncClock(priority: RequestPriority): Promise<void> {
     const sentAt = now();
-    const { serverTime } = parseReply(timeSchema, await http({ method: 'GET', path: '/api/v3/time' }), 'GET /api/v3/time');
+    const { serverTime } = parseReply(timeSchema, await http({ method: 'GET', path: '/api/v3/time', weight: 1, priority }), 'GET /api/v3/time');
     clockOffsetMs = serverTime - Math.round((sentAt + now()) / 2);
   }
 
-  function signedCall(method: BinanceCall['method'], path: string, params: Record<string, string>): BinanceCall {
+  function signedCall(method: BinanceCall['method'], path: string, params: Record<string, string>, cost: Cost): BinanceCall {
     const query = new URLSearchParams(params);
     query.set('recvWindow', recvWindow);
     query.set('timestamp', String(now() + clockOffsetMs));
@@ -117,21 +125,21 @@ export function createBinanceExchange(options: BinanceExchangeOptions): Exchange
     const signature = createHmac('sha256', options.apiSecret).update(payload).digest('hex');
     const signed = `${payload}&signature=${signature}`;
     return method === 'POST'
-      ? { method, path, body: signed, apiKey: options.apiKey }
-      : { method, path, query: signed, apiKey: options.apiKey };
+      ? { method, path, body: signed, apiKey: options.apiKey, ...cost }
+      : { method, path, query: signed, apiKey: options.apiKey, ...cost };
   }
 
   /** Signed request; on -1021 the clock offset is re-measured and the request re-signed and sent once more. */
-  async function signed(method: BinanceCall['method'], path: string, params: Record<string, string>): Promise<unknown> {
+  async function signed(method: BinanceCall['method'], path: string, params: Record<string, string>, cost: Cost): Promise<unknown> {
     try {
-      return await http(signedCall(method, path, params));
+      return await http(signedCall(method, path, params, cost));
     } catch (err) {
       if (!(err instanceof ExchangeRejectedError && err.code === -1021)) throw err;
       // The request was refused, so a clock check that fails leaves it refused (not "unknown").
-      await syncClock().catch(() => {
+      await syncClock(cost.priority).catch(() => {
         throw err;
       });
-      return http(signedCall(method, path, params));
+      return http(signedCall(method, path, params, cost));
     }
   }
 
@@ -141,7 +149,7 @@ export function createBinanceExchange(options: BinanceExchangeOptions): Exchange
     async getSymbolRules(symbols?: string[]): Promise<SymbolRules[]> {
       if (symbols && symbols.length === 0) return [];
       const query = symbols ? `symbols=${encodeURIComponent(JSON.stringify(symbols))}` : undefined;
-      const json = await http({ method: 'GET', path: '/api/v3/exchangeInfo', query });
+      const json = await http({ method: 'GET', path: '/api/v3/exchangeInfo', query, weight: 20, priority: 'order' });
       const info = parseReply(exchangeInfoSchema, json, 'GET /api/v3/exchangeInfo');
       return info.symbols.map(rulesOf);
     },
@@ -161,13 +169,13 @@ export function createBinanceExchange(options: BinanceExchangeOptions): Exchange
         if (req.price !== undefined) params.price = req.price;
       }
       if (STOP_TYPES.has(req.type) && req.stopPrice !== undefined) params.stopPrice = req.stopPrice;
-      const json = await signed('POST', '/api/v3/order', params);
+      const json = await signed('POST', '/api/v3/order', params, { weight: 1, priority: 'order', orders: 1 });
       return toOrder(parseReply(orderSchema, json, 'POST /api/v3/order'), now());
     },
 
     async getOrder(ref: OrderRef): Promise<ExchangeOrder | null> {
       try {
-        const json = await signed('GET', '/api/v3/order', { symbol: ref.symbol, origClientOrderId: ref.clientOrderId });
+        const json = await signed('GET', '/api/v3/order', { symbol: ref.symbol, origClientOrderId: ref.clientOrderId }, { weight: 4, priority: 'poll' });
         return toOrder(parseReply(orderSchema, json, 'GET /api/v3/order'), now());
       } catch (err) {
         if (err instanceof ExchangeRejectedError && err.code === -2013) return null;
@@ -176,12 +184,12 @@ export function createBinanceExchange(options: BinanceExchangeOptions): Exchange
     },
 
     async cancelOrder(ref: OrderRef): Promise<ExchangeOrder> {
-      const json = await signed('DELETE', '/api/v3/order', { symbol: ref.symbol, origClientOrderId: ref.clientOrderId });
+      const json = await signed('DELETE', '/api/v3/order', { symbol: ref.symbol, origClientOrderId: ref.clientOrderId }, { weight: 1, priority: 'cancel' });
       return toOrder(parseReply(orderSchema, json, 'DELETE /api/v3/order'), now());
     },
 
     async getOpenOrders(symbol?: string): Promise<ExchangeOrder[]> {
-      const json = await signed('GET', '/api/v3/openOrders', symbol === undefined ? {} : { symbol });
+      const json = await signed('GET', '/api/v3/openOrders', symbol === undefined ? {} : { symbol }, { weight: symbol === undefined ? 80 : 6, priority: 'reconcile' });
       return parseReply(ordersSchema, json, 'GET /api/v3/openOrders').map((o) => toOrder(o, now()));
     },
 
@@ -197,7 +205,7 @@ export function createBinanceExchange(options: BinanceExchangeOptions): Exchange
           : { symbol: ref.symbol, startTime: String(Math.max(0, ref.sinceMs + clockOffsetMs - HISTORY_MARGIN_MS)), limit };
       let newest: z.infer<typeof orderSchema> | undefined;
       for (;;) {
-        const rows = parseReply(ordersSchema, await signed('GET', '/api/v3/allOrders', params), 'GET /api/v3/allOrders');
+        const rows = parseReply(ordersSchema, await signed('GET', '/api/v3/allOrders', params, { weight: 20, priority: 'reconcile' }), 'GET /api/v3/allOrders');
         for (const o of rows) if (o.clientOrderId === ref.clientOrderId && (newest === undefined || o.orderId > newest.orderId)) newest = o;
         if (ref.sinceMs === undefined || rows.length < HISTORY_PAGE) break;
         const lastId = Math.max(...rows.map((o) => o.orderId));
@@ -207,7 +215,7 @@ export function createBinanceExchange(options: BinanceExchangeOptions): Exchange
     },
 
     async getTrades(ref: OrderRef & { exchangeOrderId: string }): Promise<ExchangeFill[]> {
-      const json = await signed('GET', '/api/v3/myTrades', { symbol: ref.symbol, orderId: ref.exchangeOrderId });
+      const json = await signed('GET', '/api/v3/myTrades', { symbol: ref.symbol, orderId: ref.exchangeOrderId }, { weight: 5, priority: 'poll' });
       return parseReply(z.array(tradeSchema), json, 'GET /api/v3/myTrades').map((t) => ({
         tradeId: String(t.id),
         price: t.price,
@@ -219,7 +227,7 @@ export function createBinanceExchange(options: BinanceExchangeOptions): Exchange
     },
 
     async getBalances(): Promise<Balance[]> {
-      const json = await signed('GET', '/api/v3/account', { omitZeroBalances: 'true' });
+      const json = await signed('GET', '/api/v3/account', { omitZeroBalances: 'true' }, { weight: 20, priority: 'order' });
       return parseReply(accountSchema, json, 'GET /api/v3/account').balances;
     },
   };

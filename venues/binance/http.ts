@@ -1,8 +1,9 @@
 /**
  * One HTTP round trip to Binance Spot REST and the translation of everything that can go wrong
  * into the venue error taxonomy. Shared by the exchange adapter and the Binance price source.
- * With a venue gate, nothing is sent while a 429/418's Retry-After runs, and every 429/418
- * extends it. Messages name the method and path only: never the query string (it carries the signature).
+ * With a request budget (request-budget.ts), each request reserves its weight before it is sent,
+ * across every worker process, and its answer's weight and order counts, and any 429/418, go back
+ * into the budget. Messages name the method and path only: never the query string (it carries the signature).
  */
 import {
   ExchangeRateLimitError,
@@ -10,7 +11,9 @@ import {
   ExchangeUnavailableError,
   ExchangeUnknownOutcomeError,
 } from '../../domain/venue-errors.js';
-import type { VenueGate } from './venue-gate.js';
+import { retryAfterMs, type RequestBudget, type RequestPriority } from './request-budget.js';
+
+export { retryAfterMs } from './request-budget.js';
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -19,8 +22,8 @@ export interface BinanceHttpOptions {
   /** Per request, headers and body included. Default 10 000 ms. */
   timeoutMs?: number;
   fetch?: FetchLike;
-  /** The process-wide Binance back-off (one per process: Binance limits per IP). None by default. */
-  venueGate?: VenueGate;
+  /** The Binance request budget every worker process spends (one per process). None by default. */
+  requestBudget?: RequestBudget;
 }
 
 export interface BinanceCall {
@@ -31,6 +34,12 @@ export interface BinanceCall {
   /** application/x-www-form-urlencoded */
   body?: string;
   apiKey?: string;
+  /** Binance's request weight of this call (rest-api.md gives each endpoint's). */
+  weight: number;
+  /** Who the budget serves first when it runs short. */
+  priority: RequestPriority;
+  /** New orders it places, counted against the key's ORDERS limits: 1 for POST /api/v3/order. */
+  orders?: number;
 }
 
 /** Error codes meaning "the matching engine may or may not have acted" (errors.md). */
@@ -43,17 +52,17 @@ const NOT_SENT_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND'
  * ExchangeError subclass otherwise.
  * @example
  * const call = createBinanceHttp({ baseUrl: 'https://testnet.binance.vision' });
- * const { serverTime } = (await call({ method: 'GET', path: '/api/v3/time' })) as { serverTime: number };
+ * const { serverTime } = (await call({ method: 'GET', path: '/api/v3/time', weight: 1, priority: 'poll' })) as { serverTime: number };
  */
 export function createBinanceHttp(options: BinanceHttpOptions): (call: BinanceCall) => Promise<unknown> {
   const doFetch: FetchLike = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const timeoutMs = options.timeoutMs ?? 10_000;
   const base = options.baseUrl.replace(/\/+$/, '');
-  const gate = options.venueGate;
+  const budget = options.requestBudget;
 
   return async function call(req: BinanceCall): Promise<unknown> {
-    gate?.assertOpen();
     const label = `${req.method} ${req.path}`;
+    const reservation = await budget?.reserve({ label, weight: req.weight, priority: req.priority, orders: req.orders, apiKey: req.apiKey });
     const headers: Record<string, string> = {};
     if (req.apiKey !== undefined) headers['X-MBX-APIKEY'] = req.apiKey;
     if (req.body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
@@ -69,12 +78,19 @@ export function createBinanceHttp(options: BinanceHttpOptions): (call: BinanceCa
     } catch (err) {
       throw transportError(err, label, timeoutMs);
     }
+    let result: unknown;
+    let failure: unknown;
     try {
-      return interpret(status, responseHeaders, text, label);
+      result = interpret(status, responseHeaders, text, label);
     } catch (err) {
-      if (err instanceof ExchangeRateLimitError) gate?.backOff(err.retryAfterMs, err.httpStatus, err.code);
-      throw err;
+      failure = err;
     }
+    if (reservation && budget) {
+      const rateLimited = failure instanceof ExchangeRateLimitError ? { retryAfterMs: failure.retryAfterMs, httpStatus: failure.httpStatus, code: failure.code } : undefined;
+      await budget.settle(reservation, { headers: responseHeaders, rateLimited });
+    }
+    if (failure !== undefined) throw failure;
+    return result;
   };
 }
 
@@ -117,17 +133,6 @@ function binanceError(json: unknown): { code: number; msg: string } | undefined 
   if (typeof json !== 'object' || json === null) return undefined;
   const { code, msg } = json as { code?: unknown; msg?: unknown };
   return typeof code === 'number' && typeof msg === 'string' ? { code, msg } : undefined;
-}
-
-/**
- * `Retry-After` in milliseconds: seconds on Binance; an HTTP date is accepted too.
- * @example retryAfterMs(res.headers.get('retry-after'), 60_000); // '7' → 7000
- */
-export function retryAfterMs(header: string | null, fallbackMs: number, nowMs = Date.now()): number {
-  if (header === null || header.trim() === '') return fallbackMs;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? fallbackMs : Math.max(0, at - nowMs);
 }
 
 function interpret(status: number, headers: Headers, text: string, label: string): unknown {

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { createBinanceHttp, type FetchLike } from '../binance/http.js';
 import { ExchangeRejectedError, ExchangeUnknownOutcomeError } from '../../domain/venue-errors.js';
-import type { VenueGate } from '../binance/venue-gate.js';
+import type { RequestBudget } from '../binance/request-budget.js';
 import type { Candle, CandleInterval, HistoryRequest, PriceQuote, PriceSource } from '../../domain/market-data/types.js';
 
 export interface BinancePriceSourceOptions {
@@ -16,8 +16,8 @@ export interface BinancePriceSourceOptions {
   timeoutMs?: number;
   /** ticker/price carries no timestamp: quotes are stamped with this clock. */
   now?: () => Date;
-  /** The process-wide Binance back-off, shared with the exchange adapters (bans are per IP). */
-  venueGate?: VenueGate;
+  /** The Binance request budget of this process, shared with the exchange adapters (weight is counted per IP). Market data spends it as polls do. */
+  requestBudget?: RequestBudget;
 }
 
 const decimal = z.string().regex(/^\d+(\.\d+)?$/);
@@ -52,7 +52,7 @@ export function createBinancePriceSource(options: BinancePriceSourceOptions): Pr
     if (symbols.length === 0) return [];
     try {
       const query = `symbols=${encodeURIComponent(JSON.stringify(symbols))}`;
-      return parse(tickerSchema, await http({ method: 'GET', path: '/api/v3/ticker/price', query }), 'GET /api/v3/ticker/price');
+      return parse(tickerSchema, await http({ method: 'GET', path: '/api/v3/ticker/price', query, weight: 4, priority: 'poll' }), 'GET /api/v3/ticker/price');
     } catch (err) {
       if (!isInvalidSymbol(err)) throw err;
       if (symbols.length === 1) return [];
@@ -86,7 +86,7 @@ export function createBinancePriceSource(options: BinancePriceSourceOptions): Pr
           endTime: String(end),
           limit: String(KLINES_MAX),
         }).toString();
-        const rows = parse(klineSchema, await http({ method: 'GET', path: '/api/v3/klines', query }), 'GET /api/v3/klines');
+        const rows = parse(klineSchema, await http({ method: 'GET', path: '/api/v3/klines', query, weight: 2, priority: 'poll' }), 'GET /api/v3/klines');
         for (const [openTime, open, high, low, close] of rows) {
           candles.push({ t: new Date(openTime).toISOString(), open, high, low, close });
         }

@@ -2,12 +2,13 @@
  * The engine's market data: the Binance and Yahoo price sources built from config, the routing
  * between them, and a fetch that asks each provider on its own so one provider failing or rate
  * limited never holds up the other. A provider that answered 429/418 is left alone until its
- * Retry-After has passed (per process), instead of being asked again on every refresh. Binance's
- * back-off is the process's venue gate, which the Binance exchange adapters share.
+ * Retry-After has passed (per process), instead of being asked again on every refresh. Binance
+ * requests spend the request budget every worker shares (at poll priority), with the exchange adapters.
  */
 import type { Config } from '../../lib/config.js';
 import { ExchangeRateLimitError } from '../../domain/venue-errors.js';
-import { createVenueGate, type VenueGate } from '../binance/venue-gate.js';
+import type { RequestLedger } from '../../domain/request-budget.js';
+import { requestBudgetFromConfig, type RequestBudget } from '../binance/request-budget.js';
 import { createBinancePriceSource } from './binance.js';
 import { providerFor, routeSymbols, type RoutedProvider, type RouteOverrides } from '../../domain/market-data/routing.js';
 import type { Candle, HistoryRequest, PriceQuote, PriceSource } from '../../domain/market-data/types.js';
@@ -42,8 +43,8 @@ export interface LatestResult {
 export interface PriceSources {
   sources: Record<RoutedProvider, PriceSource>;
   routes: RouteOverrides;
-  /** The Binance back-off of this process: hand it to the Binance exchange adapters too. */
-  venueGate: VenueGate;
+  /** The Binance request budget of this process, when it has a ledger: hand it to the Binance exchange adapters too. */
+  requestBudget: RequestBudget | undefined;
   /** Which provider prices a symbol. */
   providerFor(symbol: string): RoutedProvider;
   /** Latest prices from every provider concerned; what failed is reported, not thrown. */
@@ -54,7 +55,7 @@ export interface PriceSources {
   history(req: HistoryRequest): Promise<{ provider: RoutedProvider; candles: Candle[] }>;
 }
 
-export type PriceSourcesConfig = Pick<Config, 'BINANCE_BASE_URL' | 'YAHOO_BASE_URL' | 'MARKET_DATA_TIMEOUT' | 'MARKET_DATA_ROUTES'>;
+export type PriceSourcesConfig = Pick<Config, 'BINANCE_BASE_URL' | 'YAHOO_BASE_URL' | 'MARKET_DATA_TIMEOUT' | 'MARKET_DATA_ROUTES' | 'BINANCE_BUDGET_MAX_WAIT' | 'BINANCE_TIMEOUT' | 'LOG_LEVEL'>;
 
 export interface PriceSourcesOptions {
   /** Replaces a provider (tests, or a simulated feed). */
@@ -62,8 +63,13 @@ export interface PriceSourcesOptions {
   /** Called once per provider failure of fetchLatest, e.g. to log it. */
   onFailure?: (failure: ProviderFailure) => void;
   now?: () => number;
-  /** The process-wide Binance back-off; a new one when absent. */
-  venueGate?: VenueGate;
+  /**
+   * Where the Binance request budget keeps its counts (store/request-budget.ts: PostgreSQL, shared
+   * by every worker). Without one, Binance requests go unbudgeted (a 429 still pauses the provider).
+   */
+  requestLedger?: RequestLedger;
+  /** A budget built already (one per process); wins over `requestLedger`. */
+  requestBudget?: RequestBudget;
 }
 
 /**
@@ -75,9 +81,9 @@ export interface PriceSourcesOptions {
 export function createPriceSources(config: PriceSourcesConfig, options: PriceSourcesOptions = {}): PriceSources {
   const now = options.now ?? Date.now;
   const timeoutMs = config.MARKET_DATA_TIMEOUT;
-  const venueGate = options.venueGate ?? createVenueGate();
+  const requestBudget = options.requestBudget ?? (options.requestLedger && requestBudgetFromConfig(config, options.requestLedger));
   const raw: Record<RoutedProvider, PriceSource> = {
-    binance: options.sources?.binance ?? createBinancePriceSource({ baseUrl: config.BINANCE_BASE_URL, timeoutMs, venueGate }),
+    binance: options.sources?.binance ?? createBinancePriceSource({ baseUrl: config.BINANCE_BASE_URL, timeoutMs, requestBudget }),
     yahoo: options.sources?.yahoo ?? createYahooPriceSource({ baseUrl: config.YAHOO_BASE_URL, timeoutMs }),
   };
   const sources = {
@@ -105,7 +111,7 @@ export function createPriceSources(config: PriceSourcesConfig, options: PriceSou
   return {
     sources,
     routes,
-    venueGate,
+    requestBudget,
     providerFor: (symbol) => providerFor(symbol, routes),
     fetchLatestSettled,
     async fetchLatest(symbols) {

@@ -41,10 +41,17 @@ export const apiErrors = {
   rejectedKey: () => new BinanceApiError(401, -2015, 'Invalid API-key, IP, or permissions for action.'),
   outsideRecvWindow: () => new BinanceApiError(400, -1021, 'Timestamp for this request is outside of the recvWindow.'),
   aheadOfServer: () => new BinanceApiError(400, -1021, "Timestamp for this request was 1000ms ahead of the server's time."),
-  tooMuchWeight: (limit: number) =>
+  tooMuchWeight: (limit: number, per = '1 MINUTE') =>
     new BinanceApiError(
       429,
       -1003,
-      `Too much request weight used; current limit is ${limit} request weight per 1 MINUTE. Please use WebSocket Streams for live updates to avoid polling the API.`,
+      `Too much request weight used; current limit is ${limit} request weight per ${per}. Please use WebSocket Streams for live updates to avoid polling the API.`,
     ),
+  tooManyOrders: (limit: number, per: string) => new BinanceApiError(429, -1015, `Too many new orders; current limit is ${limit} orders per ${per}.`),
+  unauthorized: () => new BinanceApiError(401, -1002, 'You are not authorized to execute this request.'),
+  unsupported: () => new BinanceApiError(400, -1020, 'This operation is not supported.'),
+  invalidJson: () => new BinanceApiError(400, -1135, 'Invalid JSON Request'),
+  subscriptionActive: () => new BinanceApiError(400, -2035, 'User Data Stream subscription already active.'),
+  subscriptionInactive: () => new BinanceApiError(400, -2036, 'User Data Stream subscription not active.'),
+  maxSubscriptionIds: () => new BinanceApiError(400, -2042, 'Maximum subscription ID reached for this connection.'),
 };

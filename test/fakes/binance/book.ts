@@ -3,8 +3,9 @@
  * MARKET orders take the current price; marketable LIMIT orders take it too (at the limit or
  * better); resting LIMIT orders fill at their own price when the market crosses them; stops
  * trigger on a crossing. Fills consume the market's liquidity, so they can be partial.
+ * Every change of an order is reported, in order, to the `onEvent` listeners (the user data stream).
  */
-import type { ExchangeOrderStatus, OrderType, Side } from '../../../domain/exchange.js';
+import type { Balance, ExchangeOrderStatus, OrderType, Side } from '../../../domain/exchange.js';
 import type { Account } from './account.js';
 import { apiErrors } from './api-error.js';
 import { D, type Dec, floorToStep, ZERO } from './decimal.js';
@@ -22,6 +23,27 @@ export interface BookDeps {
   commissionRate: Dec;
 }
 
+export type ExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED';
+/** user-data-stream.md "Order Expiry Reason", the ones the fake can produce. */
+export type ExpiryReason = 'INSUFFICIENT_LIQUIDITY' | 'UNFILLED_IOC_QUANTITY_EXPIRED' | 'UNFILLED_FOK_ORDER_EXPIRED' | 'EXCHANGE_CANCELED';
+
+/**
+ * One change of an order (`order` is the live record, so read it synchronously), then the balances
+ * that change moved, as Binance reports them: executionReport, then outboundAccountPosition.
+ */
+export type BookEvent =
+  | {
+      kind: 'execution';
+      execution: ExecutionType;
+      order: FakeOrder;
+      trade?: FakeTrade;
+      /** CANCELED: the client id of the cancel request. */
+      cancelClientOrderId?: string;
+      expiryReason?: ExpiryReason;
+      time: number;
+    }
+  | { kind: 'balances'; balances: Balance[]; time: number };
+
 const STOPS: ReadonlySet<OrderType> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
 const MARKET_LIKE: ReadonlySet<OrderType> = new Set(['MARKET', 'STOP_LOSS', 'TAKE_PROFIT']);
 const OPEN: ReadonlySet<ExchangeOrderStatus> = new Set(['NEW', 'PARTIALLY_FILLED']);
@@ -37,8 +59,13 @@ export class Book {
   readonly trades: FakeTrade[] = [];
   private nextOrderId = 1;
   private nextTradeId = 1;
+  private readonly listeners: Array<(e: BookEvent) => void> = [];
 
   constructor(private readonly deps: BookDeps) {}
+
+  onEvent(listener: (e: BookEvent) => void): void {
+    this.listeners.push(listener);
+  }
 
   isOpen(order: FakeOrder): boolean {
     return OPEN.has(order.status);
@@ -86,6 +113,7 @@ export class Book {
       lockPrice,
     };
     this.orders.push(order);
+    this.report({ kind: 'execution', execution: 'NEW', order, time: now });
     const before = this.trades.length;
     if (!stop) this.work(order, true);
     return { order, fills: this.trades.slice(before) };
@@ -108,9 +136,9 @@ export class Book {
     return same.find((x) => this.isOpen(x)) ?? same[same.length - 1];
   }
 
-  cancel(order: FakeOrder): void {
+  cancel(order: FakeOrder, cancelClientOrderId: string): void {
     if (!this.isOpen(order)) throw apiErrors.unknownOrder();
-    this.finish(order, 'CANCELED');
+    this.finish(order, 'CANCELED', { cancelClientOrderId });
   }
 
   /** Triggers stops and fills resting orders after the market moved; returns the new trades. */
@@ -157,23 +185,24 @@ export class Book {
     if (MARKET_LIKE.has(order.type)) {
       const got = market.take(order.symbol, remaining());
       if (got.gt(0)) this.fill(order, got, last, false);
-      if (this.isOpen(order)) this.finish(order, 'EXPIRED');
+      if (this.isOpen(order)) this.finish(order, 'EXPIRED', { expiryReason: 'INSUFFICIENT_LIQUIDITY' });
       return;
     }
     const crosses = order.side === 'BUY' ? last.lte(order.price) : last.gte(order.price);
     const immediateOnly = order.timeInForce !== 'GTC';
+    const unfilled = { expiryReason: order.timeInForce === 'FOK' ? 'UNFILLED_FOK_ORDER_EXPIRED' : 'UNFILLED_IOC_QUANTITY_EXPIRED' } as const;
     if (!crosses) {
-      if (asTaker && immediateOnly) this.finish(order, 'EXPIRED');
+      if (asTaker && immediateOnly) this.finish(order, 'EXPIRED', unfilled);
       return;
     }
     const depth = market.peek(order.symbol);
     if (order.timeInForce === 'FOK' && depth !== null && depth.lt(remaining())) {
-      this.finish(order, 'EXPIRED');
+      this.finish(order, 'EXPIRED', unfilled);
       return;
     }
     const got = market.take(order.symbol, remaining());
     if (got.gt(0)) this.fill(order, got, asTaker ? last : order.price, !asTaker);
-    if (immediateOnly && this.isOpen(order)) this.finish(order, 'EXPIRED');
+    if (immediateOnly && this.isOpen(order)) this.finish(order, 'EXPIRED', unfilled);
   }
 
   private fill(order: FakeOrder, qty: Dec, price: Dec, isMaker: boolean): void {
@@ -186,7 +215,7 @@ export class Book {
     if (order.side === 'BUY') {
       const release = D.min(order.lockRemaining, qty.times(order.lockPrice));
       if (release.plus(account.free(spec.quoteAsset)).lt(quote)) {
-        this.finish(order, 'EXPIRED');
+        this.finish(order, 'EXPIRED', { expiryReason: 'EXCHANGE_CANCELED' });
         return;
       }
       account.spendLocked(spec.quoteAsset, release, now);
@@ -202,7 +231,7 @@ export class Book {
       commissionAsset = spec.quoteAsset;
       account.credit(spec.quoteAsset, quote.minus(commission), now);
     }
-    this.trades.push({
+    const trade: FakeTrade = {
       symbol: order.symbol,
       id: this.nextTradeId++,
       orderId: order.orderId,
@@ -214,19 +243,33 @@ export class Book {
       time: now,
       isBuyer: order.side === 'BUY',
       isMaker,
-    });
+    };
+    this.trades.push(trade);
     order.executedQty = order.executedQty.plus(qty);
     order.cummulativeQuoteQty = order.cummulativeQuoteQty.plus(quote);
     order.updateTime = now;
-    if (order.executedQty.gte(order.origQty)) this.finish(order, 'FILLED');
+    if (order.executedQty.gte(order.origQty)) this.close(order, 'FILLED');
     else order.status = 'PARTIALLY_FILLED';
+    this.report({ kind: 'execution', execution: 'TRADE', order, trade, time: now });
+  }
+
+  /** Ends the order as CANCELED or EXPIRED and reports it. */
+  private finish(order: FakeOrder, status: 'CANCELED' | 'EXPIRED', detail: { cancelClientOrderId?: string; expiryReason?: ExpiryReason } = {}): void {
+    this.close(order, status);
+    this.report({ kind: 'execution', execution: status, order, ...detail, time: order.updateTime });
   }
 
   /** Final state: whatever is still locked goes back to free. */
-  private finish(order: FakeOrder, status: ExchangeOrderStatus): void {
+  private close(order: FakeOrder, status: ExchangeOrderStatus): void {
     if (order.lockRemaining.gt(0)) this.deps.account.unlock(order.lockAsset, order.lockRemaining, this.deps.clock());
     order.lockRemaining = ZERO;
     order.status = status;
     order.updateTime = this.deps.clock();
+  }
+
+  private report(event: BookEvent): void {
+    const changed = this.deps.account.takeChanged();
+    const events: BookEvent[] = changed.length > 0 ? [event, { kind: 'balances', balances: changed, time: event.time }] : [event];
+    for (const e of events) for (const listener of this.listeners) listener(e);
   }
 }

@@ -3,9 +3,8 @@
  * faults answer instead of the endpoint: nothing happened. "after" faults let the endpoint act
  * (the order IS placed) and then spoil the answer, which is the case an order engine must survive.
  */
-import { apiErrors } from './api-error.js';
 import { seededRandom } from './random.js';
-import { RATE_LIMITS } from './symbols.js';
+import { type RateLimitRule, tooMuchWeight } from './rate-limits.js';
 
 export type FaultKind =
   /** The order is placed, then HTTP 500 with an empty (or HTML) body. */
@@ -165,14 +164,17 @@ export function ipBanAnswer(until: number, retryAfterSeconds: number): FaultAnsw
   });
 }
 
-/** The HTTP answer of every fault that answers (all but accept-then-timeout/-drop and not-found-after-accept). */
-export function faultAnswer(f: Fault, serverNow: number): FaultAnswer | undefined {
+/**
+ * The HTTP answer of every fault that answers (all but accept-then-timeout/-drop and
+ * not-found-after-accept); an injected 429 quotes the configured weight limit.
+ */
+export function faultAnswer(f: Fault, serverNow: number, weightLimit: RateLimitRule): FaultAnswer | undefined {
   const htmlHeaders: Record<string, string> = f.body === 'html' ? { 'Content-Type': 'text/html' } : {};
   switch (f.kind) {
     case 'rate-limit-429':
     case 'rate-limit-escalation': {
       const after = f.retryAfterSeconds ?? 1;
-      const { msg } = apiErrors.tooMuchWeight(RATE_LIMITS.weightPerMinute);
+      const { msg } = tooMuchWeight(weightLimit);
       return json(429, -1003, msg, { 'Retry-After': String(after) });
     }
     case 'ip-ban-418': {

@@ -1,8 +1,8 @@
 /**
- * A Binance Spot REST stand-in on a real port: the adapter's tests talk to it over HTTP, and the
- * engine starts it in offline mode. It speaks the endpoint subset we use with Binance's shapes,
- * codes and headers, keeps one account, and lets a test move prices and inject failures.
- * It must not import vitest.
+ * A Binance Spot stand-in on a real port: the adapter's tests talk to it over HTTP and the
+ * WebSocket API, and the engine starts it in offline mode. It speaks the endpoint subset we use
+ * with Binance's shapes, codes, headers and limits, keeps one account, pushes that account's User
+ * Data Stream, and lets a test move prices and inject failures. It must not import vitest.
  */
 import type { AddressInfo } from 'node:net';
 import type { Balance } from '../../../domain/exchange.js';
@@ -13,17 +13,22 @@ import { type Fault, FaultBook } from './faults.js';
 import { marketRoutes } from './market-routes.js';
 import { Market } from './market.js';
 import { randomInt, seededRandom } from './random.js';
+import { RateLimits, type RateLimitsOptions } from './rate-limits.js';
 import { renderQueried, renderTrade } from './render.js';
 import type { BanViolation } from './ip-limits.js';
 import { createFakeHttp, type RequestLogEntry } from './server.js';
 import type { FakeState } from './state.js';
 import { buildSymbolTable, DEFAULT_BALANCES, DEFAULT_PRICES, DEFAULT_SYMBOLS, type FakeSymbolSpec } from './symbols.js';
 import { tradingRoutes } from './trading-routes.js';
+import { UserStream, type UserStreamControls } from './user-stream.js';
+import { attachWsApi, WS_API_PATH } from './ws-api.js';
 
 export type { Fault, FaultKind } from './faults.js';
 export type { BanViolation } from './ip-limits.js';
+export type { RateLimitInterval, RateLimitRule, RateLimitsOptions } from './rate-limits.js';
 export type { FakeSymbolSpec } from './symbols.js';
 export type { RequestLogEntry } from './server.js';
+export type { EventFault, UserStreamControls, UserStreamStats } from './user-stream.js';
 
 export interface BinanceFakeOptions {
   /** 0 (default) picks a free port. */
@@ -52,11 +57,36 @@ export interface BinanceFakeOptions {
    * was already in flight rather than as a ban violation. Default 100 ms.
    */
   banGraceMs?: number;
+  /**
+   * The limits exchangeInfo lists and the fake enforces, in exchangeInfo's terms. `requestWeight`
+   * (default 6000 per 1 MINUTE) is counted per IP over REST and the WebSocket API together, names
+   * the used-weight header (X-MBX-USED-WEIGHT-1M, -10S …) and answers 429 -1003 with Retry-After
+   * past the limit. Each `orders` rule names an X-MBX-ORDER-COUNT-… header and, when `orders` is
+   * given, refuses a new order past it with 429 -1015 and Retry-After; by default 50 per 10 SECOND
+   * and 160000 per 1 DAY are listed and counted but not enforced.
+   * @example { requestWeight: { interval: 'SECOND', intervalNum: 10, limit: 100 }, orders: [{ interval: 'SECOND', intervalNum: 10, limit: 5 }] }
+   */
+  rateLimits?: RateLimitsOptions;
+  /**
+   * The WebSocket API connection lifecycle (Binance: a ping frame every 20 s, a connection whose
+   * pong does not come back within 60 s is cut, every connection is closed after 24 h).
+   */
+  userStream?: { pingIntervalMs?: number; pongTimeoutMs?: number; connectionLifetimeMs?: number };
 }
 
 export interface BinanceFake {
   /** e.g. http://127.0.0.1:41234 */
   readonly url: string;
+  /**
+   * The WebSocket API on the same port, e.g. ws://127.0.0.1:41234/ws-api/v3: ping, time,
+   * session.status/logon/logout/subscriptions and userDataStream.subscribe(.signature)/unsubscribe.
+   * After `userDataStream.subscribe.signature` it pushes `{ subscriptionId, event }` frames:
+   * executionReport for every order change (NEW, TRADE per fill, CANCELED, EXPIRED) and
+   * outboundAccountPosition for the balances each change moved.
+   */
+  readonly wsApiUrl: string;
+  /** Faults and counters of the WebSocket API's user data stream. */
+  readonly userStream: UserStreamControls;
   close(): Promise<void>;
   price(symbol: string): string;
   /** Moves the market and fills or triggers the orders it crosses. `liquidity` caps what trades at this price (and later ones). */
@@ -75,11 +105,16 @@ export interface BinanceFake {
   hide(clientOrderId: string, ms: number): void;
   /** Requests that arrived inside a 429/418 Retry-After window more than `banGraceMs` after it opened. */
   banViolations(): readonly BanViolation[];
+  /** Request weight used in the current window of the weight limit (REST and WebSocket API). */
+  usedWeight(): number;
+  /** 429 and 418 answers sent so far, over HTTP and the WebSocket API, whatever caused them. */
+  rateLimitedResponses(): number;
   /** Every order ever accepted, in Binance's query shape, oldest first. */
   orders(): Array<Record<string, unknown>>;
   /** Every trade, in myTrades shape. */
   trades(): Array<Record<string, unknown>>;
   balances(): Balance[];
+  /** Every HTTP request, WebSocket API connection attempt (GET /ws-api/v3) and WebSocket API request (method `WS`). */
   requests(): readonly RequestLogEntry[];
   /** Server clock minus local clock; set it to make the adapter's timestamps look skewed (-1021). */
   serverTimeOffsetMs: number;
@@ -110,6 +145,8 @@ export async function startBinanceFake(options: BinanceFakeOptions): Promise<Bin
   const commissionRate = new D(options.commissionRate ?? '0.001');
   const book = new Book({ symbols, market, account, clock: serverNow, commissionRate });
   const faults = new FaultBook(options.faultSeed ?? 1);
+  const limits = new RateLimits(options.rateLimits);
+  const stream = new UserStream(book, options.faultSeed ?? 1);
   let clientIds = 0;
   const state: FakeState = {
     symbols,
@@ -117,12 +154,24 @@ export async function startBinanceFake(options: BinanceFakeOptions): Promise<Bin
     account,
     book,
     faults,
+    limits,
     creds: { apiKey: options.apiKey, apiSecret: options.apiSecret },
     commissionRate,
     serverNow,
     generateClientOrderId: () => `fake${String(++clientIds).padStart(18, '0')}`,
   };
   const http = createFakeHttp(state, [...marketRoutes, ...tradingRoutes], { banGraceMs: options.banGraceMs });
+  const wsApi = attachWsApi(http.server, {
+    state,
+    stream,
+    log: http.log,
+    ipLimits: http.ipLimits,
+    timing: {
+      pingIntervalMs: options.userStream?.pingIntervalMs ?? 20_000,
+      pongTimeoutMs: options.userStream?.pongTimeoutMs ?? 60_000,
+      connectionLifetimeMs: options.userStream?.connectionLifetimeMs ?? 86_400_000,
+    },
+  });
 
   const setPrice = (symbol: string, price: string, opts?: { liquidity?: string | null }): void => {
     if (!symbols.has(symbol)) throw new Error(`Binance fake: unknown symbol ${symbol}`);
@@ -153,8 +202,11 @@ export async function startBinanceFake(options: BinanceFakeOptions): Promise<Bin
 
   return {
     url: `http://${host}:${address.port}`,
+    wsApiUrl: `ws://${host}:${address.port}${WS_API_PATH}`,
+    userStream: stream,
     close: async () => {
       if (timer) clearInterval(timer);
+      wsApi.close();
       await http.close();
     },
     price: (symbol) => market.price(symbol).toString(),
@@ -170,6 +222,8 @@ export async function startBinanceFake(options: BinanceFakeOptions): Promise<Bin
       faults.hide(order.orderId, serverNow() + ms);
     },
     banViolations: () => http.ipLimits.violations,
+    usedWeight: () => limits.usedWeight(serverNow()),
+    rateLimitedResponses: () => limits.rateLimited,
     orders: () => book.orders.map(renderQueried),
     trades: () => book.trades.map(renderTrade),
     balances: () => account.list(),

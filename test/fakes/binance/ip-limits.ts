@@ -34,6 +34,11 @@ export class IpLimits {
 
   constructor(private readonly graceMs: number) {}
 
+  /** When the current (or last) IP ban ends, server ms; 0 if there never was one. */
+  get bannedUntilTime(): number {
+    return this.bannedUntil;
+  }
+
   /** Records a 429/418 answer sent at `now` with `Retry-After: retryAfterSeconds`. */
   opened(status: 429 | 418, retryAfterSeconds: number, now: number, banSeconds?: number): void {
     this.windows.push({ status, openedAt: now, until: now + retryAfterSeconds * 1000, banSeconds });

@@ -7,7 +7,7 @@ import { fmt } from './decimal.js';
 import { buildKlines, INTERVAL_MS } from './klines.js';
 import { optionalInt, required, requiredSymbol, symbolList } from './params.js';
 import type { FakeState, Route } from './state.js';
-import { renderRateLimits, type SymbolEntry } from './symbols.js';
+import type { SymbolEntry } from './symbols.js';
 
 const bothGiven = (): BinanceApiError => new BinanceApiError(400, -1128, 'Combination of optional parameters invalid.');
 
@@ -40,7 +40,7 @@ export const marketRoutes: Route[] = [
         body: {
           timezone: 'UTC',
           serverTime: state.serverNow(),
-          rateLimits: renderRateLimits(),
+          rateLimits: state.limits.render(),
           exchangeFilters: [],
           symbols: entries.map((e) => e.info),
         },

@@ -1,8 +1,9 @@
 /**
  * The fake's HTTP layer on node:http: answers 418 to a banned IP, merges query and form parameters
- * as Binance does, counts request weight (X-MBX-USED-WEIGHT-1M, 429 past the limit), applies
- * injected faults, checks signatures, runs the route and writes Binance's JSON, status codes and
- * headers. Every 429/418 it sends opens a Retry-After window that ip-limits.ts watches.
+ * as Binance does, counts request weight (X-MBX-USED-WEIGHT-1M or whatever interval is configured,
+ * 429 past the limit), applies injected faults, checks signatures, enforces the ORDERS limits
+ * (429 -1015), runs the route and writes Binance's JSON, status codes and headers. Every 429/418
+ * for request weight opens a Retry-After window that ip-limits.ts watches.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { apiErrors, BinanceApiError } from './api-error.js';
@@ -10,12 +11,14 @@ import { type FaultKind, faultAnswer } from './faults.js';
 import { IpLimits } from './ip-limits.js';
 import { verifySigned } from './signing.js';
 import type { FakeState, Route, RouteResult } from './state.js';
-import { RATE_LIMITS } from './symbols.js';
+import { intervalWords, tooMuchWeight } from './rate-limits.js';
 
 export interface RequestLogEntry {
   time: number;
+  /** The HTTP method, or `WS` for a WebSocket API request (its method name in `wsMethod`). */
   method: string;
   path: string;
+  wsMethod?: string;
   weight: number;
   /** HTTP status sent, or what happened instead. */
   status: number | 'dropped' | 'no-answer';
@@ -71,23 +74,8 @@ export function createFakeHttp(state: FakeState, routes: Route[], options: FakeH
   const log: RequestLogEntry[] = [];
   const ipLimits = new IpLimits(options.banGraceMs ?? 100);
   const timers = new Set<NodeJS.Timeout>();
-  let weightMinute = -1;
-  let weightUsed = 0;
-
-  function useWeight(weight: number, now: number): number {
-    const minute = Math.floor(now / 60_000);
-    if (minute !== weightMinute) {
-      weightMinute = minute;
-      weightUsed = 0;
-    }
-    weightUsed += weight;
-    return weightUsed;
-  }
-
-  function orderCountHeaders(now: number): Record<string, string> {
-    const inWindow = (size: number) => state.book.orders.filter((o) => Math.floor(o.time / size) === Math.floor(now / size)).length;
-    return { 'X-MBX-ORDER-COUNT-10S': String(inWindow(10_000)), 'X-MBX-ORDER-COUNT-1D': String(inWindow(86_400_000)) };
-  }
+  const { limits } = state;
+  const orderTimes = (): number[] => state.book.orders.map((o) => o.time);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawBody = await readBody(req);
@@ -101,17 +89,19 @@ export function createFakeHttp(state: FakeState, routes: Route[], options: FakeH
     log.push(entry);
     /** Set when this request's 429 is an escalating one: a request inside its window gets banned this long. */
     let banSeconds: number | undefined;
-    const send = (status: number, headers: Record<string, string>, body: string): void => {
+    /** `perIp` false: a 429 that limits the account's orders (-1015), so no IP Retry-After window opens. */
+    const send = (status: number, headers: Record<string, string>, body: string, perIp = true): void => {
       entry.status = status;
       const retryAfter = Number(headers['Retry-After']);
-      if ((status === 429 || status === 418) && Number.isFinite(retryAfter)) {
+      if (status === 429 || status === 418) limits.rateLimited += 1;
+      if ((status === 429 || status === 418) && Number.isFinite(retryAfter) && perIp) {
         ipLimits.opened(status, retryAfter, state.serverNow(), status === 429 ? banSeconds : undefined);
       }
       res.writeHead(status, headers);
       res.end(body);
     };
     const sendError = (e: BinanceApiError, headers: Record<string, string>): void =>
-      send(e.httpStatus, { ...JSON_TYPE, ...headers }, JSON.stringify({ code: e.code, msg: e.msg }));
+      send(e.httpStatus, { ...JSON_TYPE, ...headers }, JSON.stringify({ code: e.code, msg: e.msg }), e.code !== -1015);
 
     // Binance bans the IP, not a key or an endpoint: a banned IP hears 418 whatever it asks.
     const banned = ipLimits.admit(method, path, now);
@@ -131,18 +121,18 @@ export function createFakeHttp(state: FakeState, routes: Route[], options: FakeH
       return sendError(e as BinanceApiError, {});
     }
     entry.weight = route.weight(params);
-    const used = useWeight(entry.weight, now);
-    const headers: Record<string, string> = { 'X-MBX-USED-WEIGHT-1M': String(used) };
-    if (used > RATE_LIMITS.weightPerMinute) {
-      headers['Retry-After'] = String(Math.ceil((60_000 - (now % 60_000)) / 1000));
-      return sendError(apiErrors.tooMuchWeight(RATE_LIMITS.weightPerMinute), headers);
+    const used = limits.useWeight(entry.weight, now);
+    const headers: Record<string, string> = limits.weightHeaders(used);
+    if (limits.weightExceeded(used)) {
+      headers['Retry-After'] = String(limits.secondsToReset(now));
+      return sendError(tooMuchWeight(limits.weight), headers);
     }
 
     const early = state.faults.take(method, path, 'before');
     if (early) {
       entry.fault = early.kind;
       if (early.kind === 'rate-limit-escalation') banSeconds = early.banSeconds ?? 3;
-      const answer = faultAnswer(early, now);
+      const answer = faultAnswer(early, now, limits.weight);
       if (answer) return send(answer.status, { ...headers, ...answer.headers }, answer.body);
     }
 
@@ -151,13 +141,17 @@ export function createFakeHttp(state: FakeState, routes: Route[], options: FakeH
       if (route.signed) {
         verifySigned({ apiKeyHeader: req.headers['x-mbx-apikey'] as string | undefined, rawQuery, rawBody, params }, state.creds, now);
       }
+      const exhausted = route.placesOrder ? limits.exhaustedOrderLimit(orderTimes(), now) : undefined;
+      if (exhausted) {
+        return sendError(apiErrors.tooManyOrders(exhausted.limit, intervalWords(exhausted)), { ...headers, 'Retry-After': String(limits.secondsToReset(now, exhausted)) });
+      }
       result = route.handle({ method, path, params }, state);
     } catch (e) {
       if (e instanceof BinanceApiError) return sendError(e, headers);
       const detail = e instanceof Error ? e.message : String(e);
       return send(500, { ...JSON_TYPE, ...headers, 'X-Fake-Error': encodeURIComponent(detail) }, JSON.stringify({ code: -1000, msg: 'An unknown error occurred while processing the request.' }));
     }
-    if (result.acceptedOrder) Object.assign(headers, orderCountHeaders(now));
+    if (result.acceptedOrder) Object.assign(headers, limits.orderCountHeaders(orderTimes(), now));
     const body = JSON.stringify(result.body);
     const sendResult = (): void => send(result.status ?? 200, { ...JSON_TYPE, ...headers }, body);
 
@@ -185,7 +179,7 @@ export function createFakeHttp(state: FakeState, routes: Route[], options: FakeH
         }
         return;
       default: {
-        const answer = faultAnswer(late, now);
+        const answer = faultAnswer(late, now, limits.weight);
         if (answer) return send(answer.status, { ...headers, ...answer.headers }, answer.body);
         return sendResult();
       }

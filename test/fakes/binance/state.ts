@@ -7,6 +7,7 @@ import type { Book } from './book.js';
 import type { FakeOrder } from './orders.js';
 import type { FaultBook } from './faults.js';
 import type { Market } from './market.js';
+import type { RateLimits } from './rate-limits.js';
 import type { Dec } from './decimal.js';
 import type { Credentials } from './signing.js';
 import type { SymbolEntry } from './symbols.js';
@@ -17,6 +18,8 @@ export interface FakeState {
   account: Account;
   book: Book;
   faults: FaultBook;
+  /** Request weight (per IP: REST and WebSocket API alike) and order counts against the configured limits. */
+  limits: RateLimits;
   creds: Credentials;
   /** e.g. 0.001 for 0.1 %, on maker and taker fills alike. */
   commissionRate: Dec;
@@ -44,6 +47,8 @@ export interface Route {
   method: 'GET' | 'POST' | 'DELETE';
   path: string;
   signed: boolean;
+  /** Places an order: subject to the ORDERS limits (-1015) once the request is authenticated. */
+  placesOrder?: boolean;
   /** Request weight, which can depend on the parameters (e.g. openOrders without a symbol). */
   weight: (params: Map<string, string>) => number;
   handle: (req: RouteRequest, state: FakeState) => RouteResult;

@@ -49,22 +49,6 @@ export const DEFAULT_PRICES: Record<string, string> = {
 
 export const DEFAULT_BALANCES: Record<string, string> = { USDT: '100000', BTC: '1', ETH: '10', BNB: '10', SOL: '100' };
 
-export const RATE_LIMITS = {
-  weightPerMinute: 6000,
-  ordersPer10s: 50,
-  ordersPerDay: 160000,
-};
-
-/** exchangeInfo's `rateLimits`, in Binance's shape. */
-export function renderRateLimits(): object[] {
-  return [
-    { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: RATE_LIMITS.weightPerMinute },
-    { rateLimitType: 'ORDERS', interval: 'SECOND', intervalNum: 10, limit: RATE_LIMITS.ordersPer10s },
-    { rateLimitType: 'ORDERS', interval: 'DAY', intervalNum: 1, limit: RATE_LIMITS.ordersPerDay },
-    { rateLimitType: 'RAW_REQUESTS', interval: 'MINUTE', intervalNum: 5, limit: 61000 },
-  ];
-}
-
 /** One `exchangeInfo.symbols[]` entry, field for field as Binance prints it. */
 export function renderSymbol(spec: FakeSymbolSpec): Record<string, unknown> {
   const n = spec.notional;

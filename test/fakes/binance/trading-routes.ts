@@ -34,6 +34,7 @@ export const tradingRoutes: Route[] = [
     method: 'POST',
     path: '/api/v3/order',
     signed: true,
+    placesOrder: true,
     weight: () => 1,
     handle: ({ params }, state) => {
       const { intent, respType } = parseNewOrder(params, state);
@@ -60,8 +61,8 @@ export const tradingRoutes: Route[] = [
     handle: ({ params }, state) => {
       const order = lookup(params, state);
       if (!order) throw apiErrors.unknownOrder();
-      state.book.cancel(order);
       const cancelId = params.get('newClientOrderId') ?? state.generateClientOrderId();
+      state.book.cancel(order, cancelId);
       return { body: renderCanceled(order, cancelId, order.updateTime) };
     },
   },
