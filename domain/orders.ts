@@ -35,6 +35,8 @@ export interface OrderRequest extends OrderTerms {
   orderId: string;
   accountId: string;
   venue: Venue;
+  /** Good-till-date (ISO-8601): the order workflow cancels the order if it still works then. */
+  expireAt?: string | undefined;
 }
 
 export interface OrderState {

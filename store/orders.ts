@@ -25,6 +25,7 @@ export interface OrderRow {
   reject_reason: string | null;
   workflow_id: string;
   credentials_source: 'stored' | 'environment' | null;
+  expire_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -81,10 +82,10 @@ export async function listOrders(sql: Sql, accountId: string, f: ListFilter): Pr
 /** The API's own record of an accepted order; the workflow writes the same row if the API could not. */
 export async function insertReceivedOrder(sql: Queryable, order: OrderRequest, clientOrderId: string, workflowId: string): Promise<void> {
   await sql`INSERT INTO orders (id, account_id, venue, symbol, side, type, time_in_force, quantity, price, stop_price,
-      status, status_rank, client_order_id, workflow_id)
+      status, status_rank, client_order_id, workflow_id, expire_at)
     VALUES (${order.orderId}, ${order.accountId}, ${order.venue}, ${order.symbol}, ${order.side}, ${order.type},
       ${order.timeInForce ?? null}, ${order.quantity}, ${order.price ?? null}, ${order.stopPrice ?? null},
-      'RECEIVED', 0, ${clientOrderId}, ${workflowId})
+      'RECEIVED', 0, ${clientOrderId}, ${workflowId}, ${order.expireAt ? new Date(order.expireAt) : null})
     ON CONFLICT (id) DO NOTHING`;
 }
 

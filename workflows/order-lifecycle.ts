@@ -69,6 +69,9 @@ export const UI_STORY_PATCH = 'order-ui-story';
  */
 export const VENUE_EVENTS_PATCH = 'venue-events';
 
+/** The patch that brought good-till-date orders (asked only by orders that have an `expireAt`). */
+export const GOOD_TILL_DATE_PATCH = 'good-till-date';
+
 export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderState> {
   if (!patched(EXACTLY_ONCE_PATCH)) return legacyOrderLifecycle(input);
   return trackOrder(input);
@@ -106,6 +109,9 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   /** This order's venue reports its changes: open orders then poll only every safetyPollMs. */
   const eventDriven = events && settings.safetyPollMs !== undefined && (settings.eventVenues ?? []).includes(order.venue);
   const venueEvents: VenueOrderEvent[] = [];
+  /** Good-till-date: a durable timer's worth of the workflow's clock, surviving any restart. */
+  const expireAtMs = order.expireAt !== undefined && patched(GOOD_TILL_DATE_PATCH) ? Date.parse(order.expireAt) : undefined;
+  const expired = () => expireAtMs !== undefined && Date.now() >= expireAtMs;
   let polls = 0;
 
   /** An activity call with a one-line summary for the Web UI (once the patch is in); the proxy's options apply. */
@@ -428,6 +434,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
         if (!verdict.ok) await reject(verdict.code, verdict.reason);
       }
       if (!isTerminal(state.status) && state.cancelRequested) await transition('CANCELED', state.workflowCancelled ? 'workflow cancelled before submission' : 'canceled before submission');
+      if (!isTerminal(state.status) && expired()) await transition('CANCELED', 'good-till-date passed before submission', { expireAt: order.expireAt });
       if (!isTerminal(state.status)) {
         await transition('PENDING_NEW', 'validated');
         await exchangeLock.runExclusive(submit);
@@ -457,6 +464,12 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
         await exchangeLock.runExclusive(applyVenueEvents);
         continue;
       }
+      if (expired() && !state.cancelRequested) {
+        state.cancelRequested = true;
+        cancelReason = `good-till-date ${order.expireAt} reached`;
+        await event('good-till-date reached', { expireAt: order.expireAt, next: 'cancelled on the venue (what filled before stays filled)' });
+        continue;
+      }
       if (wantsVenueCancel()) {
         polls++;
         await exchangeLock.runExclusive(cancelOnVenue);
@@ -467,7 +480,8 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
       const wake = () => poked || isTerminal(state.status) || wantsVenueCancel() || venueEvents.length > 0;
       // A condition is evaluated on new events only: a cancel to send again must end the wait itself.
       const cancelDue = state.cancelRequested && state.status !== 'UNKNOWN' && cancelRetryAt > Date.now() ? cancelRetryAt - Date.now() : Infinity;
-      const wait = events ? Math.max(100, Math.min(delay, cancelDue)) : delay;
+      const expiresIn = expireAtMs !== undefined && !state.cancelRequested ? expireAtMs - Date.now() : Infinity;
+      const wait = events ? Math.max(100, Math.min(delay, cancelDue, expiresIn)) : delay;
       const summary = timer(
         eventDriven && state.status !== 'UNKNOWN'
           ? `wait for the venue's events; safety poll in ${seconds(wait)}`

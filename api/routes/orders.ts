@@ -66,6 +66,7 @@ const exampleOrder = {
   exchangeOrderId: '1042',
   rejectCode: null,
   rejectReason: null,
+  expireAt: null,
   workflowId: `order-${ORDER_ID}`,
   createdAt: NOW,
   updatedAt: NOW,
@@ -194,6 +195,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
       exchangeOrderId: o.exchange_order_id,
       rejectCode: o.reject_code,
       rejectReason: o.reject_reason,
+      expireAt: o.expire_at?.toISOString() ?? null,
       workflowId: o.workflow_id,
       createdAt: o.created_at.toISOString(),
       updatedAt: o.updated_at.toISOString(),
@@ -232,6 +234,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
           price: body.price,
           stopPrice: body.stopPrice,
           timeInForce: body.timeInForce ?? (body.price && body.type !== 'MARKET' ? 'GTC' : undefined),
+          expireAt: body.expireAt === undefined ? undefined : new Date(body.expireAt).toISOString(),
         };
         const workflowId = orderWorkflowId(orderId);
         const clientOrderId = clientOrderIdFor(orderId);

@@ -16,6 +16,9 @@ const needs: Record<(typeof orderTypes)[number], { price: boolean; stopPrice: bo
   TAKE_PROFIT_LIMIT: { price: true, stopPrice: true, timeInForce: true },
 };
 
+/** How far ahead a good-till-date may be. */
+const MAX_EXPIRY_MS = 366 * 86_400_000;
+
 export const createOrderSchema = z
   .strictObject({
     symbol: symbolSchema,
@@ -26,8 +29,22 @@ export const createOrderSchema = z
     stopPrice: positiveDecimal.optional().openapi({ description: 'Required for STOP_LOSS*, TAKE_PROFIT*; not allowed otherwise' }),
     timeInForce: z.enum(timeInForces).optional().openapi({ description: 'LIMIT types only; GTC when left out' }),
     venue: venueSchema.optional().openapi({ description: 'binance when you have a key pair, else paper, when left out' }),
+    expireAt: isoTime.optional().openapi({
+      description: 'Good-till-date: if the order still works at this time (at most a year ahead), it is cancelled on the venue. Not for MARKET, IOC or FOK orders',
+      example: '2025-05-02T14:30:00.000Z',
+    }),
   })
   .superRefine((o, ctx) => {
+    if (o.expireAt !== undefined) {
+      const at = Date.parse(o.expireAt);
+      if (o.type === 'MARKET' || o.timeInForce === 'IOC' || o.timeInForce === 'FOK') {
+        ctx.addIssue({ code: 'custom', path: ['expireAt'], message: `is only for orders that can rest on the book, not ${o.type === 'MARKET' ? 'MARKET' : o.timeInForce} ones` });
+      } else if (at <= Date.now()) {
+        ctx.addIssue({ code: 'custom', path: ['expireAt'], message: 'must be in the future' });
+      } else if (at > Date.now() + MAX_EXPIRY_MS) {
+        ctx.addIssue({ code: 'custom', path: ['expireAt'], message: 'must be within a year' });
+      }
+    }
     const rule = needs[o.type];
     for (const field of ['price', 'stopPrice', 'timeInForce'] as const) {
       const present = o[field] !== undefined;
@@ -96,6 +113,7 @@ const orderShape = {
   exchangeOrderId: z.string().nullable(),
   rejectCode: z.string().nullable(),
   rejectReason: z.string().nullable(),
+  expireAt: isoTime.nullable().openapi({ description: 'Good-till-date, if the order has one' }),
   workflowId: z.string(),
   createdAt: isoTime,
   updatedAt: isoTime,

@@ -64,6 +64,24 @@ describe('orders on the paper venue', () => {
     await e.setPrice(STOCK, '200');
   });
 
+  it('cancels a resting LIMIT order at its good-till-date, with a worker restart in between', async () => {
+    const expireAt = new Date(Date.now() + 4000).toISOString();
+    const res = await post({ symbol: STOCK, side: 'BUY', type: 'LIMIT', quantity: '1', price: '100', venue: 'paper', expireAt });
+    expect(res.status).toBe(202);
+    const open = await e.waitForStatus(res.body.id, ['NEW']);
+    expect(open.expireAt).toBe(expireAt);
+    // The timer is the workflow's: no worker holds it, so a restart changes nothing.
+    await e.restartWorkers();
+    const canceled = await e.waitForStatus(res.body.id, ['CANCELED'], 20_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expireAt));
+    const causes = canceled.events.map((ev: { cause: string }) => ev.cause);
+    expect(causes).toContain('good-till-date reached');
+    expect(canceled.events.find((ev: { status: string }) => ev.status === 'PENDING_CANCEL')?.detail.reason).toBe(`good-till-date ${expireAt} reached`);
+    const [venueOrder] = await e.sql<{ status: string }[]>`SELECT status FROM paper_orders WHERE client_order_id = ${canceled.clientOrderId}`;
+    expect(venueOrder?.status).toBe('CANCELED');
+    await recordHistory(e.temporal, `order-${res.body.id}`, 'paper-limit-good-till-date');
+  });
+
   it('cancels an open LIMIT order through the workflow update and then refuses a second cancel with 409', async () => {
     const res = await post({ symbol: STOCK, side: 'BUY', type: 'LIMIT', quantity: '1', price: '100', venue: 'paper' });
     await e.waitForStatus(res.body.id, ['NEW']);
@@ -147,6 +165,9 @@ describe('POST /v1/orders idempotency', () => {
   });
 });
 
+const RESTING = { symbol: BTC, side: 'BUY', type: 'LIMIT', quantity: '1', price: '1', venue: 'paper' };
+const inHours = (h: number) => new Date(Date.now() + h * 3_600_000).toISOString();
+
 describe('POST /v1/orders validation', () => {
   const cases: Array<[string, unknown, number, RegExp]> = [
     ['LIMIT without price', { symbol: BTC, side: 'BUY', type: 'LIMIT', quantity: '1' }, 422, /^price: is required for LIMIT/],
@@ -162,6 +183,11 @@ describe('POST /v1/orders validation', () => {
     ['41 digits', { symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '1'.repeat(41) }, 422, /^quantity:/],
     ['an unknown field', { symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '1', leverage: '10' }, 422, /leverage|Unrecognized/],
     ['a lower-case side', { symbol: BTC, side: 'buy', type: 'MARKET', quantity: '1' }, 422, /^side:/],
+    ['a good-till-date in the past', { ...RESTING, expireAt: '2020-01-01T00:00:00Z' }, 422, /^expireAt: must be in the future/],
+    ['a good-till-date more than a year ahead', { ...RESTING, expireAt: inHours(24 * 400) }, 422, /^expireAt: must be within a year/],
+    ['a good-till-date on a MARKET order', { symbol: BTC, side: 'BUY', type: 'MARKET', quantity: '1', expireAt: inHours(1) }, 422, /^expireAt: is only for orders that can rest on the book, not MARKET/],
+    ['a good-till-date on an IOC order', { ...RESTING, timeInForce: 'IOC', expireAt: inHours(1) }, 422, /^expireAt: is only for orders that can rest on the book, not IOC/],
+    ['a good-till-date that is not a time', { ...RESTING, expireAt: 'tomorrow' }, 422, /^expireAt:/],
   ];
   for (const [name, body, status, message] of cases) {
     it(`refuses ${name} with ${status}, naming the field, and stores nothing`, async () => {

@@ -118,6 +118,19 @@ describe('fills through the user data stream', () => {
     fake.setPrice('ETHUSDT', String(Number(order.limit) + 100));
   });
 
+  it('cancels a resting order on Binance at its good-till-date', async () => {
+    const limit = String(Math.round(Number(fake.price('ETHUSDT'))) - 100);
+    const expireAt = new Date(Date.now() + 3000).toISOString();
+    const res = await e.call('POST', '/v1/orders', { venue: 'binance', symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '1', price: limit, expireAt });
+    expect(res.status).toBe(202);
+    const open = await e.waitForStatus(res.body.id, ['NEW']);
+    const canceled = await e.waitForStatus(res.body.id, ['CANCELED'], 15_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expireAt));
+    expect(canceled.events.map((ev: { cause: string }) => ev.cause)).toContain('good-till-date reached');
+    expect(fake.orders().filter((o) => o.clientOrderId === open.clientOrderId).map((o) => o.status)).toEqual(['CANCELED']);
+    await recordHistory(e.temporal, `order-${res.body.id}`, 'binance-limit-good-till-date');
+  });
+
   it('sends no secret over the stream but the key and a signature', () => {
     const subscribes = fake.requests().filter((r) => r.wsMethod === 'userDataStream.subscribe.signature');
     expect(subscribes.length).toBeGreaterThanOrEqual(1);

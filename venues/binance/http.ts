@@ -70,6 +70,8 @@ export function createBinanceHttp(options: BinanceHttpOptions): (call: BinanceCa
     let status: number;
     let responseHeaders: Headers;
     let text: string;
+    // Reserved a moment ago, but a 429/418 this process heard since holds it back all the same.
+    budget?.assertOpen();
     try {
       const res = await doFetch(url, { method: req.method, headers, body: req.body, signal: AbortSignal.timeout(timeoutMs) });
       status = res.status;

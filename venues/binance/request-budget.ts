@@ -157,6 +157,12 @@ export interface RequestBudget {
   reserve(req: BudgetedRequest): Promise<Reservation>;
   /** Feeds the venue's counts and a 429/418 back into the ledger. Never throws: the answer matters more. */
   settle(reservation: Reservation, answer: VenueAnswer): Promise<void>;
+  /**
+   * Right before a reserved request goes out: throws ExchangeRateLimitError (`sent: false`) while a
+   * 429/418 this process heard is running. The ledger tells the other processes a moment later;
+   * this process must not wait for that round trip.
+   */
+  assertOpen(): void;
 }
 
 export interface RequestBudgetOptions {
@@ -202,6 +208,12 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
   const doFetch = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
   let limits: Promise<readonly RateLimit[]> | undefined;
   let retryLimitsAt = Infinity;
+  /** This process's own copy of the latest 429/418 back-off, set before the ledger hears of it. */
+  let localBlock = { until: 0, status: 429, code: undefined as number | undefined };
+  const assertOpen = () => {
+    const wait = localBlock.until - Date.now();
+    if (wait > 0) throw new ExchangeRateLimitError(wait, localBlock.status, localBlock.code, false);
+  };
 
   function claimsFor(rateLimits: readonly RateLimit[], req: BudgetedRequest, priority: RequestPriority): BudgetClaim[] {
     const orders = req.orders ?? 0;
@@ -261,6 +273,11 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
   }
 
   async function settle(reservation: Reservation, answer: VenueAnswer): Promise<void> {
+    const limited = answer.rateLimited;
+    // -1015 holds back one key's new orders only (the ledger keeps that); anything else the whole IP.
+    if (limited && !(limited.httpStatus === 429 && limited.code === -1015) && Date.now() + limited.retryAfterMs > localBlock.until) {
+      localBlock = { until: Date.now() + limited.retryAfterMs, status: limited.httpStatus, code: limited.code };
+    }
     try {
       const counts = venueCounts(answer.headers);
       for (const { claim, windowStart, used } of reservation.claims) {
@@ -271,7 +288,6 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
           await ledger.observe(claim, windowStart, venue);
         }
       }
-      const limited = answer.rateLimited;
       if (limited) {
         // -1015 is the account's order count; anything else (-1003, a 418 ban) the IP's weight.
         const orders = limited.httpStatus === 429 && limited.code === -1015 && reservation.claims.some((c) => c.claim.scope.startsWith('key:'));
@@ -334,10 +350,12 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
 
   return {
     async reserve(req) {
+      assertOpen();
       const priority = priorityContext.getStore() ?? req.priority;
       return reserveWithin(await rateLimits(priority), req, priority);
     },
     settle,
+    assertOpen,
   };
 }
 
