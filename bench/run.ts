@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --quick] [-- --keep] [-- --only=e2e,floor,intake,portfolio,replay]`
+ * `npm run bench [-- --quick] [-- --keep] [-- --only=e2e,floor,intake,portfolio,replay,stream]`
  *
  * Starts its own engine (bench/lib/stack.ts), measures intake, end to end, the floor, portfolio
- * accounting and replay (bench/phases/), writes bench/results/latest.{json,md} (and
- * <quick|full>.{json,md}), and stops everything it started, also on failure or Ctrl-C.
+ * accounting, replay and Binance orders on the user data stream (bench/phases/), writes
+ * bench/results/latest.{json,md} (and <quick|full>.{json,md}), and stops everything it started,
+ * also on failure or Ctrl-C.
  * Progress goes to stderr; the markdown table goes to stdout at the end.
  */
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,8 +32,9 @@ import { measureIntake, type IntakeResults } from './phases/intake.js';
 import type { PairResults } from './phases/measure.js';
 import { measureHealth, measurePortfolio, type HealthResults, type PortfolioResults } from './phases/portfolio.js';
 import { measureReplay, type ReplayResults } from './phases/replay.js';
+import { measureStream, type StreamResults } from './phases/stream.js';
 
-const PHASES = ['e2e', 'floor', 'intake', 'portfolio', 'replay'] as const;
+const PHASES = ['e2e', 'floor', 'intake', 'portfolio', 'replay', 'stream'] as const;
 type Phase = (typeof PHASES)[number];
 
 const args = process.argv.slice(2);
@@ -143,6 +145,9 @@ async function main(): Promise<number> {
   }
   let replay: ReplayResults | undefined;
   if (only.has('replay')) replay = await attempt('replay', () => measureReplay(profile.replay.minMs, say));
+  // Last: it starts engines of its own (own databases, own task queues) against the Binance fake.
+  let stream: StreamResults | undefined;
+  if (only.has('stream')) stream = await attempt('stream', () => measureStream({ env: stack.env, databaseUrl: stack.databaseUrl, runDir, cleanup, temporal, profile, log: say }));
 
   const finishedAt = new Date();
   const liveEventsPerSec = e2e?.saturation.perSec && shape ? round(e2e.saturation.perSec * shape.events) : null;
@@ -178,6 +183,7 @@ async function main(): Promise<number> {
       e2eConcurrency: profile.e2eConcurrency,
       latencyLoadFraction: profile.latencyLoadFraction,
       completionTimeoutMs: profile.completionTimeoutMs,
+      stream: only.has('stream') ? profile.stream : undefined,
     },
     intake: intake && headline('acceptedPerSec', intake.intake),
     direct: intake && headline('acceptedPerSec', intake.direct),
@@ -214,6 +220,7 @@ async function main(): Promise<number> {
       ...replay,
       vsLiveEventRate: ratio(replay.eventsPerSec, liveEventsPerSec),
     },
+    stream: stream && streamFigures(stream),
     errors,
   };
   // How much of the machine other work took while the rates were measured.
@@ -252,6 +259,27 @@ main()
     if (!stopping) log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
     return stopAndExit(1, 'failed');
   });
+
+/** The stream phase's headline figures beside their baselines, then everything it measured. */
+function streamFigures(s: StreamResults) {
+  return {
+    fillToDbP50Ms: s.fillToDb.p50Ms,
+    fillToDbP99Ms: s.fillToDb.p99Ms,
+    fillToDbP50MsPolls: s.fillToDbPolls.p50Ms,
+    fillToDbP99MsPolls: s.fillToDbPolls.p99Ms,
+    restingWeightPct: s.resting.stream.pct,
+    restingWeightPctSteady: s.resting.stream.steadyPct,
+    restingWeightPctPolls: s.resting.polls.pct,
+    restingOrders: s.resting.orders,
+    restingWindowMs: s.resting.windowMs,
+    rateLimitedResponses: s.load.limited?.rateLimitedResponses ?? null,
+    rateLimitedResponsesUnbudgeted: s.load.unbudgeted?.rateLimitedResponses ?? null,
+    weightLimitPerMin: s.load.limited?.limitPerMinute ?? null,
+    peakWeightAskedPerMin: s.load.demand?.peakWeightPerMinute ?? null,
+    peakWeightSentPerMin: s.load.limited?.peakWeightPerMinute ?? null,
+    ...s,
+  };
+}
 
 /** A measured subject's headline figures (throughput at saturation, latency at the fixed rate) and the runs behind them. */
 function headline<K extends 'acceptedPerSec' | 'ordersPerSec'>(perSecKey: K, p: PairResults) {

@@ -230,7 +230,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
         throw ApplicationFailure.create({ type: 'ExchangeUnavailable', message: `Before submitting: ${(err as Error).message}` });
       }
       if (existing) {
-        await recordFills(exchange, ref, existing);
+        await withRequestPriority('order', () => recordFills(exchange, ref, existing));
         return { adopted: true, order: snapshot(existing), credentials: pin?.source };
       }
       // Binance gives no proof that an unanswered POST did nothing, so each order gets at most one
@@ -267,7 +267,8 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
         }
         return toFailure(err);
       }
-      await recordFills(exchange, ref, placed);
+      // The order is placed: reading its trades is part of the placement, not a routine poll.
+      await withRequestPriority('order', () => recordFills(exchange, ref, placed));
       return { adopted: false, order: snapshot(placed), credentials: pin?.source };
     },
 

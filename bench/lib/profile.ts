@@ -32,6 +32,29 @@ export interface Profile {
     burstRecalcs: number;
   };
   replay: { minMs: number };
+  stream: StreamProfile;
+}
+
+/** The stream phase (bench/phases/stream.ts): Binance orders on the fake, user data stream against polls. */
+export interface StreamProfile {
+  /** Resting Binance LIMIT orders tracked while request weight is counted. */
+  restingOrders: number;
+  /** Pause after the last order rests before the window opens: every polled order has reached ORDER_POLL_MAX_INTERVAL. */
+  settleMs: number;
+  /** The window in which request weight is counted (the goal's 5 minutes in a full run). */
+  windowMs: number;
+  /** Stream on: fills one at a time, each after the previous one is FILLED in PostgreSQL, `fillGapMs` apart. */
+  fillSamples: number;
+  fillGapMs: number;
+  /** Stream off (polls only): fills `pollFillSpacingMs` apart, each waited for up to ORDER_POLL_MAX_INTERVAL + 30 s. */
+  pollFillSamples: number;
+  pollFillSpacingMs: number;
+  /** The chaos-shaped order load of the two-worker rate-limit run (test/chaos: worker-kill's shape). */
+  loadOrders: number;
+  loadConcurrency: number;
+  loadPacingMs: [number, number];
+  /** After the submissions, how long the market is moved until every Binance order of the load is final. */
+  loadSettleMs: number;
 }
 
 export const profiles: Record<Profile['name'], Profile> = {
@@ -56,6 +79,19 @@ export const profiles: Record<Profile['name'], Profile> = {
     },
     health: { ratePerSec: 20, idleMs: 2000, burstFills: 10_000, burstRecalcs: 3 },
     replay: { minMs: 3000 },
+    stream: {
+      restingOrders: 200,
+      settleMs: 35_000,
+      windowMs: 30_000,
+      fillSamples: 200,
+      fillGapMs: 100,
+      pollFillSamples: 200,
+      pollFillSpacingMs: 50,
+      loadOrders: 80,
+      loadConcurrency: 6,
+      loadPacingMs: [800, 2000],
+      loadSettleMs: 120_000,
+    },
   },
   full: {
     name: 'full',
@@ -78,5 +114,18 @@ export const profiles: Record<Profile['name'], Profile> = {
     },
     health: { ratePerSec: 20, idleMs: 10_000, burstFills: 100_000, burstRecalcs: 3 },
     replay: { minMs: 15_000 },
+    stream: {
+      restingOrders: 1000,
+      settleMs: 35_000,
+      windowMs: 300_000,
+      fillSamples: 300,
+      fillGapMs: 250,
+      pollFillSamples: 200,
+      pollFillSpacingMs: 150,
+      loadOrders: 200,
+      loadConcurrency: 6,
+      loadPacingMs: [800, 2000],
+      loadSettleMs: 150_000,
+    },
   },
 };

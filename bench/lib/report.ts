@@ -1,4 +1,4 @@
-/** The goals of issue #7 checked against a result, and the markdown table of `bench/results/latest.md`. */
+/** The goals of issues #7 and #14 checked against a result, and the markdown table of `bench/results/latest.md`. */
 import type { Machine } from './machine.js';
 
 export interface Goal {
@@ -28,6 +28,10 @@ export function goalsOf(r: Results): Goal[] {
     check('portfolio.incrementalMs (pure core)', r.portfolio?.incrementalMs, '<=', 5, ' ms'),
     check('portfolio.activity.incrementalMs (through the activity)', r.portfolio?.activity?.incrementalMs, '<=', 5, ' ms'),
     check('replay.vsLiveEventRate', r.replay?.vsLiveEventRate, '>=', 10),
+    check('stream.fillToDbP99Ms (venue fill → FILLED in PostgreSQL)', r.stream?.fillToDbP99Ms, '<=', 250, ' ms'),
+    check('stream.restingWeightPct (resting orders, % of 6000/min)', r.stream?.restingWeightPct, '<=', 10),
+    check('stream.restingWeightPctSteady (with safety polls at their steady rate)', r.stream?.restingWeightPctSteady, '<=', 10),
+    check('stream.rateLimitedResponses (429/418, two workers)', r.stream?.rateLimitedResponses, '<=', 0),
   ];
 }
 
@@ -65,6 +69,21 @@ export function markdown(r: Results): string {
       `${fmt(r.replay?.processes)} replay processes at once, then one alone; ${fmt(r.replay?.histories)} histories in test/histories, repeated`,
     ],
     ['Replay ÷ live event rate', r.replay?.vsLiveEventRate, `replayed events/s ÷ (e2e orders/s × ${fmt(r.engine?.orderShape?.eventsPerOrder)} events)`],
+    [
+      'Binance fill → FILLED in DB p50 / p99 ms: stream / polls only',
+      `${fmt(r.stream?.fillToDbP50Ms)} / ${fmt(r.stream?.fillToDbP99Ms)}; ${fmt(r.stream?.fillToDbP50MsPolls)} / ${fmt(r.stream?.fillToDbP99MsPolls)}`,
+      `resting LIMIT filled on the fake; ${fmt(r.stream?.fillToDb?.count)} and ${fmt(r.stream?.fillToDbPolls?.count)} fills (timeouts ${fmt(r.stream?.fillToDb?.timeouts)} / ${fmt(r.stream?.fillToDbPolls?.timeouts)})`,
+    ],
+    [
+      'Resting orders: weight % of 6000/min, stream (steady) / polls only',
+      `${fmt(r.stream?.restingWeightPct)} (${fmt(r.stream?.restingWeightPctSteady)}) / ${fmt(r.stream?.restingWeightPctPolls)}`,
+      `${fmt(r.stream?.restingOrders)} resting Binance orders, window ${r.stream ? Math.round(r.stream.restingWindowMs / 1000) : '—'} s`,
+    ],
+    [
+      '429/418 with two workers: shared budget / budget off',
+      `${fmt(r.stream?.rateLimitedResponses)} / ${fmt(r.stream?.rateLimitedResponsesUnbudgeted)}`,
+      `chaos-shaped load; limit ${fmt(r.stream?.weightLimitPerMin)}/min, the load asks up to ${fmt(r.stream?.peakWeightAskedPerMin)}/min unthrottled`,
+    ],
   ];
   const goals = (r.goals as Goal[]).map((g) => `| ${g.figure} | ${g.target} | ${fmt(g.value)} | ${g.met === null ? 'not measured' : g.met ? 'met' : '**not met**'} |`);
   return [
