@@ -2,7 +2,7 @@
  * Our orders: their statuses and the order statuses go in, what the API hands an order's workflow,
  * and the ids derived from an order's UUID. Pure: no I/O.
  */
-import type { OrderTerms, Venue } from './exchange.js';
+import type { ExchangeOrderStatus, OrderTerms, Venue } from './exchange.js';
 
 /**
  * Our order statuses: Binance's, plus RECEIVED before validation and UNKNOWN while an ambiguous
@@ -92,3 +92,8 @@ export const orderWorkflowId = (orderId: string): string => `order-${orderId}`;
 
 /** One portfolio workflow per account. */
 export const portfolioWorkflowId = (accountId: string): string => `portfolio-${accountId}`;
+
+/** A venue's order status as ours: EXPIRED_IN_MATCH is EXPIRED, PENDING_NEW is NEW. */
+export function orderStatusOf(status: ExchangeOrderStatus): OrderStatus {
+  return status === 'EXPIRED_IN_MATCH' ? 'EXPIRED' : status === 'PENDING_NEW' ? 'NEW' : status;
+}

@@ -7,7 +7,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { Decimal } from 'decimal.js';
 import type { Sql } from '../../lib/db.js';
 import type { Venue } from '../../domain/exchange.js';
-import type { OrderRequest, OrderStatus } from '../../domain/orders.js';
+import { orderStatusOf, type OrderRequest, type OrderStatus } from '../../domain/orders.js';
 import { validateOrderAgainstRules } from '../../domain/venue-rules.js';
 import { ExchangeRateLimitError, ExchangeRejectedError, ExchangeUnavailableError, ExchangeUnknownOutcomeError } from '../../domain/venue-errors.js';
 import { decideOnce } from '../../store/check-verdicts.js';
@@ -70,7 +70,7 @@ export function toFailure(err: unknown): never {
 }
 
 export function snapshot(o: ExchangeOrder): ExchangeOrderSnapshot {
-  const status: OrderStatus = o.status === 'EXPIRED_IN_MATCH' ? 'EXPIRED' : o.status === 'PENDING_NEW' ? 'NEW' : o.status;
+  const status = orderStatusOf(o.status);
   return { exchangeOrderId: o.exchangeOrderId, status, executedQty: normal(o.executedQty), cumulativeQuoteQty: normal(o.cummulativeQuoteQty) };
 }
 

@@ -10,7 +10,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { Decimal } from 'decimal.js';
 import type { ExchangeOrderStatus } from '../../domain/exchange.js';
-import type { OrderStatus } from '../../domain/orders.js';
+import { orderStatusOf } from '../../domain/orders.js';
 import type { VenueOrderUpdate } from '../../domain/venue-events.js';
 
 export interface UserStreamLog {
@@ -52,11 +52,6 @@ interface Pending {
 }
 
 const STATUSES: ReadonlySet<string> = new Set(['NEW', 'PENDING_NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'PENDING_CANCEL', 'REJECTED', 'EXPIRED', 'EXPIRED_IN_MATCH']);
-
-/** Binance's order status as ours (the same mapping as the REST adapter's snapshots). */
-export function orderStatusOf(status: ExchangeOrderStatus): OrderStatus {
-  return status === 'EXPIRED_IN_MATCH' ? 'EXPIRED' : status === 'PENDING_NEW' ? 'NEW' : status;
-}
 
 const normal = (d: string) => new Decimal(d).toString();
 
