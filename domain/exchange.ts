@@ -5,7 +5,7 @@
  */
 export type Venue = 'paper' | 'binance';
 export type Side = 'BUY' | 'SELL';
-export type OrderType = 'MARKET' | 'LIMIT' | 'STOP_LOSS' | 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT' | 'TAKE_PROFIT_LIMIT';
+export type OrderType = 'MARKET' | 'LIMIT' | 'LIMIT_MAKER' | 'STOP_LOSS' | 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT' | 'TAKE_PROFIT_LIMIT';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
 /** Binance's order statuses (enums.md); the paper venue uses the same set. */
 export type ExchangeOrderStatus =
@@ -28,6 +28,11 @@ export interface OrderTerms {
   price?: string | undefined;
   stopPrice?: string | undefined;
   timeInForce?: TimeInForce | undefined;
+  /**
+   * Trailing stop (STOP_LOSS*, TAKE_PROFIT* only), in basis points (BIPS) of the price: the
+   * trigger follows the market by this distance and fires on a retrace of it.
+   */
+  trailingDelta?: number | undefined;
 }
 
 export interface PlaceOrderRequest extends OrderTerms {
@@ -59,6 +64,64 @@ export interface ExchangeOrder {
   cummulativeQuoteQty: string;
   /** epoch ms of the last change */
   updateTime: number;
+  trailingDelta?: number | undefined;
+  /** The venue's order list id, when the order is a leg of one. */
+  orderListId?: string | undefined;
+}
+
+// --- Order lists (Binance Spot: POST /api/v3/orderList/oco and /orderList/otoco) --------------
+
+/** One leg of an OCO pair: LIMIT_MAKER, TAKE_PROFIT(_LIMIT) or STOP_LOSS(_LIMIT), with the side and quantity of its list. */
+export interface OrderListLeg {
+  type: OrderType;
+  price?: string | undefined;
+  stopPrice?: string | undefined;
+  trailingDelta?: number | undefined;
+  timeInForce?: TimeInForce | undefined;
+  clientOrderId: string;
+}
+
+/** Two orders, one cancels the other: `above` rests above the last price, `below` under it. */
+export interface PlaceOcoRequest {
+  kind: 'OCO';
+  symbol: string;
+  side: Side;
+  quantity: string;
+  listClientOrderId: string;
+  above: OrderListLeg;
+  below: OrderListLeg;
+}
+
+/** A working LIMIT/LIMIT_MAKER order; once it fully fills, the pending OCO pair is placed by the venue. */
+export interface PlaceOtocoRequest {
+  kind: 'OTOCO';
+  symbol: string;
+  listClientOrderId: string;
+  working: { side: Side; type: 'LIMIT' | 'LIMIT_MAKER'; price: string; quantity: string; timeInForce?: TimeInForce | undefined; clientOrderId: string };
+  pending: { side: Side; quantity: string; above: OrderListLeg; below: OrderListLeg };
+}
+
+export type PlaceOrderListRequest = PlaceOcoRequest | PlaceOtocoRequest;
+
+/** Binance's listStatusType and listOrderStatus (enums.md). */
+export type ListStatusType = 'RESPONSE' | 'EXEC_STARTED' | 'UPDATED' | 'ALL_DONE';
+export type ListOrderStatus = 'EXECUTING' | 'ALL_DONE' | 'REJECT';
+
+export interface ExchangeOrderList {
+  symbol: string;
+  orderListId: string;
+  listClientOrderId: string;
+  contingencyType: 'OCO' | 'OTO';
+  listStatusType: ListStatusType;
+  listOrderStatus: ListOrderStatus;
+  /** Every leg, in the venue's order, with its current status. */
+  orders: ExchangeOrder[];
+  transactionTime: number;
+}
+
+export interface OrderListRef {
+  symbol: string;
+  listClientOrderId: string;
 }
 
 export interface Balance {
@@ -112,4 +175,10 @@ export interface Exchange {
   /** Trades of one order. */
   getTrades(ref: OrderRef & { exchangeOrderId: string }): Promise<ExchangeFill[]>;
   getBalances(): Promise<Balance[]>;
+  /** Places an OCO or OTOCO list in one request. Throws ExchangeError subclasses like placeOrder. */
+  placeOrderList(req: PlaceOrderListRequest): Promise<ExchangeOrderList>;
+  /** The list by its client id with every leg's current status, or null when the venue does not know it (-2011/-2013). */
+  getOrderList(ref: OrderListRef): Promise<ExchangeOrderList | null>;
+  /** Cancels the whole list (a leg's cancel does the same); -2011 when it is unknown or already done. */
+  cancelOrderList(ref: OrderListRef): Promise<ExchangeOrderList>;
 }

@@ -37,6 +37,18 @@ export interface OrderRequest extends OrderTerms {
   venue: Venue;
   /** Good-till-date (ISO-8601): the order workflow cancels the order if it still works then. */
   expireAt?: string | undefined;
+  /** The parent that placed this order (an order list, a TWAP, a DCA plan, a price alert). */
+  parent?: OrderParent | undefined;
+}
+
+export type ParentKind = 'order-list' | 'twap' | 'dca' | 'alert';
+
+export interface OrderParent {
+  kind: ParentKind;
+  id: string;
+  workflowId: string;
+  /** What this order is to its parent, e.g. "entry", "take-profit", "slice 3". */
+  role?: string | undefined;
 }
 
 export interface OrderState {

@@ -3,13 +3,14 @@ import { z } from '@hono/zod-openapi';
 import type { OrderStatus } from '../../workflows/definitions.js';
 import { cursorParam, isoTime, nextCursor, positiveDecimal, queryLimit, sideSchema, symbolSchema, temporalUiLink, unsignedDecimal, venueSchema } from './common.js';
 
-export const orderTypes = ['MARKET', 'LIMIT', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] as const;
+export const orderTypes = ['MARKET', 'LIMIT', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] as const;
 export const timeInForces = ['GTC', 'IOC', 'FOK'] as const;
 export const orderStatuses = ['RECEIVED', 'PENDING_NEW', 'UNKNOWN', 'NEW', 'PARTIALLY_FILLED', 'PENDING_CANCEL', 'FILLED', 'CANCELED', 'REJECTED', 'EXPIRED'] as const satisfies readonly OrderStatus[];
 
 const needs: Record<(typeof orderTypes)[number], { price: boolean; stopPrice: boolean; timeInForce: boolean }> = {
   MARKET: { price: false, stopPrice: false, timeInForce: false },
   LIMIT: { price: true, stopPrice: false, timeInForce: true },
+  LIMIT_MAKER: { price: true, stopPrice: false, timeInForce: false },
   STOP_LOSS: { price: false, stopPrice: true, timeInForce: false },
   STOP_LOSS_LIMIT: { price: true, stopPrice: true, timeInForce: true },
   TAKE_PROFIT: { price: false, stopPrice: true, timeInForce: false },

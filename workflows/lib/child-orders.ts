@@ -1,0 +1,26 @@
+/**
+ * Orders placed by a parent workflow (order list, TWAP, DCA, price alert) run the ordinary order
+ * lifecycle as child workflows, so each leg or slice keeps every exactly-once guarantee. The child's
+ * id is the order's (`order-<uuid>`): starting it again after a crash finds the running or finished
+ * child instead of placing a second order.
+ */
+import { startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { clientOrderIdFor, orderWorkflowId, type OrderRequest, type OrderSettings } from '../definitions.js';
+import type { orderLifecycle } from '../order-lifecycle.js';
+import { orderSearchAttributes } from '../search-attributes.js';
+
+/**
+ * Starts the order's lifecycle as a child that outlives its parent (ABANDON: a parent ended or
+ * reset never cancels a working order). A second start of the same order id is refused by
+ * Temporal (REJECT_DUPLICATE), never a second order.
+ */
+export function startChildOrder(order: OrderRequest, settings: OrderSettings, summary: string): Promise<ChildWorkflowHandle<typeof orderLifecycle>> {
+  return startChild<typeof orderLifecycle>('orderLifecycle', {
+    workflowId: orderWorkflowId(order.orderId),
+    args: [{ order, settings }],
+    parentClosePolicy: 'ABANDON',
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    staticSummary: summary,
+    typedSearchAttributes: orderSearchAttributes(order, clientOrderIdFor(order.orderId), 'RECEIVED'),
+  });
+}
