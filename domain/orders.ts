@@ -43,6 +43,12 @@ export interface OrderRequest extends OrderTerms {
 
 export type ParentKind = 'order-list' | 'twap' | 'dca' | 'alert';
 
+/** Where the API shows a parent. */
+export function parentPath(kind: ParentKind, id: string): string {
+  const base = { 'order-list': '/v1/order-lists', twap: '/v1/twap-orders', dca: '/v1/dca-plans', alert: '/v1/alerts' }[kind];
+  return `${base}/${id}`;
+}
+
 export interface OrderParent {
   kind: ParentKind;
   id: string;
@@ -75,6 +81,8 @@ export interface OrderState {
   submittedAtMs?: number | undefined;
   /** Binance: the user data stream reported this order, so it exists even while REST does not show it. */
   seenOnStream?: boolean | undefined;
+  /** A trailing stop's current trigger price, as the venue last showed it. */
+  triggerPrice?: string | undefined;
 }
 
 export interface OrderSettings {

@@ -12,12 +12,17 @@ import { createBinanceExchange } from '../venues/binance/exchange.js';
 import { requestBudgetFromConfig } from '../venues/binance/request-budget.js';
 import { createPgRequestLedger } from '../store/request-budget.js';
 import { createOrderExchangeActivities } from '../activities/orders/venue-activities.js';
+import { createOrderListActivities } from '../activities/orders/order-list-activities.js';
 import { createPaperExchange } from '../venues/paper/exchange.js';
 import { createPortfolioActivities, createPortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
 import type { Exchange } from '../domain/exchange.js';
 import { createPriceLookup } from '../store/prices.js';
 import { createOrderWakeActivities, createRefreshActivities } from '../activities/market-data/refresh-activities.js';
+import { createPriceAlertActivities } from '../activities/market-data/alert-activities.js';
+import { orderStarter } from '../workflows/start-order.js';
 import { createReconcileActivities } from '../activities/reconcile/reconcile-activities.js';
+import { createTwapActivities } from '../activities/twap/twap-activities.js';
+import { createDcaActivities } from '../activities/orders/dca-activities.js';
 import { createPriceSources, type PriceSources } from '../venues/market-data/sources.js';
 import type { PriceQuote } from '../domain/market-data/types.js';
 import { credentialBoxFor } from '../lib/secrets.js';
@@ -55,6 +60,10 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
     return venue === 'paper' ? paperFor(accountId) : binanceFor(accountId, pinned);
   }
 
+  const credentialSource = async (accountId: string): Promise<CredentialPin> => {
+    const stored = await findCredentials(sql, accountId, 'binance');
+    return stored ? { source: 'stored', version: stored.version } : { source: 'environment' };
+  };
   const { portfolios } = createWorkflowClients(temporal, config);
   return {
     ...createOrderDbActivities({ sql }),
@@ -64,13 +73,15 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
       exchangeFor,
       referencePrice: async (symbol) => (await prices(symbol))?.price ?? null,
       risk: { maxOrderNotional: config.RISK_MAX_ORDER_NOTIONAL, maxDailyNotional: config.RISK_MAX_DAILY_NOTIONAL },
-      credentialSource: async (accountId) => {
-        const stored = await findCredentials(sql, accountId, 'binance');
-        return stored ? { source: 'stored', version: stored.version } : { source: 'environment' };
-      },
+      credentialSource,
     }),
+    ...createOrderListActivities({ sql, exchangeFor, credentialSource }),
     // The reconciliation (reconcileOrders on the orders queue) reaches the venues as the orders do.
     ...createReconcileActivities({ sql, temporal, exchangeFor, config }),
+    // The TWAP parents: their slices' rules and their read model.
+    ...createTwapActivities({ sql, exchangeFor, referencePrice: async (symbol) => (await prices(symbol))?.price ?? null }),
+    // DCA buys (dcaBuy on the orders queue) price and size themselves as the orders' checks do.
+    ...createDcaActivities({ sql, exchangeFor, referencePrice: async (symbol) => (await prices(symbol))?.price ?? null }),
   };
 }
 
@@ -99,6 +110,8 @@ export function createMarketDataActivities({ config, sql, temporal, marketData =
   return {
     ...createRefreshActivities({ sql, marketData }),
     ...createOrderWakeActivities({ sql, orders, paperFor }),
+    // evaluatePriceAlerts fires the alerts the moved prices satisfy and starts their conditional orders.
+    ...createPriceAlertActivities({ sql, startOrder: orderStarter(temporal, config) }),
     ...createPortfolioNotifyActivities({ sql, portfolios }),
   };
 }

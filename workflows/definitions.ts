@@ -6,6 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PortfolioResult, AccountingMethod } from '../domain/portfolio/result.js';
 import type { OrderRequest, OrderSettings, OrderState, OrderStatus } from '../domain/orders.js';
 import type { VenueOrderEvent } from '../domain/venue-events.js';
+import type { OrderListState } from '../domain/order-lists.js';
 
 import type { OrderType, Side, TimeInForce, Venue } from '../domain/exchange.js';
 
@@ -94,3 +95,10 @@ export const portfolioStatusQuery = defineQuery<PortfolioStatus>('portfolioStatu
 /** A full recompute now; returns its result. Refused by its validator for an unknown method. */
 export const recalculateUpdate = defineUpdate<PortfolioResult, [RecalculateRequest]>('recalculate');
 
+
+// --- Order lists (one `orderList` workflow per OCO or bracket) ------------------------------------
+
+export type { OrderListInput, OrderListRequest, OrderListState } from '../domain/order-lists.js';
+export const orderListStatusQuery = defineQuery<OrderListState>('orderListStatus');
+/** Cancels what of the list still works (entry, or the protective pair). Refused once the list is done. */
+export const cancelOrderListUpdate = defineUpdate<OrderListState, [{ reason?: string }]>('cancelOrderList');

@@ -135,6 +135,8 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
       [
         `**${state.status}** · filled ${state.executedQty} of ${order.quantity} ${order.symbol} · average price ${average}`,
         state.exchangeOrderId ? `${order.venue} order ${state.exchangeOrderId} · client id ${state.clientOrderId}` : `client id ${state.clientOrderId}`,
+        order.trailingDelta !== undefined ? `trailing stop ${order.trailingDelta} bps · trigger price ${state.triggerPrice ?? 'not yet active'}` : '',
+        order.parent ? `part of ${order.parent.kind} ${order.parent.id} (${order.parent.role ?? 'child'}) · workflow ${order.parent.workflowId}` : '',
         state.rejectReason ? `rejected: ${state.rejectReason}` : '',
         state.cancelRequested && !isTerminal(state.status) ? 'cancel requested' : '',
       ]
@@ -204,6 +206,8 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
       return;
     }
     const filledMore = snap.executedQty !== state.executedQty;
+    const trigger = snap.triggerPrice !== undefined && snap.triggerPrice !== state.triggerPrice;
+    if (trigger) state.triggerPrice = snap.triggerPrice;
     const changed = snap.status !== state.status || filledMore;
     state.exchangeOrderId = snap.exchangeOrderId;
     state.executedQty = snap.executedQty;
@@ -211,6 +215,7 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
     // While our cancel is in flight the order shows PENDING_CANCEL unless it reached an end.
     const status = cancelInFlight && !isTerminal(snap.status) ? 'PENDING_CANCEL' : snap.status;
     if (changed || status !== state.status) await transition(status, cause, { exchangeStatus: snap.status, executedQty: snap.executedQty });
+    else if (trigger) tellStory();
     // The activity that returned `snap` has stored its fills: the account's portfolio recalculates.
     if (filledMore) await portfolio.notifyPortfolio({ accountId: order.accountId, orderId: order.orderId });
   }

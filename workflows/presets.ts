@@ -81,4 +81,12 @@ export const presets = {
     heartbeatTimeout: '15s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
   },
+  /**
+   * Price alerts of a batch of moved prices: one query and one UPDATE fire them, then conditional
+   * orders start. A few attempts; an order a fired alert still owes is started by the next run.
+   */
+  priceAlerts: {
+    startToCloseTimeout: '1m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+  },
 } as const satisfies Record<string, ActivityOptions>;

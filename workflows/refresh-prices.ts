@@ -7,6 +7,7 @@
 import { ActivityFailure, ApplicationFailure, getExternalWorkflowHandle, log, patched, proxyActivities, setCurrentDetails } from '@temporalio/workflow';
 import type { MovedPrice, OrderWakeActivities, RefreshActivities } from '../activities/market-data/refresh-activities.js';
 import type { PortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
+import type { PriceAlertActivities } from '../activities/market-data/alert-activities.js';
 import type { RoutedProvider } from '../domain/market-data/routing.js';
 import { priceMovedSignal } from './definitions.js';
 import { presets } from './presets.js';
@@ -38,11 +39,14 @@ export interface RefreshOutcome {
   woken: number;
   /** Portfolio workflows told to revalue. */
   portfoliosNotified: number;
+  /** Price alerts fired (absent in runs recorded before the `price-alerts` patch). */
+  alertsFired?: number;
 }
 
 const db = proxyActivities<RefreshActivities>(presets.db);
 const portfolios = proxyActivities<PortfolioNotifyActivities>(presets.db);
 const waker = proxyActivities<OrderWakeActivities>(presets.wakeOrders);
+const alerts = proxyActivities<PriceAlertActivities>(presets.priceAlerts);
 
 export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshOutcome> {
   const fetchers = {
@@ -74,6 +78,7 @@ export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshO
       const symbols = moved.map((m) => m.symbol);
       outcome.portfoliosNotified += (await portfolios.notifyPortfoliosOfPrices.executeWithOptions({ summary: `revalue the portfolios holding ${symbols.length} moved symbols` }, [{ symbols }])).notified;
     }
+    if (moved.length > 0 && patched('price-alerts')) outcome.alertsFired = (outcome.alertsFired ?? 0) + (await fireAlerts(moved));
   }
 
   await Promise.all(
@@ -83,10 +88,22 @@ export async function refreshPrices(input: RefreshPricesInput): Promise<RefreshO
   setCurrentDetails(
     [
       ...(['binance', 'yahoo'] as const).map((p) => `${p}: **${outcome.providers[p].status}**, ${outcome.providers[p].priced} of ${outcome.providers[p].requested} priced`),
-      `${outcome.stored} stored · ${outcome.moved.length} moved · ${outcome.woken} orders woken · ${outcome.portfoliosNotified} portfolios told`,
+      `${outcome.stored} stored · ${outcome.moved.length} moved · ${outcome.woken} orders woken · ${outcome.portfoliosNotified} portfolios told${outcome.alertsFired === undefined ? '' : ` · ${outcome.alertsFired} alerts fired`}`,
     ].join('\n\n'),
   );
   return outcome;
+}
+
+/** Fires the price alerts the moved prices satisfy (and starts their conditional orders). */
+async function fireAlerts(moved: MovedPrice[]): Promise<number> {
+  try {
+    return (await alerts.evaluatePriceAlerts.executeWithOptions({ summary: `evaluate the price alerts of ${moved.length} moved symbols` }, [{ moved }])).fired;
+  } catch (err) {
+    // What fired is recorded; an order a fired alert still owes is started by the next run's call,
+    // and an alert that did not fire is evaluated again on the next move.
+    log.warn('price alerts not evaluated', { symbols: moved.map((m) => m.symbol), error: String(err instanceof ActivityFailure && err.cause ? err.cause : err) });
+    return 0;
+  }
 }
 
 /** Sends priceMoved to every working paper order on a moved symbol; a finished one is skipped. */

@@ -49,8 +49,8 @@ export interface RefreshActivitiesOptions {
 export function createRefreshActivities({ sql, marketData }: RefreshActivitiesOptions) {
   return {
     /**
-     * Symbols of open orders, of held positions (net fills, or a paper balance in the base asset)
-     * and of every watchlist, split by provider.
+     * Symbols of open orders, of held positions (net fills, or a paper balance in the base asset),
+     * of every watchlist and of active price alerts, split by provider.
      */
     async symbolsToRefresh(): Promise<RoutedSymbols> {
       const rows = await sql<{ symbol: string }[]>`
@@ -67,6 +67,8 @@ export function createRefreshActivities({ sql, marketData }: RefreshActivitiesOp
           HAVING sum(CASE WHEN side = 'BUY' THEN quantity ELSE -quantity END) <> 0
         UNION
         SELECT symbol FROM watchlists
+        UNION
+        SELECT symbol FROM price_alerts WHERE status = 'ACTIVE'
         ORDER BY symbol`;
       return routeSymbols(rows.map((r) => r.symbol).filter(isValidSymbol), marketData.routes);
     },
@@ -188,8 +190,8 @@ export function createOrderWakeActivities({ sql, orders, paperFor, pageSize = 50
 
   return {
     /**
-     * Matches the working paper orders on the moved symbols (a LIMIT order the new price does not
-     * reach is skipped in SQL) and sends each one that changed its event. Open orders are read in
+     * Matches the working paper orders on the moved symbols (a LIMIT or LIMIT_MAKER order the new
+     * price does not reach is skipped in SQL) and sends each one that changed its event. Open orders are read in
      * keyset pages of `pageSize`, at most `concurrency` matched at once, and a heartbeat after
      * each page records the progress, so a retry resumes after the last page done.
      */
@@ -209,7 +211,10 @@ export function createOrderWakeActivities({ sql, orders, paperFor, pageSize = 50
           JOIN unnest(${symbols}::text[], ${prices}::numeric[]) AS m(symbol, price) ON m.symbol = o.symbol
           LEFT JOIN paper_orders p ON p.client_order_id = o.client_order_id
           WHERE o.venue = 'paper' AND o.status IN ('NEW', 'PARTIALLY_FILLED') AND o.status_rank < 9
-            AND NOT (p.type = 'LIMIT' AND ((p.side = 'BUY' AND p.price < m.price) OR (p.side = 'SELL' AND p.price > m.price)))
+            -- A resting limit the price does not reach is skipped; never a stop (a trailing one moves
+            -- its trigger on every price) nor an order list's leg (its sibling's fill expires it).
+            AND NOT (p.type IN ('LIMIT', 'LIMIT_MAKER') AND p.order_list_id IS NULL
+              AND ((p.side = 'BUY' AND p.price < m.price) OR (p.side = 'SELL' AND p.price > m.price)))
             ${afterId === null ? sql`` : sql`AND o.id > ${afterId}`}
           ORDER BY o.id LIMIT ${pageSize}`;
         if (page.length === 0) break;

@@ -23,6 +23,8 @@ export interface ExchangeOrderSnapshot {
   status: OrderStatus;
   executedQty: string;
   cumulativeQuoteQty: string;
+  /** A trailing stop's current trigger price, where the venue shows it. */
+  triggerPrice?: string | undefined;
 }
 
 export type Verdict = { ok: true } | { ok: false; code: string; reason: string };
@@ -71,7 +73,8 @@ export function toFailure(err: unknown): never {
 
 export function snapshot(o: ExchangeOrder): ExchangeOrderSnapshot {
   const status = orderStatusOf(o.status);
-  return { exchangeOrderId: o.exchangeOrderId, status, executedQty: normal(o.executedQty), cumulativeQuoteQty: normal(o.cummulativeQuoteQty) };
+  const triggerPrice = o.trailingDelta !== undefined && o.stopPrice && !new Decimal(o.stopPrice).isZero() ? normal(o.stopPrice) : undefined;
+  return { exchangeOrderId: o.exchangeOrderId, status, executedQty: normal(o.executedQty), cumulativeQuoteQty: normal(o.cummulativeQuoteQty), ...(triggerPrice ? { triggerPrice } : {}) };
 }
 
 /** "1.50000000" → "1.5", so equal amounts compare equal as strings in the workflow. */
@@ -251,6 +254,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
           quantity: order.quantity,
           price: order.price,
           stopPrice: order.stopPrice,
+          trailingDelta: order.trailingDelta,
           timeInForce: order.timeInForce ?? (order.type === 'LIMIT' || order.type.endsWith('_LIMIT') ? 'GTC' : undefined),
         });
       } catch (err) {

@@ -41,6 +41,8 @@ export function lifecycleInputFrom(row: RestartableRow, settings: OrderSettings)
     price: row.price ?? undefined,
     stopPrice: row.stop_price ?? undefined,
     timeInForce: (row.time_in_force ?? undefined) as OrderRequest['timeInForce'],
+    ...(row.trailing_delta !== null ? { trailingDelta: row.trailing_delta } : {}),
+    ...(row.expire_at ? { expireAt: row.expire_at.toISOString() } : {}),
   };
   if (row.status === 'RECEIVED') return { order, settings };
   const resume: OrderState = {

@@ -23,6 +23,7 @@ const TAGS = [
   { name: 'orders', description: 'Orders, each run by its own workflow' },
   { name: 'portfolio', description: 'Trades, positions and the portfolio computed from them' },
   { name: 'market data', description: 'Prices, candles and the symbols you follow' },
+  { name: 'alerts', description: 'Price alerts, and the orders they place when they fire' },
   { name: 'stream', description: 'WebSocket push' },
   { name: 'exchange credentials', description: 'Your own Binance key pair' },
   { name: 'schedules', description: "The engine's Temporal Schedules" },
@@ -59,7 +60,7 @@ export function describeApp(app: OpenAPIHono<any, any, any>): void {
     summary: 'WebSocket push of prices and your orders',
     description:
       'Upgrade with `Authorization: Bearer <token>` or `?token=<token>` (browsers). Send `{"type":"subscribe","channel":"prices","symbols":["BTCUSDT"]}` or ' +
-      '`{"type":"subscribe","channel":"orders"}`; receive `price` and `order` frames (only your own orders), `subscribed`, `unsubscribed` and `error` frames ' +
+      '`{"type":"subscribe","channel":"orders"}` or `{"type":"subscribe","channel":"alerts"}`; receive `price`, `order` and `alert` frames (only your own orders and alerts: an `alert` frame when one fires), `subscribed`, `unsubscribed` and `error` frames ' +
       '(`{"type":"error","error":{code, message, details?}}`). ' +
       `Limits: at most ${maxConnectionsPerAccount} connections per account on each API instance (one more is refused with 429 \`too_many_connections\`), ` +
       `at most 100 symbols per connection, and subscribe/unsubscribe messages at ${subscriptionsPerSecond} per second per connection after a burst of ${subscriptionBurst} ` +

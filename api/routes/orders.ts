@@ -14,6 +14,7 @@ import { cancelOrderUpdate, clientOrderIdFor, isTerminal, orderWorkflowId, type 
 import type { orderLifecycle } from '../../workflows/order-lifecycle.js';
 import { orderSearchAttributes } from '../../workflows/search-attributes.js';
 import { orderSummary, ordersQuery } from '../../domain/order-search.js';
+import { parentPath, type ParentKind } from '../../domain/orders.js';
 import { temporalUiLinks } from '../../lib/temporal-ui.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
@@ -67,6 +68,8 @@ const exampleOrder = {
   rejectCode: null,
   rejectReason: null,
   expireAt: null,
+  trailingDelta: null,
+  parent: null,
   workflowId: `order-${ORDER_ID}`,
   createdAt: NOW,
   updatedAt: NOW,
@@ -163,44 +166,12 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
   const settings = orderSettingsFrom(config);
   /** The caller's own stored pair, else the single-user pair of the environment (as the worker decides). */
   const binanceConfigured = async (accountId: string) => Boolean(config.BINANCE_API_KEY) || (await credentialsLast4(sql, accountId, 'binance')) !== undefined;
-  const ui = temporalUiLinks(config);
-  const linksOf = (orderId: string, accountId: string, workflowId: string, runId?: string) => ({
-    self: `/v1/orders/${orderId}`,
-    temporalUi: ui.workflow(workflowId, runId),
-    temporalUiOrders: ui.orders(accountId),
-  });
+  const { present, linksOf } = orderPresenter(config);
 
   async function loadOrThrow(c: Context<AppEnv>, id: string): Promise<OrderRow> {
     const order = uuidParam.safeParse(id).success ? await findOrder(sql, accountIdOf(c), id) : undefined;
     if (!order) throw new ApiError(404, 'order_not_found', `No order ${id}`);
     return order;
-  }
-
-  // The orders table holds only what createOrderSchema accepted (and venue/side CHECK constraints).
-  function present(o: OrderRow, runId?: string) {
-    return {
-      id: o.id,
-      symbol: o.symbol,
-      side: o.side as Side,
-      type: o.type as OrderType,
-      venue: o.venue as Venue,
-      timeInForce: o.time_in_force as TimeInForce | null,
-      quantity: o.quantity,
-      price: o.price,
-      stopPrice: o.stop_price,
-      status: o.status,
-      executedQty: o.executed_qty,
-      cumulativeQuoteQty: o.cumulative_quote_qty,
-      clientOrderId: o.client_order_id,
-      exchangeOrderId: o.exchange_order_id,
-      rejectCode: o.reject_code,
-      rejectReason: o.reject_reason,
-      expireAt: o.expire_at?.toISOString() ?? null,
-      workflowId: o.workflow_id,
-      createdAt: o.created_at.toISOString(),
-      updatedAt: o.updated_at.toISOString(),
-      links: linksOf(o.id, o.account_id, o.workflow_id, runId),
-    };
   }
 
   return (
@@ -235,6 +206,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
           stopPrice: body.stopPrice,
           timeInForce: body.timeInForce ?? (body.price && body.type !== 'MARKET' ? 'GTC' : undefined),
           expireAt: body.expireAt === undefined ? undefined : new Date(body.expireAt).toISOString(),
+          trailingDelta: body.trailingDelta,
         };
         const workflowId = orderWorkflowId(orderId);
         const clientOrderId = clientOrderIdFor(orderId);
@@ -342,4 +314,45 @@ async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T | 'pendi
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** How an order row is answered (also for the legs, slices and buys of parents). */
+export function orderPresenter(config: Config) {
+  const ui = temporalUiLinks(config);
+  const linksOf = (orderId: string, accountId: string, workflowId: string, runId?: string) => ({
+    self: `/v1/orders/${orderId}`,
+    temporalUi: ui.workflow(workflowId, runId),
+    temporalUiOrders: ui.orders(accountId),
+  });
+
+  // The orders table holds only what createOrderSchema accepted (and venue/side CHECK constraints).
+  function present(o: OrderRow, runId?: string) {
+    return {
+      id: o.id,
+      symbol: o.symbol,
+      side: o.side as Side,
+      type: o.type as OrderType,
+      venue: o.venue as Venue,
+      timeInForce: o.time_in_force as TimeInForce | null,
+      quantity: o.quantity,
+      price: o.price,
+      stopPrice: o.stop_price,
+      status: o.status,
+      executedQty: o.executed_qty,
+      cumulativeQuoteQty: o.cumulative_quote_qty,
+      clientOrderId: o.client_order_id,
+      exchangeOrderId: o.exchange_order_id,
+      rejectCode: o.reject_code,
+      rejectReason: o.reject_reason,
+      expireAt: o.expire_at?.toISOString() ?? null,
+      trailingDelta: o.trailing_delta,
+      parent: o.parent_id ? { kind: o.parent_kind as ParentKind, id: o.parent_id, role: o.parent_role, self: parentPath(o.parent_kind as ParentKind, o.parent_id) } : null,
+      workflowId: o.workflow_id,
+      createdAt: o.created_at.toISOString(),
+      updatedAt: o.updated_at.toISOString(),
+      links: linksOf(o.id, o.account_id, o.workflow_id, runId),
+    };
+  }
+
+  return { present, linksOf };
 }

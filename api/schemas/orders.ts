@@ -1,6 +1,7 @@
 /** What /v1/orders reads (the order request and its cross-field rules) and what it answers. */
 import { z } from '@hono/zod-openapi';
 import type { OrderStatus } from '../../workflows/definitions.js';
+import { TRAILING_DELTA_RANGE } from '../../domain/order-lists.js';
 import { cursorParam, isoTime, nextCursor, positiveDecimal, queryLimit, sideSchema, symbolSchema, temporalUiLink, unsignedDecimal, venueSchema } from './common.js';
 
 export const orderTypes = ['MARKET', 'LIMIT', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] as const;
@@ -29,6 +30,10 @@ export const createOrderSchema = z
     price: positiveDecimal.optional().openapi({ description: 'Required for the *_LIMIT types and LIMIT; not allowed otherwise' }),
     stopPrice: positiveDecimal.optional().openapi({ description: 'Required for STOP_LOSS*, TAKE_PROFIT*; not allowed otherwise' }),
     timeInForce: z.enum(timeInForces).optional().openapi({ description: 'LIMIT types only; GTC when left out' }),
+    trailingDelta: z.number().int().optional().openapi({
+      description: `Trailing stop, in basis points (STOP_LOSS*, TAKE_PROFIT* only, ${TRAILING_DELTA_RANGE.min}-${TRAILING_DELTA_RANGE.max}): the trigger follows the market by this distance and fires on a retrace of it. With a stopPrice, trailing starts once the stopPrice is reached`,
+      example: 200,
+    }),
     venue: venueSchema.optional().openapi({ description: 'binance when you have a key pair, else paper, when left out' }),
     expireAt: isoTime.optional().openapi({
       description: 'Good-till-date: if the order still works at this time (at most a year ahead), it is cancelled on the venue. Not for MARKET, IOC or FOK orders',
@@ -47,8 +52,16 @@ export const createOrderSchema = z
       }
     }
     const rule = needs[o.type];
+    if (o.trailingDelta !== undefined) {
+      if (!rule.stopPrice) ctx.addIssue({ code: 'custom', path: ['trailingDelta'], message: `is only for STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT and TAKE_PROFIT_LIMIT orders, not ${o.type}` });
+      else if (o.trailingDelta < TRAILING_DELTA_RANGE.min || o.trailingDelta > TRAILING_DELTA_RANGE.max) {
+        ctx.addIssue({ code: 'custom', path: ['trailingDelta'], message: `must be between ${TRAILING_DELTA_RANGE.min} and ${TRAILING_DELTA_RANGE.max} basis points (the venue's TRAILING_DELTA filter)` });
+      }
+    }
     for (const field of ['price', 'stopPrice', 'timeInForce'] as const) {
       const present = o[field] !== undefined;
+      // A trailing stop may go without a stopPrice: it trails from the price at placement.
+      if (field === 'stopPrice' && !present && o.trailingDelta !== undefined) continue;
       if (rule[field] && !present && field !== 'timeInForce') {
         ctx.addIssue({ code: 'custom', path: [field], message: `is required for ${o.type} orders` });
       }
@@ -115,6 +128,11 @@ const orderShape = {
   rejectCode: z.string().nullable(),
   rejectReason: z.string().nullable(),
   expireAt: isoTime.nullable().openapi({ description: 'Good-till-date, if the order has one' }),
+  trailingDelta: z.number().int().nullable().openapi({ description: 'Trailing stop distance in basis points, if the order trails' }),
+  parent: z
+    .strictObject({ kind: z.enum(['order-list', 'twap', 'dca', 'alert']), id: z.uuid(), role: z.string().nullable(), self: z.string() })
+    .nullable()
+    .openapi({ description: 'The order list, TWAP, DCA plan or price alert that placed this order' }),
   workflowId: z.string(),
   createdAt: isoTime,
   updatedAt: isoTime,

@@ -1,12 +1,13 @@
 /**
- * The one PostgreSQL LISTEN of an API process: price changes (the trigger on `prices`) and order
- * changes (the order activities' pg_notify), fanned out to the stream's sessions. Every API
+ * The one PostgreSQL LISTEN of an API process: price changes (the trigger on `prices`), order
+ * changes (the order activities' pg_notify) and fired price alerts (the refresh's), fanned out to the stream's sessions. Every API
  * instance listens for itself, so a write seen by one database reaches the clients of all.
  * postgres.js re-listens after a lost connection; what was announced meanwhile is lost, so the
  * hub then asks every session to resend its snapshot.
  */
 import { z } from 'zod';
 import { ORDER_CHANNEL } from '../../store/order-events.js';
+import { ALERT_CHANNEL } from '../../store/price-alerts.js';
 import type { Sql } from '../../lib/db.js';
 import type { Logger } from '../../lib/logger.js';
 
@@ -15,25 +16,29 @@ export const PRICE_CHANNEL = 'price_changes';
 
 const priceChange = z.object({ symbol: z.string(), price: z.string(), source: z.string(), asOf: z.iso.datetime() });
 const orderChange = z.object({ orderId: z.string(), accountId: z.string(), status: z.string(), symbol: z.string(), executedQty: z.string() });
+const alertChange = z.object({ alertId: z.string(), accountId: z.string(), symbol: z.string(), condition: z.string(), status: z.literal('FIRED'), firedPrice: z.string(), firedAt: z.iso.datetime(), orderId: z.string().nullable() });
 
 export type PriceChange = z.infer<typeof priceChange>;
 export type OrderChange = z.infer<typeof orderChange>;
+export type AlertChange = z.infer<typeof alertChange>;
 
 export interface NotificationHub {
   onPrice(fn: (change: PriceChange) => void): () => void;
   onOrder(fn: (change: OrderChange) => void): () => void;
+  onAlert(fn: (change: AlertChange) => void): () => void;
   /** After a reconnect of the LISTEN connection: changes may have been missed. */
   onResync(fn: () => void): () => void;
   close(): Promise<void>;
 }
 
 /**
- * Starts listening; resolves once both channels are acknowledged.
+ * Starts listening; resolves once every channel is acknowledged.
  * @example const hub = await startNotificationHub({ sql, log }); hub.onPrice((p) => console.log(p.symbol, p.price));
  */
 export async function startNotificationHub({ sql, log }: { sql: Sql; log: Logger }): Promise<NotificationHub> {
   const prices = new Set<(c: PriceChange) => void>();
   const orders = new Set<(c: OrderChange) => void>();
+  const alerts = new Set<(c: AlertChange) => void>();
   const resyncs = new Set<() => void>();
   const add = <T>(set: Set<T>, fn: T) => {
     set.add(fn);
@@ -76,15 +81,18 @@ export async function startNotificationHub({ sql, log }: { sql: Sql; log: Logger
   const subscriptions = await Promise.all([
     sql.listen(PRICE_CHANNEL, dispatch(PRICE_CHANNEL, priceChange, prices), onListen(PRICE_CHANNEL)),
     sql.listen(ORDER_CHANNEL, dispatch(ORDER_CHANNEL, orderChange, orders), onListen(ORDER_CHANNEL)),
+    sql.listen(ALERT_CHANNEL, dispatch(ALERT_CHANNEL, alertChange, alerts), onListen(ALERT_CHANNEL)),
   ]);
 
   return {
     onPrice: (fn) => add(prices, fn),
     onOrder: (fn) => add(orders, fn),
+    onAlert: (fn) => add(alerts, fn),
     onResync: (fn) => add(resyncs, fn),
     async close() {
       prices.clear();
       orders.clear();
+      alerts.clear();
       resyncs.clear();
       await Promise.all(subscriptions.map((s) => s.unlisten()));
     },

@@ -1,5 +1,5 @@
 /**
- * /v1/stream: the WebSocket push of prices and order changes, on the API's own HTTP server.
+ * /v1/stream: the WebSocket push of prices, order changes and fired alerts, on the API's own HTTP server.
  * The upgrade is where the principal is decided (see auth.ts); changes come from PostgreSQL
  * LISTEN/NOTIFY (hub.ts), so they reach the clients of every API instance; a ping every
  * WS_HEARTBEAT_INTERVAL drops clients that stopped answering.
@@ -90,6 +90,7 @@ export async function attachStreamServer(o: StreamServerOptions): Promise<Stream
 
   hub.onPrice((change) => sessions.forEach((s) => s.onPrice(change)));
   hub.onOrder((change) => sessions.forEach((s) => s.onOrder(change)));
+  hub.onAlert((change) => sessions.forEach((s) => s.onAlert(change)));
   hub.onResync(() => sessions.forEach((s) => void s.resync()));
   // The 101 carries the connection's id too, as every HTTP answer does.
   wss.on('headers', (headers, req) => headers.push(`X-Request-Id: ${requestIds.get(req) ?? ''}`));

@@ -2,7 +2,9 @@
  * The messages of /v1/stream. Client to server:
  *   {"type":"subscribe","channel":"prices","symbols":["BTCUSDT"]}   {"type":"subscribe","channel":"orders"}
  *   {"type":"unsubscribe","channel":"prices","symbols":["BTCUSDT"]} (no symbols: all) {"type":"unsubscribe","channel":"orders"}
+ *   {"type":"subscribe","channel":"alerts"} {"type":"unsubscribe","channel":"alerts"}
  * Server to client: `price` and `order` frames (the snapshot on subscribe, then every change),
+ * `alert` frames (your alerts fired in the last day on subscribe, then each one as it fires),
  * `subscribed` once a subscription's snapshot has been sent, `unsubscribed`, and `error`, whose
  * body is the HTTP API's error shape.
  */
@@ -12,12 +14,12 @@ import { MAX_SYMBOLS, marketSymbol, type PriceView } from '../schemas/prices.js'
 export const clientMessage = z
   .strictObject({
     type: z.enum(['subscribe', 'unsubscribe']),
-    channel: z.enum(['prices', 'orders']),
+    channel: z.enum(['prices', 'orders', 'alerts']),
     symbols: z.array(marketSymbol).min(1).max(MAX_SYMBOLS, `at most ${MAX_SYMBOLS} symbols`).optional(),
   })
   .superRefine((m, ctx) => {
     if (m.channel === 'prices' && m.type === 'subscribe' && !m.symbols) ctx.addIssue({ code: 'custom', path: ['symbols'], message: 'is required to subscribe to prices' });
-    if (m.channel === 'orders' && m.symbols) ctx.addIssue({ code: 'custom', path: ['symbols'], message: 'is not allowed for the orders channel' });
+    if (m.channel !== 'prices' && m.symbols) ctx.addIssue({ code: 'custom', path: ['symbols'], message: `is not allowed for the ${m.channel} channel` });
   });
 
 export type ClientMessage = z.infer<typeof clientMessage>;
@@ -30,11 +32,24 @@ export interface OrderView {
   executedQty: string;
 }
 
+/** A fired price alert as the stream shows it; GET /v1/alerts/:id has the rest. */
+export interface AlertView {
+  alertId: string;
+  symbol: string;
+  condition: string;
+  status: 'FIRED';
+  firedPrice: string;
+  firedAt: string;
+  /** The conditional order it places, if any (GET /v1/orders/:id once started). */
+  orderId: string | null;
+}
+
 export type ServerFrame =
   | { type: 'price'; data: PriceView }
   | { type: 'order'; data: OrderView }
+  | { type: 'alert'; data: AlertView }
   | { type: 'subscribed' | 'unsubscribed'; channel: 'prices'; symbols: string[] }
-  | { type: 'subscribed' | 'unsubscribed'; channel: 'orders' }
+  | { type: 'subscribed' | 'unsubscribed'; channel: 'orders' | 'alerts' }
   | { type: 'error'; error: { code: string; message: string; details?: unknown } };
 
 export function errorFrame(code: string, message: string, details?: unknown): ServerFrame {

@@ -1,11 +1,13 @@
 /**
  * One client of /v1/stream: its subscriptions, the snapshot it gets on subscribing, and the
  * changes it is sent afterwards. Whatever order the snapshot and live notifications arrive in,
- * a client never sees a price older than one it was sent, nor an order step backwards.
+ * a client never sees a price older than one it was sent, nor an order step backwards, nor an
+ * alert fire twice.
  */
 import { Decimal } from 'decimal.js';
 import type { RawData, WebSocket } from 'ws';
 import { latestPrices } from '../../store/prices.js';
+import { changeOf, recentlyFired } from '../../store/price-alerts.js';
 import type { Sql } from '../../lib/db.js';
 import type { Logger } from '../../lib/logger.js';
 import { STATUS_RANK, type OrderStatus } from '../../workflows/definitions.js';
@@ -13,8 +15,12 @@ import { zodDetails } from '../errors.js';
 import { presentPrice } from '../routes/prices.js';
 import { MAX_SYMBOLS, type PriceView } from '../schemas/prices.js';
 import type { StreamPrincipal } from './auth.js';
-import type { OrderChange, PriceChange } from './hub.js';
-import { clientMessage, errorFrame, type OrderView, type ServerFrame } from './protocol.js';
+import type { AlertChange, OrderChange, PriceChange } from './hub.js';
+import { clientMessage, errorFrame, type AlertView, type OrderView, type ServerFrame } from './protocol.js';
+
+/** How far back the `alerts` snapshot goes, and how many fired alerts it holds at most. */
+const ALERT_SNAPSHOT_MS = 86_400_000;
+const ALERT_SNAPSHOT_MAX = 100;
 
 export interface SessionOptions {
   sql: Sql;
@@ -33,6 +39,8 @@ export class StreamSession {
   awaitingPong = false;
   readonly #prices = new Set<string>();
   #orders = false;
+  #alerts = false;
+  readonly #sentAlerts = new Set<string>();
   readonly #sentPrice = new Map<string, { asOf: number; price: string | null }>();
   readonly #sentOrder = new Map<string, { rank: number; qty: Decimal }>();
   readonly #now: () => number;
@@ -71,8 +79,12 @@ export class StreamSession {
     const m = parsed.data;
     try {
       if (m.type === 'subscribe' && m.channel === 'prices') await this.#subscribePrices(m.symbols ?? []);
+      else if (m.type === 'subscribe' && m.channel === 'alerts') await this.#subscribeAlerts();
       else if (m.type === 'subscribe') await this.#subscribeOrders();
-      else if (m.channel === 'prices') {
+      else if (m.channel === 'alerts') {
+        this.#alerts = false;
+        this.#send({ type: 'unsubscribed', channel: 'alerts' });
+      } else if (m.channel === 'prices') {
         const symbols = m.symbols ?? [...this.#prices];
         for (const s of symbols) this.#prices.delete(s);
         this.#send({ type: 'unsubscribed', channel: 'prices', symbols });
@@ -108,11 +120,18 @@ export class StreamSession {
     this.#sendOrder({ orderId: change.orderId, symbol: change.symbol, status: change.status, executedQty: change.executedQty });
   }
 
+  onAlert(change: AlertChange): void {
+    if (!this.#alerts || change.accountId !== this.principal.accountId) return;
+    const { accountId: _owner, ...view } = change;
+    this.#sendAlert(view);
+  }
+
   /** Sends every subscription's snapshot again (after notifications may have been missed). */
   async resync(): Promise<void> {
     try {
       if (this.#prices.size > 0) await this.#pricesSnapshot([...this.#prices]);
       if (this.#orders) await this.#ordersSnapshot();
+      if (this.#alerts) await this.#alertsSnapshot();
     } catch (err) {
       this.o.log.error('stream resync failed', { err, accountId: this.principal.accountId });
     }
@@ -133,6 +152,21 @@ export class StreamSession {
     this.#orders = true;
     await this.#ordersSnapshot();
     this.#send({ type: 'subscribed', channel: 'orders' });
+  }
+
+  async #subscribeAlerts(): Promise<void> {
+    this.#alerts = true;
+    await this.#alertsSnapshot();
+    this.#send({ type: 'subscribed', channel: 'alerts' });
+  }
+
+  /** The account's alerts fired in the last day, oldest first: what a reconnecting client may have missed. */
+  async #alertsSnapshot(): Promise<void> {
+    const fired = await recentlyFired(this.o.sql, this.principal.accountId, new Date(this.#now() - ALERT_SNAPSHOT_MS), ALERT_SNAPSHOT_MAX);
+    for (const f of fired.reverse()) {
+      const { accountId: _owner, ...view } = changeOf(f);
+      this.#sendAlert(view as AlertView);
+    }
   }
 
   async #pricesSnapshot(symbols: string[]): Promise<void> {
@@ -163,6 +197,13 @@ export class StreamSession {
     if (last && (rank < last.rank || (rank === last.rank && qty.lte(last.qty)))) return;
     this.#sentOrder.set(view.orderId, { rank, qty });
     this.#send({ type: 'order', data: view });
+  }
+
+  /** Each alert fires once, so each is sent once, whether by the snapshot or live. */
+  #sendAlert(view: AlertView): void {
+    if (this.#sentAlerts.has(view.alertId)) return;
+    this.#sentAlerts.add(view.alertId);
+    this.#send({ type: 'alert', data: view });
   }
 
   #send(frame: ServerFrame): void {

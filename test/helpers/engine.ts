@@ -8,6 +8,8 @@ import type { Client } from '@temporalio/client';
 import { createApp, type App } from '../../api/app.js';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createOrderWakeActivities } from '../../activities/market-data/refresh-activities.js';
+import { createPriceAlertActivities } from '../../activities/market-data/alert-activities.js';
+import { orderStarter } from '../../workflows/start-order.js';
 import { createPriceLookup, storeQuotes } from '../../store/prices.js';
 import { paperVenues } from '../../workers/activities.js';
 import { orderClients } from '../../workflows/clients.js';
@@ -48,7 +50,7 @@ export interface TestEngine {
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
   /** A JSON request with the given token, or none (`null`). */
   request(method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; token?: string | null }): Promise<Reply>;
-  /** Stores a price as the refresh would, and matches the paper orders it moves (their fills arrive as venue events). */
+  /** Stores a price as the refresh would, matches the paper orders it moves (their fills arrive as venue events) and fires the price alerts it satisfies. */
   setPrice(symbol: string, price: string, asOf?: Date): Promise<void>;
   /** A fresh account (inserted directly, with a real token), so a test's trades and portfolio workflow are its own. */
   newAccount(): Promise<string>;
@@ -70,6 +72,8 @@ export async function startEngine(env: Record<string, string | undefined> = {}, 
   const temporal = await testClient(config);
   // What the price refresh does after storing a move: the paper orders it fills get their venue event.
   const { wakePaperOrders } = createOrderWakeActivities({ sql, orders: orderClients(temporal), paperFor: paperVenues(config, sql, createPriceLookup({ sql, fetchLatest: async () => [] })) });
+  // …and the price alerts it satisfies fire (their conditional orders start).
+  const { evaluatePriceAlerts } = createPriceAlertActivities({ sql, startOrder: orderStarter(temporal, config) });
   const tokens = tokenServiceFor(config);
   const apiLogLines: string[] = [];
   const log = createLogger('test-api', {
@@ -121,6 +125,7 @@ export async function startEngine(env: Record<string, string | undefined> = {}, 
     async setPrice(symbol, price, asOf = new Date()) {
       await storeQuotes(sql, [{ symbol, price, source: 'simulated', asOf: asOf.toISOString() }]);
       await new MockActivityEnvironment().run(wakePaperOrders, { moved: [{ symbol, price }] });
+      await new MockActivityEnvironment().run(evaluatePriceAlerts, { moved: [{ symbol, price }] });
     },
     async newAccount() {
       return (await insertAccount(`user-${randomUUID()}@durable-trader.test`)).id;

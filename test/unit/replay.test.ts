@@ -30,6 +30,7 @@ const PREFIXES: Record<string, RegExp> = {
   portfolio: /^portfolio-/,
   refreshPrices: /^refresh-prices-/,
   reconcileOrders: /^reconcile-orders-/,
+  dcaBuy: /^dca-buy-/,
 };
 
 beforeAll(() => {

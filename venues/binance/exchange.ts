@@ -2,13 +2,27 @@
  * The Binance Spot REST venue. Signs requests (HMAC-SHA256), asks for FULL order responses, and
  * parses Binance's shapes into the venue-neutral types. Failures come out as ExchangeError
  * subclasses (see binance-client.ts); a -1021 clock rejection is repaired here, once per request.
+ * Order lists (OCO, OTOCO) go out as one request each and come back with every leg.
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { createBinanceHttp, type BinanceCall, type FetchLike } from './http.js';
 import { parseSymbolRules } from '../../domain/venue-rules.js';
 import { ExchangeRejectedError, ExchangeUnknownOutcomeError } from '../../domain/venue-errors.js';
-import type { Balance, Exchange, ExchangeFill, ExchangeOrder, OrderRef, PlaceOrderRequest, SymbolRules } from '../../domain/exchange.js';
+import type {
+  Balance,
+  Exchange,
+  ExchangeFill,
+  ExchangeOrder,
+  ExchangeOrderList,
+  OrderListLeg,
+  OrderListRef,
+  OrderRef,
+  OrderType,
+  PlaceOrderListRequest,
+  PlaceOrderRequest,
+  SymbolRules,
+} from '../../domain/exchange.js';
 import type { RequestBudget, RequestPriority } from './request-budget.js';
 
 export interface BinanceExchangeOptions {
@@ -32,7 +46,7 @@ const orderSchema = z.object({
   clientOrderId: z.string(),
   origClientOrderId: z.string().optional(),
   side: z.enum(['BUY', 'SELL']),
-  type: z.enum(['MARKET', 'LIMIT', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']),
+  type: z.enum(['MARKET', 'LIMIT', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']),
   status: z.enum(['NEW', 'PENDING_NEW', 'PARTIALLY_FILLED', 'FILLED', 'CANCELED', 'PENDING_CANCEL', 'REJECTED', 'EXPIRED', 'EXPIRED_IN_MATCH']),
   price: decimal,
   stopPrice: decimal.optional(),
@@ -41,12 +55,27 @@ const orderSchema = z.object({
   cummulativeQuoteQty: decimal,
   transactTime: z.number().optional(),
   updateTime: z.number().optional(),
+  /** -1 for an order outside any list. */
+  orderListId: z.number().int().optional(),
+  trailingDelta: z.number().int().optional(),
 });
 const tradeSchema = z.object({ id: z.number().int(), price: decimal, qty: decimal, commission: decimal, commissionAsset: z.string(), time: z.number() });
 const accountSchema = z.object({ balances: z.array(z.object({ asset: z.string(), free: decimal, locked: decimal })) });
 const timeSchema = z.object({ serverTime: z.number() });
 const exchangeInfoSchema = z.object({ symbols: z.array(z.unknown()) });
 const ordersSchema = z.array(orderSchema);
+/** An order list as every list endpoint prints it; `orderReports` only in the answers to a placement or a cancel. */
+const orderListSchema = z.object({
+  orderListId: z.number().int(),
+  contingencyType: z.enum(['OCO', 'OTO']),
+  listStatusType: z.enum(['RESPONSE', 'EXEC_STARTED', 'UPDATED', 'ALL_DONE']),
+  listOrderStatus: z.enum(['EXECUTING', 'ALL_DONE', 'REJECT']),
+  listClientOrderId: z.string(),
+  transactionTime: z.number(),
+  symbol: z.string(),
+  orders: z.array(z.object({ symbol: z.string(), orderId: z.number().int(), clientOrderId: z.string() })),
+  orderReports: z.array(orderSchema).optional(),
+});
 
 /**
  * What a call spends of the request budget: Binance's weight of the endpoint (rest-api.md), and
@@ -62,6 +91,8 @@ const HISTORY_PAGE = 1000;
 const HISTORY_MARGIN_MS = 5 * 60_000;
 
 const LIMIT_TYPES: ReadonlySet<string> = new Set(['LIMIT', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
+/** Binance's codes for "no such list" on GET /api/v3/orderList: -2018 as seen in the wild (not in errors.md), the order codes just in case. */
+const NO_SUCH_LIST_CODES: ReadonlySet<number> = new Set([-2018, -2013, -2011]);
 const STOP_TYPES: ReadonlySet<string> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
 
 /** A 2xx answer we cannot read leaves the outcome unknown: the order may well exist. */
@@ -96,7 +127,73 @@ function toOrder(o: z.infer<typeof orderSchema>, fallbackTime: number): Exchange
     executedQty: o.executedQty,
     cummulativeQuoteQty: o.cummulativeQuoteQty,
     updateTime: o.updateTime ?? o.transactTime ?? fallbackTime,
+    trailingDelta: o.trailingDelta,
+    orderListId: o.orderListId === undefined || o.orderListId === -1 ? undefined : String(o.orderListId),
   };
+}
+
+/** The type-dependent parameters of one order, under `name` (plain, or a list leg's prefix): Binance answers -1106 to any a type does not take. */
+function termParams(
+  name: (field: string) => string,
+  type: OrderType,
+  terms: { price?: string | undefined; stopPrice?: string | undefined; trailingDelta?: number | undefined; timeInForce?: string | undefined },
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (LIMIT_TYPES.has(type)) out[name('timeInForce')] = terms.timeInForce ?? 'GTC';
+  if ((LIMIT_TYPES.has(type) || type === 'LIMIT_MAKER') && terms.price !== undefined) out[name('price')] = terms.price;
+  if (STOP_TYPES.has(type) && terms.stopPrice !== undefined) out[name('stopPrice')] = terms.stopPrice;
+  if (STOP_TYPES.has(type) && terms.trailingDelta !== undefined) out[name('trailingDelta')] = String(terms.trailingDelta);
+  return out;
+}
+
+/** One leg of an OCO pair as `above…`, `pendingBelow…` parameters. */
+function legParams(prefix: string, leg: OrderListLeg): Record<string, string> {
+  const name = (field: string): string => `${prefix}${field[0]!.toUpperCase()}${field.slice(1)}`;
+  return { [name('type')]: leg.type, [name('clientOrderId')]: leg.clientOrderId, ...termParams(name, leg.type, leg) };
+}
+
+function orderListParams(req: PlaceOrderListRequest): Record<string, string> {
+  const common = { symbol: req.symbol, listClientOrderId: req.listClientOrderId, newOrderRespType: 'FULL' };
+  if (req.kind === 'OCO') {
+    return { ...common, side: req.side, quantity: req.quantity, ...legParams('above', req.above), ...legParams('below', req.below) };
+  }
+  const w = req.working;
+  return {
+    ...common,
+    workingType: w.type,
+    workingSide: w.side,
+    workingClientOrderId: w.clientOrderId,
+    workingPrice: w.price,
+    workingQuantity: w.quantity,
+    ...(w.type === 'LIMIT' ? { workingTimeInForce: w.timeInForce ?? 'GTC' } : {}),
+    pendingSide: req.pending.side,
+    pendingQuantity: req.pending.quantity,
+    ...legParams('pendingAbove', req.pending.above),
+    ...legParams('pendingBelow', req.pending.below),
+  };
+}
+
+/** A list with its legs: from the answer's orderReports, or `legs` read one by one. */
+function toOrderList(l: z.infer<typeof orderListSchema>, legs: ExchangeOrder[]): ExchangeOrderList {
+  return {
+    symbol: l.symbol,
+    orderListId: String(l.orderListId),
+    listClientOrderId: l.listClientOrderId,
+    contingencyType: l.contingencyType,
+    listStatusType: l.listStatusType,
+    listOrderStatus: l.listOrderStatus,
+    orders: legs,
+    transactionTime: l.transactionTime,
+  };
+}
+
+/** The legs of a placement or cancel answer, in the list's order. */
+function reportedLegs(l: z.infer<typeof orderListSchema>, label: string): ExchangeOrder[] {
+  return l.orders.map((ref) => {
+    const report = l.orderReports?.find((r) => r.orderId === ref.orderId);
+    if (!report) throw new ExchangeUnknownOutcomeError(`${label}: no report of leg ${ref.orderId}`);
+    return toOrder(report, l.transactionTime);
+  });
 }
 
 /**
@@ -163,12 +260,7 @@ export function createBinanceExchange(options: BinanceExchangeOptions): Exchange
         newClientOrderId: req.clientOrderId,
         newOrderRespType: 'FULL',
       };
-      // Binance answers -1106 to a parameter a type does not take, so only the meaningful ones go out.
-      if (LIMIT_TYPES.has(req.type)) {
-        params.timeInForce = req.timeInForce ?? 'GTC';
-        if (req.price !== undefined) params.price = req.price;
-      }
-      if (STOP_TYPES.has(req.type) && req.stopPrice !== undefined) params.stopPrice = req.stopPrice;
+      Object.assign(params, termParams((field) => field, req.type, req));
       const json = await signed('POST', '/api/v3/order', params, { weight: 1, priority: 'order', orders: 1 });
       return toOrder(parseReply(orderSchema, json, 'POST /api/v3/order'), now());
     },
@@ -229,6 +321,51 @@ export function createBinanceExchange(options: BinanceExchangeOptions): Exchange
     async getBalances(): Promise<Balance[]> {
       const json = await signed('GET', '/api/v3/account', { omitZeroBalances: 'true' }, { weight: 20, priority: 'order' });
       return parseReply(accountSchema, json, 'GET /api/v3/account').balances;
+    },
+
+    async placeOrderList(req: PlaceOrderListRequest): Promise<ExchangeOrderList> {
+      const path = req.kind === 'OCO' ? '/api/v3/orderList/oco' : '/api/v3/orderList/otoco';
+      // Unfilled order count: each leg counts (rest-api.md: 2 for an OCO, 3 for an OTOCO).
+      const orders = req.kind === 'OCO' ? 2 : 3;
+      const json = await signed('POST', path, orderListParams(req), { weight: 1, priority: 'order', orders });
+      const label = `POST ${path}`;
+      const list = parseReply(orderListSchema, json, label);
+      return toOrderList(list, reportedLegs(list, label));
+    },
+
+    /**
+     * GET /api/v3/orderList names the legs only, so each leg's state is read by its orderId (4 + 4
+     * per leg: cheaper than allOrders' 20). A leg the venue does not show yet leaves the answer unknown.
+     */
+    async getOrderList(ref: OrderListRef): Promise<ExchangeOrderList | null> {
+      let list: z.infer<typeof orderListSchema>;
+      try {
+        // This endpoint takes no symbol, and Binance refuses a parameter it does not read (-1104).
+        const json = await signed('GET', '/api/v3/orderList', { origClientOrderId: ref.listClientOrderId }, { weight: 4, priority: 'poll' });
+        list = parseReply(orderListSchema, json, 'GET /api/v3/orderList');
+      } catch (err) {
+        if (err instanceof ExchangeRejectedError && NO_SUCH_LIST_CODES.has(err.code)) return null;
+        throw err;
+      }
+      const legs: ExchangeOrder[] = [];
+      for (const leg of list.orders) {
+        try {
+          const json = await signed('GET', '/api/v3/order', { symbol: leg.symbol, orderId: String(leg.orderId) }, { weight: 4, priority: 'poll' });
+          legs.push(toOrder(parseReply(orderSchema, json, 'GET /api/v3/order'), now()));
+        } catch (err) {
+          if (err instanceof ExchangeRejectedError && err.code === -2013) {
+            throw new ExchangeUnknownOutcomeError(`GET /api/v3/order: leg ${leg.orderId} of list ${list.orderListId} not visible yet`, err.code, err.httpStatus);
+          }
+          throw err;
+        }
+      }
+      return toOrderList(list, legs);
+    },
+
+    async cancelOrderList(ref: OrderListRef): Promise<ExchangeOrderList> {
+      const json = await signed('DELETE', '/api/v3/orderList', { symbol: ref.symbol, listClientOrderId: ref.listClientOrderId }, { weight: 1, priority: 'cancel' });
+      const list = parseReply(orderListSchema, json, 'DELETE /api/v3/orderList');
+      return toOrderList(list, reportedLegs(list, 'DELETE /api/v3/orderList'));
     },
   };
 }

@@ -5,7 +5,7 @@
  * child instead of placing a second order.
  */
 import { startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
-import { clientOrderIdFor, orderWorkflowId, type OrderRequest, type OrderSettings } from '../definitions.js';
+import { clientOrderIdFor, orderWorkflowId, type OrderLifecycleInput, type OrderRequest, type OrderSettings } from '../definitions.js';
 import type { orderLifecycle } from '../order-lifecycle.js';
 import { orderSearchAttributes } from '../search-attributes.js';
 
@@ -14,10 +14,16 @@ import { orderSearchAttributes } from '../search-attributes.js';
  * reset never cancels a working order). A second start of the same order id is refused by
  * Temporal (REJECT_DUPLICATE), never a second order.
  */
-export function startChildOrder(order: OrderRequest, settings: OrderSettings, summary: string): Promise<ChildWorkflowHandle<typeof orderLifecycle>> {
+export function startChildOrder(
+  order: OrderRequest,
+  settings: OrderSettings,
+  summary: string,
+  /** An order the venue already holds (a leg the venue placed with its list): tracked from here, never submitted. */
+  adopt?: Pick<OrderLifecycleInput, 'resume' | 'events'>,
+): Promise<ChildWorkflowHandle<typeof orderLifecycle>> {
   return startChild<typeof orderLifecycle>('orderLifecycle', {
     workflowId: orderWorkflowId(order.orderId),
-    args: [{ order, settings }],
+    args: [{ order, settings, ...adopt }],
     parentClosePolicy: 'ABANDON',
     workflowIdReusePolicy: 'REJECT_DUPLICATE',
     staticSummary: summary,

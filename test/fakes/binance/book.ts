@@ -2,17 +2,23 @@
  * The fake's matching engine: every order ever accepted, its trades, and the rules that move them.
  * MARKET orders take the current price; marketable LIMIT orders take it too (at the limit or
  * better); resting LIMIT orders fill at their own price when the market crosses them; stops
- * trigger on a crossing. Fills consume the market's liquidity, so they can be partial.
- * Every change of an order is reported, in order, to the `onEvent` listeners (the user data stream).
+ * trigger on a crossing (trailing stops per trailing.ts). Fills consume the market's liquidity, so
+ * they can be partial. Order lists (order-lists.ts) live here too: an OCO pair resolves in one step
+ * (the leg that starts executing expires its partner before it trades), an OTOCO's pending pair is
+ * placed only once its working order is FILLED, and cancelling any leg cancels the whole list.
+ * Every change of an order, and of a list, is reported in order to the `onEvent` listeners (the
+ * user data stream).
  */
-import type { Balance, ExchangeOrderStatus, OrderType, Side } from '../../../domain/exchange.js';
+import type { Balance, ExchangeOrderStatus, OrderType } from '../../../domain/exchange.js';
 import type { Account } from './account.js';
-import { apiErrors } from './api-error.js';
+import { apiErrors, BinanceApiError } from './api-error.js';
 import { D, type Dec, floorToStep, ZERO } from './decimal.js';
 import { enforceFilters } from './filters.js';
 import type { Market } from './market.js';
+import { checkOcoPair, type FakeOrderList, type ListIntent, pairedLeg } from './order-lists.js';
 import type { FakeOrder, FakeTrade, OrderIntent } from './orders.js';
 import type { SymbolEntry } from './symbols.js';
+import { enforceTrailingDelta, STOP_TYPES, stepTrigger, stopConditionMet } from './trailing.js';
 
 export interface BookDeps {
   symbols: Map<string, SymbolEntry>;
@@ -25,7 +31,14 @@ export interface BookDeps {
 
 export type ExecutionType = 'NEW' | 'TRADE' | 'CANCELED' | 'EXPIRED';
 /** user-data-stream.md "Order Expiry Reason", the ones the fake can produce. */
-export type ExpiryReason = 'INSUFFICIENT_LIQUIDITY' | 'UNFILLED_IOC_QUANTITY_EXPIRED' | 'UNFILLED_FOK_ORDER_EXPIRED' | 'EXCHANGE_CANCELED';
+export type ExpiryReason =
+  | 'INSUFFICIENT_LIQUIDITY'
+  | 'UNFILLED_IOC_QUANTITY_EXPIRED'
+  | 'UNFILLED_FOK_ORDER_EXPIRED'
+  | 'EXCHANGE_CANCELED'
+  | 'OCO_TRIGGER'
+  | 'OTO_PHASE_ONE_EXPIRED'
+  | 'REJECTED';
 
 /**
  * One change of an order (`order` is the live record, so read it synchronously), then the balances
@@ -42,23 +55,33 @@ export type BookEvent =
       expiryReason?: ExpiryReason;
       time: number;
     }
-  | { kind: 'balances'; balances: Balance[]; time: number };
+  | { kind: 'balances'; balances: Balance[]; time: number }
+  /** The list was placed or finished (user-data-stream.md listStatus). */
+  | { kind: 'list'; list: FakeOrderList; time: number };
 
-const STOPS: ReadonlySet<OrderType> = new Set(['STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
 const MARKET_LIKE: ReadonlySet<OrderType> = new Set(['MARKET', 'STOP_LOSS', 'TAKE_PROFIT']);
 const OPEN: ReadonlySet<ExchangeOrderStatus> = new Set(['NEW', 'PARTIALLY_FILLED']);
 
-/** Whether a stop order fires at `price` (enums.md: STOP_LOSS BUY and TAKE_PROFIT SELL fire on a rise). */
-function fires(type: OrderType, side: Side, stop: Dec, price: Dec): boolean {
-  const onRise = (type.startsWith('STOP_LOSS') && side === 'BUY') || (type.startsWith('TAKE_PROFIT') && side === 'SELL');
-  return onRise ? price.gte(stop) : price.lte(stop);
+/** An order that passed every check, with what it will lock. */
+interface Vetted {
+  intent: OrderIntent;
+  qty: Dec;
+  last: Dec;
+  lockAsset: string;
+  /** Quote locked per unit of base for BUY orders (1 for SELL: the base itself is locked). */
+  lockPrice: Dec;
 }
 
 export class Book {
   readonly orders: FakeOrder[] = [];
   readonly trades: FakeTrade[] = [];
+  readonly lists: FakeOrderList[] = [];
   private nextOrderId = 1;
   private nextTradeId = 1;
+  private nextListId = 1;
+  private readonly listByOrderId = new Map<number, FakeOrderList>();
+  /** Lists being cancelled as a whole: their legs' ends do not set off the OTO phase logic. */
+  private readonly cancelling = new Set<FakeOrderList>();
   private readonly listeners: Array<(e: BookEvent) => void> = [];
 
   constructor(private readonly deps: BookDeps) {}
@@ -71,52 +94,69 @@ export class Book {
     return OPEN.has(order.status);
   }
 
+  /** Open, or a pending list leg not on the book yet: what a cancel still reaches and a client id still holds. */
+  isLive(order: FakeOrder): boolean {
+    return OPEN.has(order.status) || order.status === 'PENDING_NEW';
+  }
+
+  listOf(order: FakeOrder): FakeOrderList | undefined {
+    return this.listByOrderId.get(order.orderId);
+  }
+
   /** Accepts an order (or throws Binance's rejection) and executes whatever can execute at once. */
   place(intent: OrderIntent): { order: FakeOrder; fills: FakeTrade[] } {
-    const { symbols, market, account, clock } = this.deps;
-    const entry = symbols.get(intent.symbol);
-    if (!entry) throw apiErrors.invalidSymbol();
-    const now = clock();
-    const last = market.price(intent.symbol);
-    const qty = intent.quantity ?? this.quantityFor(intent.quoteOrderQty ?? ZERO, last, entry);
-    enforceFilters(entry.spec, intent, qty, last);
-    if (this.orders.some((o) => o.clientOrderId === intent.clientOrderId && this.isOpen(o))) throw apiErrors.duplicateOrder();
-    const stop = STOPS.has(intent.type);
-    if (stop && fires(intent.type, intent.side, intent.stopPrice ?? ZERO, last)) throw apiErrors.wouldTrigger();
-
-    const buy = intent.side === 'BUY';
-    const lockPrice = buy ? (intent.price ?? intent.stopPrice ?? last) : new D(1);
-    const lockAsset = buy ? entry.spec.quoteAsset : entry.spec.baseAsset;
-    const lockAmount = qty.times(lockPrice);
-    if (!account.lock(lockAsset, lockAmount, now)) throw apiErrors.insufficientBalance();
-
-    const order: FakeOrder = {
-      symbol: intent.symbol,
-      orderId: this.nextOrderId++,
-      clientOrderId: intent.clientOrderId,
-      side: intent.side,
-      type: intent.type,
-      timeInForce: intent.timeInForce ?? 'GTC',
-      price: intent.price ?? ZERO,
-      stopPrice: intent.stopPrice ?? ZERO,
-      origQty: qty,
-      origQuoteOrderQty: intent.quoteOrderQty ?? ZERO,
-      executedQty: ZERO,
-      cummulativeQuoteQty: ZERO,
-      status: 'NEW',
-      time: now,
-      updateTime: now,
-      workingTime: stop ? -1 : now,
-      triggered: !stop,
-      lockAsset,
-      lockRemaining: lockAmount,
-      lockPrice,
-    };
-    this.orders.push(order);
+    const vetted = this.vet(intent);
+    const now = this.deps.clock();
+    const lockAmount = vetted.qty.times(vetted.lockPrice);
+    if (!this.deps.account.lock(vetted.lockAsset, lockAmount, now)) throw apiErrors.insufficientBalance();
+    const order = this.create(vetted, lockAmount, -1, 'NEW', now);
     this.report({ kind: 'execution', execution: 'NEW', order, time: now });
     const before = this.trades.length;
-    if (!stop) this.work(order, true);
+    if (order.triggered) this.work(order, true);
     return { order, fills: this.trades.slice(before) };
+  }
+
+  /**
+   * Accepts an OCO or OTOCO whole or not at all. An OCO pair locks once, on the leg that needs the
+   * most; an OTOCO locks its working order now and its pending pair when that is placed.
+   * `reports` are the legs as the placement answer shows them: pending legs stay PENDING_NEW there
+   * even when the working order filled at once (rest-api.md, OTO).
+   */
+  placeList(li: ListIntent): { list: FakeOrderList; reports: FakeOrder[]; fills: FakeTrade[] } {
+    const { market, account, clock } = this.deps;
+    if (this.lists.some((l) => l.listClientOrderId === li.listClientOrderId && l.listOrderStatus !== 'ALL_DONE')) throw apiErrors.duplicateOrder();
+    if (!this.deps.symbols.has(li.symbol)) throw apiErrors.invalidSymbol();
+    checkOcoPair(li.above.side, li.above, li.below, market.price(li.symbol));
+    const intents = li.kind === 'OCO' ? [li.below, li.above] : [li.working, li.above, li.below];
+    const ids = intents.map((i) => i.clientOrderId);
+    const vetted = intents.map((intent, i) => this.vet(intent, ids.slice(0, i)));
+    const now = clock();
+    const lockers = li.kind === 'OCO' ? vetted : vetted.slice(0, 1);
+    const holder = lockers.reduce((a, b) => (b.qty.times(b.lockPrice).gt(a.qty.times(a.lockPrice)) ? b : a));
+    const lockAmount = holder.qty.times(holder.lockPrice);
+    if (!account.lock(holder.lockAsset, lockAmount, now)) throw apiErrors.insufficientBalance();
+
+    const orderListId = this.nextListId++;
+    const legs = vetted.map((v, i) => this.create(v, v === holder ? lockAmount : ZERO, orderListId, li.kind === 'OTOCO' && i > 0 ? 'PENDING_NEW' : 'NEW', now));
+    const list: FakeOrderList = {
+      orderListId,
+      symbol: li.symbol,
+      contingencyType: li.kind === 'OCO' ? 'OCO' : 'OTO',
+      kind: li.kind,
+      listClientOrderId: li.listClientOrderId,
+      transactionTime: now,
+      listStatusType: 'EXEC_STARTED',
+      listOrderStatus: 'EXECUTING',
+      legs,
+    };
+    this.lists.push(list);
+    for (const leg of legs) this.listByOrderId.set(leg.orderId, list);
+    for (const leg of legs) this.report({ kind: 'execution', execution: 'NEW', order: leg, time: now });
+    this.report({ kind: 'list', list, time: now });
+    const reports = legs.map((leg) => (leg.status === 'PENDING_NEW' ? { ...leg } : leg));
+    const before = this.trades.length;
+    if (li.kind === 'OTOCO' && legs[0]) this.work(legs[0], true);
+    return { list, reports, fills: this.trades.slice(before) };
   }
 
   /**
@@ -133,29 +173,42 @@ export class Book {
       return o && (ref.clientOrderId === undefined || o.clientOrderId === ref.clientOrderId) ? o : undefined;
     }
     const same = this.orders.filter((x) => x.symbol === symbol && x.clientOrderId === ref.clientOrderId && visible(x));
-    return same.find((x) => this.isOpen(x)) ?? same[same.length - 1];
+    return same.find((x) => this.isLive(x)) ?? same[same.length - 1];
   }
 
+  /** By orderListId (checked against the client id when both are given), else the executing list with that client id, else the latest. */
+  findList(ref: { orderListId?: number | undefined; listClientOrderId?: string | undefined }): FakeOrderList | undefined {
+    if (ref.orderListId !== undefined) {
+      const l = this.lists.find((x) => x.orderListId === ref.orderListId);
+      return l && (ref.listClientOrderId === undefined || l.listClientOrderId === ref.listClientOrderId) ? l : undefined;
+    }
+    const same = this.lists.filter((x) => x.listClientOrderId === ref.listClientOrderId);
+    return same.find((x) => x.listOrderStatus === 'EXECUTING') ?? same[same.length - 1];
+  }
+
+  /** Cancels the order; a leg of a list takes the whole list with it (rest-api.md, Cancel Order list). */
   cancel(order: FakeOrder, cancelClientOrderId: string): void {
-    if (!this.isOpen(order)) throw apiErrors.unknownOrder();
-    this.finish(order, 'CANCELED', { cancelClientOrderId });
+    if (!this.isLive(order)) throw apiErrors.unknownOrder();
+    const list = this.listOf(order);
+    if (list) this.cancelList(list, cancelClientOrderId);
+    else this.finish(order, 'CANCELED', { cancelClientOrderId });
   }
 
-  /** Triggers stops and fills resting orders after the market moved; returns the new trades. */
+  cancelList(list: FakeOrderList, cancelClientOrderId: string): void {
+    if (list.listOrderStatus === 'ALL_DONE') throw new BinanceApiError(400, -2011, 'Order list does not exist.');
+    this.cancelling.add(list);
+    try {
+      for (const leg of list.legs) if (this.isLive(leg)) this.finish(leg, 'CANCELED', { cancelClientOrderId });
+    } finally {
+      this.cancelling.delete(list);
+    }
+  }
+
+  /** Triggers stops (trailing ones step by step) and fills resting orders after the market moved; returns the new trades. */
   onPriceMove(symbol: string): FakeTrade[] {
     const before = this.trades.length;
-    const price = this.deps.market.price(symbol);
     for (const order of this.orders) {
-      if (order.symbol !== symbol || !this.isOpen(order)) continue;
-      if (!order.triggered) {
-        if (!fires(order.type, order.side, order.stopPrice, price)) continue;
-        order.triggered = true;
-        order.workingTime = this.deps.clock();
-        order.updateTime = order.workingTime;
-        this.work(order, true);
-      } else {
-        this.work(order, false);
-      }
+      if (order.symbol === symbol && this.isOpen(order)) this.evaluate(order);
     }
     return this.trades.slice(before);
   }
@@ -170,6 +223,148 @@ export class Book {
     const before = this.trades.length;
     this.fill(order, qty, order.price, true);
     return this.trades.slice(before);
+  }
+
+  /** Binance's checks of one order against the market and the book, before anything is locked. `alsoTaken`: client ids of earlier legs of the same list. */
+  private vet(intent: OrderIntent, alsoTaken: readonly string[] = []): Vetted {
+    const { symbols, market } = this.deps;
+    const entry = symbols.get(intent.symbol);
+    if (!entry) throw apiErrors.invalidSymbol();
+    const last = market.price(intent.symbol);
+    const qty = intent.quantity ?? this.quantityFor(intent.quoteOrderQty ?? ZERO, last, entry);
+    enforceFilters(entry.spec, intent, qty, last);
+    if (intent.trailingDelta !== undefined) enforceTrailingDelta(entry.spec.trailingDelta, intent.type, intent.side, intent.trailingDelta);
+    if (alsoTaken.includes(intent.clientOrderId) || this.orders.some((o) => o.clientOrderId === intent.clientOrderId && this.isLive(o))) {
+      throw apiErrors.duplicateOrder();
+    }
+    if (STOP_TYPES.has(intent.type) && intent.stopPrice && stopConditionMet(intent.type, intent.side, intent.stopPrice, last)) throw apiErrors.wouldTrigger();
+    if (intent.type === 'LIMIT_MAKER' && intent.price && (intent.side === 'BUY' ? intent.price.gte(last) : intent.price.lte(last))) {
+      throw apiErrors.newOrderRejected('Order would immediately match and take.');
+    }
+    const buy = intent.side === 'BUY';
+    return {
+      intent,
+      qty,
+      last,
+      lockAsset: buy ? entry.spec.quoteAsset : entry.spec.baseAsset,
+      lockPrice: buy ? (intent.price ?? intent.stopPrice ?? last) : new D(1),
+    };
+  }
+
+  private create(v: Vetted, lockAmount: Dec, orderListId: number, status: 'NEW' | 'PENDING_NEW', now: number): FakeOrder {
+    const { intent } = v;
+    const stop = STOP_TYPES.has(intent.type);
+    const order: FakeOrder = {
+      symbol: intent.symbol,
+      orderId: this.nextOrderId++,
+      clientOrderId: intent.clientOrderId,
+      side: intent.side,
+      type: intent.type,
+      timeInForce: intent.timeInForce ?? 'GTC',
+      price: intent.price ?? ZERO,
+      stopPrice: intent.stopPrice ?? ZERO,
+      origQty: v.qty,
+      origQuoteOrderQty: intent.quoteOrderQty ?? ZERO,
+      executedQty: ZERO,
+      cummulativeQuoteQty: ZERO,
+      status,
+      time: now,
+      updateTime: now,
+      workingTime: stop || status === 'PENDING_NEW' ? -1 : now,
+      triggered: !stop,
+      orderListId,
+      trailingDelta: intent.trailingDelta,
+      trailingTime: -1,
+      lockAsset: v.lockAsset,
+      lockRemaining: lockAmount,
+      lockPrice: v.lockPrice,
+    };
+    if (status === 'NEW') this.trackFromNow(order, v.last, now);
+    this.orders.push(order);
+    return order;
+  }
+
+  /** A trailing stop without a stopPrice tracks from the moment it is on the book (faqs/trailing-stop-faq.md, scenario E). */
+  private trackFromNow(order: FakeOrder, last: Dec, now: number): void {
+    if (order.trailingDelta === undefined || !order.stopPrice.isZero()) return;
+    order.trailingTime = now;
+    order.trailBest = last;
+  }
+
+  /** One order against the current price: a stop may trigger (expiring its OCO partner first), a working order may fill. */
+  private evaluate(order: FakeOrder): void {
+    if (order.triggered) return this.work(order, false);
+    const now = this.deps.clock();
+    if (!stepTrigger(order, this.deps.market.price(order.symbol), now)) return;
+    order.triggered = true;
+    order.workingTime = now;
+    order.updateTime = now;
+    this.resolvePair(order);
+    this.work(order, true);
+  }
+
+  /**
+   * The OCO rule, in one step: the leg that starts executing (its first fill, or its trigger)
+   * expires its partner at once, and takes over the pair's one lock.
+   */
+  private resolvePair(order: FakeOrder): void {
+    const list = this.listOf(order);
+    const other = list && pairedLeg(list, order);
+    if (!other || !this.isOpen(other)) return;
+    order.lockRemaining = order.lockRemaining.plus(other.lockRemaining);
+    other.lockRemaining = ZERO;
+    const left = order.origQty.minus(order.executedQty);
+    if (order.side === 'BUY' && left.gt(0)) order.lockPrice = order.lockRemaining.dividedBy(left);
+    this.finish(other, 'EXPIRED', { expiryReason: 'OCO_TRIGGER' });
+  }
+
+  /** After each reported change of a list's leg: the OTOCO phases, then the end of the list. */
+  private onLegChanged(order: FakeOrder): void {
+    const list = this.listOf(order);
+    if (!list || list.listOrderStatus === 'ALL_DONE') return;
+    const working = list.kind === 'OTOCO' ? list.legs[0] : undefined;
+    if (order === working && !this.isLive(order) && !this.cancelling.has(list)) {
+      if (order.status === 'FILLED') this.placePending(list);
+      else for (const leg of list.legs.slice(1)) if (leg.status === 'PENDING_NEW') this.finish(leg, 'EXPIRED', { expiryReason: 'OTO_PHASE_ONE_EXPIRED' });
+    }
+    // The phase logic above may have ended the list already (its own legs report through here too).
+    if (this.listDone(list) || list.legs.some((l) => this.isLive(l))) return;
+    list.listStatusType = 'ALL_DONE';
+    list.listOrderStatus = 'ALL_DONE';
+    list.transactionTime = this.deps.clock();
+    this.report({ kind: 'list', list, time: list.transactionTime });
+  }
+
+  private listDone(list: FakeOrderList): boolean {
+    return list.listOrderStatus === 'ALL_DONE';
+  }
+
+  /**
+   * Puts an OTOCO's pending pair on the book once the working order filled. A pair the account
+   * cannot fund, or a LIMIT_MAKER that would take, is rejected by the matching engine (expired, REJECTED).
+   */
+  private placePending(list: FakeOrderList): void {
+    const [, above, below] = list.legs;
+    if (!above || !below) return;
+    const { account, clock, market } = this.deps;
+    const now = clock();
+    const last = market.price(list.symbol);
+    const need = (o: FakeOrder): Dec => o.origQty.times(o.lockPrice);
+    const holder = need(below).gt(need(above)) ? below : above;
+    const takes = [above, below].find((o) => o.type === 'LIMIT_MAKER' && (o.side === 'BUY' ? o.price.gte(last) : o.price.lte(last)));
+    if (takes || !account.lock(holder.lockAsset, need(holder), now)) {
+      for (const leg of [above, below]) this.finish(leg, 'EXPIRED', { expiryReason: 'REJECTED' });
+      return;
+    }
+    holder.lockRemaining = need(holder);
+    for (const leg of [above, below]) {
+      leg.status = 'NEW';
+      leg.updateTime = now;
+      if (leg.triggered) leg.workingTime = now;
+      this.trackFromNow(leg, last, now);
+      this.report({ kind: 'execution', execution: 'NEW', order: leg, time: now });
+    }
+    for (const leg of [above, below]) if (this.isOpen(leg)) this.evaluate(leg);
   }
 
   private quantityFor(quoteQty: Dec, price: Dec, entry: SymbolEntry): Dec {
@@ -206,6 +401,7 @@ export class Book {
   }
 
   private fill(order: FakeOrder, qty: Dec, price: Dec, isMaker: boolean): void {
+    this.resolvePair(order);
     const { account, clock, commissionRate, symbols } = this.deps;
     const spec = symbols.get(order.symbol)!.spec;
     const now = clock();
@@ -233,6 +429,7 @@ export class Book {
     }
     const trade: FakeTrade = {
       symbol: order.symbol,
+      orderListId: order.orderListId,
       id: this.nextTradeId++,
       orderId: order.orderId,
       price,
@@ -271,5 +468,6 @@ export class Book {
     const changed = this.deps.account.takeChanged();
     const events: BookEvent[] = changed.length > 0 ? [event, { kind: 'balances', balances: changed, time: event.time }] : [event];
     for (const e of events) for (const listener of this.listeners) listener(e);
+    if (event.kind === 'execution' && event.order.orderListId !== -1) this.onLegChanged(event.order);
   }
 }

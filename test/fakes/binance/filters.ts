@@ -24,7 +24,7 @@ function within(value: Dec, { min, max, step }: Bounds): boolean {
   return st.isZero() || value.minus(lo).mod(st).isZero();
 }
 
-const PRICED = new Set(['LIMIT', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
+const PRICED = new Set(['LIMIT', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
 const STOP_MARKET = new Set(['STOP_LOSS', 'TAKE_PROFIT']);
 
 /**

@@ -19,6 +19,7 @@ import type { BanViolation } from './ip-limits.js';
 import { createFakeHttp, type RequestLogEntry } from './server.js';
 import type { FakeState } from './state.js';
 import { buildSymbolTable, DEFAULT_BALANCES, DEFAULT_PRICES, DEFAULT_SYMBOLS, type FakeSymbolSpec } from './symbols.js';
+import { listRoutes } from './list-routes.js';
 import { tradingRoutes } from './trading-routes.js';
 import { UserStream, type UserStreamControls } from './user-stream.js';
 import { attachWsApi, WS_API_PATH } from './ws-api.js';
@@ -81,15 +82,19 @@ export interface BinanceFake {
    * The WebSocket API on the same port, e.g. ws://127.0.0.1:41234/ws-api/v3: ping, time,
    * session.status/logon/logout/subscriptions and userDataStream.subscribe(.signature)/unsubscribe.
    * After `userDataStream.subscribe.signature` it pushes `{ subscriptionId, event }` frames:
-   * executionReport for every order change (NEW, TRADE per fill, CANCELED, EXPIRED) and
-   * outboundAccountPosition for the balances each change moved.
+   * executionReport for every order change (NEW, TRADE per fill, CANCELED, EXPIRED),
+   * outboundAccountPosition for the balances each change moved, and listStatus when an order list
+   * (POST /api/v3/orderList/oco, /otoco) is placed and when it is done.
    */
   readonly wsApiUrl: string;
   /** Faults and counters of the WebSocket API's user data stream. */
   readonly userStream: UserStreamControls;
   close(): Promise<void>;
   price(symbol: string): string;
-  /** Moves the market and fills or triggers the orders it crosses. `liquidity` caps what trades at this price (and later ones). */
+  /**
+   * Moves the market and fills or triggers the orders it crosses (trailing stops track it; an OCO
+   * leg that starts executing expires its partner first). `liquidity` caps what trades at this price (and later ones).
+   */
   setPrice(symbol: string, price: string, opts?: { liquidity?: string | null }): void;
   /** Fills part of a working limit order at its own price, regardless of the market. */
   fillPartially(clientOrderId: string, qty: string): void;
@@ -160,7 +165,7 @@ export async function startBinanceFake(options: BinanceFakeOptions): Promise<Bin
     serverNow,
     generateClientOrderId: () => `fake${String(++clientIds).padStart(18, '0')}`,
   };
-  const http = createFakeHttp(state, [...marketRoutes, ...tradingRoutes], { banGraceMs: options.banGraceMs });
+  const http = createFakeHttp(state, [...marketRoutes, ...tradingRoutes, ...listRoutes], { banGraceMs: options.banGraceMs });
   const wsApi = attachWsApi(http.server, {
     state,
     stream,

@@ -13,6 +13,8 @@ export interface OrderIntent {
   quoteOrderQty?: Dec | undefined;
   price?: Dec | undefined;
   stopPrice?: Dec | undefined;
+  /** Trailing stop distance in BIPS (stop types only). */
+  trailingDelta?: number | undefined;
   clientOrderId: string;
 }
 
@@ -35,6 +37,12 @@ export interface FakeOrder {
   /** -1 until a stop order triggers, as Binance prints it. */
   workingTime: number;
   triggered: boolean;
+  /** The order list this order is a leg of, -1 for a lone order. */
+  orderListId: number;
+  /** Trailing stops only: BIPS, when the order started tracking (-1 before) and the best price seen since. */
+  trailingDelta?: number;
+  trailingTime: number;
+  trailBest?: Dec;
   lockAsset: string;
   lockRemaining: Dec;
   /** Quote locked per unit of base for BUY orders (1 for SELL: the base itself is locked). */
@@ -43,6 +51,7 @@ export interface FakeOrder {
 
 export interface FakeTrade {
   symbol: string;
+  orderListId: number;
   id: number;
   orderId: number;
   price: Dec;

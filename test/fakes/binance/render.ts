@@ -1,7 +1,9 @@
 /**
- * Orders and trades in Binance's JSON shapes: the ACK / RESULT / FULL answers of a new order, the
- * query and open-orders shape, the cancel answer and the myTrades rows. Decimals print with 8 places.
+ * Orders, order lists and trades in Binance's JSON shapes: the ACK / RESULT / FULL answers of a new
+ * order, the query and open-orders shape, the cancel answer, the order list answers and the
+ * myTrades rows. Decimals print with 8 places; `trailingDelta`/`trailingTime` only on trailing stops.
  */
+import type { FakeOrderList } from './order-lists.js';
 import type { FakeOrder, FakeTrade } from './orders.js';
 import { fmt } from './decimal.js';
 
@@ -30,11 +32,12 @@ function core(o: FakeOrder): Record<string, unknown> {
     type: o.type,
     side: o.side,
     ...stopField(o),
+    ...(o.trailingDelta === undefined ? {} : { trailingDelta: o.trailingDelta, trailingTime: o.trailingTime }),
   };
 }
 
 export function renderNewOrder(o: FakeOrder, fills: FakeTrade[], respType: RespType, transactTime: number): Record<string, unknown> {
-  const ack = { symbol: o.symbol, orderId: o.orderId, orderListId: -1, clientOrderId: o.clientOrderId, transactTime };
+  const ack = { symbol: o.symbol, orderId: o.orderId, orderListId: o.orderListId, clientOrderId: o.clientOrderId, transactTime };
   if (respType === 'ACK') return ack;
   const result = { ...ack, ...core(o), workingTime: o.workingTime, selfTradePreventionMode: 'NONE' };
   if (respType === 'RESULT') return result;
@@ -55,7 +58,7 @@ export function renderQueried(o: FakeOrder): Record<string, unknown> {
   return {
     symbol: o.symbol,
     orderId: o.orderId,
-    orderListId: -1,
+    orderListId: o.orderListId,
     clientOrderId: o.clientOrderId,
     ...core(o),
     stopPrice: fmt(o.stopPrice),
@@ -73,7 +76,7 @@ export function renderCanceled(o: FakeOrder, cancelClientOrderId: string, transa
     symbol: o.symbol,
     origClientOrderId: o.clientOrderId,
     orderId: o.orderId,
-    orderListId: -1,
+    orderListId: o.orderListId,
     clientOrderId: cancelClientOrderId,
     transactTime,
     ...core(o),
@@ -87,7 +90,7 @@ export function renderTrade(t: FakeTrade): Record<string, unknown> {
     symbol: t.symbol,
     id: t.id,
     orderId: t.orderId,
-    orderListId: -1,
+    orderListId: t.orderListId,
     price: fmt(t.price),
     qty: fmt(t.qty),
     quoteQty: fmt(t.quoteQty),
@@ -98,4 +101,31 @@ export function renderTrade(t: FakeTrade): Record<string, unknown> {
     isMaker: t.isMaker,
     isBestMatch: true,
   };
+}
+
+/** An order list as GET /api/v3/orderList, openOrderList and allOrderList print it: legs by id only. */
+export function renderList(list: FakeOrderList): Record<string, unknown> {
+  return {
+    orderListId: list.orderListId,
+    contingencyType: list.contingencyType,
+    listStatusType: list.listStatusType,
+    listOrderStatus: list.listOrderStatus,
+    listClientOrderId: list.listClientOrderId,
+    transactionTime: list.transactionTime,
+    symbol: list.symbol,
+    orders: list.legs.map((o) => ({ symbol: o.symbol, orderId: o.orderId, clientOrderId: o.clientOrderId })),
+  };
+}
+
+/** The answer to a new order list: the list, then each leg (as `reports` shows it) in the requested response type. */
+export function renderNewList(list: FakeOrderList, reports: FakeOrder[], fills: FakeTrade[], respType: RespType): Record<string, unknown> {
+  return {
+    ...renderList(list),
+    orderReports: reports.map((o) => renderNewOrder(o, fills.filter((t) => t.orderId === o.orderId), respType, list.transactionTime)),
+  };
+}
+
+/** The answer to DELETE /api/v3/orderList: each leg in the cancel shape. */
+export function renderCanceledList(list: FakeOrderList, cancelClientOrderId: string): Record<string, unknown> {
+  return { ...renderList(list), orderReports: list.legs.map((o) => renderCanceled(o, cancelClientOrderId, list.transactionTime)) };
 }

@@ -159,10 +159,11 @@ export function createFakeHttp(state: FakeState, routes: Route[], options: FakeH
     if (!late) return sendResult();
     entry.fault = late.kind;
     // Any spoiled accept may also leave the order invisible to queries for a while, as Binance can.
-    if (late.hiddenForMs !== undefined && result.acceptedOrder) state.faults.hide(result.acceptedOrder.orderId, now + late.hiddenForMs);
+    const accepted = result.acceptedLegs ?? (result.acceptedOrder ? [result.acceptedOrder] : []);
+    if (late.hiddenForMs !== undefined) for (const o of accepted) state.faults.hide(o.orderId, now + late.hiddenForMs);
     switch (late.kind) {
       case 'not-found-after-accept':
-        if (result.acceptedOrder) state.faults.hide(result.acceptedOrder.orderId, now + (late.durationMs ?? 1000));
+        for (const o of accepted) state.faults.hide(o.orderId, now + (late.durationMs ?? 1000));
         return sendResult();
       case 'accept-then-drop':
         entry.status = 'dropped';

@@ -39,8 +39,10 @@ export interface RouteRequest {
 export interface RouteResult {
   status?: number;
   body: unknown;
-  /** Set by POST /api/v3/order on success: drives the order-count headers and order faults. */
+  /** Set by POST /api/v3/order (and the order list endpoints, to a list's first leg) on success: drives the order-count headers and order faults. */
   acceptedOrder?: FakeOrder;
+  /** Every order a new order list created: a fault that hides an accepted order hides them all. */
+  acceptedLegs?: FakeOrder[];
 }
 
 export interface Route {

@@ -5,6 +5,7 @@
  */
 import type { OrderType } from '../../../domain/exchange.js';
 import { fmt } from './decimal.js';
+import type { TrailingDeltaFilter } from './trailing.js';
 
 export interface FakeSymbolSpec {
   symbol: string;
@@ -17,9 +18,11 @@ export interface FakeSymbolSpec {
   notional: { minNotional: string; maxNotional: string; applyMinToMarket: boolean; applyMaxToMarket: boolean; avgPriceMins: number };
   /** Print the notional rule as the legacy MIN_NOTIONAL filter instead of NOTIONAL. */
   legacyMinNotional?: boolean;
+  /** The TRAILING_DELTA filter in BIPS; without it the symbol does not allow trailing stops. */
+  trailingDelta?: TrailingDeltaFilter;
 }
 
-const ORDER_TYPES: OrderType[] = ['LIMIT', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
+const ORDER_TYPES: OrderType[] = ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'];
 
 function usdtPair(base: string, stepSize: string, maxQty: string, marketMaxQty: string): FakeSymbolSpec {
   return {
@@ -30,6 +33,7 @@ function usdtPair(base: string, stepSize: string, maxQty: string, marketMaxQty: 
     lot: { minQty: stepSize, maxQty, stepSize },
     marketLot: { minQty: '0', maxQty: marketMaxQty, stepSize: '0' },
     notional: { minNotional: '5', maxNotional: '9000000', applyMinToMarket: true, applyMaxToMarket: false, avgPriceMins: 5 },
+    trailingDelta: { minTrailingAboveDelta: 10, maxTrailingAboveDelta: 2000, minTrailingBelowDelta: 10, maxTrailingBelowDelta: 2000 },
   };
 }
 
@@ -71,6 +75,7 @@ export function renderSymbol(spec: FakeSymbolSpec): Record<string, unknown> {
     const m = spec.marketLot;
     filters.push({ filterType: 'MARKET_LOT_SIZE', minQty: fmt(m.minQty), maxQty: fmt(m.maxQty), stepSize: fmt(m.stepSize) });
   }
+  if (spec.trailingDelta) filters.push({ filterType: 'TRAILING_DELTA', ...spec.trailingDelta });
   filters.push({ filterType: 'MAX_NUM_ORDERS', maxNumOrders: 200 }, { filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: 5 });
   return {
     symbol: spec.symbol,
@@ -84,10 +89,10 @@ export function renderSymbol(spec: FakeSymbolSpec): Record<string, unknown> {
     quoteCommissionPrecision: 8,
     orderTypes: ORDER_TYPES,
     icebergAllowed: false,
-    ocoAllowed: false,
-    otoAllowed: false,
+    ocoAllowed: true,
+    otoAllowed: true,
     quoteOrderQtyMarketAllowed: true,
-    allowTrailingStop: false,
+    allowTrailingStop: spec.trailingDelta !== undefined,
     cancelReplaceAllowed: false,
     amendAllowed: false,
     isSpotTradingAllowed: true,

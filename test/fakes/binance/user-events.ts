@@ -1,7 +1,7 @@
 /**
  * The book's events in the User Data Stream's JSON (user-data-stream.md): `executionReport` for
- * each change of an order, `outboundAccountPosition` for the balances it moved, and
- * `eventStreamTerminated` when a subscription ends. Decimals are 8-place strings; ids and times
+ * each change of an order, `outboundAccountPosition` for the balances it moved, `listStatus` when
+ * an order list is placed or done, and `eventStreamTerminated` when a subscription ends. Decimals are 8-place strings; ids and times
  * are numbers.
  */
 import type { BookEvent } from './book.js';
@@ -9,7 +9,7 @@ import { fmt } from './decimal.js';
 
 export type UserEvent = Record<string, unknown> & { e: string; E: number };
 
-const RESTING_TYPES = new Set(['LIMIT', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
+const RESTING_TYPES = new Set(['LIMIT', 'LIMIT_MAKER', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT_LIMIT']);
 
 /** Renders a book event at once (its order is live and will move on). `executionId` numbers the reports. */
 export function renderUserEvent(event: BookEvent, executionId: number): UserEvent {
@@ -19,6 +19,22 @@ export function renderUserEvent(event: BookEvent, executionId: number): UserEven
       E: event.time,
       u: event.time,
       B: event.balances.map((b) => ({ a: b.asset, f: b.free, l: b.locked })),
+    };
+  }
+  if (event.kind === 'list') {
+    const { list } = event;
+    return {
+      e: 'listStatus',
+      E: event.time,
+      s: list.symbol,
+      g: list.orderListId,
+      c: list.contingencyType,
+      l: list.listStatusType,
+      L: list.listOrderStatus,
+      r: 'NONE',
+      C: list.listClientOrderId,
+      T: list.transactionTime,
+      O: list.legs.map((o) => ({ s: o.symbol, i: o.orderId, c: o.clientOrderId })),
     };
   }
   const { order: o, trade: t } = event;
@@ -36,7 +52,7 @@ export function renderUserEvent(event: BookEvent, executionId: number): UserEven
     p: fmt(o.price),
     P: fmt(o.stopPrice),
     F: fmt(0),
-    g: -1,
+    g: o.orderListId,
     C: event.cancelClientOrderId === undefined ? '' : o.clientOrderId,
     x: event.execution,
     X: o.status,
@@ -57,6 +73,7 @@ export function renderUserEvent(event: BookEvent, executionId: number): UserEven
     Z: fmt(o.cummulativeQuoteQty),
     Y: fmt(t?.quoteQty ?? 0),
     Q: fmt(o.origQuoteOrderQty),
+    ...(o.trailingDelta === undefined ? {} : { d: o.trailingDelta, D: o.trailingTime }),
     ...(o.workingTime === -1 ? {} : { W: o.workingTime }),
     V: 'NONE',
     ...(event.expiryReason ? { eR: event.expiryReason } : {}),
