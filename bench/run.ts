@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --keep] [-- --only=e2e,floor,intake,portfolio,replay,stream]`
+ * `npm run bench [-- --quick] [-- --keep] [-- --only=e2e,floor,intake,portfolio,replay,stream,twap]`
  *
  * Starts its own engine (bench/lib/stack.ts), measures intake, end to end, the floor, portfolio
  * accounting, replay and Binance orders on the user data stream (bench/phases/), writes
@@ -33,8 +33,9 @@ import type { PairResults } from './phases/measure.js';
 import { measureHealth, measurePortfolio, type HealthResults, type PortfolioResults } from './phases/portfolio.js';
 import { measureReplay, type ReplayResults } from './phases/replay.js';
 import { measureStream, type StreamResults } from './phases/stream.js';
+import { measureTwap, twapFigures, type TwapResults } from './phases/twap.js';
 
-const PHASES = ['e2e', 'floor', 'intake', 'portfolio', 'replay', 'stream'] as const;
+const PHASES = ['e2e', 'floor', 'intake', 'portfolio', 'replay', 'stream', 'twap'] as const;
 type Phase = (typeof PHASES)[number];
 
 const args = process.argv.slice(2);
@@ -148,6 +149,9 @@ async function main(): Promise<number> {
   // Last: it starts engines of its own (own databases, own task queues) against the Binance fake.
   let stream: StreamResults | undefined;
   if (only.has('stream')) stream = await attempt('stream', () => measureStream({ env: stack.env, databaseUrl: stack.databaseUrl, runDir, cleanup, temporal, profile, log: say }));
+  // A 100-slice TWAP on an engine of its own, whose worker it restarts once.
+  let twap: TwapResults | undefined;
+  if (only.has('twap')) twap = await attempt('twap', () => measureTwap({ env: stack.env, databaseUrl: stack.databaseUrl, runDir, cleanup, temporal, log: say }));
 
   const finishedAt = new Date();
   const liveEventsPerSec = e2e?.saturation.perSec && shape ? round(e2e.saturation.perSec * shape.events) : null;
@@ -221,6 +225,7 @@ async function main(): Promise<number> {
       vsLiveEventRate: ratio(replay.eventsPerSec, liveEventsPerSec),
     },
     stream: stream && streamFigures(stream),
+    twap: twap && twapFigures(twap),
     errors,
   };
   // How much of the machine other work took while the rates were measured.

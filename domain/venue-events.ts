@@ -16,6 +16,8 @@ export interface VenueOrderUpdate {
   executedQty: string;
   cumulativeQuoteQty: string;
   trade?: ExchangeFill | undefined;
+  /** A trailing stop's current trigger price, where the venue tells it. */
+  triggerPrice?: string | undefined;
   /** Venue time of the event (ms). */
   eventTime: number;
 }

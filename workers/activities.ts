@@ -20,6 +20,7 @@ import { createPriceLookup } from '../store/prices.js';
 import { createOrderWakeActivities, createRefreshActivities } from '../activities/market-data/refresh-activities.js';
 import { createPriceAlertActivities } from '../activities/market-data/alert-activities.js';
 import { orderStarter } from '../workflows/start-order.js';
+import { orderSettingsFrom } from '../lib/order-settings.js';
 import { createReconcileActivities } from '../activities/reconcile/reconcile-activities.js';
 import { createTwapActivities } from '../activities/twap/twap-activities.js';
 import { createDcaActivities } from '../activities/orders/dca-activities.js';
@@ -111,7 +112,7 @@ export function createMarketDataActivities({ config, sql, temporal, marketData =
     ...createRefreshActivities({ sql, marketData }),
     ...createOrderWakeActivities({ sql, orders, paperFor }),
     // evaluatePriceAlerts fires the alerts the moved prices satisfy and starts their conditional orders.
-    ...createPriceAlertActivities({ sql, startOrder: orderStarter(temporal, config) }),
+    ...createPriceAlertActivities({ sql, startOrder: orderStarter(temporal, { taskQueue: config.taskQueues.orders, settings: orderSettingsFrom(config) }) }),
     ...createPortfolioNotifyActivities({ sql, portfolios }),
   };
 }

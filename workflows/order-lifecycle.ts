@@ -285,6 +285,10 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   async function applyUpdate(e: VenueOrderUpdate) {
     const filled = new Decimal(e.executedQty);
     if (filled.lt(state.executedQty)) return;
+    if (e.triggerPrice !== undefined && e.triggerPrice !== state.triggerPrice) {
+      state.triggerPrice = e.triggerPrice;
+      tellStory();
+    }
     const more = filled.gt(state.executedQty);
     if (!more && (e.status === state.status || !isTerminal(e.status))) return;
     if (more || e.trade) {

@@ -89,4 +89,13 @@ export const presets = {
     startToCloseTimeout: '1m',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
   },
+  /**
+   * The last stretch before a TWAP slice's time, waited out in the worker: a durable timer fires
+   * up to a second late on the server, this to the millisecond. A lost worker is noticed by the
+   * timeout, and the retry waits for what is left (nothing, when the time has passed).
+   */
+  twapWait: {
+    startToCloseTimeout: '10s',
+    retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s' },
+  },
 } as const satisfies Record<string, ActivityOptions>;

@@ -4,10 +4,8 @@
  * not part of the workflow bundle.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import type { Config } from '../lib/config.js';
-import { orderSettingsFrom, type OrderSettingsConfig } from '../lib/order-settings.js';
 import { orderSummary } from '../domain/order-search.js';
-import { clientOrderIdFor, orderWorkflowId, type OrderRequest } from '../domain/orders.js';
+import { clientOrderIdFor, orderWorkflowId, type OrderRequest, type OrderSettings } from '../domain/orders.js';
 import type { orderLifecycle } from './order-lifecycle.js';
 import { orderSearchAttributes } from './search-attributes.js';
 
@@ -15,16 +13,17 @@ import { orderSearchAttributes } from './search-attributes.js';
  * A function that starts `order-<orderId>` once: a second call while it runs attaches to it
  * (USE_EXISTING), one after it ended is refused by Temporal (REJECT_DUPLICATE) and resolves too,
  * since the order was placed. Either way no second order exists.
- * @example const startOrder = orderStarter(temporal, config); await startOrder(order, 'conditional order of price alert …');
+ * @example
+ * const startOrder = orderStarter(temporal, { taskQueue: config.taskQueues.orders, settings: orderSettingsFrom(config) });
+ * await startOrder(order, 'conditional order of price alert …');
  */
-export function orderStarter(temporal: Client, config: OrderSettingsConfig & Pick<Config, 'taskQueues'>) {
-  const settings = orderSettingsFrom(config);
+export function orderStarter(temporal: Client, { taskQueue, settings }: { taskQueue: string; settings: OrderSettings }) {
   /** `why` follows the order's own summary in the Temporal UI, e.g. "conditional order of price alert …". */
   return async (order: OrderRequest, why: string): Promise<void> => {
     try {
       await temporal.workflow.start<typeof orderLifecycle>('orderLifecycle', {
         workflowId: orderWorkflowId(order.orderId),
-        taskQueue: config.taskQueues.orders,
+        taskQueue,
         args: [{ order, settings }],
         staticSummary: `${orderSummary(order)} · ${why}`,
         typedSearchAttributes: orderSearchAttributes(order, clientOrderIdFor(order.orderId), 'RECEIVED'),

@@ -68,8 +68,6 @@ export interface TwapState {
   /** The venue's rules and the reference price read at start. */
   rules?: (SliceRules & { price: string }) | undefined;
   reason?: string | undefined;
-  /** How late this workflow's timers fire, as measured (a moving average): the next is asked for that much earlier. */
-  timerLagMs?: number | undefined;
   /** Writes to the read model so far: each carries its number, so a late one changes nothing. */
   writes: number;
 }

@@ -47,11 +47,12 @@ const venueRead = proxyActivities<TwapActivities>(presets.exchangeRead);
  */
 const db = proxyActivities<TwapActivities>(presets.db);
 const localDb = proxyLocalActivities<TwapActivities>(presets.db);
+const precise = proxyActivities<TwapActivities>(presets.twapWait).waitUntil;
 
 /** Slices per run before continue-as-new keeps the history short (about ten events each). */
 const SLICES_PER_RUN = 250;
-/** The most a slice's timer is asked for ahead of its time. */
-const MAX_TIMER_LEAD_MS = 2000;
+/** The last stretch before a slice's time, waited out in the worker rather than by a server timer. */
+const PRECISE_WINDOW_MS = 1500;
 
 export async function twapOrder(input: TwapInput): Promise<TwapState> {
   const { twap, settings } = input;
@@ -165,7 +166,7 @@ export async function twapOrder(input: TwapInput): Promise<TwapState> {
     );
   }
 
-  async function startSlice() {
+  async function startSlice(startedAtMs: number) {
     const index = state.nextIndex;
     const scheduledAtMs = state.schedule[index]!;
     const { quantity, tooSmall } = book.nextSlice();
@@ -195,7 +196,7 @@ export async function twapOrder(input: TwapInput): Promise<TwapState> {
       parent: { kind: 'twap', id: twap.twapId, workflowId: workflowInfo().workflowId, role },
     };
     slice.status = 'RECEIVED';
-    slice.startedAtMs = Date.now();
+    slice.startedAtMs = startedAtMs;
     startedThisRun++;
     try {
       const child = await startChildOrder(order, settings, `TWAP ${role}: ${twap.side} ${quantity} ${twap.symbol} ${twap.sliceType} on ${twap.venue}`);
@@ -260,18 +261,21 @@ export async function twapOrder(input: TwapInput): Promise<TwapState> {
       const quiet = await condition(() => (working.size === 0 && allHandlersFinished()) || wake, Math.max(due - Date.now(), 1), { summary: 'wait for working slices, then continue as new' });
       if (quiet && working.size === 0 && allHandlersFinished()) return continueAsNew<typeof twapOrder>({ twap, settings, carried: state });
     }
-    // A timer fires some time after it is due (the server's timer queue, the task's round trip):
-    // asked for that much earlier, as measured on the previous timers, the slice starts on time.
-    const lag = state.timerLagMs ?? 0;
-    if (due - Date.now() > lag) {
+    // A durable timer fires up to a second late on the server: it ends PRECISE_WINDOW_MS early,
+    // and the worker waits out the rest to the millisecond.
+    if (due - Date.now() > PRECISE_WINDOW_MS) {
       wake = false;
-      const wait = due - Date.now() - lag;
-      const endsAt = Date.now() + wait;
-      if (await condition(() => wake, wait, { summary: `wait for slice ${state.nextIndex + 1} of ${state.slicesTotal}` })) continue;
-      state.timerLagMs = Math.min(Math.max(Math.round((lag + (Date.now() - endsAt)) / 2), 0), MAX_TIMER_LEAD_MS);
+      await condition(() => wake, due - Date.now() - PRECISE_WINDOW_MS, { summary: `wait for slice ${state.nextIndex + 1} of ${state.slicesTotal}` });
       continue;
     }
-    if (state.status === 'RUNNING') await startSlice();
+    if (due > Date.now()) {
+      wake = false;
+      await precise.executeWithOptions({ ...presets.twapWait, summary: `slice ${state.nextIndex + 1} due at ${new Date(due).toISOString()}` }, [{ atMs: due }]);
+      // Paused, cancelled or rescheduled meanwhile: decide again.
+      if (wake || state.schedule[state.nextIndex] !== due) continue;
+    }
+    // Workflow time: when this task started, right before the slice's start is sent.
+    if (state.status === 'RUNNING') await startSlice(Date.now());
   }
 
   // Every slice has started, or the TWAP is cancelled: wait for the working ones to end.

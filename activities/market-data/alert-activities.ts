@@ -36,7 +36,7 @@ export class ConditionalOrdersPendingError extends Error {
 }
 
 /**
- * @example const activities = createPriceAlertActivities({ sql, startOrder: orderStarter(temporal, config) });
+ * @example const activities = createPriceAlertActivities({ sql, startOrder: orderStarter(temporal, { taskQueue, settings }) });
  */
 export function createPriceAlertActivities({ sql, startOrder, ordersPerCall = 100 }: PriceAlertActivitiesOptions) {
   /** Starts the order a fired alert owes; the row is written as the API writes it, so GET shows it at once. */

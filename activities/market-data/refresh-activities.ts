@@ -155,6 +155,8 @@ interface PaperCandidate {
   client_order_id: string;
   status: string;
   executed_qty: string;
+  /** A trailing stop's best price before this match. */
+  trailing_best_price: string | null;
 }
 
 /**
@@ -166,12 +168,20 @@ interface PaperCandidate {
  * @example const activities = createOrderWakeActivities({ sql, orders: orderClients(client), paperFor });
  */
 export function createOrderWakeActivities({ sql, orders, paperFor, pageSize = 500, concurrency = 16 }: OrderWakeActivitiesOptions) {
+  async function trailMoved(o: PaperCandidate): Promise<boolean> {
+    const [row] = await sql<{ best: string | null }[]>`SELECT trailing_best_price::text AS best FROM paper_orders WHERE client_order_id = ${o.client_order_id}`;
+    return row?.best != null && row.best !== o.trailing_best_price;
+  }
+
   async function match(o: PaperCandidate): Promise<number> {
     const venue = paperFor(o.account_id);
     const order = await venue.getOrder({ symbol: o.symbol, clientOrderId: o.client_order_id });
     if (!order) return 0;
     const now = snapshot(order);
-    if (now.status === o.status && new Decimal(now.executedQty).eq(o.executed_qty)) return 0;
+    if (now.status === o.status && new Decimal(now.executedQty).eq(o.executed_qty)) {
+      // A trailing stop that moved its trigger tells its workflow too, so its details show where it stands.
+      if (order.trailingDelta === undefined || !(await trailMoved(o))) return 0;
+    }
     const trades = new Decimal(now.executedQty).gt(o.executed_qty)
       ? await venue.getTrades({ symbol: o.symbol, clientOrderId: o.client_order_id, exchangeOrderId: now.exchangeOrderId })
       : [];
@@ -206,7 +216,7 @@ export function createOrderWakeActivities({ sql, orders, paperFor, pageSize = 50
       for (;;) {
         // status_rank < 9 holds for every open status and lets the planner use orders_open_symbol.
         const page = await sql<PaperCandidate[]>`
-          SELECT o.id, o.workflow_id, o.account_id, o.symbol, o.client_order_id, o.status, o.executed_qty::text
+          SELECT o.id, o.workflow_id, o.account_id, o.symbol, o.client_order_id, o.status, o.executed_qty::text, p.trailing_best_price::text
           FROM orders o
           JOIN unnest(${symbols}::text[], ${prices}::numeric[]) AS m(symbol, price) ON m.symbol = o.symbol
           LEFT JOIN paper_orders p ON p.client_order_id = o.client_order_id

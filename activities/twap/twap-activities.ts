@@ -53,6 +53,13 @@ export function createTwapActivities({ sql, exchangeFor, referencePrice, rulesMa
       };
     },
 
+    /** Returns at `atMs` (epoch ms; at once when it has passed) with the time it returned. */
+    async waitUntil({ atMs }: { atMs: number }): Promise<number> {
+      const wait = atMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      return Date.now();
+    },
+
     /** The TWAP's status and progress in `twap_orders` (a write older than the stored one changes nothing). */
     async recordTwapProgress(progress: TwapProgress): Promise<void> {
       await recordTwapProgress(sql, progress);

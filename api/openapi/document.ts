@@ -21,6 +21,8 @@ export const API_DESCRIPTION =
 const TAGS = [
   { name: 'auth', description: 'Accounts and access tokens' },
   { name: 'orders', description: 'Orders, each run by its own workflow' },
+  { name: 'order lists', description: 'OCO and bracket orders: one workflow per list, each leg an ordinary order' },
+  { name: 'dca', description: 'Recurring buys of a quote amount, one Temporal Schedule per plan' },
   { name: 'portfolio', description: 'Trades, positions and the portfolio computed from them' },
   { name: 'market data', description: 'Prices, candles and the symbols you follow' },
   { name: 'alerts', description: 'Price alerts, and the orders they place when they fire' },

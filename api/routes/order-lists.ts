@@ -2,9 +2,9 @@
  * /v1/order-lists: OCO and bracket orders. Submit (starts the list's workflow), list, read (with its
  * legs, each an ordinary order), cancel (a Temporal Update).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import type { Context } from 'hono';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
@@ -14,6 +14,7 @@ import { temporalUiLinks } from '../../lib/temporal-ui.js';
 import { credentialsLast4 } from '../../store/exchange-credentials.js';
 import { childOrders, findOrderList, insertOrderList, listOrderLists, type OrderListRow } from '../../store/order-lists.js';
 import { latestPrices } from '../../store/prices.js';
+import { claimIdempotencyKey } from '../../store/orders.js';
 import { cancelOrderListUpdate } from '../../workflows/definitions.js';
 import type { orderList } from '../../workflows/order-list.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
@@ -22,6 +23,7 @@ import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
 import { accountIdOf, type AppEnv } from '../principal.js';
 import { createRouter } from '../router.js';
 import { uuidParam } from '../schemas/common.js';
+import { idempotencyHeaders } from '../schemas/orders.js';
 import {
   cancelOrderListBody,
   createOrderListSchema,
@@ -79,6 +81,7 @@ const submitList = createRoute({
   security: bearerAuth,
   request: {
     query: noQuery,
+    headers: idempotencyHeaders,
     body: {
       required: true,
       content: {
@@ -91,7 +94,7 @@ const submitList = createRoute({
   },
   responses: {
     202: json('Accepted; follow it at links.self', orderListAcceptedSchema, { id: LIST_ID, status: 'RECEIVED', workflowId: `order-list-${LIST_ID}`, links: exampleLinks }),
-    ...errors({ auth: true, body: true }, { 422: 'A rule broken (e.g. a take-profit below the entry of a BUY, a trailing delta out of range, an OCO that does not straddle the last price), or no Binance credentials for venue "binance"' }),
+    ...errors({ auth: true, body: true }, { 400: 'Idempotency-Key is not 1-255 printable ASCII characters', 422: 'An Idempotency-Key reused with another body, a rule broken (e.g. a take-profit below the entry of a BUY, a trailing delta out of range, an OCO that does not straddle the last price), or no Binance credentials for venue "binance"' }),
   },
 });
 
@@ -186,8 +189,17 @@ export function orderListRoutes({ config, sql, temporal, presentOrder }: OrderLi
         const broken = last ? orderListViolations(body, last.price) : [];
         if (broken.length > 0) throw new ApiError(422, 'invalid_request', `${broken[0]!.path}: ${broken[0]!.message}`, broken);
       }
-      const listId = randomUUID();
-      const list: OrderListRequest = {
+      let listId: string = randomUUID();
+      const key = c.req.valid('header')['Idempotency-Key'];
+      if (key !== undefined) {
+        const hash = createHash('sha256').update(JSON.stringify({ route: 'order-lists', ...body, venue })).digest('hex');
+        const claim = await claimIdempotencyKey(sql, accountId, key, hash, listId);
+        if (!claim.matches) throw new ApiError(422, 'idempotency_key_reused', 'Idempotency-Key was already used with a different request body; use a new key for a new order list');
+        listId = claim.orderId;
+      }
+      // A repeat of a key finds the list as first recorded: the same leg ids, never a second list.
+      const recorded = await findOrderList(sql, accountId, listId);
+      const list: OrderListRequest = recorded?.request ?? {
         listId,
         accountId,
         venue,
@@ -202,15 +214,22 @@ export function orderListRoutes({ config, sql, temporal, presentOrder }: OrderLi
       };
       const workflowId = orderListWorkflowId(listId);
       await insertOrderList(sql, list, workflowId);
-      await temporal.workflow.start<typeof orderList>('orderList', {
-        workflowId,
-        taskQueue: config.taskQueues.orders,
-        args: [{ list, settings }],
-        staticSummary: `${list.kind} ${list.side} ${list.quantity} ${list.symbol} on ${venue}`,
-        staticDetails: `take-profit ${list.takeProfit.price}, stop ${list.stopLoss.stopPrice ?? '—'}${list.stopLoss.trailingDelta ? ` trailing ${list.stopLoss.trailingDelta} bps` : ''}${list.entry ? `, entry ${list.entry.price}` : ''}`,
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      });
-      return c.json({ id: listId, status: 'RECEIVED' as const, workflowId, links: { self: `/v1/order-lists/${listId}`, temporalUi: ui.workflow(workflowId) } }, 202);
+      try {
+        await temporal.workflow.start<typeof orderList>('orderList', {
+          workflowId,
+          taskQueue: config.taskQueues.orders,
+          args: [{ list, settings }],
+          staticSummary: `${list.kind} ${list.side} ${list.quantity} ${list.symbol} on ${venue}`,
+          staticDetails: `take-profit ${list.takeProfit.price}, stop ${list.stopLoss.stopPrice ?? '—'}${list.stopLoss.trailingDelta ? ` trailing ${list.stopLoss.trailingDelta} bps` : ''}${list.entry ? `, entry ${list.entry.price}` : ''}`,
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        });
+      } catch (err) {
+        // The key's list already ran to its end: report it.
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+      const row = (await findOrderList(sql, accountId, listId))!;
+      return c.json({ id: listId, status: row.status, workflowId, links: { self: `/v1/order-lists/${listId}`, temporalUi: ui.workflow(workflowId) } }, 202);
     })
 
     .openapi(listLists, async (c) => {

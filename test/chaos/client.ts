@@ -125,6 +125,26 @@ export class ApiClient {
     }
   }
 
+  /** Creates something other than an order (an order list, a TWAP) under `key`, as `submit` does an order. */
+  async create(path: string, key: string, body: unknown, deadline: number): Promise<SubmitOutcome> {
+    const { res, attempts, lastError } = await this.definite('POST', path, body, { 'idempotency-key': key }, deadline);
+    if (!res) return { kind: 'gave-up', lastError, attempts };
+    if (res.status !== 202 && res.status !== 201) return { kind: 'refused', status: res.status, body: res.text.slice(0, 500), attempts };
+    return { kind: 'accepted', id: (JSON.parse(res.text) as { id: string }).id, attempts };
+  }
+
+  /** GET as the client's user; the parsed body, or undefined when there is no definite answer. */
+  async get(path: string, deadline: number): Promise<{ status: number; body: any } | undefined> {
+    const { res } = await this.definite('GET', path, undefined, {}, deadline);
+    return res && { status: res.status, body: res.text ? JSON.parse(res.text) : undefined };
+  }
+
+  /** DELETE as the client's user, retried to a definite answer. */
+  async remove(path: string, deadline: number): Promise<number | undefined> {
+    const { res } = await this.definite('DELETE', path, {}, {}, deadline);
+    return res?.status;
+  }
+
   /**
    * One DELETE /v1/orders/:id, not retried: the API must answer it (200, 202, or 409 when the
    * order already ended) within `deadlineMs`, whatever the venue does.

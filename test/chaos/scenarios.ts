@@ -11,6 +11,7 @@ import { deleteRace, workflowCancelTerminate } from './operator-scenarios.js';
 import { between } from './plan.js';
 import type { ScenarioDefinition, Stack } from './scenario.js';
 import { hiddenFilled, hiddenResting, rateLimitBan, streamOutage, unknownOutcomes } from './venue-scenarios.js';
+import { twapWorkerKill } from './twap-scenarios.js';
 
 /** kill -9 of the worker at random moments; a fresh worker right after each kill. */
 export const workerKill: ScenarioDefinition = {
@@ -179,4 +180,5 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
   streamOutage,
   workflowCancelTerminate,
   deleteRace,
+  twapWorkerKill,
 ];

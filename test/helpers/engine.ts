@@ -10,6 +10,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createOrderWakeActivities } from '../../activities/market-data/refresh-activities.js';
 import { createPriceAlertActivities } from '../../activities/market-data/alert-activities.js';
 import { orderStarter } from '../../workflows/start-order.js';
+import { orderSettingsFrom } from '../../lib/order-settings.js';
 import { createPriceLookup, storeQuotes } from '../../store/prices.js';
 import { paperVenues } from '../../workers/activities.js';
 import { orderClients } from '../../workflows/clients.js';
@@ -73,7 +74,7 @@ export async function startEngine(env: Record<string, string | undefined> = {}, 
   // What the price refresh does after storing a move: the paper orders it fills get their venue event.
   const { wakePaperOrders } = createOrderWakeActivities({ sql, orders: orderClients(temporal), paperFor: paperVenues(config, sql, createPriceLookup({ sql, fetchLatest: async () => [] })) });
   // …and the price alerts it satisfies fire (their conditional orders start).
-  const { evaluatePriceAlerts } = createPriceAlertActivities({ sql, startOrder: orderStarter(temporal, config) });
+  const { evaluatePriceAlerts } = createPriceAlertActivities({ sql, startOrder: orderStarter(temporal, { taskQueue: config.taskQueues.orders, settings: orderSettingsFrom(config) }) });
   const tokens = tokenServiceFor(config);
   const apiLogLines: string[] = [];
   const log = createLogger('test-api', {

@@ -82,6 +82,7 @@ describe('order lists on paper', () => {
     expect(leg(done, 'stop-loss').status).toBe('FILLED');
     expect(leg(done, 'take-profit').status).toBe('EXPIRED');
     await recordHistory(e.temporal, `order-list-${res.body.id}`, 'order-list-paper-bracket');
+    await recordHistory(e.temporal, `order-${leg(done, 'entry').id}`, 'paper-bracket-entry-filled');
     await e.setPrice('ETHUSDT', '2000');
   });
 
@@ -94,6 +95,42 @@ describe('order lists on paper', () => {
     expect(done.status).toBe('CANCELED');
     expect(done.legs.map((o: any) => [o.parent.role, o.status])).toEqual([['entry', 'CANCELED']]);
     expect((await e.call('DELETE', `/v1/order-lists/${res.body.id}`)).status).toBe(409);
+  });
+
+  it('trailing stop: the trigger follows the price up, the details show it, and a retrace of the delta fires it', async () => {
+    const buy = await e.call('POST', '/v1/orders', { venue: 'paper', symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: '1' });
+    await e.waitForStatus(buy.body.id, ['FILLED']);
+    const bad = await e.call('POST', '/v1/orders', { venue: 'paper', symbol: 'ETHUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '1', trailingDelta: 3000 });
+    expect(bad.status).toBe(422);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path)).toContain('trailingDelta');
+    const res = await e.call('POST', '/v1/orders', { venue: 'paper', symbol: 'ETHUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '1', trailingDelta: 500 });
+    expect(res.status).toBe(202);
+    const open = await e.waitForStatus(res.body.id, ['NEW']);
+    expect(open).toMatchObject({ trailingDelta: 500, stopPrice: null });
+    const details = () => e.temporal.workflow.getHandle(`order-${res.body.id}`).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    await e.setPrice('ETHUSDT', '2200');
+    // 5% under the best price seen, 2200.
+    await waitFor(details, (m) => /trailing stop 500 bps · trigger price 2090\b/.test(m.currentDetails ?? ''), { timeoutMs: 10_000, what: 'the details to show the trigger at 2090' });
+    await e.setPrice('ETHUSDT', '2100');
+    expect((await e.call('GET', `/v1/orders/${res.body.id}`)).body.status).toBe('NEW');
+    await e.setPrice('ETHUSDT', '2080');
+    const filled = await e.waitForStatus(res.body.id, ['FILLED']);
+    expect(filled.fills).toHaveLength(1);
+    await recordHistory(e.temporal, `order-${res.body.id}`, 'paper-trailing-stop-filled');
+    await e.setPrice('ETHUSDT', '2000');
+  });
+
+  it('the same Idempotency-Key gives the same list, never a second one; another body under it is a 422', async () => {
+    const body = { type: 'BRACKET', venue: 'paper', symbol: 'ETHUSDT', side: 'BUY', quantity: '1', entry: { price: '1500' }, takeProfit: { price: '2200' }, stopLoss: { stopPrice: '1400' } };
+    const first = await e.call('POST', '/v1/order-lists', body, { 'Idempotency-Key': 'bracket-key-1' });
+    const again = await e.call('POST', '/v1/order-lists', body, { 'Idempotency-Key': 'bracket-key-1' });
+    expect(again.status).toBe(202);
+    expect(again.body.id).toBe(first.body.id);
+    const other = await e.call('POST', '/v1/order-lists', { ...body, quantity: '2' }, { 'Idempotency-Key': 'bracket-key-1' });
+    expect(other.status).toBe(422);
+    const l = await listWhen(e, first.body.id, (x) => leg(x, 'entry')?.status === 'NEW', 'the entry NEW');
+    expect(l.legs).toHaveLength(1);
+    await e.call('DELETE', `/v1/order-lists/${first.body.id}`);
   });
 
   it("another account's list answers 404", async () => {
@@ -140,6 +177,7 @@ describe('order lists on Binance (native)', () => {
     const venueLegs = fake.orders().filter((o) => o.orderListId === Number(done.exchangeListId));
     expect(venueLegs.filter((o) => o.status === 'FILLED')).toHaveLength(1);
     await recordHistory(e.temporal, `order-list-${res.body.id}`, 'order-list-binance-oco');
+    await recordHistory(e.temporal, `order-${leg(done, 'stop-loss').id}`, 'binance-oco-leg-filled');
   });
 
   it('BRACKET: an OTOCO; once the entry fills, the pair the venue placed is tracked, and the take-profit closes it', async () => {
@@ -158,6 +196,20 @@ describe('order lists on Binance (native)', () => {
     expect(leg(done, 'take-profit').status).toBe('FILLED');
     expect(leg(done, 'stop-loss').status).toBe('EXPIRED');
     await recordHistory(e.temporal, `order-list-${res.body.id}`, 'order-list-binance-bracket');
+  });
+
+  it('trailing stop: placed with its trailingDelta on the venue, which fires it on a retrace', async () => {
+    fake.setPrice('ETHUSDT', '2000');
+    const res = await e.call('POST', '/v1/orders', { venue: 'binance', symbol: 'ETHUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '1', trailingDelta: 500 });
+    expect(res.status).toBe(202);
+    const open = await e.waitForStatus(res.body.id, ['NEW']);
+    expect(fake.orders().find((o) => String(o.clientOrderId) === open.clientOrderId)).toMatchObject({ trailingDelta: 500 });
+    fake.setPrice('ETHUSDT', '2200');
+    fake.setPrice('ETHUSDT', '2100');
+    expect((await e.call('GET', `/v1/orders/${res.body.id}`)).body.status).toBe('NEW');
+    fake.setPrice('ETHUSDT', '2080');
+    const filled = await e.waitForStatus(res.body.id, ['FILLED'], 15_000);
+    expect(filled.trailingDelta).toBe(500);
   });
 
   it('BRACKET cancelled before its entry fills: the whole list is cancelled on the venue and the pair never appears', async () => {

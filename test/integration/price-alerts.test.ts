@@ -15,6 +15,7 @@ import { tokenAuthenticator } from '../../api/stream/auth.js';
 import { attachStreamServer, type StreamServer } from '../../api/stream/index.js';
 import { createLogger } from '../../lib/logger.js';
 import { orderStarter } from '../../workflows/start-order.js';
+import { orderSettingsFrom } from '../../lib/order-settings.js';
 import { refreshPricesInput } from '../../workflows/schedules.js';
 import type { RefreshOutcome } from '../../workflows/refresh-prices.js';
 import { startEngine, startMarketDataFakes, type MarketDataFakes, type TestEngine } from '../helpers/engine.js';
@@ -72,7 +73,7 @@ async function create(account: string, body: Record<string, unknown>): Promise<a
 
 /** The activity the refresh runs, as a worker would run it (a retry, or an overlapping run). */
 function evaluate(symbol: string, price: string): Promise<AlertsResult> {
-  const { evaluatePriceAlerts } = createPriceAlertActivities({ sql: e.sql, startOrder: orderStarter(e.temporal, e.config) });
+  const { evaluatePriceAlerts } = createPriceAlertActivities({ sql: e.sql, startOrder: orderStarter(e.temporal, { taskQueue: e.config.taskQueues.orders, settings: orderSettingsFrom(e.config) }) });
   return new MockActivityEnvironment().run(evaluatePriceAlerts, { moved: [{ symbol, price }] });
 }
 
@@ -232,7 +233,7 @@ describe('conditional orders', () => {
     // Retried and overlapping evaluations of the same move start nothing more.
     await Promise.all([evaluate(symbol, '106'), evaluate(symbol, '106')]);
     const order = await waitFor(async () => (await e.callAs(account, 'GET', `/v1/orders/${alert.order.id}`)).body, (o) => o?.status === 'FILLED', { what: 'the conditional order to fill' });
-    expect(order).toMatchObject({ symbol, side: 'BUY', type: 'MARKET', executedQty: '2' });
+    expect(order).toMatchObject({ symbol, side: 'BUY', type: 'MARKET', executedQty: '2', parent: { kind: 'alert', id: alert.id, role: 'conditional order', self: `/v1/alerts/${alert.id}` } });
     expect(await get(account, alert.id)).toMatchObject({ status: 'FIRED', firedPrice: '106', order: { id: alert.order.id, status: 'FILLED' } });
     const rows = await e.sql`SELECT id, parent_kind, parent_id, parent_role FROM orders WHERE parent_id = ${alert.id}`;
     expect(rows).toEqual([{ id: alert.order.id, parent_kind: 'alert', parent_id: alert.id, parent_role: 'conditional order' }]);

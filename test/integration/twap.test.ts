@@ -47,16 +47,6 @@ describe('TWAP orders on the paper venue', () => {
     expect(child.parentExecution?.workflowId).toBe(`twap-${res.body.id}`);
     // Slices start on schedule, one second apart.
     const started = twap.sliceList.map((s: { startedAt: string; scheduledAt: string }) => Date.parse(s.startedAt) - Date.parse(s.scheduledAt));
-    console.log("lateness", started);
-    {
-      const h = await e.temporal.workflow.getHandle(`twap-${res.body.id}`).fetchHistory();
-      const t0 = Number(h.events![0]!.eventTime!.seconds) * 1000 + Math.round((h.events![0]!.eventTime!.nanos ?? 0) / 1e6);
-      for (const ev of h.events!) {
-        const t = Number(ev.eventTime!.seconds) * 1000 + Math.round((ev.eventTime!.nanos ?? 0) / 1e6) - t0;
-        const extra = ev.timerStartedEventAttributes ? ` timeout=${JSON.stringify(ev.timerStartedEventAttributes.startToFireTimeout)}` : '';
-        console.log('EV', t, ev.eventType, extra);
-      }
-    }
     for (const lateness of started) expect(lateness).toBeLessThan(1000);
     const listed = await e.call('GET', '/v1/twap-orders');
     expect(listed.body.data.map((t: { id: string }) => t.id)).toContain(res.body.id);

@@ -139,7 +139,7 @@ describe('the answer schemas', () => {
 
   it("give an order's type and status, and a portfolio's and a position's figures, exact types", () => {
     const order = resolve({ $ref: '#/components/schemas/Order' }).properties;
-    expect(order.type.enum).toEqual(['MARKET', 'LIMIT', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
+    expect(order.type.enum).toEqual(['MARKET', 'LIMIT', 'LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']);
     expect(resolve(order.status).enum).toContain('UNKNOWN');
     const portfolio = resolve({ $ref: '#/components/schemas/Portfolio' });
     const decimals = ['totalValue', 'totalCost', 'realizedPnl', 'unrealizedPnl', 'feesPaid', 'capitalInvested', 'roiPct', 'winRate', 'usdtUsdRate'];

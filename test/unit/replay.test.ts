@@ -31,6 +31,8 @@ const PREFIXES: Record<string, RegExp> = {
   refreshPrices: /^refresh-prices-/,
   reconcileOrders: /^reconcile-orders-/,
   dcaBuy: /^dca-buy-/,
+  twapOrder: /^twap-/,
+  orderList: /^order-list-/,
 };
 
 beforeAll(() => {
