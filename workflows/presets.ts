@@ -95,7 +95,7 @@ export const presets = {
    * timeout, and the retry waits for what is left (nothing, when the time has passed).
    */
   twapWait: {
-    startToCloseTimeout: '10s',
+    startToCloseTimeout: '5s',
     retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s' },
   },
 } as const satisfies Record<string, ActivityOptions>;

@@ -250,11 +250,11 @@ export function twapRoutes({ config, sql, temporal }: TwapRoutesOptions) {
     };
   }
 
-  /** The workflow's state, or undefined when it does not answer within a couple of seconds (its worker is down). */
+  /** The workflow's state, or undefined when it does not answer within a few seconds (its worker is down, or busy replaying a long history). */
   async function stateOf(row: TwapRow): Promise<TwapState | undefined> {
     const query = temporal.workflow.getHandle(row.workflow_id).query(twapStatusQuery);
     query.catch(() => undefined);
-    const late = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref());
+    const late = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5000).unref());
     return Promise.race([query, late]).catch(() => undefined);
   }
 

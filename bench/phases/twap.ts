@@ -19,6 +19,7 @@ import { startChild, type Child } from '../lib/children.js';
 import type { Cleanup } from '../lib/cleanup.js';
 import { connectEngineApi, safeJson } from '../lib/engine-api.js';
 import { freePort } from '../../test/helpers/ports.js';
+import { twapStatusQuery } from '../../workflows/twap-definitions.js';
 import { round, summarize, type LatencySummary } from '../lib/stats.js';
 
 const SYMBOL = 'TWAPBENCH';
@@ -118,20 +119,18 @@ export async function measureTwap(ctx: TwapContext): Promise<TwapResults> {
         restartMs = Date.now() - t0;
         ctx.log(`twap: worker restarted in ${restartMs} ms`);
       }
-      let twap: { status: string; filledQty: string; sliceList: Array<{ orderId: string | null; scheduledAt: string; startedAt: string | null }> };
-      const deadline = Date.now() + HORIZON_S * 1000 + 120_000;
-      do {
-        await sleep(2000);
-        twap = safeJson((await http.request('GET', `/v1/twap-orders/${id}`)).body) as typeof twap;
-      } while (!['COMPLETED', 'CANCELED', 'REJECTED'].includes(twap.status) && Date.now() < deadline);
-      const placed = twap.sliceList.filter((s) => s.orderId && s.startedAt);
+      // The TWAP's own state (its query): the schedule each slice started against.
+      const handle = ctx.temporal.workflow.getHandle(`twap-${id}`);
+      await Promise.race([handle.result(), sleep(HORIZON_S * 1000 + 120_000)]);
+      const state = await handle.query(twapStatusQuery);
+      const placed = state.slices.filter((s) => s.startedAtMs !== undefined);
       const fromTemporal: number[] = [];
       for (const s of placed) {
         const { startTime } = await ctx.temporal.workflow.getHandle(`order-${s.orderId}`).describe();
-        fromTemporal.push(Math.abs(startTime.getTime() - Date.parse(s.scheduledAt)));
+        fromTemporal.push(Math.abs(startTime.getTime() - s.scheduledAtMs));
       }
-      const recorded = placed.map((s) => Math.abs(Date.parse(s.startedAt!) - Date.parse(s.scheduledAt)));
-      return { deviation: summarize(fromTemporal), deviationRecorded: summarize(recorded), slicesPlaced: placed.length, status: twap.status, filledQty: twap.filledQty, restartMs };
+      const recorded = placed.map((s) => Math.abs(s.startedAtMs! - s.scheduledAtMs));
+      return { deviation: summarize(fromTemporal), deviationRecorded: summarize(recorded), slicesPlaced: placed.length, status: state.status, filledQty: state.filledQty, restartMs };
     };
     const quiet = await run(false);
     ctx.log(`twap: slice start deviation p50 ${quiet.deviation.p50Ms} ms, p99 ${quiet.deviation.p99Ms} ms, max ${quiet.deviation.maxMs} ms`);

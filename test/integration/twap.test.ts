@@ -41,7 +41,9 @@ describe('TWAP orders on the paper venue', () => {
     expect(rows.map((r) => r.id).sort()).toEqual([0, 1, 2, 3, 4].map((i) => sliceOrderId(res.body.id, i)).sort());
     const slice = twap.sliceList[2];
     expect(slice.links.order).toBe(`/v1/orders/${slice.orderId}`);
-    expect((await e.call('GET', slice.links.order)).body.status).toBe('FILLED');
+    const sliceOrder = (await e.call('GET', slice.links.order)).body;
+    expect(sliceOrder.status).toBe('FILLED');
+    expect(sliceOrder.parent).toMatchObject({ kind: 'twap', id: res.body.id, role: 'slice 3 of 5', self: `/v1/twap-orders/${res.body.id}` });
     // In Temporal: each slice is a child of the TWAP's workflow.
     const child = await e.temporal.workflow.getHandle(`order-${slice.orderId}`).describe();
     expect(child.parentExecution?.workflowId).toBe(`twap-${res.body.id}`);
