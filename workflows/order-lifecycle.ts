@@ -135,7 +135,9 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
       [
         `**${state.status}** · filled ${state.executedQty} of ${order.quantity} ${order.symbol} · average price ${average}`,
         state.exchangeOrderId ? `${order.venue} order ${state.exchangeOrderId} · client id ${state.clientOrderId}` : `client id ${state.clientOrderId}`,
-        order.trailingDelta !== undefined ? `trailing stop ${order.trailingDelta} bps · trigger price ${state.triggerPrice ?? 'not yet active'}` : '',
+        order.trailingDelta !== undefined
+          ? `trailing stop ${order.trailingDelta} bps · trigger price ${state.triggerPrice ?? 'not yet active'}${state.triggerPrice && order.venue === 'binance' ? ' (estimated from our prices: Binance does not publish it)' : ''}`
+          : '',
         order.parent ? `part of ${order.parent.kind} ${order.parent.id} (${order.parent.role ?? 'child'}) · workflow ${order.parent.workflowId}` : '',
         state.rejectReason ? `rejected: ${state.rejectReason}` : '',
         state.cancelRequested && !isTerminal(state.status) ? 'cancel requested' : '',

@@ -16,6 +16,7 @@ import type { PriceQuote } from '../../domain/market-data/types.js';
 import type { Exchange } from '../../domain/exchange.js';
 import type { VenueOrderEvent } from '../../domain/venue-events.js';
 import { snapshot } from '../orders/venue-activities.js';
+import { estimateBinanceTrails } from './trail-estimates.js';
 
 export interface FetchQuotesInput {
   provider: RoutedProvider;
@@ -233,6 +234,8 @@ export function createOrderWakeActivities({ sql, orders, paperFor, pageSize = 50
         ctx.heartbeat({ afterId, woken } satisfies WakeProgress);
         if (page.length < pageSize) break;
       }
+      // Binance trailing stops hear where their trigger stands by our prices (Binance does not say).
+      await estimateBinanceTrails(sql, moved, orders.venueEvent).catch((err: unknown) => log.warn('trailing estimates not updated', { error: String(err) }));
       return { woken };
     },
   };

@@ -205,6 +205,10 @@ describe('order lists on Binance (native)', () => {
     const open = await e.waitForStatus(res.body.id, ['NEW']);
     expect(fake.orders().find((o) => String(o.clientOrderId) === open.clientOrderId)).toMatchObject({ trailingDelta: 500 });
     fake.setPrice('ETHUSDT', '2200');
+    await e.setPrice('ETHUSDT', '2200');
+    // Binance keeps its trigger to itself: the details show the engine's estimate from its prices.
+    const details = () => e.temporal.workflow.getHandle(`order-${res.body.id}`).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    await waitFor(details, (m) => /trigger price 2090 \(estimated from our prices/.test(m.currentDetails ?? ''), { timeoutMs: 10_000, what: 'the details to show the estimated trigger 2090' });
     fake.setPrice('ETHUSDT', '2100');
     expect((await e.call('GET', `/v1/orders/${res.body.id}`)).body.status).toBe('NEW');
     fake.setPrice('ETHUSDT', '2080');

@@ -382,10 +382,10 @@ describe('wakePaperOrders and the new order kinds', () => {
     await ourOrder(accountId, trailing, 'STOP_LOSS');
     await ourOrder(accountId, maker, 'LIMIT_MAKER');
     const wake = waker();
-    // Up: nothing changes status, but the trailing stop was read and moved its trigger.
+    // Up: nothing changes status, but the trailing stop was read and moved its trigger, which its workflow hears.
     const up = await wake('120');
     expect(up.read).toEqual([trailing]);
-    expect(up.events).toEqual([]);
+    expect(up.events).toEqual([expect.objectContaining({ workflowId: `order-${trailing}`, event: expect.objectContaining({ status: 'NEW', executedQty: '0', triggerPrice: '114' }) })]);
     expect((await paper.findInHistory({ symbol: SYM, clientOrderId: trailing }))?.stopPrice).toBe('114');
     // Down 5% from 120: it fires, and its workflow hears so.
     const down = await wake('114');

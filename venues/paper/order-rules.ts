@@ -5,6 +5,10 @@
  */
 import { Decimal } from 'decimal.js';
 import type { OrderListLeg, OrderTerms, OrderType, PlaceOcoRequest, Side } from '../../domain/exchange.js';
+import { TRAILING_DELTA_RANGE } from '../../domain/order-lists.js';
+import { stopConditionMet, trailingTrigger } from '../../domain/trailing.js';
+
+export { stopConditionMet, trailingTrigger, trailStep, type TrailingState } from '../../domain/trailing.js';
 
 /** A refusal as Binance words it; the venue turns it into an ExchangeRejectedError. */
 export interface Refusal {
@@ -13,9 +17,8 @@ export interface Refusal {
 }
 
 /** Binance's TRAILING_DELTA filter defaults, in BIPS, the same above and below. */
-export const TRAILING_DELTA = { min: 10, max: 2000 } as const;
+export const TRAILING_DELTA = TRAILING_DELTA_RANGE;
 
-const BPS = new Decimal(10_000);
 
 export function isContingent(type: OrderType): boolean {
   return type.startsWith('STOP_LOSS') || type.startsWith('TAKE_PROFIT');
@@ -33,50 +36,6 @@ export function hasLimit(type: OrderType): boolean {
 /** Whether a limit order at `limit` trades against `market`. */
 export function limitCrosses(side: Side, limit: Decimal, market: Decimal): boolean {
   return side === 'BUY' ? market.lte(limit) : market.gte(limit);
-}
-
-/**
- * The stop condition of a contingent order (the FAQ's table): stop-loss sells and take-profit buys
- * wait for a fall to the stop, the other two for a rise to it.
- */
-export function stopConditionMet(o: { side: Side; type: OrderType }, stop: Decimal, price: Decimal): boolean {
-  const onFall = isStopLoss(o.type) === (o.side === 'SELL');
-  return onFall ? price.lte(stop) : price.gte(stop);
-}
-
-/**
- * Where an active trailing stop fires: `delta` BIPS under the highest price since activation for a
- * sell, over the lowest for a buy, whatever the type.
- */
-export function trailingTrigger(side: Side, best: Decimal, delta: number): Decimal {
-  const retrace = new Decimal(delta).div(BPS);
-  return side === 'SELL' ? best.times(new Decimal(1).minus(retrace)) : best.times(retrace.plus(1));
-}
-
-export interface TrailingState {
-  side: Side;
-  type: OrderType;
-  /** Activation price; null: trailing from placement. */
-  stopPrice: Decimal | null;
-  delta: number;
-  /** The best price since activation; null: not active yet. */
-  best: Decimal | null;
-}
-
-/**
- * One look at the market by a trailing stop not yet triggered: it activates when its stop
- * condition is first met (the activating price becomes the best), follows favourable prices, and
- * fires on a retrace of `delta` BIPS from the best.
- * @example trailStep({ side: 'SELL', type: 'STOP_LOSS', stopPrice: null, delta: 500, best: new Decimal(120) }, new Decimal(114)) // { best: 120, fires: true }
- */
-export function trailStep(t: TrailingState, price: Decimal): { best: Decimal | null; fires: boolean } {
-  if (t.best === null) {
-    if (t.stopPrice === null || !stopConditionMet(t, t.stopPrice, price)) return { best: null, fires: false };
-    return { best: price, fires: false };
-  }
-  const best = t.side === 'SELL' ? Decimal.max(t.best, price) : Decimal.min(t.best, price);
-  const trigger = trailingTrigger(t.side, best, t.delta);
-  return { best, fires: t.side === 'SELL' ? price.lte(trigger) : price.gte(trigger) };
 }
 
 /** What one quote unit of a resting BUY is reserved at: its limit, else its stop, else (trailing without a stop) the first trigger. */
