@@ -3,7 +3,6 @@
  * after a delete so its buys stay readable) and a Temporal Schedule that starts a `dcaBuy` workflow
  * every interval; the plan's row and its schedule change together, in one transaction.
  */
-import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { Decimal } from 'decimal.js';
@@ -20,6 +19,8 @@ import { latestPrices, storeQuotes } from '../../store/prices.js';
 import type { PriceSources } from '../../venues/market-data/sources.js';
 import { createDcaSchedule, dcaScheduleId, deleteDcaSchedule, describeDcaSchedule, updateDcaSchedule, type DcaSchedulePlan, type DcaScheduleState } from '../../workflows/dca-schedules.js';
 import { ApiError } from '../errors.js';
+import { idForRequest } from '../idempotency.js';
+import { idempotencyHeaders } from '../schemas/orders.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
 import { accountIdOf, type AppEnv } from '../principal.js';
 import { createRouter } from '../router.js';
@@ -77,7 +78,7 @@ const createPlan = createRoute({
   summary: 'Start a DCA plan: a MARKET buy of quoteAmount every interval',
   description: 'Creates a Temporal Schedule that starts a `dcaBuy` workflow every interval. Each buy spends quoteAmount at the latest price, its quantity rounded down to the symbol\'s step; a buy below the minimum quantity or notional is recorded as skipped with the reason.',
   security: bearerAuth,
-  request: { query: noQuery, body: { required: true, content: { 'application/json': { schema: createDcaPlanSchema, example: { symbol: 'BTCUSDT', quoteAmount: '100', interval: '1d', venue: 'paper' } } } } },
+  request: { query: noQuery, headers: idempotencyHeaders, body: { required: true, content: { 'application/json': { schema: createDcaPlanSchema, example: { symbol: 'BTCUSDT', quoteAmount: '100', interval: '1d', venue: 'paper' } } } } },
   responses: {
     201: json('The plan, running', dcaPlanSchema, examplePlan),
     ...errors({ auth: true, body: true }, { 422: `${AMOUNT_422}; or no Binance credentials for venue "binance"`, 502: 'The provider that must vouch for a new symbol did not answer', 503: 'That provider is rate limiting' }),
@@ -287,7 +288,9 @@ export function dcaRoutes({ config, sql, temporal, marketData }: DcaRoutesOption
       await requireTradableAmount(venue, body.symbol, body.quoteAmount);
       const interval = parseDcaInterval(body.interval);
       if (!interval.ok) throw new ApiError(422, 'invalid_request', `interval: ${interval.reason}`);
-      const id = randomUUID();
+      const { id, replay } = await idForRequest(sql, accountId, c.req.valid('header')['Idempotency-Key'], 'dca-plans', { ...body, venue }, 'DCA plan');
+      const existing = replay ? await findDcaPlan(sql, accountId, id) : undefined;
+      if (existing) return c.json(await withSchedule(existing), 201);
       const scheduleId = dcaScheduleId(config.TASK_QUEUE_PREFIX, id);
       const plan = await sql.begin(async (tx) => {
         await insertDcaPlan(tx, { id, accountId, venue, symbol: body.symbol, quoteAmount: body.quoteAmount, interval: body.interval, intervalMs: interval.ms, scheduleId });

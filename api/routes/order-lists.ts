@@ -2,7 +2,7 @@
  * /v1/order-lists: OCO and bracket orders. Submit (starts the list's workflow), list, read (with its
  * legs, each an ordinary order), cancel (a Temporal Update).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import type { Context } from 'hono';
@@ -14,11 +14,11 @@ import { temporalUiLinks } from '../../lib/temporal-ui.js';
 import { credentialsLast4 } from '../../store/exchange-credentials.js';
 import { childOrders, findOrderList, insertOrderList, listOrderLists, type OrderListRow } from '../../store/order-lists.js';
 import { latestPrices } from '../../store/prices.js';
-import { claimIdempotencyKey } from '../../store/orders.js';
 import { cancelOrderListUpdate } from '../../workflows/definitions.js';
 import type { orderList } from '../../workflows/order-list.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
+import { idForRequest } from '../idempotency.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
 import { accountIdOf, type AppEnv } from '../principal.js';
 import { createRouter } from '../router.js';
@@ -189,14 +189,7 @@ export function orderListRoutes({ config, sql, temporal, presentOrder }: OrderLi
         const broken = last ? orderListViolations(body, last.price) : [];
         if (broken.length > 0) throw new ApiError(422, 'invalid_request', `${broken[0]!.path}: ${broken[0]!.message}`, broken);
       }
-      let listId: string = randomUUID();
-      const key = c.req.valid('header')['Idempotency-Key'];
-      if (key !== undefined) {
-        const hash = createHash('sha256').update(JSON.stringify({ route: 'order-lists', ...body, venue })).digest('hex');
-        const claim = await claimIdempotencyKey(sql, accountId, key, hash, listId);
-        if (!claim.matches) throw new ApiError(422, 'idempotency_key_reused', 'Idempotency-Key was already used with a different request body; use a new key for a new order list');
-        listId = claim.orderId;
-      }
+      const { id: listId } = await idForRequest(sql, accountId, c.req.valid('header')['Idempotency-Key'], 'order-lists', { ...body, venue }, 'order list');
       // A repeat of a key finds the list as first recorded: the same leg ids, never a second list.
       const recorded = await findOrderList(sql, accountId, listId);
       const list: OrderListRequest = recorded?.request ?? {

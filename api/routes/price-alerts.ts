@@ -15,6 +15,8 @@ import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
+import { idForRequest } from '../idempotency.js';
+import { idempotencyHeaders } from '../schemas/orders.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
 import { accountIdOf, type AppEnv } from '../principal.js';
 import { createRouter } from '../router.js';
@@ -80,6 +82,7 @@ const createAlert = createRoute({
   security: bearerAuth,
   request: {
     query: noQuery,
+    headers: idempotencyHeaders,
     body: {
       required: true,
       content: {
@@ -243,7 +246,9 @@ export function priceAlertRoutes({ config, sql, marketData }: PriceAlertRoutesOp
       const problem = creationProblem(rule, referencePrice);
       if (problem) throw new ApiError(422, 'alert_would_fire_now', `threshold: ${problem}`, [{ path: 'threshold', message: problem }]);
       const terms = body.order && (await orderTerms(accountId, body.order));
-      const id = randomUUID();
+      const { id, replay } = await idForRequest(sql, accountId, c.req.valid('header')['Idempotency-Key'], 'alerts', body, 'alert');
+      const existing = replay ? await findAlert(sql, accountId, id) : undefined;
+      if (existing) return c.json(presentAlert(existing), 201);
       await insertAlert(sql, {
         id,
         accountId,

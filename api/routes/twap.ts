@@ -2,11 +2,10 @@
  * /v1/twap-orders: start a TWAP (its `twapOrder` workflow), list, read with its slices, and pause,
  * resume, amend or cancel it (Temporal Updates).
  */
-import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { ApplicationFailure } from '@temporalio/common';
 import { Decimal } from 'decimal.js';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Context } from 'hono';
 import { floorToStep, PAPER_SLICE_RULES, sliceBelowMinimum, sliceOrderId, twapWorkflowId, type SliceRules } from '../../domain/twap.js';
 import type { Config } from '../../lib/config.js';
@@ -34,6 +33,8 @@ import {
 import type { twapOrder } from '../../workflows/twap.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
+import { idForRequest } from '../idempotency.js';
+import { idempotencyHeaders } from '../schemas/orders.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
 import { accountIdOf, type AppEnv } from '../principal.js';
 import { createRouter } from '../router.js';
@@ -104,6 +105,7 @@ const createTwap = createRoute({
   security: bearerAuth,
   request: {
     query: noQuery,
+    headers: idempotencyHeaders,
     body: { required: true, content: { 'application/json': { schema: createTwapSchema, example: { symbol: 'BTCUSDT', side: 'BUY', quantity: '0.1', slices: 10, durationSeconds: 600, venue: 'paper' } } } },
   },
   responses: {
@@ -292,7 +294,11 @@ export function twapRoutes({ config, sql, temporal }: TwapRoutesOptions) {
         const why = sliceBelowMinimum(slice, price, rules);
         if (why) throw new ApiError(422, 'twap_slice_below_minimum', `quantity: ${why} (${b.quantity} over ${b.slices} slices); use fewer slices or a larger quantity`);
       }
-      const twapId = randomUUID();
+      const { id: twapId, replay } = await idForRequest(sql, accountId, c.req.valid('header')['Idempotency-Key'], 'twap-orders', { ...b, venue }, 'TWAP');
+      const recorded = replay ? await findTwap(sql, accountId, twapId) : undefined;
+      // A repeat of the key: the TWAP as first recorded (its horizon included) is started, if it is not already.
+      const startMsOf = recorded ? recorded.start_at.getTime() : startMs;
+      const endMsOf = recorded ? recorded.end_at.getTime() : endMs;
       const workflowId = twapWorkflowId(twapId);
       const twap: TwapRequest = {
         twapId,
@@ -302,13 +308,13 @@ export function twapRoutes({ config, sql, temporal }: TwapRoutesOptions) {
         side: b.side,
         quantity: normal(b.quantity),
         slices: b.slices,
-        startAt: new Date(startMs).toISOString(),
-        endAt: new Date(endMs).toISOString(),
+        startAt: new Date(startMsOf).toISOString(),
+        endAt: new Date(endMsOf).toISOString(),
         sliceType: b.sliceType,
         limitPrice: b.limitPrice,
       };
       // The row first: the workflow's first progress write updates it.
-      await insertTwap(sql, { id: twapId, accountId, venue, symbol: twap.symbol, side: twap.side, quantity: twap.quantity, slices: twap.slices, sliceType: twap.sliceType, limitPrice: twap.limitPrice, startAt: twap.startAt, endAt: twap.endAt, workflowId });
+      if (!recorded) await insertTwap(sql, { id: twapId, accountId, venue, symbol: twap.symbol, side: twap.side, quantity: twap.quantity, slices: twap.slices, sliceType: twap.sliceType, limitPrice: twap.limitPrice, startAt: twap.startAt, endAt: twap.endAt, workflowId });
       try {
         await temporal.workflow.start<typeof twapOrder>('twapOrder', {
           workflowId,
@@ -325,8 +331,11 @@ export function twapRoutes({ config, sql, temporal }: TwapRoutesOptions) {
             { key: orderKeys.AccountId, value: accountId },
           ],
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
+          workflowIdConflictPolicy: 'USE_EXISTING',
         });
       } catch (err) {
+        // The key's TWAP already ran to its end: report it.
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return c.json(present((await findTwap(sql, accountId, twapId))!), 202);
         await recordTwapProgress(sql, { twapId, rev: 1_000_000, status: 'REJECTED', targetQty: twap.quantity, endAt: twap.endAt, slicesStarted: 0, filledQty: '0', cumulativeQuoteQty: '0', reason: 'its workflow could not be started' });
         throw err;
       }
