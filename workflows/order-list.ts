@@ -8,6 +8,7 @@
  * protective OCO is placed for what it actually filled (none if nothing filled).
  */
 import {
+  ApplicationFailure,
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
@@ -46,7 +47,10 @@ export async function orderList({ list, settings }: OrderListInput): Promise<Ord
   let cancelReason: string | undefined;
   /** What is being waited on: the entry, then the protective pair. */
   let phase: 'placing' | 'entry' | 'pair' = 'placing';
-  let cancelSent = false;
+  /** The phase a cancel was last sent for: a cancel racing the entry's fill is sent again for the pair. */
+  let cancelSentFor: 'placing' | 'entry' | 'pair' | undefined;
+  /** The venue's refusal of the last cancel, for the Update that asked for it. */
+  let cancelRefused: string | undefined;
   let done = false;
 
   function tell() {
@@ -82,8 +86,10 @@ export async function orderList({ list, settings }: OrderListInput): Promise<Ord
       CancellationScope.nonCancellable(async () => {
         state.cancelRequested = true;
         cancelReason = request.reason;
+        cancelRefused = undefined;
         tell();
-        await condition(() => done);
+        await condition(() => done || cancelRefused !== undefined);
+        if (!done && cancelRefused !== undefined) throw ApplicationFailure.create({ type: 'CancelFailed', nonRetryable: true, message: `The venue did not cancel the ${list.kind}: ${cancelRefused}` });
         return state;
       }),
     {
@@ -102,13 +108,17 @@ export async function orderList({ list, settings }: OrderListInput): Promise<Ord
     return { ...base, type: leg!.type, price: leg!.price, stopPrice: leg!.stopPrice, timeInForce: leg!.timeInForce, trailingDelta: leg!.trailingDelta };
   }
 
-  /** Places the list; returns what the venue holds, or undefined when it was refused (REJECTED). */
-  async function place(request: PlaceOrderListRequest): Promise<OrderListSnapshot | undefined> {
+  /**
+   * Places the list; returns what the venue holds, or undefined when it was refused (REJECTED) or
+   * cancelled before the venue ever had it (CANCELED). `refused` words a refusal for the user.
+   */
+  async function place(request: PlaceOrderListRequest, refused: (reason: string) => string = (r) => r): Promise<OrderListSnapshot | undefined> {
     await setStatus('PENDING_NEW');
     const firstAttemptAt = Date.now();
-    let refused = 0;
+    let attempts = 0;
     for (;;) {
       let failure: ReturnType<typeof failureOf>;
+      const sentAt = Date.now();
       try {
         const result = await submit.submitOrderList.executeWithOptions({ summary: `place the ${list.kind} on ${list.venue}` }, [{ ref, request }]);
         credentials = result.credentials;
@@ -116,7 +126,7 @@ export async function orderList({ list, settings }: OrderListInput): Promise<Ord
       } catch (err) {
         const rejection = rejectionOf(err);
         if (rejection) {
-          await setStatus('REJECTED', { rejectReason: `${rejection.reason} (${rejection.code})` });
+          await setStatus('REJECTED', { rejectReason: refused(`${rejection.reason} (${rejection.code})`) });
           return undefined;
         }
         failure = failureOf(err);
@@ -125,30 +135,51 @@ export async function orderList({ list, settings }: OrderListInput): Promise<Ord
         await sleep(failure.retryAfterMs, { summary: "wait out the venue's rate limit" });
         continue;
       }
-      if (failure.type === 'ExchangeBusy' || (failure.type === 'ExchangeUnavailable' && ++refused >= settings.maxSubmitAttempts)) {
-        await setStatus('REJECTED', { rejectReason: `The venue refused the list before it reached the matching engine (last: ${failure.message}); nothing was placed. Submit it again later.` });
+      if (failure.type === 'ExchangeBusy' || (failure.type === 'ExchangeUnavailable' && ++attempts >= settings.maxSubmitAttempts)) {
+        await setStatus('REJECTED', { rejectReason: refused(`The venue refused the list before it reached the matching engine (last: ${failure.message}); nothing was placed. Submit it again later.`) });
         return undefined;
       }
       if (failure.type === 'ExchangeUnavailable') {
-        await sleep(Math.min(1000 * 2 ** (refused - 1), 30_000), { summary: 'wait, then submit the list again (nothing placed)' });
+        await sleep(Math.min(1000 * 2 ** (attempts - 1), 30_000), { summary: 'wait, then submit the list again (nothing placed)' });
         continue;
       }
-      // No clear answer: only the venue's own answer settles it; the list is never sent again.
-      const found = await lookFor(failure.message);
-      if (found) return found;
+      // No clear answer: only the venue's own answer settles it.
+      let found: Awaited<ReturnType<typeof lookFor>>;
+      try {
+        found = await lookFor(failure.message, sentAt);
+      } catch (err) {
+        const rejection = rejectionOf(err);
+        if (!rejection) throw err;
+        await setStatus('REJECTED', { rejectReason: refused(`${rejection.reason} (${rejection.code})`) });
+        return undefined;
+      }
+      if (found === 'canceled') {
+        await setStatus('CANCELED');
+        return undefined;
+      }
+      if (found !== 'resend') return found;
     }
   }
 
-  /** Looks for a list whose placement had no clear answer until the venue shows it. */
-  async function lookFor(why: string): Promise<OrderListSnapshot | undefined> {
+  /**
+   * Looks for a list whose placement had no clear answer until the venue shows it. Binance refuses
+   * a request later than its recvWindow (at most 60 s), so a list no view of the venue has shown
+   * for ten not-found windows and a minute past its POST was never received: it is sent again, or,
+   * if a cancel was asked meanwhile, the list ends CANCELED without reaching the venue. The paper
+   * venue places in one keyed transaction, so there "not there" after the window is proof.
+   */
+  async function lookFor(why: string, sentAt: number): Promise<OrderListSnapshot | 'resend' | 'canceled'> {
     await setStatus('UNKNOWN');
     let wait = 500;
-    const since = Date.now();
+    const settleAfter = list.venue === 'paper' ? settings.notFoundWindowMs : Math.max(10 * settings.notFoundWindowMs, 60_000);
     for (;;) {
       const found = await read.findOrderList.executeWithOptions({ summary: `look for the ${list.kind} on ${list.venue} (${why})` }, [ref]);
       if (found) return found;
-      // The paper venue places a list in one keyed transaction: "not there" after the window is proof, and sending again is safe.
-      if (list.venue === 'paper' && Date.now() - since >= settings.notFoundWindowMs) return undefined;
+      if (Date.now() - sentAt >= settleAfter) {
+        const last = await read.releaseUnseenList.executeWithOptions({ summary: 'settle a placement the venue never showed' }, [ref]);
+        if (last) return last;
+        return state.cancelRequested ? 'canceled' : 'resend';
+      }
       await sleep(wait, { summary: 'wait, then look for the list again' });
       wait = Math.min(wait * 2, settings.pollMaxMs);
     }
@@ -185,7 +216,7 @@ export async function orderList({ list, settings }: OrderListInput): Promise<Ord
 
   /** Sends what still works a cancel: the entry's own workflow, or the whole list on the venue. */
   async function cancelWorking() {
-    cancelSent = true;
+    cancelSentFor = phase;
     const reason = cancelReason ?? 'cancel requested';
     if (phase === 'entry') {
       await getExternalWorkflowHandle(orderWorkflowId(list.legIds.entry!)).cancel();
@@ -195,7 +226,12 @@ export async function orderList({ list, settings }: OrderListInput): Promise<Ord
       try {
         await cancels.cancelOrderList.executeWithOptions({ summary: `cancel the ${list.kind}'s pair on ${list.venue} (${reason})` }, [ref]);
       } catch (err) {
-        state.rejectReason = `cancel failed: ${messageOf(err)}`;
+        // Refused (a revoked key, say): the Update says why, and the pair keeps working.
+        cancelRefused = messageOf(err);
+        state.cancelRequested = false;
+        cancelSentFor = undefined;
+        tell();
+        return;
       }
       // The legs hear of it by their venue's events too; this makes them look now.
       for (const leg of state.legs.filter((l) => l.role !== 'entry' && !isTerminal((l.status ?? 'NEW') as OrderStatus))) {
@@ -215,10 +251,13 @@ export async function orderList({ list, settings }: OrderListInput): Promise<Ord
       if (!handle) failed.add(id);
       else handle.result().then((r) => ended.set(id, { status: r.status, executedQty: r.executedQty }), () => failed.add(id));
     }
+    const cancelDue = () => state.cancelRequested === true && cancelSentFor !== phase;
+    /** How long until our records are read again for a leg followed only through them (backs off to 5 min). */
+    let recheck = 5000;
     for (;;) {
       const open = () => orderIds.filter((id) => !ended.has(id));
-      const woke = await condition(() => open().every((id) => failed.has(id)) || (state.cancelRequested === true && !cancelSent), failed.size > 0 ? 5000 : undefined);
-      if (state.cancelRequested && !cancelSent) {
+      const woke = await condition(() => open().every((id) => failed.has(id)) || cancelDue(), failed.size > 0 ? recheck : undefined);
+      if (cancelDue()) {
         await cancelWorking();
         continue;
       }
@@ -228,8 +267,8 @@ export async function orderList({ list, settings }: OrderListInput): Promise<Ord
       if (looking.length > 0) {
         for (const p of await db.orderProgress({ orderIds: looking })) if (isTerminal(p.status as OrderStatus)) ended.set(p.orderId, p);
         if (open().length === 0) break;
-        if (!woke) continue;
-        await sleep(5000);
+        if (woke) await condition(cancelDue, recheck);
+        recheck = Math.min(recheck * 2, 300_000);
       }
     }
     for (const leg of state.legs) {
@@ -294,7 +333,7 @@ export async function orderList({ list, settings }: OrderListInput): Promise<Ord
         phase = 'placing';
         state.protectedQty = filled.toString();
         const request = pair(filled.toString());
-        const placed = await place(request);
+        const placed = await place(request, (why) => `the entry filled ${filled.toString()}, but the protective pair was refused: ${why}. The position is open and unprotected: protect or close it yourself`);
         if (placed) {
           phase = 'pair';
           await adopt(placed, ['take-profit', 'stop-loss'], pairSide, filled.toString(), pairLegs(request));

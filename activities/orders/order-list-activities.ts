@@ -37,6 +37,12 @@ export interface OrderListDeps {
   credentialSource(accountId: string): Promise<CredentialPin>;
 }
 
+/** A list the venue recorded as refused (the paper venue keeps its refusals) is the refusal, not a list to adopt. */
+function refusedOrFound(l: ExchangeOrderList): ExchangeOrderList {
+  if (l.listOrderStatus !== 'REJECT') return l;
+  throw ApplicationFailure.create({ type: 'OrderRejected', nonRetryable: true, message: 'The venue refused the order list', details: [{ code: '-2010', reason: 'The venue refused the order list (its refusal is on record)' }] });
+}
+
 function snapshotOfList(l: ExchangeOrderList): OrderListSnapshot {
   return {
     orderListId: l.orderListId,
@@ -111,7 +117,7 @@ export function createOrderListActivities(deps: OrderListDeps) {
         if (err instanceof ExchangeRejectedError || err instanceof ExchangeRateLimitError) return toFailure(err);
         throw ApplicationFailure.create({ type: 'ExchangeUnavailable', message: `Before submitting the list: ${(err as Error).message}` });
       }
-      if (existing) return { adopted: true, list: snapshotOfList(existing), credentials: pin?.source };
+      if (existing) return { adopted: true, list: snapshotOfList(refusedOrFound(existing)), credentials: pin?.source };
       if (binance) {
         const [claimed] = await sql`UPDATE order_lists SET submit_in_doubt = true WHERE id = ${ref.listId} AND NOT submit_in_doubt RETURNING id`;
         if (!claimed) {
@@ -135,11 +141,30 @@ export function createOrderListActivities(deps: OrderListDeps) {
       const exchange = await exchangeOf(ref);
       try {
         const found = await withRequestPriority('reconcile', () => exchange.getOrderList(refOf(ref)));
-        return found ? snapshotOfList(found) : null;
+        return found ? snapshotOfList(refusedOrFound(found)) : null;
+      } catch (err) {
+        if (err instanceof ApplicationFailure) throw err;
+        if (err instanceof ExchangeRejectedError) throw ApplicationFailure.create({ type: 'ExchangeReadRefused', message: err.message });
+        return toFailure(err);
+      }
+    },
+
+    /**
+     * After the venue has shown a list in doubt nowhere for long past its POST's recvWindow, looks
+     * once more and, if still nothing, lifts the "in doubt" mark so it may be sent again.
+     */
+    async releaseUnseenList(ref: ListVenueRef): Promise<OrderListSnapshot | null> {
+      const exchange = await exchangeOf(ref);
+      let found: ExchangeOrderList | null;
+      try {
+        found = await withRequestPriority('reconcile', () => exchange.getOrderList(refOf(ref)));
       } catch (err) {
         if (err instanceof ExchangeRejectedError) throw ApplicationFailure.create({ type: 'ExchangeReadRefused', message: err.message });
         return toFailure(err);
       }
+      if (found) return snapshotOfList(refusedOrFound(found));
+      await sql`UPDATE order_lists SET submit_in_doubt = false WHERE id = ${ref.listId}`;
+      return null;
     },
 
     /** Cancels the whole list; a list the venue calls unknown or done (-2011) is reported as it is. */

@@ -7,7 +7,8 @@ import { WorkflowNotFoundError, type Client, type WorkflowExecutionStatusName } 
 import { Decimal } from 'decimal.js';
 import type { Sql } from '../../lib/db.js';
 import { orderSummary } from '../../domain/order-search.js';
-import { orderWorkflowId, type OrderRequest, type OrderState } from '../../domain/orders.js';
+import { orderWorkflowId, type OrderRequest, type OrderState, type ParentKind } from '../../domain/orders.js';
+import { orderListWorkflowId } from '../../domain/order-lists.js';
 import type { OrderLifecycleInput, OrderSettings, orderLifecycle } from '../../workflows/order-lifecycle.js';
 import type { OrderRow } from '../../store/orders.js';
 
@@ -43,7 +44,24 @@ export function lifecycleInputFrom(row: RestartableRow, settings: OrderSettings)
     timeInForce: (row.time_in_force ?? undefined) as OrderRequest['timeInForce'],
     ...(row.trailing_delta !== null ? { trailingDelta: row.trailing_delta } : {}),
     ...(row.expire_at ? { expireAt: row.expire_at.toISOString() } : {}),
+    ...(row.parent_id && row.parent_kind ? { parent: { kind: row.parent_kind as ParentKind, id: row.parent_id, workflowId: parentWorkflowId(row.parent_kind as ParentKind, row.parent_id), role: row.parent_role ?? undefined } } : {}),
   };
+  // A leg the venue placed with its list is on the venue already: tracked from there, never
+  // validated or submitted again (its list holds the balance a fresh risk check would miss).
+  if (row.status === 'RECEIVED' && row.parent_kind === 'order-list' && row.exchange_order_id) {
+    const resume: OrderState = {
+      orderId: row.id,
+      status: 'RECEIVED',
+      clientOrderId: row.client_order_id,
+      exchangeOrderId: row.exchange_order_id,
+      executedQty: '0',
+      cumulativeQuoteQty: '0',
+      eventSeq: row.event_seq,
+      credentials: row.credentials_source ?? undefined,
+      submittedAtMs: row.created_at.getTime(),
+    };
+    return { order, settings, resume, events: [{ kind: 'check', reason: 'tracking restarted by reconcile-orders' }] };
+  }
   if (row.status === 'RECEIVED') return { order, settings };
   const resume: OrderState = {
     orderId: row.id,
@@ -88,4 +106,9 @@ export async function startTracking(temporal: Client, taskQueue: string, input: 
     staticSummary: `${orderSummary(order)}: tracking restarted by reconcile-orders (was ${was})`,
   });
   return handle.firstExecutionRunId;
+}
+
+/** The workflow of an order's parent, by the id scheme of each kind. */
+function parentWorkflowId(kind: ParentKind, id: string): string {
+  return kind === 'order-list' ? orderListWorkflowId(id) : `${kind}-${id}`;
 }

@@ -22,6 +22,7 @@ const TAGS = [
   { name: 'auth', description: 'Accounts and access tokens' },
   { name: 'orders', description: 'Orders, each run by its own workflow' },
   { name: 'order lists', description: 'OCO and bracket orders: one workflow per list, each leg an ordinary order' },
+  { name: 'twap', description: 'Parent orders sliced over a horizon, each slice an ordinary order; pause, resume, amend, cancel' },
   { name: 'dca', description: 'Recurring buys of a quote amount, one Temporal Schedule per plan' },
   { name: 'portfolio', description: 'Trades, positions and the portfolio computed from them' },
   { name: 'market data', description: 'Prices, candles and the symbols you follow' },

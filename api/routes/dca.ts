@@ -14,11 +14,11 @@ import type { Sql } from '../../lib/db.js';
 import { orderSettingsFrom } from '../../lib/order-settings.js';
 import { temporalUiLinks } from '../../lib/temporal-ui.js';
 import { cachedSymbolRules, findDcaPlan, insertDcaPlan, listDcaBuys, listDcaPlans, updateDcaPlan, type DcaBuyRow, type DcaPlanRow } from '../../store/dca-plans.js';
-import { credentialsLast4 } from '../../store/exchange-credentials.js';
 import { latestPrices, storeQuotes } from '../../store/prices.js';
 import type { PriceSources } from '../../venues/market-data/sources.js';
 import { createDcaSchedule, dcaScheduleId, deleteDcaSchedule, describeDcaSchedule, updateDcaSchedule, type DcaSchedulePlan, type DcaScheduleState } from '../../workflows/dca-schedules.js';
 import { ApiError } from '../errors.js';
+import { venueChooser } from '../venue-choice.js';
 import { idForRequest } from '../idempotency.js';
 import { idempotencyHeaders } from '../schemas/orders.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
@@ -203,14 +203,7 @@ export function dcaRoutes({ config, sql, temporal, marketData }: DcaRoutesOption
     }
   }
 
-  async function resolveVenue(accountId: string, asked: Venue | undefined): Promise<Venue> {
-    if (asked === 'paper') return 'paper';
-    const binance = Boolean(config.BINANCE_API_KEY) || (await credentialsLast4(sql, accountId, 'binance')) !== undefined;
-    if (asked === 'binance' && !binance) {
-      throw new ApiError(422, 'venue_unavailable', 'venue: no Binance credentials are configured; use venue "paper" or PUT /v1/exchange-credentials/binance');
-    }
-    return binance ? 'binance' : 'paper';
-  }
+  const resolveVenue = venueChooser(config, sql);
 
   function present(p: DcaPlanRow, schedule: DcaScheduleState | null) {
     return {

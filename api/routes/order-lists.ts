@@ -11,13 +11,13 @@ import type { Sql } from '../../lib/db.js';
 import { orderListViolations, orderListWorkflowId, type OrderListRequest } from '../../domain/order-lists.js';
 import { orderSettingsFrom } from '../../lib/order-settings.js';
 import { temporalUiLinks } from '../../lib/temporal-ui.js';
-import { credentialsLast4 } from '../../store/exchange-credentials.js';
-import { childOrders, findOrderList, insertOrderList, listOrderLists, type OrderListRow } from '../../store/order-lists.js';
+import { childOrders, findOrderList, insertOrderList, listOrderLists, updateOrderList, type OrderListRow } from '../../store/order-lists.js';
 import { latestPrices } from '../../store/prices.js';
 import { cancelOrderListUpdate } from '../../workflows/definitions.js';
 import type { orderList } from '../../workflows/order-list.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
+import { venueChooser } from '../venue-choice.js';
 import { idForRequest } from '../idempotency.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
 import { accountIdOf, type AppEnv } from '../principal.js';
@@ -143,7 +143,7 @@ const listNotFound = notFoundForParams((c) => new ApiError(404, 'order_list_not_
 export function orderListRoutes({ config, sql, temporal, presentOrder }: OrderListRoutesOptions) {
   const settings = orderSettingsFrom(config);
   const ui = temporalUiLinks(config);
-  const binanceConfigured = async (accountId: string) => Boolean(config.BINANCE_API_KEY) || (await credentialsLast4(sql, accountId, 'binance')) !== undefined;
+  const venueFor = venueChooser(config, sql);
 
   function present(l: OrderListRow) {
     const r = l.request;
@@ -178,11 +178,7 @@ export function orderListRoutes({ config, sql, temporal, presentOrder }: OrderLi
     .openapi(submitList, async (c) => {
       const body = c.req.valid('json');
       const accountId = accountIdOf(c);
-      const binance = body.venue === 'paper' ? false : await binanceConfigured(accountId);
-      const venue = body.venue ?? (binance ? 'binance' : 'paper');
-      if (venue === 'binance' && !binance) {
-        throw new ApiError(422, 'venue_unavailable', 'venue: no Binance credentials are configured; use venue "paper" or PUT /v1/exchange-credentials/binance');
-      }
+      const venue = await venueFor(accountId, body.venue);
       // An OCO must straddle the market (Binance's price rule); checked against the last stored price.
       if (body.type === 'OCO') {
         const [last] = await latestPrices(sql, [body.symbol]);
@@ -207,11 +203,13 @@ export function orderListRoutes({ config, sql, temporal, presentOrder }: OrderLi
       };
       const workflowId = orderListWorkflowId(listId);
       await insertOrderList(sql, list, workflowId);
+      // Two requests of one key at once: both start the list as it was first recorded.
+      const first = (await findOrderList(sql, accountId, listId))!.request;
       try {
         await temporal.workflow.start<typeof orderList>('orderList', {
           workflowId,
           taskQueue: config.taskQueues.orders,
-          args: [{ list, settings }],
+          args: [{ list: first, settings }],
           staticSummary: `${list.kind} ${list.side} ${list.quantity} ${list.symbol} on ${venue}`,
           staticDetails: `take-profit ${list.takeProfit.price}, stop ${list.stopLoss.stopPrice ?? '—'}${list.stopLoss.trailingDelta ? ` trailing ${list.stopLoss.trailingDelta} bps` : ''}${list.entry ? `, entry ${list.entry.price}` : ''}`,
           workflowIdConflictPolicy: 'USE_EXISTING',
@@ -219,7 +217,10 @@ export function orderListRoutes({ config, sql, temporal, presentOrder }: OrderLi
         });
       } catch (err) {
         // The key's list already ran to its end: report it.
-        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
+          await updateOrderList(sql, { listId, status: 'REJECTED', rejectReason: 'its workflow could not be started; nothing was placed. Submit it again.' });
+          throw err;
+        }
       }
       const row = (await findOrderList(sql, accountId, listId))!;
       return c.json({ id: listId, status: row.status, workflowId, links: { self: `/v1/order-lists/${listId}`, temporalUi: ui.workflow(workflowId) } }, 202);

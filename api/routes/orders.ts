@@ -5,7 +5,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage, type Client } from '@temporalio/client';
 import type { Context } from 'hono';
-import { credentialsLast4 } from '../../store/exchange-credentials.js';
 import { findOrder, insertReceivedOrder, listOrders, orderEvents, orderFills, claimIdempotencyKey, type OrderRow } from '../../store/orders.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
@@ -18,6 +17,7 @@ import { parentPath, type ParentKind } from '../../domain/orders.js';
 import { temporalUiLinks } from '../../lib/temporal-ui.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
+import { venueChooser } from '../venue-choice.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
 import { accountIdOf, type AppEnv } from '../principal.js';
 import { createRouter } from '../router.js';
@@ -165,7 +165,7 @@ function orderDetails(order: OrderRequest): string {
 export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
   const settings = orderSettingsFrom(config);
   /** The caller's own stored pair, else the single-user pair of the environment (as the worker decides). */
-  const binanceConfigured = async (accountId: string) => Boolean(config.BINANCE_API_KEY) || (await credentialsLast4(sql, accountId, 'binance')) !== undefined;
+  const venueFor = venueChooser(config, sql);
   const { present, linksOf } = orderPresenter(config);
 
   async function loadOrThrow(c: Context<AppEnv>, id: string): Promise<OrderRow> {
@@ -180,11 +180,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
         const body = c.req.valid('json');
         const key = c.req.valid('header')['Idempotency-Key'];
         const accountId = accountIdOf(c);
-        const binance = body.venue === 'paper' ? false : await binanceConfigured(accountId);
-        const venue = body.venue ?? (binance ? 'binance' : 'paper');
-        if (venue === 'binance' && !binance) {
-          throw new ApiError(422, 'venue_unavailable', 'venue: no Binance credentials are configured; use venue "paper" or PUT /v1/exchange-credentials/binance');
-        }
+        const venue = await venueFor(accountId, body.venue);
         let orderId: string = randomUUID();
         if (key !== undefined) {
           const hash = createHash('sha256').update(JSON.stringify({ ...body, venue })).digest('hex');

@@ -5,7 +5,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { credentialsLast4 } from '../../store/exchange-credentials.js';
 import { latestPrices, storeQuotes } from '../../store/prices.js';
 import { cancelAlert, findAlert, insertAlert, listAlerts, type AlertRow } from '../../store/price-alerts.js';
 import { creationProblem, crossFrom, type AlertRule, type ConditionalOrderTerms } from '../../domain/price-alerts.js';
@@ -15,6 +14,7 @@ import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
+import { venueChooser } from '../venue-choice.js';
 import { idForRequest } from '../idempotency.js';
 import { idempotencyHeaders } from '../schemas/orders.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
@@ -198,6 +198,7 @@ function ruleFrom(body: CreateAlertBody, referencePrice: string): AlertRule {
  * @example app.route('/v1/alerts', priceAlertRoutes({ config, sql, marketData }))
  */
 export function priceAlertRoutes({ config, sql, marketData }: PriceAlertRoutesOptions) {
+  const venueFor = venueChooser(config, sql);
   /** The latest price of a symbol, asked of its provider when never priced; 422 when it knows no such symbol. */
   async function currentPrice(symbol: string): Promise<string> {
     const [stored] = await latestPrices(sql, [symbol]);
@@ -213,11 +214,7 @@ export function priceAlertRoutes({ config, sql, marketData }: PriceAlertRoutesOp
 
   /** The order terms as POST /v1/orders would run them: venue and time in force decided now. */
   async function orderTerms(accountId: string, o: NonNullable<CreateAlertBody['order']>): Promise<ConditionalOrderTerms> {
-    const binance = o.venue === 'paper' ? false : Boolean(config.BINANCE_API_KEY) || (await credentialsLast4(sql, accountId, 'binance')) !== undefined;
-    const venue = o.venue ?? (binance ? 'binance' : 'paper');
-    if (venue === 'binance' && !binance) {
-      throw new ApiError(422, 'venue_unavailable', 'order.venue: no Binance credentials are configured; use venue "paper" or PUT /v1/exchange-credentials/binance', [{ path: 'order.venue', message: 'no Binance credentials are configured' }]);
-    }
+    const venue = await venueFor(accountId, o.venue, 'order.venue');
     return {
       symbol: o.symbol,
       side: o.side,

@@ -12,7 +12,6 @@ import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { orderSettingsFrom } from '../../lib/order-settings.js';
 import { temporalUiLinks } from '../../lib/temporal-ui.js';
-import { credentialsLast4 } from '../../store/exchange-credentials.js';
 import { latestPrices } from '../../store/prices.js';
 import { cachedSymbolRules, findTwap, insertTwap, listTwaps, recordTwapProgress, twapSliceOrders, type TwapRow } from '../../store/twap-orders.js';
 import { orderWorkflowId, type Side, type Venue } from '../../workflows/definitions.js';
@@ -33,6 +32,7 @@ import {
 import type { twapOrder } from '../../workflows/twap.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
+import { venueChooser } from '../venue-choice.js';
 import { idForRequest } from '../idempotency.js';
 import { idempotencyHeaders } from '../schemas/orders.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
@@ -212,7 +212,7 @@ function sliceRulesOf(venue: Venue, cached: Awaited<ReturnType<typeof cachedSymb
 export function twapRoutes({ config, sql, temporal }: TwapRoutesOptions) {
   const settings = orderSettingsFrom(config);
   const ui = temporalUiLinks(config);
-  const binanceConfigured = async (accountId: string) => Boolean(config.BINANCE_API_KEY) || (await credentialsLast4(sql, accountId, 'binance')) !== undefined;
+  const venueFor = venueChooser(config, sql);
 
   async function loadOrThrow(c: Context<AppEnv>, id: string): Promise<TwapRow> {
     const row = uuidParam.safeParse(id).success ? await findTwap(sql, accountIdOf(c), id) : undefined;
@@ -281,9 +281,7 @@ export function twapRoutes({ config, sql, temporal }: TwapRoutesOptions) {
     .openapi(createTwap, async (c) => {
       const b = c.req.valid('json');
       const accountId = accountIdOf(c);
-      const binance = b.venue === 'paper' ? false : await binanceConfigured(accountId);
-      const venue: Venue = b.venue ?? (binance ? 'binance' : 'paper');
-      if (venue === 'binance' && !binance) throw new ApiError(422, 'venue_unavailable', 'venue: no Binance credentials are configured; use venue "paper" or PUT /v1/exchange-credentials/binance');
+      const venue: Venue = await venueFor(accountId, b.venue);
       const startMs = b.startAt ? Date.parse(b.startAt) : Date.now();
       const endMs = b.endAt ? Date.parse(b.endAt) : startMs + b.durationSeconds! * 1000;
       const price = b.limitPrice ?? (await latestPrices(sql, [b.symbol]))[0]?.price;

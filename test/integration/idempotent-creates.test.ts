@@ -26,8 +26,8 @@ describe('Idempotency-Key on creates', () => {
     const again = await e.call('POST', path, body, { 'Idempotency-Key': key });
     expect(again.status).toBe(first.status);
     expect(again.body.id).toBe(first.body.id);
-    const [{ n }] = await e.sql.unsafe(`SELECT count(*)::int AS n FROM ${table} WHERE account_id = $1`, [e.account.id]);
-    expect(n).toBe(1);
+    const [row] = await e.sql.unsafe<{ n: number }[]>(`SELECT count(*)::int AS n FROM ${table} WHERE account_id = $1`, [e.account.id]);
+    expect(row?.n).toBe(1);
     const changed = await e.call('POST', path, { ...body, ...other }, { 'Idempotency-Key': key });
     expect(changed.status).toBe(422);
     expect(changed.body.error.code).toBe('idempotency_key_reused');

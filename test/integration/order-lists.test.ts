@@ -97,6 +97,20 @@ describe('order lists on paper', () => {
     expect((await e.call('DELETE', `/v1/order-lists/${res.body.id}`)).status).toBe(409);
   });
 
+  it('BRACKET (emulated) whose entry fills as the price gaps through the stop: REJECTED, saying the position is unprotected', async () => {
+    const res = await e.call('POST', '/v1/order-lists', { type: 'BRACKET', venue: 'paper', symbol: 'ETHUSDT', side: 'BUY', quantity: '1', entry: { price: '1950' }, takeProfit: { price: '2200' }, stopLoss: { stopPrice: '1900' } });
+    await listWhen(e, res.body.id, (l) => leg(l, 'entry')?.status === 'NEW', 'the entry NEW');
+    await e.setPrice('ETHUSDT', '1850');
+    const done = await listWhen(e, res.body.id, (l) => TERMINAL_LIST.includes(l.status), 'the bracket to end');
+    expect(done.status).toBe('REJECTED');
+    expect(done.rejectReason).toMatch(/entry filled 1, but the protective pair was refused: .*unprotected/);
+    expect(done.legs.map((o: any) => [o.parent.role, o.status])).toEqual([['entry', 'FILLED']]);
+    // Sell what it bought, so the later tests start flat.
+    const sell = await e.call('POST', '/v1/orders', { venue: 'paper', symbol: 'ETHUSDT', side: 'SELL', type: 'MARKET', quantity: '1' });
+    await e.waitForStatus(sell.body.id, ['FILLED']);
+    await e.setPrice('ETHUSDT', '2000');
+  });
+
   it('trailing stop: the trigger follows the price up, the details show it, and a retrace of the delta fires it', async () => {
     const buy = await e.call('POST', '/v1/orders', { venue: 'paper', symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: '1' });
     await e.waitForStatus(buy.body.id, ['FILLED']);
@@ -214,6 +228,19 @@ describe('order lists on Binance (native)', () => {
     fake.setPrice('ETHUSDT', '2080');
     const filled = await e.waitForStatus(res.body.id, ['FILLED'], 15_000);
     expect(filled.trailingDelta).toBe(500);
+  });
+
+  it('BRACKET cancelled as its entry fills: the entry cannot be cancelled, so the pair the venue places is', async () => {
+    fake.setPrice('ETHUSDT', '2000');
+    const res = await e.call('POST', '/v1/order-lists', { type: 'BRACKET', venue: 'binance', symbol: 'ETHUSDT', side: 'BUY', quantity: '1', entry: { price: '1950' }, takeProfit: { price: '2200' }, stopLoss: { stopPrice: '1800' } });
+    await listWhen(e, res.body.id, (l) => leg(l, 'entry')?.status === 'NEW', 'the entry NEW');
+    fake.setPrice('ETHUSDT', '1940');
+    await e.call('DELETE', `/v1/order-lists/${res.body.id}`, { reason: 'racing the fill' });
+    const done = await listWhen(e, res.body.id, (l) => TERMINAL_LIST.includes(l.status), 'the bracket to end', 30_000);
+    expect(done.status).toBe('CANCELED');
+    expect(leg(done, 'entry').status).toBe('FILLED');
+    expect([leg(done, 'take-profit')?.status, leg(done, 'stop-loss')?.status]).toEqual(['CANCELED', 'CANCELED']);
+    fake.setPrice('ETHUSDT', '2000');
   });
 
   it('BRACKET cancelled before its entry fills: the whole list is cancelled on the venue and the pair never appears', async () => {
