@@ -1,4 +1,4 @@
-/** The goals of issues #7 and #14 checked against a result, and the markdown table of `bench/results/latest.md`. */
+/** The goals of issues #7, #14 and #15 checked against a result, and the markdown table of `bench/results/latest.md`. */
 import type { Machine } from './machine.js';
 
 export interface Goal {
@@ -32,6 +32,10 @@ export function goalsOf(r: Results): Goal[] {
     check('stream.restingWeightPct (resting orders, % of 6000/min)', r.stream?.restingWeightPct, '<=', 10),
     check('stream.restingWeightPctSteady (with safety polls at their steady rate)', r.stream?.restingWeightPctSteady, '<=', 10),
     check('stream.rateLimitedResponses (429/418, two workers)', r.stream?.rateLimitedResponses, '<=', 0),
+    check('twap.sliceDeviationP99Ms (100 slices)', r.twap?.sliceDeviationP99Ms, '<=', 1000, ' ms'),
+    ...(r.twap?.withRestartBoundMs == null
+      ? []
+      : [check('twap.sliceDeviationP99MsWithRestart (1 s + the restart time)', r.twap.sliceDeviationP99MsWithRestart, '<=', r.twap.withRestartBoundMs, ' ms')]),
   ];
 }
 

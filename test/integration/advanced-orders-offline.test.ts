@@ -91,6 +91,15 @@ describe.each(['paper', 'binance'] as const)('advanced orders in offline npm sta
     expect(ended.events.map((e: any) => e.cause)).toContain('good-till-date reached');
   });
 
+  it('TWAP: two slices over a few seconds, each placed once and filled', async () => {
+    const res = await call('POST', '/v1/twap-orders', { venue, symbol: 'BTCUSDT', side: 'BUY', quantity: '0.002', slices: 2, durationSeconds: 4 });
+    expect(res.status).toBe(202);
+    const done = await until(`/v1/twap-orders/${res.body.id}`, (t) => ['COMPLETED', 'CANCELED', 'REJECTED'].includes(t.status), 'the TWAP to complete', 60_000);
+    expect(done.status).toBe('COMPLETED');
+    expect(done.filledQty).toBe('0.002');
+    expect(done.sliceList.map((x: any) => x.status)).toEqual(["FILLED", "FILLED"]);
+  });
+
   it('price alert: made, listed, and cancelled; a DCA plan on its schedule, paused and deleted', async () => {
     const alert = await call('POST', '/v1/alerts', { symbol: 'BTCUSDT', condition: 'ABOVE', threshold: price(last, 10) });
     expect(alert.status).toBe(201);

@@ -230,6 +230,23 @@ describe('order lists on Binance (native)', () => {
     expect(filled.trailingDelta).toBe(500);
   });
 
+  it('price alert with a Binance conditional order: fires once on the move and places its order on the venue once', async () => {
+    fake.setPrice('ETHUSDT', '2000');
+    await e.setPrice('ETHUSDT', '2000');
+    const created = await e.call('POST', '/v1/alerts', { symbol: 'ETHUSDT', condition: 'ABOVE', threshold: '2050', order: { venue: 'binance', symbol: 'ETHUSDT', side: 'BUY', type: 'MARKET', quantity: '0.5' } });
+    expect(created.status).toBe(201);
+    fake.setPrice('ETHUSDT', '2060');
+    await e.setPrice('ETHUSDT', '2060');
+    await e.setPrice('ETHUSDT', '2070');
+    const fired = await waitFor(async () => (await e.call('GET', `/v1/alerts/${created.body.id}`)).body, (a) => a.order?.status === 'FILLED', { timeoutMs: 20_000, what: 'the conditional order to fill' });
+    expect(fired).toMatchObject({ status: 'FIRED', firedPrice: '2060' });
+    const order = (await e.call('GET', `/v1/orders/${fired.order.id}`)).body;
+    expect(order).toMatchObject({ venue: 'binance', status: 'FILLED', parent: { kind: 'alert', id: created.body.id } });
+    expect(fake.orders().filter((o) => String(o.clientOrderId) === order.clientOrderId)).toHaveLength(1);
+    fake.setPrice('ETHUSDT', '2000');
+    await e.setPrice('ETHUSDT', '2000');
+  });
+
   it('BRACKET cancelled as its entry fills: the entry cannot be cancelled, so the pair the venue places is', async () => {
     fake.setPrice('ETHUSDT', '2000');
     const res = await e.call('POST', '/v1/order-lists', { type: 'BRACKET', venue: 'binance', symbol: 'ETHUSDT', side: 'BUY', quantity: '1', entry: { price: '1950' }, takeProfit: { price: '2200' }, stopLoss: { stopPrice: '1800' } });
