@@ -108,16 +108,8 @@ export async function cancelAlert(sql: Sql, accountId: string, id: string): Prom
 }
 
 /** An active alert on a moved symbol that may fire, with the price that moved it. */
-export interface AlertCandidate {
-  id: string;
-  account_id: string;
-  symbol: string;
-  condition: AlertCondition;
-  threshold: string | null;
-  pct: string | null;
-  window_seconds: number | null;
-  direction: MoveDirection | null;
-  reference_price: string;
+export interface AlertCandidate
+  extends Pick<AlertRow, 'id' | 'account_id' | 'symbol' | 'condition' | 'threshold' | 'pct' | 'window_seconds' | 'direction' | 'reference_price'> {
   price: string;
   /** MOVE_PCT: the window's lowest and highest price (its history since the alert was made, and the price then). */
   low: string | null;

@@ -15,6 +15,7 @@
  * stack or with the other engines of this phase: its reconciler sees only its own account, its
  * workers spend only its own request budget. Each engine also gets a fresh fake.
  */
+import { freshDatabase } from '../lib/fresh-database.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,7 +23,6 @@ import type { Client } from '@temporalio/client';
 import { Decimal } from 'decimal.js';
 import { loadConfig, variables, type Config } from '../../lib/config.js';
 import { createSql, type Sql } from '../../lib/db.js';
-import { migrate } from '../../store/migrate.js';
 import { ORDER_CHANNEL } from '../../store/order-events.js';
 import { storeQuotes } from '../../store/prices.js';
 import { priceRefreshScheduleId, reconcileScheduleId } from '../../workflows/schedules.js';
@@ -172,27 +172,11 @@ const at = (price: string, factor: Decimal.Value) => new Decimal(price).times(fa
  * A fresh, migrated database beside the main stack's, with the fake's prices (and USDTUSD) stored
  * as the main stack stores its own, for valuations and MARKET notional checks; returns its URL.
  */
-async function freshDatabase(databaseUrl: string, name: string, fake: BinanceFake): Promise<string> {
-  const admin = new URL(databaseUrl);
-  admin.pathname = '/postgres';
-  const sql = createSql(admin.toString(), { max: 1, applicationName: 'bench' });
-  try {
-    await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await sql.unsafe(`CREATE DATABASE ${name}`);
-  } finally {
-    await sql.end({ timeout: 2 });
-  }
-  const url = new URL(databaseUrl);
-  url.pathname = `/${name}`;
-  const db = createSql(url.toString(), { max: 1, applicationName: 'bench' });
-  try {
-    await migrate(db);
+function freshStreamDatabase(databaseUrl: string, name: string, fake: BinanceFake): Promise<string> {
+  return freshDatabase(databaseUrl, name, async (db) => {
     const asOf = new Date().toISOString();
     await storeQuotes(db, [...RESTING.map((r) => ({ symbol: r.symbol, price: fake.price(r.symbol), source: 'simulated' as const, asOf })), { symbol: 'USDTUSD', price: '1', source: 'simulated' as const, asOf }]);
-  } finally {
-    await db.end({ timeout: 2 });
-  }
-  return url.toString();
+  });
 }
 
 /**
@@ -202,7 +186,7 @@ async function freshDatabase(databaseUrl: string, name: string, fake: BinanceFak
  */
 async function startEngine(ctx: StreamContext, tag: string, fake: BinanceFake, settings: Record<string, string>, onOrderChange: (payload: string) => void): Promise<Engine> {
   const port = await freePort();
-  const databaseUrl = await freshDatabase(ctx.databaseUrl, `bench_stream_${tag}`, fake);
+  const databaseUrl = await freshStreamDatabase(ctx.databaseUrl, `bench_stream_${tag}`, fake);
   const sql = createSql(databaseUrl, { max: 4, applicationName: 'bench' });
   const listener = await sql.listen(ORDER_CHANNEL, onOrderChange);
   const env: NodeJS.ProcessEnv = {

@@ -8,12 +8,12 @@
  * beside the bench's and task queues of its own, so its worker can be restarted without touching
  * the main stack.
  */
+import { freshDatabase } from '../lib/fresh-database.js';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { loadConfig } from '../../lib/config.js';
 import { createSql, type Sql } from '../../lib/db.js';
-import { migrate } from '../../store/migrate.js';
 import { storeQuotes } from '../../store/prices.js';
 import { startChild, type Child } from '../lib/children.js';
 import type { Cleanup } from '../lib/cleanup.js';
@@ -53,27 +53,6 @@ export interface TwapResults {
   horizonS: number;
   quiet: TwapRun;
   withRestart: TwapRun;
-}
-
-async function freshDatabase(databaseUrl: string, name: string): Promise<string> {
-  const admin = new URL(databaseUrl);
-  admin.pathname = '/postgres';
-  const sql = createSql(admin.toString(), { max: 1, applicationName: 'bench' });
-  try {
-    await sql.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await sql.unsafe(`CREATE DATABASE ${name}`);
-  } finally {
-    await sql.end({ timeout: 2 });
-  }
-  const url = new URL(databaseUrl);
-  url.pathname = `/${name}`;
-  const db = createSql(url.toString(), { max: 1, applicationName: 'bench' });
-  try {
-    await migrate(db);
-  } finally {
-    await db.end({ timeout: 2 });
-  }
-  return url.toString();
 }
 
 /** Keeps the paper price fresh (a stale one makes a paper MARKET order REJECTED) until stopped. */

@@ -16,8 +16,6 @@ export interface Refusal {
   message: string;
 }
 
-/** Binance's TRAILING_DELTA filter defaults, in BIPS, the same above and below. */
-export const TRAILING_DELTA = TRAILING_DELTA_RANGE;
 
 
 export function isContingent(type: OrderType): boolean {
@@ -54,7 +52,7 @@ function termsRefusal(t: Pick<OrderTerms, 'side' | 'type' | 'price' | 'stopPrice
   const name = (p: string) => (prefix ? prefix + p[0]!.toUpperCase() + p.slice(1) : p);
   if (t.trailingDelta !== undefined) {
     if (!isContingent(t.type)) return notRequired(name('trailingDelta'));
-    if (!Number.isInteger(t.trailingDelta) || t.trailingDelta < TRAILING_DELTA.min || t.trailingDelta > TRAILING_DELTA.max) {
+    if (!Number.isInteger(t.trailingDelta) || t.trailingDelta < TRAILING_DELTA_RANGE.min || t.trailingDelta > TRAILING_DELTA_RANGE.max) {
       return { code: -1013, message: 'Filter failure: TRAILING_DELTA' };
     }
   }
