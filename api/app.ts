@@ -23,6 +23,7 @@ import { MAX_BODY_BYTES } from './openapi/responses.js';
 import { accountIdOf } from './principal.js';
 import { createRouter } from './router.js';
 import { authRoutes, meRoutes } from './routes/auth.js';
+import { balanceRoutes } from './routes/balances.js';
 import { codecRoutes } from './routes/codec.js';
 import { dcaRoutes } from './routes/dca.js';
 import { docsRoutes } from './routes/docs.js';
@@ -32,6 +33,7 @@ import { orderPresenter, orderRoutes } from './routes/orders.js';
 import { orderListRoutes } from './routes/order-lists.js';
 import { twapRoutes } from './routes/twap.js';
 import { portfolioRoutes, positionRoutes } from './routes/portfolio.js';
+import { portfoliosRoutes } from './routes/portfolios.js';
 import { priceRoutes } from './routes/prices.js';
 import { priceAlertRoutes } from './routes/price-alerts.js';
 import { scheduleRoutes } from './routes/schedules.js';
@@ -96,6 +98,7 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/twap-orders', twapRoutes(deps));
   app.route('/v1/trades', tradeRoutes(deps));
   app.route('/v1/portfolio', portfolioRoutes(deps));
+  app.route('/v1/portfolios', portfoliosRoutes(deps));
   app.route('/v1/positions', positionRoutes(deps));
   // Price history (klines) spends the Binance request budget the workers share, as polls do.
   const marketData = deps.marketData ?? createPriceSources(deps.config, { requestLedger: createPgRequestLedger(sql) });
@@ -103,6 +106,8 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/watchlist', watchlistRoutes({ ...deps, marketData }));
   app.route('/v1/dca-plans', dcaRoutes({ ...deps, marketData }));
   app.route('/v1/alerts', priceAlertRoutes({ ...deps, marketData }));
+  // Binance balance reads spend the same budget, at poll priority.
+  app.route('/v1/balances', balanceRoutes({ ...deps, requestBudget: marketData.requestBudget }));
   app.route('/v1/schedules', scheduleRoutes(deps));
   describeApp(app);
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404));

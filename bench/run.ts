@@ -1,8 +1,8 @@
 /**
- * `npm run bench [-- --quick] [-- --keep] [-- --only=e2e,floor,intake,portfolio,replay,stream,twap]`
+ * `npm run bench [-- --quick] [-- --keep] [-- --only=e2e,floor,intake,performance,portfolio,replay,stream,twap]`
  *
  * Starts its own engine (bench/lib/stack.ts), measures intake, end to end, the floor, portfolio
- * accounting, replay and Binance orders on the user data stream (bench/phases/), writes
+ * accounting and performance, replay and Binance orders on the user data stream (bench/phases/), writes
  * bench/results/latest.{json,md} (and <quick|full>.{json,md}), and stops everything it started,
  * also on failure or Ctrl-C.
  * Progress goes to stderr; the markdown table goes to stdout at the end.
@@ -31,11 +31,12 @@ import { measureDurable, ORDER_BODY, probeShape, describeSteps, type DurableResu
 import { measureIntake, type IntakeResults } from './phases/intake.js';
 import type { PairResults } from './phases/measure.js';
 import { measureHealth, measurePortfolio, type HealthResults, type PortfolioResults } from './phases/portfolio.js';
+import { measurePerformance, type PerformanceResults } from './phases/performance.js';
 import { measureReplay, type ReplayResults } from './phases/replay.js';
 import { measureStream, type StreamResults } from './phases/stream.js';
 import { measureTwap, twapFigures, type TwapResults } from './phases/twap.js';
 
-const PHASES = ['e2e', 'floor', 'intake', 'portfolio', 'replay', 'stream', 'twap'] as const;
+const PHASES = ['e2e', 'floor', 'intake', 'performance', 'portfolio', 'replay', 'stream', 'twap'] as const;
 type Phase = (typeof PHASES)[number];
 
 const args = process.argv.slice(2);
@@ -144,6 +145,9 @@ async function main(): Promise<number> {
     portfolio = await attempt('portfolio', () => measurePortfolio(sql, profile, say));
     health = await attempt('health', () => measureHealth({ api: api.http, temporal, config: stack.config, sql, profile, log: say, accounts: portfolio?.accounts }));
   }
+  // TWR and MWR over 5 years of points of a 100k-entry portfolio, on a database of its own.
+  let performanceFigures: PerformanceResults | undefined;
+  if (only.has('performance')) performanceFigures = await attempt('performance', () => measurePerformance({ databaseUrl: stack.databaseUrl, profile, log: say }));
   let replay: ReplayResults | undefined;
   if (only.has('replay')) replay = await attempt('replay', () => measureReplay(profile.replay.minMs, say));
   // Last: it starts engines of its own (own databases, own task queues) against the Binance fake.
@@ -208,7 +212,7 @@ async function main(): Promise<number> {
       cpuPerOrderVsFloor: ratio(e2e?.saturation.cpuMsPerOp, floorResults?.saturation.cpuMsPerOp),
       cpuPerIntakeVsDirect: ratio(intake?.intake.saturation.cpuMsPerOp, intake?.direct.saturation.cpuMsPerOp),
     },
-    portfolio: (portfolio || health) && {
+    portfolio: (portfolio || health || performanceFigures) && {
       full1kMs: portfolio?.pure.full1kMs ?? null,
       full10kMs: portfolio?.pure.full10kMs ?? null,
       full100kMs: portfolio?.pure.full100kMs ?? null,
@@ -217,6 +221,9 @@ async function main(): Promise<number> {
       pureCpu: portfolio?.pureCpu,
       fifo: portfolio?.fifo,
       activity: portfolio?.activity,
+      performance100kMs: performanceFigures?.performance100kMs ?? null,
+      performanceBaselineMs: performanceFigures?.baselineMs ?? null,
+      performance: performanceFigures,
       fills: 'the history of bench/portfolio.ts: 10 symbols (crypto/USDT, equities/USD) on paper and manual, 3 buys then a sell of a third, fractional quantities, quote-currency fees; average cost unless named',
       health,
     },

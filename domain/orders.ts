@@ -39,6 +39,8 @@ export interface OrderRequest extends OrderTerms {
   expireAt?: string | undefined;
   /** The parent that placed this order (an order list, a TWAP, a DCA plan, a price alert). */
   parent?: OrderParent | undefined;
+  /** The portfolio its fills book into; absent: the account's default portfolio. */
+  portfolioId?: string | undefined;
 }
 
 export type ParentKind = 'order-list' | 'twap' | 'dca' | 'alert';
@@ -110,8 +112,8 @@ export function clientOrderIdFor(orderId: string): string {
 
 export const orderWorkflowId = (orderId: string): string => `order-${orderId}`;
 
-/** One portfolio workflow per account. */
-export const portfolioWorkflowId = (accountId: string): string => `portfolio-${accountId}`;
+/** One portfolio workflow per portfolio; the account's default portfolio has the account's id. */
+export const portfolioWorkflowId = (portfolioId: string): string => `portfolio-${portfolioId}`;
 
 /** A venue's order status as ours: EXPIRED_IN_MATCH is EXPIRED, PENDING_NEW is NEW. */
 export function orderStatusOf(status: ExchangeOrderStatus): OrderStatus {

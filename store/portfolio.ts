@@ -7,31 +7,39 @@ import type { AccountingMethod, PortfolioResult } from '../domain/portfolio/resu
 import type { PortfolioStateJson } from '../domain/portfolio/accounting.js';
 
 export interface PortfolioRow {
+  id: string;
   account_id: string;
   workflow_id: string;
   method: AccountingMethod;
   state: unknown;
   cursor: string;
+  /** USD, the cumulative external flows folded so far. */
+  net_flows: string;
 }
 
 /**
- * The account's portfolio row, created empty if missing, locked until the transaction ends: a
- * retried (or still running) recalculation of the same account waits instead of interleaving.
+ * The portfolio's row, locked until the transaction ends: a retried (or still running)
+ * recalculation of the same portfolio waits instead of interleaving. The account's default
+ * portfolio (id = account id) is created empty if missing; another one must exist (POST /v1/portfolios).
  */
-export async function lockPortfolio(tx: Queryable, accountId: string, workflowId: string, empty: PortfolioStateJson): Promise<PortfolioRow> {
+export async function lockPortfolio(tx: Queryable, accountId: string, portfolioId: string, workflowId: string, empty: PortfolioStateJson): Promise<PortfolioRow> {
+  const isDefault = portfolioId === accountId;
   // Sent together (one round trip): the SELECT runs after the INSERT on the transaction's connection.
   const [, [row]] = await Promise.all([
-    tx`INSERT INTO portfolios (account_id, workflow_id, state) VALUES (${accountId}, ${workflowId}, ${tx.json(empty as never)})
-      ON CONFLICT (account_id) DO NOTHING`,
-    tx<PortfolioRow[]>`SELECT account_id, workflow_id, method, state, cursor FROM portfolios
-      WHERE account_id = ${accountId} FOR UPDATE`,
+    isDefault
+      ? tx`INSERT INTO portfolios (id, account_id, workflow_id, state, is_default) VALUES (${portfolioId}, ${accountId}, ${workflowId}, ${tx.json(empty as never)}, true)
+          ON CONFLICT (id) DO NOTHING`
+      : Promise.resolve(),
+    tx<PortfolioRow[]>`SELECT id, account_id, workflow_id, method, state, cursor, net_flows::text FROM portfolios
+      WHERE id = ${portfolioId} AND account_id = ${accountId} FOR UPDATE`,
   ]);
-  if (!row) throw new Error(`portfolio row of ${accountId} vanished after insert`);
+  if (!row) throw new Error(`Portfolio ${portfolioId} of account ${accountId} does not exist; create it with POST /v1/portfolios before booking into it`);
   return row;
 }
 
 export interface PortfolioWrite {
-  accountId: string;
+  portfolioId: string;
+  netFlows: string;
   method: AccountingMethod;
   state: PortfolioStateJson;
   cursor: string;
@@ -41,19 +49,20 @@ export interface PortfolioWrite {
 
 export async function savePortfolio(tx: Queryable, w: PortfolioWrite): Promise<void> {
   await tx`UPDATE portfolios SET method = ${w.method}, state = ${tx.json(w.state as never)}, cursor = ${w.cursor},
-      summary = ${tx.json(w.result as never)}, symbols = ${w.symbols}, updated_at = now()
-    WHERE account_id = ${w.accountId}`;
+      summary = ${tx.json(w.result as never)}, symbols = ${w.symbols}, net_flows = ${w.netFlows}, updated_at = now()
+    WHERE id = ${w.portfolioId}`;
 }
 
 /** Upsert on the workflow-chosen id: a retried activity rewrites its own point. */
 export async function saveSnapshot(tx: Queryable, id: string, r: PortfolioResult): Promise<void> {
   const t = r.totals;
-  await tx`INSERT INTO portfolio_snapshots (id, account_id, at, mode, applied, total_value, total_cost, realized_pnl, unrealized_pnl, fees_paid, roi_pct, trades)
-    VALUES (${id}, ${r.accountId}, ${r.asOf}, ${r.mode}, ${r.applied}, ${t.totalValue}, ${t.totalCost}, ${t.realizedPnl}, ${t.unrealizedPnl},
-      ${t.feesPaid}, ${t.roiPct}, ${Number(t.trades)})
+  await tx`INSERT INTO portfolio_snapshots (id, account_id, portfolio_id, at, mode, applied, total_value, total_cost, realized_pnl, unrealized_pnl,
+      fees_paid, roi_pct, trades, net_worth, net_flows)
+    VALUES (${id}, ${r.accountId}, ${r.portfolioId}, ${r.asOf}, ${r.mode}, ${r.applied}, ${t.totalValue}, ${t.totalCost}, ${t.realizedPnl}, ${t.unrealizedPnl},
+      ${t.feesPaid}, ${t.roiPct}, ${Number(t.trades)}, ${t.netWorth}, ${r.netFlows})
     ON CONFLICT (id) DO UPDATE SET at = EXCLUDED.at, mode = EXCLUDED.mode, applied = EXCLUDED.applied, total_value = EXCLUDED.total_value,
       total_cost = EXCLUDED.total_cost, realized_pnl = EXCLUDED.realized_pnl, unrealized_pnl = EXCLUDED.unrealized_pnl,
-      fees_paid = EXCLUDED.fees_paid, roi_pct = EXCLUDED.roi_pct, trades = EXCLUDED.trades`;
+      fees_paid = EXCLUDED.fees_paid, roi_pct = EXCLUDED.roi_pct, trades = EXCLUDED.trades, net_worth = EXCLUDED.net_worth, net_flows = EXCLUDED.net_flows`;
 }
 
 /** Latest prices of `symbols` (in their quote currency), as strings. */
@@ -64,16 +73,16 @@ export async function pricesOf(sql: Queryable, symbols: string[]): Promise<Recor
 }
 
 /** The API's read: the latest result and the workflow id, or undefined before the first recalculation. */
-export async function findPortfolioResult(sql: Sql, accountId: string): Promise<{ workflowId: string; result: PortfolioResult } | undefined> {
+export async function findPortfolioResult(sql: Sql, accountId: string, portfolioId: string = accountId): Promise<{ workflowId: string; result: PortfolioResult } | undefined> {
   const [row] = await sql<{ workflow_id: string; summary: PortfolioResult | null }[]>`SELECT workflow_id, summary FROM portfolios
-    WHERE account_id = ${accountId}`;
+    WHERE id = ${portfolioId} AND account_id = ${accountId}`;
   return row?.summary ? { workflowId: row.workflow_id, result: row.summary } : undefined;
 }
 
-/** Accounts whose portfolio value depends on any of `symbols`, with the symbols that concern each. */
-export async function portfoliosWatching(sql: Sql, symbols: string[]): Promise<{ account_id: string; symbols: string[] }[]> {
+/** Portfolios whose value depends on any of `symbols`, with the symbols that concern each. */
+export async function portfoliosWatching(sql: Sql, symbols: string[]): Promise<{ id: string; account_id: string; symbols: string[] }[]> {
   if (symbols.length === 0) return [];
-  return sql<{ account_id: string; symbols: string[] }[]>`SELECT account_id,
+  return sql<{ id: string; account_id: string; symbols: string[] }[]>`SELECT id, account_id,
       ARRAY(SELECT unnest(symbols) INTERSECT SELECT unnest(${symbols}::text[])) AS symbols
     FROM portfolios WHERE symbols && ${symbols}::text[]`;
 }
@@ -89,6 +98,8 @@ export interface SnapshotRow {
   fees_paid: string;
   roi_pct: string;
   trades: number;
+  net_worth: string | null;
+  net_flows: string | null;
 }
 
 export interface SnapshotFilter {
@@ -100,12 +111,18 @@ export interface SnapshotFilter {
 }
 
 /** Oldest first within [from, to]; one extra row tells the caller whether another page exists. */
-export async function listSnapshots(sql: Sql, accountId: string, f: SnapshotFilter): Promise<SnapshotRow[]> {
+export async function listSnapshots(sql: Sql, accountId: string, f: SnapshotFilter, portfolioId: string = accountId): Promise<SnapshotRow[]> {
   return sql<SnapshotRow[]>`SELECT id, at, mode, total_value::text, total_cost::text, realized_pnl::text, unrealized_pnl::text,
-      fees_paid::text, roi_pct::text, trades
-    FROM portfolio_snapshots WHERE account_id = ${accountId}
+      fees_paid::text, roi_pct::text, trades, net_worth::text, net_flows::text
+    FROM portfolio_snapshots WHERE account_id = ${accountId} AND portfolio_id = ${portfolioId}
     ${f.from ? sql`AND at >= ${f.from}` : sql``}
     ${f.to ? sql`AND at <= ${f.to}` : sql``}
     ${f.after ? sql`AND (at, id) > (${f.after.at}, ${f.after.id}::uuid)` : sql``}
     ORDER BY at, id LIMIT ${f.limit + 1}`;
+}
+
+/** The portfolio an order books into: its own choice, else the account's default (id = account id). */
+export async function portfolioOfOrder(sql: Queryable, accountId: string, orderId: string): Promise<string> {
+  const [row] = await sql<{ portfolio_id: string | null }[]>`SELECT portfolio_id FROM orders WHERE id = ${orderId} AND account_id = ${accountId}`;
+  return row?.portfolio_id ?? accountId;
 }

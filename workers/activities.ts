@@ -15,6 +15,7 @@ import { createOrderExchangeActivities } from '../activities/orders/venue-activi
 import { createOrderListActivities } from '../activities/orders/order-list-activities.js';
 import { createPaperExchange } from '../venues/paper/exchange.js';
 import { createPortfolioActivities, createPortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
+import { createPerformanceActivities } from '../activities/portfolio/performance-activities.js';
 import type { Exchange } from '../domain/exchange.js';
 import { createPriceLookup } from '../store/prices.js';
 import { createOrderWakeActivities, createRefreshActivities } from '../activities/market-data/refresh-activities.js';
@@ -117,7 +118,7 @@ export function createMarketDataActivities({ config, sql, temporal, marketData =
   };
 }
 
-/** Activities of the portfolio worker: the recalculation. */
+/** Activities of the portfolio worker: the recalculation and the performance read. */
 export function createPortfolioWorkerActivities({ sql }: Pick<ActivityDeps, 'sql'>) {
-  return createPortfolioActivities({ sql });
+  return { ...createPortfolioActivities({ sql }), ...createPerformanceActivities({ sql }) };
 }

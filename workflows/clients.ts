@@ -13,6 +13,9 @@ import {
   venueEventSignal,
   type VenueOrderEvent,
   recalculateUpdate,
+  performanceUpdate,
+  type PerformanceRequest,
+  type PerformanceResult,
   type PortfolioInput,
   type PortfolioResult,
   type PortfolioSettings,
@@ -22,18 +25,21 @@ import type { portfolio } from './portfolio.js';
 
 export type FillsRecorded = { source: 'order' | 'manual'; orderId?: string | undefined };
 
-/** The input a portfolio workflow starts with; settings come from configuration. */
-export function portfolioInput(config: Config, accountId: string): PortfolioInput {
+/** The input a portfolio workflow starts with; settings come from configuration. The default portfolio's id is the account id, and is left out. */
+export function portfolioInput(config: Config, accountId: string, portfolioId: string = accountId): PortfolioInput {
   const settings: PortfolioSettings = { debounceMs: config.PORTFOLIO_DEBOUNCE, recalcsPerRun: config.PORTFOLIO_RECALCS_PER_RUN };
-  return { accountId, settings };
+  return portfolioId === accountId ? { accountId, settings } : { accountId, portfolioId, settings };
 }
 
-function startOptions(config: Config, accountId: string) {
+function startOptions(config: Config, accountId: string, portfolioId: string) {
   return {
-    workflowId: portfolioWorkflowId(accountId),
+    workflowId: portfolioWorkflowId(portfolioId),
     taskQueue: config.taskQueues.portfolio,
-    args: [portfolioInput(config, accountId)] as [PortfolioInput],
-    staticSummary: `Portfolio of account ${accountId}: recalculated on fills and price moves`,
+    args: [portfolioInput(config, accountId, portfolioId)] as [PortfolioInput],
+    staticSummary:
+      portfolioId === accountId
+        ? `Portfolio of account ${accountId}: recalculated on fills and price moves`
+        : `Portfolio ${portfolioId} of account ${accountId}: recalculated on fills and price moves`,
     staticDetails: `Recalculates after ${config.PORTFOLIO_DEBOUNCE} ms of quiet; continues as new after ${config.PORTFOLIO_RECALCS_PER_RUN} recalculations. Query \`portfolioStatus\` for the last result.`,
   };
 }
@@ -44,19 +50,19 @@ function startOptions(config: Config, accountId: string) {
 export function createWorkflowClients(temporal: Client, config: Config) {
   return {
     portfolios: {
-      /** Fills were recorded for the account: its portfolio (started if it has none) marks itself dirty. */
-      async fillsRecorded(accountId: string, detail: FillsRecorded): Promise<void> {
+      /** Entries were recorded in the portfolio (default: the account's): its workflow (started if none) marks itself dirty. */
+      async fillsRecorded(accountId: string, detail: FillsRecorded, portfolioId: string = accountId): Promise<void> {
         await temporal.workflow.signalWithStart<typeof portfolio, [FillsRecorded]>('portfolio', {
-          ...startOptions(config, accountId),
+          ...startOptions(config, accountId, portfolioId),
           signal: fillsRecordedSignal,
           signalArgs: [detail],
         });
       },
 
       /** Prices of `symbols`, which the account's portfolio holds, moved: it revalues soon. */
-      async pricesMoved(accountId: string, symbols: string[]): Promise<void> {
+      async pricesMoved(accountId: string, symbols: string[], portfolioId: string = accountId): Promise<void> {
         await temporal.workflow.signalWithStart<typeof portfolio, [{ symbols: string[] }]>('portfolio', {
-          ...startOptions(config, accountId),
+          ...startOptions(config, accountId, portfolioId),
           signal: portfolioPricesMovedSignal,
           signalArgs: [{ symbols }],
         });
@@ -66,12 +72,21 @@ export function createWorkflowClients(temporal: Client, config: Config) {
        * A full recompute through the workflow's `recalculate` Update, starting the workflow first if
        * the account has none (update-with-start), so it works for a user who never traded.
        */
-      async recalculate(accountId: string, request: RecalculateRequest = {}): Promise<PortfolioResult> {
+      async recalculate(accountId: string, request: RecalculateRequest = {}, portfolioId: string = accountId): Promise<PortfolioResult> {
         const startWorkflowOperation = new WithStartWorkflowOperation<typeof portfolio>('portfolio', {
-          ...startOptions(config, accountId),
+          ...startOptions(config, accountId, portfolioId),
           workflowIdConflictPolicy: 'USE_EXISTING',
         });
         return temporal.workflow.executeUpdateWithStart(recalculateUpdate, { args: [request], startWorkflowOperation });
+      },
+
+      /** TWR/MWR through the portfolio workflow's activity (update-with-start: works before the first entry). */
+      async performance(accountId: string, request: PerformanceRequest, portfolioId: string = accountId): Promise<PerformanceResult> {
+        const startWorkflowOperation = new WithStartWorkflowOperation<typeof portfolio>('portfolio', {
+          ...startOptions(config, accountId, portfolioId),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        });
+        return temporal.workflow.executeUpdateWithStart(performanceUpdate, { args: [request], startWorkflowOperation });
       },
     },
     orders: orderClients(temporal),

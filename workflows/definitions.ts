@@ -26,6 +26,9 @@ export {
   type OrderStatus,
 } from '../domain/orders.js';
 export type { AccountingMethod, PortfolioResult } from '../domain/portfolio/result.js';
+import type { PerformanceResult } from '../activities/portfolio/performance-activities.js';
+import type { PerformanceRange } from '../domain/portfolio/performance-range.js';
+export type { PerformanceResult } from '../activities/portfolio/performance-activities.js';
 
 export interface OrderLifecycleInput {
   order: OrderRequest;
@@ -53,7 +56,7 @@ export const priceMovedSignal = defineSignal<[{ symbol: string; price: string }]
 export const venueEventSignal = defineSignal<[VenueOrderEvent]>('venueEvent');
 export type { VenueOrderEvent, VenueOrderUpdate } from '../domain/venue-events.js';
 
-// --- Portfolio (one `portfolio` workflow per account) ---------------------------------------------
+// --- Portfolio (one `portfolio` workflow per portfolio) -------------------------------------------
 
 export interface PortfolioSettings {
   /** Quiet time after the first notification of a burst before recalculating. */
@@ -64,6 +67,8 @@ export interface PortfolioSettings {
 
 export interface PortfolioInput {
   accountId: string;
+  /** Absent for the account's default portfolio (its id is the account id). */
+  portfolioId?: string | undefined;
   settings: PortfolioSettings;
   /** Set by continue-as-new. */
   carried?: PortfolioStatus;
@@ -92,6 +97,14 @@ export const fillsRecordedSignal = defineSignal<[{ source: 'order' | 'manual'; o
 /** Prices of symbols the portfolio holds moved: revalue soon. */
 export const portfolioPricesMovedSignal = defineSignal<[{ symbols: string[] }]>('portfolioPricesMoved');
 export const portfolioStatusQuery = defineQuery<PortfolioStatus>('portfolioStatus');
+export interface PerformanceRequest {
+  range: PerformanceRange;
+  from?: string | undefined;
+  to?: string | undefined;
+  withSeries?: boolean | undefined;
+}
+/** TWR and MWR over a range, from the portfolio's value series (run by the workflow's activity). */
+export const performanceUpdate = defineUpdate<PerformanceResult, [PerformanceRequest]>('performance');
 /** A full recompute now; returns its result. Refused by its validator for an unknown method. */
 export const recalculateUpdate = defineUpdate<PortfolioResult, [RecalculateRequest]>('recalculate');
 

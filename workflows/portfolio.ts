@@ -1,5 +1,6 @@
 /**
- * One account's portfolio, for as long as the account exists (workflow id `portfolio-<accountId>`).
+ * One portfolio, for as long as it exists (workflow id `portfolio-<portfolioId>`; the account's
+ * default portfolio has the account's id, so its workflow is `portfolio-<accountId>`).
  * Notifications (fills recorded, prices moved) only mark it dirty; the main loop waits a short
  * debounce and runs one recalculation per dirty period, so a burst of a thousand fills costs a
  * handful of recalculations. The `recalculate` Update runs a full recompute on demand. The
@@ -19,10 +20,12 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PortfolioActivities, RecalculateInput } from '../activities/portfolio/portfolio-activities.js';
+import type { PerformanceActivities } from '../activities/portfolio/performance-activities.js';
 import {
   fillsRecordedSignal,
   portfolioPricesMovedSignal,
   portfolioStatusQuery,
+  performanceUpdate,
   recalculateUpdate,
   type AccountingMethod,
   type PortfolioInput,
@@ -32,7 +35,8 @@ import {
 import { Mutex } from './lib/mutex.js';
 import { presets } from './presets.js';
 
-const activities = proxyActivities<PortfolioActivities>(presets.portfolioRecalculate);
+const activities = proxyActivities<PortfolioActivities & PerformanceActivities>(presets.portfolioRecalculate);
+const RANGES = ['1D', 'WTD', 'MTD', 'YTD', '1Y', 'MAX', 'CUSTOM'];
 
 const METHODS: readonly AccountingMethod[] = ['average', 'fifo'];
 
@@ -45,6 +49,7 @@ class PortfolioEntity {
 
   constructor(
     private readonly accountId: string,
+    private readonly portfolioId: string | undefined,
     carried: PortfolioStatus | undefined,
   ) {
     this.status = carried ?? { dirty: false, recalculating: false, recalculations: 0, notifications: { fills: 0, prices: 0 }, lastResult: null, lastError: null };
@@ -78,7 +83,7 @@ class PortfolioEntity {
       this.status.recalculating = true;
       try {
         const result = await activities.recalculatePortfolio.executeWithOptions({ summary: `${mode} recalculation${method ? ` (${method})` : ''}` }, [
-          { accountId: this.accountId, mode, method, snapshotId: uuid4() },
+          { accountId: this.accountId, ...(this.portfolioId === undefined ? {} : { portfolioId: this.portfolioId }), mode, method, snapshotId: uuid4() },
         ]);
         this.status.lastResult = result;
         this.status.lastError = null;
@@ -99,8 +104,8 @@ class PortfolioEntity {
 }
 
 export async function portfolio(input: PortfolioInput): Promise<void> {
-  const { accountId, settings } = input;
-  const entity = new PortfolioEntity(accountId, input.carried);
+  const { accountId, portfolioId, settings } = input;
+  const entity = new PortfolioEntity(accountId, portfolioId, input.carried);
 
   setHandler(fillsRecordedSignal, () => entity.notify('fills'));
   setHandler(portfolioPricesMovedSignal, () => entity.notify('prices'));
@@ -124,12 +129,32 @@ export async function portfolio(input: PortfolioInput): Promise<void> {
     },
   );
 
+  setHandler(
+    performanceUpdate,
+    async ({ range, from, to, withSeries }) => {
+      try {
+        return await activities.portfolioPerformance.executeWithOptions({ summary: `performance ${range}` }, [
+          { accountId, portfolioId: portfolioId ?? accountId, range, from, to, withSeries, asOf: new Date().toISOString() },
+        ]);
+      } catch (err) {
+        const cause = err instanceof ActivityFailure ? err.cause : undefined;
+        if (cause instanceof ApplicationFailure) throw ApplicationFailure.create({ type: cause.type ?? undefined, message: cause.message, nonRetryable: true });
+        throw err;
+      }
+    },
+    {
+      validator: ({ range }) => {
+        if (!RANGES.includes(range)) throw new Error(`range must be one of ${RANGES.join(', ')}, got ${JSON.stringify(range)}`);
+      },
+    },
+  );
+
   const timeToContinue = () => entity.runCount >= settings.recalcsPerRun || workflowInfo().continueAsNewSuggested;
   for (;;) {
     await condition(() => entity.status.dirty || timeToContinue());
     if (timeToContinue()) {
       await condition(allHandlersFinished);
-      return continueAsNew<typeof portfolio>({ accountId, settings, carried: entity.status });
+      return continueAsNew<typeof portfolio>({ accountId, ...(portfolioId === undefined ? {} : { portfolioId }), settings, carried: entity.status });
     }
     // Let the rest of a burst arrive; everything that lands meanwhile rides on this recalculation.
     if (settings.debounceMs > 0) await sleep(settings.debounceMs, { summary: `let the burst settle (${settings.debounceMs} ms)` });

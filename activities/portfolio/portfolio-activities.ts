@@ -6,7 +6,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Queryable, Sql } from '../../lib/db.js';
 import { portfolioWorkflowId } from '../../domain/orders.js';
 import type { AccountingMethod, PortfolioResult } from '../../domain/portfolio/result.js';
-import { lockPortfolio, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../../store/portfolio.js';
+import { lockPortfolio, portfolioOfOrder, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../../store/portfolio.js';
+import { announcePortfolioRecalculated } from '../../store/portfolio-events.js';
 import { ledgerTradesAfter, type LedgerTrade } from '../../store/trades.js';
 import { splitSymbol } from '../../domain/symbols.js';
 import {
@@ -19,7 +20,10 @@ import {
   recompute,
   serializeState,
   summarize,
+  type CashSummary,
+  type Decimal,
   type PortfolioState,
+  type Trade,
 } from '../../domain/portfolio/accounting.js';
 
 /** The feed symbol whose price is USD per USDT. */
@@ -30,6 +34,8 @@ export const NON_RETRYABLE_PORTFOLIO_ERRORS = ['InsufficientPositionError', 'Inv
 
 export interface RecalculateInput {
   accountId: string;
+  /** Absent: the account's default portfolio, whose id is the account id. */
+  portfolioId?: string | undefined;
   mode: 'incremental' | 'full';
   method?: AccountingMethod | undefined;
   /** Chosen by the workflow: the snapshot row this recalculation writes (and a retry rewrites). */
@@ -67,7 +73,8 @@ export function createPortfolioActivities({ sql, now = () => new Date() }: Portf
 
 async function recalculate(tx: Queryable, input: RecalculateInput, at: Date): Promise<PortfolioResult> {
   const { accountId } = input;
-  const row = await lockPortfolio(tx, accountId, portfolioWorkflowId(accountId), serializeState(emptyState()));
+  const portfolioId = input.portfolioId ?? accountId;
+  const row = await lockPortfolio(tx, accountId, portfolioId, portfolioWorkflowId(portfolioId), serializeState(emptyState()));
   const method = input.method ?? row.method;
   let fullReason: string | null = method !== row.method ? 'method-changed' : input.mode === 'full' ? 'requested' : null;
   let state: PortfolioState | undefined;
@@ -83,27 +90,32 @@ async function recalculate(tx: Queryable, input: RecalculateInput, at: Date): Pr
     }
   }
   if (state && fullReason === null) {
-    const fresh = await ledgerTradesAfter(tx, accountId, row.cursor);
-    try {
-      for (const trade of fresh) state = applyTrade(state, trade);
-      applied = fresh.length;
-      cursor = maxSeq(fresh, cursor);
-    } catch (err) {
-      if (!(err instanceof TradeOutOfOrderError)) throw err;
-      fullReason = 'late-fill';
+    const fresh = await ledgerTradesAfter(tx, accountId, row.cursor, 'executed', portfolioId);
+    if (fresh.some((e) => e.side === 'VOID')) fullReason = 'void';
+    else {
+      try {
+        for (const trade of fresh) state = applyTrade(state, trade as Trade);
+        applied = fresh.length;
+        cursor = maxSeq(fresh, cursor);
+      } catch (err) {
+        if (!(err instanceof TradeOutOfOrderError)) throw err;
+        fullReason = 'late-fill';
+      }
     }
   }
   if (fullReason !== null || !state) {
-    const all = await ledgerTradesAfter(tx, accountId, '0', 'recorded');
-    state = recompute(all, method);
+    const all = await ledgerTradesAfter(tx, accountId, '0', 'recorded', portfolioId);
+    state = recompute(withoutVoided(all), method);
     applied = all.length;
     cursor = maxSeq(all, 0n);
   }
 
   const valuation = await valuationInputs(tx, state);
   const summary = summarize(state, valuation.prices, { usdtUsdRate: valuation.usdtUsdRate, quoteUsdRates: valuation.quoteUsdRates });
+  const netFlows = new Dec(row.net_flows).plus(newFlowsUsd(row.state, summary.totals.cash)).toString();
   const result: PortfolioResult = {
     accountId,
+    portfolioId,
     method,
     mode: fullReason === null ? 'incremental' : 'full',
     fullReason,
@@ -111,14 +123,43 @@ async function recalculate(tx: Queryable, input: RecalculateInput, at: Date): Pr
     cursor: cursor.toString(),
     usdtUsdRate: valuation.usdtUsdRate ?? '1',
     asOf: at.toISOString(),
+    netFlows,
     ...summary,
   };
   // Sent together: one round trip for both writes.
   await Promise.all([
-    savePortfolio(tx, { accountId, method, state: serializeState(state), cursor: result.cursor, result, symbols: valuation.watched }),
+    savePortfolio(tx, { portfolioId, method, state: serializeState(state), cursor: result.cursor, result, symbols: valuation.watched, netFlows }),
     saveSnapshot(tx, input.snapshotId, result),
   ]);
+  await announcePortfolioRecalculated(tx, { accountId, portfolioId, asOf: result.asOf });
   return result;
+}
+
+/** The ledger without VOID entries and the entries they reverse: a correction is as if the entry had never been. */
+function withoutVoided(entries: LedgerTrade[]): Trade[] {
+  const voided = new Set<string>();
+  for (const e of entries) if (e.side === 'VOID' && e.voids !== null) voided.add(e.voids);
+  if (voided.size === 0) return entries as Trade[];
+  return entries.filter((e) => e.side !== 'VOID' && !voided.has(e.id)) as Trade[];
+}
+
+/** A currency's external flows so far: deposits and implicit funding in, withdrawals out. */
+const flowOf = (b: { deposits: string; implicitFunding: string; withdrawals: string }) => new Dec(b.deposits).plus(b.implicitFunding).minus(b.withdrawals);
+
+/**
+ * USD value of the external flows that appeared since the stored state (at this recalculation's
+ * rates): a flow is converted once, when first seen, so later rate moves are not mistaken for flows.
+ * A state stored before cash was tracked counts as no flows.
+ */
+function newFlowsUsd(stored: unknown, cash: readonly CashSummary[]): Decimal {
+  const before = new Map<string, Decimal>();
+  const books = (stored as { cash?: unknown } | null)?.cash;
+  if (Array.isArray(books)) {
+    for (const b of books as { currency: string; deposits: string; implicitFunding: string; withdrawals: string }[]) before.set(b.currency, flowOf(b));
+  }
+  let total = new Dec(0);
+  for (const c of cash) total = total.plus(flowOf(c).minus(before.get(c.currency) ?? 0).mul(c.usdRate));
+  return total;
 }
 
 /** The highest ledger number among `entries`, or `floor`. */
@@ -139,7 +180,7 @@ function maxSeq(entries: readonly LedgerTrade[], floor: bigint): bigint {
  */
 async function valuationInputs(tx: Queryable, state: PortfolioState) {
   const positions = [...state.positions.values()];
-  const quotes = new Set(positions.map((p) => splitSymbol(p.symbol, p.venue).quote));
+  const quotes = new Set([...positions.map((p) => splitSymbol(p.symbol, p.venue).quote), ...state.cash.keys()]);
   const others = [...quotes].filter((q) => q !== 'USD' && q !== 'USDT');
   const symbols = new Set([...positions.map((p) => p.symbol), USDT_USD_SYMBOL, ...others.flatMap((q) => [`${q}USD`, `${q}USDT`])]);
   const prices = await pricesOf(tx, [...symbols]);
@@ -163,8 +204,8 @@ async function valuationInputs(tx: Queryable, state: PortfolioState) {
 
 /** How the activities reach the portfolio workflows (workflows/clients.ts, injected by the worker). */
 export interface PortfolioSignals {
-  fillsRecorded(accountId: string, detail: { source: 'order'; orderId: string }): Promise<void>;
-  pricesMoved(accountId: string, symbols: string[]): Promise<void>;
+  fillsRecorded(accountId: string, detail: { source: 'order'; orderId: string }, portfolioId?: string): Promise<void>;
+  pricesMoved(accountId: string, symbols: string[], portfolioId?: string): Promise<void>;
 }
 
 export interface PortfolioNotifyDeps {
@@ -180,7 +221,7 @@ export function createPortfolioNotifyActivities({ sql, portfolios }: PortfolioNo
   return {
     /** The order workflow recorded fills of `orderId`. */
     async notifyPortfolio({ accountId, orderId }: { accountId: string; orderId: string }): Promise<void> {
-      await portfolios.fillsRecorded(accountId, { source: 'order', orderId });
+      await portfolios.fillsRecorded(accountId, { source: 'order', orderId }, await portfolioOfOrder(sql, accountId, orderId));
     },
 
     /**
@@ -191,7 +232,7 @@ export function createPortfolioNotifyActivities({ sql, portfolios }: PortfolioNo
       const watching = await portfoliosWatching(sql, symbols);
       for (let i = 0; i < watching.length; i += 50) {
         await Promise.all(
-          watching.slice(i, i + 50).map((p) => portfolios.pricesMoved(p.account_id, p.symbols)),
+          watching.slice(i, i + 50).map((p) => portfolios.pricesMoved(p.account_id, p.symbols, p.id)),
         );
       }
       return { notified: watching.length };

@@ -60,10 +60,13 @@ export function describeApp(app: OpenAPIHono<any, any, any>): void {
     path: '/v1/stream',
     tags: ['stream'],
     operationId: 'openStream',
-    summary: 'WebSocket push of prices and your orders',
+    summary: 'WebSocket push of prices and your orders, alerts and portfolio',
     description:
       'Upgrade with `Authorization: Bearer <token>` or `?token=<token>` (browsers). Send `{"type":"subscribe","channel":"prices","symbols":["BTCUSDT"]}` or ' +
-      '`{"type":"subscribe","channel":"orders"}` or `{"type":"subscribe","channel":"alerts"}`; receive `price`, `order` and `alert` frames (only your own orders and alerts: an `alert` frame when one fires), `subscribed`, `unsubscribed` and `error` frames ' +
+      '`{"type":"subscribe","channel":"orders"}`, `{"type":"subscribe","channel":"alerts"}` or `{"type":"subscribe","channel":"portfolio"}`; receive `price`, `order`, `alert` and `portfolio` frames ' +
+      '(only your own orders, alerts and portfolio: an `alert` frame when one fires; a `portfolio` frame with your latest result on subscribe, then one after each recalculation: ' +
+      '`{"type":"portfolio","data":{"portfolioId":"…","asOf":"2025-05-01T14:30:00.000Z","positions":[PositionDetail…],"totals":{"baseCurrency":"USD","totalValue":"1200",…}}}`, ' +
+      'positions as POST /v1/portfolio/recalculate answers them, totals as GET /v1/portfolio; see docs/portfolio.md), `subscribed`, `unsubscribed` and `error` frames ' +
       '(`{"type":"error","error":{code, message, details?}}`). ' +
       `Limits: at most ${maxConnectionsPerAccount} connections per account on each API instance (one more is refused with 429 \`too_many_connections\`), ` +
       `at most 100 symbols per connection, and subscribe/unsubscribe messages at ${subscriptionsPerSecond} per second per connection after a burst of ${subscriptionBurst} ` +

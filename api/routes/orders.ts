@@ -18,6 +18,7 @@ import { temporalUiLinks } from '../../lib/temporal-ui.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
 import { venueChooser } from '../venue-choice.js';
+import { portfolioChooser } from '../portfolio-choice.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
 import { accountIdOf, type AppEnv } from '../principal.js';
 import { createRouter } from '../router.js';
@@ -166,6 +167,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
   const settings = orderSettingsFrom(config);
   /** The caller's own stored pair, else the single-user pair of the environment (as the worker decides). */
   const venueFor = venueChooser(config, sql);
+  const portfolioFor = portfolioChooser(sql);
   const { present, linksOf } = orderPresenter(config);
 
   async function loadOrThrow(c: Context<AppEnv>, id: string): Promise<OrderRow> {
@@ -181,6 +183,8 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
         const key = c.req.valid('header')['Idempotency-Key'];
         const accountId = accountIdOf(c);
         const venue = await venueFor(accountId, body.venue);
+        // Checked first: an order never books into another account's portfolio (404).
+        const book = body.portfolioId === undefined ? undefined : await portfolioFor(accountId, body.portfolioId);
         let orderId: string = randomUUID();
         if (key !== undefined) {
           const hash = createHash('sha256').update(JSON.stringify({ ...body, venue })).digest('hex');
@@ -203,6 +207,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
           timeInForce: body.timeInForce ?? (body.price && body.type !== 'MARKET' ? 'GTC' : undefined),
           expireAt: body.expireAt === undefined ? undefined : new Date(body.expireAt).toISOString(),
           trailingDelta: body.trailingDelta,
+          portfolioId: book && !book.is_default ? book.id : undefined,
         };
         const workflowId = orderWorkflowId(orderId);
         const clientOrderId = clientOrderIdFor(orderId);

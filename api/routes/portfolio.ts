@@ -6,7 +6,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Context } from 'hono';
 import { findPortfolioResult, listSnapshots } from '../../store/portfolio.js';
 import { hasLedgerAfter } from '../../store/trades.js';
 import { createWorkflowClients } from '../../workflows/clients.js';
@@ -17,7 +16,10 @@ import { portfolioWorkflowId, type PortfolioResult, type RecalculateRequest } fr
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
-import { accountIdOf, type AppEnv } from '../principal.js';
+import { accountIdOf } from '../principal.js';
+import { portfolioChooser } from '../portfolio-choice.js';
+import type { PortfolioBook } from '../../store/portfolio-books.js';
+import type { PositionSummary } from '../../domain/portfolio/summary.js';
 import { createRouter } from '../router.js';
 import { uuidParam } from '../schemas/common.js';
 import {
@@ -62,8 +64,23 @@ const examplePortfolio: z.output<typeof portfolioSchema> = {
   asOf: NOW,
   fillsPending: false,
   recalculation: { mode: 'incremental', fullReason: null, applied: 1, cursor: '42' },
+  dividends: '38.4',
+  cashValue: '1200',
+  netWorth: '11450.5',
+  deposits: '10000',
+  withdrawals: '0',
+  implicitFunding: '1000',
+  netFlows: '11000',
+  cash: [{ currency: 'USD', balance: '1200', usdRate: '1', deposits: '10000', withdrawals: '0', implicitFunding: '1000', dividends: '38.4', fees: '0' }],
+  portfolio: { id: ACCOUNT_ID, name: 'Main', isDefault: true },
   workflowId: WORKFLOW_ID,
-  links: { self: '/v1/portfolio', positions: '/v1/positions', history: '/v1/portfolio/history', temporalUi: `http://localhost:8233/namespaces/default/workflows/${WORKFLOW_ID}/history` },
+  links: {
+    self: `/v1/portfolios/${ACCOUNT_ID}`,
+    positions: `/v1/portfolios/${ACCOUNT_ID}/positions`,
+    history: `/v1/portfolios/${ACCOUNT_ID}/history`,
+    performance: `/v1/portfolios/${ACCOUNT_ID}/performance`,
+    temporalUi: `http://localhost:8233/namespaces/default/workflows/${WORKFLOW_ID}/history`,
+  },
 };
 const examplePosition: z.output<typeof positionSchema> = {
   symbol: 'BTCUSDT',
@@ -78,6 +95,7 @@ const examplePosition: z.output<typeof positionSchema> = {
   unrealizedPnl: '10',
   realizedPnl: '0',
   feesPaid: '0.6',
+  dividends: '0',
   allocationPct: '100',
 };
 const tags = ['portfolio'];
@@ -105,7 +123,7 @@ const getHistory = createRoute({
   responses: {
     200: json('Snapshots, oldest first', portfolioHistorySchema, {
       baseCurrency: 'USD',
-      data: [{ at: NOW, totalValue: '10250.5', totalCost: '9800', realizedPnl: '120', unrealizedPnl: '450.5', feesPaid: '9.8', roiPct: '5.8214', trades: '12' }],
+      data: [{ at: NOW, totalValue: '10250.5', totalCost: '9800', realizedPnl: '120', unrealizedPnl: '450.5', feesPaid: '9.8', roiPct: '5.8214', trades: '12', netWorth: '11450.5', netFlows: '11000' }],
       nextCursor: null,
     }),
     ...errors({ auth: true }, { 400: 'cursor is not one this API returned' }),
@@ -162,12 +180,13 @@ const listPositions = createRoute({
   responses: { 200: json('Positions', z.array(positionSchema), [examplePosition]), ...errors({ auth: true }, { 422: CANNOT_COMPUTE }) },
 });
 
-/** What both route groups share: the current result, and recalculation with our error shape. */
-function portfolioAccess({ config, sql, temporal }: PortfolioRoutesOptions) {
+/** What the portfolio route groups share: the current result, recalculation with our error shape, and the presenters. */
+export function portfolioAccess({ config, sql, temporal }: PortfolioRoutesOptions) {
   const { portfolios } = createWorkflowClients(temporal, config);
-  async function recalculate(accountId: string, request: RecalculateRequest): Promise<PortfolioResult> {
+  const portfolioFor = portfolioChooser(sql);
+  async function recalculate(accountId: string, request: RecalculateRequest, portfolioId: string = accountId): Promise<PortfolioResult> {
     try {
-      return await portfolios.recalculate(accountId, request);
+      return await portfolios.recalculate(accountId, request, portfolioId);
     } catch (err) {
       if (err instanceof WorkflowUpdateFailedError) {
         const cause = err.cause instanceof ApplicationFailure ? err.cause : undefined;
@@ -177,23 +196,28 @@ function portfolioAccess({ config, sql, temporal }: PortfolioRoutesOptions) {
     }
   }
 
-  /** The stored result; an account never recalculated gets its workflow started and a first result. */
-  async function current(c: Context<AppEnv>): Promise<{ workflowId: string; result: PortfolioResult }> {
-    const accountId = accountIdOf(c);
-    const stored = await findPortfolioResult(sql, accountId);
-    if (stored) return stored;
-    return { workflowId: portfolioWorkflowId(accountId), result: await recalculate(accountId, {}) };
+  /** The stored result; a portfolio never recalculated gets its workflow started and a first result. 404 for another account's. */
+  async function current(accountId: string, portfolioId?: string): Promise<{ book: PortfolioBook; result: PortfolioResult }> {
+    const book = await portfolioFor(accountId, portfolioId);
+    const stored = await findPortfolioResult(sql, accountId, book.id);
+    if (stored) return { book, result: stored.result };
+    return { book, result: await recalculate(accountId, {}, book.id) };
   }
 
   const uiLink = temporalUiLinks(config).workflow;
+  const linksOf = (portfolioId: string) => {
+    const self = `/v1/portfolios/${portfolioId}`;
+    return { self, positions: `${self}/positions`, history: `${self}/history`, performance: `${self}/performance`, temporalUi: uiLink(portfolioWorkflowId(portfolioId)) };
+  };
 
   /**
-   * `fillsPending`: fills were recorded after this result was computed. Normally a recalculation
+   * `fillsPending`: entries were recorded after this result was computed. Normally a recalculation
    * is a debounce away; if it stays true, the last ones failed (POST /recalculate says why).
    */
-  async function present(workflowId: string, r: PortfolioResult) {
+  async function present(book: PortfolioBook, r: PortfolioResult) {
     const t = r.totals;
-    const fillsPending = await hasLedgerAfter(sql, r.accountId, r.cursor);
+    const fillsPending = await hasLedgerAfter(sql, book.account_id, r.cursor, book.id);
+    const workflowId = portfolioWorkflowId(book.id);
     return {
       baseCurrency: t.baseCurrency,
       totalValue: t.totalValue,
@@ -206,6 +230,15 @@ function portfolioAccess({ config, sql, temporal }: PortfolioRoutesOptions) {
       winRate: t.winRate,
       trades: t.trades,
       closedTrades: t.closedTrades,
+      // Results stored before cash was tracked lack these until the next recalculation.
+      dividends: t.dividends ?? '0',
+      cashValue: t.cashValue ?? '0',
+      netWorth: t.netWorth ?? t.totalValue,
+      deposits: t.deposits ?? '0',
+      withdrawals: t.withdrawals ?? '0',
+      implicitFunding: t.implicitFunding ?? '0',
+      netFlows: r.netFlows ?? '0',
+      cash: t.cash ?? [],
       method: r.method,
       usdtUsdRate: r.usdtUsdRate,
       usdtRateAssumed: t.usdtRateAssumed,
@@ -215,68 +248,102 @@ function portfolioAccess({ config, sql, temporal }: PortfolioRoutesOptions) {
       asOf: r.asOf,
       fillsPending,
       recalculation: { mode: r.mode, fullReason: r.fullReason, applied: r.applied, cursor: r.cursor },
+      portfolio: { id: book.id, name: book.name, isDefault: book.is_default },
       workflowId,
-      links: { self: '/v1/portfolio' as const, positions: '/v1/positions' as const, history: '/v1/portfolio/history' as const, temporalUi: uiLink(workflowId) },
+      links: linksOf(book.id),
     };
   }
 
-  return { current, recalculate, present };
+  return { current, recalculate, present, linksOf, portfolioFor };
+}
+
+/** A position as GET …/positions shows it. */
+export function presentPosition(p: PositionSummary) {
+  return {
+    symbol: p.symbol,
+    venue: p.venue,
+    quoteAsset: p.quoteAsset,
+    quantity: p.quantity,
+    avgCost: p.avgCost,
+    marketPrice: p.marketPrice,
+    priceSource: p.priceSource,
+    marketValue: p.marketValue,
+    costBasis: p.costBasis,
+    unrealizedPnl: p.unrealizedPnl,
+    realizedPnl: p.realizedPnl,
+    feesPaid: p.feesPaid,
+    dividends: p.dividends ?? '0',
+    allocationPct: p.allocationPct,
+  };
+}
+
+/** A position with its USD rate and trade count, as a recalculation returns it. */
+export const presentPositionDetail = (p: PositionSummary) => ({ ...presentPosition(p), usdRate: p.usdRate, trades: p.trades });
+
+/** One value-series page (GET …/history). */
+export async function historyPage(sql: Sql, accountId: string, portfolioId: string, q: { from?: string | undefined; to?: string | undefined; limit: number; cursor?: string | undefined }) {
+  const cursor = q.cursor ? decodeCursor(q.cursor, (k) => uuidParam.safeParse(k).success) : undefined;
+  const after = cursor && { at: cursor.at, id: cursor.key };
+  const from = q.from ? new Date(q.from) : undefined;
+  const to = q.to ? new Date(q.to) : undefined;
+  const rows = await listSnapshots(sql, accountId, { from, to, limit: q.limit, after }, portfolioId);
+  const { page, nextCursor } = pageOf(rows, q.limit, (r) => encodeCursor(r.at, r.id));
+  return {
+    baseCurrency: 'USD' as const,
+    data: page.map((s) => ({
+      at: s.at.toISOString(),
+      totalValue: s.total_value,
+      totalCost: s.total_cost,
+      realizedPnl: s.realized_pnl,
+      unrealizedPnl: s.unrealized_pnl,
+      feesPaid: s.fees_paid,
+      roiPct: s.roi_pct,
+      trades: String(s.trades),
+      netWorth: s.net_worth,
+      netFlows: s.net_flows,
+    })),
+    nextCursor,
+  };
 }
 
 /**
+ * /v1/portfolio: your default portfolio (the same as /v1/portfolios/{your account id}).
  * @example app.route('/v1/portfolio', portfolioRoutes({ config, sql, temporal }))
  */
 export function portfolioRoutes(options: PortfolioRoutesOptions) {
   const { sql } = options;
-  const { current, recalculate, present } = portfolioAccess(options);
+  const { current, recalculate, present, portfolioFor } = portfolioAccess(options);
 
   return createRouter()
     .openapi(getPortfolio, async (c) => {
-      const { workflowId, result } = await current(c);
-      return c.json(await present(workflowId, result), 200);
+      const { book, result } = await current(accountIdOf(c));
+      return c.json(await present(book, result), 200);
     })
 
     .openapi(getHistory, async (c) => {
-      const q = c.req.valid('query');
-      const cursor = q.cursor ? decodeCursor(q.cursor, (k) => uuidParam.safeParse(k).success) : undefined;
-      const after = cursor && { at: cursor.at, id: cursor.key };
-      const from = q.from ? new Date(q.from) : undefined;
-      const to = q.to ? new Date(q.to) : undefined;
-      const rows = await listSnapshots(sql, accountIdOf(c), { from, to, limit: q.limit, after });
-      const { page, nextCursor } = pageOf(rows, q.limit, (r) => encodeCursor(r.at, r.id));
-      return c.json({
-        baseCurrency: 'USD' as const,
-        data: page.map((s) => ({
-          at: s.at.toISOString(),
-          totalValue: s.total_value,
-          totalCost: s.total_cost,
-          realizedPnl: s.realized_pnl,
-          unrealizedPnl: s.unrealized_pnl,
-          feesPaid: s.fees_paid,
-          roiPct: s.roi_pct,
-          trades: String(s.trades),
-        })),
-        nextCursor,
-      }, 200);
+      const accountId = accountIdOf(c);
+      return c.json(await historyPage(sql, accountId, accountId, c.req.valid('query')), 200);
     })
 
     .openapi(recalculateRoute, async (c) => {
       const accountId = accountIdOf(c);
+      const book = await portfolioFor(accountId, undefined);
       const result = await recalculate(accountId, {});
-      return c.json({ ...(await present(portfolioWorkflowId(accountId), result)), positions: result.positions }, 200);
+      return c.json({ ...(await present(book, result)), positions: result.positions.map(presentPositionDetail) }, 200);
     })
 
     .openapi(getSettings, async (c) => {
-      const { result } = await current(c);
+      const { result } = await current(accountIdOf(c));
       return c.json({ method: result.method }, 200);
     })
 
     .openapi(putSettings, async (c) => {
       const body = c.req.valid('json');
       const accountId = accountIdOf(c);
+      const book = await portfolioFor(accountId, undefined);
       // Through the workflow, so the switch and its full recompute never race a running recalculation.
       const result = await recalculate(accountId, { method: body.method });
-      return c.json({ method: result.method, portfolio: await present(portfolioWorkflowId(accountId), result) }, 200);
+      return c.json({ method: result.method, portfolio: await present(book, result) }, 200);
     });
 }
 
@@ -286,24 +353,7 @@ export function portfolioRoutes(options: PortfolioRoutesOptions) {
 export function positionRoutes(options: PortfolioRoutesOptions) {
   const { current } = portfolioAccess(options);
   return createRouter().openapi(listPositions, async (c) => {
-    const { result } = await current(c);
-    return c.json(
-      result.positions.map((p) => ({
-        symbol: p.symbol,
-        venue: p.venue,
-        quoteAsset: p.quoteAsset,
-        quantity: p.quantity,
-        avgCost: p.avgCost,
-        marketPrice: p.marketPrice,
-        priceSource: p.priceSource,
-        marketValue: p.marketValue,
-        costBasis: p.costBasis,
-        unrealizedPnl: p.unrealizedPnl,
-        realizedPnl: p.realizedPnl,
-        feesPaid: p.feesPaid,
-        allocationPct: p.allocationPct,
-      })),
-      200,
-    );
+    const { result } = await current(accountIdOf(c));
+    return c.json(result.positions.map(presentPosition), 200);
   });
 }

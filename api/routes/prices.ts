@@ -1,14 +1,16 @@
 /**
- * /v1/prices: the latest stored prices (a symbol never seen is fetched once from its provider),
- * and candles built from the stored history. A history
- * range we hold nothing for (at its start, or at all) is fetched from the symbol's provider
- * (Binance klines, Yahoo chart) once, stored in price_candles and served from there afterwards.
+ * /v1/prices: the latest stored prices with the day's change and volume where the provider gives
+ * them (a symbol never seen is fetched once from its provider), and candles (1m to 1w) built from
+ * the stored history. A history range we hold nothing for (at its start, or at all) is fetched
+ * from the symbol's provider (Binance klines, Yahoo chart) once, stored in price_candles and
+ * served from there afterwards.
  */
 import { createRoute } from '@hono/zod-openapi';
 import { ExchangeRejectedError } from '../../domain/venue-errors.js';
-import { latestPrices, storeQuotes, type StoredPrice } from '../../store/prices.js';
+import { latestPrices, storedPriceOf, storeQuotes, type StoredPrice } from '../../store/prices.js';
 import { ProviderRateLimitedError, type PriceSources } from '../../venues/market-data/sources.js';
-import type { Candle, CandleInterval } from '../../domain/market-data/types.js';
+import { candleGridOffsetMs, candleOpen, INTERVAL_MS, isCandleOpen, type CandleInterval } from '../../domain/market-data/intervals.js';
+import type { Candle } from '../../domain/market-data/types.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { ApiError } from '../errors.js';
@@ -23,9 +25,24 @@ export interface PriceRoutesOptions {
   now?: () => number;
 }
 
-export function presentPrice(symbol: string, stored: Pick<StoredPrice, 'price' | 'source' | 'asOf'> | undefined, staleAfterMs: number, now: number): PriceView {
-  if (!stored) return { symbol, price: null, source: null, asOf: null, stale: true };
-  return { symbol, price: stored.price, source: stored.source, asOf: stored.asOf.toISOString(), stale: now - stored.asOf.getTime() > staleAfterMs };
+/** A stored price as the API shows it; the day's figures are null where the provider gave none. */
+export function presentPrice(
+  symbol: string,
+  stored: Pick<StoredPrice, 'price' | 'source' | 'asOf'> & Partial<Pick<StoredPrice, 'change' | 'changePercent' | 'volume'>> | undefined,
+  staleAfterMs: number,
+  now: number,
+): PriceView {
+  if (!stored) return { symbol, price: null, source: null, asOf: null, stale: true, change: null, changePercent: null, volume: null };
+  return {
+    symbol,
+    price: stored.price,
+    source: stored.source,
+    asOf: stored.asOf.toISOString(),
+    stale: now - stored.asOf.getTime() > staleAfterMs,
+    change: stored.change ?? null,
+    changePercent: stored.changePercent ?? null,
+    volume: stored.volume ?? null,
+  };
 }
 
 const NOW = '2025-05-01T14:30:00.000Z';
@@ -41,7 +58,10 @@ const getPrices = createRoute({
   security: bearerAuth,
   request: { query: pricesQuery },
   responses: {
-    200: json('One entry per symbol; never priced: nulls and stale', pricesSchema, [{ symbol: 'BTCUSDT', price: '61000.5', source: 'binance', asOf: NOW, stale: false }]),
+    200: json('One entry per symbol; never priced: nulls and stale', pricesSchema, [
+      { symbol: 'BTCUSDT', price: '61000.5', source: 'binance', asOf: NOW, stale: false, change: '-250.5', changePercent: '-0.409', volume: '12873.5' },
+      { symbol: 'AAPL', price: '227.52', source: 'yahoo', asOf: NOW, stale: false, change: '1.84', changePercent: '0.815314', volume: '41233100' },
+    ]),
     ...errors({ auth: true }, { 422: `symbols missing, malformed or more than ${MAX_SYMBOLS}` }),
   },
 });
@@ -70,16 +90,17 @@ const getCandles = createRoute({
   },
 });
 
-const STEP_MS: Record<CandleInterval, number> = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 };
 export const MAX_CANDLES = 1000;
 /** Candles returned when `from` is left out. */
 const DEFAULT_CANDLES = 100;
 
 /** Candles of our own samples: first, highest, lowest and last price of each interval. */
-async function aggregatedCandles(sql: Sql, symbol: string, stepMs: number, fromMs: number, endMs: number): Promise<Candle[]> {
-  const stepS = stepMs / 1000;
+async function aggregatedCandles(sql: Sql, symbol: string, interval: CandleInterval, fromMs: number, endMs: number): Promise<Candle[]> {
+  const stepS = INTERVAL_MS[interval] / 1000;
+  // Weeks open on Mondays: the grid is shifted off the epoch (a Thursday).
+  const offsetS = candleGridOffsetMs(interval) / 1000;
   const rows = await sql<{ t: Date; open: string; high: string; low: string; close: string }[]>`
-    SELECT to_timestamp(floor(extract(epoch FROM at) / ${stepS}::numeric) * ${stepS}::numeric) AS t,
+    SELECT to_timestamp(floor((extract(epoch FROM at) - ${offsetS}::numeric) / ${stepS}::numeric) * ${stepS}::numeric + ${offsetS}::numeric) AS t,
       (array_agg(price::text ORDER BY at))[1] AS open, max(price)::text AS high,
       min(price)::text AS low, (array_agg(price::text ORDER BY at DESC))[1] AS close
     FROM price_history WHERE symbol = ${symbol} AND at >= ${new Date(fromMs)} AND at < ${new Date(endMs)}
@@ -125,7 +146,7 @@ export function priceRoutes({ config, sql, marketData, now = Date.now }: PriceRo
       if (missing.length > 0) {
         const quotes = await marketData.fetchLatest(missing);
         await storeQuotes(sql, quotes);
-        for (const q of quotes) stored.set(q.symbol, { symbol: q.symbol, price: q.price, source: q.source, asOf: new Date(q.asOf) });
+        for (const q of quotes) stored.set(q.symbol, storedPriceOf(q));
       }
       const at = now();
       return c.json(symbols.map((s) => presentPrice(s, stored.get(s), config.PRICE_STALE_AFTER, at)), 200);
@@ -134,14 +155,14 @@ export function priceRoutes({ config, sql, marketData, now = Date.now }: PriceRo
     .openapi(getCandles, async (c) => {
       const { symbol } = c.req.valid('param');
       const q = c.req.valid('query');
-      const step = STEP_MS[q.interval];
+      const step = INTERVAL_MS[q.interval];
       const at = now();
       const to = q.to ?? new Date(at);
       const from = q.from ?? new Date(to.getTime() - (DEFAULT_CANDLES - 1) * step);
       if (from > to) throw new ApiError(422, 'invalid_range', 'from: must not be after to', [{ path: 'from', message: 'must not be after to' }]);
-      const first = Math.floor(from.getTime() / step) * step;
+      const first = candleOpen(from.getTime(), q.interval);
       // Candles open at or before `to`, and not in the future.
-      const last = Math.min(Math.floor(to.getTime() / step) * step, Math.floor(at / step) * step);
+      const last = Math.min(candleOpen(to.getTime(), q.interval), candleOpen(at, q.interval));
       if ((last - first) / step + 1 > MAX_CANDLES) {
         throw new ApiError(422, 'range_too_large', `from..to spans more than ${MAX_CANDLES} ${q.interval} candles; narrow the range or use a longer interval`);
       }
@@ -149,7 +170,7 @@ export function priceRoutes({ config, sql, marketData, now = Date.now }: PriceRo
       const byTime = new Map<string, Candle>();
       // Provider candles fill what our own samples do not cover.
       for (const candle of await storedCandles(sql, symbol, q.interval, first, end)) byTime.set(candle.t, candle);
-      for (const candle of await aggregatedCandles(sql, symbol, step, first, end)) byTime.set(candle.t, candle);
+      for (const candle of await aggregatedCandles(sql, symbol, q.interval, first, end)) byTime.set(candle.t, candle);
 
       let backfill: { provider: string; stored: number } | { provider: string; error: { code: string; message: string } } | null = null;
       const earliest = Math.min(end, ...[...byTime.keys()].map((t) => Date.parse(t)));
@@ -158,7 +179,7 @@ export function priceRoutes({ config, sql, marketData, now = Date.now }: PriceRo
         try {
           const fetched = (await marketData.history({ symbol, from: new Date(first), to: new Date(earliest - 1), interval: q.interval })).candles.filter((k) => {
             const t = Date.parse(k.t);
-            return t >= first && t < earliest && t % step === 0;
+            return t >= first && t < earliest && isCandleOpen(t, q.interval);
           });
           // Only finished candles are kept: a forming one would freeze half-way.
           const finished = fetched.filter((k) => Date.parse(k.t) + step <= at);

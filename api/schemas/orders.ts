@@ -35,6 +35,7 @@ export const createOrderSchema = z
       example: 200,
     }),
     venue: venueSchema.optional().openapi({ description: 'binance when you have a key pair, else paper, when left out' }),
+    portfolioId: z.uuid().optional().openapi({ description: 'The portfolio its fills book into; your default portfolio when left out' }),
     expireAt: isoTime.optional().openapi({
       description: 'Good-till-date: if the order still works at this time (at most a year ahead), it is cancelled on the venue. Not for MARKET, IOC or FOK orders',
       example: '2025-05-02T14:30:00.000Z',

@@ -14,17 +14,53 @@ export const assetSchema = z.string().regex(/^[A-Z0-9]{1,20}$/, 'must be an uppe
 
 const isoTimeIn = z.iso.datetime({ offset: true, error: 'must be an ISO-8601 time with a zone, such as "2024-05-01T14:30:00Z"' });
 
+export const entryKinds = ['BUY', 'SELL', 'DIVIDEND', 'DEPOSIT', 'WITHDRAWAL', 'FEE', 'SPLIT'] as const;
+type EntryKindName = (typeof entryKinds)[number];
+
+/** Which fields each kind takes (true: required, false: optional); any other field is refused. */
+const KIND_FIELDS: Record<EntryKindName, Partial<Record<'symbol' | 'quantity' | 'price' | 'fee' | 'feeAsset' | 'amount' | 'currency' | 'ratio', boolean>>> = {
+  BUY: { symbol: true, quantity: true, price: true, fee: false, feeAsset: false },
+  SELL: { symbol: true, quantity: true, price: true, fee: false, feeAsset: false },
+  DIVIDEND: { symbol: true, amount: true, currency: true },
+  DEPOSIT: { amount: true, currency: true },
+  WITHDRAWAL: { amount: true, currency: true },
+  FEE: { amount: true, currency: true, symbol: false },
+  SPLIT: { symbol: true, ratio: true },
+};
+
 export const createTradeSchema = z
   .strictObject({
-    symbol: symbolSchema,
-    side: sideSchema,
-    quantity: positiveDecimal,
-    price: positiveDecimal,
-    fee: nonNegativeDecimal.optional(),
+    kind: z.enum(entryKinds).optional().openapi({
+      description: 'What the entry is. BUY/SELL are trades (also accepted as `side`); DIVIDEND is income on a held symbol; DEPOSIT/WITHDRAWAL move cash in or out; FEE is a fee not tied to a trade; SPLIT multiplies the units held by `ratio`',
+    }),
+    side: sideSchema.optional().openapi({ description: 'BUY or SELL: the same as `kind` for a trade' }),
+    portfolioId: z.uuid().optional().openapi({ description: 'The portfolio it books into; your default portfolio when left out' }),
+    symbol: symbolSchema.optional().openapi({ description: 'BUY, SELL, DIVIDEND, SPLIT (required); FEE (optional)' }),
+    quantity: positiveDecimal.optional().openapi({ description: 'BUY, SELL' }),
+    price: positiveDecimal.optional().openapi({ description: 'BUY, SELL' }),
+    fee: nonNegativeDecimal.optional().openapi({ description: 'BUY, SELL' }),
     feeAsset: assetSchema.optional().openapi({ description: 'Required when fee is above zero' }),
+    amount: positiveDecimal.optional().openapi({ description: 'DIVIDEND, DEPOSIT, WITHDRAWAL, FEE: the cash amount, in `currency`' }),
+    currency: assetSchema.optional().openapi({ description: 'DIVIDEND, DEPOSIT, WITHDRAWAL, FEE, e.g. "USD" or "USDT"' }),
+    ratio: nonNegativeDecimal.optional().openapi({ description: "SPLIT: new units per old unit ('4' for 4-for-1, '0.5' for 1-for-2)" }),
+    note: z.string().max(500).optional(),
     executedAt: isoTimeIn.optional().openapi({ description: 'Not in the future; now when left out' }),
   })
   .superRefine((t, ctx) => {
+    if (t.kind !== undefined && t.side !== undefined && t.kind !== t.side) {
+      ctx.addIssue({ code: 'custom', path: ['side'], message: `contradicts kind ${t.kind}; send one of them` });
+    }
+    const kind = t.kind ?? t.side;
+    if (kind === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['kind'], message: `is required: one of ${entryKinds.join(', ')}` });
+      return;
+    }
+    const fields = KIND_FIELDS[kind];
+    for (const field of ['symbol', 'quantity', 'price', 'fee', 'feeAsset', 'amount', 'currency', 'ratio'] as const) {
+      const rule = fields[field];
+      if (rule === true && t[field] === undefined) ctx.addIssue({ code: 'custom', path: [field], message: `is required for ${kind}` });
+      if (rule === undefined && t[field] !== undefined) ctx.addIssue({ code: 'custom', path: [field], message: `is not allowed for ${kind}` });
+    }
     if (t.fee !== undefined && /[1-9]/.test(t.fee) && t.feeAsset === undefined) {
       ctx.addIssue({ code: 'custom', path: ['feeAsset'], message: 'is required when fee is above zero' });
     }
@@ -38,6 +74,8 @@ export type CreateTradeBody = z.infer<typeof createTradeSchema>;
 export const tradeVenues = ['paper', 'binance', 'manual'] as const;
 
 export const listTradesQuery = z.strictObject({
+  portfolioId: z.uuid().optional().openapi({ description: 'Only this portfolio (your default one has your account id); all of them when left out' }),
+  kind: z.enum([...entryKinds, 'VOID']).optional(),
   symbol: symbolSchema.optional(),
   venue: z.enum(tradeVenues).optional(),
   limit: queryLimit(200, 50),
@@ -63,12 +101,20 @@ export const historyQuery = z
 // --- Answers --------------------------------------------------------------------------------------
 
 const ledgerEntryFields = {
-  symbol: z.string(),
-  side: sideSchema,
-  quantity: unsignedDecimal,
-  price: unsignedDecimal,
+  portfolioId: z.uuid(),
+  kind: z.enum([...entryKinds, 'VOID']).openapi({ description: 'VOID reverses the entry named by `voids`' }),
+  symbol: z.string().nullable(),
+  side: z.enum([...entryKinds, 'VOID']).openapi({ description: 'The same as kind (kept for clients that read BUY/SELL here)' }),
+  quantity: unsignedDecimal.nullable(),
+  price: unsignedDecimal.nullable(),
   fee: unsignedDecimal,
   feeAsset: z.string().nullable(),
+  amount: unsignedDecimal.nullable(),
+  currency: z.string().nullable(),
+  ratio: unsignedDecimal.nullable(),
+  voids: z.string().nullable().openapi({ description: 'VOID: the id of the entry it reverses' }),
+  voidedBy: z.string().nullable().openapi({ description: 'The VOID entry that reversed this one; a voided entry no longer counts' }),
+  note: z.string().nullable(),
   executedAt: isoTime,
 };
 
@@ -78,7 +124,7 @@ export const tradeSchema = z
     venue: z.literal('manual'),
     ...ledgerEntryFields,
     createdAt: isoTime,
-    links: z.strictObject({ portfolio: z.literal('/v1/portfolio'), positions: z.literal('/v1/positions') }),
+    links: z.strictObject({ portfolio: z.string(), positions: z.string(), void: z.string() }),
     workflowId: z.string().openapi({ description: 'The portfolio workflow that takes the trade into account' }),
   })
   .openapi('Trade');
@@ -108,7 +154,26 @@ const portfolioShape = {
   unrealizedPnl: decimal,
   feesPaid: decimal,
   capitalInvested: decimal.openapi({ description: 'Cost of every BUY ever made, fees included: the ROI denominator' }),
-  roiPct: decimal.openapi({ description: '(realized + unrealized) / capitalInvested × 100; "0" before any buy' }),
+  roiPct: decimal.openapi({ description: '(realized + unrealized + dividends − fees not tied to a trade) / capitalInvested × 100; "0" before any buy' }),
+  dividends: decimal.openapi({ description: 'DIVIDENDs received, USD: income, counted in the return, not subtracted from the cost basis' }),
+  cashValue: decimal.openapi({ description: 'Cash held, USD (per currency in `cash`)' }),
+  netWorth: decimal.openapi({ description: 'totalValue + cashValue, USD: what the performance series tracks' }),
+  deposits: decimal.openapi({ description: 'DEPOSITs, USD' }),
+  withdrawals: decimal.openapi({ description: 'WITHDRAWALs, USD' }),
+  implicitFunding: decimal.openapi({ description: 'Purchases and fees paid from outside because cash was short, USD (counted as deposits by the performance)' }),
+  netFlows: decimal.openapi({ description: 'External flows so far (deposits + implicit funding − withdrawals), USD, each converted when first seen' }),
+  cash: z.array(
+    z.strictObject({
+      currency: z.string(),
+      balance: decimal,
+      usdRate: unsignedDecimal,
+      deposits: unsignedDecimal,
+      withdrawals: unsignedDecimal,
+      implicitFunding: unsignedDecimal,
+      dividends: unsignedDecimal,
+      fees: unsignedDecimal,
+    }),
+  ),
   winRate: decimal.openapi({ description: 'Winning closed round trips ÷ closed round trips, 0 to 1' }),
   trades: countString,
   closedTrades: countString.openapi({ description: 'SELL fills: each is one closed round trip' }),
@@ -126,8 +191,9 @@ const portfolioShape = {
     applied: z.number().int().min(0).openapi({ description: 'Ledger entries folded in by this recalculation' }),
     cursor: z.string().openapi({ description: 'ledger_seq of the last fill in the state' }),
   }),
+  portfolio: z.strictObject({ id: z.uuid(), name: z.string(), isDefault: z.boolean() }),
   workflowId: z.string(),
-  links: z.strictObject({ self: z.literal('/v1/portfolio'), positions: z.literal('/v1/positions'), history: z.literal('/v1/portfolio/history'), temporalUi: temporalUiLink }),
+  links: z.strictObject({ self: z.string(), positions: z.string(), history: z.string(), performance: z.string(), temporalUi: temporalUiLink }),
 };
 
 export const portfolioSchema = z.strictObject(portfolioShape).openapi('Portfolio');
@@ -145,6 +211,7 @@ const positionShape = {
   unrealizedPnl: decimal,
   realizedPnl: decimal,
   feesPaid: unsignedDecimal,
+  dividends: unsignedDecimal.openapi({ description: 'DIVIDENDs received on this position, in quoteAsset' }),
   allocationPct: unsignedDecimal.openapi({ description: 'Share of the total value; the column sums to exactly 100' }),
 };
 
@@ -173,8 +240,68 @@ export const portfolioHistorySchema = z
         feesPaid: decimal,
         roiPct: decimal,
         trades: countString,
+        netWorth: decimal.nullable().openapi({ description: 'Positions plus cash; null for points recorded before cash was tracked' }),
+        netFlows: decimal.nullable().openapi({ description: 'Cumulative external flows at this point; null before cash was tracked' }),
       }),
     ),
     nextCursor,
   })
   .openapi('PortfolioHistoryPage');
+
+export const portfolioBookSchema = z
+  .strictObject({
+    id: z.uuid(),
+    name: z.string(),
+    isDefault: z.boolean().openapi({ description: 'Your default portfolio (its id is your account id): where orders and entries go unless they name another' }),
+    method: accountingMethod,
+    createdAt: isoTime,
+    netWorth: decimal.nullable().openapi({ description: 'USD, from the latest recalculation; null before the first' }),
+    asOf: isoTime.nullable(),
+    workflowId: z.string(),
+    links: z.strictObject({ self: z.string(), positions: z.string(), history: z.string(), performance: z.string(), temporalUi: temporalUiLink }),
+  })
+  .openapi('PortfolioBook');
+
+export const createPortfolioSchema = z.strictObject({
+  name: z.string().trim().min(1).max(80).openapi({ description: 'Unique among your portfolios (case-insensitive)', example: 'Long term' }),
+  method: accountingMethod.optional().openapi({ description: 'average when left out' }),
+});
+
+export const renamePortfolioSchema = z.strictObject({ name: z.string().trim().min(1).max(80) });
+
+export const performanceRanges = ['1D', 'WTD', 'MTD', 'YTD', '1Y', 'MAX', 'CUSTOM'] as const;
+
+export const performanceQuery = z
+  .strictObject({
+    range: z.enum(performanceRanges).default('MAX').openapi({ description: 'CUSTOM needs from (and optionally to)' }),
+    from: isoTimeIn.optional(),
+    to: isoTimeIn.optional(),
+    series: z.enum(['true', 'false']).default('false').openapi({ description: 'Include the value series (daily points, every point of the last day)' }),
+  })
+  .superRefine((q, ctx) => {
+    if (q.range === 'CUSTOM' && q.from === undefined) ctx.addIssue({ code: 'custom', path: ['from'], message: 'is required when range is CUSTOM' });
+    if (q.range !== 'CUSTOM' && (q.from !== undefined || q.to !== undefined)) ctx.addIssue({ code: 'custom', path: ['range'], message: 'must be CUSTOM when from or to is given' });
+    if (q.from !== undefined && q.to !== undefined && Date.parse(q.from) >= Date.parse(q.to)) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+  });
+
+const ratio = decimal.nullable();
+export const performanceSchema = z
+  .strictObject({
+    portfolioId: z.uuid(),
+    baseCurrency: usd,
+    window: z.strictObject({ range: z.enum(performanceRanges), start: isoTime.nullable(), end: isoTime }),
+    startedAt: isoTime.nullable().openapi({ description: 'When startValue was measured: the window start, or the first point when the series begins later' }),
+    startValue: decimal.openapi({ description: 'Net worth (positions + cash), USD' }),
+    endValue: decimal,
+    netFlows: decimal.openapi({ description: 'Deposits (and implicit funding of purchases) minus withdrawals within the window, USD. Dividends are not flows: they are return' }),
+    gain: decimal.openapi({ description: 'endValue − startValue − netFlows' }),
+    twr: ratio.openapi({ description: 'Time-weighted return over the window as a ratio (0.05 = 5 %), not annualised; null when no capital was at risk' }),
+    mwr: ratio.openapi({ description: 'Money-weighted return (XIRR), annualised, as a ratio; null without a solution' }),
+    mwrPeriod: ratio.openapi({ description: 'The same internal rate compounded over the window only' }),
+    points: z.number().int().min(0),
+    series: z
+      .array(z.strictObject({ at: isoTime, netWorth: decimal, netFlows: decimal }))
+      .openapi({ description: 'With series=true: daily points (the last of each UTC day) plus every point of the last 24 hours; else empty' }),
+    workflowId: z.string(),
+  })
+  .openapi('PortfolioPerformance');

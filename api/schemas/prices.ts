@@ -1,7 +1,8 @@
 /** What /v1/prices, /v1/watchlist and the stream read and answer about prices. */
 import { z } from '@hono/zod-openapi';
+import { CANDLE_INTERVALS } from '../../domain/market-data/intervals.js';
 import { isValidSymbol } from '../../domain/market-data/routing.js';
-import { isoTime, unsignedDecimal } from './common.js';
+import { decimal, isoTime, unsignedDecimal } from './common.js';
 
 /** A symbol any provider could know: BTCUSDT, AAPL, BRK-B, ^GSPC, EURUSD=X. */
 export const marketSymbol = z.string().refine(isValidSymbol, 'must be an upper-case symbol such as "BTCUSDT", "AAPL" or "BRK-B"');
@@ -21,12 +22,14 @@ const dateTime = z.iso
   .transform((s) => new Date(s))
   .openapi({ type: 'string', format: 'date-time' });
 
-export const candleIntervals = ['1m', '1h', '1d'] as const;
+const candleInterval = z.enum(CANDLE_INTERVALS).openapi({
+  description: 'Candles open on the UTC grid of their length (00:00, 04:00 … for 4h); weekly ones on Mondays 00:00 UTC, as Binance\'s',
+});
 
 export const candlesQuery = z.strictObject({
   from: dateTime.optional().openapi({ description: '100 candles before `to` when left out' }),
   to: dateTime.optional().openapi({ description: 'Now when left out' }),
-  interval: z.enum(candleIntervals).default('1h'),
+  interval: candleInterval.default('1h'),
 });
 
 export const symbolParams = z.strictObject({
@@ -49,8 +52,14 @@ export const priceSchema = z
     source: z.string().nullable().openapi({ description: 'The provider, e.g. "binance", "yahoo"' }),
     asOf: isoTime.nullable(),
     stale: z.boolean().openapi({ description: 'Older than PRICE_STALE_AFTER, or never priced' }),
+    change: decimal.nullable().openapi({
+      description: "The day's change as the provider reported it with this price (Binance: over the rolling 24 hours; Yahoo: since the previous close); null when it gives none",
+      example: '-250.5',
+    }),
+    changePercent: decimal.nullable().openapi({ description: 'The change in percent of the price the day started at ("-0.41" is a fall of 0.41 %); null when unknown', example: '-0.41' }),
+    volume: unsignedDecimal.nullable().openapi({ description: "The day's traded quantity in the symbol's units (coins, shares); null when unknown", example: '12873.5' }),
   })
-  .openapi('Price', { description: 'A symbol never priced has price, source and asOf null and is stale' });
+  .openapi('Price', { description: 'A symbol never priced has price, source and asOf null and is stale; change, changePercent and volume are null where the provider gives none' });
 
 export type PriceView = z.infer<typeof priceSchema>;
 
@@ -61,7 +70,7 @@ const candle = z.strictObject({ t: isoTime.openapi({ description: 'Opening time 
 export const candlesSchema = z
   .strictObject({
     symbol: z.string(),
-    interval: z.enum(candleIntervals),
+    interval: candleInterval,
     from: isoTime,
     to: isoTime,
     candles: z.array(candle),

@@ -1,6 +1,7 @@
 /**
  * The one PostgreSQL LISTEN of an API process: price changes (the trigger on `prices`), order
- * changes (the order activities' pg_notify) and fired price alerts (the refresh's), fanned out to the stream's sessions. Every API
+ * changes (the order activities' pg_notify), fired price alerts (the refresh's) and recalculated
+ * portfolios (the portfolio activity's), fanned out to the stream's sessions. Every API
  * instance listens for itself, so a write seen by one database reaches the clients of all.
  * postgres.js re-listens after a lost connection; what was announced meanwhile is lost, so the
  * hub then asks every session to resend its snapshot.
@@ -8,24 +9,38 @@
 import { z } from 'zod';
 import { ORDER_CHANNEL } from '../../store/order-events.js';
 import { ALERT_CHANNEL } from '../../store/price-alerts.js';
+import { PORTFOLIO_CHANNEL } from '../../store/portfolio-events.js';
 import type { Sql } from '../../lib/db.js';
 import type { Logger } from '../../lib/logger.js';
 
 /** Channel of the `prices` trigger (migrations/002_market_data.sql). */
 export const PRICE_CHANNEL = 'price_changes';
 
-const priceChange = z.object({ symbol: z.string(), price: z.string(), source: z.string(), asOf: z.iso.datetime() });
+const priceChange = z.object({
+  symbol: z.string(),
+  price: z.string(),
+  source: z.string(),
+  asOf: z.iso.datetime(),
+  // The day's figures (migration 019); null when the provider gave none.
+  change: z.string().nullable().optional(),
+  changePercent: z.string().nullable().optional(),
+  volume: z.string().nullable().optional(),
+});
 const orderChange = z.object({ orderId: z.string(), accountId: z.string(), status: z.string(), symbol: z.string(), executedQty: z.string() });
 const alertChange = z.object({ alertId: z.string(), accountId: z.string(), symbol: z.string(), condition: z.string(), status: z.literal('FIRED'), firedPrice: z.string(), firedAt: z.iso.datetime(), orderId: z.string().nullable() });
+const portfolioChange = z.object({ accountId: z.string(), portfolioId: z.string(), asOf: z.iso.datetime() });
 
 export type PriceChange = z.infer<typeof priceChange>;
 export type OrderChange = z.infer<typeof orderChange>;
 export type AlertChange = z.infer<typeof alertChange>;
+export type PortfolioChange = z.infer<typeof portfolioChange>;
 
 export interface NotificationHub {
   onPrice(fn: (change: PriceChange) => void): () => void;
   onOrder(fn: (change: OrderChange) => void): () => void;
   onAlert(fn: (change: AlertChange) => void): () => void;
+  /** A portfolio was recalculated: ids only, the result is read from its row. */
+  onPortfolio(fn: (change: PortfolioChange) => void): () => void;
   /** After a reconnect of the LISTEN connection: changes may have been missed. */
   onResync(fn: () => void): () => void;
   close(): Promise<void>;
@@ -39,6 +54,7 @@ export async function startNotificationHub({ sql, log }: { sql: Sql; log: Logger
   const prices = new Set<(c: PriceChange) => void>();
   const orders = new Set<(c: OrderChange) => void>();
   const alerts = new Set<(c: AlertChange) => void>();
+  const portfolios = new Set<(c: PortfolioChange) => void>();
   const resyncs = new Set<() => void>();
   const add = <T>(set: Set<T>, fn: T) => {
     set.add(fn);
@@ -82,17 +98,20 @@ export async function startNotificationHub({ sql, log }: { sql: Sql; log: Logger
     sql.listen(PRICE_CHANNEL, dispatch(PRICE_CHANNEL, priceChange, prices), onListen(PRICE_CHANNEL)),
     sql.listen(ORDER_CHANNEL, dispatch(ORDER_CHANNEL, orderChange, orders), onListen(ORDER_CHANNEL)),
     sql.listen(ALERT_CHANNEL, dispatch(ALERT_CHANNEL, alertChange, alerts), onListen(ALERT_CHANNEL)),
+    sql.listen(PORTFOLIO_CHANNEL, dispatch(PORTFOLIO_CHANNEL, portfolioChange, portfolios), onListen(PORTFOLIO_CHANNEL)),
   ]);
 
   return {
     onPrice: (fn) => add(prices, fn),
     onOrder: (fn) => add(orders, fn),
     onAlert: (fn) => add(alerts, fn),
+    onPortfolio: (fn) => add(portfolios, fn),
     onResync: (fn) => add(resyncs, fn),
     async close() {
       prices.clear();
       orders.clear();
       alerts.clear();
+      portfolios.clear();
       resyncs.clear();
       await Promise.all(subscriptions.map((s) => s.unlisten()));
     },

@@ -1,5 +1,5 @@
 /**
- * /v1/stream: the WebSocket push of prices, order changes and fired alerts, on the API's own HTTP server.
+ * /v1/stream: the WebSocket push of prices, order changes, fired alerts and recalculated portfolios, on the API's own HTTP server.
  * The upgrade is where the principal is decided (see auth.ts); changes come from PostgreSQL
  * LISTEN/NOTIFY (hub.ts), so they reach the clients of every API instance; a ping every
  * WS_HEARTBEAT_INTERVAL drops clients that stopped answering.
@@ -11,10 +11,12 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { withLogContext, type Logger } from '../../lib/logger.js';
+import { latestPortfolioResult } from '../../store/portfolio-events.js';
 import { errorBody } from '../errors.js';
 import { StreamAuthError, type StreamAuthenticator } from './auth.js';
 import { startNotificationHub } from './hub.js';
 import { STREAM_LIMITS, type StreamLimits } from './limits.js';
+import { createPortfolioFeed } from './portfolio-feed.js';
 import { StreamSession } from './session.js';
 
 export const STREAM_PATH = '/v1/stream';
@@ -91,6 +93,11 @@ export async function attachStreamServer(o: StreamServerOptions): Promise<Stream
   hub.onPrice((change) => sessions.forEach((s) => s.onPrice(change)));
   hub.onOrder((change) => sessions.forEach((s) => s.onOrder(change)));
   hub.onAlert((change) => sessions.forEach((s) => s.onAlert(change)));
+  const portfolioFeed = createPortfolioFeed({ read: (change) => latestPortfolioResult(o.sql, change), log, deliver: (accountId, view) => sessions.forEach((s) => s.onPortfolio(accountId, view)) });
+  // Read only when a session follows it: a price move recalculates every portfolio that holds the symbol.
+  hub.onPortfolio((change) => {
+    if ([...sessions].some((s) => s.followsPortfolio(change.accountId))) portfolioFeed.changed(change);
+  });
   hub.onResync(() => sessions.forEach((s) => void s.resync()));
   // The 101 carries the connection's id too, as every HTTP answer does.
   wss.on('headers', (headers, req) => headers.push(`X-Request-Id: ${requestIds.get(req) ?? ''}`));
@@ -171,6 +178,7 @@ export async function attachStreamServer(o: StreamServerOptions): Promise<Stream
       await Promise.all(closed);
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await hub.close();
+      await portfolioFeed.close();
     },
   };
 }

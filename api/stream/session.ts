@@ -2,12 +2,13 @@
  * One client of /v1/stream: its subscriptions, the snapshot it gets on subscribing, and the
  * changes it is sent afterwards. Whatever order the snapshot and live notifications arrive in,
  * a client never sees a price older than one it was sent, nor an order step backwards, nor an
- * alert fire twice.
+ * alert fire twice, nor a portfolio result older than one it was sent.
  */
 import { Decimal } from 'decimal.js';
 import type { RawData, WebSocket } from 'ws';
 import { latestPrices } from '../../store/prices.js';
 import { changeOf, recentlyFired } from '../../store/price-alerts.js';
+import { latestPortfolioResult } from '../../store/portfolio-events.js';
 import type { Sql } from '../../lib/db.js';
 import type { Logger } from '../../lib/logger.js';
 import { STATUS_RANK, type OrderStatus } from '../../workflows/definitions.js';
@@ -16,7 +17,7 @@ import { presentPrice } from '../routes/prices.js';
 import { MAX_SYMBOLS, type PriceView } from '../schemas/prices.js';
 import type { StreamPrincipal } from './auth.js';
 import type { AlertChange, OrderChange, PriceChange } from './hub.js';
-import { clientMessage, errorFrame, type AlertView, type OrderView, type ServerFrame } from './protocol.js';
+import { clientMessage, errorFrame, portfolioView, type AlertView, type OrderView, type PortfolioView, type ServerFrame } from './protocol.js';
 
 /** How far back the `alerts` snapshot goes, and how many fired alerts it holds at most. */
 const ALERT_SNAPSHOT_MS = 86_400_000;
@@ -40,7 +41,10 @@ export class StreamSession {
   readonly #prices = new Set<string>();
   #orders = false;
   #alerts = false;
+  #portfolio = false;
   readonly #sentAlerts = new Set<string>();
+  /** asOf (ms) of the last result sent, per portfolio. */
+  readonly #sentPortfolio = new Map<string, number>();
   readonly #sentPrice = new Map<string, { asOf: number; price: string | null }>();
   readonly #sentOrder = new Map<string, { rank: number; qty: Decimal }>();
   readonly #now: () => number;
@@ -80,10 +84,14 @@ export class StreamSession {
     try {
       if (m.type === 'subscribe' && m.channel === 'prices') await this.#subscribePrices(m.symbols ?? []);
       else if (m.type === 'subscribe' && m.channel === 'alerts') await this.#subscribeAlerts();
+      else if (m.type === 'subscribe' && m.channel === 'portfolio') await this.#subscribePortfolio();
       else if (m.type === 'subscribe') await this.#subscribeOrders();
       else if (m.channel === 'alerts') {
         this.#alerts = false;
         this.#send({ type: 'unsubscribed', channel: 'alerts' });
+      } else if (m.channel === 'portfolio') {
+        this.#portfolio = false;
+        this.#send({ type: 'unsubscribed', channel: 'portfolio' });
       } else if (m.channel === 'prices') {
         const symbols = m.symbols ?? [...this.#prices];
         for (const s of symbols) this.#prices.delete(s);
@@ -126,12 +134,24 @@ export class StreamSession {
     this.#sendAlert(view);
   }
 
+  /** Whether this session wants the recalculations of `accountId`'s portfolios (they are read only then). */
+  followsPortfolio(accountId: string): boolean {
+    return this.#portfolio && accountId === this.principal.accountId;
+  }
+
+  /** A result read after a recalculation of one of `accountId`'s portfolios. */
+  onPortfolio(accountId: string, view: PortfolioView): void {
+    if (!this.followsPortfolio(accountId)) return;
+    this.#sendPortfolio(view);
+  }
+
   /** Sends every subscription's snapshot again (after notifications may have been missed). */
   async resync(): Promise<void> {
     try {
       if (this.#prices.size > 0) await this.#pricesSnapshot([...this.#prices]);
       if (this.#orders) await this.#ordersSnapshot();
       if (this.#alerts) await this.#alertsSnapshot();
+      if (this.#portfolio) await this.#portfolioSnapshot();
     } catch (err) {
       this.o.log.error('stream resync failed', { err, accountId: this.principal.accountId });
     }
@@ -158,6 +178,22 @@ export class StreamSession {
     this.#alerts = true;
     await this.#alertsSnapshot();
     this.#send({ type: 'subscribed', channel: 'alerts' });
+  }
+
+  async #subscribePortfolio(): Promise<void> {
+    this.#portfolio = true;
+    // Each subscription gets the current result, even one an earlier subscription was sent.
+    this.#sentPortfolio.clear();
+    await this.#portfolioSnapshot();
+    this.#send({ type: 'subscribed', channel: 'portfolio' });
+  }
+
+  /** The latest result of the account's portfolio; nothing before its first recalculation, which is pushed. */
+  async #portfolioSnapshot(): Promise<void> {
+    // One portfolio per account today, whose id is the account id.
+    const { accountId } = this.principal;
+    const result = await latestPortfolioResult(this.o.sql, { accountId, portfolioId: accountId });
+    if (result) this.#sendPortfolio(portfolioView(accountId, result));
   }
 
   /** The account's alerts fired in the last day, oldest first: what a reconnecting client may have missed. */
@@ -204,6 +240,15 @@ export class StreamSession {
     if (this.#sentAlerts.has(view.alertId)) return;
     this.#sentAlerts.add(view.alertId);
     this.#send({ type: 'alert', data: view });
+  }
+
+  /** Only a newer result than the last one sent: a snapshot read before a push may finish after it. */
+  #sendPortfolio(view: PortfolioView): void {
+    const asOf = Date.parse(view.asOf);
+    const last = this.#sentPortfolio.get(view.portfolioId);
+    if (!this.#portfolio || (last !== undefined && asOf <= last)) return;
+    this.#sentPortfolio.set(view.portfolioId, asOf);
+    this.#send({ type: 'portfolio', data: view });
   }
 
   #send(frame: ServerFrame): void {

@@ -1,4 +1,4 @@
-/** The goals of issues #7, #14 and #15 checked against a result, and the markdown table of `bench/results/latest.md`. */
+/** The goals of issues #7, #14, #15 and #16 checked against a result, and the markdown table of `bench/results/latest.md`. */
 import type { Machine } from './machine.js';
 
 export interface Goal {
@@ -27,6 +27,7 @@ export function goalsOf(r: Results): Goal[] {
     check('portfolio.activity.full100kMs (through the activity)', r.portfolio?.activity?.full100kMs, '<=', 1000, ' ms'),
     check('portfolio.incrementalMs (pure core)', r.portfolio?.incrementalMs, '<=', 5, ' ms'),
     check('portfolio.activity.incrementalMs (through the activity)', r.portfolio?.activity?.incrementalMs, '<=', 5, ' ms'),
+    check('portfolio.performance100kMs (TWR + MWR, MAX, 5 years, 100k entries)', r.portfolio?.performance100kMs, '<=', 1000, ' ms'),
     check('replay.vsLiveEventRate', r.replay?.vsLiveEventRate, '>=', 10),
     check('stream.fillToDbP99Ms (venue fill → FILLED in PostgreSQL)', r.stream?.fillToDbP99Ms, '<=', 250, ' ms'),
     check('stream.restingWeightPct (resting orders, % of 6000/min)', r.stream?.restingWeightPct, '<=', 10),
@@ -66,6 +67,11 @@ export function markdown(r: Results): string {
       'through the activity (Postgres)',
     ],
     ['Portfolio incremental ms (pure / activity)', `${fmt(r.portfolio?.incrementalMs)} / ${fmt(r.portfolio?.activity?.incrementalMs)}`, `one fill onto ${fmt(r.portfolio?.activity?.incrementalOnFills)}`],
+    [
+      'Performance (TWR + MWR) ms: MAX / 1Y / YTD; baseline MAX',
+      `${fmt(r.portfolio?.performance?.large?.ranges?.MAX?.p50Ms)} / ${fmt(r.portfolio?.performance?.large?.ranges?.['1Y']?.p50Ms)} / ${fmt(r.portfolio?.performance?.large?.ranges?.YTD?.p50Ms)}; ${fmt(r.portfolio?.performanceBaselineMs)}`,
+      `portfolioPerformance (series read + decimal.js), median; ${fmt(r.portfolio?.performance?.large?.transactions)} entries and ${fmt(r.portfolio?.performance?.large?.snapshots)} points over 5 years; baseline ${fmt(r.portfolio?.performance?.baseline?.transactions)} entries over 1 year`,
+    ],
     ['/health p99 ms idle / during recalculations', `${fmt(r.portfolio?.health?.idle?.p99Ms)} / ${fmt(r.portfolio?.health?.burst?.p99Ms)}`, `${fmt(r.portfolio?.health?.burst?.recalculations)} full recalculations of ${fmt(r.portfolio?.health?.burst?.fills)} fills`],
     [
       'Replay: histories/s, all cores / one process',

@@ -2,8 +2,10 @@
  * One interface for every market-data provider (Binance public REST, Yahoo Finance through
  * yahoo-finance2, and a seeded simulation). Prices are decimal strings.
  */
+import type { CandleInterval } from './intervals.js';
+
+export type { CandleInterval } from './intervals.js';
 export type PriceSourceName = 'binance' | 'yahoo' | 'simulated';
-export type CandleInterval = '1m' | '1h' | '1d';
 
 export interface PriceQuote {
   symbol: string;
@@ -11,6 +13,16 @@ export interface PriceQuote {
   source: PriceSourceName;
   /** When the provider says the price was current (ISO-8601). */
   asOf: string;
+  /**
+   * The day's move and volume where the provider gives them (absent or null where it does not):
+   * Binance's over the rolling 24 hours (ticker/24hr), Yahoo's over the regular session against
+   * the previous close.
+   */
+  change?: string | null;
+  /** The change in percent of the day's starting price: "-1.25" is a fall of 1.25 %. */
+  changePercent?: string | null;
+  /** Quantity traded, in the symbol's own units (coins, shares). */
+  volume?: string | null;
 }
 
 export interface Candle {

@@ -7,28 +7,37 @@
 import { z } from 'zod';
 import { averageCostStep, emptyPosition, readFill } from './average-cost.js';
 import { fifoStep, lotsFromJson, lotsToJson } from './fifo.js';
-import { stateSchema, STATE_FORMAT, type PortfolioStateJson, type PositionStateJson } from './state-json.js';
+import { stateSchema, STATE_FORMAT, type CashBookJson, type PortfolioStateJson, type PositionStateJson } from './state-json.js';
 import { Dec, InvalidInputError, InvalidStateError, TradeOutOfOrderError } from './types.js';
 import type { AccountingMethod, Decimal, PortfolioState, PositionState, Trade } from './types.js';
+import { bookList, cashEntryStep, emptyBook, readCashEntry, readSplitRatio, splitPosition, tradeCash, tradeCurrency, type CashBook } from './cash.js';
 
 export * from './types.js';
 export { STATE_FORMAT, type PortfolioStateJson, type PositionStateJson } from './state-json.js';
-export { summarize, type PortfolioSummary, type PositionSummary, type SummarizeOptions, type SummaryTotals } from './summary.js';
+export { InsufficientCashError, CASH_KINDS, isCashKind, type CashBook, type CashKind } from './cash.js';
+export { summarize, type CashSummary, type PortfolioSummary, type PositionSummary, type SummarizeOptions, type SummaryTotals } from './summary.js';
 
 /**
  * A portfolio with no trades.
  * @example const state = emptyState('fifo');
  */
 export function emptyState(method: AccountingMethod = 'average'): PortfolioState {
-  return makeState(method, new Map(), 0, null);
+  return makeState(method, new Map(), 0, null, new Map());
 }
 
-function makeState(method: AccountingMethod, positions: ReadonlyMap<string, PositionState>, trades: number, lastExecutedAt: string | null): PortfolioState {
+function makeState(
+  method: AccountingMethod,
+  positions: ReadonlyMap<string, PositionState>,
+  trades: number,
+  lastExecutedAt: string | null,
+  cash: ReadonlyMap<string, CashBook>,
+): PortfolioState {
   return {
     method,
     positions,
     trades,
     lastExecutedAt,
+    cash,
     toJSON() {
       return serializeState(this);
     },
@@ -41,18 +50,73 @@ function executedMs(trade: Trade): number {
   return ms;
 }
 
+/** How strictly cash is checked: the API's validation refuses an overdrawing WITHDRAWAL, the fold does not. */
+export interface FoldOptions {
+  strictCash?: boolean | undefined;
+}
+
+type Positions = Map<string, PositionState>;
+type Books = Map<string, CashBook>;
+
 /**
- * The one step both `applyTrade` and `recompute` take; returns the position's key and new value.
- * Only the order within a position matters, so only that order is enforced.
+ * The one step both `applyTrade` and `recompute` take, on mutable copies of the state's maps.
+ * Only the order within a position (or, for cash entries, within a currency) matters, so only
+ * that order is enforced.
  */
-function step(method: AccountingMethod, positions: ReadonlyMap<string, PositionState>, trade: Trade, ms: number): [string, PositionState] {
-  const fill = readFill(trade);
-  const key = `${fill.venue}:${fill.symbol}`;
-  const current = positions.get(key) ?? emptyPosition(fill.symbol, fill.venue, method);
-  if (current.lastExecutedAt !== null && ms < Date.parse(current.lastExecutedAt)) {
-    throw new TradeOutOfOrderError(fill.id, fill.executedAt, current.lastExecutedAt);
+function step(method: AccountingMethod, positions: Positions, cash: Books, trade: Trade, ms: number, options: FoldOptions): void {
+  const side = trade.side;
+  if (side === 'BUY' || side === 'SELL') {
+    const fill = readFill(trade);
+    const key = `${fill.venue}:${fill.symbol}`;
+    const current = positions.get(key) ?? emptyPosition(fill.symbol, fill.venue, method);
+    if (current.lastExecutedAt !== null && ms < Date.parse(current.lastExecutedAt)) {
+      throw new TradeOutOfOrderError(fill.id, fill.executedAt, current.lastExecutedAt);
+    }
+    // Cash is order-dependent too (what a sale brought in can pay for a later purchase).
+    const currency = tradeCurrency(trade);
+    const book = cash.get(currency) ?? emptyBook(currency);
+    if (book.lastExecutedAt !== null && ms < Date.parse(book.lastExecutedAt)) throw new TradeOutOfOrderError(fill.id, fill.executedAt, book.lastExecutedAt);
+    positions.set(key, method === 'fifo' ? fifoStep(current, fill) : averageCostStep(current, fill));
+    cash.set(currency, tradeCash(book, trade));
+    return;
   }
-  return [key, method === 'fifo' ? fifoStep(current, fill) : averageCostStep(current, fill)];
+  if (side === 'SPLIT') {
+    const ratio = readSplitRatio(trade);
+    const symbol = (trade.symbol ?? '').trim().toUpperCase();
+    let held = false;
+    for (const [key, p] of positions) {
+      if (p.symbol !== symbol) continue;
+      if (p.lastExecutedAt !== null && ms < Date.parse(p.lastExecutedAt)) throw new TradeOutOfOrderError(trade.id, trade.executedAt, p.lastExecutedAt);
+      if (p.quantity.isZero()) continue;
+      positions.set(key, splitPosition(p, ratio, trade.executedAt));
+      held = true;
+    }
+    if (!held && options.strictCash) throw new InvalidInputError(`Cannot split ${symbol} at ${trade.executedAt}: no units of it are held then. Record the purchase first, or check the symbol and date.`);
+    return;
+  }
+  if (side === 'DEPOSIT' || side === 'WITHDRAWAL' || side === 'DIVIDEND' || side === 'FEE') {
+    const { currency, amount } = readCashEntry(trade);
+    const book = cash.get(currency) ?? emptyBook(currency);
+    if (book.lastExecutedAt !== null && ms < Date.parse(book.lastExecutedAt)) throw new TradeOutOfOrderError(trade.id, trade.executedAt, book.lastExecutedAt);
+    if (side === 'DIVIDEND') creditDividend(positions, trade, amount, options);
+    cash.set(currency, cashEntryStep(book, trade, amount, options.strictCash === true));
+    return;
+  }
+  throw new InvalidInputError(`Entry ${trade.id}: kind must be BUY, SELL, DIVIDEND, DEPOSIT, WITHDRAWAL, FEE or SPLIT, got ${JSON.stringify(side)}`);
+}
+
+/** Books a dividend on the position of its symbol holding the most units (a dividend on nothing held is refused when strict). */
+function creditDividend(positions: Positions, trade: Trade, amount: Decimal, options: FoldOptions): void {
+  const symbol = (trade.symbol ?? '').trim().toUpperCase();
+  let best: [string, PositionState] | undefined;
+  for (const entry of positions) {
+    if (entry[1].symbol === symbol && (!best || entry[1].quantity.gt(best[1].quantity))) best = entry;
+  }
+  if (!best || best[1].quantity.isZero()) {
+    if (options.strictCash) throw new InvalidInputError(`Cannot record a dividend on ${symbol} at ${trade.executedAt}: no units of it are held then. Record the purchase first, or check the symbol and date.`);
+    if (!best) return;
+  }
+  positions.set(best[0], { ...best[1], dividends: best[1].dividends.plus(amount) });
 }
 
 /** The later of two times; a tie goes to the newer fill, as in `recompute`'s stable sort. */
@@ -68,14 +132,15 @@ const later = (a: string | null, b: string, bMs: number) => (a !== null && Date.
  * state = applyTrade(state, { id: 't-1', symbol: 'AAPL', venue: 'manual', side: 'BUY', quantity: '10',
  *   price: '100', fee: '0', feeAsset: null, executedAt: '2024-05-01T14:30:00Z' }, 'average');
  */
-export function applyTrade(state: PortfolioState, trade: Trade, method: AccountingMethod = state.method): PortfolioState {
+export function applyTrade(state: PortfolioState, trade: Trade, method: AccountingMethod = state.method, options: FoldOptions = {}): PortfolioState {
   if (method !== state.method) {
     throw new InvalidStateError(`This state was built with the '${state.method}' method, not '${method}'; call recompute(trades, '${method}') to switch methods`);
   }
   const ms = executedMs(trade);
-  const [key, position] = step(method, state.positions, trade, ms);
-  const positions = new Map(state.positions).set(key, position);
-  return makeState(method, positions, state.trades + 1, later(state.lastExecutedAt, trade.executedAt, ms));
+  const positions = new Map(state.positions);
+  const cash = new Map(state.cash);
+  step(method, positions, cash, trade, ms, options);
+  return makeState(method, positions, state.trades + 1, later(state.lastExecutedAt, trade.executedAt, ms), cash);
 }
 
 /**
@@ -83,17 +148,15 @@ export function applyTrade(state: PortfolioState, trade: Trade, method: Accounti
  * when the trades already are in order); equal to applying the same trades one by one in that order.
  * @example const state = recompute(fills, 'fifo');
  */
-export function recompute(trades: readonly Trade[], method: AccountingMethod = 'average'): PortfolioState {
+export function recompute(trades: readonly Trade[], method: AccountingMethod = 'average', options: FoldOptions = {}): PortfolioState {
   const times = trades.map(executedMs);
   let order = trades.map((_, i) => i);
   if (times.some((t, i) => i > 0 && t < times[i - 1]!)) order = order.sort((a, b) => times[a]! - times[b]! || a - b);
-  const positions = new Map<string, PositionState>();
-  for (const i of order) {
-    const [key, position] = step(method, positions, trades[i]!, times[i]!);
-    positions.set(key, position);
-  }
+  const positions: Positions = new Map();
+  const cash: Books = new Map();
+  for (const i of order) step(method, positions, cash, trades[i]!, times[i]!, options);
   const last = order[order.length - 1];
-  return makeState(method, positions, trades.length, last === undefined ? null : trades[last]!.executedAt);
+  return makeState(method, positions, trades.length, last === undefined ? null : trades[last]!.executedAt, cash);
 }
 
 /**
@@ -120,10 +183,21 @@ export function serializeState(state: PortfolioState): PortfolioStateJson {
       lastPrice: p.lastPrice.toString(),
       lastExecutedAt: p.lastExecutedAt,
       unpricedFees,
+      dividends: p.dividends.toString(),
       lots: p.lots ? lotsToJson(p.lots) : [],
     };
   });
-  return { format: STATE_FORMAT, method: state.method, trades: String(state.trades), lastExecutedAt: state.lastExecutedAt, positions };
+  const cash = bookList(state.cash).map((b): CashBookJson => ({
+    currency: b.currency,
+    balance: b.balance.toString(),
+    deposits: b.deposits.toString(),
+    withdrawals: b.withdrawals.toString(),
+    implicitFunding: b.implicitFunding.toString(),
+    dividends: b.dividends.toString(),
+    fees: b.fees.toString(),
+    ...(b.lastExecutedAt === null ? {} : { lastExecutedAt: b.lastExecutedAt }),
+  }));
+  return { format: STATE_FORMAT, method: state.method, trades: String(state.trades), lastExecutedAt: state.lastExecutedAt, positions, cash };
 }
 
 function readPosition(json: PositionStateJson, method: AccountingMethod): PositionState {
@@ -151,6 +225,7 @@ function readPosition(json: PositionStateJson, method: AccountingMethod): Positi
     lastPrice: new Dec(json.lastPrice),
     lastExecutedAt: json.lastExecutedAt,
     unpricedFees,
+    dividends: new Dec(json.dividends),
     lots,
   };
 }
@@ -172,5 +247,18 @@ export function parseState(json: unknown): PortfolioState {
     if (positions.has(key)) throw new InvalidStateError(`Stored state lists position ${key} twice`);
     positions.set(key, position);
   }
-  return makeState(parsed.data.method, positions, Number(parsed.data.trades), parsed.data.lastExecutedAt);
+  const cash = new Map<string, CashBook>();
+  for (const b of parsed.data.cash) {
+    cash.set(b.currency, {
+      currency: b.currency,
+      balance: new Dec(b.balance),
+      deposits: new Dec(b.deposits),
+      withdrawals: new Dec(b.withdrawals),
+      implicitFunding: new Dec(b.implicitFunding),
+      dividends: new Dec(b.dividends),
+      fees: new Dec(b.fees),
+      lastExecutedAt: b.lastExecutedAt ?? null,
+    });
+  }
+  return makeState(parsed.data.method, positions, Number(parsed.data.trades), parsed.data.lastExecutedAt, cash);
 }

@@ -103,6 +103,7 @@ export function emptyPosition(symbol: string, venue: TradeVenue, method: Account
     lastPrice: ZERO,
     lastExecutedAt: null,
     unpricedFees: {},
+    dividends: ZERO,
     lots: method === 'fifo' ? { items: [], head: 0, end: 0, headQuantity: ZERO, headCost: ZERO } : null,
   };
 }
@@ -149,6 +150,7 @@ export function settle(position: PositionState, fill: Fill, costSold: Decimal, l
     lastPrice: fill.price,
     lastExecutedAt: fill.executedAt,
     unpricedFees,
+    dividends: position.dividends,
     lots,
   };
 }

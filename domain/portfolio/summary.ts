@@ -7,6 +7,7 @@
 import { splitSymbol } from '../symbols.js';
 import { Dec, InvalidInputError, MissingQuoteRateError, readAmount } from './types.js';
 import type { Decimal, PortfolioState, PositionState, TradeVenue } from './types.js';
+import type { CashBook } from './cash.js';
 
 const ZERO = new Dec(0);
 const ONE = new Dec(1);
@@ -34,10 +35,24 @@ export interface PositionSummary {
   unrealizedPnl: string;
   realizedPnl: string;
   feesPaid: string;
+  /** DIVIDENDs received on this position, in `quoteAsset` (income: not subtracted from the cost basis). */
+  dividends: string;
   /** Share of `totals.totalValue`; the column sums to exactly 100 (largest remainder). */
   allocationPct: string;
   usdRate: string;
   trades: string;
+}
+
+/** One currency's cash, amounts in that currency. */
+export interface CashSummary {
+  currency: string;
+  balance: string;
+  usdRate: string;
+  deposits: string;
+  withdrawals: string;
+  implicitFunding: string;
+  dividends: string;
+  fees: string;
 }
 
 export interface SummaryTotals {
@@ -50,8 +65,19 @@ export interface SummaryTotals {
   feesPaid: string;
   /** Cost of every BUY ever made, fees included: the ROI denominator. */
   capitalInvested: string;
-  /** (realized + unrealized) / capitalInvested × 100; '0' before any buy. */
+  /** (realized + unrealized + dividends − fees not tied to a trade) / capitalInvested × 100; '0' before any buy. */
   roiPct: string;
+  /** DIVIDENDs received, USD. */
+  dividends: string;
+  /** Cash held, USD (see `cash` per currency). */
+  cashValue: string;
+  /** totalValue (positions) + cashValue. */
+  netWorth: string;
+  deposits: string;
+  withdrawals: string;
+  /** Purchases and fees paid from outside because cash was short (domain/portfolio/cash.ts). */
+  implicitFunding: string;
+  cash: CashSummary[];
   /** Winning closed round trips ÷ closed round trips, a ratio from 0 to 1; '0' when none closed. */
   winRate: string;
   trades: string;
@@ -92,7 +118,7 @@ function allocations(values: readonly Decimal[], total: Decimal): Decimal[] {
   return shares;
 }
 
-function quoteRates(positions: readonly PositionState[], options: SummarizeOptions) {
+function quoteRates(positions: readonly PositionState[], cashCurrencies: readonly string[], options: SummarizeOptions) {
   const rates = new Map<string, Decimal>([['USD', ONE]]);
   let usdtRateAssumed = false;
   const usdt = options.usdtUsdRate ?? options.quoteUsdRates?.['USDT'];
@@ -111,6 +137,15 @@ function quoteRates(positions: readonly PositionState[], options: SummarizeOptio
     }
     throw new MissingQuoteRateError(quote, positions.filter((_, j) => quotes[j] === quote).map((p) => p.symbol));
   }
+  for (const currency of cashCurrencies) {
+    if (rates.has(currency)) continue;
+    if (currency === 'USDT') {
+      rates.set('USDT', ONE);
+      usdtRateAssumed = true;
+      continue;
+    }
+    throw new MissingQuoteRateError(currency, [`cash in ${currency}`]);
+  }
   return { quotes, rates, usdtRateAssumed };
 }
 
@@ -121,7 +156,8 @@ function quoteRates(positions: readonly PositionState[], options: SummarizeOptio
  */
 export function summarize(state: PortfolioState, prices: Readonly<Record<string, string>>, options: SummarizeOptions = {}): PortfolioSummary {
   const held = [...state.positions.values()].sort((a, b) => byText(a.symbol, b.symbol) || byText(a.venue, b.venue));
-  const { quotes, rates, usdtRateAssumed } = quoteRates(held, options);
+  const books = [...state.cash.values()].sort((a, b) => byText(a.currency, b.currency));
+  const { quotes, rates, usdtRateAssumed } = quoteRates(held, books.map((b) => b.currency), options);
   const missingPrices = new Set<string>();
   const rows = held.map((p, i) => {
     const quoteAsset = quotes[i]!;
@@ -141,6 +177,11 @@ export function summarize(state: PortfolioState, prices: Readonly<Record<string,
   const capital = sum((r) => r.p.capitalInvested);
   const closed = held.reduce((n, p) => n + p.closedTrades, 0);
   const wins = held.reduce((n, p) => n + p.wins, 0);
+  const usd = (f: (b: CashBook) => Decimal) => books.reduce((acc, b) => acc.plus(f(b).mul(rates.get(b.currency)!)), ZERO);
+  const cashValue = usd((b) => b.balance);
+  const dividends = usd((b) => b.dividends);
+  const otherFees = usd((b) => b.fees);
+  const gain = realized.plus(unrealized).plus(dividends).minus(otherFees);
   const unpriced = new Map<string, Decimal>();
   for (const p of held) for (const [asset, amount] of Object.entries(p.unpricedFees)) unpriced.set(asset, (unpriced.get(asset) ?? ZERO).plus(amount));
 
@@ -158,6 +199,7 @@ export function summarize(state: PortfolioState, prices: Readonly<Record<string,
       unrealizedPnl: money(r.unrealized),
       realizedPnl: money(r.p.realizedPnl),
       feesPaid: money(r.p.feesPaid),
+      dividends: money(r.p.dividends),
       allocationPct: pct(shares[i]!),
       usdRate: plain(r.rate),
       trades: String(r.p.trades),
@@ -168,9 +210,25 @@ export function summarize(state: PortfolioState, prices: Readonly<Record<string,
       totalCost: money(sum((r) => r.p.costBasis)),
       realizedPnl: money(realized),
       unrealizedPnl: money(unrealized),
-      feesPaid: money(sum((r) => r.p.feesPaid)),
+      feesPaid: money(sum((r) => r.p.feesPaid).plus(otherFees)),
       capitalInvested: money(capital),
-      roiPct: capital.isZero() ? '0' : pct(realized.plus(unrealized).div(capital).mul(HUNDRED)),
+      roiPct: capital.isZero() ? '0' : pct(gain.div(capital).mul(HUNDRED)),
+      dividends: money(dividends),
+      cashValue: money(cashValue),
+      netWorth: money(totalValue.plus(cashValue)),
+      deposits: money(usd((b) => b.deposits)),
+      withdrawals: money(usd((b) => b.withdrawals)),
+      implicitFunding: money(usd((b) => b.implicitFunding)),
+      cash: books.map((b) => ({
+        currency: b.currency,
+        balance: plain(b.balance),
+        usdRate: plain(rates.get(b.currency)!),
+        deposits: plain(b.deposits),
+        withdrawals: plain(b.withdrawals),
+        implicitFunding: plain(b.implicitFunding),
+        dividends: plain(b.dividends),
+        fees: plain(b.fees),
+      })),
       winRate: closed === 0 ? '0' : pct(new Dec(wins).div(closed)),
       trades: String(state.trades),
       closedTrades: String(closed),

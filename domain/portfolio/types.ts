@@ -38,6 +38,8 @@ export function readAmount(value: unknown, field: string, tradeId?: string): Dec
 /** Where a fill happened; 'manual' is a trade the user typed in. */
 export type TradeVenue = 'paper' | 'binance' | 'manual';
 export type TradeSide = 'BUY' | 'SELL';
+/** What a ledger entry is: a trade, or a cash/income entry (domain/portfolio/cash.ts). */
+export type EntryKind = TradeSide | 'DIVIDEND' | 'DEPOSIT' | 'WITHDRAWAL' | 'FEE' | 'SPLIT';
 /** Average cost is the default; FIFO lots can be chosen per portfolio. */
 export type AccountingMethod = 'average' | 'fifo';
 
@@ -51,7 +53,8 @@ export interface Trade {
   id: string;
   symbol: string;
   venue: TradeVenue;
-  side: TradeSide;
+  /** BUY/SELL, or the kind of a cash entry (then `quantity`/`price` are unused and `amount`, `currency` or `ratio` say what it is). */
+  side: EntryKind;
   /** Base units bought or sold, before any fee charged in the base asset. */
   quantity: string;
   /** Quote currency per base unit. */
@@ -63,6 +66,11 @@ export interface Trade {
   feeAssetPrice?: string | undefined;
   /** ISO-8601 execution time; trades must be applied in this order. */
   executedAt: string;
+  /** DIVIDEND, DEPOSIT, WITHDRAWAL, FEE: the cash amount, in `currency`. */
+  amount?: string | null | undefined;
+  currency?: string | null | undefined;
+  /** SPLIT: new units per old unit. */
+  ratio?: string | null | undefined;
 }
 
 /** A FIFO lot as bought; never changed after creation (the head's remainder lives in `LotQueue`). */
@@ -109,8 +117,24 @@ export interface PositionState {
   readonly lastExecutedAt: string | null;
   /** Fees in a third asset that came without a price, by asset; not in `feesPaid`. */
   readonly unpricedFees: Readonly<Record<string, Decimal>>;
+  /** DIVIDENDs received on this position, in their currency (usually the quote currency). */
+  readonly dividends: Decimal;
   /** FIFO only; null under average cost. */
   readonly lots: LotQueue | null;
+}
+
+/** One currency's cash, and where it came from; all amounts in that currency. */
+export interface CashBook {
+  readonly currency: string;
+  readonly balance: Decimal;
+  readonly deposits: Decimal;
+  readonly withdrawals: Decimal;
+  /** Shortfalls of BUYs and FEEs paid from outside (see the file comment). */
+  readonly implicitFunding: Decimal;
+  readonly dividends: Decimal;
+  readonly fees: Decimal;
+  /** Time of the latest entry that moved this cash; entries must not be older (else recompute). */
+  readonly lastExecutedAt: string | null;
 }
 
 /** The in-memory portfolio. Treat as immutable; store it with `serializeState`. */
@@ -121,6 +145,8 @@ export interface PortfolioState {
   readonly trades: number;
   /** The latest `executedAt` of any fill applied. */
   readonly lastExecutedAt: string | null;
+  /** Cash by currency (domain/portfolio/cash.ts). */
+  readonly cash: ReadonlyMap<string, CashBook>;
   /** Same as `serializeState(state)`, so `JSON.stringify(state)` never loses the Map of positions. */
   toJSON(): PortfolioStateJson;
 }

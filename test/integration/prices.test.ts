@@ -3,7 +3,9 @@
  * yahoo-finance2 clients against the fakes over HTTP, PostgreSQL, and the HTTP API on top.
  */
 import { randomUUID } from 'node:crypto';
+import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { candleOpen, INTERVAL_MS } from '../../domain/market-data/intervals.js';
 import { storeQuotes } from '../../store/prices.js';
 import { createRefreshActivities } from '../../activities/market-data/refresh-activities.js';
 import { createPriceSources } from '../../venues/market-data/sources.js';
@@ -210,7 +212,7 @@ describe('GET /v1/prices', () => {
 
   it('reports a symbol no provider knows with a null price, stale', async () => {
     const body = await prices('BTCUSDT,NEVERPRICED');
-    expect(body[1]).toEqual({ symbol: 'NEVERPRICED', price: null, source: null, asOf: null, stale: true });
+    expect(body[1]).toEqual({ symbol: 'NEVERPRICED', price: null, source: null, asOf: null, stale: true, change: null, changePercent: null, volume: null });
   });
 
   it('refuses bad symbol syntax, a missing list and too many symbols with 422', async () => {
@@ -279,12 +281,118 @@ describe('GET /v1/prices/:symbol/history', () => {
 
   it('answers 404 for a pair Binance does not list, and 422 for a bad interval, an inverted or an oversized range', async () => {
     expect((await e.call('GET', '/v1/prices/NOPEUSDT/history?interval=1h')).body.error.code).toBe('unknown_symbol');
-    expect((await e.call('GET', '/v1/prices/BTCUSDT/history?interval=5m')).status).toBe(422);
+    for (const interval of ['2h', '1M', '1wk', '60m']) expect((await e.call('GET', `/v1/prices/BTCUSDT/history?interval=${interval}`)).status, interval).toBe(422);
     const inverted = await e.call('GET', '/v1/prices/BTCUSDT/history?from=2025-01-02T00:00:00Z&to=2025-01-01T00:00:00Z');
     expect([inverted.status, inverted.body.error.code]).toEqual([422, 'invalid_range']);
     const huge = await e.call('GET', '/v1/prices/BTCUSDT/history?interval=1m&from=2025-01-01T00:00:00Z&to=2025-01-02T00:00:00Z');
     expect([huge.status, huge.body.error.code]).toEqual([422, 'range_too_large']);
     expect((await e.call('GET', '/v1/prices/BTCUSDT/history?from=yesterday')).status).toBe(422);
+  });
+});
+
+describe('GET /v1/prices/:symbol/history in every interval', () => {
+  const INTERVALS = ['1m', '5m', '15m', '1h', '4h', '1d', '1w'] as const;
+  /** Four finished candles ending two candles ago, on the interval's grid. */
+  const rangeOf = (interval: (typeof INTERVALS)[number]) => {
+    const step = INTERVAL_MS[interval];
+    const to = candleOpen(Date.now(), interval) - 2 * step;
+    return { from: new Date(to - 3 * step), to: new Date(to), step };
+  };
+
+  it.each(INTERVALS)('backfills %s candles of a Binance pair from klines, stores them, and serves them from the store next time', async (interval) => {
+    const { from, to, step } = rangeOf(interval);
+    const url = `/v1/prices/BNBUSDT/history?interval=${interval}&from=${from.toISOString()}&to=${to.toISOString()}`;
+    const first = await e.call('GET', url);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ interval, from: from.toISOString(), to: to.toISOString(), backfill: { provider: 'binance', stored: 4 } });
+    expect(first.body.candles.map((c: { t: string }) => Date.parse(c.t))).toEqual([0, 1, 2, 3].map((i) => from.getTime() + i * step));
+    if (interval === '1w') for (const c of first.body.candles) expect(new Date(c.t).getUTCDay()).toBe(1);
+    const stored = await e.sql`SELECT count(*)::int AS n FROM price_candles WHERE symbol = 'BNBUSDT' AND interval = ${interval} AND t >= ${from} AND t <= ${to}`;
+    expect(stored[0]!.n).toBe(4);
+    const second = await e.call('GET', url);
+    expect(second.body).toMatchObject({ backfill: null, candles: first.body.candles });
+  });
+
+  it.each(INTERVALS.filter((i) => i !== '1m'))('backfills %s candles of an equity from the Yahoo chart', async (interval) => {
+    const { from, to, step } = rangeOf(interval);
+    const res = await e.call('GET', `/v1/prices/GOOGL/history?interval=${interval}&from=${from.toISOString()}&to=${to.toISOString()}`);
+    expect(res.status).toBe(200);
+    expect(res.body.backfill).toEqual({ provider: 'yahoo', stored: 4 });
+    expect(res.body.candles.map((c: { t: string }) => Date.parse(c.t))).toEqual([0, 1, 2, 3].map((i) => from.getTime() + i * step));
+    const asked = fakes.yahoo.requests().filter((r) => r.path === '/v8/finance/chart/GOOGL').at(-1);
+    // Yahoo has no 4h bars (they are built from its hourly ones) and calls a week 1wk.
+    expect(asked?.query.interval).toBe({ '4h': '1h', '1w': '1wk' }[interval as string] ?? interval);
+  });
+
+  it('backfills 1m candles of an equity from the Yahoo chart', async () => {
+    const { from, to } = rangeOf('1m');
+    const res = await e.call('GET', `/v1/prices/TSLA/history?interval=1m&from=${from.toISOString()}&to=${to.toISOString()}`);
+    expect(res.body.backfill).toEqual({ provider: 'yahoo', stored: 4 });
+  });
+
+  it('aggregates stored prices into weekly candles that open on Mondays', async () => {
+    const monday = candleOpen(Date.now(), '1w') - 2 * INTERVAL_MS['1w'];
+    await storeQuotes(e.sql, [
+      { symbol: 'WEEKAGG', price: '10', source: 'simulated', asOf: new Date(monday + 3_600_000).toISOString() },
+      { symbol: 'WEEKAGG', price: '14', source: 'simulated', asOf: new Date(monday + 3 * 86_400_000).toISOString() },
+      { symbol: 'WEEKAGG', price: '12', source: 'simulated', asOf: new Date(monday + 6 * 86_400_000).toISOString() },
+    ]);
+    const res = await e.call('GET', `/v1/prices/WEEKAGG/history?interval=1w&from=${new Date(monday).toISOString()}&to=${new Date(monday).toISOString()}`);
+    expect(res.body.candles).toEqual([{ t: new Date(monday).toISOString(), open: '10', high: '14', low: '10', close: '12' }]);
+  });
+});
+
+describe("the day's change and volume", () => {
+  it('come with a Binance price from ticker/24hr, as Binance prints them', async () => {
+    await e.sql`DELETE FROM prices WHERE symbol = 'ETHUSDT'`;
+    fakes.binance.setPrice('ETHUSDT', '3150.25');
+    // The window's start moves with the clock: what Binance answered just before or just after.
+    const ticker = async () => (await (await fetch(`${fakes.binance.url}/api/v3/ticker/24hr?symbol=ETHUSDT`)).json()) as Record<string, string>;
+    const before = await ticker();
+    const [eth] = await prices('ETHUSDT');
+    const after = await ticker();
+    const answered = [before, after].find((t) => t.priceChange === eth.change);
+    expect(answered, `change ${eth.change}`).toBeDefined();
+    expect(eth).toMatchObject({ price: '3150.25000000', source: 'binance', changePercent: answered!.priceChangePercent, volume: answered!.volume });
+    expect(new Decimal(eth.change).eq(new Decimal('3150.25').minus(answered!.openPrice!))).toBe(true);
+  });
+
+  it('are stored by the price refresh with each Binance and Yahoo price', async () => {
+    await e.call('PUT', '/v1/watchlist', { symbols: ['BTCUSDT', 'AAPL'] });
+    fakes.binance.setPrice('BTCUSDT', '61500');
+    fakes.yahoo.setPrice('AAPL', '233.5');
+    await refreshNow();
+    const [btc, aapl] = await prices('BTCUSDT,AAPL');
+    for (const p of [btc, aapl]) expect(p).toMatchObject({ change: expect.stringMatching(/^-?\d+(\.\d+)?$/), changePercent: expect.stringMatching(/^-?\d+(\.\d+)?$/), volume: expect.stringMatching(/^\d+(\.\d+)?$/) });
+    const [row] = await e.sql`SELECT day_change::text, day_volume::text FROM prices WHERE symbol = 'AAPL'`;
+    expect([row!.day_change, row!.day_volume]).toEqual([aapl.change, aapl.volume]);
+  });
+
+  it('are null where the provider gives none: a mutual fund has no volume on Yahoo, a simulated price none of them', async () => {
+    fakes.yahoo.setPrice('VFIAX', '512.34', { quoteType: 'MUTUALFUND' });
+    const [fund] = await prices('VFIAX');
+    expect(fund).toMatchObject({ price: '512.34', source: 'yahoo', volume: null, change: expect.stringMatching(/^-?\d/), changePercent: expect.stringMatching(/^-?\d/) });
+    await e.setPrice('DAYNULL', '5');
+    expect((await prices('DAYNULL'))[0]).toMatchObject({ price: '5', change: null, changePercent: null, volume: null });
+    expect((await prices('NEVERPRICED2'))[0]).toMatchObject({ price: null, change: null, changePercent: null, volume: null });
+  });
+
+  it('are cleared by a later price that comes without them, and travel with each price change on price_changes', async () => {
+    const heard: string[] = [];
+    const listener = await e.sql.listen('price_changes', (payload) => heard.push(payload));
+    try {
+      const asOf = Date.now();
+      await storeQuotes(e.sql, [{ symbol: 'DAYCLEAR', price: '20', source: 'yahoo', asOf: new Date(asOf).toISOString(), change: '-1.5', changePercent: '-6.976744', volume: '1200' }]);
+      expect((await prices('DAYCLEAR'))[0]).toMatchObject({ change: '-1.5', changePercent: '-6.976744', volume: '1200' });
+      await storeQuotes(e.sql, [{ symbol: 'DAYCLEAR', price: '21', source: 'simulated', asOf: new Date(asOf + 1000).toISOString() }]);
+      expect((await prices('DAYCLEAR'))[0]).toMatchObject({ price: '21', change: null, changePercent: null, volume: null });
+      await waitFor(async () => heard.map((h) => JSON.parse(h) as Record<string, unknown>).filter((h) => h.symbol === 'DAYCLEAR'), (h) => h.length === 2, { timeoutMs: 5_000, what: 'two price_changes' });
+      const [withStats, without] = heard.map((h) => JSON.parse(h) as Record<string, unknown>).filter((h) => h.symbol === 'DAYCLEAR');
+      expect(withStats).toMatchObject({ price: '20', change: '-1.5', changePercent: '-6.976744', volume: '1200' });
+      expect(without).toMatchObject({ price: '21', change: null, changePercent: null, volume: null });
+    } finally {
+      await listener.unlisten();
+    }
   });
 });
 

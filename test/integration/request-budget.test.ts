@@ -178,10 +178,14 @@ describe('the request budget', () => {
     const marketData = createPriceSources(testConfig({ BINANCE_BASE_URL: fake.url, BINANCE_BUDGET_MAX_WAIT: '0s' }), { requestLedger: createPgRequestLedger(aliceSql, { now }) });
     const alice = adapterOf(marketData.requestBudget);
     await pollUntilRefused(alice, await restingOrder(alice, 'market-1'));
-    const { quotes, failures } = await marketData.fetchLatestSettled(['BTCUSDT']);
+    // What the polls left of their share (less than a poll's 4) may still take one ticker/24hr (2); then nothing.
+    let settled = await marketData.fetchLatestSettled(['BTCUSDT']);
+    if (settled.failures.length === 0) settled = await marketData.fetchLatestSettled(['BTCUSDT']);
+    const { quotes, failures } = settled;
     expect(quotes).toEqual([]);
     expect(failures[0]?.error).toMatchObject({ name: 'ProviderRateLimitedError', cause: { name: 'RequestBudgetError', priority: 'poll' } });
-    expect(fake.requests().filter((r) => r.path === '/api/v3/ticker/price')).toHaveLength(0);
+    expect(fake.requests().filter((r) => r.path.startsWith('/api/v3/ticker/')).length).toBeLessThanOrEqual(1);
+    expect((await row(WEIGHT)).used).toBeLessThanOrEqual(60);
   });
 
   it('fails without sending when the ledger cannot be reached', async () => {
@@ -249,7 +253,7 @@ describe('a 429 or 418 heard by one worker', () => {
     await aliceHears429(adapterOf(budgetOn(aliceSql)));
     const prices = createBinancePriceSource({ baseUrl: fake.url, requestBudget: budgetOn(bobSql) });
     expect(await failure(prices.latest(['BTCUSDT']))).toMatchObject({ name: 'ExchangeRateLimitError', sent: false });
-    expect(fake.requests().filter((r) => r.path === '/api/v3/ticker/price')).toHaveLength(0);
+    expect(fake.requests().filter((r) => r.path.startsWith('/api/v3/ticker/'))).toHaveLength(0);
   });
 
   it('waits out a 418 IP ban for its Retry-After, which a shorter 429 after it does not shorten', async () => {

@@ -1,8 +1,11 @@
+import { Decimal } from 'decimal.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ExchangeRateLimitError, ExchangeRejectedError, ExchangeUnknownOutcomeError } from '../../domain/venue-errors.js';
+import { candleOpen, INTERVAL_MS } from '../../domain/market-data/intervals.js';
 import { createBinancePriceSource } from '../../venues/market-data/binance.js';
 import type { PriceSource } from '../../domain/market-data/types.js';
 import { type BinanceFake, startBinanceFake } from '../fakes/binance/index.js';
+import { DEFAULT_SYMBOLS } from '../fakes/binance/symbols.js';
 import { failure } from '../helpers/failure.js';
 
 const AS_OF = new Date('2026-03-02T10:00:00.000Z');
@@ -19,17 +22,46 @@ afterEach(async () => {
 });
 
 
-const tickerCalls = () => fake.requests().filter((r) => r.path === '/api/v3/ticker/price');
+const tickerCalls = () => fake.requests().filter((r) => r.path === '/api/v3/ticker/24hr');
+const DAY_STATS = { change: expect.stringMatching(/^-?\d+\.\d{8}$/), changePercent: expect.stringMatching(/^-?\d+\.\d{3}$/), volume: expect.stringMatching(/^\d+\.\d{8}$/) };
 const HOUR = 3_600_000;
 
 describe('latest', () => {
-  it('prices a batch of symbols in one request, stamped with the clock', async () => {
+  it('prices a batch of symbols in one ticker/24hr request of weight 2, stamped with the clock', async () => {
     const quotes = await prices.latest(['BTCUSDT', 'ETHUSDT']);
     expect(quotes).toEqual([
-      { symbol: 'BTCUSDT', price: '60000.00000000', source: 'binance', asOf: AS_OF.toISOString() },
-      { symbol: 'ETHUSDT', price: '3000.00000000', source: 'binance', asOf: AS_OF.toISOString() },
+      { symbol: 'BTCUSDT', price: '60000.00000000', source: 'binance', asOf: AS_OF.toISOString(), ...DAY_STATS },
+      { symbol: 'ETHUSDT', price: '3000.00000000', source: 'binance', asOf: AS_OF.toISOString(), ...DAY_STATS },
     ]);
-    expect(tickerCalls()).toHaveLength(1);
+    expect(tickerCalls().map((r) => r.weight)).toEqual([2]);
+  });
+
+  it("carries the day's change, change percent and volume exactly as ticker/24hr prints them", async () => {
+    fake.setPrice('BNBUSDT', '612.5');
+    type Stats = { lastPrice: string; priceChange: string; priceChangePercent: string; volume: string; openPrice: string };
+    const ticker = async () => (await (await fetch(`${fake.url}/api/v3/ticker/24hr?symbol=BNBUSDT`)).json()) as Stats;
+    // The 24 hours move with the clock: the quote matches what Binance answered just before or just after.
+    const before = await ticker();
+    const [quote] = await prices.latest(['BNBUSDT']);
+    const after = await ticker();
+    const stats = [before, after].find((t) => t.priceChange === quote?.change);
+    expect(stats).toBeDefined();
+    expect(quote).toMatchObject({ price: stats!.lastPrice, change: stats!.priceChange, changePercent: stats!.priceChangePercent, volume: stats!.volume });
+    expect(new Decimal(stats!.lastPrice).minus(stats!.openPrice).eq(stats!.priceChange)).toBe(true);
+  });
+
+  it('asks 20 symbols per request, where ticker/24hr weighs 2 (21 to 100 in one would weigh 40)', async () => {
+    await fake.close();
+    const symbols = Array.from({ length: 25 }, (_, i) => `C${i}USDT`);
+    fake = await startBinanceFake({
+      apiKey: 'k',
+      apiSecret: 's',
+      symbols: symbols.map((symbol, i) => ({ ...DEFAULT_SYMBOLS[0]!, symbol, baseAsset: `C${i}` })),
+      prices: Object.fromEntries(symbols.map((s) => [s, '10.00'])),
+    });
+    prices = createBinancePriceSource({ baseUrl: fake.url, timeoutMs: 2000, now: () => AS_OF });
+    expect(await prices.latest(symbols)).toHaveLength(25);
+    expect(tickerCalls().map((r) => r.weight)).toEqual([2, 2]);
   });
 
   it('follows the market as it moves', async () => {
@@ -90,6 +122,25 @@ describe('history', () => {
     const candles = await prices.history({ symbol: 'ETHUSDT', from, to, interval: '1m' });
     expect(candles).toHaveLength(1500);
     expect(new Set(candles.map((c) => c.t)).size).toBe(1500);
+  });
+
+  it.each(['5m', '15m', '4h', '1d'] as const)('returns %s klines on the UTC grid of their length', async (interval) => {
+    const step = INTERVAL_MS[interval];
+    const to = new Date(candleOpen(Date.now(), interval) - 3 * step);
+    const from = new Date(to.getTime() - 4 * step);
+    const candles = await prices.history({ symbol: 'BTCUSDT', from, to, interval });
+    expect(candles.map((c) => c.t)).toEqual([0, 1, 2, 3, 4].map((i) => new Date(from.getTime() + i * step).toISOString()));
+    expect(candles.every((c) => Date.parse(c.t) % step === 0)).toBe(true);
+  });
+
+  it('returns weekly klines, which open on Mondays 00:00 UTC', async () => {
+    const WEEK = INTERVAL_MS['1w'];
+    const to = new Date(candleOpen(Date.now(), '1w') - WEEK);
+    const from = new Date(to.getTime() - 3 * WEEK);
+    const candles = await prices.history({ symbol: 'ETHUSDT', from, to, interval: '1w' });
+    expect(candles).toHaveLength(4);
+    for (const c of candles) expect([new Date(c.t).getUTCDay(), new Date(c.t).getUTCHours(), new Date(c.t).getUTCMinutes()]).toEqual([1, 0, 0]);
+    expect(candles[0]!.t).toBe(from.toISOString());
   });
 
   it('rejects the history of an unknown symbol with -1121', async () => {

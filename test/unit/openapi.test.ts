@@ -90,7 +90,7 @@ describe('GET /openapi.json', () => {
         expect(r.content?.['application/json']?.example, `${where} ${status}`).toBeDefined();
       }
       const body = op.requestBody?.content['application/json'];
-      if (body) expect(body.example, `${where} request example`).toBeDefined();
+      if (body) expect(body.example ?? body.examples, `${where} request example`).toBeDefined();
     }
   });
 

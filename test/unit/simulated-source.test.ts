@@ -80,6 +80,14 @@ describe('createSimulatedPriceSource', () => {
     }
   });
 
+  it('opens weekly candles on Mondays and 4h candles every four hours from midnight UTC', async () => {
+    const source = createSimulatedPriceSource({ seed: 42, now: at('2025-07-01T00:00:00Z') });
+    const weeks = await source.history({ symbol: 'AAPL', from: new Date('2025-06-01T00:00:00Z'), to: new Date('2025-06-30T00:00:00Z'), interval: '1w' });
+    expect(weeks.map((c) => c.t.slice(0, 10))).toEqual(['2025-06-02', '2025-06-09', '2025-06-16', '2025-06-23']);
+    const fours = await source.history({ symbol: 'AAPL', from: new Date('2025-06-02T01:00:00Z'), to: new Date('2025-06-02T13:00:00Z'), interval: '4h' });
+    expect(fours.map((c) => c.t.slice(11, 16))).toEqual(['04:00', '08:00', '12:00']);
+  });
+
   it('leaves out a bar that has not closed yet', async () => {
     const source = createSimulatedPriceSource({ seed: 42, now: at('2025-06-02T10:59:00Z') });
     const candles = await source.history({ symbol: 'AAPL', from: new Date('2025-06-02T08:00:00Z'), to: new Date('2025-06-02T12:00:00Z'), interval: '1h' });

@@ -2,7 +2,9 @@
  * The Yahoo source through the real yahoo-finance2 library (cookie + crumb flow, parsing, schema
  * validation) against the local fake over HTTP on 127.0.0.1.
  */
+import { Decimal } from 'decimal.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { candleOpen, INTERVAL_MS } from '../../domain/market-data/intervals.js';
 import { createYahooPriceSource, YahooError, YahooRateLimitError } from '../../venues/market-data/yahoo.js';
 import { RATE_LIMIT_RETRY_AFTER_S, startYahooFake, type YahooFake } from '../fakes/yahoo/index.js';
 
@@ -60,6 +62,23 @@ describe('latest prices', () => {
     expect(quote?.price).toBe('1234.5678');
   });
 
+  it("carries the day's change, change percent and volume as Yahoo sent them", async () => {
+    yahoo.setPrice('MSFT', '420.5');
+    const [quote] = await source().latest(['MSFT']);
+    const { change, changePercent, volume, price } = quote!;
+    expect(change).toMatch(/^-?\d+(\.\d+)?$/);
+    expect(volume).toMatch(/^\d+$/);
+    // Yahoo's percentage is of the previous close: price minus change.
+    const previous = new Decimal(price).minus(change!);
+    expect(new Decimal(changePercent!).minus(new Decimal(change!).div(previous).times(100)).abs().lt('0.000001')).toBe(true);
+  });
+
+  it('leaves the volume null for a mutual fund, which Yahoo quotes without one', async () => {
+    yahoo.setPrice('VFIAX', '512.34', { quoteType: 'MUTUALFUND', name: 'Vanguard 500 Index Fund Admiral Shares' });
+    const [fund] = await source().latest(['VFIAX']);
+    expect(fund).toMatchObject({ symbol: 'VFIAX', price: '512.34', volume: null, change: expect.stringMatching(/^-?\d/), changePercent: expect.stringMatching(/^-?\d/) });
+  });
+
   it('quotes a walking price differently a few steps later when the fake has a price walk', async () => {
     await yahoo.close();
     yahoo = await startYahooFake({ priceWalk: { seed: 3, intervalMs: 50, volatilityBps: 500 } });
@@ -87,6 +106,47 @@ describe('history', () => {
     });
     const chart = yahoo.requests().find((r) => r.path === '/v8/finance/chart/AAPL');
     expect(chart?.query.interval).toBe('1h');
+  });
+
+  it.each([
+    ['5m', '5m'],
+    ['15m', '15m'],
+    ['1d', '1d'],
+  ] as const)('asks the chart for %s bars and returns them on the UTC grid', async (interval, chartInterval) => {
+    const step = INTERVAL_MS[interval];
+    const to = new Date(candleOpen(Date.now(), interval) - step);
+    const candles = await source().history({ symbol: 'AAPL', from: new Date(to.getTime() - 4 * step), to, interval });
+    expect(candles.length).toBe(4);
+    for (const c of candles) expect(Date.parse(c.t) % step).toBe(0);
+    expect(yahoo.requests().find((r) => r.path === '/v8/finance/chart/AAPL')?.query.interval).toBe(chartInterval);
+  });
+
+  it('builds 4h candles from the hourly chart, Yahoo having no 4h bars: first open, highest high, lowest low, last close', async () => {
+    const FOUR = INTERVAL_MS['4h'];
+    const to = new Date(candleOpen(Date.now(), '4h') - FOUR);
+    const from = new Date(to.getTime() - FOUR);
+    const yahooSource = source();
+    const candles = await yahooSource.history({ symbol: 'MSFT', from, to, interval: '4h' });
+    expect(candles.map((c) => c.t)).toEqual([from.toISOString()]);
+    expect(yahoo.requests().filter((r) => r.path === '/v8/finance/chart/MSFT').map((r) => r.query.interval)).toEqual(['1h']);
+    const hours = await yahooSource.history({ symbol: 'MSFT', from, to: new Date(to.getTime() - 1), interval: '1h' });
+    expect(hours).toHaveLength(4);
+    expect(candles[0]).toEqual({
+      t: from.toISOString(),
+      open: hours[0]!.open,
+      high: Decimal.max(...hours.map((h) => h.high)).toString(),
+      low: Decimal.min(...hours.map((h) => h.low)).toString(),
+      close: hours[3]!.close,
+    });
+  });
+
+  it('asks the chart for 1wk bars and returns weekly candles opening on Mondays 00:00 UTC', async () => {
+    const WEEK = INTERVAL_MS['1w'];
+    const to = new Date(candleOpen(Date.now(), '1w') - WEEK);
+    const candles = await source().history({ symbol: 'SPY', from: new Date(to.getTime() - 2 * WEEK), to, interval: '1w' });
+    expect(candles).toHaveLength(2);
+    for (const c of candles) expect([new Date(c.t).getUTCDay(), new Date(c.t).getUTCHours()]).toEqual([1, 0]);
+    expect(yahoo.requests().find((r) => r.path === '/v8/finance/chart/SPY')?.query.interval).toBe('1wk');
   });
 
   it('returns no candles for a symbol Yahoo does not know', async () => {

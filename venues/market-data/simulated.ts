@@ -6,7 +6,8 @@
  * Decimal from there on.
  */
 import { Decimal } from 'decimal.js';
-import type { Candle, CandleInterval, HistoryRequest, PriceQuote, PriceSource } from '../../domain/market-data/types.js';
+import { candleOpen, INTERVAL_MS } from '../../domain/market-data/intervals.js';
+import type { Candle, HistoryRequest, PriceQuote, PriceSource } from '../../domain/market-data/types.js';
 
 const Dec = Decimal.clone({ precision: 20, toExpNeg: -30, toExpPos: 30 });
 
@@ -20,7 +21,6 @@ export const DEFAULT_BASE_PRICES: Readonly<Record<string, string>> = {
 
 const LEVELS = 48;
 const MID = 2 ** (LEVELS - 1);
-const INTERVAL_MS: Record<CandleInterval, number> = { '1m': 60_000, '1h': 3_600_000, '1d': 86_400_000 };
 const MAX_CANDLES = 5_000;
 
 function mix32(h: number): number {
@@ -152,7 +152,8 @@ export function createSimulatedPriceSource(options: SimulatedPriceSourceOptions)
       const intervalMs = INTERVAL_MS[interval];
       // Only completed bars, each starting in [from, to).
       const end = Math.min(to.getTime(), now().getTime() - intervalMs + 1);
-      const first = Math.ceil(from.getTime() / intervalMs) * intervalMs;
+      const opening = candleOpen(from.getTime(), interval);
+      const first = opening < from.getTime() ? opening + intervalMs : opening;
       const count = Math.max(0, Math.ceil((end - first) / intervalMs));
       if (count > MAX_CANDLES) {
         throw new RangeError(`simulated: ${count} ${interval} candles requested for ${symbol}; at most ${MAX_CANDLES}`);

@@ -9,6 +9,7 @@ import { Decimal } from 'decimal.js';
 import YahooFinance from 'yahoo-finance2';
 import { ExtendedCookieJar } from 'yahoo-finance2/lib/cookieJar';
 import { getCrumbClear } from 'yahoo-finance2/lib/getCrumb';
+import { candleOpen, type CandleInterval } from '../../domain/market-data/intervals.js';
 import type { Candle, HistoryRequest, PriceQuote, PriceSource } from '../../domain/market-data/types.js';
 
 export interface YahooPriceSourceOptions {
@@ -136,6 +137,35 @@ function decimalText(value: number): string {
   return new Dec(String(value)).toString();
 }
 
+/** A figure of the day Yahoo may leave out (a fund has no volume): its text, or null. */
+function optionalText(value: number | undefined): string | null {
+  return value === undefined || !Number.isFinite(value) ? null : decimalText(value);
+}
+
+/** Yahoo's chart interval for ours: it has no 4h, which is built from its 1h bars. */
+const CHART_INTERVAL = { '1m': '1m', '5m': '5m', '15m': '15m', '1h': '1h', '4h': '1h', '1d': '1d', '1w': '1wk' } as const satisfies Record<CandleInterval, string>;
+
+/**
+ * Bars onto our UTC grid: each bar goes to the candle its open time falls in, and bars that meet
+ * there merge (first open, highest high, lowest low, last close). This builds 4h candles from 1h
+ * bars, and puts Yahoo's daily and weekly bars, stamped at the exchange's opening time (13:30 UTC
+ * for New York), on 00:00 UTC of their day and on their week's Monday.
+ */
+function ontoGrid(bars: Candle[], interval: CandleInterval): Candle[] {
+  const byOpen = new Map<number, Candle>();
+  for (const bar of bars) {
+    const t = candleOpen(Date.parse(bar.t), interval);
+    const seen = byOpen.get(t);
+    byOpen.set(
+      t,
+      seen === undefined
+        ? { ...bar, t: new Date(t).toISOString() }
+        : { t: seen.t, open: seen.open, high: Dec.max(seen.high, bar.high).toString(), low: Dec.min(seen.low, bar.low).toString(), close: bar.close },
+    );
+  }
+  return [...byOpen.values()];
+}
+
 /** yahoo-finance2 3.15 declares Node >= 22 and warns on every construction; we run it on Node 20 (tested). */
 const libraryLogger = {
   debug: () => {},
@@ -208,7 +238,17 @@ export function createYahooPriceSource(options: YahooPriceSourceOptions = {}): P
         const { regularMarketPrice: price, regularMarketTime: time } = q;
         // Left out: symbols we did not ask for, and quotes Yahoo sends without a price or time.
         if (symbol === undefined || price === undefined || !Number.isFinite(price) || !(time instanceof Date)) return [];
-        return [{ symbol, price: decimalText(price), source: 'yahoo' as const, asOf: time.toISOString() }];
+        return [
+          {
+            symbol,
+            price: decimalText(price),
+            source: 'yahoo' as const,
+            asOf: time.toISOString(),
+            change: optionalText(q.regularMarketChange),
+            changePercent: optionalText(q.regularMarketChangePercent),
+            volume: optionalText(q.regularMarketVolume),
+          },
+        ];
       });
     },
     async history({ symbol, from, to, interval }: HistoryRequest): Promise<Candle[]> {
@@ -216,19 +256,20 @@ export function createYahooPriceSource(options: YahooPriceSourceOptions = {}): P
       let chart;
       try {
         chart = await call('chart', [symbol], () =>
-          yahooFinance.chart(symbol, { period1: from, period2: to, interval, includePrePost: false, return: 'array' }),
+          yahooFinance.chart(symbol, { period1: from, period2: to, interval: CHART_INTERVAL[interval], includePrePost: false, return: 'array' }),
         );
       } catch (error) {
         // Yahoo's 404 for a symbol it does not know: no candles, like latest() leaving it out.
         if (error instanceof YahooError && /No data found/.test(error.message)) return [];
         throw error;
       }
-      return chart.quotes.flatMap(({ date, open, high, low, close }) =>
+      const bars = chart.quotes.flatMap(({ date, open, high, low, close }) =>
         // Yahoo pads gaps (halts, holidays) with nulls; such bars carry no prices.
         open === null || high === null || low === null || close === null
           ? []
           : [{ t: date.toISOString(), open: decimalText(open), high: decimalText(high), low: decimalText(low), close: decimalText(close) }],
       );
+      return ontoGrid(bars, interval);
     },
   };
 }

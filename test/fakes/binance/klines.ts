@@ -22,7 +22,17 @@ export const INTERVAL_MS: Record<string, number> = {
   '12h': 43_200_000,
   '1d': 86_400_000,
   '3d': 259_200_000,
+  '1w': 604_800_000,
 };
+
+/** Weekly klines open on Mondays 00:00 UTC; the epoch was a Thursday. (`1M`, calendar months, is not served.) */
+const WEEK_MS = 604_800_000;
+const FIRST_MONDAY_MS = 345_600_000;
+
+/** Where the interval's klines open: multiples of its length since the epoch, weeks from a Monday. */
+function gridOffset(intervalMs: number): number {
+  return intervalMs === WEEK_MS ? FIRST_MONDAY_MS : 0;
+}
 
 export interface KlineQuery {
   symbol: string;
@@ -101,9 +111,10 @@ function candle(symbol: string, openTime: number, intervalMs: number, s: KlineSe
 /** Rows with openTime in [startTime, endTime], at most `limit`, never in the future; the latest ones when no range is given. */
 export function buildKlines(q: KlineQuery, series: KlineSeries): KlineRow[] {
   const iv = q.intervalMs;
-  const lastOpen = Math.floor(Math.min(q.endTime ?? q.now, q.now) / iv) * iv;
+  const off = gridOffset(iv);
+  const lastOpen = Math.floor((Math.min(q.endTime ?? q.now, q.now) - off) / iv) * iv + off;
   let firstOpen: number;
-  if (q.startTime !== undefined) firstOpen = Math.ceil(q.startTime / iv) * iv;
+  if (q.startTime !== undefined) firstOpen = Math.ceil((q.startTime - off) / iv) * iv + off;
   else firstOpen = lastOpen - (q.limit - 1) * iv;
   const rows: KlineRow[] = [];
   for (let t = firstOpen; t <= lastOpen && rows.length < q.limit; t += iv) rows.push(candle(q.symbol, t, iv, series));

@@ -1,6 +1,6 @@
 /**
- * Public market-data endpoints: time, ping, exchangeInfo, ticker/price, klines and avgPrice, with
- * Binance's parameters, weights and shapes.
+ * Public market-data endpoints: time, ping, exchangeInfo, ticker/price, ticker/24hr, klines and
+ * avgPrice, with Binance's parameters, weights and shapes.
  */
 import { apiErrors, BinanceApiError } from './api-error.js';
 import { fmt } from './decimal.js';
@@ -8,6 +8,7 @@ import { buildKlines, INTERVAL_MS } from './klines.js';
 import { optionalInt, required, requiredSymbol, symbolList } from './params.js';
 import type { FakeState, Route } from './state.js';
 import type { SymbolEntry } from './symbols.js';
+import { ticker24hrRoute } from './ticker-24hr.js';
 
 const bothGiven = (): BinanceApiError => new BinanceApiError(400, -1128, 'Combination of optional parameters invalid.');
 
@@ -59,6 +60,7 @@ export const marketRoutes: Route[] = [
       return { body: (chosen === 'all' ? [...state.symbols.values()] : chosen).map(row) };
     },
   },
+  ticker24hrRoute,
   {
     method: 'GET',
     path: '/api/v3/avgPrice',

@@ -49,7 +49,8 @@ export interface YahooFake {
   /** Base URL, e.g. http://127.0.0.1:41234 */
   url: string;
   close(): Promise<void>;
-  setPrice(symbol: string, price: string): void;
+  /** Sets the latest price, listing the symbol if new; `details` names its kind (e.g. a MUTUALFUND), currency or name. */
+  setPrice(symbol: string, price: string, details?: Omit<FakeQuoteSeed, 'price'>): void;
   setFailure(mode: YahooFailureMode | null): void;
   requests(): YahooFakeRequest[];
 }
@@ -59,6 +60,8 @@ const CHART_INTERVALS: Record<string, number> = {
   '1d': 86_400, '5d': 432_000, '1wk': 604_800,
 };
 const MAX_1M_RANGE_S = 8 * 86_400;
+/** Yahoo's weekly bars start on Mondays: 1970-01-05, four days after the epoch. */
+const WEEK_GRID_OFFSET_S = 4 * 86_400;
 
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string | string[]> = {}): void {
   const type = body.startsWith('{') ? 'application/json;charset=utf-8' : 'text/plain;charset=utf-8';
@@ -112,7 +115,7 @@ export async function startYahooFake(options: YahooFakeOptions = {}): Promise<Ya
     if (interval === '1m' && period2 - period1 > MAX_1M_RANGE_S) {
       return send(res, 422, yahooError('chart', 'Unprocessable Entity', '1m data not available for the requested range. Only 8 days worth of 1m granularity data are allowed to be fetched per request.'));
     }
-    const bars = market.bars(symbol, period1, period2, intervalS);
+    const bars = market.bars(symbol, period1, period2, intervalS, interval === '1wk' ? WEEK_GRID_OFFSET_S : 0);
     send(res, 200, chartResponse({ instrument, ...latest, interval, bars }));
   }
 
@@ -168,8 +171,8 @@ export async function startYahooFake(options: YahooFakeOptions = {}): Promise<Ya
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
     },
-    setPrice(symbol, price) {
-      market.set(symbol, { price });
+    setPrice(symbol, price, details) {
+      market.set(symbol, { ...details, price });
     },
     setFailure(mode) {
       failure = mode;

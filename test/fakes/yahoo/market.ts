@@ -6,7 +6,7 @@
 import { Decimal } from 'decimal.js';
 import { priceAt } from '../../../venues/market-data/simulated.js';
 
-export type FakeQuoteType = 'EQUITY' | 'ETF' | 'INDEX';
+export type FakeQuoteType = 'EQUITY' | 'ETF' | 'INDEX' | 'MUTUALFUND';
 
 export interface FakeQuoteSeed {
   /** Decimal string, e.g. '227.52'. */
@@ -90,15 +90,18 @@ export class FakeMarket {
     return { price: this.#priceAt(anchor, step, this.walk), atMs: anchor.atMs + step * this.walk.intervalMs };
   }
 
-  /** Bars opening in [fromSec, toSec) and before now; the last one may still be forming. */
-  bars(symbol: string, fromSec: number, toSec: number, intervalSec: number): Bar[] {
+  /**
+   * Bars opening in [fromSec, toSec) and before now, on the grid of `intervalSec` that starts at
+   * `offsetSec` past the epoch (weeks start on a Monday); the last one may still be forming.
+   */
+  bars(symbol: string, fromSec: number, toSec: number, intervalSec: number, offsetSec = 0): Bar[] {
     const anchor = this.#anchors.get(symbol);
     if (!anchor) return [];
     const walk = this.walk ?? HISTORY_WALK;
     const nowMs = this.now();
     const bars: Bar[] = [];
     const end = Math.min(toSec, Math.ceil(nowMs / 1000));
-    for (let t = Math.ceil(fromSec / intervalSec) * intervalSec; t < end; t += intervalSec) {
+    for (let t = Math.ceil((fromSec - offsetSec) / intervalSec) * intervalSec + offsetSec; t < end; t += intervalSec) {
       const first = this.#step(anchor, t * 1000, walk);
       const last = this.#step(anchor, Math.min((t + intervalSec) * 1000, nowMs), walk);
       const samples = [first, first + Math.floor((last - first) / 3), first + Math.floor(((last - first) * 2) / 3), last];

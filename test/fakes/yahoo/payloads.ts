@@ -38,6 +38,7 @@ const VENUES: Record<FakeQuoteType, Venue> = {
   EQUITY: { exchange: 'NMS', fullExchangeName: 'NasdaqGS', typeDisp: 'Equity', quoteSourceName: 'Nasdaq Real Time Price' },
   ETF: { exchange: 'PCX', fullExchangeName: 'NYSEArca', typeDisp: 'ETF', quoteSourceName: 'Nasdaq Real Time Price' },
   INDEX: { exchange: 'SNP', fullExchangeName: 'SNP', typeDisp: 'Index', quoteSourceName: 'Free Realtime Quote' },
+  MUTUALFUND: { exchange: 'NAS', fullExchangeName: 'Nasdaq', typeDisp: 'Fund', quoteSourceName: 'Delayed Quote' },
 };
 
 /** The fake trades around the clock but speaks New York time like Yahoo's US listings. */
@@ -52,11 +53,23 @@ export interface QuoteState {
   today: Bar | undefined;
 }
 
-/** One element of quoteResponse.result. */
+/**
+ * One element of quoteResponse.result. A mutual fund is priced once a day at its NAV and trades
+ * no volume on the exchange: Yahoo sends it without the day's volume, open, high and low.
+ */
 export function quoteObject({ instrument, price, atMs, today }: QuoteState): Record<string, unknown> {
   const venue = VENUES[instrument.quoteType];
   const open = new D(today?.open ?? price);
   const change = new D(price).minus(open);
+  const session =
+    instrument.quoteType === 'MUTUALFUND'
+      ? {}
+      : {
+          regularMarketDayHigh: num(D.max(open, price, today?.high ?? price)),
+          regularMarketDayLow: num(D.min(open, price, today?.low ?? price)),
+          regularMarketVolume: today?.volume ?? 0,
+          regularMarketOpen: num(open),
+        };
   return {
     language: 'en-US',
     region: 'US',
@@ -81,11 +94,8 @@ export function quoteObject({ instrument, price, atMs, today }: QuoteState): Rec
     regularMarketChangePercent: num(open.isZero() ? 0 : change.div(open).times(100).toDecimalPlaces(6)),
     regularMarketTime: Math.floor(atMs / 1000),
     regularMarketPrice: num(price),
-    regularMarketDayHigh: num(D.max(open, price, today?.high ?? price)),
-    regularMarketDayLow: num(D.min(open, price, today?.low ?? price)),
-    regularMarketVolume: today?.volume ?? 0,
+    ...session,
     regularMarketPreviousClose: num(open),
-    regularMarketOpen: num(open),
     fullExchangeName: venue.fullExchangeName,
     ...(instrument.quoteType === 'INDEX' ? {} : { financialCurrency: instrument.currency }),
     sourceInterval: 15,

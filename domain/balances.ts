@@ -1,0 +1,31 @@
+/**
+ * A venue's balances as the API shows them: per asset what is free, what open orders hold
+ * (locked) and their sum, in plain decimal text whichever venue they come from (Binance writes
+ * eight decimals, PostgreSQL what it stored).
+ */
+import { Decimal } from 'decimal.js';
+import type { Balance } from './exchange.js';
+
+/** No exponent notation, whatever the magnitude. */
+const Dec = Decimal.clone({ toExpNeg: -40, toExpPos: 40 });
+
+export interface AssetBalance extends Balance {
+  /** free + locked */
+  total: string;
+}
+
+/**
+ * Adds each asset's total, writes every amount as plain decimal text, leaves out assets holding
+ * nothing (Binance's `omitZeroBalances`), and sorts by asset.
+ * @example withTotals([{ asset: 'BTC', free: '0.50000000', locked: '0.10000000' }]) // [{ asset: 'BTC', free: '0.5', locked: '0.1', total: '0.6' }]
+ */
+export function withTotals(balances: readonly Balance[]): AssetBalance[] {
+  return balances
+    .map((b) => {
+      const free = new Dec(b.free);
+      const locked = new Dec(b.locked);
+      return { asset: b.asset, free: free.toString(), locked: locked.toString(), total: free.plus(locked).toString() };
+    })
+    .filter((b) => b.total !== '0')
+    .sort((a, b) => (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0));
+}
