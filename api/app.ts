@@ -106,8 +106,8 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/watchlist', watchlistRoutes({ ...deps, marketData }));
   app.route('/v1/dca-plans', dcaRoutes({ ...deps, marketData }));
   app.route('/v1/alerts', priceAlertRoutes({ ...deps, marketData }));
-  // Binance balance reads spend the same budget, at poll priority.
-  app.route('/v1/balances', balanceRoutes({ ...deps, requestBudget: marketData.requestBudget }));
+  // Binance balances are read by a workflow's activity on a worker, which alone opens the key pair.
+  app.route('/v1/balances', balanceRoutes(deps));
   app.route('/v1/schedules', scheduleRoutes(deps));
   describeApp(app);
   app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`), 404));

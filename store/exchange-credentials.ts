@@ -61,6 +61,12 @@ export async function credentialsLast4(sql: Queryable, accountId: string, venue:
   return row?.api_key_last4;
 }
 
+/** The version of the stored pair (none sealed read), or undefined when the account stored none. */
+export async function credentialsVersion(sql: Queryable, accountId: string, venue: CredentialVenue): Promise<string | undefined> {
+  const [row] = await sql<{ version: string }[]>`SELECT version FROM exchange_credentials WHERE account_id = ${accountId} AND venue = ${venue}`;
+  return row?.version;
+}
+
 /** Forgets every version of the pair. True when a current pair was deleted. */
 export async function deleteCredentials(sql: Queryable, accountId: string, venue: CredentialVenue): Promise<boolean> {
   await sql`DELETE FROM exchange_credentials_retired WHERE account_id = ${accountId} AND venue = ${venue}`;

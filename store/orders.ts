@@ -30,6 +30,8 @@ export interface OrderRow {
   parent_id: string | null;
   parent_role: string | null;
   trailing_delta: number | null;
+  /** NULL: the account's default portfolio. */
+  portfolio_id: string | null;
   created_at: Date;
   updated_at: Date;
 }

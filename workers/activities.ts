@@ -8,6 +8,7 @@ import type { Sql } from '../lib/db.js';
 import { createOrderDbActivities } from '../activities/orders/record-activities.js';
 import { findCredentials } from '../store/exchange-credentials.js';
 import { createAccountBinance, type CredentialPin } from '../activities/account-venues.js';
+import { createAccountBalanceActivities } from '../activities/account-balances.js';
 import { createBinanceExchange } from '../venues/binance/exchange.js';
 import { requestBudgetFromConfig } from '../venues/binance/request-budget.js';
 import { createPgRequestLedger } from '../store/request-budget.js';
@@ -84,6 +85,8 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
     ...createTwapActivities({ sql, exchangeFor, referencePrice: async (symbol) => (await prices(symbol))?.price ?? null }),
     // DCA buys (dcaBuy on the orders queue) price and size themselves as the orders' checks do.
     ...createDcaActivities({ sql, exchangeFor, referencePrice: async (symbol) => (await prices(symbol))?.price ?? null }),
+    // GET /v1/balances (accountBalances on the orders queue): the key pair is opened here, never in the API.
+    ...createAccountBalanceActivities({ binanceFor }),
   };
 }
 

@@ -6,3 +6,4 @@ export * from './reconcile-orders.js';
 export * from './dca-buy.js';
 export * from './twap.js';
 export * from './order-list.js';
+export * from './account-balances.js';

@@ -13,6 +13,14 @@ export const presets = {
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: ['OrderRejected', 'InvalidOrder'] },
   },
   /**
+   * The Binance balance read of GET /v1/balances: someone is waiting for the answer, so two
+   * attempts at most, and the activity's typed failures (domain/balances.ts) are final.
+   */
+  accountRead: {
+    startToCloseTimeout: '10s',
+    retry: { initialInterval: '500ms', maximumAttempts: 2 },
+  },
+  /**
    * Order placement is attempted once per call: the workflow decides what follows an ambiguous
    * result (query first, never a blind resubmit).
    */

@@ -44,6 +44,7 @@ export function lifecycleInputFrom(row: RestartableRow, settings: OrderSettings)
     timeInForce: (row.time_in_force ?? undefined) as OrderRequest['timeInForce'],
     ...(row.trailing_delta !== null ? { trailingDelta: row.trailing_delta } : {}),
     ...(row.expire_at ? { expireAt: row.expire_at.toISOString() } : {}),
+    ...(row.portfolio_id ? { portfolioId: row.portfolio_id } : {}),
     ...(row.parent_id && row.parent_kind ? { parent: { kind: row.parent_kind as ParentKind, id: row.parent_id, workflowId: parentWorkflowId(row.parent_kind as ParentKind, row.parent_id), role: row.parent_role ?? undefined } } : {}),
   };
   // A leg the venue placed with its list is on the venue already: tracked from there, never

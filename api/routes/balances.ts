@@ -1,23 +1,21 @@
 /**
  * /v1/balances: what the caller holds on a venue, per asset free, locked and total. Paper balances
- * come from the paper ledger; Binance's from GET /api/v3/account, read through the request budget
- * every process shares and served again for 10 s per account (source `binance-cache`, with the
- * time of that read). A Binance that cannot be read is a 503, never an older answer shown as new.
- *
- * The Binance read signs with the caller's stored pair, opened here, in the API process, right
- * before the request and only when the cache cannot answer; it never leaves this file's call.
+ * come from the paper ledger; Binance's from GET /api/v3/account, read by the `accountBalances`
+ * workflow's activity on the orders worker (which alone opens the stored key pair and spends the
+ * request budget every process shares) and served again for 10 s per account (source
+ * `binance-cache`, with the time of that read). A Binance that cannot be read is a 503, never an
+ * older answer shown as new.
  */
+import { randomUUID } from 'node:crypto';
 import { createRoute } from '@hono/zod-openapi';
-import { withTotals } from '../../domain/balances.js';
-import { ExchangeRateLimitError, ExchangeRejectedError, ExchangeUnavailableError, ExchangeUnknownOutcomeError } from '../../domain/venue-errors.js';
-import { findCredentials } from '../../store/exchange-credentials.js';
+import { ActivityFailure, ApplicationFailure, TimeoutFailure, WorkflowFailedError, type Client } from '@temporalio/client';
+import { withTotals, type BalanceReadFailureDetails } from '../../domain/balances.js';
+import { credentialsVersion } from '../../store/exchange-credentials.js';
 import { paperBalances } from '../../store/paper-balances.js';
-import { CredentialsUnreadableError, openCredentials } from '../../store/sealed-credentials.js';
-import { createBinanceAccountReads, type AccountKey, type BinanceAccountReads } from '../../venues/binance/account-reads.js';
-import type { PriceSources } from '../../venues/market-data/sources.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
-import { credentialBoxFor } from '../../lib/secrets.js';
+import type { accountBalances } from '../../workflows/account-balances.js';
+import { createBalanceCache, type BalanceCache } from '../balance-cache.js';
 import { ApiError } from '../errors.js';
 import { bearerAuth, errors, errorSchema, json, requestIdHeader } from '../openapi/responses.js';
 import { accountIdOf } from '../principal.js';
@@ -28,17 +26,17 @@ import { venueChooser } from '../venue-choice.js';
 export interface BalanceRoutesOptions {
   config: Config;
   sql: Sql;
-  /** The process's Binance request budget (the price sources'); Binance reads go unbudgeted without one. */
-  requestBudget: PriceSources['requestBudget'];
-  /** Binance account reads; built from config when absent. */
-  binanceAccounts?: BinanceAccountReads;
+  /** Starts the `accountBalances` workflow of each Binance read the cache cannot answer. */
+  temporal: Client;
+  /** The 10 s memory of Binance reads; one per app when absent. */
+  cache?: BalanceCache;
   now?: () => number;
 }
 
 const NOW = '2025-05-01T14:30:00.000Z';
 const tags = ['balances'];
-/** Binance's answers to a key it does not take: malformed, unknown or without the permission, bad signature. */
-const KEY_REFUSED = new Set([-2014, -2015, -1022, -1002]);
+/** Longest the API waits for a read: the activity's two attempts of 10 s, and a worker to take them. */
+const READ_TIMEOUT = '30s';
 
 const getBalances = createRoute({
   method: 'get',
@@ -47,7 +45,7 @@ const getBalances = createRoute({
   operationId: 'getBalances',
   summary: 'What you hold on a venue: free, locked by open orders, and total, per asset',
   description:
-    'paper: the paper ledger (an account that never traded there shows what it will open with). binance: GET /api/v3/account with your key pair, served again for 10 s (source binance-cache, asOf the time of that read).',
+    'paper: the paper ledger (an account that never traded there shows what it will open with). binance: GET /api/v3/account with your key pair, read by a short accountBalances workflow whose activity runs on a worker (the only place the pair is opened; the API never holds it), served again for 10 s (source binance-cache, asOf the time of that read).',
   security: bearerAuth,
   request: { query: balancesQuery },
   responses: {
@@ -69,7 +67,7 @@ const getBalances = createRoute({
     ),
     503: {
       description:
-        'Binance cannot be reached or answered 5xx (venue_unreachable); Binance is rate limiting us, or the request budget every process shares has no room for this read now (venue_rate_limited, with Retry-After); or this instance cannot open stored credentials (credentials_unavailable). No older balances are shown instead.',
+        'Binance cannot be reached, answered 5xx, or the read did not finish in time (venue_unreachable); Binance is rate limiting us, or the request budget every process shares has no room for this read now (venue_rate_limited, with Retry-After); or the workers cannot open your stored credentials (credentials_unavailable). No older balances are shown instead.',
       headers: { ...requestIdHeader, 'Retry-After': { description: 'With venue_rate_limited: seconds to wait before asking again', schema: { type: 'string' as const } } },
       content: {
         'application/json': {
@@ -81,61 +79,63 @@ const getBalances = createRoute({
   },
 });
 
+/** The activity's failure behind a failed `accountBalances` run, if the run failed in it. */
+function causeOf(err: unknown): unknown {
+  if (!(err instanceof WorkflowFailedError)) return undefined;
+  return err.cause instanceof ActivityFailure ? err.cause.cause : err.cause;
+}
+
 /** A failed Binance read as the API reports it. Messages name the method and path at most, never the signed query. */
 function binanceReadFailure(err: unknown): ApiError | undefined {
   const venue = 'binance';
-  if (err instanceof ExchangeRateLimitError) {
-    const seconds = Math.max(1, Math.ceil(err.retryAfterMs / 1000));
-    const why = err.sent
-      ? `Binance is rate limiting requests (HTTP ${err.httpStatus})`
-      : `not sent: Binance asked every process to back off (HTTP ${err.httpStatus} earlier), or the request budget they share has no room for this read now`;
-    return new ApiError(503, 'venue_rate_limited', `${why}; no balances read, retry after ${seconds} s`, { venue, retryAfterSeconds: seconds }, { 'Retry-After': String(seconds) });
+  const cause = causeOf(err);
+  if (cause instanceof TimeoutFailure) {
+    return new ApiError(503, 'venue_unreachable', 'Binance could not be read (no answer in time); no balances shown, retry later', { venue });
   }
-  if (err instanceof ExchangeUnavailableError || err instanceof ExchangeUnknownOutcomeError) {
-    // "Execution status unknown" is about orders; a read that got no answer simply did not happen.
-    const what = err.message.replace(/; execution status unknown$/, '');
-    return new ApiError(503, 'venue_unreachable', `Binance could not be read (${what}); no balances shown, retry later`, { venue });
-  }
-  if (err instanceof ExchangeRejectedError) {
-    if (KEY_REFUSED.has(err.code)) {
-      return new ApiError(422, 'credentials_rejected', `Binance refused your key pair (${err.code} ${err.venueMessage}); store a valid one with PUT /v1/exchange-credentials/binance`, { venue, code: err.code });
+  if (!(cause instanceof ApplicationFailure)) return undefined;
+  const detail = <T extends keyof BalanceReadFailureDetails>(_type: T) => (cause.details?.[0] ?? {}) as BalanceReadFailureDetails[T];
+  switch (cause.type) {
+    case 'VenueRateLimited': {
+      const { retryAfterSeconds: seconds, sent, httpStatus } = detail('VenueRateLimited');
+      const why = sent
+        ? `Binance is rate limiting requests (HTTP ${httpStatus})`
+        : `not sent: Binance asked every process to back off (HTTP ${httpStatus} earlier), or the request budget they share has no room for this read now`;
+      return new ApiError(503, 'venue_rate_limited', `${why}; no balances read, retry after ${seconds} s`, { venue, retryAfterSeconds: seconds }, { 'Retry-After': String(seconds) });
     }
-    return new ApiError(502, 'venue_rejected', `Binance refused the account read (${err.code} ${err.venueMessage})`, { venue, code: err.code });
+    case 'VenueUnreachable':
+      return new ApiError(503, 'venue_unreachable', `Binance could not be read (${detail('VenueUnreachable').reason}); no balances shown, retry later`, { venue });
+    case 'CredentialsRejected': {
+      const { code, reason } = detail('CredentialsRejected');
+      return new ApiError(422, 'credentials_rejected', `Binance refused your key pair (${code} ${reason}); store a valid one with PUT /v1/exchange-credentials/binance`, { venue, code });
+    }
+    case 'VenueRejected': {
+      const { code, reason } = detail('VenueRejected');
+      return new ApiError(502, 'venue_rejected', `Binance refused the account read (${code} ${reason})`, { venue, code });
+    }
+    case 'CredentialsUnavailable':
+      return new ApiError(503, 'credentials_unavailable', `Your stored Binance credentials cannot be used now: ${detail('CredentialsUnavailable').reason}`);
+    case 'VenueUnavailable':
+      return new ApiError(422, 'venue_unavailable', 'venue: no Binance credentials are configured; use venue "paper" or PUT /v1/exchange-credentials/binance');
+    default:
+      return undefined;
   }
-  return undefined;
 }
 
 /**
- * @example app.route('/v1/balances', balanceRoutes({ config, sql, requestBudget: marketData.requestBudget }))
+ * @example app.route('/v1/balances', balanceRoutes({ config, sql, temporal }))
  */
-export function balanceRoutes({ config, sql, requestBudget, now = Date.now, ...o }: BalanceRoutesOptions) {
+export function balanceRoutes({ config, sql, temporal, cache = createBalanceCache(), now = Date.now }: BalanceRoutesOptions) {
   const venueFor = venueChooser(config, sql);
-  const box = credentialBoxFor(config);
-  const binanceAccounts =
-    o.binanceAccounts ??
-    createBinanceAccountReads({ baseUrl: config.BINANCE_BASE_URL, recvWindowMs: config.BINANCE_RECV_WINDOW_MS, timeoutMs: config.BINANCE_TIMEOUT, requestBudget });
 
-  /** The pair that reads the account: its stored one, else the environment's (venueFor made sure one exists). */
-  async function binanceKey(accountId: string): Promise<{ key: AccountKey; open: () => { apiKey: string; apiSecret: string } }> {
-    const row = await findCredentials(sql, accountId, 'binance');
-    if (row) {
-      const open = () => {
-        if (!box) throw new ApiError(503, 'credentials_unavailable', 'This instance has no CREDENTIALS_KEYS and cannot open your stored Binance credentials');
-        try {
-          return openCredentials(box, accountId, 'binance', row);
-        } catch (err) {
-          if (err instanceof CredentialsUnreadableError) {
-            throw new ApiError(503, 'credentials_unavailable', `Your stored Binance credentials cannot be opened (${err.message}); store them again with PUT /v1/exchange-credentials/binance`);
-          }
-          throw err;
-        }
-      };
-      return { key: { accountId, credentialsVersion: row.version }, open };
-    }
-    const { BINANCE_API_KEY: apiKey, BINANCE_API_SECRET: apiSecret } = config;
-    if (!apiKey || !apiSecret) throw new ApiError(422, 'venue_unavailable', 'venue: no Binance credentials are configured; use venue "paper" or PUT /v1/exchange-credentials/binance');
-    return { key: { accountId, credentialsVersion: 'environment' }, open: () => ({ apiKey, apiSecret }) };
-  }
+  /** One read, as its own workflow on the queue of the worker that hosts the activity. */
+  const readBinance = (accountId: string) =>
+    temporal.workflow.execute<typeof accountBalances>('accountBalances', {
+      workflowId: `balances-${accountId}-${randomUUID()}`,
+      taskQueue: config.taskQueues.orders,
+      args: [{ accountId }],
+      staticSummary: `Binance balances of account ${accountId} (GET /v1/balances)`,
+      workflowExecutionTimeout: READ_TIMEOUT,
+    });
 
   return createRouter().openapi(getBalances, async (c) => {
     const accountId = accountIdOf(c);
@@ -144,14 +144,15 @@ export function balanceRoutes({ config, sql, requestBudget, now = Date.now, ...o
       const asOf = new Date(now()).toISOString();
       return c.json({ venue, source: 'paper' as const, asOf, balances: withTotals(await paperBalances(sql, accountId, config.PAPER_STARTING_CASH)) }, 200);
     }
-    const { key, open } = await binanceKey(accountId);
+    // venueFor made sure a pair exists: the stored one (a new version reads afresh), else the environment's.
+    const key = { accountId, credentialsVersion: (await credentialsVersion(sql, accountId, 'binance')) ?? 'environment' };
     let read;
     try {
-      read = await binanceAccounts.balances(key, open);
+      read = await cache.balances(key, () => readBinance(accountId));
     } catch (err) {
       throw binanceReadFailure(err) ?? err;
     }
     const source = read.cached ? ('binance-cache' as const) : ('binance' as const);
-    return c.json({ venue, source, asOf: read.readAt.toISOString(), balances: withTotals(read.balances) }, 200);
+    return c.json({ venue, source, asOf: read.readAt, balances: read.balances }, 200);
   });
 }

@@ -130,6 +130,7 @@ const orderShape = {
   rejectReason: z.string().nullable(),
   expireAt: isoTime.nullable().openapi({ description: 'Good-till-date, if the order has one' }),
   trailingDelta: z.number().int().nullable().openapi({ description: 'Trailing stop distance in basis points, if the order trails' }),
+  portfolioId: z.uuid().openapi({ description: 'The portfolio its fills book into (your default one has your account id)' }),
   parent: z
     .strictObject({ kind: z.enum(['order-list', 'twap', 'dca', 'alert']), id: z.uuid(), role: z.string().nullable(), self: z.string() })
     .nullable()

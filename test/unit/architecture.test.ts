@@ -20,9 +20,8 @@ const MAY_IMPORT: Record<Layer, readonly string[]> = {
   activities: ['domain', 'store', 'venues', 'lib'],
   workflows: ['domain'],
   // The API reads through the store and starts workflows; price history comes straight from the
-  // market-data providers and balances from Binance's account read (reads, no order is touched):
-  // the only places it reaches a venue.
-  api: ['domain', 'store', 'lib', 'workflows', 'venues/market-data', 'venues/binance/account-reads.ts'],
+  // market-data providers (a read, no order is touched), the one place it reaches a venue.
+  api: ['domain', 'store', 'lib', 'workflows', 'venues/market-data'],
   workers: ['domain', 'store', 'venues', 'activities', 'workflows', 'lib'],
 };
 

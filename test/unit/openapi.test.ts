@@ -30,7 +30,7 @@ interface Operation {
   description?: string;
   security: unknown[];
   parameters?: Array<{ name: string; in: string; schema: Schema }>;
-  requestBody?: { content: Record<string, { schema: Schema; example: unknown }> };
+  requestBody?: { content: Record<string, { schema: Schema; example?: unknown; examples?: unknown }> };
   responses: Record<string, { headers?: Record<string, unknown>; content?: Record<string, { schema?: Schema; example?: unknown }> }>;
 }
 const doc = (await (await app.request('/openapi.json')).json()) as OpenApiDocument & { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, Schema> } };

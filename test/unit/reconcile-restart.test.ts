@@ -9,6 +9,7 @@ const settings = { pollMaxMs: 1000, notFoundWindowMs: 1000, maxSubmitAttempts: 3
 const base: RestartableRow = {
   id: '0b6f3c1e-5d2a-4c1b-9f0e-6a7d8c9b0a12',
   account_id: '6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b',
+  portfolio_id: null,
   venue: 'binance',
   symbol: 'ETHUSDT',
   side: 'SELL',
