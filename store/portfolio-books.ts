@@ -28,13 +28,14 @@ export async function ensureDefaultPortfolio(sql: Queryable, accountId: string, 
 
 /** The account's portfolios, default first, then by creation. */
 export async function listPortfolios(sql: Sql, accountId: string): Promise<PortfolioBook[]> {
-  return sql<PortfolioBook[]>`SELECT ${sql.unsafe(COLUMNS)} FROM portfolios WHERE account_id = ${accountId}
+  return sql<PortfolioBook[]>`SELECT ${sql.unsafe(COLUMNS)} FROM portfolios WHERE account_id = ${accountId} AND archived_at IS NULL
     ORDER BY is_default DESC, created_at, id`;
 }
 
-/** One of the account's portfolios; undefined for another account's, so the API answers 404 either way. */
+/** One of the account's portfolios; undefined for another account's (or a deleted one), so the API answers 404 either way. */
 export async function findPortfolio(sql: Queryable, accountId: string, portfolioId: string): Promise<PortfolioBook | undefined> {
-  const [row] = await sql<PortfolioBook[]>`SELECT ${sql.unsafe(COLUMNS)} FROM portfolios WHERE id = ${portfolioId} AND account_id = ${accountId}`;
+  const [row] = await sql<PortfolioBook[]>`SELECT ${sql.unsafe(COLUMNS)} FROM portfolios
+    WHERE id = ${portfolioId} AND account_id = ${accountId} AND archived_at IS NULL`;
   return row;
 }
 
@@ -57,7 +58,7 @@ export async function insertPortfolio(sql: Queryable, accountId: string, p: NewP
 
 /** Throws a unique violation (23505) on a duplicate name. */
 export async function renamePortfolio(sql: Queryable, accountId: string, portfolioId: string, name: string): Promise<PortfolioBook | undefined> {
-  const [row] = await sql<PortfolioBook[]>`UPDATE portfolios SET name = ${name} WHERE id = ${portfolioId} AND account_id = ${accountId}
+  const [row] = await sql<PortfolioBook[]>`UPDATE portfolios SET name = ${name} WHERE id = ${portfolioId} AND account_id = ${accountId} AND archived_at IS NULL
     RETURNING ${sql.unsafe(COLUMNS)}`;
   return row;
 }
@@ -70,10 +71,12 @@ export async function portfolioUsage(sql: Queryable, accountId: string, portfoli
   return row ?? { entries: 0, orders: 0 };
 }
 
-/** Deletes an empty, non-default portfolio and its value series; false when there was none. */
-export async function deletePortfolio(tx: Queryable, accountId: string, portfolioId: string): Promise<boolean> {
-  await tx`DELETE FROM portfolio_snapshots WHERE account_id = ${accountId} AND portfolio_id = ${portfolioId}`;
-  const rows = await tx`DELETE FROM portfolios WHERE id = ${portfolioId} AND account_id = ${accountId} AND NOT is_default RETURNING id`;
+/**
+ * Archives a non-default portfolio: gone from every read and refused as a target, but the row
+ * stays for anything already on its way to it. False when there was none.
+ */
+export async function archivePortfolio(tx: Queryable, accountId: string, portfolioId: string): Promise<boolean> {
+  const rows = await tx`UPDATE portfolios SET archived_at = now() WHERE id = ${portfolioId} AND account_id = ${accountId} AND NOT is_default AND archived_at IS NULL RETURNING id`;
   return rows.length > 0;
 }
 

@@ -34,3 +34,10 @@ export async function latestPortfolioResult(sql: Queryable, { accountId, portfol
   const [row] = await sql<{ summary: PortfolioResult | null }[]>`SELECT summary FROM portfolios WHERE id = ${portfolioId} AND account_id = ${accountId}`;
   return row?.summary ?? undefined;
 }
+
+/** The latest stored result of every portfolio of the account that has one, the default first. */
+export async function latestPortfolioResults(sql: Queryable, accountId: string): Promise<{ portfolioId: string; result: PortfolioResult }[]> {
+  const rows = await sql<{ id: string; summary: PortfolioResult }[]>`SELECT id, summary FROM portfolios
+    WHERE account_id = ${accountId} AND summary IS NOT NULL ORDER BY is_default DESC, created_at, id`;
+  return rows.map((r) => ({ portfolioId: r.id, result: r.summary }));
+}

@@ -93,6 +93,7 @@ function binanceReadFailure(err: unknown): ApiError | undefined {
     return new ApiError(503, 'venue_unreachable', 'Binance could not be read (no answer in time); no balances shown, retry later', { venue });
   }
   if (!(cause instanceof ApplicationFailure)) return undefined;
+  // The activity's one detail, typed by the failure type it belongs to.
   const detail = <T extends keyof BalanceReadFailureDetails>(_type: T) => (cause.details?.[0] ?? {}) as BalanceReadFailureDetails[T];
   switch (cause.type) {
     case 'VenueRateLimited': {
@@ -113,7 +114,8 @@ function binanceReadFailure(err: unknown): ApiError | undefined {
       return new ApiError(502, 'venue_rejected', `Binance refused the account read (${code} ${reason})`, { venue, code });
     }
     case 'CredentialsUnavailable':
-      return new ApiError(503, 'credentials_unavailable', `Your stored Binance credentials cannot be used now: ${detail('CredentialsUnavailable').reason}`);
+      // The worker's own words: no CREDENTIALS_KEYS, or a pair it cannot open (store it again).
+      return new ApiError(503, 'credentials_unavailable', detail('CredentialsUnavailable').reason);
     case 'VenueUnavailable':
       return new ApiError(422, 'venue_unavailable', 'venue: no Binance credentials are configured; use venue "paper" or PUT /v1/exchange-credentials/binance');
     default:

@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createWorkflowClients } from '../../workflows/clients.js';
 import { emptyState, serializeState } from '../../domain/portfolio/accounting.js';
 import { portfolioWorkflowId } from '../../domain/orders.js';
-import { deletePortfolio, insertPortfolio, listPortfolios, portfolioUsage, renamePortfolio, type PortfolioBook } from '../../store/portfolio-books.js';
+import { archivePortfolio, insertPortfolio, listPortfolios, lockPortfolioEntries, portfolioUsage, renamePortfolio, type PortfolioBook } from '../../store/portfolio-books.js';
 import { ApiError } from '../errors.js';
 import { bearerAuth, empty, errors, json, noQuery } from '../openapi/responses.js';
 import { accountIdOf } from '../principal.js';
@@ -337,11 +337,15 @@ export function portfoliosRoutes(options: PortfolioRoutesOptions) {
       const accountId = accountIdOf(c);
       const book = await portfolioFor(accountId, id);
       if (book.is_default) throw new ApiError(409, 'portfolio_is_default', 'Your default portfolio cannot be deleted; it is where orders and entries go unless they name another');
-      const usage = await portfolioUsage(sql, accountId, id);
-      if (usage.entries > 0 || usage.orders > 0) {
-        throw new ApiError(409, 'portfolio_has_history', `Portfolio ${id} has ${usage.entries} ledger entries and ${usage.orders} orders; history is never deleted, so it is kept`, usage);
-      }
-      await sql.begin((tx) => deletePortfolio(tx, accountId, id));
+      // Under the lock manual entries take, so none lands between the check and the archive.
+      await sql.begin(async (tx) => {
+        await lockPortfolioEntries(tx, id);
+        const usage = await portfolioUsage(tx, accountId, id);
+        if (usage.entries > 0 || usage.orders > 0) {
+          throw new ApiError(409, 'portfolio_has_history', `Portfolio ${id} has ${usage.entries} ledger entries and ${usage.orders} orders; history is never deleted, so it is kept`, usage);
+        }
+        if (!(await archivePortfolio(tx, accountId, id))) throw portfolioNotFound(id);
+      });
       return c.body(null, 204);
     })
 

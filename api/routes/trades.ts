@@ -17,7 +17,7 @@ import {
   type NewTrade,
   type TradeRow,
 } from '../../store/trades.js';
-import { lockPortfolioEntries } from '../../store/portfolio-books.js';
+import { findPortfolio, lockPortfolioEntries } from '../../store/portfolio-books.js';
 import { InsufficientCashError, InsufficientPositionError, InvalidInputError, recompute, type Trade } from '../../domain/portfolio/accounting.js';
 import { createWorkflowClients } from '../../workflows/clients.js';
 import type { Config } from '../../lib/config.js';
@@ -28,7 +28,7 @@ import { ApiError } from '../errors.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
 import { accountIdOf } from '../principal.js';
 import { createRouter } from '../router.js';
-import { portfolioChooser } from '../portfolio-choice.js';
+import { portfolioChooser, portfolioNotFound } from '../portfolio-choice.js';
 import { uuidParam } from '../schemas/common.js';
 import { idempotencyHeaders } from '../schemas/orders.js';
 import { createTradeSchema, ledgerPageSchema, listTradesQuery, tradeSchema } from '../schemas/portfolio.js';
@@ -252,6 +252,8 @@ export function tradeRoutes({ config, sql, temporal }: TradeRoutesOptions) {
           await lockPortfolioEntries(tx, book.id);
           const earlier = key === undefined ? undefined : await findTradeByKey(tx, accountId, key);
           if (earlier) return { row: earlier, replay: true };
+          // Deleted since it was looked up (deletion takes the same lock).
+          if (!(await findPortfolio(tx, accountId, book.id))) throw portfolioNotFound(book.id);
           await assertAcceptable(tx, accountId, book.id, entry);
           return { row: await insertTrade(tx, accountId, entry), replay: false };
         });

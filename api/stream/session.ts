@@ -8,7 +8,7 @@ import { Decimal } from 'decimal.js';
 import type { RawData, WebSocket } from 'ws';
 import { latestPrices } from '../../store/prices.js';
 import { changeOf, recentlyFired } from '../../store/price-alerts.js';
-import { latestPortfolioResult } from '../../store/portfolio-events.js';
+import { latestPortfolioResults } from '../../store/portfolio-events.js';
 import type { Sql } from '../../lib/db.js';
 import type { Logger } from '../../lib/logger.js';
 import { STATUS_RANK, type OrderStatus } from '../../workflows/definitions.js';
@@ -188,12 +188,11 @@ export class StreamSession {
     this.#send({ type: 'subscribed', channel: 'portfolio' });
   }
 
-  /** The latest result of the account's portfolio; nothing before its first recalculation, which is pushed. */
+  /** The latest result of each of the account's portfolios; nothing for one before its first recalculation, which is pushed. */
   async #portfolioSnapshot(): Promise<void> {
-    // One portfolio per account today, whose id is the account id.
-    const { accountId } = this.principal;
-    const result = await latestPortfolioResult(this.o.sql, { accountId, portfolioId: accountId });
-    if (result) this.#sendPortfolio(portfolioView(accountId, result));
+    for (const { portfolioId, result } of await latestPortfolioResults(this.o.sql, this.principal.accountId)) {
+      this.#sendPortfolio(portfolioView(portfolioId, result));
+    }
   }
 
   /** The account's alerts fired in the last day, oldest first: what a reconnecting client may have missed. */

@@ -1,9 +1,11 @@
 /**
  * GET /v1/balances through the real API, PostgreSQL, Temporal workers and the Binance fake over
  * HTTP: paper balances from the paper ledger after real paper orders, Binance's from
- * GET /api/v3/account (read once per 10 s per account), and what the caller gets when Binance
- * cannot be reached, rate limits us, or the caller has no key pair.
+ * GET /api/v3/account (read once per 10 s per account, by an accountBalances workflow's activity on
+ * the orders worker), and what the caller gets when Binance cannot be reached, rate limits us, or
+ * the caller has no key pair.
  */
+import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { Decimal } from 'decimal.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.js';
@@ -15,6 +17,7 @@ import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { rawBinanceClient } from '../fakes/binance/raw-client.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { enforceContract, expectContractKept } from '../helpers/openapi-contract.js';
+import { startWorkers, testConfig } from '../helpers/env.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -38,6 +41,15 @@ expectContractKept();
 
 const balancesOf = (accountId: string, query = '') => e.callAs(accountId, 'GET', `/v1/balances${query}`);
 const accountReads = () => fake.requests().filter((r) => r.path === '/api/v3/account').length;
+
+/** The accountBalances workflows Temporal lists for an account (ids `balances-<accountId>-<uuid>`). */
+async function balanceRuns(accountId: string): Promise<WorkflowExecutionInfo[]> {
+  const runs: WorkflowExecutionInfo[] = [];
+  for await (const w of e.temporal.workflow.list({ query: `WorkflowType = 'accountBalances' AND TaskQueue = '${e.config.taskQueues.orders}'` })) {
+    if (w.workflowId.startsWith(`balances-${accountId}-`)) runs.push(w);
+  }
+  return runs;
+}
 
 /** An account of ours that stored the fake's key pair. */
 async function binanceAccount(): Promise<string> {
@@ -119,6 +131,25 @@ describe('GET /v1/balances?venue=binance', () => {
     expect(accountReads()).toBe(reads);
   });
 
+  it('reads through one accountBalances workflow on the orders queue, and starts none for an answer from the cache', async () => {
+    const id = await binanceAccount();
+    const first = await balancesOf(id, '?venue=binance');
+    expect(first.body.source).toBe('binance');
+    const [run, ...more] = await waitFor(() => balanceRuns(id), (runs) => runs.length > 0, { what: `the balance read of ${id} in Temporal` });
+    expect(more).toEqual([]);
+    expect(run).toMatchObject({ type: 'accountBalances', taskQueue: e.config.taskQueues.orders, status: { name: 'COMPLETED' } });
+    const handle = e.temporal.workflow.getHandle(run!.workflowId);
+    expect(await handle.result()).toEqual({ balances: first.body.balances, readAt: first.body.asOf });
+    expect(await (await handle.describe()).staticSummary()).toMatch(/Binance balances of account/);
+
+    expect((await balancesOf(id, '?venue=binance')).body.source).toBe('binance-cache');
+    // Visibility lags a little: once a later account's read shows, one the cached answer had started would too.
+    const other = await binanceAccount();
+    await balancesOf(other, '?venue=binance');
+    await waitFor(() => balanceRuns(other), (runs) => runs.length > 0, { what: `the balance read of ${other} in Temporal` });
+    expect(await balanceRuns(id)).toHaveLength(1);
+  });
+
   it('answers 503 venue_unreachable, and no balances, when Binance answers 5xx', async () => {
     const id = await binanceAccount();
     fake.injectFault({ kind: 'server-503', path: '/api/v3/account' });
@@ -128,15 +159,21 @@ describe('GET /v1/balances?venue=binance', () => {
     expect(res.body.error.message).toBe('Binance could not be read (GET /api/v3/account: HTTP 503); no balances shown, retry later');
   });
 
-  it('answers 503 venue_unreachable when nothing listens at the Binance address', async () => {
+  it('answers 503 venue_unreachable when nothing listens at the Binance address of the workers', async () => {
     const user = await e.registerUser();
     expect((await e.callAs(user.id, 'PUT', '/v1/exchange-credentials/binance', { apiKey: KEY, apiSecret: SECRET })).status).toBe(204);
-    const config = { ...e.config, BINANCE_BASE_URL: `http://127.0.0.1:${await freePort()}` };
-    const elsewhere = createApp({ config, sql: e.sql, temporal: e.temporal, log: createLogger('balances-test-api', { level: 'error' }), tokens: e.tokens });
-    await enforceContract(elsewhere);
-    const res = await elsewhere.request('/v1/balances?venue=binance', { headers: { authorization: `Bearer ${user.token}` } });
-    expect(res.status).toBe(503);
-    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'venue_unreachable', message: expect.stringMatching(/could not connect \(ECONNREFUSED\)/) });
+    // The read runs where the key pair is opened: workers (on queues of their own) whose Binance is nowhere.
+    const config = testConfig({ BINANCE_BASE_URL: `http://127.0.0.1:${await freePort()}`, BINANCE_TIMEOUT: '2s', BINANCE_USER_STREAM: 'false' });
+    const workers = await startWorkers(config, e.sql);
+    try {
+      const elsewhere = createApp({ config, sql: e.sql, temporal: e.temporal, log: createLogger('balances-test-api', { level: 'error' }), tokens: e.tokens });
+      await enforceContract(elsewhere);
+      const res = await elsewhere.request('/v1/balances?venue=binance', { headers: { authorization: `Bearer ${user.token}` } });
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'venue_unreachable', message: expect.stringMatching(/could not connect \(ECONNREFUSED\)/) });
+    } finally {
+      await workers.stop();
+    }
   });
 
   it('answers 503 venue_rate_limited with Retry-After on a 429, holds the next read back without sending it, and reads once it has passed', async () => {

@@ -132,6 +132,30 @@ describe('the portfolio channel of /v1/stream', () => {
     }
   });
 
+  it('sends a snapshot of every portfolio of the account, and pushes each one with its own id', async () => {
+    const owner = await e.registerUser();
+    await trade(owner, 'BUY', '1', '100');
+    await settled(owner, 1);
+    const created = await e.callAs(owner.id, 'POST', '/v1/portfolios', { name: 'Second' });
+    expect(created.status).toBe(201);
+    const second = created.body.id as string;
+    const res = await e.callAs(owner.id, 'POST', '/v1/trades', { portfolioId: second, symbol: STOCK, side: 'BUY', quantity: '2', price: '100' });
+    expect(res.status).toBe(201);
+    await waitFor(async () => (await e.callAs(owner.id, 'GET', `/v1/portfolios/${second}`)).body, (p) => p?.trades === '1', { timeoutMs: 20_000, what: 'the second portfolio' });
+    const client = await Client.open(owner);
+    try {
+      const snapshot = await client.subscribe();
+      expect(snapshot.map((f) => f.data.portfolioId)).toEqual([owner.id, second]);
+      expect(snapshot[1].data.positions).toEqual([expect.objectContaining({ symbol: STOCK, quantity: '2' })]);
+      const from = client.frames.length;
+      await e.callAs(owner.id, 'POST', '/v1/trades', { portfolioId: second, symbol: STOCK, side: 'SELL', quantity: '1', price: '120' });
+      const [pushed] = await client.await((f) => f.type === 'portfolio' && f.data.portfolioId === second && f.data.totals.trades === '2', { from });
+      expect(pushed.data.positions).toEqual([expect.objectContaining({ symbol: STOCK, quantity: '1' })]);
+    } finally {
+      await client.close();
+    }
+  });
+
   it("pushes nothing about one account's portfolio to another account's session subscribed at the same time", async () => {
     const owner = await e.registerUser();
     const other = await e.registerUser();
