@@ -126,7 +126,9 @@ describe('portfolioPerformance', () => {
       { id: randomUUID(), atMs: T0 + 9 * DAY, netWorth: '1760', netFlows: '1500' },
     ]);
     const asOf = new Date(T0 + 10 * DAY).toISOString();
-    const result = await portfolioPerformance({ accountId, portfolioId, range: 'MAX', asOf });
+    const result = await portfolioPerformance({ accountId, portfolioId, range: 'MAX', asOf, withSeries: true });
+    // Without withSeries the points stay out of the result (and the workflow history).
+    expect((await portfolioPerformance({ accountId, portfolioId, range: 'MAX', asOf })).series).toEqual([]);
     expect(result).toMatchObject({ startValue: '1000', endValue: '1760', netFlows: '500', gain: '260', twr: '0.21', points: 4 });
     expect(result.series.map((p) => p.netWorth)).toEqual(['1000', '1100', '1600', '1760']);
     const { series, ...figures } = result;
