@@ -26,3 +26,9 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
     connection: { application_name: options.applicationName ?? 'durable-trader' },
   });
 }
+
+/**
+ * Whether a write failed on a unique index (SQLSTATE 23505), e.g. a name or key already taken.
+ * @example catch (err) { if (isUniqueViolation(err)) throw new ApiError(409, 'name_taken', '…'); }
+ */
+export const isUniqueViolation = (err: unknown): boolean => typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';

@@ -43,7 +43,7 @@ export interface PortfolioRoutesOptions {
 const ACCOUNT_ID = '7e57a1c3-2b4d-4e6f-8a9b-0c1d2e3f4a5b';
 const NOW = '2025-05-01T14:30:00.000Z';
 const WORKFLOW_ID = `portfolio-${ACCOUNT_ID}`;
-const examplePortfolio: z.output<typeof portfolioSchema> = {
+export const examplePortfolio: z.output<typeof portfolioSchema> = {
   baseCurrency: 'USD',
   totalValue: '10250.5',
   totalCost: '9800',

@@ -12,6 +12,7 @@ import { createWorkflowClients } from '../../workflows/clients.js';
 import { emptyState, serializeState } from '../../domain/portfolio/accounting.js';
 import { portfolioWorkflowId } from '../../domain/orders.js';
 import { archivePortfolio, insertPortfolio, listPortfolios, lockPortfolioEntries, portfolioUsage, renamePortfolio, type PortfolioBook } from '../../store/portfolio-books.js';
+import { isUniqueViolation } from '../../lib/db.js';
 import { ApiError } from '../errors.js';
 import { bearerAuth, empty, errors, json, noQuery } from '../openapi/responses.js';
 import { accountIdOf } from '../principal.js';
@@ -32,7 +33,7 @@ import {
   renamePortfolioSchema,
   settingsChangedSchema,
 } from '../schemas/portfolio.js';
-import { historyPage, portfolioAccess, presentPosition, presentPositionDetail, type PortfolioRoutesOptions } from './portfolio.js';
+import { examplePortfolio, historyPage, portfolioAccess, presentPosition, presentPositionDetail, type PortfolioRoutesOptions } from './portfolio.js';
 
 const tags = ['portfolio'];
 const ID = '3d5e7f90-1a2b-4c3d-8e4f-5a6b7c8d9e0f';
@@ -57,34 +58,7 @@ const exampleBook: z.output<typeof portfolioBookSchema> = {
   links: exampleLinks,
 };
 const exampleSummary: z.output<typeof portfolioSchema> = {
-  baseCurrency: 'USD',
-  totalValue: '10250.5',
-  totalCost: '9800',
-  realizedPnl: '120',
-  unrealizedPnl: '450.5',
-  feesPaid: '9.8',
-  capitalInvested: '9800',
-  roiPct: '6.2133',
-  winRate: '0.6667',
-  trades: '12',
-  closedTrades: '3',
-  dividends: '38.4',
-  cashValue: '1200',
-  netWorth: '11450.5',
-  deposits: '10000',
-  withdrawals: '0',
-  implicitFunding: '1000',
-  netFlows: '11000',
-  cash: [{ currency: 'USD', balance: '1200', usdRate: '1', deposits: '10000', withdrawals: '0', implicitFunding: '1000', dividends: '38.4', fees: '0' }],
-  method: 'average',
-  usdtUsdRate: '1',
-  usdtRateAssumed: false,
-  missingPrices: [],
-  feesUnpriced: false,
-  unpricedFees: {},
-  asOf: NOW,
-  fillsPending: false,
-  recalculation: { mode: 'incremental', fullReason: null, applied: 1, cursor: '42' },
+  ...examplePortfolio,
   portfolio: { id: ID, name: 'Long term', isDefault: false },
   workflowId: WORKFLOW_ID,
   links: exampleLinks,
@@ -264,7 +238,6 @@ const performanceRoute = createRoute({
   },
 });
 
-const isUniqueViolation = (err: unknown) => typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
 const nameTaken = (name: string) => new ApiError(409, 'portfolio_name_taken', `You already have a portfolio named ${JSON.stringify(name)}; choose another name`);
 
 /**

@@ -21,7 +21,7 @@ import { findPortfolio, lockPortfolioEntries } from '../../store/portfolio-books
 import { InsufficientCashError, InsufficientPositionError, InvalidInputError, recompute, type Trade } from '../../domain/portfolio/accounting.js';
 import { createWorkflowClients } from '../../workflows/clients.js';
 import type { Config } from '../../lib/config.js';
-import type { Queryable, Sql } from '../../lib/db.js';
+import { isUniqueViolation, type Queryable, type Sql } from '../../lib/db.js';
 import { portfolioWorkflowId } from '../../workflows/definitions.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
@@ -201,7 +201,6 @@ function present(t: TradeRow, voidedBy: string | null = null) {
   };
 }
 
-const isUniqueViolation = (err: unknown) => typeof err === 'object' && err !== null && (err as { code?: string }).code === '23505';
 
 /** The core's refusals, as our 422s. */
 function refusal(err: unknown): ApiError | undefined {

@@ -3,14 +3,9 @@
  * portfolio workflow's recalculation on real workers, its NOTIFY on commit, and a real `ws` client
  * of the API served by @hono/node-server with the stream attached.
  */
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { tokenAuthenticator } from '../../api/stream/auth.js';
-import { attachStreamServer, type StreamServer } from '../../api/stream/index.js';
-import { createLogger } from '../../lib/logger.js';
+import { startStreamApi, type StreamApi } from '../helpers/stream-server.js';
 import { startEngine, type TestAccount, type TestEngine } from '../helpers/engine.js';
 import { enforceContract, expectContractKept, type Contract } from '../helpers/openapi-contract.js';
 import { waitFor } from '../helpers/wait.js';
@@ -22,23 +17,12 @@ const QUIET_MS = 500;
 
 let e: TestEngine;
 let contract: Contract;
-let api: { url: string; stream: StreamServer; close(): Promise<void> };
+let api: StreamApi;
 
 beforeAll(async () => {
   e = await startEngine({ PORTFOLIO_DEBOUNCE: '50ms' });
   contract = await enforceContract(e.app);
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: e.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
-  });
-  const stream = await attachStreamServer({ server, sql: e.sql, config: e.config, log: createLogger('test-stream', { level: 'error' }), authenticate: tokenAuthenticator(e.tokens) });
-  api = {
-    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/stream`,
-    stream,
-    async close() {
-      await stream.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  api = await startStreamApi(e);
   await e.setPrice(STOCK, '120');
 });
 afterAll(async () => {

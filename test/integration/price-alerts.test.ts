@@ -4,20 +4,15 @@
  * the market-data fakes), the WebSocket push, and conditional orders on real workers.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createPriceAlertActivities, type AlertsResult } from '../../activities/market-data/alert-activities.js';
-import { tokenAuthenticator } from '../../api/stream/auth.js';
-import { attachStreamServer, type StreamServer } from '../../api/stream/index.js';
-import { createLogger } from '../../lib/logger.js';
 import { orderStarter } from '../../workflows/start-order.js';
 import { orderSettingsFrom } from '../../lib/order-settings.js';
 import { refreshPricesInput } from '../../workflows/schedules.js';
 import type { RefreshOutcome } from '../../workflows/refresh-prices.js';
+import { startStreamApi, type StreamApi } from '../helpers/stream-server.js';
 import { startEngine, startMarketDataFakes, type MarketDataFakes, type TestEngine } from '../helpers/engine.js';
 import { recordHistory } from '../helpers/histories.js';
 import { enforceContract, expectContractKept } from '../helpers/openapi-contract.js';
@@ -25,24 +20,13 @@ import { waitFor } from '../helpers/wait.js';
 
 let fakes: MarketDataFakes;
 let e: TestEngine;
-let api: { url: string; stream: StreamServer; close(): Promise<void> };
+let api: StreamApi;
 
 beforeAll(async () => {
   fakes = await startMarketDataFakes();
   e = await startEngine(fakes.env);
   await enforceContract(e.app);
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: e.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
-  });
-  const stream = await attachStreamServer({ server, sql: e.sql, config: e.config, log: createLogger('test-stream', { level: 'error' }), authenticate: tokenAuthenticator(e.tokens) });
-  api = {
-    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/stream`,
-    stream,
-    async close() {
-      await stream.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  api = await startStreamApi(e);
 });
 afterAll(async () => {
   await api?.close();

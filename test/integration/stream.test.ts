@@ -3,18 +3,14 @@
  * the stream attached, a real `ws` client, and pushes that come from PostgreSQL NOTIFY.
  */
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createOrderDbActivities } from '../../activities/orders/record-activities.js';
 import { insertReceivedOrder } from '../../store/orders.js';
-import { tokenAuthenticator } from '../../api/stream/auth.js';
-import { attachStreamServer, type StreamServer } from '../../api/stream/index.js';
+import type { StreamServer } from '../../api/stream/index.js';
 import type { StreamLimits } from '../../api/stream/limits.js';
-import { createLogger } from '../../lib/logger.js';
 import { clientOrderIdFor, orderWorkflowId, type OrderStatus } from '../../workflows/definitions.js';
+import { startStreamApi } from '../helpers/stream-server.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { enforceContract, expectContractKept, type Contract } from '../helpers/openapi-contract.js';
 
@@ -35,20 +31,7 @@ let contract: Contract;
 const openOrders: string[] = [];
 const orderDb = () => createOrderDbActivities({ sql: e.sql });
 
-async function startApi(limits?: Partial<StreamLimits>): Promise<Api> {
-  const server = await new Promise<Server>((resolve) => {
-    const s = serve({ fetch: e.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s as Server));
-  });
-  const stream = await attachStreamServer({ server, sql: e.sql, config: e.config, log: createLogger('test-stream', { level: 'error' }), authenticate: tokenAuthenticator(e.tokens), limits });
-  return {
-    url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/v1/stream`,
-    stream,
-    async close() {
-      await stream.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+const startApi = (limits?: Partial<StreamLimits>): Promise<Api> => startStreamApi(e, limits);
 
 beforeAll(async () => {
   e = await startEngine({ WS_HEARTBEAT_INTERVAL: `${HEARTBEAT_MS}ms` });
