@@ -16,8 +16,12 @@ import { ApiError, createErrorHandler, errorBody } from './errors.js';
 import { requireAuth } from './middleware/auth/index.js';
 import { jsonBody } from './middleware/json-body/index.js';
 import { singleValuedQuery } from './middleware/query/index.js';
-import { createPgRateLimiter, rateLimit, type RateLimiter } from './middleware/rate-limit/index.js';
+import { countRejections, createPgRateLimiter, rateLimit, type RateLimiter } from './middleware/rate-limit/index.js';
+import { requestMetrics } from './middleware/metrics/index.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { createApiMetrics, type ApiMetrics } from '../lib/metrics.js';
 import { noSniff, noStore } from './middleware/security-headers/index.js';
+import { traceRequests } from './middleware/tracing/index.js';
 import { describeApp, openApiDocument } from './openapi/document.js';
 import { MAX_BODY_BYTES } from './openapi/responses.js';
 import { accountIdOf } from './principal.js';
@@ -51,6 +55,8 @@ export interface AppDeps {
   tokens?: TokenService;
   /** Rate limits; PostgreSQL-backed (shared by every instance) when absent. */
   limiter?: RateLimiter;
+  /** The process's metrics, served at GET /metrics; a registry of its own when absent. */
+  metrics?: ApiMetrics;
 }
 
 /**
@@ -59,9 +65,15 @@ export interface AppDeps {
 export function createApp(deps: AppDeps) {
   const { log, config, sql } = deps;
   const tokens = deps.tokens ?? tokenServiceFor(config);
-  const limiter = deps.limiter ?? createPgRateLimiter({ sql });
+  // Without the process's registry (tests), a registry of this app's own, without process metrics.
+  const metrics = deps.metrics ?? createApiMetrics(undefined, { processMetrics: false });
+  const limiter = countRejections(deps.limiter ?? createPgRateLimiter({ sql }), metrics.rateLimitRejections);
   const app = createRouter();
   app.use(requestId());
+  // Count and time every request by its route template, whatever answers it.
+  app.use(requestMetrics({ metrics }));
+  // A span per request (OTEL_EXPORTER_OTLP_ENDPOINT): an order's trace starts here.
+  app.use(traceRequests());
   // Every line logged while a request is served carries its id (the X-Request-Id header).
   app.use((c, next) => withLogContext({ requestId: c.get('requestId') }, next));
   app.use(async (c, next) => {
@@ -80,6 +92,7 @@ export function createApp(deps: AppDeps) {
   );
   app.use(singleValuedQuery());
   app.route('/health', healthRoutes(deps));
+  app.route('/', metricsRoutes(metrics));
   app.route('/', docsRoutes(() => openApiDocument(app)));
   const auth = { config, sql, tokens, limiter };
   // The codec routes read their bodies (jsonBody) only once the caller is known to be an operator.

@@ -8,9 +8,11 @@ import { loadConfigOrExit, maskDatabaseUrl, requireSecrets } from '../lib/config
 import { createSql } from '../lib/db.js';
 import { createLogger } from '../lib/logger.js';
 import { onParentExit } from '../lib/lifecycle.js';
+import { createApiMetrics } from '../lib/metrics.js';
 import { tokenServiceFor } from '../lib/secrets.js';
 import type { TokenService } from '../lib/security/jwt.js';
 import { createTemporalClient, ensureSearchAttributes } from '../lib/temporal.js';
+import { startTracing } from '../lib/tracing.js';
 import { createApp } from './app.js';
 import { tokenAuthenticator } from './stream/auth.js';
 import { attachStreamServer } from './stream/index.js';
@@ -25,19 +27,23 @@ const config = loadConfigOrExit({
     tokens = tokenServiceFor(c);
   },
 });
-const log = createLogger('api', { level: config.LOG_LEVEL });
+const log = createLogger('api', { level: config.LOG_LEVEL, format: config.LOG_FORMAT });
 const sql = createSql(config.DATABASE_URL, { max: config.PG_POOL_MAX, applicationName: 'durable-trader-api' });
-const temporal = await createTemporalClient(config);
+// OTEL_EXPORTER_OTLP_ENDPOINT set: each request is a span, and a workflow it starts continues its trace.
+const tracing = await startTracing(config, { defaultServiceName: 'durable-trader-api' });
+const temporal = await createTemporalClient(config, tracing);
 // Orders start with their search attributes: the namespace must know them (a no-op once it does).
 await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
-const app = createApp({ config, sql, temporal, log, tokens });
+// One registry for the process: GET /metrics on this port serves the app's and the stream's metrics.
+const metrics = createApiMetrics();
+const app = createApp({ config, sql, temporal, log, tokens, metrics });
 
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
   log.info('listening', { url: `http://${info.address}:${info.port}`, database: maskDatabaseUrl(config.DATABASE_URL), temporal: config.temporalAddress });
   process.send?.({ type: 'ready' });
 });
 // WebSocket push on the same port. Without its PostgreSQL LISTEN it cannot work: start-up fails.
-const stream = await attachStreamServer({ server: server as Server, sql, config, log, authenticate: tokenAuthenticator(tokens) });
+const stream = await attachStreamServer({ server: server as Server, sql, config, log, authenticate: tokenAuthenticator(tokens), metrics });
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -46,7 +52,7 @@ async function shutdown(signal: string) {
   log.info('stopping', { signal });
   await stream.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await Promise.allSettled([sql.end({ timeout: 2 }), temporal.connection.close()]);
+  await Promise.allSettled([sql.end({ timeout: 2 }), temporal.connection.close(), tracing?.shutdown()]);
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

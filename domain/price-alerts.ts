@@ -98,6 +98,8 @@ export function describeAlert(symbol: string, rule: AlertRule, windowSeconds?: n
 export interface ConditionalOrderTerms extends Omit<OrderTerms, 'trailingDelta'> {
   venue: Venue;
   expireAt?: string | undefined;
+  /** A non-default portfolio its fills book into. */
+  portfolioId?: string | undefined;
 }
 
 /**
@@ -118,6 +120,7 @@ export function conditionalOrder(a: { alertId: string; accountId: string; orderI
     stopPrice: terms.stopPrice,
     timeInForce: terms.timeInForce,
     expireAt: terms.expireAt,
+    ...(terms.portfolioId === undefined ? {} : { portfolioId: terms.portfolioId }),
     parent: { kind: 'alert', id: a.alertId, workflowId: a.firedBy, role: 'conditional order' },
   };
 }

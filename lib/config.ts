@@ -14,6 +14,8 @@ const bool = z
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
 const port = z.coerce.number().int().min(1).max(65535);
+/** A port to listen on where 0 means "any free one" (several processes on one machine). */
+const anyPort = z.coerce.number().int().min(0).max(65535);
 
 const duration = z
   .string()
@@ -82,6 +84,11 @@ export const variables = {
     example: 'info',
     doc: 'debug | info | warn | error',
   },
+  LOG_FORMAT: {
+    schema: z.enum(['json', 'text']).optional(),
+    example: 'json',
+    doc: 'json | text: one JSON object per line, or readable text (default: text when stdout is a terminal, JSON otherwise)',
+  },
   DATA_DIR: { schema: z.string().min(1).default('.data'), example: '.data', doc: 'Where embedded Temporal and PostgreSQL keep their files' },
   OFFLINE: { schema: bool.default(false), example: '1', doc: 'Run with local stand-ins for Binance and Yahoo (no internet needed)' },
 
@@ -100,6 +107,17 @@ export const variables = {
   TEMPORAL_UI_URL: { schema: url.optional(), example: 'https://cloud.temporal.io', doc: 'Base URL of the Temporal Web UI used in links (default: the embedded UI)' },
   TEMPORAL_CLI_PATH: { schema: z.string().min(1).optional(), example: '/usr/local/bin/temporal', doc: 'Temporal CLI binary to run the dev server with' },
   TASK_QUEUE_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''), example: 'staging-', doc: 'Prefix for every task queue (to share a namespace)' },
+
+  WORKER_METRICS_PORT: { schema: anyPort.default(9464), example: '9464', doc: "Port of the worker's `/metrics` (its own metrics and the Temporal SDK's) and `/ready` (200 while it polls its task queues); 0 = any free port (logged)" },
+  WORKER_METRICS_HOST: { schema: z.string().min(1).default('127.0.0.1'), example: '0.0.0.0', doc: "Interface the worker's metrics server listens on" },
+  TEMPORAL_METRICS_PORT: { schema: anyPort.default(9465), example: '9465', doc: "Loopback port of the Temporal SDK Core's Prometheus exporter in the worker; the worker's `/metrics` includes it; 0 = any free port" },
+
+  OTEL_EXPORTER_OTLP_ENDPOINT: {
+    schema: url.optional(),
+    example: 'http://localhost:4318',
+    doc: 'OTLP/HTTP collector: set, the API and the worker export traces (one per order) to its `/v1/traces`; unset, tracing is off',
+  },
+  OTEL_SERVICE_NAME: { schema: z.string().min(1).optional(), example: 'durable-trader', doc: 'service.name of the spans (default: durable-trader-api, durable-trader-worker)' },
 
   DATABASE_URL: { schema: url.optional(), example: 'postgres://trader:secret@db:5432/trader', doc: 'PostgreSQL; unset = start the embedded one' },
   EMBEDDED_PG_PORT: { schema: port.default(5433), example: '5433', doc: 'Port of the embedded PostgreSQL' },

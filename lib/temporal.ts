@@ -5,6 +5,7 @@ import proto from '@temporalio/proto';
 import { ORDER_SEARCH_ATTRIBUTES } from '../domain/order-search.js';
 import type { Config } from './config.js';
 import { dataConverterFor } from './secrets.js';
+import type { Tracing } from './tracing.js';
 
 export interface TemporalConnectionOptions {
   address: string;
@@ -26,10 +27,10 @@ export function temporalConnectionOptions(config: Config): TemporalConnectionOpt
   return { address: config.temporalAddress, tls, apiKey: config.TEMPORAL_API_KEY };
 }
 
-/** A client whose payloads and failures are encrypted with PAYLOAD_KEYS (when set). */
-export async function createTemporalClient(config: Config): Promise<Client> {
+/** A client whose payloads and failures are encrypted with PAYLOAD_KEYS (when set); with tracing, its calls carry the caller's trace. */
+export async function createTemporalClient(config: Config, tracing?: Tracing): Promise<Client> {
   const connection = await Connection.connect({ ...temporalConnectionOptions(config), connectTimeout: 5000 });
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config) });
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(config), interceptors: tracing?.clientInterceptors });
 }
 
 const GRPC_ALREADY_EXISTS = 6;

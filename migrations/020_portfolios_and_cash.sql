@@ -18,10 +18,7 @@ ALTER TABLE portfolios ADD COLUMN created_at TIMESTAMPTZ NOT NULL DEFAULT now();
 -- far, each converted when its recalculation first saw it; the performance series reads it.
 ALTER TABLE portfolios ADD COLUMN net_flows NUMERIC NOT NULL DEFAULT 0;
 ALTER TABLE portfolios ADD CONSTRAINT portfolios_default_is_account CHECK (NOT is_default OR id = account_id);
--- DELETE /v1/portfolios/{id} archives an empty portfolio: the row stays, so an order placed while
--- it was being deleted still has somewhere to book its fills.
-ALTER TABLE portfolios ADD COLUMN archived_at TIMESTAMPTZ;
-CREATE UNIQUE INDEX portfolios_account_name ON portfolios (account_id, lower(name)) WHERE archived_at IS NULL;
+CREATE UNIQUE INDEX portfolios_account_name ON portfolios (account_id, lower(name));
 CREATE INDEX portfolios_account ON portfolios (account_id, created_at, id);
 
 -- Which portfolio an order books into; NULL is the account's default.

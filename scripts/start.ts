@@ -5,12 +5,13 @@
  * SIGINT/SIGTERM stops everything in reverse order.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfigOrExit, LOOPBACK_HOSTS, maskDatabaseUrl, type Config } from '../lib/config.js';
 import { createSql } from '../lib/db.js';
 import { startEmbeddedPostgres } from '../lib/embedded/postgres.js';
-import { isAlive, terminate } from '../lib/embedded/process.js';
+import { killStale, ownProcessIn, terminate, writePidFile } from '../lib/embedded/process.js';
+import { canWrite, surviveClosedOutput } from '../lib/lifecycle.js';
 import { findTemporalCli, PROJECT_ROOT } from '../lib/embedded/temporal-cli.js';
 import { searchAttributeArgs, startTemporalDevServer } from '../lib/embedded/temporal-dev-server.js';
 import { temporalUiLinks } from '../lib/temporal-ui.js';
@@ -21,9 +22,15 @@ import { startOfflineStandIns } from './offline.js';
 
 type Stop = { name: string; stop: () => Promise<void> };
 
+// A closed stdout or stderr (the reader of a pipe exited) must not stop the shutdown half-way.
+surviveClosedOutput();
 if (process.argv.includes('--offline')) process.env.OFFLINE = '1';
 const config: Config = loadConfigOrExit();
-const log = createLogger('start', { level: config.LOG_LEVEL });
+const log = createLogger('start', {
+  level: config.LOG_LEVEL,
+  format: config.LOG_FORMAT,
+  write: (line) => canWrite(process.stderr) && process.stderr.write(`${line}\n`),
+});
 const stack: Stop[] = [];
 let shuttingDown = false;
 
@@ -48,13 +55,15 @@ process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
 process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
 
 /** Runs a TypeScript entry point as a child with an IPC channel; resolves once it says it is ready. */
-function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, log: Logger): Promise<Stop> {
+function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, log: Logger, pidFile: string): Promise<Stop> {
   let child: ChildProcess;
   let stopping = false;
   let restarts = 0;
   const spawnIt = () =>
     new Promise<void>((resolve, reject) => {
       child = fork(path.join(PROJECT_ROOT, entry), [], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+      // The next start stops it should this supervisor die without stopping it.
+      if (child.pid) writePidFile(pidFile, child.pid);
       child.on('message', (m: { type?: string }) => m?.type === 'ready' && resolve());
       child.once('exit', (code, signal) => {
         reject(new Error(`${name} exited during start-up (code ${code}, signal ${signal})`));
@@ -73,6 +82,7 @@ function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, log: Lo
     stop: async () => {
       stopping = true;
       await terminate(child, 8000);
+      rmSync(pidFile, { force: true });
     },
   };
   });
@@ -81,15 +91,24 @@ function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, log: Lo
 async function main() {
   mkdirSync(config.dataDir, { recursive: true });
   const lock = path.join(config.dataDir, 'supervisor.pid');
-  if (existsSync(lock)) {
-    const other = Number(readFileSync(lock, 'utf8'));
-    if (other && other !== process.pid && isAlive(other)) {
-      console.error(`Another \`npm start\` (pid ${other}) is using ${config.dataDir}; stop it first or set DATA_DIR`);
-      process.exit(1);
-    }
+  // Only a live supervisor of ours blocks: a pid the kernel has since given to another process,
+  // or a zombie, is a stale file from a supervisor that died.
+  const other = ownProcessIn(lock, 'scripts/start.ts');
+  if (other !== undefined && other !== process.pid) {
+    console.error(`Another \`npm start\` (pid ${other}) is using ${config.dataDir}; stop it first or set DATA_DIR`);
+    process.exit(1);
   }
-  writeFileSync(lock, String(process.pid));
+  if (existsSync(lock)) log.info('replacing a stale supervisor.pid (its process is gone or is not ours)', { file: lock, was: readFileSync(lock, 'utf8').trim() });
+  writePidFile(lock, process.pid);
   stack.push({ name: 'lock', stop: async () => rmSync(lock, { force: true }) });
+  // Parts a supervisor that died (SIGKILL, a crash) left running; the dev server and PostgreSQL
+  // are stopped the same way, from their own pid files, as they start.
+  const childPidFiles = { worker: path.join(config.dataDir, 'worker.pid'), API: path.join(config.dataDir, 'api.pid') };
+  for (const [name, file, entry] of [['worker', childPidFiles.worker, 'workers/main.ts'], ['API', childPidFiles.API, 'api/main.ts']] as const) {
+    const orphan = ownProcessIn(file, entry);
+    if (orphan !== undefined && (await killStale(orphan, entry))) log.warn(`stopped a ${name} left running by an earlier run`, { pid: orphan });
+    rmSync(file, { force: true });
+  }
 
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
   // Token, payload and credential keys: generated once under DATA_DIR unless set (never logged).
@@ -171,13 +190,16 @@ async function main() {
     await sql.end({ timeout: 2 });
   }
 
-  stack.push(await startChild('worker', 'workers/main.ts', childEnv, log));
-  stack.push(await startChild('API', 'api/main.ts', childEnv, log));
+  stack.push(await startChild('worker', 'workers/main.ts', childEnv, log, childPidFiles.worker));
+  stack.push(await startChild('API', 'api/main.ts', childEnv, log, childPidFiles.API));
 
   const apiUrl = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
+  const workerMetricsHost = config.WORKER_METRICS_HOST === '0.0.0.0' ? 'localhost' : config.WORKER_METRICS_HOST;
+  const workerMetricsUrl = `http://${workerMetricsHost.includes(':') ? `[${workerMetricsHost}]` : workerMetricsHost}:${config.WORKER_METRICS_PORT}`;
   const lines = [
     'Durable Trader is ready',
     `  API          ${apiUrl}   (health: ${apiUrl}/health, docs: ${apiUrl}/docs)`,
+    `  Metrics      ${apiUrl}/metrics (API)   ${workerMetricsUrl}/metrics (worker and Temporal SDK; readiness ${workerMetricsUrl}/ready)`,
     `  Temporal UI  ${temporalUi}`,
     `  All orders   ${temporalUiLinks({ temporalUiUrl: temporalUi, TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE }).orders()}`,
     trustLocalUi
@@ -188,7 +210,7 @@ async function main() {
     `  Mode         ${config.OFFLINE ? 'offline (local stand-ins for Binance and Yahoo)' : 'online'}`,
     'Press Ctrl-C to stop.',
   ];
-  process.stdout.write(`\n${lines.join('\n')}\n\n`);
+  if (canWrite(process.stdout)) process.stdout.write(`\n${lines.join('\n')}\n\n`);
 }
 
 main().catch((err) => {

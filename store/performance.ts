@@ -38,11 +38,20 @@ export async function performanceSeries(sql: Queryable, accountId: string, portf
         WHERE portfolio_id = ${portfolioId} AND account_id = ${accountId} AND net_worth IS NOT NULL AND at <= ${o.end}
         ORDER BY at, id LIMIT 1)) AS s) first
     ),
+    -- The starting value: the last point at or before the start, else (a series that begins
+    -- inside the window) its first point.
     base AS (
-      SELECT p.* FROM bounds CROSS JOIN LATERAL (
-        SELECT at, id, net_worth, net_flows FROM portfolio_snapshots
-        WHERE portfolio_id = ${portfolioId} AND account_id = ${accountId} AND net_worth IS NOT NULL AND at <= bounds.s
-        ORDER BY at DESC, id DESC LIMIT 1) p
+      SELECT at, id, net_worth, net_flows FROM (
+        SELECT p.*, 0 AS pref FROM bounds CROSS JOIN LATERAL (
+          SELECT at, id, net_worth, net_flows FROM portfolio_snapshots
+          WHERE portfolio_id = ${portfolioId} AND account_id = ${accountId} AND net_worth IS NOT NULL AND at <= bounds.s
+          ORDER BY at DESC, id DESC LIMIT 1) p
+        UNION ALL
+        SELECT p.*, 1 FROM bounds CROSS JOIN LATERAL (
+          SELECT at, id, net_worth, net_flows FROM portfolio_snapshots
+          WHERE portfolio_id = ${portfolioId} AND account_id = ${accountId} AND net_worth IS NOT NULL AND at > bounds.s AND at <= bounds.e
+          ORDER BY at, id LIMIT 1) p
+      ) candidates ORDER BY pref LIMIT 1
     ),
     days AS (
       -- Day boundaries computed without time zone, so the session's TimeZone (and DST) cannot move them.
@@ -61,7 +70,8 @@ export async function performanceSeries(sql: Queryable, accountId: string, portf
       WHERE portfolio_id = ${portfolioId} AND account_id = ${accountId} AND net_worth IS NOT NULL AND at > bounds.i AND at <= bounds.e
     )
     SELECT at, net_worth::text, net_flows::text FROM (
-      SELECT * FROM base UNION ALL SELECT * FROM daily UNION ALL SELECT * FROM intraday
+      -- UNION: the first point of a series that begins inside the window may also close its day.
+      SELECT * FROM base UNION SELECT * FROM daily UNION SELECT * FROM intraday
     ) points
     ORDER BY at, id`;
   return rows.map((r) => ({ at: r.at.toISOString(), netWorth: r.net_worth, netFlows: r.net_flows }));

@@ -38,6 +38,6 @@ export async function latestPortfolioResult(sql: Queryable, { accountId, portfol
 /** The latest stored result of every portfolio of the account that has one, the default first. */
 export async function latestPortfolioResults(sql: Queryable, accountId: string): Promise<{ portfolioId: string; result: PortfolioResult }[]> {
   const rows = await sql<{ id: string; summary: PortfolioResult }[]>`SELECT id, summary FROM portfolios
-    WHERE account_id = ${accountId} AND summary IS NOT NULL ORDER BY is_default DESC, created_at, id`;
+    WHERE account_id = ${accountId} AND summary IS NOT NULL AND archived_at IS NULL ORDER BY is_default DESC, created_at, id`;
   return rows.map((r) => ({ portfolioId: r.id, result: r.summary }));
 }

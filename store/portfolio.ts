@@ -5,6 +5,7 @@
 import type { Queryable, Sql } from '../lib/db.js';
 import type { AccountingMethod, PortfolioResult } from '../domain/portfolio/result.js';
 import type { PortfolioStateJson } from '../domain/portfolio/accounting.js';
+import type { FlowBooks } from '../domain/portfolio/flow-books.js';
 
 export interface PortfolioRow {
   id: string;
@@ -15,6 +16,7 @@ export interface PortfolioRow {
   cursor: string;
   /** USD, the cumulative external flows folded so far. */
   net_flows: string;
+  flow_books: FlowBooks;
 }
 
 /**
@@ -30,7 +32,7 @@ export async function lockPortfolio(tx: Queryable, accountId: string, portfolioI
       ? tx`INSERT INTO portfolios (id, account_id, workflow_id, state, is_default) VALUES (${portfolioId}, ${accountId}, ${workflowId}, ${tx.json(empty as never)}, true)
           ON CONFLICT (id) DO NOTHING`
       : Promise.resolve(),
-    tx<PortfolioRow[]>`SELECT id, account_id, workflow_id, method, state, cursor, net_flows::text FROM portfolios
+    tx<PortfolioRow[]>`SELECT id, account_id, workflow_id, method, state, cursor, net_flows::text, flow_books FROM portfolios
       WHERE id = ${portfolioId} AND account_id = ${accountId} FOR UPDATE`,
   ]);
   if (!row) throw new Error(`Portfolio ${portfolioId} of account ${accountId} does not exist; create it with POST /v1/portfolios before booking into it`);
@@ -40,6 +42,7 @@ export async function lockPortfolio(tx: Queryable, accountId: string, portfolioI
 export interface PortfolioWrite {
   portfolioId: string;
   netFlows: string;
+  flowBooks: FlowBooks;
   method: AccountingMethod;
   state: PortfolioStateJson;
   cursor: string;
@@ -49,7 +52,7 @@ export interface PortfolioWrite {
 
 export async function savePortfolio(tx: Queryable, w: PortfolioWrite): Promise<void> {
   await tx`UPDATE portfolios SET method = ${w.method}, state = ${tx.json(w.state as never)}, cursor = ${w.cursor},
-      summary = ${tx.json(w.result as never)}, symbols = ${w.symbols}, net_flows = ${w.netFlows}, updated_at = now()
+      summary = ${tx.json(w.result as never)}, symbols = ${w.symbols}, net_flows = ${w.netFlows}, flow_books = ${tx.json(w.flowBooks as never)}, updated_at = now()
     WHERE id = ${w.portfolioId}`;
 }
 

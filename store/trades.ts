@@ -120,6 +120,8 @@ export async function ledgerTradesAfter(
   cursor: string,
   order: 'executed' | 'recorded' = 'executed',
   portfolioId: string = accountId,
+  /** Only the manual entries of this symbol, and the corrections. */
+  manualSymbol?: string,
 ): Promise<LedgerTrade[]> {
   const rows = await sql<LedgerTrade[]>`SELECT venue || ':' || trade_id AS id, symbol, venue, side, quantity::text AS quantity, price::text AS price,
       fee::text AS fee, fee_asset AS "feeAsset",
@@ -127,6 +129,7 @@ export async function ledgerTradesAfter(
       amount::text AS amount, currency, ratio::text AS ratio, 'manual:' || voids::text AS voids
     FROM ledger
     WHERE account_id = ${accountId} AND portfolio_id = ${portfolioId} AND ledger_seq > ${cursor}
+    ${manualSymbol === undefined ? sql`` : sql`AND venue = 'manual' AND (symbol = ${manualSymbol} OR side = 'VOID')`}
     ${order === 'executed' ? sql`ORDER BY date_trunc('milliseconds', executed_at), ledger_seq` : sql``}`;
   // Per-account ledger numbers stay far below 2^53.
   if (order === 'recorded') rows.sort((a, b) => Number(a.ledgerSeq) - Number(b.ledgerSeq));
@@ -135,8 +138,7 @@ export async function ledgerTradesAfter(
 
 /** The portfolio's manual entries of one symbol (without corrections), in execution order. */
 export async function manualTradesOf(sql: Queryable, accountId: string, portfolioId: string, symbol: string): Promise<LedgerTrade[]> {
-  const rows = await ledgerTradesAfter(sql, accountId, '0', 'executed', portfolioId);
-  return rows.filter((r) => r.venue === 'manual' && (r.symbol === symbol || r.side === 'VOID'));
+  return ledgerTradesAfter(sql, accountId, '0', 'executed', portfolioId, symbol);
 }
 
 /** One manual entry of the account; undefined for another account's, so the API answers 404 either way. */

@@ -5,6 +5,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../lib/config.js';
 import type { Sql } from '../lib/db.js';
+import type { WorkerMetrics } from '../lib/metrics.js';
 import { createOrderDbActivities } from '../activities/orders/record-activities.js';
 import { findCredentials } from '../store/exchange-credentials.js';
 import { createAccountBinance, type CredentialPin } from '../activities/account-venues.js';
@@ -41,10 +42,13 @@ export interface ActivityDeps {
   fetchLatest?: (symbols: string[]) => Promise<PriceQuote[]>;
   /** The routed Binance and Yahoo price sources; built from config when absent. Share one per process. */
   marketData?: PriceSources;
+  /** The process's business metrics (lib/metrics.ts); the activities record nothing without it. */
+  metrics?: WorkerMetrics | undefined;
 }
 
-export function createActivities({ config, sql, temporal, fetchLatest, marketData = createPriceSources(config) }: ActivityDeps) {
-  const prices = createPriceLookup({ sql, fetchLatest: fetchLatest ?? marketData.fetchLatest });
+export function createActivities({ config, sql, temporal, fetchLatest, marketData = createPriceSources(config), metrics }: ActivityDeps) {
+  // A provider's failure surfaces as a PriceUnavailableError naming it, not as an unknown symbol.
+  const prices = createPriceLookup({ sql, fetchLatest: fetchLatest ?? marketData.fetchLatestOrExplain });
   // Binance counts weight per IP and orders per key, over every worker process: every account's
   // adapter spends the price source's budget, kept in PostgreSQL (one is made when it has none).
   const requestBudget = marketData.requestBudget ?? requestBudgetFromConfig(config, createPgRequestLedger(sql));
@@ -69,7 +73,7 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
   };
   const { portfolios } = createWorkflowClients(temporal, config);
   return {
-    ...createOrderDbActivities({ sql }),
+    ...createOrderDbActivities({ sql, metrics }),
     ...createPortfolioNotifyActivities({ sql, portfolios }),
     ...createOrderExchangeActivities({
       sql,
@@ -77,10 +81,11 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
       referencePrice: async (symbol) => (await prices(symbol))?.price ?? null,
       risk: { maxOrderNotional: config.RISK_MAX_ORDER_NOTIONAL, maxDailyNotional: config.RISK_MAX_DAILY_NOTIONAL },
       credentialSource,
+      metrics,
     }),
     ...createOrderListActivities({ sql, exchangeFor, credentialSource }),
     // The reconciliation (reconcileOrders on the orders queue) reaches the venues as the orders do.
-    ...createReconcileActivities({ sql, temporal, exchangeFor, config }),
+    ...createReconcileActivities({ sql, temporal, exchangeFor, config, metrics }),
     // The TWAP parents: their slices' rules and their read model.
     ...createTwapActivities({ sql, exchangeFor, referencePrice: async (symbol) => (await prices(symbol))?.price ?? null }),
     // DCA buys (dcaBuy on the orders queue) price and size themselves as the orders' checks do.
@@ -107,13 +112,13 @@ export function paperVenues(config: Config, sql: Sql, prices: ReturnType<typeof 
 }
 
 /** Activities of the market-data worker: the price refresh. */
-export function createMarketDataActivities({ config, sql, temporal, marketData = createPriceSources(config) }: ActivityDeps) {
+export function createMarketDataActivities({ config, sql, temporal, marketData = createPriceSources(config), metrics }: ActivityDeps) {
   // wakePaperOrders matches the paper orders a move may fill and sends each changed one its event;
   // notifyPortfoliosOfPrices revalues the portfolios holding what moved.
   const { portfolios, orders } = createWorkflowClients(temporal, config);
   const paperFor = paperVenues(config, sql, createPriceLookup({ sql, fetchLatest: marketData.fetchLatest }));
   return {
-    ...createRefreshActivities({ sql, marketData }),
+    ...createRefreshActivities({ sql, marketData, metrics }),
     ...createOrderWakeActivities({ sql, orders, paperFor }),
     // evaluatePriceAlerts fires the alerts the moved prices satisfy and starts their conditional orders.
     ...createPriceAlertActivities({ sql, startOrder: orderStarter(temporal, { taskQueue: config.taskQueues.orders, settings: orderSettingsFrom(config) }) }),
@@ -122,6 +127,6 @@ export function createMarketDataActivities({ config, sql, temporal, marketData =
 }
 
 /** Activities of the portfolio worker: the recalculation and the performance read. */
-export function createPortfolioWorkerActivities({ sql }: Pick<ActivityDeps, 'sql'>) {
-  return { ...createPortfolioActivities({ sql }), ...createPerformanceActivities({ sql }) };
+export function createPortfolioWorkerActivities({ sql, metrics }: Pick<ActivityDeps, 'sql' | 'metrics'>) {
+  return { ...createPortfolioActivities({ sql, metrics }), ...createPerformanceActivities({ sql }) };
 }

@@ -3,12 +3,14 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../lib/config.js';
+import { instrumentLedger, type WorkerMetrics } from '../lib/metrics.js';
 import { createSql, type Sql } from '../lib/db.js';
 import { dataConverterFor } from '../lib/secrets.js';
 import { createPriceSources } from '../venues/market-data/sources.js';
 import { createActivities, createMarketDataActivities, createPortfolioWorkerActivities, type ActivityDeps } from './activities.js';
 import { credentialBoxFor } from '../lib/secrets.js';
 import type { Logger } from '../lib/logger.js';
+import type { Tracing } from '../lib/tracing.js';
 import { createBinanceExchange } from '../venues/binance/exchange.js';
 import { requestBudgetFromConfig } from '../venues/binance/request-budget.js';
 import { createPgRequestLedger } from '../store/request-budget.js';
@@ -19,13 +21,16 @@ export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', imp
 
 /**
  * The engine's workflows as one bundle. Workers that encrypt failures need the sandbox to hold
- * the same failure converter: pass its path (`dataConverter.failureConverterPath`).
+ * the same failure converter: pass its path (`dataConverter.failureConverterPath`). Workers that
+ * trace need the tracing interceptors in it: pass the process's Tracing.
  * @example const bundle = await bundleWorkflows(dataConverterFor(config)?.failureConverterPath);
  */
-export async function bundleWorkflows(failureConverterPath?: string): Promise<{ code: string }> {
+export async function bundleWorkflows(failureConverterPath?: string, tracing?: Pick<Tracing, 'workflowInterceptorModules'>): Promise<{ code: string }> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: WORKFLOWS_PATH,
     ...(failureConverterPath ? { failureConverterPath } : {}),
+    // The tracing interceptors live in the sandbox; without tracing they are not in the bundle at all.
+    ...(tracing ? { workflowInterceptorModules: tracing.workflowInterceptorModules } : {}),
     logger: new DefaultLogger('WARN'),
   });
   return { code };
@@ -37,7 +42,11 @@ export interface CreateWorkersOptions {
   connection: NativeConnection;
   /** A pre-built bundle (tests build it once); otherwise the worker bundles WORKFLOWS_PATH. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** The process's tracing (OTEL_EXPORTER_OTLP_ENDPOINT); a pre-built bundle must then hold its interceptors. */
+  tracing?: Tracing | undefined;
   fetchLatest?: ActivityDeps['fetchLatest'];
+  /** The process's business metrics, recorded by the activities (lib/metrics.ts). */
+  metrics?: WorkerMetrics | undefined;
 }
 
 /**
@@ -46,16 +55,16 @@ export interface CreateWorkersOptions {
 export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> {
   // One set of price sources per process: yahoo-finance2 keeps its crumb in module state.
   // Every Binance client of the process spends the request budget all workers share (PostgreSQL).
-  const marketData = createPriceSources(o.config, { requestLedger: createPgRequestLedger(o.sql) });
+  const marketData = createPriceSources(o.config, { requestLedger: instrumentLedger(createPgRequestLedger(o.sql), o.metrics) });
   // Payloads and failure messages are encrypted before they reach Temporal (PAYLOAD_KEYS).
   const dataConverter = dataConverterFor(o.config);
   // Activities that signal the portfolio workflow share the workers' connection.
-  const temporal = new Client({ connection: o.connection, namespace: o.config.TEMPORAL_NAMESPACE, dataConverter });
-  const activities = createActivities({ config: o.config, sql: o.sql, temporal, fetchLatest: o.fetchLatest, marketData });
+  const temporal = new Client({ connection: o.connection, namespace: o.config.TEMPORAL_NAMESPACE, dataConverter, interceptors: o.tracing?.clientInterceptors });
+  const activities = createActivities({ config: o.config, sql: o.sql, temporal, fetchLatest: o.fetchLatest, marketData, metrics: o.metrics });
   // One bundle for the three workers (each would build its own from a path). A pre-built bundle
   // must have been built with the same failureConverterPath (see test/setup/global.ts).
-  const workflowBundle = o.workflowBundle ?? (await bundleWorkflows(dataConverter?.failureConverterPath));
-  const code = { workflowBundle, dataConverter };
+  const workflowBundle = o.workflowBundle ?? (await bundleWorkflows(dataConverter?.failureConverterPath, o.tracing));
+  const code = { workflowBundle, dataConverter, ...o.tracing?.workerOptions };
   const orders = await Worker.create({
     connection: o.connection,
     namespace: o.config.TEMPORAL_NAMESPACE,
@@ -67,14 +76,14 @@ export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> 
     connection: o.connection,
     namespace: o.config.TEMPORAL_NAMESPACE,
     taskQueue: o.config.taskQueues.marketData,
-    activities: createMarketDataActivities({ config: o.config, sql: o.sql, temporal, marketData }),
+    activities: createMarketDataActivities({ config: o.config, sql: o.sql, temporal, marketData, metrics: o.metrics }),
     ...code,
   });
   const portfolioWorker = await Worker.create({
     connection: o.connection,
     namespace: o.config.TEMPORAL_NAMESPACE,
     taskQueue: o.config.taskQueues.portfolio,
-    activities: createPortfolioWorkerActivities({ sql: o.sql }),
+    activities: createPortfolioWorkerActivities({ sql: o.sql, metrics: o.metrics }),
     ...code,
   });
   return [orders, marketDataWorker, portfolioWorker];

@@ -2,21 +2,41 @@
  * Runs the workers alone against an existing Temporal and PostgreSQL, as production does.
  * `npm start` runs this file as a child process.
  */
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import { loadConfigOrExit, requireSecrets } from '../lib/config.js';
 import { createSql } from '../lib/db.js';
 import { onParentExit } from '../lib/lifecycle.js';
-import { createLogger } from '../lib/logger.js';
+import { coreMetricsTelemetry, createWorkerMetrics } from '../lib/metrics.js';
+import { loopbackPort, startMetricsServer } from '../lib/metrics-server.js';
+import { createLogger, sdkLogger } from '../lib/logger.js';
 import { ensureSchedules, priceRefreshScheduleId, reconcileScheduleId } from '../workflows/schedules.js';
 import { createTemporalClient, ensureSearchAttributes, temporalConnectionOptions } from '../lib/temporal.js';
+import { startTracing } from '../lib/tracing.js';
 import { createWorkers, startWorkerUserStreams } from './create-workers.js';
 
 const config = loadConfigOrExit({ needsDatabase: 'npm run worker', check: (c) => requireSecrets(c, 'worker') });
-const log = createLogger('worker', { level: config.LOG_LEVEL });
-Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'], logger: new DefaultLogger(config.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
+const log = createLogger('worker', { level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+// The SDK Core's own metrics (task latencies, schedule-to-start, slots) on loopback; /metrics below merges them.
+const coreMetricsPort = await loopbackPort(config.TEMPORAL_METRICS_PORT);
+Runtime.install({ telemetryOptions: coreMetricsTelemetry(coreMetricsPort), shutdownSignals: ['SIGINT', 'SIGTERM'], logger: sdkLogger(log.child('temporal')) });
 const sql = createSql(config.DATABASE_URL, { max: config.PG_POOL_MAX, applicationName: 'durable-trader-worker' });
+// OTEL_EXPORTER_OTLP_ENDPOINT set: workflow, activity and venue spans are exported; unset: undefined, nothing traced.
+const tracing = await startTracing(config, { defaultServiceName: 'durable-trader-worker' });
 const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-const workers = await createWorkers({ config, sql, connection });
+const metrics = createWorkerMetrics();
+const workers = await createWorkers({ config, sql, connection, tracing, metrics });
+// GET /metrics (ours and the Core's) and /ready (200 only while every worker polls its task queue).
+const metricsServer = await startMetricsServer({
+  port: config.WORKER_METRICS_PORT,
+  host: config.WORKER_METRICS_HOST,
+  registry: metrics.registry,
+  coreMetricsUrl: `http://127.0.0.1:${coreMetricsPort}/metrics`,
+  ready: () => {
+    const states = Object.fromEntries(workers.map((w) => [w.options.taskQueue, w.getState()]));
+    return { ready: Object.values(states).every((s) => s === 'RUNNING'), detail: states };
+  },
+});
+log.info('metrics', { url: `${metricsServer.url}/metrics`, ready: `${metricsServer.url}/ready` });
 // Create or update the price-refresh and reconcile-orders schedules; idempotent, so every worker start may do it.
 const client = await createTemporalClient(config);
 const added = await ensureSearchAttributes(client, config.TEMPORAL_NAMESPACE);
@@ -34,8 +54,10 @@ try {
   await Promise.all(workers.map((w) => w.run()));
 } finally {
   await streams?.stop();
+  await metricsServer.close();
   await sql.end({ timeout: 2 });
   await connection.close();
+  await tracing?.shutdown();
   // The SDK runtime keeps native threads alive until it is shut down itself.
   await Runtime.instance().shutdown();
 }

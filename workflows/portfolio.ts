@@ -35,7 +35,8 @@ import {
 import { Mutex } from './lib/mutex.js';
 import { presets } from './presets.js';
 
-const activities = proxyActivities<PortfolioActivities & PerformanceActivities>(presets.portfolioRecalculate);
+const activities = proxyActivities<PortfolioActivities>(presets.portfolioRecalculate);
+const performanceActivities = proxyActivities<PerformanceActivities>(presets.portfolioPerformance);
 const RANGES = ['1D', 'WTD', 'MTD', 'YTD', '1Y', 'MAX', 'CUSTOM'];
 
 const METHODS: readonly AccountingMethod[] = ['average', 'fifo'];
@@ -133,7 +134,7 @@ export async function portfolio(input: PortfolioInput): Promise<void> {
     performanceUpdate,
     async ({ range, from, to, withSeries }) => {
       try {
-        return await activities.portfolioPerformance.executeWithOptions({ summary: `performance ${range}` }, [
+        return await performanceActivities.portfolioPerformance.executeWithOptions({ summary: `performance ${range}` }, [
           { accountId, portfolioId: portfolioId ?? accountId, range, from, to, withSeries, asOf: new Date().toISOString() },
         ]);
       } catch (err) {

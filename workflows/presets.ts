@@ -60,6 +60,12 @@ export const presets = {
    * Postgres work of one account, retried while Postgres is away. The activity marks the core's
    * errors (a sell of more than is held, a quote without a USD rate) non-retryable itself.
    */
+  /** TWR/MWR for a waiting API caller: a few quick attempts, then the caller hears why. */
+  portfolioPerformance: {
+    startToCloseTimeout: '30s',
+    scheduleToCloseTimeout: '1m',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3 },
+  },
   portfolioRecalculate: {
     startToCloseTimeout: '2m',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },

@@ -8,8 +8,10 @@ import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { Decimal } from 'decimal.js';
 import type { Sql } from '../../lib/db.js';
+import type { WorkerMetrics } from '../../lib/metrics.js';
 import { ExchangeRejectedError } from '../../domain/venue-errors.js';
 import { latestPrices, storeQuotes } from '../../store/prices.js';
+import { recordProviderOutcome } from '../../store/price-providers.js';
 import { isValidSymbol, routeSymbols, type RoutedProvider, type RoutedSymbols } from '../../domain/market-data/routing.js';
 import { ProviderRateLimitedError, type PriceSources } from '../../venues/market-data/sources.js';
 import type { PriceQuote } from '../../domain/market-data/types.js';
@@ -42,15 +44,18 @@ export interface OrderToWake {
 export interface RefreshActivitiesOptions {
   sql: Sql;
   marketData: Pick<PriceSources, 'sources' | 'routes'>;
+  /** The price age per provider (the worker's metrics). */
+  metrics?: Pick<WorkerMetrics, 'notePrices'> | undefined;
 }
 
 /**
  * @example const activities = createRefreshActivities({ sql, marketData: createPriceSources(config) });
  */
-export function createRefreshActivities({ sql, marketData }: RefreshActivitiesOptions) {
+export function createRefreshActivities({ sql, marketData, metrics }: RefreshActivitiesOptions) {
   return {
     /**
-     * Symbols of open orders, of held positions (net fills, or a paper balance in the base asset),
+     * Symbols of open orders, of held positions (net fills, a paper balance in the base asset, or a
+     * portfolio's last valuation),
      * of every watchlist and of active price alerts, split by provider.
      */
     async symbolsToRefresh(): Promise<RoutedSymbols> {
@@ -64,8 +69,9 @@ export function createRefreshActivities({ sql, marketData }: RefreshActivitiesOp
           JOIN paper_balances pb ON pb.account_id = po.account_id AND pb.asset = po.base_asset
           WHERE pb.free + pb.locked > 0
         UNION
-        SELECT symbol FROM trades GROUP BY account_id, symbol
-          HAVING sum(CASE WHEN side = 'BUY' THEN quantity ELSE -quantity END) <> 0
+        -- Manual positions as the portfolios last valued them (corrections and splits included).
+        SELECT p->>'symbol' FROM portfolios, jsonb_array_elements(summary->'positions') p
+          WHERE summary IS NOT NULL AND (p->>'quantity')::numeric > 0
         UNION
         SELECT symbol FROM watchlists
         UNION
@@ -77,8 +83,15 @@ export function createRefreshActivities({ sql, marketData }: RefreshActivitiesOp
     /** One batch from one provider. Symbols the provider does not know are simply absent. */
     async fetchQuotes({ provider, symbols }: FetchQuotesInput): Promise<PriceQuote[]> {
       try {
-        return await marketData.sources[provider].latest(symbols);
+        const quotes = await marketData.sources[provider].latest(symbols);
+        metrics?.notePrices(provider, quotes.map((q) => q.asOf));
+        await recordProviderOutcome(sql, provider);
+        return quotes;
       } catch (err) {
+        // Readiness reports "degraded" once the last call of every provider failed.
+        await recordProviderOutcome(sql, provider, err instanceof Error ? err : new Error(String(err))).catch((e: unknown) =>
+          log.warn('price provider outcome not recorded', { provider, error: String(e) }),
+        );
         if (err instanceof ProviderRateLimitedError) {
           throw ApplicationFailure.create({
             type: 'ProviderRateLimited',

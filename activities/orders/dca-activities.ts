@@ -12,6 +12,7 @@ import type { Sql } from '../../lib/db.js';
 import { claimDcaBuy, settleDcaBuy, type DcaBuyClaim } from '../../store/dca-plans.js';
 import { loadSymbolRules } from '../../store/symbol-rules.js';
 import { toFailure } from './venue-activities.js';
+import { PriceUnavailableError } from '../../domain/market-data/errors.js';
 
 export interface DcaActivitiesDeps {
   sql: Sql;
@@ -43,6 +44,8 @@ export function createDcaActivities({ sql, exchangeFor, referencePrice, rulesMax
         rules = await loadSymbolRules(sql, exchange, symbol, rulesMaxAgeMs);
       } catch (err) {
         if (err instanceof ExchangeRejectedError && err.code === -1121) rules = null;
+        // No price because its provider failed: the skip names the provider and its error.
+        else if (err instanceof PriceUnavailableError) return { ok: false, reason: err.message };
         else return toFailure(err);
       }
       if (!rules) return { ok: false, reason: `${symbol} is not traded on ${venue}` };

@@ -4,9 +4,10 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Queryable, Sql } from '../../lib/db.js';
+import type { WorkerMetrics } from '../../lib/metrics.js';
 import { settleDailyNotional } from '../../store/risk.js';
 import type { Venue } from '../../domain/exchange.js';
-import { STATUS_RANK, type OrderRequest, type OrderStatus } from '../../domain/orders.js';
+import { isTerminal, STATUS_RANK, type OrderRequest, type OrderStatus } from '../../domain/orders.js';
 import { insertReceivedOrder } from '../../store/orders.js';
 import { filledQuantity, insertFill, type FillOwner } from '../../store/fills.js';
 import type { ExchangeFill } from '../../domain/exchange.js';
@@ -52,7 +53,7 @@ async function assertSameEvent(tx: Queryable, e: EventInput): Promise<void> {
 /**
  * @example const activities = createOrderDbActivities({ sql });
  */
-export function createOrderDbActivities({ sql }: { sql: Sql }) {
+export function createOrderDbActivities({ sql, metrics }: { sql: Sql; metrics?: Pick<WorkerMetrics, 'ordersTerminal'> | undefined }) {
   return {
     /** Creates the order row if the API has not (it may have crashed right after starting us). */
     async recordOrderReceived({ order, clientOrderId, workflowId }: { order: OrderRequest; clientOrderId: string; workflowId: string }): Promise<void> {
@@ -64,12 +65,15 @@ export function createOrderDbActivities({ sql }: { sql: Sql }) {
 
     /** Moves the order to `status` (never backwards) and appends the event. */
     async recordTransition(t: TransitionInput): Promise<void> {
-      await sql.begin(async (tx) => {
-        if (!(await appendOrderEvent(tx, t))) return assertSameEvent(tx, t);
-        if (!(await applyOrderStatus(tx, t.orderId, t.status, t.cause, t.state))) return;
+      const applied = await sql.begin(async (tx) => {
+        if (!(await appendOrderEvent(tx, t))) return assertSameEvent(tx, t).then(() => false);
+        if (!(await applyOrderStatus(tx, t.orderId, t.status, t.cause, t.state))) return false;
         if (STATUS_RANK[t.status] === STATUS_RANK.FILLED) await settleDailyNotional(tx, t.orderId, t.state.cumulativeQuoteQty);
         await announceOrderChange(tx, { orderId: t.orderId, accountId: t.accountId, status: t.status, symbol: t.symbol, executedQty: t.state.executedQty });
+        return true;
       });
+      // Counted once the write is committed, and only by the attempt that made it: a retry finds the event.
+      if (applied && isTerminal(t.status)) metrics?.ordersTerminal.inc({ status: t.status, venue: t.venue });
     },
 
     /**

@@ -3,9 +3,11 @@
  * whose `type` tells the workflow what to do: OrderRejected (final), SubmitOutcomeUnknown (query,
  * never resubmit blindly), ExchangeBusy (wait Retry-After), ExchangeUnavailable (retry).
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, log } from '@temporalio/activity';
+import { PriceUnavailableError } from '../../domain/market-data/errors.js';
 import { Decimal } from 'decimal.js';
 import type { Sql } from '../../lib/db.js';
+import { venueErrorCode, type WorkerMetrics } from '../../lib/metrics.js';
 import type { Venue } from '../../domain/exchange.js';
 import { orderStatusOf, type OrderRequest, type OrderStatus } from '../../domain/orders.js';
 import { validateOrderAgainstRules } from '../../domain/venue-rules.js';
@@ -52,6 +54,8 @@ export interface OrderExchangeDeps {
   /** Which Binance pair an account's new orders use now: its stored one (this version), else the environment's. */
   credentialSource(accountId: string): Promise<CredentialPin>;
   rulesMaxAgeMs?: number;
+  /** Submit-to-ack latency and venue errors (the worker's metrics); none in most tests. */
+  metrics?: Pick<WorkerMetrics, 'submitDuration' | 'venueErrors'> | undefined;
 }
 
 /** Maps a venue error to the failure type the workflow and retry policies act on. */
@@ -71,6 +75,15 @@ export function toFailure(err: unknown): never {
   throw err;
 }
 
+/** How a submission ended, as the submit latency's `outcome` label. */
+function submitOutcome(err: unknown): string {
+  if (err instanceof ExchangeRejectedError) return 'rejected';
+  if (err instanceof ExchangeRateLimitError) return 'busy';
+  if (err instanceof ExchangeUnavailableError) return 'unavailable';
+  if (err instanceof ExchangeUnknownOutcomeError) return 'unknown';
+  return 'error';
+}
+
 export function snapshot(o: ExchangeOrder): ExchangeOrderSnapshot {
   const status = orderStatusOf(o.status);
   const triggerPrice = o.trailingDelta !== undefined && o.stopPrice && !new Decimal(o.stopPrice).isZero() ? normal(o.stopPrice) : undefined;
@@ -84,7 +97,13 @@ const normal = (d: string) => new Decimal(d).toString();
  * @example worker activities: { ...createOrderExchangeActivities({ sql, exchangeFor, referencePrice, risk }) }
  */
 export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
-  const { sql } = deps;
+  const { sql, metrics } = deps;
+
+  /** Counts a venue error by its code; anything else (ours, PostgreSQL) is not the venue's. */
+  function noteVenueError(venue: Venue, err: unknown): void {
+    const code = venueErrorCode(err);
+    if (code !== undefined) metrics?.venueErrors.inc({ venue, code });
+  }
 
   /** Stores the order's trades once the venue reports fills we have not recorded. Idempotent. */
   async function recordFills(exchange: Exchange, ref: VenueOrderRef, order: ExchangeOrder) {
@@ -109,6 +128,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
     try {
       return await fn(exchange);
     } catch (err) {
+      noteVenueError(venue, err);
       return toFailure(err);
     }
   }
@@ -128,6 +148,16 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
     }
   }
 
+  /** The reference price, or the rejection naming the provider that could not give one. */
+  async function referencePriceOrExplain(symbol: string): Promise<string | null | Verdict> {
+    try {
+      return await deps.referencePrice(symbol);
+    } catch (err) {
+      if (err instanceof PriceUnavailableError) return { ok: false, code: 'NO_PRICE', reason: err.message };
+      throw err;
+    }
+  }
+
   /** Checks the order against the venue's symbol rules (cached in Postgres). */
   async function validate(order: OrderRequest): Promise<Verdict> {
     const exchange = await deps.exchangeFor(order.venue, order.accountId);
@@ -136,12 +166,15 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
       rules = await loadSymbolRules(sql, exchange, order.symbol, deps.rulesMaxAgeMs ?? 3_600_000);
     } catch (err) {
       if (err instanceof ExchangeRejectedError && err.code === -1121) rules = null;
+      // Not "not traded": no price could be fetched; say which provider failed and what to do.
+      else if (err instanceof PriceUnavailableError) return { ok: false, code: 'NO_PRICE', reason: err.message };
       else return toFailure(err);
     }
     if (!rules) return { ok: false, code: '-1121', reason: `Invalid symbol: ${order.symbol} is not traded on ${order.venue}` };
     if (rules.status !== 'TRADING') return { ok: false, code: '-1013', reason: `${order.symbol} is not trading on ${order.venue} (status ${rules.status})` };
     if (!rules.orderTypes.includes(order.type)) return { ok: false, code: '-1013', reason: `${order.type} orders are not supported for ${order.symbol} on ${order.venue}` };
-    const ref = await deps.referencePrice(order.symbol);
+    const ref = await referencePriceOrExplain(order.symbol);
+    if (typeof ref === 'object' && ref !== null) return ref;
     const verdict = validateOrderAgainstRules(
       { symbol: order.symbol, side: order.side, type: order.type, quantity: order.quantity, price: order.price, stopPrice: order.stopPrice, timeInForce: order.timeInForce, clientOrderId: 'validation' },
       rules,
@@ -152,7 +185,8 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
 
   /** Pre-trade risk: max notional per order and per UTC day, and the available balance. */
   async function risk(order: OrderRequest): Promise<Verdict> {
-    const ref = order.price ?? order.stopPrice ?? (await deps.referencePrice(order.symbol));
+    const ref = order.price ?? order.stopPrice ?? (await referencePriceOrExplain(order.symbol));
+    if (typeof ref === 'object' && ref !== null) return ref;
     if (!ref) return { ok: false, code: 'NO_PRICE', reason: `No price known for ${order.symbol}; cannot size the order. Retry once prices have refreshed.` };
     const notional = new Decimal(order.quantity).times(ref);
     if (notional.gt(deps.risk.maxOrderNotional)) {
@@ -229,6 +263,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
       } catch (err) {
         // Nothing was sent yet: a refusal stays one, anything else may be tried again safely.
         if (err instanceof ApplicationFailure) throw err;
+        noteVenueError(order.venue, err);
         if (err instanceof ExchangeRejectedError || err instanceof ExchangeRateLimitError) return toFailure(err);
         throw ApplicationFailure.create({ type: 'ExchangeUnavailable', message: `Before submitting: ${(err as Error).message}` });
       }
@@ -245,6 +280,8 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
         }
       }
       let placed: ExchangeOrder;
+      const sent = performance.now();
+      const acked = (outcome: string) => metrics?.submitDuration.observe({ venue: order.venue, outcome }, (performance.now() - sent) / 1000);
       try {
         placed = await exchange.placeOrder({
           clientOrderId,
@@ -258,6 +295,8 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
           timeInForce: order.timeInForce ?? (order.type === 'LIMIT' || order.type.endsWith('_LIMIT') ? 'GTC' : undefined),
         });
       } catch (err) {
+        acked(submitOutcome(err));
+        noteVenueError(order.venue, err);
         if (err instanceof ExchangeUnknownOutcomeError) {
           throw ApplicationFailure.create({ type: 'SubmitOutcomeUnknown', message: err.message, nonRetryable: true });
         }
@@ -271,6 +310,8 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
         }
         return toFailure(err);
       }
+      acked('acked');
+      log.info('order placed on the venue', { orderId: order.orderId, accountId: order.accountId, venue: order.venue, symbol: order.symbol, clientOrderId, exchangeOrderId: placed.exchangeOrderId, status: placed.status });
       // The order is placed: reading its trades is part of the placement, not a routine poll.
       await withRequestPriority('order', () => recordFills(exchange, ref, placed));
       return { adopted: false, order: snapshot(placed), credentials: pin?.source };

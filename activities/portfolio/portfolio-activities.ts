@@ -4,12 +4,14 @@
  */
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Queryable, Sql } from '../../lib/db.js';
+import type { WorkerMetrics } from '../../lib/metrics.js';
 import { portfolioWorkflowId } from '../../domain/orders.js';
 import type { AccountingMethod, PortfolioResult } from '../../domain/portfolio/result.js';
 import { lockPortfolio, portfolioOfOrder, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../../store/portfolio.js';
 import { announcePortfolioRecalculated } from '../../store/portfolio-events.js';
 import { ledgerTradesAfter, type LedgerTrade } from '../../store/trades.js';
 import { splitSymbol } from '../../domain/symbols.js';
+import { bookFlows } from '../../domain/portfolio/flow-books.js';
 import {
   Dec,
   InvalidStateError,
@@ -45,12 +47,14 @@ export interface RecalculateInput {
 export interface PortfolioActivityDeps {
   sql: Sql;
   now?: () => Date;
+  /** The recalculation's duration (the worker's metrics). */
+  metrics?: Pick<WorkerMetrics, 'recalculationDuration'> | undefined;
 }
 
 /**
  * @example worker activities: { ...createPortfolioActivities({ sql }) }
  */
-export function createPortfolioActivities({ sql, now = () => new Date() }: PortfolioActivityDeps) {
+export function createPortfolioActivities({ sql, now = () => new Date(), metrics }: PortfolioActivityDeps) {
   return {
     /**
      * Folds the fills recorded since the stored cursor into the stored state (or, when asked, when
@@ -59,9 +63,13 @@ export function createPortfolioActivities({ sql, now = () => new Date() }: Portf
      * in one transaction under the portfolio's row lock.
      */
     async recalculatePortfolio(input: RecalculateInput): Promise<PortfolioResult> {
+      const timer = metrics?.recalculationDuration.startTimer({ mode: input.mode });
       try {
-        return await sql.begin((tx) => recalculate(tx, input, now()));
+        const result = await sql.begin((tx) => recalculate(tx, input, now()));
+        timer?.({ outcome: 'ok' });
+        return result;
       } catch (err) {
+        timer?.({ outcome: 'failed' });
         if (err instanceof Error && NON_RETRYABLE_PORTFOLIO_ERRORS.includes(err.name)) {
           throw ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });
         }
@@ -112,7 +120,8 @@ async function recalculate(tx: Queryable, input: RecalculateInput, at: Date): Pr
 
   const valuation = await valuationInputs(tx, state);
   const summary = summarize(state, valuation.prices, { usdtUsdRate: valuation.usdtUsdRate, quoteUsdRates: valuation.quoteUsdRates });
-  const netFlows = new Dec(row.net_flows).plus(newFlowsUsd(row.state, summary.totals.cash)).toString();
+  const flows = bookFlows(row.flow_books, summary.totals.cash.map((c) => ({ currency: c.currency, native: flowOf(c), usdRate: c.usdRate })));
+  const netFlows = flows.netFlowsUsd;
   const result: PortfolioResult = {
     accountId,
     portfolioId,
@@ -128,7 +137,7 @@ async function recalculate(tx: Queryable, input: RecalculateInput, at: Date): Pr
   };
   // Sent together: one round trip for both writes.
   await Promise.all([
-    savePortfolio(tx, { portfolioId, method, state: serializeState(state), cursor: result.cursor, result, symbols: valuation.watched, netFlows }),
+    savePortfolio(tx, { portfolioId, method, state: serializeState(state), cursor: result.cursor, result, symbols: valuation.watched, netFlows, flowBooks: flows.books }),
     saveSnapshot(tx, input.snapshotId, result),
   ]);
   await announcePortfolioRecalculated(tx, { accountId, portfolioId, asOf: result.asOf });
@@ -146,21 +155,6 @@ function withoutVoided(entries: LedgerTrade[]): Trade[] {
 /** A currency's external flows so far: deposits and implicit funding in, withdrawals out. */
 const flowOf = (b: { deposits: string; implicitFunding: string; withdrawals: string }) => new Dec(b.deposits).plus(b.implicitFunding).minus(b.withdrawals);
 
-/**
- * USD value of the external flows that appeared since the stored state (at this recalculation's
- * rates): a flow is converted once, when first seen, so later rate moves are not mistaken for flows.
- * A state stored before cash was tracked counts as no flows.
- */
-function newFlowsUsd(stored: unknown, cash: readonly CashSummary[]): Decimal {
-  const before = new Map<string, Decimal>();
-  const books = (stored as { cash?: unknown } | null)?.cash;
-  if (Array.isArray(books)) {
-    for (const b of books as { currency: string; deposits: string; implicitFunding: string; withdrawals: string }[]) before.set(b.currency, flowOf(b));
-  }
-  let total = new Dec(0);
-  for (const c of cash) total = total.plus(flowOf(c).minus(before.get(c.currency) ?? 0).mul(c.usdRate));
-  return total;
-}
 
 /** The highest ledger number among `entries`, or `floor`. */
 function maxSeq(entries: readonly LedgerTrade[], floor: bigint): bigint {
@@ -198,6 +192,12 @@ async function valuationInputs(tx: Queryable, state: PortfolioState) {
     const q = splitSymbol(p.symbol, p.venue).quote;
     if (q === 'USDT') watched.add(USDT_USD_SYMBOL);
     else if (q !== 'USD') for (const s of [`${q}USD`, `${q}USDT`, USDT_USD_SYMBOL]) watched.add(s);
+  }
+  // Cash held in a currency moves the value with its rate.
+  for (const [c, book] of state.cash) {
+    if (book.balance.isZero() || c === 'USD') continue;
+    if (c === 'USDT') watched.add(USDT_USD_SYMBOL);
+    else for (const s of [`${c}USD`, `${c}USDT`, USDT_USD_SYMBOL]) watched.add(s);
   }
   return { prices, usdtUsdRate, quoteUsdRates, watched: [...watched].sort() };
 }

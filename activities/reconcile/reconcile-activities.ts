@@ -6,6 +6,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
+import type { WorkerMetrics } from '../../lib/metrics.js';
 import { orderSettingsFrom, type OrderSettingsConfig } from '../../lib/order-settings.js';
 import type { Venue } from '../../domain/exchange.js';
 import { orderWorkflowId, TERMINAL_STATUSES, type OrderStatus } from '../../domain/orders.js';
@@ -22,6 +23,8 @@ export interface ReconcileDeps {
   /** The same venue access as the order activities. */
   exchangeFor(venue: Venue, accountId: string): Promise<Exchange>;
   config: Pick<Config, 'BINANCE_API_KEY'> & OrderSettingsConfig & { taskQueues: Pick<Config['taskQueues'], 'orders'> };
+  /** The reconciler's findings (the worker's metrics). */
+  metrics?: Pick<WorkerMetrics, 'reconcilerFindings'> | undefined;
 }
 
 export interface ReconcileAccountInput {
@@ -53,7 +56,7 @@ export interface AccountReconciliation {
 /**
  * @example worker activities: { ...createReconcileActivities({ sql, temporal, exchangeFor, config }) }
  */
-export function createReconcileActivities({ sql, temporal, exchangeFor, config }: ReconcileDeps) {
+export function createReconcileActivities({ sql, temporal, exchangeFor, config, metrics }: ReconcileDeps) {
   const settings = orderSettingsFrom(config);
 
   async function openOnVenue(venue: Venue, accountId: string): Promise<ExchangeOrder[]> {
@@ -109,6 +112,9 @@ export function createReconcileActivities({ sql, temporal, exchangeFor, config }
         if (r) restarted.push(r);
       }
       const openButFinal = known.filter((k) => k.account_id === accountId && TERMINAL_STATUSES.includes(k.status)).map((k) => k.id);
+      // A retry of this activity counts again: findings are a rate to watch, not a ledger.
+      const findings = { restarted: restarted.length, external: strangers.length, open_but_final: openButFinal.length };
+      for (const [kind, n] of Object.entries(findings)) if (n > 0) metrics?.reconcilerFindings.inc({ venue, kind }, n);
       return { venueOpen: open.length, restarted, external: strangers.length, openButFinal };
     },
   };

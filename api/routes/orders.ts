@@ -8,6 +8,7 @@ import type { Context } from 'hono';
 import { findOrder, insertReceivedOrder, listOrders, orderEvents, orderFills, claimIdempotencyKey, type OrderRow } from '../../store/orders.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
+import { addLogContext } from '../../lib/logger.js';
 import { orderSettingsFrom } from '../../lib/order-settings.js';
 import { cancelOrderUpdate, clientOrderIdFor, isTerminal, orderWorkflowId, type CancelResult, type OrderRequest, type OrderStatus, type OrderType, type Side, type TimeInForce, type Venue } from '../../workflows/definitions.js';
 import type { orderLifecycle } from '../../workflows/order-lifecycle.js';
@@ -212,6 +213,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
         };
         const workflowId = orderWorkflowId(orderId);
         const clientOrderId = clientOrderIdFor(orderId);
+        addLogContext({ orderId, workflowId });
         let runId: string;
         try {
           // USE_EXISTING makes a retried request (same key) attach to the running workflow.

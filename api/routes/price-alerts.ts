@@ -15,6 +15,7 @@ import type { Sql } from '../../lib/db.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
 import { ApiError } from '../errors.js';
 import { venueChooser } from '../venue-choice.js';
+import { portfolioChooser } from '../portfolio-choice.js';
 import { idForRequest } from '../idempotency.js';
 import { idempotencyHeaders } from '../schemas/orders.js';
 import { bearerAuth, errors, json, noQuery } from '../openapi/responses.js';
@@ -199,6 +200,7 @@ function ruleFrom(body: CreateAlertBody, referencePrice: string): AlertRule {
  */
 export function priceAlertRoutes({ config, sql, marketData }: PriceAlertRoutesOptions) {
   const venueFor = venueChooser(config, sql);
+  const portfolioFor = portfolioChooser(sql);
   /** The latest price of a symbol, asked of its provider when never priced; 422 when it knows no such symbol. */
   async function currentPrice(symbol: string): Promise<string> {
     const [stored] = await latestPrices(sql, [symbol]);
@@ -215,6 +217,8 @@ export function priceAlertRoutes({ config, sql, marketData }: PriceAlertRoutesOp
   /** The order terms as POST /v1/orders would run them: venue and time in force decided now. */
   async function orderTerms(accountId: string, o: NonNullable<CreateAlertBody['order']>): Promise<ConditionalOrderTerms> {
     const venue = await venueFor(accountId, o.venue, 'order.venue');
+    // Checked now: an alert's order never books into another account's portfolio (404).
+    const book = o.portfolioId === undefined ? undefined : await portfolioFor(accountId, o.portfolioId);
     return {
       symbol: o.symbol,
       side: o.side,
@@ -225,6 +229,7 @@ export function priceAlertRoutes({ config, sql, marketData }: PriceAlertRoutesOp
       timeInForce: o.timeInForce ?? (o.price && o.type !== 'MARKET' ? 'GTC' : undefined),
       venue,
       expireAt: o.expireAt === undefined ? undefined : new Date(o.expireAt).toISOString(),
+      ...(book && !book.is_default ? { portfolioId: book.id } : {}),
     };
   }
 

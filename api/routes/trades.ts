@@ -18,6 +18,7 @@ import {
   type TradeRow,
 } from '../../store/trades.js';
 import { findPortfolio, lockPortfolioEntries } from '../../store/portfolio-books.js';
+import { pricesOf } from '../../store/portfolio.js';
 import { InsufficientCashError, InsufficientPositionError, InvalidInputError, recompute, type Trade } from '../../domain/portfolio/accounting.js';
 import { createWorkflowClients } from '../../workflows/clients.js';
 import type { Config } from '../../lib/config.js';
@@ -131,7 +132,7 @@ const listTrades = createRoute({
       ],
       nextCursor: null,
     }),
-    ...errors({ auth: true }, { 400: 'cursor is not one this API returned' }),
+    ...errors({ auth: true }, { 400: 'cursor is not one this API returned', 404: 'portfolioId names no portfolio of yours' }),
   },
 });
 
@@ -163,17 +164,29 @@ function effective(entries: readonly LedgerTrade[]): Trade[] {
 
 /**
  * Replays the portfolio's entries with the change through the accounting core, strictly: a SELL
- * beyond the holding, a withdrawal beyond cash, a dividend or split on nothing held, at any point
- * of the history, throws. BUY/SELL only need their symbol's manual entries (other symbols and the
- * venues' positions are separate); every other change replays the whole portfolio.
+ * beyond the holding, a withdrawal beyond cash, a dividend or split on nothing held throws. BUY/SELL
+ * only need their symbol's manual entries (other symbols and the venues' positions are separate);
+ * every other change replays the whole portfolio. A violation the history already had without
+ * the change (e.g. a withdrawal that a back-dated purchase later left short, which the fold
+ * carries as cash below zero) is not this change's doing and does not refuse it; a new one does.
  */
 async function assertAcceptable(tx: Queryable, accountId: string, portfolioId: string, change: NewTrade): Promise<void> {
   const trade = change.side === 'BUY' || change.side === 'SELL';
   const history = trade
     ? await manualTradesOf(tx, accountId, portfolioId, change.symbol!)
     : await ledgerTradesAfter(tx, accountId, '0', 'executed', portfolioId);
-  const entries = effective([...history, asTrade(change)]);
-  recompute(trade ? entries.filter((e) => e.symbol === change.symbol) : entries, 'average', { strictCash: true });
+  /** The entries the strict replay refuses, by id, with why; a SELL beyond the holding still throws. */
+  const refused = (entries: LedgerTrade[]) => {
+    const kept = effective(entries);
+    const found = new Map<string, Error>();
+    const scope = trade ? kept.filter((e) => e.symbol === change.symbol && e.side !== 'DIVIDEND') : kept;
+    recompute(scope, 'average', { strictCash: true, onViolation: (id, error) => void found.set(id, error) });
+    return found;
+  };
+  const withChange = refused([...history, asTrade(change)]);
+  if (withChange.size === 0) return;
+  const before = refused(history);
+  for (const [id, error] of withChange) if (!before.has(id)) throw error;
 }
 
 function present(t: TradeRow, voidedBy: string | null = null) {
@@ -201,6 +214,12 @@ function present(t: TradeRow, voidedBy: string | null = null) {
   };
 }
 
+
+/** Whether cash in `currency` can be valued: USD, USDT (1 when the feed lacks USDTUSD), or a currency with a `<C>USD` or `<C>USDT` price. */
+async function hasUsdRate(sql: Sql, currency: string): Promise<boolean> {
+  if (currency === 'USD' || currency === 'USDT') return true;
+  return Object.keys(await pricesOf(sql, [`${currency}USD`, `${currency}USDT`])).length > 0;
+}
 
 /** The core's refusals, as our 422s. */
 function refusal(err: unknown): ApiError | undefined {
@@ -244,6 +263,9 @@ export function tradeRoutes({ config, sql, temporal }: TradeRoutesOptions) {
         requestHash,
       };
 
+      if (entry.currency !== null && !(await hasUsdRate(sql, entry.currency))) {
+        throw new ApiError(422, 'unknown_currency', `No USD rate is known for ${entry.currency} (no ${entry.currency}USD or ${entry.currency}USDT price), so its cash could not be valued; record it in USD or USDT, or watch one of those symbols first`);
+      }
       let outcome: { row: TradeRow; replay: boolean };
       try {
         // Under the portfolio's lock its entries cannot change between the check and the insert.
@@ -314,6 +336,7 @@ export function tradeRoutes({ config, sql, temporal }: TradeRoutesOptions) {
 
     .openapi(listTrades, async (c) => {
       const q = c.req.valid('query');
+      if (q.portfolioId !== undefined) await portfolioFor(accountIdOf(c), q.portfolioId); // 404 for another account's
       const cursor = q.cursor ? decodeCursor(q.cursor, (k) => /^\d{1,19}$/.test(k)) : undefined;
       const before = cursor && { executedAt: cursor.at, seq: cursor.key };
       const rows = await listLedger(sql, accountIdOf(c), { portfolioId: q.portfolioId, kind: q.kind, symbol: q.symbol, venue: q.venue, limit: q.limit, before });

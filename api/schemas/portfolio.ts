@@ -187,7 +187,7 @@ const portfolioShape = {
   fillsPending: z.boolean().openapi({ description: 'Fills were recorded after this result; a recalculation follows shortly (POST /recalculate says why if it stays true)' }),
   recalculation: z.strictObject({
     mode: z.enum(['incremental', 'full']),
-    fullReason: z.string().nullable().openapi({ description: "Why a full recompute ran: 'requested', 'method-changed', 'late-fill' or 'unreadable-state'" }),
+    fullReason: z.string().nullable().openapi({ description: "Why a full recompute ran: 'requested', 'method-changed', 'late-fill', 'void' or 'unreadable-state'" }),
     applied: z.number().int().min(0).openapi({ description: 'Ledger entries folded in by this recalculation' }),
     cursor: z.string().openapi({ description: 'ledger_seq of the last fill in the state' }),
   }),
@@ -274,8 +274,8 @@ export const performanceRanges = ['1D', 'WTD', 'MTD', 'YTD', '1Y', 'MAX', 'CUSTO
 export const performanceQuery = z
   .strictObject({
     range: z.enum(performanceRanges).default('MAX').openapi({ description: 'CUSTOM needs from (and optionally to)' }),
-    from: isoTimeIn.optional(),
-    to: isoTimeIn.optional(),
+    from: z.union([z.iso.date(), isoTimeIn]).optional().openapi({ description: "CUSTOM: a date ('2024-01-01', 00:00 UTC) or a time with a zone" }),
+    to: z.union([z.iso.date(), isoTimeIn]).optional().openapi({ description: 'CUSTOM: as from; now when left out' }),
     series: z.enum(['true', 'false']).default('false').openapi({ description: 'Include the value series (daily points, every point of the last day)' }),
   })
   .superRefine((q, ctx) => {

@@ -14,6 +14,24 @@ export const healthSchema = z
   })
   .openapi('Health');
 
+export const liveSchema = z.strictObject({ status: z.literal('ok') }).openapi('Liveness');
+
+export const readinessSchema = z
+  .strictObject({
+    status: z.enum(['ok', 'degraded', 'unavailable']).openapi({
+      description: 'ok: ready; degraded: ready, but something users will notice is failing (e.g. every price provider); unavailable: not ready (503)',
+    }),
+    temporal: z.enum(['ok', 'down']),
+    postgres: z.enum(['ok', 'down']),
+    migrations: z.enum(['ok', 'pending', 'unknown']).openapi({ description: 'Whether every file in migrations/ is recorded in schema_migrations (unknown while PostgreSQL is down)' }),
+    prices: z.enum(['ok', 'failing', 'unknown']).openapi({ description: 'failing: the last call of every price provider failed' }),
+    reasons: z
+      .strictObject({ temporal: z.string().optional(), postgres: z.string().optional(), migrations: z.string().optional(), prices: z.string().optional() })
+      .optional()
+      .openapi({ description: 'Why each part that is not ok is not' }),
+  })
+  .openapi('Readiness');
+
 export const scheduleNames = ['price-refresh', 'reconcile-orders'] as const;
 
 export const scheduleParams = z.strictObject({

@@ -11,6 +11,7 @@ import { WebSocketServer } from 'ws';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { withLogContext, type Logger } from '../../lib/logger.js';
+import type { ApiMetrics } from '../../lib/metrics.js';
 import { latestPortfolioResult } from '../../store/portfolio-events.js';
 import { errorBody } from '../errors.js';
 import { StreamAuthError, type StreamAuthenticator } from './auth.js';
@@ -33,6 +34,8 @@ export interface StreamServerOptions {
   maxBufferedBytes?: number;
   /** Connections per account and subscription throttling (default STREAM_LIMITS, as documented). */
   limits?: Partial<StreamLimits>;
+  /** The open connections gauge (the API's metrics, lib/metrics.ts). */
+  metrics?: Pick<ApiMetrics, 'websocketConnections'> | undefined;
 }
 
 export interface StreamServer {
@@ -133,10 +136,14 @@ export async function attachStreamServer(o: StreamServerOptions): Promise<Stream
         wss.handleUpgrade(req, socket, head, (ws) => {
           const session = new StreamSession(ws, principal, sessionOptions);
           sessions.add(session);
+          o.metrics?.websocketConnections.inc();
           ws.on('message', (data, isBinary) => void withLogContext({ requestId }, () => session.handle(data, isBinary)));
           ws.on('pong', () => (session.awaitingPong = false));
           ws.on('error', (err) => log.debug('stream client error', { err }));
-          ws.on('close', () => sessions.delete(session));
+          ws.on('close', () => {
+            sessions.delete(session);
+            o.metrics?.websocketConnections.dec();
+          });
         });
       },
       (err: unknown) => {

@@ -175,7 +175,8 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger):
     await sql.end({ timeout: 2 });
   }
 
-  const fixed = { ...benchSettings(), ...secrets(), DATABASE_URL: pg.url, TEMPORAL_ADDRESS: temporal.address };
+  // Metrics on any free ports: the bench may run several workers on this machine.
+  const fixed = { ...benchSettings(), ...secrets(), DATABASE_URL: pg.url, TEMPORAL_ADDRESS: temporal.address, WORKER_METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0' };
   const { env, settings } = engineEnv(fixed);
   let config: Config;
   try {

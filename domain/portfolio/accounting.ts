@@ -10,6 +10,7 @@ import { fifoStep, lotsFromJson, lotsToJson } from './fifo.js';
 import { stateSchema, STATE_FORMAT, type CashBookJson, type PortfolioStateJson, type PositionStateJson } from './state-json.js';
 import { Dec, InvalidInputError, InvalidStateError, TradeOutOfOrderError } from './types.js';
 import type { AccountingMethod, Decimal, PortfolioState, PositionState, Trade } from './types.js';
+import { InsufficientCashError } from './cash.js';
 import { bookList, cashEntryStep, emptyBook, readCashEntry, readSplitRatio, splitPosition, tradeCash, tradeCurrency, type CashBook } from './cash.js';
 
 export * from './types.js';
@@ -53,6 +54,18 @@ function executedMs(trade: Trade): number {
 /** How strictly cash is checked: the API's validation refuses an overdrawing WITHDRAWAL, the fold does not. */
 export interface FoldOptions {
   strictCash?: boolean | undefined;
+  /**
+   * With strictCash: report each refusal (the entry and why) and carry on as the lenient fold
+   * would, instead of throwing at the first. Lets a caller tell what a new entry breaks from what
+   * the history already had.
+   */
+  onViolation?: ((entryId: string, error: Error) => void) | undefined;
+}
+
+/** A strict check failed: throw, or report it and let the fold carry on. */
+function violate(options: FoldOptions, entryId: string, error: Error): void {
+  if (!options.onViolation) throw error;
+  options.onViolation(entryId, error);
 }
 
 type Positions = Map<string, PositionState>;
@@ -81,17 +94,18 @@ function step(method: AccountingMethod, positions: Positions, cash: Books, trade
     return;
   }
   if (side === 'SPLIT') {
+    // Splits are recorded by hand and apply to the manual position: a venue's own balances
+    // already show the new units, in their own fills.
     const ratio = readSplitRatio(trade);
     const symbol = (trade.symbol ?? '').trim().toUpperCase();
-    let held = false;
-    for (const [key, p] of positions) {
-      if (p.symbol !== symbol) continue;
-      if (p.lastExecutedAt !== null && ms < Date.parse(p.lastExecutedAt)) throw new TradeOutOfOrderError(trade.id, trade.executedAt, p.lastExecutedAt);
-      if (p.quantity.isZero()) continue;
-      positions.set(key, splitPosition(p, ratio, trade.executedAt));
-      held = true;
+    const key = `manual:${symbol}`;
+    const current = positions.get(key) ?? emptyPosition(symbol, 'manual', method);
+    if (current.lastExecutedAt !== null && ms < Date.parse(current.lastExecutedAt)) throw new TradeOutOfOrderError(trade.id, trade.executedAt, current.lastExecutedAt);
+    if (current.quantity.isZero() && options.strictCash) {
+      violate(options, trade.id, new InvalidInputError(`Cannot split ${symbol} at ${trade.executedAt}: no units of it are held then (a split applies to trades recorded by hand). Record the purchase first, or check the symbol and date.`));
     }
-    if (!held && options.strictCash) throw new InvalidInputError(`Cannot split ${symbol} at ${trade.executedAt}: no units of it are held then. Record the purchase first, or check the symbol and date.`);
+    // Stamped even when nothing is held, so a purchase recorded later with an earlier time recomputes.
+    positions.set(key, splitPosition(current, ratio, trade.executedAt));
     return;
   }
   if (side === 'DEPOSIT' || side === 'WITHDRAWAL' || side === 'DIVIDEND' || side === 'FEE') {
@@ -99,7 +113,10 @@ function step(method: AccountingMethod, positions: Positions, cash: Books, trade
     const book = cash.get(currency) ?? emptyBook(currency);
     if (book.lastExecutedAt !== null && ms < Date.parse(book.lastExecutedAt)) throw new TradeOutOfOrderError(trade.id, trade.executedAt, book.lastExecutedAt);
     if (side === 'DIVIDEND') creditDividend(positions, trade, amount, options);
-    cash.set(currency, cashEntryStep(book, trade, amount, options.strictCash === true));
+    if (side === 'WITHDRAWAL' && options.strictCash && amount.gt(book.balance)) {
+      violate(options, trade.id, new InsufficientCashError(currency, book.balance.toString(), amount.toString(), trade.executedAt));
+    }
+    cash.set(currency, cashEntryStep(book, trade, amount, false));
     return;
   }
   throw new InvalidInputError(`Entry ${trade.id}: kind must be BUY, SELL, DIVIDEND, DEPOSIT, WITHDRAWAL, FEE or SPLIT, got ${JSON.stringify(side)}`);
@@ -113,7 +130,7 @@ function creditDividend(positions: Positions, trade: Trade, amount: Decimal, opt
     if (entry[1].symbol === symbol && (!best || entry[1].quantity.gt(best[1].quantity))) best = entry;
   }
   if (!best || best[1].quantity.isZero()) {
-    if (options.strictCash) throw new InvalidInputError(`Cannot record a dividend on ${symbol} at ${trade.executedAt}: no units of it are held then. Record the purchase first, or check the symbol and date.`);
+    if (options.strictCash) violate(options, trade.id, new InvalidInputError(`Cannot record a dividend on ${symbol} at ${trade.executedAt}: no units of it are held then. Record the purchase first, or check the symbol and date.`));
     if (!best) return;
   }
   positions.set(best[0], { ...best[1], dividends: best[1].dividends.plus(amount) });

@@ -82,11 +82,11 @@ export function resolvePerformanceRange(range: PerformanceRange, options: Perfor
     case 'MAX':
       return window(null);
     case 'CUSTOM': {
-      if (options.from === undefined || options.to === undefined) {
-        throw new InvalidPerformanceRangeError(`The CUSTOM range needs both 'from' and 'to' (ISO-8601, e.g. '2024-01-01' or '2024-01-01T00:00:00Z'); got from ${JSON.stringify(options.from)} and to ${JSON.stringify(options.to)}.`);
+      if (options.from === undefined) {
+        throw new InvalidPerformanceRangeError(`The CUSTOM range needs 'from' (ISO-8601, e.g. '2024-01-01' or '2024-01-01T00:00:00Z'; 'to' defaults to now); got from ${JSON.stringify(options.from)}.`);
       }
       const from = instant(options.from, 'from');
-      const to = instant(options.to, 'to');
+      const to = options.to === undefined ? asOf : instant(options.to, 'to');
       if (from >= to) {
         throw new InvalidPerformanceRangeError(`The CUSTOM range needs 'from' before 'to'; got from ${iso(from)} and to ${iso(to)}. Swap them, or widen the range.`);
       }

@@ -48,6 +48,9 @@ export function engineEnv(o: { temporal: string; databaseUrl: string; fakeUrl: s
     PORT: String(o.port),
     LOG_LEVEL: 'info',
     DATA_DIR: o.dir,
+    // Several workers run side by side: each takes free ports for its metrics.
+    WORKER_METRICS_PORT: '0',
+    TEMPORAL_METRICS_PORT: '0',
     OFFLINE: '0',
     // No market-data provider may reach the internet; the harness writes every price itself.
     YAHOO_BASE_URL: 'http://127.0.0.1:9',

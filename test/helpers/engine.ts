@@ -17,6 +17,8 @@ import { orderClients } from '../../workflows/clients.js';
 import type { Config } from '../../lib/config.js';
 import type { Sql } from '../../lib/db.js';
 import { createLogger } from '../../lib/logger.js';
+import type { ApiMetrics, WorkerMetrics } from '../../lib/metrics.js';
+import { startTracing, type Tracing } from '../../lib/tracing.js';
 import { tokenServiceFor } from '../../lib/secrets.js';
 import type { TokenService } from '../../lib/security/jwt.js';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
@@ -42,10 +44,12 @@ export interface TestEngine {
   temporal: Client;
   app: App;
   workers: RunningWorkers;
+  /** Set when the engine's env has OTEL_EXPORTER_OTLP_ENDPOINT: API, client and workers trace, in this process. */
+  tracing: Tracing | undefined;
   tokens: TokenService;
   /** The account `call` acts as; its email is the one operator of this engine (OPERATOR_EMAILS). */
   account: TestAccount;
-  /** Every line the API logged (all levels); errors are printed too. */
+  /** Every line the API logged (all levels, JSON); errors are printed too. */
   apiLogLines: string[];
   /** JSON request against the app as `account`; returns status and parsed body. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Reply>;
@@ -64,13 +68,15 @@ export interface TestEngine {
   stop(): Promise<void>;
 }
 
-export async function startEngine(env: Record<string, string | undefined> = {}, options: { streamTuning?: StreamTuning } = {}): Promise<TestEngine> {
+export async function startEngine(env: Record<string, string | undefined> = {}, options: { streamTuning?: StreamTuning; metrics?: { api?: ApiMetrics; worker?: WorkerMetrics } } = {}): Promise<TestEngine> {
   const operatorEmail = `operator-${randomUUID()}@durable-trader.test`;
   // env.OPERATOR_EMAILS adds operators; the engine's own account is always one.
   const { OPERATOR_EMAILS: moreOperators, ...rest } = env;
   const config = testConfig({ ORDER_POLL_MAX_INTERVAL: '1s', ...rest, OPERATOR_EMAILS: [operatorEmail, moreOperators].filter(Boolean).join(',') });
   const sql = testSql();
-  const temporal = await testClient(config);
+  // Off unless the test sets OTEL_EXPORTER_OTLP_ENDPOINT; short batches so a test need not wait 5 s.
+  const tracing = await startTracing(config, { defaultServiceName: 'durable-trader-test', scheduledDelayMillis: 100 });
+  const temporal = await testClient(config, tracing);
   // What the price refresh does after storing a move: the paper orders it fills get their venue event.
   const { wakePaperOrders } = createOrderWakeActivities({ sql, orders: orderClients(temporal), paperFor: paperVenues(config, sql, createPriceLookup({ sql, fetchLatest: async () => [] })) });
   // …and the price alerts it satisfies fire (their conditional orders start).
@@ -79,12 +85,13 @@ export async function startEngine(env: Record<string, string | undefined> = {}, 
   const apiLogLines: string[] = [];
   const log = createLogger('test-api', {
     level: 'debug',
+    format: 'json',
     write: (line) => {
       apiLogLines.push(line);
-      if (/ ERROR /.test(line)) process.stderr.write(`${line}\n`);
+      if (line.includes('"level":"error"')) process.stderr.write(`${line}\n`);
     },
   });
-  const app = createApp({ config, sql, temporal, log, tokens });
+  const app = createApp({ config, sql, temporal, log, tokens, ...(options.metrics?.api ? { metrics: options.metrics.api } : {}) });
   const tokenOf = new Map<string, string>();
 
   async function insertAccount(email: string): Promise<TestAccount> {
@@ -117,10 +124,11 @@ export async function startEngine(env: Record<string, string | undefined> = {}, 
     sql,
     temporal,
     app,
+    tracing,
     tokens,
     account,
     apiLogLines,
-    workers: await startWorkers(config, sql, { streamTuning: options.streamTuning }),
+    workers: await startWorkers(config, sql, { streamTuning: options.streamTuning, tracing, metrics: options.metrics?.worker }),
     call: (method, path, body, headers) => request(method, path, { body, headers, token: account.token }),
     request,
     async setPrice(symbol, price, asOf = new Date()) {
@@ -151,12 +159,13 @@ export async function startEngine(env: Record<string, string | undefined> = {}, 
     },
     async restartWorkers() {
       await engine.workers.stop();
-      engine.workers = await startWorkers(config, sql, { streamTuning: options.streamTuning });
+      engine.workers = await startWorkers(config, sql, { streamTuning: options.streamTuning, tracing, metrics: options.metrics?.worker });
     },
     async stop() {
       await engine.workers.stop();
       await temporal.connection.close();
       await sql.end({ timeout: 2 });
+      await tracing?.shutdown();
     },
   };
   return engine;

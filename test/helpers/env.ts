@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type RuntimeOptions, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { createSql, type Sql } from '../../lib/db.js';
@@ -12,6 +12,7 @@ import { dataConverterFor } from '../../lib/secrets.js';
 import { createWorkers, startWorkerUserStreams, type CreateWorkersOptions } from '../../workers/create-workers.js';
 import { createLogger } from '../../lib/logger.js';
 import type { UserStreams } from '../../workers/user-streams.js';
+import type { Tracing } from '../../lib/tracing.js';
 import { TEST_CREDENTIALS_KEYS, TEST_JWT_SECRET, TEST_PAYLOAD_KEYS } from './keys.js';
 
 export function testConfig(env: Record<string, string | undefined> = {}): Config {
@@ -41,10 +42,10 @@ export function testSql(max = 5): Sql {
   return createSql(inject('databaseUrl'), { max });
 }
 
-/** A client with the same payload encryption as the test workers and API. */
-export async function testClient(config: Pick<Config, 'payloadKeys'> = testConfig()): Promise<Client> {
+/** A client with the same payload encryption as the test workers and API (and, with tracing, the same interceptors). */
+export async function testClient(config: Pick<Config, 'payloadKeys'> = testConfig(), tracing?: Tracing): Promise<Client> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });
-  return new Client({ connection, dataConverter: dataConverterFor(config) });
+  return new Client({ connection, dataConverter: dataConverterFor(config), interceptors: tracing?.clientInterceptors });
 }
 
 /** Every line the Temporal SDK logged in this test process (worker and activity logs included). */
@@ -62,13 +63,26 @@ export interface RunningWorkers {
 
 /** Real workers on the config's task queues, running until `stop()`. */
 let runtimeInstalled = false;
+let runtimeTelemetry: RuntimeOptions['telemetryOptions'];
+
+/**
+ * The telemetry of this test process's SDK runtime (e.g. the Core's Prometheus exporter), for a
+ * test file that asks before its first worker starts: the runtime is installed once per process.
+ * @example useRuntimeTelemetry(coreMetricsTelemetry(port)); const e = await startEngine();
+ */
+export function useRuntimeTelemetry(telemetryOptions: RuntimeOptions['telemetryOptions']): void {
+  if (runtimeInstalled) throw new Error('the SDK runtime of this test process is already installed');
+  runtimeTelemetry = telemetryOptions;
+}
 
 export async function startWorkers(config: Config, sql: Sql, extra: Partial<CreateWorkersOptions> & { streamTuning?: StreamTuning | undefined } = {}): Promise<RunningWorkers> {
   if (!runtimeInstalled) {
     // Quiet SDK logs: test output shows failures, not worker state changes.
     Runtime.install({
+      ...(runtimeTelemetry ? { telemetryOptions: runtimeTelemetry } : {}),
       logger: new DefaultLogger('INFO', (entry) => {
-        const line = `${entry.level} ${entry.message} ${JSON.stringify(entry.meta ?? {})}`;
+        // One JSON object per line, as the worker's own logger writes them (LOG_FORMAT=json).
+        const line = JSON.stringify({ level: entry.level.toLowerCase(), msg: entry.message, ...entry.meta });
         sdkLogLines.push(line);
         if (entry.level === 'WARN' || entry.level === 'ERROR') process.stderr.write(`${line}\n`);
       }),
@@ -78,7 +92,9 @@ export async function startWorkers(config: Config, sql: Sql, extra: Partial<Crea
   }
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const { streamTuning: _tuning, ...workerExtra } = extra;
-  const workers = await createWorkers({ config, sql, connection, workflowBundle: { codePath: inject('workflowBundlePath') }, ...workerExtra });
+  // The run's shared bundle has no tracing interceptors: a tracing worker bundles its own.
+  const workflowBundle = extra.tracing ? undefined : { codePath: inject('workflowBundlePath') };
+  const workers = await createWorkers({ config, sql, connection, workflowBundle, ...workerExtra });
   const running = workers.map((w) => w.run());
   const streams = startWorkerUserStreams({ config, sql, connection, log: createLogger('test-worker', { level: config.LOG_LEVEL }), tuning: extra.streamTuning });
   let stopped: Promise<void> | undefined;

@@ -13,10 +13,12 @@ export interface StackPorts {
   TEMPORAL_PORT: number;
   TEMPORAL_UI_PORT: number;
   EMBEDDED_PG_PORT: number;
+  WORKER_METRICS_PORT: number;
+  TEMPORAL_METRICS_PORT: number;
 }
 
 export async function npmStartEnv(name: string, extra: Record<string, string | undefined> = {}) {
-  const ports: StackPorts = { PORT: await freePort(), TEMPORAL_PORT: await freePort(), TEMPORAL_UI_PORT: await freePort(), EMBEDDED_PG_PORT: await freePort() };
+  const ports: StackPorts = { PORT: await freePort(), TEMPORAL_PORT: await freePort(), TEMPORAL_UI_PORT: await freePort(), EMBEDDED_PG_PORT: await freePort(), WORKER_METRICS_PORT: await freePort(), TEMPORAL_METRICS_PORT: await freePort() };
   const dataDir = path.join(inject('testDir'), name);
   const env: NodeJS.ProcessEnv = {
     ...process.env,

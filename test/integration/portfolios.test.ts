@@ -120,6 +120,7 @@ describe('several portfolios', () => {
       ['POST', `/v1/portfolios/${p.id}/recalculate`],
       ['PUT', `/v1/portfolios/${p.id}/settings`, { method: 'fifo' }],
       ['POST', `/v1/trades/${t.id}/void`],
+      ['GET', `/v1/trades?portfolioId=${p.id}`],
       ['POST', '/v1/trades', { portfolioId: p.id, kind: 'DEPOSIT', amount: '1', currency: 'USD' }],
       ['POST', '/v1/orders', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.001', venue: 'paper', portfolioId: p.id }],
       // The owner's default portfolio, by its id.
@@ -195,6 +196,39 @@ describe('cash and income', () => {
   });
 });
 
+describe('review cases', () => {
+  it('returns net flows to 0 when the only deposit is voided, so a correction is not a loss', async () => {
+    const account = await e.newAccount();
+    const p = await newPortfolio(account);
+    const deposit = await entry(account, { portfolioId: p.id, kind: 'DEPOSIT', amount: '1000', currency: 'USD' });
+    expect((await settled(account, p.id, 1)).netFlows).toBe('1000');
+    expect((await e.callAs(account, 'POST', `/v1/trades/${deposit.id}/void`)).status).toBe(201);
+    const after = await waitFor(
+      async () => (await e.callAs(account, 'GET', `/v1/portfolios/${p.id}`)).body,
+      (x) => x?.recalculation?.fullReason === 'void' && x?.fillsPending === false,
+      { timeoutMs: 20_000, what: 'the recompute after the void' },
+    );
+    expect(after).toMatchObject({ netFlows: '0', netWorth: '0' });
+  });
+
+  it('refuses cash in a currency with no USD rate, which could not be valued', async () => {
+    const account = await e.newAccount();
+    const res = await entry(account, { kind: 'DEPOSIT', amount: '5', currency: 'ZZQ' }, 422);
+    expect(res.error.code).toBe('unknown_currency');
+  });
+
+  it('does not let an older shortfall block a later entry: only what the new entry breaks is refused', async () => {
+    const account = await e.newAccount();
+    await entry(account, { kind: 'DEPOSIT', amount: '100', currency: 'USD', executedAt: minute(1) });
+    await entry(account, { kind: 'WITHDRAWAL', amount: '100', currency: 'USD', executedAt: minute(5) });
+    // Back-dated: it leaves the withdrawal 40 short in hindsight (the fold carries cash at −40).
+    await entry(account, { kind: 'BUY', symbol: STOCK, quantity: '1', price: '40', executedAt: minute(2) });
+    await entry(account, { kind: 'DEPOSIT', amount: '10', currency: 'USD', executedAt: minute(6) });
+    // A new overdraft is still refused.
+    await entry(account, { kind: 'WITHDRAWAL', amount: '10.01', currency: 'USD', executedAt: minute(7) }, 422);
+  });
+});
+
 describe('corrections', () => {
   it('voids a trade by a reversing entry: the position goes, both entries stay listed, a second void answers the first', async () => {
     const account = await e.newAccount();
@@ -227,6 +261,7 @@ describe('corrections', () => {
     const account = await e.newAccount();
     const buy = await entry(account, { kind: 'BUY', symbol: STOCK, quantity: '2', price: '10', executedAt: minute(1) });
     await entry(account, { kind: 'SELL', symbol: STOCK, quantity: '2', price: '11', executedAt: minute(2) });
+    await e.setPrice('EURUSD', '1.08');
     const deposit = await entry(account, { kind: 'DEPOSIT', amount: '50', currency: 'EUR', executedAt: minute(3) });
     await entry(account, { kind: 'WITHDRAWAL', amount: '40', currency: 'EUR', executedAt: minute(4) });
     const a = await e.callAs(account, 'POST', `/v1/trades/${buy.id}/void`);

@@ -27,7 +27,8 @@ afterAll(async () => {
 
 /** Starts workers/main.ts and resolves once it reports ready (or rejects with its output if it exits). */
 function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const started = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // Metrics on any free ports: other workers may run on this machine.
+  const started = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { env: { ...process.env, WORKER_METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let output = '';
   started.stdout?.on('data', (d) => (output += d));
   started.stderr?.on('data', (d) => (output += d));

@@ -1,9 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../lib/embedded/process.js';
 import { npmStart, npmStartEnv } from '../helpers/npm-start.js';
+import { waitFor } from '../helpers/wait.js';
 
 // `npm start` as a user runs it: its own data dir and ports, the same Temporal CLI as the tests.
 const { env, ports, dataDir, api } = await npmStartEnv('supervisor', { LOG_LEVEL: 'info' });
@@ -40,6 +41,12 @@ describe('npm start', () => {
     expect(banner).toMatch(/PostgreSQL {3}postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/durable_trader \(embedded\)/);
     expect(await (await fetch(`${api}/health`)).json()).toEqual({ status: 'ok', temporal: 'ok', postgres: 'ok' });
     expect((await fetch(`http://localhost:${ports.TEMPORAL_UI_PORT}/`)).status).toBe(200);
+    // Where the metrics live: the API's on its port, the worker's (with the Temporal Core's) on WORKER_METRICS_PORT.
+    const workerMetrics = `http://127.0.0.1:${ports.WORKER_METRICS_PORT}`;
+    expect(banner).toContain(`Metrics      ${api}/metrics (API)   ${workerMetrics}/metrics`);
+    expect((await fetch(`${api}/metrics`)).status).toBe(200);
+    expect(await waitFor(async () => (await fetch(`${workerMetrics}/ready`)).status, (status) => status === 200, { timeoutMs: 10_000, what: "the worker's /ready" })).toBe(200);
+    expect(await (await fetch(`${workerMetrics}/metrics`)).text()).toMatch(/^durable_trader_core_metrics_up 1$/m);
 
     // Zero configuration: the supervisor generated the token and encryption keys, kept only for its owner.
     expect(banner).toMatch(/generated local secrets/);
@@ -79,6 +86,37 @@ describe('npm start', () => {
     // The same secrets: the first run's token is still accepted.
     const again = await fetch(`${api}/v1/orders/${id}`, { headers: { authorization } });
     expect(again.status).toBe(200);
+    await stop(second.child);
+  }, 300_000);
+
+  it('keeps shutting down cleanly when its stdout and stderr are closed (`npm start | tee log`, then Ctrl-C)', async () => {
+    const { child, output } = await start();
+    const parts = pidsOf(output());
+    expect(parts.length).toBeGreaterThanOrEqual(4);
+    // The reader of the pipes goes away first, as tee does on Ctrl-C: every later write is an EPIPE.
+    child.stdout!.destroy();
+    child.stderr!.destroy();
+    const code = new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    child.kill('SIGINT');
+    expect(await code).toBe(0);
+    for (const pid of parts) expect(isAlive(pid), `pid ${pid} still running`).toBe(false);
+  }, 300_000);
+
+  it('starts after a supervisor that was killed: stops the parts it left running, and a supervisor.pid naming another process does not block it', async () => {
+    const first = await start();
+    const parts = pidsOf(first.output());
+    const killed = new Promise((r) => first.child.once('exit', r));
+    first.child.kill('SIGKILL');
+    await killed;
+    // The dev server and PostgreSQL run in their own process groups: they outlive a killed supervisor.
+    expect(parts.some((pid) => isAlive(pid))).toBe(true);
+    // The kernel has since given the supervisor's pid to another process (this one: not `npm start`).
+    writeFileSync(path.join(dataDir, 'supervisor.pid'), String(process.pid));
+
+    const second = await start();
+    expect(second.output()).toMatch(/stopped a Temporal dev server left running by an earlier run/);
+    for (const pid of parts) expect(isAlive(pid), `pid ${pid} of the killed run still running`).toBe(false);
+    expect((await fetch(`${api}/health/ready`)).status).toBe(200);
     await stop(second.child);
   }, 300_000);
 });

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig, requireSecrets, variables } from '../../lib/config.js';
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
@@ -71,7 +71,7 @@ const sampleSecrets: Env = {
   CREDENTIALS_KEYS: `k1:${Buffer.alloc(32, 3).toString('base64')}`,
 };
 /** What `.env` must provide: the passwords and keys that have no default. */
-const sampleDotEnv: Env = { APP_DB_PASSWORD: 'app-sample-pw', TEMPORAL_DB_PASSWORD: 'temporal-sample-pw', ...sampleSecrets };
+const sampleDotEnv: Env = { APP_DB_PASSWORD: 'app-sample-pw', TEMPORAL_DB_PASSWORD: 'temporal-sample-pw', GRAFANA_ADMIN_PASSWORD: 'grafana-sample-pw', ...sampleSecrets };
 const compose = (dotEnv: Env = sampleDotEnv) => interpolateAll(rawCompose, dotEnv);
 
 function service(c: Compose, name: string): Service {
@@ -385,5 +385,71 @@ describe('.env.example', () => {
       if (byDefault === undefined) expect(line.value, `${line.name} has no default to show`).toBe('');
       else expect(schema.parse(line.value), `${line.name}=${line.value} is not its default`).toEqual(byDefault);
     }
+  });
+});
+
+describe('the probes in docker-compose.yml', () => {
+  it("checks the API's readiness (/health/ready) and the worker's /ready on its WORKER_METRICS_PORT", () => {
+    const c = compose();
+    const api = service(c, 'api').healthcheck;
+    expect(api?.disable).not.toBe(true);
+    expect(JSON.stringify(api?.test)).toContain("/health/ready'");
+    const worker = service(c, 'worker');
+    expect(worker.healthcheck?.disable).not.toBe(true);
+    expect(JSON.stringify(worker.healthcheck?.test)).toMatch(/process\.env\.WORKER_METRICS_PORT \+ '\/ready'/);
+    expect(environment(worker).WORKER_METRICS_PORT).toBeDefined();
+  });
+});
+
+describe('the Kubernetes example (deploy/k8s)', () => {
+  interface Probe {
+    httpGet?: { path: string; port: string | number };
+    tcpSocket?: { port: string | number };
+  }
+  interface Container {
+    env?: Array<{ name: string }>;
+    envFrom?: Array<{ configMapRef?: { name: string } }>;
+    ports?: Array<{ name: string; containerPort: number }>;
+    livenessProbe?: Probe;
+    readinessProbe?: Probe;
+    command?: string[];
+  }
+  type Doc = { kind: string; metadata: { name: string }; data?: Record<string, string>; spec?: { template?: { spec: { containers: Container[] } } } };
+  const docs = (file: string) => parseAllDocuments(read(file)).map((d) => d.toJS() as Doc);
+  const deploymentOf = (all: Doc[]) => all.find((d) => d.kind === 'Deployment')!.spec!.template!.spec.containers[0]!;
+  /** Every variable the container gets, from its env and the ConfigMaps of the same file. */
+  const variablesOf = (all: Doc[], c: Container) => ({
+    ...Object.fromEntries((c.env ?? []).map((e) => [e.name, 'from a secret'])),
+    ...Object.assign({}, ...(c.envFrom ?? []).map((f) => all.find((d) => d.kind === 'ConfigMap' && d.metadata.name === f.configMapRef?.name)?.data ?? {})),
+  }) as Record<string, string>;
+  const portOf = (c: Container, port: string | number | undefined) => (typeof port === 'number' ? port : c.ports?.find((p) => p.name === port)?.containerPort);
+
+  it.each(['deploy/k8s/api.yaml', 'deploy/k8s/worker.yaml'])('configures %s only through variables lib/config.ts reads', (file) => {
+    const all = docs(file);
+    const vars = variablesOf(all, deploymentOf(all));
+    expect(Object.keys(vars).filter((name) => !(name in variables))).toEqual([]);
+  });
+
+  it('probes the API: liveness on /health/live and readiness on /health/ready, on the PORT it listens on', () => {
+    const all = docs('deploy/k8s/api.yaml');
+    const api = deploymentOf(all);
+    expect(api.command).toEqual(['npm', 'run', 'api']);
+    expect(api.livenessProbe?.httpGet?.path).toBe('/health/live');
+    expect(api.readinessProbe?.httpGet?.path).toBe('/health/ready');
+    const port = Number(variablesOf(all, api).PORT);
+    expect(portOf(api, api.livenessProbe?.httpGet?.port)).toBe(port);
+    expect(portOf(api, api.readinessProbe?.httpGet?.port)).toBe(port);
+    expect(variablesOf(all, api).HOST).toBe('0.0.0.0');
+  });
+
+  it("probes the worker's readiness on /ready of WORKER_METRICS_PORT, served on a reachable interface", () => {
+    const all = docs('deploy/k8s/worker.yaml');
+    const worker = deploymentOf(all);
+    expect(worker.command).toEqual(['npm', 'run', 'worker']);
+    const vars = variablesOf(all, worker);
+    expect(worker.readinessProbe?.httpGet?.path).toBe('/ready');
+    expect(portOf(worker, worker.readinessProbe?.httpGet?.port)).toBe(Number(vars.WORKER_METRICS_PORT));
+    expect(portOf(worker, worker.livenessProbe?.tcpSocket?.port)).toBe(Number(vars.WORKER_METRICS_PORT));
+    expect(vars.WORKER_METRICS_HOST).toBe('0.0.0.0');
   });
 });

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPriceSources, ProviderRateLimitedError } from '../../venues/market-data/sources.js';
 import { ConfigError, loadConfig } from '../../lib/config.js';
+import { PriceUnavailableError } from '../../domain/market-data/errors.js';
 import { priceRefreshSchedule, priceRefreshScheduleId } from '../../workflows/schedules.js';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { startYahooFake, type YahooFake } from '../fakes/yahoo/index.js';
@@ -29,6 +30,17 @@ describe('createPriceSources', () => {
       { symbol: 'AAPL', price: '227.52', source: 'yahoo' },
       { symbol: 'BTCUSDT', price: '60000.00000000', source: 'binance' },
     ]);
+  });
+
+  it('explains a price it could not get: which provider failed, its error, and OFFLINE=1', async () => {
+    yahoo.setFailure('down');
+    const sources = createPriceSources(config());
+    const err = await sources.fetchLatestOrExplain(['AAPL']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PriceUnavailableError);
+    expect((err as PriceUnavailableError).failures).toEqual([{ provider: 'yahoo', error: expect.any(String) }]);
+    expect((err as Error).message).toMatch(/^No price for AAPL: yahoo failed \(.+\);.*OFFLINE=1/);
+    // A symbol the provider answered for but does not know is absent, not an error.
+    expect(await sources.fetchLatestOrExplain(['NOPEUSDT'])).toEqual([]);
   });
 
   it('returns the Binance prices and reports the Yahoo failure when Yahoo is down', async () => {

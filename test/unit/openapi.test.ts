@@ -84,8 +84,8 @@ describe('GET /openapi.json', () => {
       const shown = ok.some(([status, r]) => status === '204' || status === '101' || Object.entries(r.content ?? {}).some(([type, c]) => c.example !== undefined || type !== 'application/json'));
       expect(shown, `${where} has no example of its answer`).toBe(true);
       for (const [status, r] of Object.entries(op.responses)) expect(r.headers?.['X-Request-Id'], `${where} ${status}`).toBeDefined();
-      // /health's 503 is a status report for load balancers ({status, temporal, postgres, reasons}), not a failed request.
-      for (const [status, r] of Object.entries(op.responses).filter(([s]) => Number(s) >= 400 && !(path === '/health' && s === '503'))) {
+      // The 503 of /health and /health/ready is a status report for load balancers ({status, temporal, postgres, reasons}), not a failed request.
+      for (const [status, r] of Object.entries(op.responses).filter(([s]) => Number(s) >= 400 && !(['/health', '/health/ready'].includes(path) && s === '503'))) {
         expect(r.content?.['application/json']?.schema, `${where} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
         expect(r.content?.['application/json']?.example, `${where} ${status}`).toBeDefined();
       }

@@ -60,6 +60,10 @@ describe('performance ranges', () => {
     });
   });
 
+  it('CUSTOM without to ends at asOf', () => {
+    expect(resolvePerformanceRange('CUSTOM', { asOf, from: '2024-06-01' })).toEqual({ range: 'CUSTOM', start: '2024-06-01T00:00:00.000Z', end: '2024-06-09T18:00:00.000Z' });
+  });
+
   it('CUSTOM may end exactly at asOf', () => {
     expect(resolvePerformanceRange('CUSTOM', { asOf, from: '2024-06-01', to: asOf }).end).toBe('2024-06-09T18:00:00.000Z');
   });
@@ -71,7 +75,7 @@ describe('performance ranges', () => {
     ['a date that does not exist', { from: '2024-02-30', to: '2024-03-05' }, /'from' must be an ISO-8601/],
     ['a date-time without a time zone', { from: '2024-02-01T00:00:00', to: '2024-03-05' }, /with a time zone/],
     ['to after asOf', { from: '2024-06-01', to: '2024-06-09T18:00:01Z' }, /after the time it is computed at/],
-    ['no to', { from: '2024-06-01' }, /needs both 'from' and 'to'/],
+    ['no from', { to: '2024-06-01' }, /needs 'from'/],
   ])('CUSTOM with %s is refused', (_, bounds, message) => {
     expect(() => resolvePerformanceRange('CUSTOM', { asOf, ...bounds })).toThrow(InvalidPerformanceRangeError);
     expect(() => resolvePerformanceRange('CUSTOM', { asOf, ...bounds })).toThrow(message);

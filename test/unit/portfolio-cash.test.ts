@@ -15,7 +15,9 @@ import {
   serializeState,
   summarize,
   type Trade,
+  Dec,
 } from '../../domain/portfolio/accounting.js';
+import { bookFlows } from '../../domain/portfolio/flow-books.js';
 
 const at = (n: number) => new Date(Date.UTC(2024, 0, 1) + n * 60_000).toISOString();
 let seq = 0;
@@ -94,6 +96,31 @@ describe('cash', () => {
     expect(serializeState(back)).toEqual(serializeState(s));
     const old = { ...serializeState(s), format: 'durable-trader/portfolio-state@1' };
     expect(() => parseState(old)).toThrow(/Not a stored portfolio state/);
+  });
+});
+
+describe('splits and flow books', () => {
+  it('splits only the manual position: a venue position keeps the units its venue reports', () => {
+    const paper: Trade = { ...buy(1, 'AAPL', '10', '200'), venue: 'paper' };
+    const s = recompute([paper, buy(2, 'AAPL', '1', '200'), split(3, 'AAPL', '4')]);
+    expect(s.positions.get('paper:AAPL')!.quantity.toString()).toBe('10');
+    expect(s.positions.get('manual:AAPL')!.quantity.toString()).toBe('4');
+  });
+
+  it('recomputes when a purchase arrives older than a split of its symbol', () => {
+    const s = recompute([buy(1, 'AAPL', '1', '10'), split(5, 'AAPL', '2')]);
+    expect(() => applyTrade(s, buy(4, 'AAPL', '1', '10'))).toThrow(TradeOutOfOrderError);
+  });
+
+  it('books a flow once at the rate it is first seen and reverses it at that rate', () => {
+    const first = bookFlows({}, [{ currency: 'EUR', native: new Dec('1000'), usdRate: '1.08' }]);
+    expect(first.netFlowsUsd).toBe('1080');
+    const more = bookFlows(first.books, [{ currency: 'EUR', native: new Dec('1500'), usdRate: '1.1' }]);
+    expect(more.netFlowsUsd).toBe('1630');
+    const half = bookFlows(more.books, [{ currency: 'EUR', native: new Dec('750'), usdRate: '2' }]);
+    expect(half.netFlowsUsd).toBe('815');
+    // A currency gone from the books (its only deposit voided) returns to exactly 0.
+    expect(bookFlows(half.books, []).netFlowsUsd).toBe('0');
   });
 });
 

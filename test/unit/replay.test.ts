@@ -6,6 +6,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { dataConverterFor } from '../../lib/secrets.js';
+import { WORKFLOW_TRACING_INTERCEPTORS } from '../../lib/tracing.js';
 import { WORKFLOWS_PATH } from '../../workers/create-workers.js';
 import { HISTORIES_DIR, HISTORY_GENERATIONS, WORKFLOW_HISTORY_GENERATIONS } from '../helpers/histories.js';
 import { TEST_PAYLOAD_KEYS } from '../helpers/keys.js';
@@ -67,6 +68,14 @@ describe('replay of recorded histories', () => {
   it('replays every history against the current workflow code without a determinism error', async () => {
     const results = [];
     for await (const r of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, dataConverter }, histories())) results.push(r);
+    expect(results).toHaveLength(files.length);
+    expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.message}`)).toEqual([]);
+  }, 120_000);
+
+  it('replays every history with the tracing interceptors in the bundle, so a worker may turn tracing on with workflows running', async () => {
+    const results = [];
+    const tracing = { interceptors: { workflowModules: [WORKFLOW_TRACING_INTERCEPTORS] }, sinks: { exporter: { export: { fn: () => undefined } } } };
+    for await (const r of Worker.runReplayHistories({ workflowsPath: WORKFLOWS_PATH, dataConverter, ...tracing }, histories())) results.push(r);
     expect(results).toHaveLength(files.length);
     expect(results.filter((r) => r.error).map((r) => `${r.workflowId}: ${r.error?.message}`)).toEqual([]);
   }, 120_000);

@@ -4,14 +4,20 @@
  * With a request budget (request-budget.ts), each request reserves its weight before it is sent,
  * across every worker process, and its answer's weight and order counts, and any 429/418, go back
  * into the budget. Messages name the method and path only: never the query string (it carries the signature).
+ * Each round trip is a client span (a no-op unless tracing is on) whose W3C trace context goes out
+ * in `traceparent`; it names the method, path, status and Binance error code, never the query, the
+ * body or the API key header.
  */
+import { context, propagation, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE, ATTR_HTTP_REQUEST_METHOD, ATTR_HTTP_RESPONSE_STATUS_CODE, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT, ATTR_URL_PATH } from '@opentelemetry/semantic-conventions';
 import {
   ExchangeRateLimitError,
   ExchangeRejectedError,
   ExchangeUnavailableError,
   ExchangeUnknownOutcomeError,
 } from '../../domain/venue-errors.js';
-import { retryAfterMs, type RequestBudget, type RequestPriority } from './request-budget.js';
+import { TRACER_NAME } from '../../lib/tracing.js';
+import { retryAfterMs, type RequestBudget, type RequestPriority, type Reservation } from './request-budget.js';
 
 export { retryAfterMs } from './request-budget.js';
 
@@ -59,13 +65,31 @@ export function createBinanceHttp(options: BinanceHttpOptions): (call: BinanceCa
   const timeoutMs = options.timeoutMs ?? 10_000;
   const base = options.baseUrl.replace(/\/+$/, '');
   const budget = options.requestBudget;
+  const tracer = trace.getTracer(TRACER_NAME);
+  const serverAttributes = serverAttributesOf(base);
 
   return async function call(req: BinanceCall): Promise<unknown> {
     const label = `${req.method} ${req.path}`;
     const reservation = await budget?.reserve({ label, weight: req.weight, priority: req.priority, orders: req.orders, apiKey: req.apiKey });
+    const attributes = { [ATTR_HTTP_REQUEST_METHOD]: req.method, [ATTR_URL_PATH]: req.path, ...serverAttributes };
+    return tracer.startActiveSpan(label, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      try {
+        const result = await send(req, label, reservation, span);
+        span.end();
+        return result;
+      } catch (err) {
+        endFailed(span, err);
+        throw err;
+      }
+    });
+  };
+
+  async function send(req: BinanceCall, label: string, reservation: Reservation | undefined, span: Span): Promise<unknown> {
     const headers: Record<string, string> = {};
     if (req.apiKey !== undefined) headers['X-MBX-APIKEY'] = req.apiKey;
     if (req.body !== undefined) headers['Content-Type'] = 'application/x-www-form-urlencoded';
+    // traceparent (and tracestate): the span's context, when tracing is on.
+    propagation.inject(context.active(), headers);
     const url = req.query ? `${base}${req.path}?${req.query}` : `${base}${req.path}`;
     let status: number;
     let responseHeaders: Headers;
@@ -80,6 +104,7 @@ export function createBinanceHttp(options: BinanceHttpOptions): (call: BinanceCa
     } catch (err) {
       throw transportError(err, label, timeoutMs);
     }
+    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
     let result: unknown;
     let failure: unknown;
     try {
@@ -93,7 +118,22 @@ export function createBinanceHttp(options: BinanceHttpOptions): (call: BinanceCa
     }
     if (failure !== undefined) throw failure;
     return result;
-  };
+  }
+}
+
+function serverAttributesOf(base: string): Record<string, string | number> {
+  if (!URL.canParse(base)) return {};
+  const u = new URL(base);
+  return { [ATTR_SERVER_ADDRESS]: u.hostname, [ATTR_SERVER_PORT]: Number(u.port) || (u.protocol === 'https:' ? 443 : 80) };
+}
+
+/** The error's class and Binance code on the span; its message may go too: it holds the method, the path and Binance's text, never the query or the key. */
+function endFailed(span: Span, err: unknown): void {
+  const e = err as { name?: unknown; code?: unknown; message?: unknown };
+  span.setAttribute(ATTR_ERROR_TYPE, typeof e.name === 'string' ? e.name : 'Error');
+  if (typeof e.code === 'number') span.setAttribute('binance.error.code', e.code);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: typeof e.message === 'string' ? e.message : undefined });
+  span.end();
 }
 
 function transportError(err: unknown, label: string, timeoutMs: number): Error {

@@ -7,6 +7,7 @@
  */
 import type { Config } from '../../lib/config.js';
 import { ExchangeRateLimitError } from '../../domain/venue-errors.js';
+import { PriceUnavailableError } from '../../domain/market-data/errors.js';
 import type { RequestLedger } from '../../domain/request-budget.js';
 import { requestBudgetFromConfig, type RequestBudget } from '../binance/request-budget.js';
 import { createBinancePriceSource } from './binance.js';
@@ -51,6 +52,12 @@ export interface PriceSources {
   fetchLatestSettled(symbols: string[]): Promise<LatestResult>;
   /** The quotes of fetchLatestSettled: whatever the providers that answered returned. */
   fetchLatest(symbols: string[]): Promise<PriceQuote[]>;
+  /**
+   * As fetchLatest, but a symbol left without a quote because its provider failed is a
+   * PriceUnavailableError naming the provider and its error (a symbol the provider does not know
+   * is simply absent).
+   */
+  fetchLatestOrExplain(symbols: string[]): Promise<PriceQuote[]>;
   /** Candles from the symbol's provider. */
   history(req: HistoryRequest): Promise<{ provider: RoutedProvider; candles: Candle[] }>;
 }
@@ -117,6 +124,14 @@ export function createPriceSources(config: PriceSourcesConfig, options: PriceSou
     async fetchLatest(symbols) {
       const { quotes, failures } = await fetchLatestSettled(symbols);
       for (const failure of failures) options.onFailure?.(failure);
+      return quotes;
+    },
+    async fetchLatestOrExplain(symbols) {
+      const { quotes, failures } = await fetchLatestSettled(symbols);
+      const missing = symbols.find((s) => !quotes.some((q) => q.symbol === s) && failures.some((f) => f.symbols.includes(s)));
+      if (missing !== undefined) {
+        throw new PriceUnavailableError(missing, failures.filter((f) => f.symbols.includes(missing)).map((f) => ({ provider: f.provider, error: f.error.message })));
+      }
       return quotes;
     },
     async history(req) {

@@ -10,7 +10,9 @@
  * A trailing order's `stopPrice` in ExchangeOrder is its current trigger once it trails (and the
  * price it fired at once triggered); before that, the activation stopPrice it was placed with.
  */
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Decimal } from 'decimal.js';
+import { TRACER_NAME } from '../../lib/tracing.js';
 import type { Queryable, Sql } from '../../lib/db.js';
 import { ExchangeRejectedError } from '../../domain/venue-errors.js';
 import { splitSymbol } from '../../domain/symbols.js';
@@ -374,7 +376,7 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
     return outcome;
   }
 
-  return {
+  return traced({
     venue: 'paper',
 
     async getSymbolRules(symbols) {
@@ -528,7 +530,33 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
         return toList(list, legs);
       });
     },
-  };
+  });
+}
+
+/**
+ * Each call is a span, `paper placeOrder` and so on (the OpenTelemetry API's no-op unless tracing
+ * is on): the venue step of an order's trace, as the HTTP span is on Binance.
+ */
+function traced(exchange: Exchange): Exchange {
+  const tracer = trace.getTracer(TRACER_NAME);
+  const wrapped: Record<string, unknown> = { ...exchange };
+  for (const [name, fn] of Object.entries(exchange)) {
+    if (typeof fn !== 'function') continue;
+    wrapped[name] = (...args: unknown[]) =>
+      tracer.startActiveSpan(`paper ${name}`, { kind: SpanKind.INTERNAL, attributes: { 'venue.name': 'paper', 'venue.operation': name } }, async (span) => {
+        try {
+          return await (fn as (...a: unknown[]) => Promise<unknown>)(...args);
+        } catch (err) {
+          span.setAttribute('error.type', err instanceof Error ? err.name : 'Error');
+          if (err instanceof ExchangeRejectedError) span.setAttribute('venue.error.code', err.code);
+          span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : undefined });
+          throw err;
+        } finally {
+          span.end();
+        }
+      });
+  }
+  return wrapped as unknown as Exchange;
 }
 
 function trailingOf(row: PaperOrderRow) {

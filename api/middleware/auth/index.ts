@@ -6,6 +6,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { z } from 'zod';
 import { InvalidTokenError, type TokenService, type VerifiedToken } from '../../../lib/security/jwt.js';
+import { addLogContext } from '../../../lib/logger.js';
 import { ApiError } from '../../errors.js';
 
 export interface AuthOptions {
@@ -66,6 +67,8 @@ export function requireAuth({ tokens, publicPaths = [] }: AuthOptions): Middlewa
     const principal = await verifyOr401(tokens, bearerToken(c.req.header('authorization')));
     c.set('accountId', principal.sub);
     c.set('email', principal.email);
+    // Every line logged for the rest of the request names the account.
+    addLogContext({ accountId: principal.sub });
     await next();
   };
 }

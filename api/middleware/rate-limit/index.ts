@@ -53,6 +53,21 @@ export function createPgRateLimiter({ sql, pruneEvery = 500 }: PgRateLimiterOpti
 }
 
 /**
+ * The limiter, counting each refusal under the kind of its key (the part before the first `:`,
+ * e.g. `orders`, `login-email`), never the key itself.
+ * @example const limiter = countRejections(createPgRateLimiter({ sql }), metrics.rateLimitRejections);
+ */
+export function countRejections(limiter: RateLimiter, rejections: { inc(labels: { limit: string }): void }): RateLimiter {
+  return {
+    async take(key, rule) {
+      const decision = await limiter.take(key, rule);
+      if (!decision.ok) rejections.inc({ limit: key.split(':', 1)[0] ?? 'other' });
+      return decision;
+    },
+  };
+}
+
+/**
  * Takes one request from `key`'s allowance or throws 429 with `Retry-After` (whole seconds).
  * @example await enforceRateLimit(limiter, `login-email:${email}`, config.LOGIN_RATE_LIMIT, 'login attempts for this email');
  */

@@ -23,6 +23,8 @@ export interface RequestLogEntry {
   /** HTTP status sent, or what happened instead. */
   status: number | 'dropped' | 'no-answer';
   fault?: FaultKind;
+  /** The W3C `traceparent` header the request carried (tracing tests). */
+  traceparent?: string;
 }
 
 const JSON_TYPE = { 'Content-Type': 'application/json;charset=UTF-8' };
@@ -85,7 +87,7 @@ export function createFakeHttp(state: FakeState, routes: Route[], options: FakeH
     const path = q === -1 ? target : target.slice(0, q);
     const rawQuery = q === -1 ? '' : target.slice(q + 1);
     const now = state.serverNow();
-    const entry: RequestLogEntry = { time: now, method, path, weight: 0, status: 404 };
+    const entry: RequestLogEntry = { time: now, method, path, weight: 0, status: 404, ...(typeof req.headers.traceparent === 'string' ? { traceparent: req.headers.traceparent } : {}) };
     log.push(entry);
     /** Set when this request's 429 is an escalating one: a request inside its window gets banned this long. */
     let banSeconds: number | undefined;
