@@ -6,6 +6,9 @@
  */
 export function onParentExit(stop: () => void): void {
   if (!process.send) return;
+  // It writes to the supervisor's stdout and stderr: when their reader goes away (`npm start | tee
+  // log`), it must not crash on EPIPE any more than the supervisor does.
+  surviveClosedOutput();
   process.on('disconnect', stop);
   // The IPC channel must not keep the process alive once its own work is done.
   process.channel?.unref();

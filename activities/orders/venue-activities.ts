@@ -3,7 +3,7 @@
  * whose `type` tells the workflow what to do: OrderRejected (final), SubmitOutcomeUnknown (query,
  * never resubmit blindly), ExchangeBusy (wait Retry-After), ExchangeUnavailable (retry).
  */
-import { ApplicationFailure, log } from '@temporalio/activity';
+import { ApplicationFailure, asyncLocalStorage, log } from '@temporalio/activity';
 import { PriceUnavailableError } from '../../domain/market-data/errors.js';
 import { Decimal } from 'decimal.js';
 import type { Sql } from '../../lib/db.js';
@@ -311,7 +311,8 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
         return toFailure(err);
       }
       acked('acked');
-      log.info('order placed on the venue', { orderId: order.orderId, accountId: order.accountId, venue: order.venue, symbol: order.symbol, clientOrderId, exchangeOrderId: placed.exchangeOrderId, status: placed.status });
+      // Only inside an activity (tests also call these functions directly).
+      if (asyncLocalStorage.getStore()) log.info('order placed on the venue', { orderId: order.orderId, accountId: order.accountId, venue: order.venue, symbol: order.symbol, clientOrderId, exchangeOrderId: placed.exchangeOrderId, status: placed.status });
       // The order is placed: reading its trades is part of the placement, not a routine poll.
       await withRequestPriority('order', () => recordFills(exchange, ref, placed));
       return { adopted: false, order: snapshot(placed), credentials: pin?.source };

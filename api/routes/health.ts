@@ -159,7 +159,7 @@ export function healthRoutes({ sql, temporal, timeoutMs = 2000 }: HealthOptions)
       if (prices?.ok) {
         priceState = prices.value === undefined ? 'ok' : 'failing';
         if (prices.value !== undefined) reasons.prices = prices.value;
-      }
+      } else if (prices) reasons.prices = prices.reason;
       const body = {
         temporal: tp.ok ? ('ok' as const) : ('down' as const),
         postgres: pg.ok ? ('ok' as const) : ('down' as const),

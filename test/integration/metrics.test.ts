@@ -1,7 +1,7 @@
 /**
  * The metrics an operator scrapes, after real traffic: a paper order, a price refresh (against the
  * Binance fake, spending the request budget), the portfolio recalculation the fill causes, a
- * refused login. The API's /metrics is read through the app; the worker's through the same
+ * reconciliation that finds an order we never placed, a refused login. The API's /metrics is read through the app; the worker's through the same
  * metrics server workers/main.ts runs, with the Temporal Core's exporter merged in.
  */
 import { randomUUID } from 'node:crypto';
@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coreMetricsTelemetry, createApiMetrics, createWorkerMetrics, TEMPORAL_CORE_METRICS, type ApiMetrics, type WorkerMetrics } from '../../lib/metrics.js';
 import { loopbackPort, startMetricsServer, type MetricsServer } from '../../lib/metrics-server.js';
 import { refreshPricesInput } from '../../workflows/schedules.js';
+import { createPaperExchange } from '../../venues/paper/exchange.js';
+import { createPriceLookup } from '../../store/prices.js';
 import { startEngine, startMarketDataFakes, type MarketDataFakes, type TestEngine } from '../helpers/engine.js';
 import { useRuntimeTelemetry } from '../helpers/env.js';
 import { waitFor } from '../helpers/wait.js';
@@ -66,7 +68,7 @@ const sum = (all: ReturnType<typeof samples>, name: string, labels: RegExp = /.*
   all.filter((s) => s.name === name && labels.test(s.labels)).reduce((n, s) => n + s.value, 0);
 
 describe('metrics after traffic', () => {
-  it('counts an order, a refresh, a recalculation and a refused login, in the API, the worker and the Temporal Core', { timeout: 90_000 }, async () => {
+  it('counts an order, a refresh, a recalculation, a reconciliation and a refused login, in the API, the worker and the Temporal Core', { timeout: 90_000 }, async () => {
     // A paper order that fills (and so recalculates the account's portfolio).
     await e.setPrice(SYMBOL, '50000');
     const placed = await e.call('POST', '/v1/orders', { symbol: SYMBOL, side: 'BUY', type: 'MARKET', quantity: '0.01', venue: 'paper' });
@@ -77,6 +79,12 @@ describe('metrics after traffic', () => {
     // A price refresh of a watched Binance symbol, through the fake (and the request budget).
     expect((await e.call('PUT', '/v1/watchlist', { symbols: ['BTCUSDT'] })).status).toBe(200);
     await e.temporal.workflow.execute('refreshPrices', { taskQueue: e.config.taskQueues.marketData, workflowId: `test-metrics-refresh-${randomUUID()}`, args: [refreshPricesInput(e.config)] });
+
+    // A paper order placed behind our back, which the reconciler finds.
+    const account = await e.newAccount();
+    const paper = createPaperExchange({ sql: e.sql, accountId: account, prices: createPriceLookup({ sql: e.sql }), feeBps: e.config.PAPER_FEE_BPS, slippageBps: e.config.PAPER_SLIPPAGE_BPS, startingCash: e.config.PAPER_STARTING_CASH, staleAfterMs: e.config.PRICE_STALE_AFTER });
+    await paper.placeOrder({ symbol: SYMBOL, side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '30000', timeInForce: 'GTC', clientOrderId: `manual-${randomUUID().slice(0, 8)}` });
+    await e.temporal.workflow.execute('reconcileOrders', { workflowId: `test-metrics-reconcile-${randomUUID()}`, taskQueue: e.config.taskQueues.orders, args: [{ graceMs: 0, accountIds: [account] }] });
 
     // A second login for one email within LOGIN_RATE_LIMIT (1/1h) is refused.
     const user = await e.registerUser();
@@ -100,6 +108,7 @@ describe('metrics after traffic', () => {
     expect(sum(fromWorker, 'durable_trader_price_age_seconds', /provider="binance"/)).toBeGreaterThanOrEqual(0);
     expect(fromWorker.some((s) => s.name === 'durable_trader_price_age_seconds' && s.labels.includes('provider="binance"'))).toBe(true);
     expect(sum(fromWorker, 'durable_trader_request_budget_used', /limiter="REQUEST_WEIGHT:1M"/)).toBeGreaterThan(0);
+    expect(sum(fromWorker, 'durable_trader_reconciler_findings_total', /venue="paper",kind="external"/)).toBeGreaterThanOrEqual(1);
     expect(sum(fromWorker, 'durable_trader_core_metrics_up')).toBe(1);
 
     // The Temporal Core's own metrics, with the names the dashboard uses.
