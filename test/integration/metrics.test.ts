@@ -14,6 +14,8 @@ import { createPriceLookup } from '../../store/prices.js';
 import { startEngine, startMarketDataFakes, type MarketDataFakes, type TestEngine } from '../helpers/engine.js';
 import { useRuntimeTelemetry } from '../helpers/env.js';
 import { waitFor } from '../helpers/wait.js';
+import { startStreamApi } from '../helpers/stream-server.js';
+import WebSocket from 'ws';
 
 
 // A symbol of this file only, so its price moves no other file's orders.
@@ -86,6 +88,16 @@ describe('metrics after traffic', () => {
     await paper.placeOrder({ symbol: SYMBOL, side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '30000', timeInForce: 'GTC', clientOrderId: `manual-${randomUUID().slice(0, 8)}` });
     await e.temporal.workflow.execute('reconcileOrders', { workflowId: `test-metrics-reconcile-${randomUUID()}`, taskQueue: e.config.taskQueues.orders, args: [{ graceMs: 0, accountIds: [account] }] });
 
+    // A LIMIT_MAKER that would take liquidity at once: the venue itself refuses it, with its error code.
+    const refused = await e.call('POST', '/v1/orders', { symbol: SYMBOL, side: 'BUY', type: 'LIMIT_MAKER', quantity: '0.01', price: '60000', venue: 'paper' });
+    expect(refused.status).toBe(202);
+    await e.waitForStatus(refused.body.id, ['REJECTED']);
+
+    // A WebSocket client of /v1/stream, open while the API is scraped.
+    const stream = await startStreamApi(e, undefined, api);
+    const ws = new WebSocket(stream.url, { headers: { authorization: `Bearer ${(await e.registerUser()).token}` } });
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+
     // A second login for one email within LOGIN_RATE_LIMIT (1/1h) is refused.
     const user = await e.registerUser();
     const login = () => e.request('POST', '/v1/auth/login', { body: { email: user.email, password: user.password } });
@@ -99,7 +111,9 @@ describe('metrics after traffic', () => {
     expect(fromApi.some((s) => s.labels.includes(placed.body.id))).toBe(false);
     expect(sum(fromApi, 'durable_trader_http_request_duration_seconds_count', /route="\/v1\/orders"/)).toBeGreaterThanOrEqual(1);
     expect(sum(fromApi, 'durable_trader_rate_limit_rejections_total', /limit="login-email"/)).toBe(1);
-    expect(fromApi.some((s) => s.name === 'durable_trader_websocket_connections')).toBe(true);
+    expect(sum(fromApi, 'durable_trader_websocket_connections')).toBe(1);
+    ws.close();
+    await stream.close();
 
     // The recalculation follows the fill through the portfolio workflow: wait for it.
     const fromWorker = await waitFor(scrapeWorker, (all) => sum(all, 'durable_trader_portfolio_recalculation_duration_seconds_count') > 0, { timeoutMs: 30_000, what: 'a portfolio recalculation' });
@@ -110,6 +124,7 @@ describe('metrics after traffic', () => {
     expect(sum(fromWorker, 'durable_trader_request_budget_used', /limiter="REQUEST_WEIGHT:1M"/)).toBeGreaterThan(0);
     expect(sum(fromWorker, 'durable_trader_reconciler_findings_total', /venue="paper",kind="external"/)).toBeGreaterThanOrEqual(1);
     expect(sum(fromWorker, 'durable_trader_core_metrics_up')).toBe(1);
+    expect(sum(fromWorker, 'durable_trader_venue_errors_total', /venue="paper"/)).toBeGreaterThanOrEqual(1);
 
     // The Temporal Core's own metrics, with the names the dashboard uses.
     for (const name of ['temporal_workflow_task_schedule_to_start_latency_count', 'temporal_activity_schedule_to_start_latency_count', 'temporal_workflow_completed_total']) {
