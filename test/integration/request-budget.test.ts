@@ -207,7 +207,7 @@ describe('the request budget', () => {
   it('keeps no API key or secret in its rows or its log', async () => {
     await startFake();
     const lines: string[] = [];
-    const log = createLogger('binance-budget', { level: 'debug', write: (l) => lines.push(l) });
+    const log = createLogger('binance-budget', { level: 'debug', format: 'text', write: (l) => lines.push(l) });
     const alice = adapterOf(budgetOn(aliceSql, { log }));
     await alice.cancelOrder(await restingOrder(alice, 'secret-1'));
     const rows = await aliceSql`SELECT * FROM request_budget WHERE scope IN (${ipScope(fake.url)}, ${keyScope(KEY)})`;
