@@ -156,6 +156,16 @@ export interface FiredAlert {
 }
 
 /**
+ * Alerts of `symbols` that the workflow `firedBy` fired: the same answer on a retry of the call
+ * that fired them (an UPDATE's RETURNING only knows the first attempt).
+ */
+export async function countFiredBy(sql: Sql, firedBy: string, symbols: string[]): Promise<number> {
+  if (symbols.length === 0) return 0;
+  const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM price_alerts WHERE fired_by = ${firedBy} AND symbol = ANY(${symbols}::text[])`;
+  return row?.n ?? 0;
+}
+
+/**
  * Fires the alerts that are still ACTIVE, at their prices, and announces each on ALERT_CHANNEL in
  * the same transaction. An alert another evaluation fired first is not returned: it fired once.
  */

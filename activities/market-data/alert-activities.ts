@@ -9,7 +9,7 @@ import type { Sql } from '../../lib/db.js';
 import { alertFires, conditionalOrder, describeAlert } from '../../domain/price-alerts.js';
 import { clientOrderIdFor, orderWorkflowId, type OrderRequest } from '../../domain/orders.js';
 import { insertReceivedOrder } from '../../store/orders.js';
-import { alertCandidates, alertsOwingOrders, fireAlerts, markOrderStarted, ruleOf, type FiredAlert } from '../../store/price-alerts.js';
+import { alertCandidates, alertsOwingOrders, countFiredBy, fireAlerts, markOrderStarted, ruleOf, type FiredAlert } from '../../store/price-alerts.js';
 import type { MovedPrice } from './refresh-activities.js';
 
 export interface PriceAlertActivitiesOptions {
@@ -24,7 +24,7 @@ export interface PriceAlertActivitiesOptions {
 }
 
 export interface AlertsResult {
-  /** Alerts this call fired (one fired by an overlapping evaluation is not counted twice). */
+  /** Alerts of this call's symbols that this refresh run fired, retries included (one fired by an overlapping evaluation is not counted). */
   fired: number;
   /** Conditional orders started, this call's and those an earlier call owed. */
   ordersStarted: number;
@@ -81,7 +81,8 @@ export function createPriceAlertActivities({ sql, startOrder, ordersPerCall = 10
       if (failed.length > 0) {
         throw new ConditionalOrdersPendingError(`${failed.length} conditional orders of fired alerts are not started yet and will be on retry: ${failed.join('; ')}`);
       }
-      return { fired: fired.length, ordersStarted };
+      // Counted from the rows, not this attempt's UPDATE: a retry (say, after an order could not start) reports the same.
+      return { fired: await countFiredBy(sql, firedBy, [...new Set(moved.map((m) => m.symbol))]), ordersStarted };
     },
   };
 }

@@ -55,10 +55,11 @@ async function create(account: string, body: Record<string, unknown>): Promise<a
   return res.body;
 }
 
-/** The activity the refresh runs, as a worker would run it (a retry, or an overlapping run). */
-function evaluate(symbol: string, price: string): Promise<AlertsResult> {
+/** The activity the refresh runs, as a worker would run it: in another refresh run, or (same workflowId) a retry in the same one. */
+function evaluate(symbol: string, price: string, workflowId = `test-refresh-${randomUUID()}`): Promise<AlertsResult> {
   const { evaluatePriceAlerts } = createPriceAlertActivities({ sql: e.sql, startOrder: orderStarter(e.temporal, { taskQueue: e.config.taskQueues.orders, settings: orderSettingsFrom(e.config) }) });
-  return new MockActivityEnvironment().run(evaluatePriceAlerts, { moved: [{ symbol, price }] });
+  const env = new MockActivityEnvironment({ workflowExecution: { workflowId, runId: randomUUID() } });
+  return env.run(evaluatePriceAlerts, { moved: [{ symbol, price }] });
 }
 
 describe('POST /v1/alerts: each condition fires on the right move, and not on the wrong one', () => {
@@ -139,10 +140,13 @@ describe('firing exactly once', () => {
     const { account, symbol } = await setUp('100');
     const a = await create(account, { symbol, condition: 'ABOVE', threshold: '110' });
     const b = await create(account, { symbol, condition: 'ABOVE', threshold: '111' });
-    const first = await evaluate(symbol, '120');
+    const run = `test-refresh-${randomUUID()}`;
+    const first = await evaluate(symbol, '120', run);
     const again = await evaluate(symbol, '120');
     expect(first.fired).toBe(2);
     expect(again.fired).toBe(0);
+    // A retry of the run that fired them reports them again, rather than 0.
+    expect((await evaluate(symbol, '120', run)).fired).toBe(2);
     const c = await create(account, { symbol, condition: 'BELOW', threshold: '99.5' });
     const overlapping = await Promise.all(Array.from({ length: 6 }, () => evaluate(symbol, '99')));
     expect(overlapping.reduce((n, r) => n + r.fired, 0)).toBe(1);
