@@ -50,7 +50,8 @@ export async function performanceSeries(sql: Queryable, accountId: string, portf
         SELECT p.*, 1 FROM bounds CROSS JOIN LATERAL (
           SELECT at, id, net_worth, net_flows FROM portfolio_snapshots
           WHERE portfolio_id = ${portfolioId} AND account_id = ${accountId} AND net_worth IS NOT NULL AND at > bounds.s AND at <= bounds.e
-          ORDER BY at, id LIMIT 1) p
+          -- The last of the points at that first instant, as a MAX window takes it.
+          ORDER BY at, id DESC LIMIT 1) p
       ) candidates ORDER BY pref LIMIT 1
     ),
     days AS (

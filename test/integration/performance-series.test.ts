@@ -66,11 +66,18 @@ function expected(rows: Row[], start: number | null, end: number) {
   const s = start ?? valued[0]?.atMs;
   if (s === undefined) return [];
   const intraday = Math.max(s, end - DAY);
-  const base = valued.filter((r) => r.atMs <= s).at(-1);
+  // The last point at or before the start; for a series that begins inside the window, the last
+  // point of its first instant.
+  let base = valued.filter((r) => r.atMs <= s).at(-1);
+  const first = valued.find((r) => r.atMs > s);
+  if (!base && first) base = valued.filter((r) => r.atMs === first.atMs).at(-1);
   const lastOfDay = new Map<number, Row>();
   for (const r of valued) if (r.atMs > s && r.atMs <= intraday) lastOfDay.set(Math.floor(r.atMs / DAY), r);
-  const picked = [...(base ? [base] : []), ...lastOfDay.values(), ...valued.filter((r) => r.atMs > intraday)];
-  return picked.map((r) => ({ at: new Date(r.atMs).toISOString(), netWorth: r.netWorth, netFlows: r.netFlows }));
+  const picked = new Map<string, Row>();
+  for (const r of [...(base ? [base] : []), ...lastOfDay.values(), ...valued.filter((r) => r.atMs > intraday)]) picked.set(r.id, r);
+  return [...picked.values()]
+    .sort((a, b) => a.atMs - b.atMs || (a.id < b.id ? -1 : 1))
+    .map((r) => ({ at: new Date(r.atMs).toISOString(), netWorth: r.netWorth, netFlows: r.netFlows }));
 }
 
 const row = fc.record({
@@ -99,7 +106,7 @@ describe('performance series', () => {
         const got = await performanceSeries(sql, accountId, portfolioId, { start: start === null ? null : new Date(start), end: new Date(end) });
         expect(got).toEqual(expected(rows, start, end));
       }),
-      { numRuns: 40 },
+      { numRuns: 100 },
     );
   });
 
