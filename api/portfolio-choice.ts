@@ -19,8 +19,12 @@ export function portfolioNotFound(id: string): ApiError {
 export function portfolioChooser(sql: Sql) {
   return async (accountId: string, asked: string | undefined): Promise<PortfolioBook> => {
     const id = asked ?? accountId;
-    if (id === accountId) await ensureDefaultPortfolio(sql, accountId, portfolioWorkflowId(accountId), serializeState(emptyState()));
-    const book = await findPortfolio(sql, accountId, id);
+    let book = await findPortfolio(sql, accountId, id);
+    // The default portfolio is made on first use only: no write on every later request.
+    if (!book && id === accountId) {
+      await ensureDefaultPortfolio(sql, accountId, portfolioWorkflowId(accountId), serializeState(emptyState()));
+      book = await findPortfolio(sql, accountId, id);
+    }
     if (!book) throw portfolioNotFound(id);
     return book;
   };

@@ -102,6 +102,17 @@ export async function hasLedgerAfter(sql: Queryable, accountId: string, cursor: 
   return row.behind;
 }
 
+/**
+ * The ledger without VOID entries and the entries they reverse: a correction is as if the entry had
+ * never been. Returns its input when nothing is voided.
+ */
+export function withoutVoided(entries: LedgerTrade[]): Trade[] {
+  const voided = new Set<string>();
+  for (const e of entries) if (e.side === 'VOID' && e.voids !== null) voided.add(e.voids);
+  if (voided.size === 0) return entries as Trade[];
+  return entries.filter((e) => e.side !== 'VOID' && !voided.has(e.id)) as Trade[];
+}
+
 /** A ledger entry as the accounting reads it, its place in the ledger, and (VOID) the entry it reverses. */
 export type LedgerTrade = Omit<Trade, 'side'> & { side: Trade['side'] | 'VOID'; ledgerSeq: string; voids: string | null };
 

@@ -9,7 +9,7 @@ import { portfolioWorkflowId } from '../../domain/orders.js';
 import type { AccountingMethod, PortfolioResult } from '../../domain/portfolio/result.js';
 import { lockPortfolio, portfolioOfOrder, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../../store/portfolio.js';
 import { announcePortfolioRecalculated } from '../../store/portfolio-events.js';
-import { ledgerTradesAfter, type LedgerTrade } from '../../store/trades.js';
+import { ledgerTradesAfter, withoutVoided, type LedgerTrade } from '../../store/trades.js';
 import { splitSymbol } from '../../domain/symbols.js';
 import { bookFlows } from '../../domain/portfolio/flow-books.js';
 import {
@@ -144,13 +144,6 @@ async function recalculate(tx: Queryable, input: RecalculateInput, at: Date): Pr
   return result;
 }
 
-/** The ledger without VOID entries and the entries they reverse: a correction is as if the entry had never been. */
-function withoutVoided(entries: LedgerTrade[]): Trade[] {
-  const voided = new Set<string>();
-  for (const e of entries) if (e.side === 'VOID' && e.voids !== null) voided.add(e.voids);
-  if (voided.size === 0) return entries as Trade[];
-  return entries.filter((e) => e.side !== 'VOID' && !voided.has(e.id)) as Trade[];
-}
 
 /** A currency's external flows so far: deposits and implicit funding in, withdrawals out. */
 const flowOf = (b: { deposits: string; implicitFunding: string; withdrawals: string }) => new Dec(b.deposits).plus(b.implicitFunding).minus(b.withdrawals);

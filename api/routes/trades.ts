@@ -13,13 +13,14 @@ import {
   ledgerTradesAfter,
   listLedger,
   manualTradesOf,
+  withoutVoided,
   type LedgerTrade,
   type NewTrade,
   type TradeRow,
 } from '../../store/trades.js';
 import { findPortfolio, lockPortfolioEntries } from '../../store/portfolio-books.js';
 import { pricesOf } from '../../store/portfolio.js';
-import { InsufficientCashError, InsufficientPositionError, InvalidInputError, recompute, type Trade } from '../../domain/portfolio/accounting.js';
+import { InsufficientCashError, InsufficientPositionError, InvalidInputError, recompute } from '../../domain/portfolio/accounting.js';
 import { createWorkflowClients } from '../../workflows/clients.js';
 import type { Config } from '../../lib/config.js';
 import { isUniqueViolation, type Queryable, type Sql } from '../../lib/db.js';
@@ -156,11 +157,6 @@ function asTrade(t: NewTrade): LedgerTrade {
   };
 }
 
-/** The ledger without VOIDs and what they reverse. */
-function effective(entries: readonly LedgerTrade[]): Trade[] {
-  const voided = new Set(entries.filter((e) => e.side === 'VOID').map((e) => e.voids));
-  return entries.filter((e) => e.side !== 'VOID' && !voided.has(e.id)) as Trade[];
-}
 
 /**
  * Replays the portfolio's entries with the change through the accounting core, strictly: a SELL
@@ -177,7 +173,7 @@ async function assertAcceptable(tx: Queryable, accountId: string, portfolioId: s
     : await ledgerTradesAfter(tx, accountId, '0', 'executed', portfolioId);
   /** The entries the strict replay refuses, by id, with why; a SELL beyond the holding still throws. */
   const refused = (entries: LedgerTrade[]) => {
-    const kept = effective(entries);
+    const kept = withoutVoided(entries);
     const found = new Map<string, Error>();
     const scope = trade ? kept.filter((e) => e.symbol === change.symbol && e.side !== 'DIVIDEND') : kept;
     recompute(scope, 'average', { strictCash: true, onViolation: (id, error) => void found.set(id, error) });
