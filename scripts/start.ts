@@ -3,20 +3,27 @@
  * OFFLINE=1), Temporal (embedded unless TEMPORAL_ADDRESS is set), PostgreSQL (embedded unless
  * DATABASE_URL is set), the migrations, the worker and the API; prints one ready banner; and on
  * SIGINT/SIGTERM stops everything in reverse order.
+ *
+ * `npm run cluster` (`--cluster`) is the production shape on this machine: the Temporal server
+ * itself (built from Go modules into .tools/) on PostgreSQL, its Web UI, two workers and two APIs
+ * (PORT and PORT+1), all configured by the variables production reads. `--workers=N --apis=N`
+ * change the counts. Its files live under DATA_DIR/cluster.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfigOrExit, LOOPBACK_HOSTS, maskDatabaseUrl, type Config } from '../lib/config.js';
 import { createSql } from '../lib/db.js';
 import { startEmbeddedPostgres } from '../lib/embedded/postgres.js';
-import { killStale, ownProcessIn, terminate, writePidFile } from '../lib/embedded/process.js';
+import { startChild } from '../lib/embedded/child.js';
+import { killStale, ownProcessIn, writePidFile } from '../lib/embedded/process.js';
 import { canWrite, surviveClosedOutput } from '../lib/lifecycle.js';
 import { findTemporalCli, PROJECT_ROOT } from '../lib/embedded/temporal-cli.js';
 import { searchAttributeArgs, startTemporalDevServer } from '../lib/embedded/temporal-dev-server.js';
+import { ensureTemporalServer, portsFrom, setupTemporalSchema, startTemporalServer, TEMPORAL_SERVER_VERSION, type TemporalDatabase } from '../lib/embedded/temporal-server.js';
+import { startTemporalWebUi } from '../lib/embedded/temporal-web-ui.js';
 import { temporalUiLinks } from '../lib/temporal-ui.js';
 import { ensureLocalSecrets } from '../lib/local-secrets.js';
-import { createLogger, type Logger } from '../lib/logger.js';
+import { createLogger } from '../lib/logger.js';
 import { migrate } from '../store/migrate.js';
 import { startOfflineStandIns } from './offline.js';
 
@@ -26,6 +33,19 @@ type Stop = { name: string; stop: () => Promise<void> };
 surviveClosedOutput();
 if (process.argv.includes('--offline')) process.env.OFFLINE = '1';
 const config: Config = loadConfigOrExit();
+const clusterMode = process.argv.includes('--cluster');
+function countArg(name: string, fallback: number): number {
+  const text = process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+  const n = text === undefined ? fallback : Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 8) {
+    console.error(`--${name} must be a whole number from 1 to 8, got ${text}`);
+    process.exit(2);
+  }
+  return n;
+}
+const counts = clusterMode ? { workers: countArg('workers', 2), apis: countArg('apis', 2) } : { workers: 1, apis: 1 };
+/** The cluster keeps its PostgreSQL, Temporal databases and pid files apart from `npm start`'s. */
+const runDir = clusterMode ? path.join(config.dataDir, 'cluster') : config.dataDir;
 const log = createLogger('start', {
   level: config.LOG_LEVEL,
   format: config.LOG_FORMAT,
@@ -54,48 +74,36 @@ async function shutdown(code: number, why: string): Promise<void> {
 process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
 process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
 
-/** Runs a TypeScript entry point as a child with an IPC channel; resolves once it says it is ready. */
-function startChild(name: string, entry: string, env: NodeJS.ProcessEnv, log: Logger, pidFile: string): Promise<Stop> {
-  let child: ChildProcess;
-  let stopping = false;
-  let restarts = 0;
-  const spawnIt = () =>
-    new Promise<void>((resolve, reject) => {
-      child = fork(path.join(PROJECT_ROOT, entry), [], { env, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
-      // The next start stops it should this supervisor die without stopping it.
-      if (child.pid) writePidFile(pidFile, child.pid);
-      child.on('message', (m: { type?: string }) => m?.type === 'ready' && resolve());
-      child.once('exit', (code, signal) => {
-        reject(new Error(`${name} exited during start-up (code ${code}, signal ${signal})`));
-        if (stopping || shuttingDown) return;
-        // A crashed worker or API is restarted: Temporal resumes whatever it was doing.
-        restarts++;
-        const delay = Math.min(1000 * restarts, 10_000);
-        log.warn(`${name} exited unexpectedly; restarting in ${delay} ms`, { code, signal });
-        setTimeout(() => !shuttingDown && !stopping && spawnIt().catch((err) => log.error(`${name} failed to restart`, { err })), delay);
-      });
-    });
-  return spawnIt().then(() => {
-    log.info(`${name} is up`, { pid: child.pid });
-    return {
-    name,
-    stop: async () => {
-      stopping = true;
-      await terminate(child, 8000);
-      rmSync(pidFile, { force: true });
-    },
-  };
-  });
+/** Temporal's PostgreSQL connection: the app database's server and role, databases of its own. */
+function temporalDatabaseOf(databaseUrl: string): TemporalDatabase {
+  const u = new URL(databaseUrl);
+  return { host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+}
+
+/** The Temporal server on PostgreSQL (schema set up or upgraded by its own tool) and its Web UI. */
+async function startClusterTemporal(databaseUrl: string, codecEndpoint: string): Promise<{ uiUrl: string }> {
+  const dir = path.join(runDir, 'temporal');
+  const bin = await ensureTemporalServer(log);
+  const db = temporalDatabaseOf(databaseUrl);
+  await setupTemporalSchema(bin.sqlTool, db);
+  log.info('starting Temporal server', { version: TEMPORAL_SERVER_VERSION, port: config.TEMPORAL_PORT });
+  const server = await startTemporalServer({ binary: bin.server, dir, db, ports: portsFrom(config.TEMPORAL_PORT), namespace: config.TEMPORAL_NAMESPACE, log });
+  stack.push({ name: 'Temporal server', stop: server.stop });
+  log.info('Temporal server is up', { pid: server.pid, address: server.address });
+  void server.exited.then(() => void shutdown(1, 'the Temporal server exited'));
+  const ui = await startTemporalWebUi({ temporalAddress: server.address, port: config.TEMPORAL_UI_PORT, namespace: config.TEMPORAL_NAMESPACE, codecEndpoint, dir: path.join(runDir, 'temporal-ui'), log });
+  stack.push({ name: 'Temporal Web UI', stop: ui.stop });
+  return { uiUrl: ui.url };
 }
 
 async function main() {
-  mkdirSync(config.dataDir, { recursive: true });
-  const lock = path.join(config.dataDir, 'supervisor.pid');
+  mkdirSync(runDir, { recursive: true });
+  const lock = path.join(runDir, 'supervisor.pid');
   // Only a live supervisor of ours blocks: a pid the kernel has since given to another process,
   // or a zombie, is a stale file from a supervisor that died.
   const other = ownProcessIn(lock, 'scripts/start.ts');
   if (other !== undefined && other !== process.pid) {
-    console.error(`Another \`npm start\` (pid ${other}) is using ${config.dataDir}; stop it first or set DATA_DIR`);
+    console.error(`Another \`npm ${clusterMode ? 'run cluster' : 'start'}\` (pid ${other}) is using ${runDir}; stop it first or set DATA_DIR`);
     process.exit(1);
   }
   if (existsSync(lock)) log.info('replacing a stale supervisor.pid (its process is gone or is not ours)', { file: lock, was: readFileSync(lock, 'utf8').trim() });
@@ -103,11 +111,14 @@ async function main() {
   stack.push({ name: 'lock', stop: async () => rmSync(lock, { force: true }) });
   // Parts a supervisor that died (SIGKILL, a crash) left running; the dev server and PostgreSQL
   // are stopped the same way, from their own pid files, as they start.
-  const childPidFiles = { worker: path.join(config.dataDir, 'worker.pid'), API: path.join(config.dataDir, 'api.pid') };
-  for (const [name, file, entry] of [['worker', childPidFiles.worker, 'workers/main.ts'], ['API', childPidFiles.API, 'api/main.ts']] as const) {
-    const orphan = ownProcessIn(file, entry);
-    if (orphan !== undefined && (await killStale(orphan, entry))) log.warn(`stopped a ${name} left running by an earlier run`, { pid: orphan });
-    rmSync(file, { force: true });
+  const children = [
+    ...Array.from({ length: counts.workers }, (_, i) => ({ name: counts.workers > 1 ? `worker ${i + 1}` : 'worker', entry: 'workers/main.ts', index: i, pidFile: path.join(runDir, i ? `worker-${i + 1}.pid` : 'worker.pid') })),
+    ...Array.from({ length: counts.apis }, (_, i) => ({ name: counts.apis > 1 ? `API ${i + 1}` : 'API', entry: 'api/main.ts', index: i, pidFile: path.join(runDir, i ? `api-${i + 1}.pid` : 'api.pid') })),
+  ];
+  for (const c of children) {
+    const orphan = ownProcessIn(c.pidFile, c.entry);
+    if (orphan !== undefined && (await killStale(orphan, c.entry))) log.warn(`stopped a ${c.name} left running by an earlier run`, { pid: orphan });
+    rmSync(c.pidFile, { force: true });
   }
 
   const childEnv: NodeJS.ProcessEnv = { ...process.env };
@@ -130,8 +141,25 @@ async function main() {
     Object.assign(childEnv, standIns.env);
   }
 
+  let databaseUrl = config.DATABASE_URL;
+  if (!databaseUrl) {
+    log.info('starting embedded PostgreSQL', { port: config.EMBEDDED_PG_PORT });
+    const pg = await startEmbeddedPostgres({ dir: path.join(runDir, 'postgres'), port: config.EMBEDDED_PG_PORT, log });
+    stack.push({ name: 'PostgreSQL', stop: pg.stop });
+    log.info('PostgreSQL is up', { pid: pg.pid });
+    databaseUrl = pg.url;
+    childEnv.DATABASE_URL = databaseUrl;
+  }
+
+
   let temporalUi = config.temporalUiUrl;
-  if (config.embeddedTemporal) {
+  let temporalLabel = config.embeddedTemporal ? `${config.temporalAddress} (embedded dev server)` : config.temporalAddress;
+  if (config.embeddedTemporal && clusterMode) {
+    const server = await startClusterTemporal(databaseUrl, codecEndpoint);
+    temporalLabel = `${config.temporalAddress} (Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL: databases temporal, temporal_visibility)`;
+    childEnv.TEMPORAL_ADDRESS = config.temporalAddress;
+    temporalUi = server.uiUrl;
+  } else if (config.embeddedTemporal) {
     const dir = path.join(config.dataDir, 'temporal');
     mkdirSync(dir, { recursive: true });
     const binary = await findTemporalCli({ cliPath: config.TEMPORAL_CLI_PATH, log });
@@ -172,16 +200,6 @@ async function main() {
     temporalUi = `http://localhost:${config.TEMPORAL_UI_PORT}`;
   }
 
-  let databaseUrl = config.DATABASE_URL;
-  if (!databaseUrl) {
-    log.info('starting embedded PostgreSQL', { port: config.EMBEDDED_PG_PORT });
-    const pg = await startEmbeddedPostgres({ dir: path.join(config.dataDir, 'postgres'), port: config.EMBEDDED_PG_PORT, log });
-    stack.push({ name: 'PostgreSQL', stop: pg.stop });
-    log.info('PostgreSQL is up', { pid: pg.pid });
-    databaseUrl = pg.url;
-    childEnv.DATABASE_URL = databaseUrl;
-  }
-
   const sql = createSql(databaseUrl, { max: 1 });
   try {
     const applied = await migrate(sql);
@@ -190,22 +208,43 @@ async function main() {
     await sql.end({ timeout: 2 });
   }
 
-  stack.push(await startChild('worker', 'workers/main.ts', childEnv, log, childPidFiles.worker));
-  stack.push(await startChild('API', 'api/main.ts', childEnv, log, childPidFiles.API));
-
-  const apiUrl = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${config.PORT}`;
+  const shuttingDownNow = () => shuttingDown;
+  const apiUrls: string[] = [];
+  const workerMetricsUrls: string[] = [];
   const workerMetricsHost = config.WORKER_METRICS_HOST === '0.0.0.0' ? 'localhost' : config.WORKER_METRICS_HOST;
-  const workerMetricsUrl = `http://${workerMetricsHost.includes(':') ? `[${workerMetricsHost}]` : workerMetricsHost}:${config.WORKER_METRICS_PORT}`;
+  const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
+  // Side by side: the workers first (they must poll before an API starts orders), then the APIs.
+  for (const entry of ['workers/main.ts', 'api/main.ts']) {
+    const group = children.filter((c) => c.entry === entry);
+    const started = await Promise.all(
+      group.map((c) => {
+        const env = { ...childEnv };
+        // The n-th process of a kind takes the n-th port from the configured one (0 stays "any").
+        const nth = (base: number) => (base === 0 ? 0 : base + c.index * (entry === 'api/main.ts' ? 1 : 2));
+        if (entry === 'api/main.ts') {
+          env.PORT = String(nth(config.PORT));
+          apiUrls.push(`http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${env.PORT}`);
+        } else {
+          env.WORKER_METRICS_PORT = String(nth(config.WORKER_METRICS_PORT));
+          env.TEMPORAL_METRICS_PORT = String(nth(config.TEMPORAL_METRICS_PORT));
+          workerMetricsUrls.push(`http://${hostForUrl(workerMetricsHost)}:${env.WORKER_METRICS_PORT}`);
+        }
+        return startChild({ name: c.name, entry, env, log, pidFile: c.pidFile, shuttingDown: shuttingDownNow });
+      }),
+    );
+    stack.push(...started);
+  }
+
   const lines = [
     'Durable Trader is ready',
-    `  API          ${apiUrl}   (health: ${apiUrl}/health, docs: ${apiUrl}/docs)`,
-    `  Metrics      ${apiUrl}/metrics (API)   ${workerMetricsUrl}/metrics (worker and Temporal SDK; readiness ${workerMetricsUrl}/ready)`,
+    ...apiUrls.map((u) => `  API          ${u}   (health: ${u}/health, docs: ${u}/docs, metrics: ${u}/metrics)`),
+    ...workerMetricsUrls.map((u) => `  Worker       ${u}/metrics (worker and Temporal SDK; readiness ${u}/ready)`),
     `  Temporal UI  ${temporalUi}`,
     `  All orders   ${temporalUiLinks({ temporalUiUrl: temporalUi, TEMPORAL_NAMESPACE: config.TEMPORAL_NAMESPACE }).orders()}`,
     trustLocalUi
       ? `  Codec server ${codecEndpoint}   (the Temporal UI above decodes with no sign-in: the API listens on ${config.HOST} only)`
       : `  Codec server ${codecEndpoint}   (sign in at ${codecEndpoint}/login; operators: ${config.OPERATOR_EMAILS.join(', ') || 'none, set OPERATOR_EMAILS'})`,
-    `  Temporal     ${config.embeddedTemporal ? config.temporalAddress + ' (embedded)' : config.temporalAddress}   namespace ${config.TEMPORAL_NAMESPACE}`,
+    `  Temporal     ${temporalLabel}   namespace ${config.TEMPORAL_NAMESPACE}`,
     `  PostgreSQL   ${maskDatabaseUrl(databaseUrl)}${config.DATABASE_URL ? '' : ' (embedded)'}`,
     `  Mode         ${config.OFFLINE ? 'offline (local stand-ins for Binance and Yahoo)' : 'online'}`,
     'Press Ctrl-C to stop.',

@@ -1,6 +1,7 @@
 /** Helpers for the child processes the supervisor and the tests own. */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 /** Resolves when the child has exited (immediately if it already has). */
 export function exited(child: ChildProcess): Promise<void> {
@@ -100,4 +101,23 @@ export class Tail {
   toString(): string {
     return this.lines.join('\n');
   }
+}
+
+export function isExecutable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The first executable `name` on PATH. */
+export function onPath(name: string, envPath = process.env.PATH ?? ''): string | undefined {
+  for (const dir of envPath.split(path.delimiter)) {
+    if (!dir) continue;
+    const candidate = path.join(dir, name);
+    if (isExecutable(candidate)) return candidate;
+  }
+  return undefined;
 }
