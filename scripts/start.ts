@@ -15,6 +15,7 @@ import { loadConfigOrExit, LOOPBACK_HOSTS, maskDatabaseUrl, type Config } from '
 import { createSql } from '../lib/db.js';
 import { startEmbeddedPostgres } from '../lib/embedded/postgres.js';
 import { startChild } from '../lib/embedded/child.js';
+import { CLUSTER_SHAPE, perProcessEnv } from '../lib/embedded/cluster-shape.js';
 import { killStale, ownProcessIn, writePidFile } from '../lib/embedded/process.js';
 import { canWrite, surviveClosedOutput } from '../lib/lifecycle.js';
 import { findTemporalCli, PROJECT_ROOT } from '../lib/embedded/temporal-cli.js';
@@ -43,7 +44,7 @@ function countArg(name: string, fallback: number): number {
   }
   return n;
 }
-const counts = clusterMode ? { workers: countArg('workers', 2), apis: countArg('apis', 2) } : { workers: 1, apis: 1 };
+const counts = clusterMode ? { workers: countArg('workers', CLUSTER_SHAPE.workers), apis: countArg('apis', CLUSTER_SHAPE.apis) } : { workers: 1, apis: 1 };
 /** The cluster keeps its PostgreSQL, Temporal databases and pid files apart from `npm start`'s. */
 const runDir = clusterMode ? path.join(config.dataDir, 'cluster') : config.dataDir;
 const log = createLogger('start', {
@@ -87,7 +88,7 @@ async function startClusterTemporal(databaseUrl: string, codecEndpoint: string):
   const db = temporalDatabaseOf(databaseUrl);
   await setupTemporalSchema(bin.sqlTool, db);
   log.info('starting Temporal server', { version: TEMPORAL_SERVER_VERSION, port: config.TEMPORAL_PORT });
-  const server = await startTemporalServer({ binary: bin.server, dir, db, ports: portsFrom(config.TEMPORAL_PORT), namespace: config.TEMPORAL_NAMESPACE, log });
+  const server = await startTemporalServer({ binary: bin.server, dir, db, ports: portsFrom(config.TEMPORAL_PORT), historyShards: CLUSTER_SHAPE.historyShards, namespace: config.TEMPORAL_NAMESPACE, log });
   stack.push({ name: 'Temporal server', stop: server.stop });
   log.info('Temporal server is up', { pid: server.pid, address: server.address });
   void server.exited.then(() => void shutdown(1, 'the Temporal server exited'));
@@ -218,17 +219,10 @@ async function main() {
     const group = children.filter((c) => c.entry === entry);
     const started = await Promise.all(
       group.map((c) => {
-        const env = { ...childEnv };
-        // The n-th process of a kind takes the n-th port from the configured one (0 stays "any").
-        const nth = (base: number) => (base === 0 ? 0 : base + c.index * (entry === 'api/main.ts' ? 1 : 2));
-        if (entry === 'api/main.ts') {
-          env.PORT = String(nth(config.PORT));
-          apiUrls.push(`http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${env.PORT}`);
-        } else {
-          env.WORKER_METRICS_PORT = String(nth(config.WORKER_METRICS_PORT));
-          env.TEMPORAL_METRICS_PORT = String(nth(config.TEMPORAL_METRICS_PORT));
-          workerMetricsUrls.push(`http://${hostForUrl(workerMetricsHost)}:${env.WORKER_METRICS_PORT}`);
-        }
+        const kind = entry === 'api/main.ts' ? 'api' : 'worker';
+        const env = { ...childEnv, ...perProcessEnv(kind, c.index, config) };
+        if (kind === 'api') apiUrls.push(`http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${env.PORT}`);
+        else workerMetricsUrls.push(`http://${hostForUrl(workerMetricsHost)}:${env.WORKER_METRICS_PORT}`);
         return startChild({ name: c.name, entry, env, log, pidFile: c.pidFile, shuttingDown: shuttingDownNow });
       }),
     );

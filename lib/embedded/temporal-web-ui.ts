@@ -9,7 +9,8 @@ import type { Logger } from '../logger.js';
 import { ensureGoBinary } from './go-tools.js';
 import { exited, sleep, Tail, terminate } from './process.js';
 
-const UI_VERSION = 'v2.42.1';
+/** What Temporal CLI v1.5.1 embeds, as the server version is. */
+export const WEB_UI_VERSION = 'v2.42.1';
 
 export interface WebUiOptions {
   temporalAddress: string;
@@ -30,7 +31,7 @@ export interface WebUi {
 
 /** @example const ui = await startTemporalWebUi({ temporalAddress: '127.0.0.1:7233', port: 8233, namespace: 'default', dir, log }); */
 export async function startTemporalWebUi(o: WebUiOptions): Promise<WebUi> {
-  const binary = await ensureGoBinary({ pkg: 'github.com/temporalio/ui-server/v2/cmd/server', version: UI_VERSION, folder: `temporal-ui-${UI_VERSION}`, name: 'temporal-ui-server' }, o.log);
+  const binary = await ensureGoBinary({ pkg: 'github.com/temporalio/ui-server/v2/cmd/server', version: WEB_UI_VERSION, folder: `temporal-ui-${WEB_UI_VERSION}`, name: 'temporal-ui-server' }, o.log);
   mkdirSync(path.join(o.dir, 'config'), { recursive: true });
   const codec = o.codecEndpoint ? `codec:\n  endpoint: ${JSON.stringify(o.codecEndpoint)}\n  includeCredentials: true\n` : '';
   writeFileSync(

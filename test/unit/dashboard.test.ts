@@ -12,6 +12,7 @@ import { createApiMetrics, createWorkerMetrics, METRIC_PREFIX, TEMPORAL_CORE_MET
 
 interface Service {
   image?: string;
+  command?: string | string[];
   environment?: Record<string, string | number | boolean | null>;
   expose?: string[];
   volumes?: string[];
@@ -19,7 +20,7 @@ interface Service {
 
 const read = (path: string) => readFileSync(path, 'utf8');
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
-const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as { scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }> };
+const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as { scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs?: Array<{ targets: string[] }>; dns_sd_configs?: Array<{ names: string[]; type: string; port: number }> }> };
 const datasources = parse(read('deploy/grafana/provisioning/datasources/prometheus.yml')) as { datasources: Array<{ uid: string; type: string; url: string }> };
 const dashboard = JSON.parse(read('deploy/grafana/dashboards/durable-trader.json')) as {
   panels: Array<{ title: string; datasource: { uid: string }; targets: Array<{ expr: string; datasource: { uid: string } }> }>;
@@ -75,12 +76,17 @@ describe('the Grafana dashboard', () => {
 
 describe('Prometheus and Grafana in docker-compose.yml', () => {
   it('scrapes the API on its PORT and the worker on its WORKER_METRICS_PORT, served on a reachable interface', () => {
-    const targets = Object.fromEntries(prometheus.scrape_configs.map((s) => [s.job_name, s.static_configs.flatMap((c) => c.targets)]));
+    // A static target per API service; the worker's replicas by DNS, each on its metrics port.
+    const targets = Object.fromEntries(
+      prometheus.scrape_configs.map((s) => [s.job_name, [...(s.static_configs ?? []).flatMap((c) => c.targets), ...(s.dns_sd_configs ?? []).flatMap((c) => c.names.map((n) => `${n}:${c.port}`))]]),
+    );
     // Only the listening settings: deployment-files.test.ts checks the rest of the environment.
     const listening = (name: string, keys: string[]) => loadConfig(Object.fromEntries(Object.entries(env(name)).filter(([k]) => keys.includes(k))));
     const api = listening('api', ['PORT', 'HOST']);
     const worker = listening('worker', ['WORKER_METRICS_PORT', 'WORKER_METRICS_HOST']);
-    expect(targets['durable-trader-api']).toEqual([`api:${api.PORT}`]);
+    const apiServices = Object.entries(compose.services).filter(([, svc]) => JSON.stringify(svc.command) === JSON.stringify(['npm', 'run', 'api'])).map(([name]) => name);
+    expect(apiServices.length).toBeGreaterThanOrEqual(2);
+    expect(targets['durable-trader-api']).toEqual(apiServices.map((name) => `${name}:${api.PORT}`));
     expect(targets['durable-trader-worker']).toEqual([`worker:${worker.WORKER_METRICS_PORT}`]);
     expect(worker.WORKER_METRICS_HOST).toBe('0.0.0.0');
     expect(compose.services.worker?.expose).toContain(String(worker.WORKER_METRICS_PORT));

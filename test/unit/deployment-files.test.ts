@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig, requireSecrets, variables } from '../../lib/config.js';
+import { CLUSTER_SHAPE, perProcessEnv } from '../../lib/embedded/cluster-shape.js';
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
 
@@ -21,6 +22,7 @@ interface Service {
   expose?: Array<string | number>;
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[]; disable?: boolean };
+  deploy?: { replicas?: number };
 }
 
 interface Compose {
@@ -294,6 +296,49 @@ function finalStage() {
 
 const instruction = (op: string) => finalStage().filter((i) => i.op === op);
 const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+
+describe('docker-compose.yml and `npm run cluster` (lib/embedded/cluster-shape.ts)', () => {
+  const c = compose();
+  const runs = (s: Service, script: string) => JSON.stringify(s.command) === JSON.stringify(['npm', 'run', script]);
+  const count = (script: string) => appServices(c).reduce((n, [, s]) => n + (runs(s, script) ? (s.deploy?.replicas ?? 1) : 0), 0);
+
+  it('runs as many APIs and workers as the cluster', () => {
+    expect(count('api')).toBe(CLUSTER_SHAPE.apis);
+    expect(count('worker')).toBe(CLUSTER_SHAPE.workers);
+  });
+
+  it('runs the Temporal server and Web UI versions the cluster builds, with as many history shards', () => {
+    const version = (name: string) => servicesWithImage(rawCompose, name).map(([, s]) => `v${s.image!.split(':').pop()}`);
+    expect(version('temporalio/auto-setup')).toEqual([CLUSTER_SHAPE.temporalServerVersion]);
+    expect(version('temporalio/ui')).toEqual([CLUSTER_SHAPE.webUiVersion]);
+    expect(Number(environment(service(c, 'temporal')).NUM_HISTORY_SHARDS)).toBe(CLUSTER_SHAPE.historyShards);
+  });
+
+  it('gives every API and every worker the same environment, as the cluster does but for its per-process ports', () => {
+    const envOf = (script: string) => appServices(c).filter(([, s]) => runs(s, script)).map(([, s]) => environment(s));
+    for (const script of ['api', 'worker']) {
+      const [first, ...others] = envOf(script);
+      for (const other of others) expect(other).toEqual(first);
+    }
+    const ports = { PORT: 3000, WORKER_METRICS_PORT: 9464, TEMPORAL_METRICS_PORT: 9465 };
+    for (const kind of ['api', 'worker'] as const) {
+      for (const index of [0, 1]) {
+        const own = perProcessEnv(kind, index, ports);
+        for (const name of Object.keys(own)) {
+          expect(CLUSTER_SHAPE.perProcessVariables as readonly string[]).toContain(name);
+          expect(variables).toHaveProperty(name);
+        }
+        // The second process of a kind differs from the first in every port it listens on.
+        if (index === 1) for (const [name, value] of Object.entries(own)) expect(value).not.toBe(perProcessEnv(kind, 0, ports)[name as keyof typeof own]);
+      }
+    }
+  });
+
+  it('publishes each API on its own port of this machine', () => {
+    const apiPorts = appServices(c).filter(([, s]) => runs(s, 'api')).flatMap(([, s]) => published(s).map((p) => p.hostPort));
+    expect(new Set(apiPorts).size).toBe(CLUSTER_SHAPE.apis);
+  });
+});
 
 describe('Dockerfile', () => {
   it('exposes the PORT the compose file gives the API, and defaults PORT to it', () => {

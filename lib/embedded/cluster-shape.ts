@@ -1,0 +1,35 @@
+/**
+ * The production shape that `npm run cluster` runs on one machine and docker-compose.yml runs in
+ * containers (test/unit/deployment-files.test.ts holds the two to the same shape).
+ */
+import { TEMPORAL_SERVER_VERSION } from './temporal-server.js';
+import { WEB_UI_VERSION } from './temporal-web-ui.js';
+
+export const CLUSTER_SHAPE = {
+  workers: 2,
+  apis: 2,
+  /** Fixed for the life of Temporal's database: Temporal cannot change it later. */
+  historyShards: 4,
+  temporalServerVersion: TEMPORAL_SERVER_VERSION,
+  webUiVersion: WEB_UI_VERSION,
+  /**
+   * The variables the launcher sets differently on each process of a kind (two processes on one
+   * host need two ports); every other variable reaches all of them unchanged.
+   */
+  perProcessVariables: ['PORT', 'WORKER_METRICS_PORT', 'TEMPORAL_METRICS_PORT'],
+} as const;
+
+type PortSettings = { PORT: number; WORKER_METRICS_PORT: number; TEMPORAL_METRICS_PORT: number };
+
+/**
+ * What the n-th process of a kind (index 0 first) gets on top of the shared environment: the n-th
+ * port from each configured one (0 stays "any free port"). Workers step by 2, so the metrics and
+ * the SDK's exporter ports of neighbours never meet.
+ * @example perProcessEnv('api', 1, config) // { PORT: '3001' }
+ */
+export function perProcessEnv(kind: 'api' | 'worker', index: number, ports: PortSettings): Partial<Record<(typeof CLUSTER_SHAPE.perProcessVariables)[number], string>> {
+  const nth = (base: number, step: number) => String(base === 0 ? 0 : base + index * step);
+  return kind === 'api'
+    ? { PORT: nth(ports.PORT, 1) }
+    : { WORKER_METRICS_PORT: nth(ports.WORKER_METRICS_PORT, 2), TEMPORAL_METRICS_PORT: nth(ports.TEMPORAL_METRICS_PORT, 2) };
+}
