@@ -3,6 +3,8 @@
  * carries an Idempotency-Key and is retried with backoff after a network error or a 5xx until the
  * API answers 202 or a 4xx (or the deadline passes). It registers a user of its own when the API
  * has `POST /v1/auth/register` and sends its bearer token; without that route it runs unauthenticated.
+ * Given several API instances (the cluster target), it spreads requests over them in turn and
+ * sends the retry of a failed request to the next one, as a client behind a load balancer would.
  */
 import { randomBytes } from 'node:crypto';
 import { sleep } from '../../lib/embedded/process.js';
@@ -23,7 +25,8 @@ export type SubmitOutcome =
   | { kind: 'gave-up'; lastError: string; attempts: number };
 
 export interface ApiClientOptions {
-  baseUrl: string;
+  /** One API instance, or several behind the same database and Temporal. */
+  baseUrls: string[];
   /** Used in the registered user's e-mail address. */
   label: string;
   requestTimeoutMs?: number;
@@ -40,24 +43,52 @@ export class ApiClient {
   authenticated = false;
   /** HTTP requests sent and not yet answered (the api-kill scenario kills the API while some are). */
   inFlight = 0;
+  /** Requests sent and not yet answered, per API instance (by index of `baseUrls`). */
+  readonly inFlightAt: number[];
+  /** Requests answered by each API instance. */
+  readonly answeredBy: number[];
+  private turn = 0;
 
   constructor(private readonly o: ApiClientOptions) {
     this.email = `chaos-${o.label}-${randomBytes(4).toString('hex')}@example.test`;
+    if (o.baseUrls.length === 0) throw new Error('ApiClient needs at least one base URL');
+    this.inFlightAt = o.baseUrls.map(() => 0);
+    this.answeredBy = o.baseUrls.map(() => 0);
   }
 
-  private async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = this.o.requestTimeoutMs ?? 15_000): Promise<{ status: number; text: string; headers: Headers }> {
+  /** The instance for the next attempt: each in turn, never `avoid` (where the last attempt failed) when there is another. */
+  private nextInstance(avoid?: number): number {
+    const n = this.o.baseUrls.length;
+    const at = this.turn++ % n;
+    return at === avoid && n > 1 ? (at + 1) % n : at;
+  }
+
+  private async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    timeoutMs = this.o.requestTimeoutMs ?? 15_000,
+    route: { avoid?: number; chosen?: (at: number) => void } = {},
+  ): Promise<{ status: number; text: string; headers: Headers }> {
     const auth: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : {};
+    const at = this.nextInstance(route.avoid);
+    route.chosen?.(at);
     this.inFlight++;
+    this.inFlightAt[at]!++;
     try {
-      const res = await fetch(`${this.o.baseUrl}${path}`, {
+      const res = await fetch(`${this.o.baseUrls[at]}${path}`, {
         method,
         headers: { 'content-type': 'application/json', ...auth, ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(timeoutMs),
       });
-      return { status: res.status, text: await res.text(), headers: res.headers };
+      const answer = { status: res.status, text: await res.text(), headers: res.headers };
+      this.answeredBy[at]!++;
+      return answer;
     } finally {
       this.inFlight--;
+      this.inFlightAt[at]!--;
     }
   }
 
@@ -66,18 +97,23 @@ export class ApiClient {
     let wait = 200;
     let attempts = 0;
     let lastError = 'no attempt';
+    // Where the last attempt went, so that a retry after a failure goes to another instance.
+    let last: number | undefined;
+    let failedAt: number | undefined;
     while (Date.now() < deadline) {
       attempts++;
       let pause = wait;
       try {
-        const res = await this.request(method, path, body, headers);
+        const res = await this.request(method, path, body, headers, undefined, { avoid: failedAt, chosen: (at) => (last = at) });
         if (res.status < 500 && res.status !== 429) return { res, attempts, lastError };
+        failedAt = last;
         lastError = `HTTP ${res.status} ${res.text.slice(0, 200)}`;
         // A rate limit says when to come back; anything else backs off exponentially.
         const retryAfter = Number(res.headers.get('retry-after'));
         if (res.status === 429 && retryAfter > 0) pause = Math.min(retryAfter * 1000, 10_000);
       } catch (err) {
         lastError = errorText(err);
+        failedAt = last;
       }
       await sleep(Math.min(pause, Math.max(deadline - Date.now(), 0)));
       wait = Math.min(wait * 2, 3000);

@@ -1,6 +1,7 @@
 /**
  * The servers under the engine, each stoppable and restartable in place: the Temporal dev server
- * (same SQLite file, same ports) and the embedded PostgreSQL (same data directory, same port).
+ * (same SQLite file, same ports) or, on the cluster target, the Temporal server (same databases,
+ * same ports), and the embedded PostgreSQL (same data directory, same port).
  * Both are the launchers `npm start` uses; this file only adds "stop now, start again later".
  */
 import { readFileSync } from 'node:fs';
@@ -9,6 +10,7 @@ import postgres from 'postgres';
 import { createSql, type Sql } from '../../lib/db.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/embedded/postgres.js';
 import { startTemporalDevServer, type DevServer, type DevServerOptions } from '../../lib/embedded/temporal-dev-server.js';
+import { setupTemporalSchema, startTemporalServer, type TemporalDatabase, type TemporalServer, type TemporalServerBinaries, type TemporalServerOptions } from '../../lib/embedded/temporal-server.js';
 import { createLogger } from '../../lib/logger.js';
 import { migrate } from '../../store/migrate.js';
 import { freePort } from '../helpers/ports.js';
@@ -60,6 +62,46 @@ export async function startChaosTemporal({ binary, dir }: { binary: string; dir:
     async start() {
       if (server) return;
       server = await startTemporalDevServer(started);
+    },
+  };
+}
+
+/**
+ * The Temporal server itself on the run's PostgreSQL (the cluster target): databases of the
+ * scenario's own, schema set up by the server's tool, fresh ports. `stop`, `kill9` and `start` as
+ * for the dev server; a restart finds its history in PostgreSQL.
+ * @example const temporal = await startChaosTemporalServer({ bin, dir, pg, name: 'worker_kill' });
+ */
+export async function startChaosTemporalServer({ bin, dir, pg, name }: { bin: TemporalServerBinaries; dir: string; pg: ChaosPostgres; name: string }): Promise<ChaosTemporal> {
+  const u = new URL(pg.urlOf('postgres'));
+  const db: TemporalDatabase = { host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: `temporal_${name}`, visibilityDatabase: `temporal_${name}_vis` };
+  await setupTemporalSchema(bin.sqlTool, db);
+  let options: TemporalServerOptions | undefined;
+  let server: TemporalServer | undefined = await withFreshPorts(async () => {
+    const frontend = await freePort();
+    const ports = { frontend, frontendHttp: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort(), membershipBase: 0 };
+    // Four consecutive membership ports: a free one, and hope for its three neighbours (a clash is retried).
+    ports.membershipBase = await freePort();
+    options = { binary: bin.server, dir: path.join(dir, 'temporal-server'), db, ports, namespace: 'default', log, readyTimeoutMs: 90_000 };
+    return startTemporalServer(options);
+  });
+  const started = options!;
+  return {
+    address: server.address,
+    async stop() {
+      const s = server;
+      server = undefined;
+      await s?.stop();
+    },
+    async kill9() {
+      const s = server;
+      server = undefined;
+      if (s?.pid) await killTree(s.pid);
+      await s?.exited;
+    },
+    async start() {
+      if (server) return;
+      server = await startTemporalServer(started);
     },
   };
 }

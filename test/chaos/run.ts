@@ -8,6 +8,9 @@
  *   npm run test:chaos                            every scenario
  *   npm run test:chaos -- --only api-kill,worker-kill
  *   npm run test:chaos -- --seed 7 --keep         another seed; keep .data/chaos-* even on success
+ *   npm run test:chaos -- --target=cluster        on the production shape: the Temporal server on
+ *                                                 PostgreSQL, two workers, two APIs (plus the
+ *                                                 scenarios that need two of each)
  *
  * Everything lives under .data/chaos-<time>-<pid>/ (Temporal SQLite files, PostgreSQL, process
  * logs, report.json); the directory is removed after a passing run unless --keep is given.
@@ -19,17 +22,21 @@ import { commandLineOf, isAlive, killStale } from '../../lib/embedded/process.js
 import { findTemporalCli, PROJECT_ROOT } from '../../lib/embedded/temporal-cli.js';
 import { createLogger } from '../../lib/logger.js';
 import { startChaosPostgres, type ChaosPostgres } from './infra.js';
-import { runScenario, stopRunningScenario, type ScenarioResult } from './scenario.js';
+import { ensureTemporalServer } from '../../lib/embedded/temporal-server.js';
+import { runScenario, stopRunningScenario, type ChaosTarget, type ScenarioResult } from './scenario.js';
 import { SCENARIOS } from './scenarios.js';
 
 const { values } = parseArgs({
-  options: { only: { type: 'string' }, seed: { type: 'string' }, keep: { type: 'boolean', default: false } },
+  options: { only: { type: 'string' }, seed: { type: 'string' }, keep: { type: 'boolean', default: false }, target: { type: 'string', default: 'dev' } },
 });
+if (values.target !== 'dev' && values.target !== 'cluster') throw new Error(`--target must be dev or cluster, got ${values.target}`);
+const target: ChaosTarget = values.target;
+const available = SCENARIOS.filter((s) => !s.targets || s.targets.includes(target));
 const seed = Number(values.seed ?? process.env.CHAOS_SEED ?? 1);
 if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got ${values.seed}`);
-const wanted = values.only?.split(',').map((s) => s.trim()) ?? SCENARIOS.map((s) => s.name);
-const unknown = wanted.filter((name) => !SCENARIOS.some((s) => s.name === name));
-if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${SCENARIOS.map((s) => s.name).join(', ')}`);
+const wanted = values.only?.split(',').map((s) => s.trim()) ?? available.map((s) => s.name);
+const unknown = wanted.filter((name) => !available.some((s) => s.name === name));
+if (unknown.length) throw new Error(`unknown scenario ${unknown.join(', ')} on target ${target}; known: ${available.map((s) => s.name).join(', ')}`);
 
 /**
  * A run killed with SIGKILL leaves its Temporal and PostgreSQL running (its worker and API exit
@@ -45,6 +52,8 @@ async function reapStaleRuns(dataDir: string): Promise<void> {
     for (const scenario of readdirSync(dir)) {
       const pid = pidIn(path.join(dir, scenario, 'temporal.pid'));
       if (pid) await killStale(pid, 'start-dev');
+      const server = pidIn(path.join(dir, scenario, 'temporal-server', 'server.pid'));
+      if (server) await killStale(server, 'temporal-server');
     }
     const pg = pidIn(path.join(dir, 'postgres', 'pgdata', 'postmaster.pid'));
     if (pg) await killStale(pg, 'postgres');
@@ -94,10 +103,12 @@ const results: ScenarioResult[] = [];
 try {
   const binary = await findTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, log: createLogger('chaos', { level: 'warn' }) });
   if (!binary) throw new Error('No Temporal CLI found and no Go toolchain to build one: set TEMPORAL_CLI_PATH');
+  const serverBinaries = target === 'cluster' ? await ensureTemporalServer(createLogger('chaos', { level: 'info' })) : undefined;
   pg = await startChaosPostgres(path.join(root, 'postgres'));
+  console.error(`chaos: target ${target}${target === 'cluster' ? ' (Temporal server on PostgreSQL, two workers, two APIs)' : ' (Temporal dev server, one worker, one API)'}`);
   for (const name of wanted) {
-    const def = SCENARIOS.find((s) => s.name === name)!;
-    const result = await runScenario(def, { root, temporalBinary: binary, pg, seed });
+    const def = available.find((s) => s.name === name)!;
+    const result = await runScenario(def, { root, target, serverBinaries, temporalBinary: binary, pg, seed });
     results.push(result);
     console.log(result.line);
     for (const n of result.notes) console.error(`  note ${n}`);
@@ -114,7 +125,7 @@ const passed = results.filter((r) => r.passed).length;
 const failed = wanted.length - passed;
 writeFileSync(
   path.join(root, 'report.json'),
-  JSON.stringify({ seed, seconds: Math.round((Date.now() - started) / 1000), results: results.map(({ details: _d, ...r }) => r) }, null, 2),
+  JSON.stringify({ target, seed, seconds: Math.round((Date.now() - started) / 1000), results: results.map(({ details: _d, ...r }) => r) }, null, 2),
 );
 console.error(`chaos: ${Math.round((Date.now() - started) / 1000)} s, seed ${seed}`);
 console.log(`chaos: ${passed} passed, ${failed} failed`);

@@ -15,13 +15,20 @@ import { audit, type Submission, type Verdict } from './audit.js';
 import { ApiClient } from './client.js';
 import { FAKE_KEY, FAKE_SECRET, PAPER_CASH, engineCodec, engineEnv } from './engine-env.js';
 import { closedWorkflows, explainFailure } from './evidence.js';
-import { startChaosTemporal, type ChaosPostgres, type ChaosTemporal } from './infra.js';
+import type { TemporalServerBinaries } from '../../lib/embedded/temporal-server.js';
+import { startChaosTemporal, startChaosTemporalServer, type ChaosPostgres, type ChaosTemporal } from './infra.js';
 import { MarketDriver } from './market.js';
 import { planOrders, seededRandom, between, type Intent, type PlannedOrder } from './plan.js';
 import { Part } from './processes.js';
 
+export type ChaosTarget = 'dev' | 'cluster';
+
 export interface RunContext {
   root: string;
+  /** `dev`: the Temporal dev server, one worker, one API. `cluster`: the Temporal server on PostgreSQL, two of each. */
+  target: ChaosTarget;
+  /** The Temporal server and its schema tool, for the cluster target. */
+  serverBinaries?: TemporalServerBinaries | undefined;
   temporalBinary: string;
   pg: ChaosPostgres;
   seed: number;
@@ -37,8 +44,13 @@ export interface Stack {
   sql: Sql;
   fake: BinanceFake;
   market: MarketDriver;
+  target: ChaosTarget;
+  /** The first worker and the first API: the only ones on the dev target. */
   worker: Part;
   api: Part;
+  /** Every worker and API (two of each on the cluster target). */
+  workers: Part[];
+  apis: Part[];
   client: ApiClient;
   progress: { accepted: number; finished: number; total: number };
   /** Orders the API accepted so far, in the order of their answers. */
@@ -65,6 +77,8 @@ export interface ScenarioDefinition {
   minFilledShare?: number;
   /** Engine settings of this scenario over the suite's (engine-env.ts). */
   env?: Record<string, string>;
+  /** Where the scenario runs; every target when absent. */
+  targets?: readonly ChaosTarget[];
   /** Options of the Binance fake for this scenario (e.g. its user data stream's timings). */
   fake?: Pick<BinanceFakeOptions, 'userStream' | 'rateLimits'>;
   /** Runs alongside the submissions; resolves when the fault has played out. */
@@ -209,7 +223,9 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
   try {
     // Temporal and the database start side by side (the suite's time is mostly such waits).
     const [startedTemporal, freshDatabase] = await Promise.allSettled([
-      startChaosTemporal({ binary: ctx.temporalBinary, dir }),
+      ctx.target === 'cluster'
+        ? startChaosTemporalServer({ bin: ctx.serverBinaries!, dir, pg: ctx.pg, name: def.name.replace(/-/g, '_') })
+        : startChaosTemporal({ binary: ctx.temporalBinary, dir }),
       ctx.pg.freshDatabase(`chaos_${def.name.replace(/-/g, '_')}`),
     ]);
     if (startedTemporal.status === 'fulfilled') cleanups.push(() => startedTemporal.value.stop());
@@ -225,14 +241,16 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
     await market.publish();
     cleanups.push(() => market.stop());
 
-    const port = await freePort();
-    const env = engineEnv({ temporal: temporal.address, databaseUrl, fakeUrl: fake.url, wsApiUrl: fake.wsApiUrl, port, dir, overrides: def.env });
+    const instances = ctx.target === 'cluster' ? 2 : 1;
+    const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
+    const env = engineEnv({ temporal: temporal.address, databaseUrl, fakeUrl: fake.url, wsApiUrl: fake.wsApiUrl, port: ports[0]!, dir, overrides: def.env });
     const onUnexpectedExit = (why: string) => note(`${why}; restarted as npm start's supervisor would`);
-    const worker = new Part({ name: 'worker', entry: 'workers/main.ts', env, logFile: path.join(dir, 'worker.log'), onUnexpectedExit });
-    const api = new Part({ name: 'api', entry: 'api/main.ts', env, logFile: path.join(dir, 'api.log'), onUnexpectedExit });
-    cleanups.push(() => worker.stop(), () => api.stop());
-    await Promise.all([worker.start(), api.start()]);
-    const client = new ApiClient({ baseUrl: `http://127.0.0.1:${port}`, label: def.name });
+    const suffix = (i: number) => (instances > 1 ? `-${i + 1}` : '');
+    const workers = Array.from({ length: instances }, (_, i) => new Part({ name: `worker${suffix(i)}`, entry: 'workers/main.ts', env, logFile: path.join(dir, `worker${suffix(i)}.log`), onUnexpectedExit }));
+    const apis = ports.map((port, i) => new Part({ name: `api${suffix(i)}`, entry: 'api/main.ts', env: { ...env, PORT: String(port) }, logFile: path.join(dir, `api${suffix(i)}.log`), onUnexpectedExit }));
+    cleanups.push(...workers.map((w) => () => w.stop()), ...apis.map((a) => () => a.stop()));
+    await Promise.all([...workers, ...apis].map((p) => p.start()));
+    const client = new ApiClient({ baseUrls: ports.map((port) => `http://127.0.0.1:${port}`), label: def.name });
     await client.authenticate(Date.now() + 60_000);
     if (!client.authenticated) note('the API has no POST /v1/auth/register: orders are sent without a token');
 
@@ -245,8 +263,11 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
       sql,
       fake,
       market,
-      worker,
-      api,
+      target: ctx.target,
+      worker: workers[0]!,
+      api: apis[0]!,
+      workers,
+      apis,
       client,
       progress: { accepted: 0, finished: 0, total: plan.length },
       accepted: [],
@@ -284,7 +305,7 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
   const passed =
     !error && !!verdict && extraZero && verdict.terminal === verdict.orders && verdict.duplicates === 0 && verdict.lost === 0 && verdict.ledgerMismatches === 0 && verdict.moneyCreated === 0;
   if (!passed) {
-    details.push(...(await explainFailure({ verdict, error, temporalAddress: stack?.temporal.address, parts: stack ? [stack.worker, stack.api] : [], dir, codec: engineCodec() })));
+    details.push(...(await explainFailure({ verdict, error, temporalAddress: stack?.temporal.address, parts: stack ? [...stack.workers, ...stack.apis] : [], dir, codec: engineCodec() })));
     writeFileSync(path.join(dir, 'failure.txt'), `${details.join('\n')}\n`);
   }
   running = [];

@@ -10,6 +10,7 @@ import { accepted, until } from './moments.js';
 import { deleteRace, workflowCancelTerminate } from './operator-scenarios.js';
 import { between } from './plan.js';
 import type { ScenarioDefinition, Stack } from './scenario.js';
+import { apiFailover, workerFailover } from './cluster-scenarios.js';
 import { bracketWorkerDown, ocoTemporalRestart } from './list-scenarios.js';
 import { hiddenFilled, hiddenResting, rateLimitBan, streamOutage, unknownOutcomes } from './venue-scenarios.js';
 import { twapWorkerKill } from './twap-scenarios.js';
@@ -184,4 +185,6 @@ export const SCENARIOS: readonly ScenarioDefinition[] = [
   twapWorkerKill,
   bracketWorkerDown,
   ocoTemporalRestart,
+  workerFailover,
+  apiFailover,
 ];
