@@ -99,9 +99,14 @@ export interface TemporalServerPorts {
   metrics?: number;
 }
 
-/** Ports at fixed offsets from the frontend's, for a launcher that is given one port. */
+/**
+ * Ports at fixed offsets from the frontend's, for a launcher that is given one port (7233 gives
+ * Temporal's usual 7233–7239 and 7243). Temporal keeps membership ports in a smallint column, so
+ * theirs are folded below 32768.
+ */
 export function portsFrom(frontend: number): TemporalServerPorts {
-  return { frontend, frontendHttp: frontend + 10, history: frontend + 1, matching: frontend + 2, worker: frontend + 6, membershipBase: frontend + 700 };
+  const membership = frontend + 700;
+  return { frontend, frontendHttp: frontend + 10, history: frontend + 1, matching: frontend + 2, worker: frontend + 6, membershipBase: membership <= 32_764 ? membership : 10_000 + (membership % 20_000) };
 }
 
 export interface TemporalServerOptions {
@@ -204,9 +209,9 @@ dynamicConfigClient:
 // them is the store's and the process layout's, not a setting's.
 const DYNAMIC_CONFIG = `limit.maxIDLength:
   - value: 255
-history.cacheHostLevelMaxSize:
+history.hostLevelCacheMaxSize:
   - value: 8096
-frontend.maxNamespaceVisibilityRPSPerInstance:
+frontend.namespaceRPS.visibility:
   - value: 100
 `;
 

@@ -29,9 +29,14 @@ export interface WebUi {
   exited: Promise<void>;
 }
 
+/** The UI server binary, built with Go into `.tools/` on first use. */
+export function ensureTemporalWebUi(log: Logger): Promise<string> {
+  return ensureGoBinary({ pkg: 'github.com/temporalio/ui-server/v2/cmd/server', version: WEB_UI_VERSION, folder: `temporal-ui-${WEB_UI_VERSION}`, name: 'temporal-ui-server' }, log);
+}
+
 /** @example const ui = await startTemporalWebUi({ temporalAddress: '127.0.0.1:7233', port: 8233, namespace: 'default', dir, log }); */
 export async function startTemporalWebUi(o: WebUiOptions): Promise<WebUi> {
-  const binary = await ensureGoBinary({ pkg: 'github.com/temporalio/ui-server/v2/cmd/server', version: WEB_UI_VERSION, folder: `temporal-ui-${WEB_UI_VERSION}`, name: 'temporal-ui-server' }, o.log);
+  const binary = await ensureTemporalWebUi(o.log);
   mkdirSync(path.join(o.dir, 'config'), { recursive: true });
   const codec = o.codecEndpoint ? `codec:\n  endpoint: ${JSON.stringify(o.codecEndpoint)}\n  includeCredentials: true\n` : '';
   writeFileSync(

@@ -44,10 +44,10 @@ const failoverEvidence = new WeakMap<object, number>();
 export const apiFailover: ScenarioDefinition = {
   name: 'api-failover',
   targets: ['cluster'],
-  orders: 80,
+  orders: 160,
   binanceShare: 0.5,
   concurrency: 8,
-  pacingMs: [50, 250],
+  pacingMs: [600, 1500],
   async chaos(s, rng) {
     let unanswered = 0;
     failoverEvidence.set(s, 0);

@@ -13,7 +13,7 @@ import { startTemporalDevServer, type DevServer, type DevServerOptions } from '.
 import { setupTemporalSchema, startTemporalServer, type TemporalDatabase, type TemporalServer, type TemporalServerBinaries, type TemporalServerOptions } from '../../lib/embedded/temporal-server.js';
 import { createLogger } from '../../lib/logger.js';
 import { migrate } from '../../store/migrate.js';
-import { freePort } from '../helpers/ports.js';
+import { freeLowPorts, freePort } from '../helpers/ports.js';
 import { killTree } from './kill.js';
 
 const log = createLogger('chaos', { level: 'warn' });
@@ -79,9 +79,7 @@ export async function startChaosTemporalServer({ bin, dir, pg, name }: { bin: Te
   let options: TemporalServerOptions | undefined;
   let server: TemporalServer | undefined = await withFreshPorts(async () => {
     const frontend = await freePort();
-    const ports = { frontend, frontendHttp: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort(), membershipBase: 0 };
-    // Four consecutive membership ports: a free one, and hope for its three neighbours (a clash is retried).
-    ports.membershipBase = await freePort();
+    const ports = { frontend, frontendHttp: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort(), membershipBase: await freeLowPorts(4) };
     options = { binary: bin.server, dir: path.join(dir, 'temporal-server'), db, ports, namespace: 'default', log, readyTimeoutMs: 90_000 };
     return startTemporalServer(options);
   });

@@ -33,13 +33,16 @@ export async function npmStartEnv(name: string, extra: Record<string, string | u
   return { env, ports, dataDir, api: `http://127.0.0.1:${ports.PORT}` };
 }
 
-/** Starts `scripts/start.ts` and resolves once its ready banner is out (or throws with its output). */
-export async function npmStart(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts `scripts/start.ts` (with `args`, e.g. `--cluster` for `npm run cluster`) and resolves once
+ * its ready banner is out (or throws with its output).
+ */
+export async function npmStart(env: NodeJS.ProcessEnv, args: string[] = []): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
-  await waitFor(async () => out, (o) => o.includes('Press Ctrl-C') || child.exitCode !== null, { timeoutMs: 120_000, what: 'the ready banner' });
+  await waitFor(async () => out, (o) => o.includes('Press Ctrl-C') || child.exitCode !== null, { timeoutMs: args.includes('--cluster') ? 240_000 : 120_000, what: 'the ready banner' });
   if (child.exitCode !== null) throw new Error(`npm start exited: ${out}`);
   return { child, output: () => out };
 }

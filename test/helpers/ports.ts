@@ -12,3 +12,25 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The first of `count` consecutive ports below 32768 that were all free a moment ago: Temporal
+ * keeps its membership ports in a smallint column, so the kernel's ephemeral range won't do.
+ */
+export async function freeLowPorts(count: number): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - count));
+    let all = true;
+    for (let p = base; p < base + count && all; p++) all = await isFree(p);
+    if (all) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports below 32768`);
+}

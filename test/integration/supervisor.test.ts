@@ -43,7 +43,8 @@ describe('npm start', () => {
     expect((await fetch(`http://localhost:${ports.TEMPORAL_UI_PORT}/`)).status).toBe(200);
     // Where the metrics live: the API's on its port, the worker's (with the Temporal Core's) on WORKER_METRICS_PORT.
     const workerMetrics = `http://127.0.0.1:${ports.WORKER_METRICS_PORT}`;
-    expect(banner).toContain(`Metrics      ${api}/metrics (API)   ${workerMetrics}/metrics`);
+    expect(banner).toContain(`API          ${api}   (health: ${api}/health, docs: ${api}/docs, metrics: ${api}/metrics)`);
+    expect(banner).toContain(`Worker       ${workerMetrics}/metrics`);
     expect((await fetch(`${api}/metrics`)).status).toBe(200);
     expect(await waitFor(async () => (await fetch(`${workerMetrics}/ready`)).status, (status) => status === 200, { timeoutMs: 10_000, what: "the worker's /ready" })).toBe(200);
     expect(await (await fetch(`${workerMetrics}/metrics`)).text()).toMatch(/^durable_trader_core_metrics_up 1$/m);
