@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --keep] [-- --only=e2e,floor,intake,performance,portfolio,replay,stream,twap]`
+ * `npm run bench [-- --quick] [-- --keep] [-- --only=e2e,floor,intake,performance,portfolio,replay,stream,twap] [-- --target=dev-server]`
  *
  * Starts its own engine (bench/lib/stack.ts), measures intake, end to end, the floor, portfolio
  * accounting and performance, replay and Binance orders on the user data stream (bench/phases/), writes
@@ -24,13 +24,15 @@ import { createHttpClient } from './lib/http.js';
 import { watchMachine } from './lib/machine.js';
 import { profiles } from './lib/profile.js';
 import { goalsOf, markdown } from './lib/report.js';
-import { BENCH_DATA_DIR, startStack, sweepStaleRuns } from './lib/stack.js';
+import { BENCH_DATA_DIR, startStack, sweepStaleRuns, type StackTarget } from './lib/stack.js';
 import { ratio, round } from './lib/stats.js';
+import { floorStepAt, orderFacts, PortfolioTracker } from './lib/stages.js';
 import { CompletionTracker, parseFloorChange, parseOrderChange } from './lib/tracker.js';
-import { measureDurable, ORDER_BODY, probeShape, describeSteps, type DurableResults, type OrderShape } from './phases/durable.js';
+import { measureDurable, ORDER_BODY, probeShape, describeSteps, type DurableContext, type DurableResults, type OrderShape } from './phases/durable.js';
 import { measureIntake, type IntakeResults } from './phases/intake.js';
 import type { PairResults } from './phases/measure.js';
 import { measureHealth, measurePortfolio, type HealthResults, type PortfolioResults } from './phases/portfolio.js';
+import { measurePortfolioThroughTemporal, type PortfolioTemporalResults } from './phases/portfolio-temporal.js';
 import { measurePerformance, type PerformanceResults } from './phases/performance.js';
 import { measureReplay, type ReplayResults } from './phases/replay.js';
 import { measureStream, type StreamResults } from './phases/stream.js';
@@ -50,6 +52,10 @@ for (const a of args) {
   (profile as Record<string, unknown>)[key] = Number(m[2]);
 }
 const keep = args.includes('--keep');
+// What Temporal the engine runs on (bench/lib/stack.ts `StackTarget`); the cluster target of issue 18 plugs in there.
+const targetArg = args.find((a) => a.startsWith('--target='))?.slice('--target='.length) ?? 'dev-server';
+if (targetArg !== 'dev-server') throw new Error(`--target: unknown target ${targetArg}; targets are dev-server (cluster: not built yet)`);
+const target: StackTarget = targetArg;
 const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = new Set<Phase>(onlyArg ? (onlyArg.split(',') as Phase[]) : PHASES);
 for (const p of only) if (!PHASES.includes(p)) throw new Error(`--only: unknown phase ${p}; phases are ${PHASES.join(', ')}`);
@@ -88,7 +94,7 @@ async function main(): Promise<number> {
   const runDir: string = path.join(BENCH_DATA_DIR, `${process.pid}-${startedAt.getTime()}`);
   runDirectory = runDir;
   say(`${profile.name} run; phases: ${[...only].join(', ')}; files in ${runDir}`);
-  const starting = startStack(runDir, cleanup, log);
+  const starting = startStack(runDir, cleanup, log, { target });
   startup = starting;
   const stack = await starting;
   const machine = watchMachine(() => stack.temporal.version);
@@ -102,12 +108,14 @@ async function main(): Promise<number> {
   const temporal = new Client({ connection, namespace: stack.config.TEMPORAL_NAMESPACE, dataConverter: await engineDataConverter(stack.config) });
   const orders = new CompletionTracker(parseOrderChange);
   const floor = new CompletionTracker(parseFloorChange);
+  const portfolios = new PortfolioTracker(sql);
   await orders.listen(sql, ORDER_CHANNEL);
   await floor.listen(sql, FLOOR_CHANNEL);
+  await portfolios.listen();
   const api = await connectEngineApi(stack.urls.api);
   const intakeApi = await connectEngineApi(stack.urls.intakeApi);
-  // The direct baseline writes its rows for the same account the engine's orders belong to.
-  const baseline = createHttpClient({ baseUrl: stack.urls.baseline, headers: { 'x-bench-account': api.accountId } });
+  // The direct baseline checks the intake user's token as the intake API does, and writes its rows for that account.
+  const baseline = createHttpClient({ baseUrl: stack.urls.baseline, headers: intakeApi.token ? { authorization: `Bearer ${intakeApi.token}` } : {} });
   cleanup.push('HTTP clients', async () => [api.http, intakeApi.http, baseline].forEach((c) => c.close()));
   say(`API authentication: ${api.auth === 'bearer' ? 'registered a bench user (Bearer token)' : 'none (POST /v1/auth/register answered 404)'}`);
 
@@ -124,11 +132,13 @@ async function main(): Promise<number> {
   };
 
   const cpuParts = { ...stack.pids, bench: process.pid };
-  const ctx = { api, baseline, temporal, orders, floor, profile, log: say, cpuParts };
+  const ctx: DurableContext = { api, baseline, temporal, orders, floor, profile, log: say, cpuParts };
   let shape: OrderShape | undefined;
   if (only.has('e2e') || only.has('floor')) {
     shape = await attempt('probe', () => probeShape(ctx));
-    if (shape) say(`a paper MARKET order runs ${shape.activities.length} activities (${describeSteps(shape.activities)}); FILLED is announced by #${shape.notifyAt}; ${shape.events} history events`);
+    if (shape) say(`a paper MARKET order runs ${shape.activities.length} activities (${describeSteps(shape.activities)}); FILLED is announced by #${shape.notifyAt}, the venue placed by #${shape.venueAt}; ${shape.events} history events`);
+    // Latency runs also time each order to the venue and to its portfolio snapshot, and each floor run to the venue's step.
+    if (shape) ctx.stages = { orderFacts: orderFacts(sql), portfolios, ...(shape.venueAt ? { floorStepAt: floorStepAt(sql, shape.venueAt) } : {}) };
   }
   let durable: DurableResults | undefined;
   if (shape && (only.has('e2e') || only.has('floor'))) {
@@ -140,9 +150,15 @@ async function main(): Promise<number> {
   let intake: IntakeResults | undefined;
   if (only.has('intake')) intake = await attempt('intake', () => measureIntake(intakeApi, baseline, { concurrency: profile.intakeConcurrency, profile, log: say, cpuParts }));
   let portfolio: PortfolioResults | undefined;
+  let portfolioTemporal: PortfolioTemporalResults | undefined;
   let health: HealthResults | undefined;
   if (only.has('portfolio')) {
     portfolio = await attempt('portfolio', () => measurePortfolio(sql, profile, say));
+    // The same accounts again, through the portfolio workflow on the engine's worker.
+    if (portfolio) {
+      const accounts = portfolio.accounts;
+      portfolioTemporal = await attempt('portfolio/temporal', () => measurePortfolioThroughTemporal({ sql, temporal, config: stack.config, tracker: portfolios, profile, log: say, accounts }));
+    }
     health = await attempt('health', () => measureHealth({ api: api.http, temporal, config: stack.config, sql, profile, log: say, accounts: portfolio?.accounts }));
   }
   // TWR and MWR over 5 years of points of a 100k-entry portfolio, on a database of its own.
@@ -162,6 +178,7 @@ async function main(): Promise<number> {
   const machineInfo = machine.finish();
   const results: Record<string, unknown> = {
     mode: profile.name,
+    target: stack.target,
     phases: [...only],
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
@@ -171,6 +188,8 @@ async function main(): Promise<number> {
       auth: api.auth,
       payloadEncryption: Boolean((stack.config as { payloadKeys?: unknown }).payloadKeys),
       settings: stack.settings,
+      // The portfolio workflow's quiet time after a fill (the engine's default unless set): part of e2e.toPortfolio.
+      portfolioDebounceMs: stack.config.PORTFOLIO_DEBOUNCE,
       order: ORDER_BODY,
       orderShape: shape && {
         activities: shape.activities,
@@ -195,14 +214,26 @@ async function main(): Promise<number> {
     },
     intake: intake && headline('acceptedPerSec', intake.intake),
     direct: intake && headline('acceptedPerSec', intake.direct),
-    e2e: e2e && { ...headline('ordersPerSec', e2e), liveEventsPerSec },
-    floor: floorResults && headline('ordersPerSec', floorResults),
+    e2e: e2e && {
+      ...headline('ordersPerSec', e2e),
+      // Same latency runs as p50Ms/p99Ms (to FILLED): POST → the venue's stamp of the order, POST →
+      // the portfolio snapshot that includes its fill, and FILLED → that snapshot per order.
+      postToVenueP50Ms: stage(e2e, 'postToVenue', 'p50Ms'),
+      postToVenueP99Ms: stage(e2e, 'postToVenue', 'p99Ms'),
+      toPortfolioP50Ms: stage(e2e, 'toPortfolio', 'p50Ms'),
+      toPortfolioP99Ms: stage(e2e, 'toPortfolio', 'p99Ms'),
+      fillToPortfolioP50Ms: stage(e2e, 'fillToPortfolio', 'p50Ms'),
+      fillToPortfolioP99Ms: stage(e2e, 'fillToPortfolio', 'p99Ms'),
+      liveEventsPerSec,
+    },
+    floor: floorResults && { ...headline('ordersPerSec', floorResults), ...venueStep(floorResults) },
     // The floor again, with the order's own mix of ordinary and local activities: what the order's
     // logic costs on the same shape (the issue's floor runs every step as an ordinary activity).
-    shapedFloor: shapedFloor && headline('ordersPerSec', shapedFloor),
+    shapedFloor: shapedFloor && { ...headline('ordersPerSec', shapedFloor), ...venueStep(shapedFloor) },
     ratios: {
       overheadVsShapedFloor: ratio(e2e?.latency.p50Ms, shapedFloor?.latency.p50Ms),
       throughputVsShapedFloor: ratio(e2e?.saturation.perSec, shapedFloor?.saturation.perSec),
+      postToVenueVsShapedFloor: ratio(stage(e2e, 'postToVenue', 'p50Ms'), stage(shapedFloor, 'postToVenueStep', 'p50Ms')),
       cpuPerOrderVsShapedFloor: ratio(e2e?.saturation.cpuMsPerOp, shapedFloor?.saturation.cpuMsPerOp),
       overheadVsFloor: ratio(e2e?.latency.p50Ms, floorResults?.latency.p50Ms),
       throughputVsFloor: ratio(e2e?.saturation.perSec, floorResults?.saturation.perSec),
@@ -221,6 +252,8 @@ async function main(): Promise<number> {
       pureCpu: portfolio?.pureCpu,
       fifo: portfolio?.fifo,
       activity: portfolio?.activity,
+      // The same recalculations through the portfolio workflow on the engine's worker (the in-process `activity` is their baseline).
+      temporal: portfolioTemporal,
       performance100kMs: performanceFigures?.performance100kMs ?? null,
       performanceBaselineMs: performanceFigures?.baselineMs ?? null,
       performance: performanceFigures,
@@ -291,6 +324,16 @@ function streamFigures(s: StreamResults) {
     peakWeightSentPerMin: s.load.limited?.peakWeightPerMinute ?? null,
     ...s,
   };
+}
+
+/** p50 or p99 of one of a subject's stages in its latency runs (bench/lib/load.ts `Stages`). */
+function stage(p: PairResults | undefined, name: string, which: 'p50Ms' | 'p99Ms'): number | null {
+  return p?.latency.stages?.[name]?.[which] ?? null;
+}
+
+/** A floor's time from its POST to the step at the venue's position (the order's `submitOrder`). */
+function venueStep(p: PairResults) {
+  return { postToVenueStepP50Ms: stage(p, 'postToVenueStep', 'p50Ms'), postToVenueStepP99Ms: stage(p, 'postToVenueStep', 'p99Ms') };
 }
 
 /** A measured subject's headline figures (throughput at saturation, latency at the fixed rate) and the runs behind them. */

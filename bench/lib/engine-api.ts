@@ -15,6 +15,8 @@ export interface EngineApi {
   auth: 'bearer' | 'none';
   /** The account the requests act for. */
   accountId: string;
+  /** The bearer token (when `auth` is `bearer`), for other servers that check it the same way (the direct baseline). */
+  token?: string;
 }
 
 /** The account id in a register answer (`user.id`), else the token's `sub` claim. */
@@ -56,7 +58,7 @@ export async function connectEngineApi(baseUrl: string, maxSockets = 512): Promi
   if (!token) throw new Error(`Registered a bench user but found no token in the answers of /v1/auth/register and /v1/auth/login: ${registered.body.slice(0, 300)}`);
   const accountId = accountIn(answer, token);
   if (!accountId) throw new Error('Registered a bench user but found its account id neither in the answer (user.id) nor in the token (sub)');
-  return { http: http.withHeaders({ authorization: `Bearer ${token}` }), auth: 'bearer', accountId };
+  return { http: http.withHeaders({ authorization: `Bearer ${token}` }), auth: 'bearer', accountId, token };
 }
 
 export function safeJson(text: string): unknown {

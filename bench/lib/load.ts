@@ -17,6 +17,19 @@ export interface Outcome {
   /** performance.now() when the operation completed; defaults to when the promise settled. */
   doneAt?: number;
   error?: string;
+  /**
+   * Other stages of the same operation (when its order reached the venue, when the portfolio showed
+   * its fill). Asked for by the open loop only, after a measured operation succeeded: the closed
+   * loop measures throughput to `doneAt` and does not wait for them.
+   */
+  stages?: () => Promise<Stages>;
+}
+
+export interface Stages {
+  /** When each stage was reached (performance.now()); its latency runs from the operation's start, like the operation's own. Undefined: never reached. */
+  at: Record<string, number | undefined>;
+  /** Durations between two stages of the operation itself (ms), e.g. from its end to a later stage. */
+  spans?: Record<string, number | undefined>;
 }
 
 /** One operation: an HTTP request, or a request plus the wait for its order to fill. */
@@ -43,6 +56,8 @@ export interface LoadResult {
   completedPerSec: number;
   /** Successful operations including the warm-up (for CPU per operation). */
   totalOk: number;
+  /** Open loop only: latencies of the operations' other stages by name (`Infinity` when never reached); spans as they are. */
+  stagesMs?: Record<string, number[]>;
   /** Open loop only: the offered rate, and how late the generator itself sent (ms, worst case). */
   offeredPerSec?: number;
   maxSendLagMs?: number;
@@ -82,6 +97,18 @@ export async function openLoop(o: OpenLoopOptions): Promise<LoadResult> {
   let pendingMeasured = 0;
   let timedOut = 0;
   let totalOk = 0;
+  const stagesMs: Record<string, number[]> = {};
+  const note = (name: string, ms: number) => (stagesMs[name] ??= []).push(ms);
+  const stagesOf = async (r: Outcome, scheduled: number) => {
+    let s: Stages;
+    try {
+      s = await r.stages!();
+    } catch {
+      s = { at: {} };
+    }
+    for (const [name, at] of Object.entries(s.at)) note(name, at === undefined ? Infinity : at - scheduled);
+    for (const [name, ms] of Object.entries(s.spans ?? {})) note(name, ms ?? Infinity);
+  };
 
   const launch = (scheduled: number) => {
     const measured = scheduled >= measureFrom;
@@ -95,6 +122,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<LoadResult> {
       if (r.ok) {
         ok++;
         latencies.push(r.doneAt! - scheduled);
+        if (r.stages) return stagesOf(r, scheduled);
       } else if (r.doneAt === Infinity) {
         timedOut++;
         latencies.push(Infinity);
@@ -125,6 +153,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<LoadResult> {
     timeouts,
     completedPerSec: completedInWindow / (Math.max(1, windowEnd - measureFrom) / 1000),
     totalOk,
+    ...(Object.keys(stagesMs).length ? { stagesMs } : {}),
     offeredPerSec: o.ratePerSec,
     maxSendLagMs: Math.round(maxLag * 10) / 10,
     errorSamples,

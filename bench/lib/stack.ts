@@ -1,10 +1,10 @@
 /**
  * The bench's own engine, composed like `npm start` composes it but on random loopback ports and
- * in a fresh run directory: the Temporal CLI dev server on a SQLite file (WAL, synchronous=normal,
- * the launcher's flags), an embedded PostgreSQL, the migrations, then the engine's worker and API
- * as child processes, plus the bench's baseline server, floor worker and a second API instance for
- * the intake phase. Every part is registered with `cleanup` as soon as it runs, so a failure at any
- * point still stops everything started so far.
+ * in a fresh run directory: a Temporal service (the target's: today the CLI dev server on a SQLite
+ * file, WAL, synchronous=normal, the launcher's flags), an embedded PostgreSQL, the migrations,
+ * then the engine's worker(s) and API as child processes, plus the bench's baseline server, floor
+ * worker and a second API instance for the intake phase. Every part is registered with `cleanup`
+ * as soon as it runs, so a failure at any point still stops everything started so far.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,7 +32,60 @@ export const INTAKE_TASK_QUEUE_PREFIX = 'bench-intake-';
 /** The price MARKET orders fill at; quantities are sized against it. */
 export const BENCH_PRICE = { symbol: 'BTCUSDT', price: '50000' };
 
+/**
+ * What Temporal the engine runs on. `dev-server` is `npm start`'s; a `cluster` target (issue 18: the
+ * Temporal server on PostgreSQL, as `npm run cluster` runs it) plugs in as another entry of
+ * `temporalTargets`, with the same stack around it.
+ */
+export type StackTarget = 'dev-server';
+
+export interface StackOptions {
+  target?: StackTarget;
+  /** Engine worker processes (`workers/main.ts`), named `worker`, `worker-2`, …; one by default. */
+  workers?: number;
+}
+
+/** A running Temporal service of a target, registered with `cleanup` by whoever started it. */
+interface TemporalService {
+  address: string;
+  pid: number | undefined;
+  version: string;
+  binary: string;
+  exited: Promise<unknown>;
+}
+
+interface TemporalTargetContext {
+  runDir: string;
+  cleanup: Cleanup;
+  log: Logger;
+  /** Called once the service runs, with its process id (for the stale-run sweep). */
+  started(pid: number | undefined): void;
+}
+
+/** The CLI dev server on a SQLite file in the run directory, with `npm start`'s flags. */
+async function startDevServer({ runDir, cleanup, log, started }: TemporalTargetContext): Promise<TemporalService> {
+  const binary = await findTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, log });
+  if (!binary) throw new Error('No Temporal CLI found (and no Go to build one): run `npm run pretest` or set TEMPORAL_CLI_PATH');
+  const [port, uiPort] = await Promise.all([freePort(), freePort()]);
+  const s = await startTemporalDevServer({ binary, dbFile: path.join(runDir, 'temporal', 'temporal.db'), port: port!, uiPort: uiPort!, logFile: path.join(runDir, 'temporal.log'), log });
+  cleanup.push('Temporal dev server', s.stop, 'servers');
+  started(s.pid);
+  return {
+    address: s.address,
+    pid: s.pid,
+    binary,
+    // The project's own build reports a development version: name the module it was built from.
+    version: `${temporalCliVersion(binary)}${binary.startsWith(TOOLS_BIN) ? `, built from ${TEMPORAL_CLI_MODULE}` : ''}`,
+    exited: s.exited,
+  };
+}
+
+const temporalTargets: Record<StackTarget, (ctx: TemporalTargetContext) => Promise<TemporalService>> = {
+  'dev-server': startDevServer,
+};
+
 export interface Stack {
+  target: StackTarget;
   runDir: string;
   temporal: { address: string; binary: string; version: string; pid: number | undefined };
   databaseUrl: string;
@@ -136,23 +189,26 @@ export async function sweepStaleRuns(log: Logger): Promise<void> {
   }
 }
 
-export async function startStack(runDir: string, cleanup: Cleanup, log: Logger): Promise<Stack> {
+export async function startStack(runDir: string, cleanup: Cleanup, log: Logger, options: StackOptions = {}): Promise<Stack> {
+  const target = options.target ?? 'dev-server';
+  const workers = options.workers ?? 1;
   mkdirSync(runDir, { recursive: true });
   const parts: Record<string, number | undefined> = {};
   const recordOwner = () => writeFileSync(path.join(runDir, 'owner.json'), JSON.stringify({ pid: process.pid, parts }));
   recordOwner();
 
-  const binary = await findTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, log });
-  if (!binary) throw new Error('No Temporal CLI found (and no Go to build one): run `npm run pretest` or set TEMPORAL_CLI_PATH');
-  const [temporalPort, uiPort, pgPort, apiPort, intakePort, baselinePort] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const [pgPort, apiPort, intakePort, baselinePort] = await Promise.all(Array.from({ length: 4 }, freePort));
 
-  log.info('starting Temporal dev server and PostgreSQL');
+  log.info(`starting Temporal (${target}) and PostgreSQL`);
   const [temporal, pg] = await Promise.all([
-    startTemporalDevServer({ binary, dbFile: path.join(runDir, 'temporal', 'temporal.db'), port: temporalPort!, uiPort: uiPort!, logFile: path.join(runDir, 'temporal.log'), log }).then((s) => {
-      cleanup.push('Temporal dev server', s.stop, 'servers');
-      parts.temporal = s.pid;
-      recordOwner();
-      return s;
+    temporalTargets[target]({
+      runDir,
+      cleanup,
+      log,
+      started: (pid) => {
+        parts.temporal = pid;
+        recordOwner();
+      },
     }),
     startEmbeddedPostgres({ dir: path.join(runDir, 'postgres'), port: pgPort!, log }).then((p) => {
       cleanup.push('PostgreSQL', p.stop, 'servers');
@@ -186,8 +242,8 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger):
     throw err;
   }
 
-  log.info('starting the worker, the APIs, the floor worker and the baseline server');
-  const exits: Array<Promise<string>> = [temporal.exited.then(() => 'Temporal dev server')];
+  log.info(`starting ${workers === 1 ? 'the worker' : `${workers} workers`}, the APIs, the floor worker and the baseline server`);
+  const exits: Array<Promise<string>> = [temporal.exited.then(() => `Temporal (${target})`)];
   const child = (name: string, entry: string, extra: Record<string, string> = {}) =>
     startChild({
       name,
@@ -205,7 +261,7 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger):
     });
   if (cleanup.closed) throw new StartCancelled();
   await Promise.all([
-    child('worker', 'workers/main.ts'),
+    ...Array.from({ length: workers }, (_, i) => child(i === 0 ? 'worker' : `worker-${i + 1}`, 'workers/main.ts')),
     child('api', 'api/main.ts', { PORT: String(apiPort) }),
     child('intake-api', 'api/main.ts', { PORT: String(intakePort), TASK_QUEUE_PREFIX: INTAKE_TASK_QUEUE_PREFIX }),
     child('floor-worker', 'bench/floor/worker.ts'),
@@ -213,14 +269,9 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger):
   ]);
 
   return {
+    target,
     runDir,
-    temporal: {
-      address: temporal.address,
-      binary,
-      // The project's own build reports a development version: name the module it was built from.
-      version: `${temporalCliVersion(binary)}${binary.startsWith(TOOLS_BIN) ? `, built from ${TEMPORAL_CLI_MODULE}` : ''}`,
-      pid: temporal.pid,
-    },
+    temporal: { address: temporal.address, binary: temporal.binary, version: temporal.version, pid: temporal.pid },
     databaseUrl: pg.url,
     env,
     config,

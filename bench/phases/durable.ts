@@ -8,8 +8,9 @@ import type { Client } from '@temporalio/client';
 import { activitySteps, type ActivityStep } from '../../lib/history-steps.js';
 import type { EngineApi } from '../lib/engine-api.js';
 import type { HttpClient } from '../lib/http.js';
-import type { Fire } from '../lib/load.js';
+import type { Fire, Stages } from '../lib/load.js';
 import type { Profile } from '../lib/profile.js';
+import type { OrderFacts, PortfolioTracker } from '../lib/stages.js';
 import type { CompletionTracker } from '../lib/tracker.js';
 import { BENCH_PRICE } from '../lib/stack.js';
 import { measurePair, type PairResults, type Subject } from './measure.js';
@@ -27,6 +28,13 @@ export interface DurableContext {
   log: (line: string) => void;
   /** Processes whose CPU each run reports. */
   cpuParts?: Record<string, number | undefined>;
+  /** Where the stages beyond FILLED (and before it) are read; without it only FILLED is measured. */
+  stages?: {
+    orderFacts: (orderId: string) => Promise<OrderFacts | undefined>;
+    portfolios: PortfolioTracker;
+    /** The floor's counterpart of the venue stamp: when its run reached step `venueAt`. */
+    floorStepAt?: (runId: string) => Promise<number | undefined>;
+  };
 }
 
 /** What one paper MARKET order is made of, read from a live history. */
@@ -37,6 +45,8 @@ export interface OrderShape {
   localSteps: number[];
   /** 1-based position of the activity whose transaction announces FILLED. */
   notifyAt: number;
+  /** 1-based position of the activity that places the order on the venue (`submitOrder`); 0 if none. */
+  venueAt: number;
   /** History events of the finished order workflow. */
   events: number;
   /** History events of the finished floor workflow. */
@@ -64,13 +74,30 @@ async function historyOf(temporal: Client, workflowId: string) {
   return { events: events.length, activities };
 }
 
+/**
+ * The order's stages beside FILLED: `postToVenue` (the venue's stamp of the order), `toPortfolio`
+ * (the first portfolio snapshot whose ledger cursor covers the order's fill was announced) and
+ * `fillToPortfolio` (from FILLED to that snapshot, per order).
+ */
+async function orderStages(stages: NonNullable<DurableContext['stages']>, orderId: string, filledAt: number, timeoutMs: number): Promise<Stages> {
+  const facts = await stages.orderFacts(orderId);
+  const toPortfolio = facts?.ledgerSeq !== undefined && facts.portfolioId ? await stages.portfolios.reached(facts.portfolioId, facts.ledgerSeq, timeoutMs) : undefined;
+  return {
+    at: { postToVenue: facts?.venueAt, toPortfolio },
+    spans: { fillToPortfolio: toPortfolio === undefined ? undefined : toPortfolio - filledAt },
+  };
+}
+
 const orderFire =
   (ctx: DurableContext): Fire =>
   async () => {
     const r = await ctx.api.http.request('POST', '/v1/orders', ORDER_BODY);
     if (r.status !== 202) return { ok: false, error: `POST /v1/orders answered ${r.status}: ${r.body.slice(0, 200)}` };
     const { id } = JSON.parse(r.body) as { id: string };
-    return ctx.orders.wait(id, ctx.profile.completionTimeoutMs);
+    const filled = await ctx.orders.wait(id, ctx.profile.completionTimeoutMs);
+    const { stages } = ctx;
+    if (!filled.ok || !stages) return filled;
+    return { ...filled, stages: () => orderStages(stages, id, filled.doneAt!, ctx.profile.completionTimeoutMs) };
   };
 
 /** The floor's request: every step an ordinary activity, or (`shaped`) the order's own mix. */
@@ -86,7 +113,11 @@ const floorFire = (ctx: DurableContext, shape: OrderShape, shaped: boolean): Fir
     const r = await ctx.baseline.request('POST', '/floor/orders', body);
     if (r.status !== 202) return { ok: false, error: `POST /floor/orders answered ${r.status}: ${r.body.slice(0, 200)}` };
     const { id } = JSON.parse(r.body) as { id: string };
-    return ctx.floor.wait(id, ctx.profile.completionTimeoutMs);
+    const done = await ctx.floor.wait(id, ctx.profile.completionTimeoutMs);
+    const stepAt = ctx.stages?.floorStepAt;
+    if (!done.ok || !stepAt || shape.venueAt === 0) return done;
+    // The step at the venue's position: what POST → on the venue is on the bare shape.
+    return { ...done, stages: async () => ({ at: { postToVenueStep: await stepAt(id) } }) };
   };
 };
 
@@ -108,7 +139,8 @@ export async function probeShape(ctx: DurableContext): Promise<OrderShape> {
   const notifyAt = order.activities.map((a) => a.name).lastIndexOf('recordTransition') + 1;
   if (notifyAt === 0) throw new Error(`probe order ${id}: no recordTransition among its activities (${describeSteps(order.activities)})`);
   const localSteps = order.activities.flatMap((a, i) => (a.local ? [i + 1] : []));
-  const shape: OrderShape = { activities: order.activities, localSteps, notifyAt, events: order.events };
+  const venueAt = order.activities.findIndex((a) => a.name === 'submitOrder') + 1;
+  const shape: OrderShape = { activities: order.activities, localSteps, notifyAt, venueAt, events: order.events };
   shape.floorEvents = await probeFloor(ctx, shape, false);
   if (localSteps.length) shape.shapedFloorEvents = await probeFloor(ctx, shape, true);
   return shape;

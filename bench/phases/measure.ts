@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSnapshot, cpuUse, type CpuUse } from '../lib/cpu.js';
 import { closedLoop, openLoop, type Fire, type LoadResult } from '../lib/load.js';
 import type { Profile } from '../lib/profile.js';
-import { median, round, summarize } from '../lib/stats.js';
+import { median, round, summarize, type LatencySummary } from '../lib/stats.js';
 
 export interface RunFigures {
   completedPerSec: number;
@@ -19,6 +19,8 @@ export interface RunFigures {
   warmupMs?: number;
   /** CPU of each part of the stack over the whole run (warm-up included), and of everything else on the machine. */
   cpu?: CpuUse;
+  /** Open loop: the operations' other stages (bench/lib/load.ts `Stages`), by name; `missing` never reached. */
+  stages?: Record<string, LatencySummary & { missing: number }>;
   errorSamples?: string[];
 }
 
@@ -29,11 +31,14 @@ export interface Measured {
   p99Ms: number | null;
   /** CPU of the whole stack per completed operation (ms): steadier than rates on a shared machine. */
   cpuMsPerOp: number | null;
+  /** Medians over the runs of each stage's p50 and p99, when the operation has stages. */
+  stages?: Record<string, { p50Ms: number | null; p99Ms: number | null }>;
   runs: RunFigures[];
 }
 
 function figures(r: LoadResult & { warmupMs?: number }): RunFigures {
   const s = summarize(r.latenciesMs);
+  const stages = r.stagesMs && Object.fromEntries(Object.entries(r.stagesMs).map(([name, ms]) => [name, { ...summarize(ms), missing: ms.filter((x) => x === Infinity).length }]));
   return {
     completedPerSec: round(r.completedPerSec),
     p50Ms: s.p50Ms,
@@ -45,16 +50,20 @@ function figures(r: LoadResult & { warmupMs?: number }): RunFigures {
     timeouts: r.timeouts,
     ...(r.maxSendLagMs !== undefined ? { maxSendLagMs: r.maxSendLagMs } : {}),
     ...(r.warmupMs !== undefined ? { warmupMs: r.warmupMs } : {}),
+    ...(stages ? { stages } : {}),
     ...(r.errorSamples.length ? { errorSamples: r.errorSamples } : {}),
   };
 }
 
 function reduce(runs: RunFigures[]): Measured {
+  const names = [...new Set(runs.flatMap((r) => Object.keys(r.stages ?? {})))];
+  const stage = (name: string, p: 'p50Ms' | 'p99Ms') => median(runs.map((r) => r.stages?.[name]?.[p] ?? null));
   return {
     perSec: median(runs.map((r) => r.completedPerSec)),
     p50Ms: median(runs.map((r) => r.p50Ms)),
     p99Ms: median(runs.map((r) => r.p99Ms)),
     cpuMsPerOp: median(runs.map((r) => r.cpu?.stackMsPerOp ?? null)),
+    ...(names.length ? { stages: Object.fromEntries(names.map((n) => [n, { p50Ms: stage(n, 'p50Ms'), p99Ms: stage(n, 'p99Ms') }])) } : {}),
     runs,
   };
 }
@@ -88,8 +97,13 @@ function cpuLine(cpu: CpuUse | undefined): string {
   return `; cores: ${busy.join(', ')} (rest of the machine ${cpu.otherCores})`;
 }
 
+function stagesLine(r: RunFigures): string {
+  const stages = Object.entries(r.stages ?? {}).map(([name, s]) => `${name} ${s.p50Ms}/${s.p99Ms}${s.missing ? ` (${s.missing} missing)` : ''}`);
+  return stages.length ? `; stages p50/p99 ms: ${stages.join(', ')}` : '';
+}
+
 function outcomeLine(r: RunFigures): string {
-  return `p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${r.errors ? `, ${r.errors} errors (${r.errorSamples?.[0]})` : ''}${r.timeouts ? `, ${r.timeouts} timeouts` : ''}${cpuLine(r.cpu)}`;
+  return `p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms${stagesLine(r)}${r.errors ? `, ${r.errors} errors (${r.errorSamples?.[0]})` : ''}${r.timeouts ? `, ${r.timeouts} timeouts` : ''}${cpuLine(r.cpu)}`;
 }
 
 async function withCpu<T extends LoadResult>(parts: Record<string, number | undefined> | undefined, run: () => Promise<T>): Promise<RunFigures> {

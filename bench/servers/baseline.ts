@@ -1,9 +1,11 @@
 /**
  * The bench's own HTTP server, the two baselines the engine's API is compared with:
- * - `POST /direct/orders`: the same body as `POST /v1/orders`, the same validation, and the same
- *   `orders` row written and read back by postgres.js, but no workflow start. Intake ÷ this is
- *   what the durable start costs. The account is the caller's (`X-Bench-Account`, as the auth
- *   middleware would have set it), else the default account.
+ * - `POST /direct/orders`: the same body as `POST /v1/orders`, behind the same middleware the
+ *   engine's order route sits behind (bearer-token authentication, the JSON body check, the
+ *   per-account order rate limit in PostgreSQL; the engine's own modules, configured from the same
+ *   variables), the same validation, and the same `orders` row written and read back by
+ *   postgres.js, but no workflow start. Intake ÷ this is what the durable start costs. The account
+ *   is the token's, as in the engine.
  * - `POST /floor/orders`: starts the floor workflow (bench/floor) and writes its row, the way the
  *   API starts an order.
  * Run as a child process of the bench, like the API (`node --import tsx bench/servers/baseline.ts`).
@@ -13,14 +15,20 @@ import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { Hono } from 'hono';
 import { findOrder, insertReceivedOrder } from '../../store/orders.js';
+import { createErrorHandler } from '../../api/errors.js';
+import { requireAuth } from '../../api/middleware/auth/index.js';
+import { jsonBody } from '../../api/middleware/json-body/index.js';
+import { createPgRateLimiter, rateLimit } from '../../api/middleware/rate-limit/index.js';
+import { accountIdOf } from '../../api/principal.js';
 import { createOrderSchema } from '../../api/schemas/orders.js';
 import { loadConfig } from '../../lib/config.js';
 import { createSql } from '../../lib/db.js';
 import { onParentExit } from '../../lib/lifecycle.js';
+import { createLogger } from '../../lib/logger.js';
+import { tokenServiceFor } from '../../lib/secrets.js';
 import { clientOrderIdFor, orderWorkflowId, type OrderRequest } from '../../workflows/definitions.js';
 import type { floorOrder } from '../floor/workflows.js';
 import { engineDataConverter } from '../lib/data-converter.js';
-import { DEFAULT_ACCOUNT_ID } from '../lib/engine-api.js';
 import { FLOOR_TASK_QUEUE } from '../floor/names.js';
 
 const config = loadConfig();
@@ -32,11 +40,17 @@ const temporal = new Client({
   dataConverter: await engineDataConverter(config),
 });
 
+// What api/app.ts puts in front of `POST /v1/orders`, in the same order (its request-id, metrics,
+// tracing and body-limit middleware run for every route and are left out here as in the floor).
+const limiter = createPgRateLimiter({ sql });
 const app = new Hono()
+  .use('/direct/*', requireAuth({ tokens: tokenServiceFor(config) }))
+  .use('/direct/*', jsonBody())
+  .use('/direct/orders', rateLimit({ limiter, rule: config.ORDER_RATE_LIMIT, key: (c) => `orders:${accountIdOf(c)}`, what: 'order submissions', methods: ['POST'] }))
   .post('/direct/orders', async (c) => {
     const body = createOrderSchema.parse(await c.req.json());
     const orderId = randomUUID();
-    const accountId = c.req.header('x-bench-account') ?? DEFAULT_ACCOUNT_ID;
+    const accountId = accountIdOf(c);
     const order: OrderRequest = {
       orderId,
       accountId,
@@ -67,7 +81,7 @@ const app = new Hono()
     await sql`SELECT * FROM bench_floor_orders WHERE id = ${id}`;
     return c.json({ id }, 202);
   });
-app.onError((err, c) => c.json({ error: { code: 'internal', message: err.message } }, 500));
+app.onError(createErrorHandler(createLogger('bench-baseline', { level: config.LOG_LEVEL })));
 
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: '127.0.0.1' }, () => process.send?.({ type: 'ready' }));
 
