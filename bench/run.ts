@@ -16,6 +16,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { ORDER_CHANNEL } from '../store/order-events.js';
 import { createSql } from '../lib/db.js';
 import { createLogger } from '../lib/logger.js';
+import { CLUSTER_SHAPE } from '../lib/embedded/cluster-shape.js';
 import { FLOOR_CHANNEL, FLOOR_TASK_QUEUE } from './floor/names.js';
 import { Cleanup } from './lib/cleanup.js';
 import { engineDataConverter } from './lib/data-converter.js';
@@ -28,6 +29,7 @@ import { BENCH_DATA_DIR, startStack, sweepStaleRuns, type StackTarget } from './
 import { ratio, round } from './lib/stats.js';
 import { floorStepAt, orderFacts, PortfolioTracker } from './lib/stages.js';
 import { CompletionTracker, parseFloorChange, parseOrderChange } from './lib/tracker.js';
+import { measureWorkerScaling, type WorkerScaling } from './phases/cluster.js';
 import { measureDurable, ORDER_BODY, probeShape, describeSteps, type DurableContext, type DurableResults, type OrderShape } from './phases/durable.js';
 import { measureIntake, type IntakeResults } from './phases/intake.js';
 import type { PairResults } from './phases/measure.js';
@@ -38,7 +40,7 @@ import { measureReplay, type ReplayResults } from './phases/replay.js';
 import { measureStream, type StreamResults } from './phases/stream.js';
 import { measureTwap, twapFigures, type TwapResults } from './phases/twap.js';
 
-const PHASES = ['e2e', 'floor', 'intake', 'performance', 'portfolio', 'replay', 'stream', 'twap'] as const;
+const PHASES = ['e2e', 'floor', 'intake', 'performance', 'portfolio', 'replay', 'stream', 'twap', 'cluster'] as const;
 type Phase = (typeof PHASES)[number];
 
 const args = process.argv.slice(2);
@@ -54,10 +56,12 @@ for (const a of args) {
 const keep = args.includes('--keep');
 // What Temporal the engine runs on (bench/lib/stack.ts `StackTarget`); the cluster target of issue 18 plugs in there.
 const targetArg = args.find((a) => a.startsWith('--target='))?.slice('--target='.length) ?? 'dev-server';
-if (targetArg !== 'dev-server') throw new Error(`--target: unknown target ${targetArg}; targets are dev-server (cluster: not built yet)`);
+if (targetArg !== 'dev-server' && targetArg !== 'cluster') throw new Error(`--target: unknown target ${targetArg}; targets are dev-server and cluster`);
 const target: StackTarget = targetArg;
 const onlyArg = args.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const only = new Set<Phase>(onlyArg ? (onlyArg.split(',') as Phase[]) : PHASES);
+// The worker-scaling phase needs the cluster's two workers.
+if (target !== 'cluster') only.delete('cluster');
 for (const p of only) if (!PHASES.includes(p)) throw new Error(`--only: unknown phase ${p}; phases are ${PHASES.join(', ')}`);
 const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
 
@@ -94,7 +98,7 @@ async function main(): Promise<number> {
   const runDir: string = path.join(BENCH_DATA_DIR, `${process.pid}-${startedAt.getTime()}`);
   runDirectory = runDir;
   say(`${profile.name} run; phases: ${[...only].join(', ')}; files in ${runDir}`);
-  const starting = startStack(runDir, cleanup, log, { target });
+  const starting = startStack(runDir, cleanup, log, { target, workers: target === 'cluster' ? CLUSTER_SHAPE.workers : 1 });
   startup = starting;
   const stack = await starting;
   const machine = watchMachine(() => stack.temporal.version);
@@ -144,6 +148,9 @@ async function main(): Promise<number> {
   if (shape && (only.has('e2e') || only.has('floor'))) {
     durable = await attempt('e2e/floor', () => measureDurable(ctx, shape!, { e2e: only.has('e2e'), floor: only.has('floor') }, { orders: stack.config.taskQueues.orders, floor: FLOOR_TASK_QUEUE }));
   }
+  // 1 vs 2 workers on the same Temporal: what the second worker buys on this machine.
+  let scaling: WorkerScaling | undefined;
+  if (only.has('cluster')) scaling = await attempt('cluster', () => measureWorkerScaling(ctx, stack.workers, stack.config.taskQueues.orders));
   const e2e = durable?.e2e;
   const floorResults = durable?.floor;
   const shapedFloor = durable?.shapedFloor;
@@ -260,6 +267,17 @@ async function main(): Promise<number> {
       fills: 'the history of bench/portfolio.ts: 10 symbols (crypto/USDT, equities/USD) on paper and manual, 3 buys then a sell of a third, fractional quantities, quote-currency fees; average cost unless named',
       health,
     },
+    cluster: scaling && {
+      ordersPerSec1Worker: scaling.oneWorker.saturation.perSec,
+      ordersPerSec2Workers: scaling.twoWorkers.saturation.perSec,
+      twoVsOneWorker: ratio(scaling.twoWorkers.saturation.perSec, scaling.oneWorker.saturation.perSec),
+      p50Ms1Worker: scaling.oneWorker.latency.p50Ms,
+      p50Ms2Workers: scaling.twoWorkers.latency.p50Ms,
+      cpuMsPerOrder1Worker: scaling.oneWorker.saturation.cpuMsPerOp,
+      cpuMsPerOrder2Workers: scaling.twoWorkers.saturation.cpuMsPerOp,
+      oneWorker: scaling.oneWorker,
+      twoWorkers: scaling.twoWorkers,
+    },
     replay: replay && {
       ...replay,
       vsLiveEventRate: ratio(replay.eventsPerSec, liveEventsPerSec),
@@ -287,7 +305,9 @@ async function main(): Promise<number> {
   const json = JSON.stringify(results, null, 2) + '\n';
   const md = markdown(results);
   // A partial run (--only) never replaces the record of a complete one.
-  const names = onlyArg ? [`partial-${profile.name}`] : ['latest', profile.name];
+  // Each target keeps its own record: `full.json` (dev server) beside `cluster-full.json`.
+  const prefix = target === 'cluster' ? 'cluster-' : '';
+  const names = onlyArg ? [`${prefix}partial-${profile.name}`] : [`${prefix}latest`, `${prefix}${profile.name}`];
   for (const n of names) {
     write(`${n}.json`, json);
     write(`${n}.md`, md);

@@ -90,6 +90,11 @@ export function markdown(r: Results): string {
     ],
     ['/health p99 ms idle / during recalculations', `${fmt(r.portfolio?.health?.idle?.p99Ms)} / ${fmt(r.portfolio?.health?.burst?.p99Ms)}`, `${fmt(r.portfolio?.health?.burst?.recalculations)} full recalculations of ${fmt(r.portfolio?.health?.burst?.fills)} fills`],
     [
+      'Cluster: orders/s, 1 worker / 2 workers (ratio)',
+      r.cluster ? `${fmt(r.cluster.ordersPerSec1Worker)} / ${fmt(r.cluster.ordersPerSec2Workers)} (${fmt(r.cluster.twoVsOneWorker)})` : null,
+      r.cluster ? `same Temporal server and PostgreSQL, runs alternating; p50 ${fmt(r.cluster.p50Ms1Worker)} / ${fmt(r.cluster.p50Ms2Workers)} ms, CPU ms/order ${fmt(r.cluster.cpuMsPerOrder1Worker)} / ${fmt(r.cluster.cpuMsPerOrder2Workers)}` : 'the cluster target only',
+    ],
+    [
       'Replay: histories/s, all cores / one process',
       `${fmt(r.replay?.historiesPerSec)} / ${fmt(r.replay?.singleProcess?.historiesPerSec)}`,
       `${fmt(r.replay?.processes)} replay processes at once, then one alone; ${fmt(r.replay?.histories)} histories in test/histories, repeated`,

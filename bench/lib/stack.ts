@@ -1,7 +1,7 @@
 /**
  * The bench's own engine, composed like `npm start` composes it but on random loopback ports and
- * in a fresh run directory: a Temporal service (the target's: today the CLI dev server on a SQLite
- * file, WAL, synchronous=normal, the launcher's flags), an embedded PostgreSQL, the migrations,
+ * in a fresh run directory: a Temporal service (the target's: the CLI dev server on a SQLite file,
+ * WAL, synchronous=normal, the launcher's flags; or the Temporal server on PostgreSQL), an embedded PostgreSQL, the migrations,
  * then the engine's worker(s) and API as child processes, plus the bench's baseline server, floor
  * worker and a second API instance for the intake phase. Every part is registered with `cleanup`
  * as soon as it runs, so a failure at any point still stops everything started so far.
@@ -12,13 +12,15 @@ import path from 'node:path';
 import { storeQuotes } from '../../store/prices.js';
 import { ConfigError, loadConfig, variables, type Config } from '../../lib/config.js';
 import { createSql } from '../../lib/db.js';
-import { startEmbeddedPostgres } from '../../lib/embedded/postgres.js';
+import { CLUSTER_SHAPE } from '../../lib/embedded/cluster-shape.js';
+import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/embedded/postgres.js';
 import { commandLineOf, isAlive, killStale } from '../../lib/embedded/process.js';
 import { findTemporalCli, PROJECT_ROOT, TEMPORAL_CLI_MODULE, temporalCliVersion, TOOLS_BIN } from '../../lib/embedded/temporal-cli.js';
 import { startTemporalDevServer } from '../../lib/embedded/temporal-dev-server.js';
+import { ensureTemporalServer, setupTemporalSchema, startTemporalServer, TEMPORAL_SERVER_VERSION } from '../../lib/embedded/temporal-server.js';
 import type { Logger } from '../../lib/logger.js';
 import { migrate } from '../../store/migrate.js';
-import { freePort } from '../../test/helpers/ports.js';
+import { freeLowPorts, freePort } from '../../test/helpers/ports.js';
 import { ensureFloorSchema } from '../floor/schema.js';
 import { startChild } from './children.js';
 import type { Cleanup } from './cleanup.js';
@@ -33,11 +35,10 @@ export const INTAKE_TASK_QUEUE_PREFIX = 'bench-intake-';
 export const BENCH_PRICE = { symbol: 'BTCUSDT', price: '50000' };
 
 /**
- * What Temporal the engine runs on. `dev-server` is `npm start`'s; a `cluster` target (issue 18: the
- * Temporal server on PostgreSQL, as `npm run cluster` runs it) plugs in as another entry of
- * `temporalTargets`, with the same stack around it.
+ * What Temporal the engine runs on. `dev-server` is `npm start`'s; `cluster` is `npm run cluster`'s:
+ * the Temporal server itself with its history in the run's PostgreSQL (databases of its own).
  */
-export type StackTarget = 'dev-server';
+export type StackTarget = 'dev-server' | 'cluster';
 
 export interface StackOptions {
   target?: StackTarget;
@@ -56,6 +57,8 @@ interface TemporalService {
 
 interface TemporalTargetContext {
   runDir: string;
+  /** The run's PostgreSQL, once it runs (the cluster keeps Temporal's history there). */
+  postgres: Promise<RunningPostgres>;
   cleanup: Cleanup;
   log: Logger;
   /** Called once the service runs, with its process id (for the stale-run sweep). */
@@ -80,8 +83,23 @@ async function startDevServer({ runDir, cleanup, log, started }: TemporalTargetC
   };
 }
 
+/** The Temporal server on the run's PostgreSQL, as `npm run cluster` starts it (lib/embedded/temporal-server.ts). */
+async function startClusterServer({ runDir, postgres, cleanup, log, started }: TemporalTargetContext): Promise<TemporalService> {
+  const bin = await ensureTemporalServer(log);
+  const u = new URL((await postgres).url);
+  const db = { host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+  await setupTemporalSchema(bin.sqlTool, db);
+  const frontend = await freePort();
+  const ports = { frontend, frontendHttp: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort(), membershipBase: await freeLowPorts(4) };
+  const s = await startTemporalServer({ binary: bin.server, dir: path.join(runDir, 'temporal-server'), db, ports, historyShards: CLUSTER_SHAPE.historyShards, namespace: 'default', log });
+  cleanup.push('Temporal server', s.stop, 'servers');
+  started(s.pid);
+  return { address: s.address, pid: s.pid, binary: bin.server, version: `Temporal server ${TEMPORAL_SERVER_VERSION} on PostgreSQL, ${CLUSTER_SHAPE.historyShards} history shards`, exited: s.exited };
+}
+
 const temporalTargets: Record<StackTarget, (ctx: TemporalTargetContext) => Promise<TemporalService>> = {
   'dev-server': startDevServer,
+  cluster: startClusterServer,
 };
 
 export interface Stack {
@@ -98,6 +116,8 @@ export interface Stack {
   pids: Record<string, number | undefined>;
   /** Resolves with the name of the first part that exits on its own (a crash mid-run). */
   firstExit: Promise<string>;
+  /** Stops (SIGTERM, as a deploy would) or starts again one of the engine's workers by name, e.g. `worker-2`. */
+  workers: { stop(name: string): Promise<void>; start(name: string): Promise<void>; names: string[] };
 }
 
 /** The bench is stopping (Ctrl-C during start-up): nothing more is started. */
@@ -200,9 +220,16 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger, 
   const [pgPort, apiPort, intakePort, baselinePort] = await Promise.all(Array.from({ length: 4 }, freePort));
 
   log.info(`starting Temporal (${target}) and PostgreSQL`);
+  const postgres = startEmbeddedPostgres({ dir: path.join(runDir, 'postgres'), port: pgPort!, log }).then((p) => {
+    cleanup.push('PostgreSQL', p.stop, 'servers');
+    parts.postgres = p.pid;
+    recordOwner();
+    return p;
+  });
   const [temporal, pg] = await Promise.all([
     temporalTargets[target]({
       runDir,
+      postgres,
       cleanup,
       log,
       started: (pid) => {
@@ -210,12 +237,7 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger, 
         recordOwner();
       },
     }),
-    startEmbeddedPostgres({ dir: path.join(runDir, 'postgres'), port: pgPort!, log }).then((p) => {
-      cleanup.push('PostgreSQL', p.stop, 'servers');
-      parts.postgres = p.pid;
-      recordOwner();
-      return p;
-    }),
+    postgres,
   ]);
 
   if (cleanup.closed) throw new StartCancelled();
@@ -244,6 +266,9 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger, 
 
   log.info(`starting ${workers === 1 ? 'the worker' : `${workers} workers`}, the APIs, the floor worker and the baseline server`);
   const exits: Array<Promise<string>> = [temporal.exited.then(() => `Temporal (${target})`)];
+  /** Parts the bench stops on purpose (a worker taken out for the 1-worker runs): their exit is no crash. */
+  const stoppedOnPurpose = new Set<string>();
+  const running = new Map<string, { stop(): Promise<void> }>();
   const child = (name: string, entry: string, extra: Record<string, string> = {}) =>
     startChild({
       name,
@@ -256,12 +281,14 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger, 
         recordOwner();
       },
     }).then((c) => {
-      exits.push(c.exited.then(() => `${name} (log: ${c.logFile})`));
+      running.set(name, c);
+      exits.push(c.exited.then(() => (stoppedOnPurpose.has(name) ? new Promise<string>(() => {}) : `${name} (log: ${c.logFile})`)));
       return c;
     });
+  const workerNames = Array.from({ length: workers }, (_, i) => (i === 0 ? 'worker' : `worker-${i + 1}`));
   if (cleanup.closed) throw new StartCancelled();
   await Promise.all([
-    ...Array.from({ length: workers }, (_, i) => child(i === 0 ? 'worker' : `worker-${i + 1}`, 'workers/main.ts')),
+    ...workerNames.map((name) => child(name, 'workers/main.ts')),
     child('api', 'api/main.ts', { PORT: String(apiPort) }),
     child('intake-api', 'api/main.ts', { PORT: String(intakePort), TASK_QUEUE_PREFIX: INTAKE_TASK_QUEUE_PREFIX }),
     child('floor-worker', 'bench/floor/worker.ts'),
@@ -278,6 +305,22 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger, 
     settings,
     urls: { api: `http://127.0.0.1:${apiPort}`, intakeApi: `http://127.0.0.1:${intakePort}`, baseline: `http://127.0.0.1:${baselinePort}` },
     pids: parts,
-    firstExit: Promise.race(exits),
+    // Exits are collected as parts start, so the race is rebuilt at each look.
+    get firstExit() {
+      return Promise.race(exits);
+    },
+    workers: {
+      names: workerNames,
+      async stop(name) {
+        stoppedOnPurpose.add(name);
+        await running.get(name)?.stop();
+        running.delete(name);
+      },
+      async start(name) {
+        if (running.has(name)) return;
+        stoppedOnPurpose.delete(name);
+        await child(name, 'workers/main.ts');
+      },
+    },
   };
 }

@@ -88,7 +88,7 @@ async function orderStages(stages: NonNullable<DurableContext['stages']>, orderI
   };
 }
 
-const orderFire =
+export const orderFire =
   (ctx: DurableContext): Fire =>
   async () => {
     const r = await ctx.api.http.request('POST', '/v1/orders', ORDER_BODY);

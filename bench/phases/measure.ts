@@ -74,6 +74,8 @@ export interface Subject {
   fire: Fire;
   /** Called after every run of this subject: wait until the system has drained. */
   drained?: () => Promise<void>;
+  /** Called before every run of this subject: put the system in the subject's shape (e.g. start a worker). */
+  before?: () => Promise<void>;
 }
 
 export interface PairOptions {
@@ -126,6 +128,7 @@ export async function measurePair(main: Subject, others: Subject[], o: PairOptio
   const lat = new Map<Subject, RunFigures[]>(subjects.map((s) => [s, []]));
   for (let i = 0; i < profile.repeats; i++) {
     for (const s of subjects) {
+      await s.before?.();
       const r = await withCpu(o.cpuParts, () => closedLoop({ concurrency: o.concurrency, warmupMs: profile.warmupMs, durationMs: profile.saturationMs, fire: s.fire }));
       sat.get(s)!.push(r);
       log(`${s.label} saturation run ${i + 1}/${profile.repeats}: ${r.completedPerSec}/s at ${o.concurrency} callers (warm-up ${r.warmupMs} ms), ${outcomeLine(r)}`);
@@ -137,6 +140,7 @@ export async function measurePair(main: Subject, others: Subject[], o: PairOptio
   const rate = round(Math.max(0.5, (mainSaturation.perSec ?? 1) * profile.latencyLoadFraction));
   for (let i = 0; i < profile.repeats; i++) {
     for (const s of subjects) {
+      await s.before?.();
       const r = await withCpu(o.cpuParts, () => openLoop({ ratePerSec: rate, warmupMs: profile.warmupMs, durationMs: profile.latencyMs, fire: s.fire, drainTimeoutMs: profile.completionTimeoutMs }));
       lat.get(s)!.push(r);
       log(`${s.label} at ${rate}/s run ${i + 1}/${profile.repeats}: completed ${r.completedPerSec}/s, ${outcomeLine(r)}`);
