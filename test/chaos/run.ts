@@ -107,7 +107,8 @@ try {
   pg = await startChaosPostgres(path.join(root, 'postgres'));
   console.error(`chaos: target ${target}${target === 'cluster' ? ' (Temporal server on PostgreSQL, two workers, two APIs)' : ' (Temporal dev server, one worker, one API)'}`);
   for (const name of wanted) {
-    const def = available.find((s) => s.name === name)!;
+    const found = available.find((s) => s.name === name)!;
+    const def = target === 'cluster' && found.onCluster ? { ...found, ...found.onCluster } : found;
     const result = await runScenario(def, { root, target, serverBinaries, temporalBinary: binary, pg, seed });
     results.push(result);
     console.log(result.line);

@@ -79,6 +79,11 @@ export interface ScenarioDefinition {
   env?: Record<string, string>;
   /** Where the scenario runs; every target when absent. */
   targets?: readonly ChaosTarget[];
+  /**
+   * Settings that differ on the cluster target: with two APIs a killed one no longer stalls the
+   * clients, so a scenario timed by submissions may need more of them there.
+   */
+  onCluster?: Partial<Pick<ScenarioDefinition, 'orders' | 'pacingMs' | 'concurrency'>>;
   /** Options of the Binance fake for this scenario (e.g. its user data stream's timings). */
   fake?: Pick<BinanceFakeOptions, 'userStream' | 'rateLimits'>;
   /** Runs alongside the submissions; resolves when the fault has played out. */
