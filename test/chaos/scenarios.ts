@@ -103,7 +103,7 @@ export const apiKill: ScenarioDefinition = {
   binanceShare: 0.5,
   concurrency: 8,
   pacingMs: [50, 250],
-  onCluster: { orders: 120, pacingMs: [300, 900] },
+  onCluster: { orders: 240, pacingMs: [600, 1500] },
   async chaos(s, rng) {
     const points = [between(rng, 0.1, 0.25), between(rng, 0.35, 0.5), between(rng, 0.6, 0.75)];
     for (const [i, share] of points.entries()) {
