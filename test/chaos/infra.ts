@@ -32,7 +32,7 @@ export interface ChaosTemporal {
  */
 export async function startChaosTemporal({ binary, dir }: { binary: string; dir: string }): Promise<ChaosTemporal> {
   let options: DevServerOptions | undefined;
-  let server: DevServer | undefined = await withFreshPorts(async () => {
+  const server = await withFreshPorts(async () => {
     options = {
       binary,
       dbFile: path.join(dir, 'temporal.db'),
@@ -46,24 +46,7 @@ export async function startChaosTemporal({ binary, dir }: { binary: string; dir:
     return startTemporalDevServer(options);
   });
   const started = options!;
-  return {
-    address: server.address,
-    async stop() {
-      const s = server;
-      server = undefined;
-      await s?.stop();
-    },
-    async kill9() {
-      const s = server;
-      server = undefined;
-      if (s?.pid) await killTree(s.pid);
-      await s?.exited;
-    },
-    async start() {
-      if (server) return;
-      server = await startTemporalDevServer(started);
-    },
-  };
+  return restartable(server, () => startTemporalDevServer(started));
 }
 
 /**
@@ -77,15 +60,21 @@ export async function startChaosTemporalServer({ bin, dir, pg, name }: { bin: Te
   const db: TemporalDatabase = { host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: `temporal_${name}`, visibilityDatabase: `temporal_${name}_vis` };
   await setupTemporalSchema(bin.sqlTool, db);
   let options: TemporalServerOptions | undefined;
-  let server: TemporalServer | undefined = await withFreshPorts(async () => {
+  const server = await withFreshPorts(async () => {
     const frontend = await freePort();
     const ports = { frontend, frontendHttp: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort(), membershipBase: await freeLowPorts(4) };
     options = { binary: bin.server, dir: path.join(dir, 'temporal-server'), db, ports, namespace: 'default', log, readyTimeoutMs: 90_000 };
     return startTemporalServer(options);
   });
   const started = options!;
+  return restartable(server, () => startTemporalServer(started));
+}
+
+/** Stop, kill -9 and start again of a Temporal process whose launcher `start` repeats with the first start's options. */
+function restartable(first: DevServer | TemporalServer, start: () => Promise<DevServer | TemporalServer>): ChaosTemporal {
+  let server: DevServer | TemporalServer | undefined = first;
   return {
-    address: server.address,
+    address: first.address,
     async stop() {
       const s = server;
       server = undefined;
@@ -99,7 +88,7 @@ export async function startChaosTemporalServer({ bin, dir, pg, name }: { bin: Te
     },
     async start() {
       if (server) return;
-      server = await startTemporalServer(started);
+      server = await start();
     },
   };
 }
