@@ -20,7 +20,7 @@ import { killStale, ownProcessIn, writePidFile } from '../lib/embedded/process.j
 import { canWrite, surviveClosedOutput } from '../lib/lifecycle.js';
 import { findTemporalCli, PROJECT_ROOT } from '../lib/embedded/temporal-cli.js';
 import { searchAttributeArgs, startTemporalDevServer } from '../lib/embedded/temporal-dev-server.js';
-import { ensureTemporalServer, portsFrom, setupTemporalSchema, startTemporalServer, TEMPORAL_SERVER_VERSION, type TemporalDatabase } from '../lib/embedded/temporal-server.js';
+import { ensureTemporalServer, portsFrom, setupTemporalSchema, startTemporalServer, temporalDatabaseOf, TEMPORAL_SERVER_VERSION } from '../lib/embedded/temporal-server.js';
 import { startTemporalWebUi } from '../lib/embedded/temporal-web-ui.js';
 import { temporalUiLinks } from '../lib/temporal-ui.js';
 import { ensureLocalSecrets } from '../lib/local-secrets.js';
@@ -74,12 +74,6 @@ async function shutdown(code: number, why: string): Promise<void> {
 }
 process.on('SIGINT', () => void shutdown(0, 'SIGINT'));
 process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
-
-/** Temporal's PostgreSQL connection: the app database's server and role, databases of its own. */
-function temporalDatabaseOf(databaseUrl: string): TemporalDatabase {
-  const u = new URL(databaseUrl);
-  return { host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
-}
 
 /** The Temporal server on PostgreSQL (schema set up or upgraded by its own tool) and its Web UI. */
 async function startClusterTemporal(databaseUrl: string, codecEndpoint: string): Promise<{ uiUrl: string }> {

@@ -17,10 +17,10 @@ import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/embedded/
 import { commandLineOf, isAlive, killStale } from '../../lib/embedded/process.js';
 import { findTemporalCli, PROJECT_ROOT, TEMPORAL_CLI_MODULE, temporalCliVersion, TOOLS_BIN } from '../../lib/embedded/temporal-cli.js';
 import { startTemporalDevServer } from '../../lib/embedded/temporal-dev-server.js';
-import { ensureTemporalServer, setupTemporalSchema, startTemporalServer, TEMPORAL_SERVER_VERSION } from '../../lib/embedded/temporal-server.js';
+import { ensureTemporalServer, setupTemporalSchema, startTemporalServer, temporalDatabaseOf, TEMPORAL_SERVER_VERSION } from '../../lib/embedded/temporal-server.js';
 import type { Logger } from '../../lib/logger.js';
 import { migrate } from '../../store/migrate.js';
-import { freeLowPorts, freePort } from '../../test/helpers/ports.js';
+import { freePort, freeTemporalServerPorts } from '../../test/helpers/ports.js';
 import { ensureFloorSchema } from '../floor/schema.js';
 import { startChild } from './children.js';
 import type { Cleanup } from './cleanup.js';
@@ -86,11 +86,9 @@ async function startDevServer({ runDir, cleanup, log, started }: TemporalTargetC
 /** The Temporal server on the run's PostgreSQL, as `npm run cluster` starts it (lib/embedded/temporal-server.ts). */
 async function startClusterServer({ runDir, postgres, cleanup, log, started }: TemporalTargetContext): Promise<TemporalService> {
   const bin = await ensureTemporalServer(log);
-  const u = new URL((await postgres).url);
-  const db = { host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
+  const db = temporalDatabaseOf((await postgres).url);
   await setupTemporalSchema(bin.sqlTool, db);
-  const frontend = await freePort();
-  const ports = { frontend, frontendHttp: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort(), membershipBase: await freeLowPorts(4) };
+  const ports = await freeTemporalServerPorts();
   const s = await startTemporalServer({ binary: bin.server, dir: path.join(runDir, 'temporal-server'), db, ports, historyShards: CLUSTER_SHAPE.historyShards, namespace: 'default', log });
   cleanup.push('Temporal server', s.stop, 'servers');
   started(s.pid);

@@ -46,6 +46,16 @@ export interface TemporalDatabase {
   visibilityDatabase?: string;
 }
 
+/**
+ * Temporal's connection on the server and role of a PostgreSQL URL (the app's database): same
+ * server, databases of Temporal's own (`names`, else `temporal` and `temporal_visibility`).
+ * @example const db = temporalDatabaseOf(config.DATABASE_URL, { database: 'temporal_x', visibilityDatabase: 'temporal_x_vis' });
+ */
+export function temporalDatabaseOf(url: string, names: Pick<TemporalDatabase, 'database' | 'visibilityDatabase'> = {}): TemporalDatabase {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port || 5432), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), ...names };
+}
+
 const databasesOf = (db: TemporalDatabase) => ({ main: db.database ?? 'temporal', visibility: db.visibilityDatabase ?? 'temporal_visibility' });
 
 function runTool(sqlTool: string, db: TemporalDatabase, database: string, args: string[]): Promise<void> {

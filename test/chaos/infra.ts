@@ -10,10 +10,10 @@ import postgres from 'postgres';
 import { createSql, type Sql } from '../../lib/db.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/embedded/postgres.js';
 import { startTemporalDevServer, type DevServer, type DevServerOptions } from '../../lib/embedded/temporal-dev-server.js';
-import { setupTemporalSchema, startTemporalServer, type TemporalDatabase, type TemporalServer, type TemporalServerBinaries, type TemporalServerOptions } from '../../lib/embedded/temporal-server.js';
+import { setupTemporalSchema, startTemporalServer, temporalDatabaseOf, type TemporalServer, type TemporalServerBinaries, type TemporalServerOptions } from '../../lib/embedded/temporal-server.js';
 import { createLogger } from '../../lib/logger.js';
 import { migrate } from '../../store/migrate.js';
-import { freeLowPorts, freePort } from '../helpers/ports.js';
+import { freePort, freeTemporalServerPorts } from '../helpers/ports.js';
 import { killTree } from './kill.js';
 
 const log = createLogger('chaos', { level: 'warn' });
@@ -56,13 +56,11 @@ export async function startChaosTemporal({ binary, dir }: { binary: string; dir:
  * @example const temporal = await startChaosTemporalServer({ bin, dir, pg, name: 'worker_kill' });
  */
 export async function startChaosTemporalServer({ bin, dir, pg, name }: { bin: TemporalServerBinaries; dir: string; pg: ChaosPostgres; name: string }): Promise<ChaosTemporal> {
-  const u = new URL(pg.urlOf('postgres'));
-  const db: TemporalDatabase = { host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password), database: `temporal_${name}`, visibilityDatabase: `temporal_${name}_vis` };
+  const db = temporalDatabaseOf(pg.urlOf('postgres'), { database: `temporal_${name}`, visibilityDatabase: `temporal_${name}_vis` });
   await setupTemporalSchema(bin.sqlTool, db);
   let options: TemporalServerOptions | undefined;
   const server = await withFreshPorts(async () => {
-    const frontend = await freePort();
-    const ports = { frontend, frontendHttp: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort(), membershipBase: await freeLowPorts(4) };
+    const ports = await freeTemporalServerPorts();
     options = { binary: bin.server, dir: path.join(dir, 'temporal-server'), db, ports, namespace: 'default', log, readyTimeoutMs: 90_000 };
     return startTemporalServer(options);
   });

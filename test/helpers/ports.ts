@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import type { TemporalServerPorts } from '../../lib/embedded/temporal-server.js';
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -33,4 +34,9 @@ export async function freeLowPorts(count: number): Promise<number> {
     if (all) return base;
   }
   throw new Error(`no ${count} consecutive free ports below 32768`);
+}
+
+/** Free ports for every listener of one Temporal server process (lib/embedded/temporal-server.ts). */
+export async function freeTemporalServerPorts(): Promise<TemporalServerPorts> {
+  return { frontend: await freePort(), frontendHttp: await freePort(), history: await freePort(), matching: await freePort(), worker: await freePort(), membershipBase: await freeLowPorts(4) };
 }
