@@ -84,12 +84,13 @@ const unknownSchedule = notFoundForParams(
  */
 export function scheduleRoutes({ config, temporal }: ScheduleRoutesOptions) {
   /** Runs `change` on the named schedule and answers its state afterwards. */
-  async function withSchedule(c: Context<AppEnv>, name: (typeof scheduleNames)[number], change?: (handle: ScheduleHandle) => Promise<void>) {
+  async function withSchedule(c: Context<AppEnv>, name: (typeof scheduleNames)[number], change?: Change) {
     const handle = scheduleHandle(temporal, config, name);
     if (!handle) throw new ApiError(404, 'schedule_not_found', `No schedule named ${JSON.stringify(name)}`);
     try {
-      await change?.(handle);
-      return scheduleState(name, await handle.describe());
+      if (!change) return scheduleState(name, await handle.describe());
+      await change.apply(handle);
+      return await stateAfter(name, handle, change);
     } catch (err) {
       if (err instanceof ScheduleNotFoundError) {
         throw new ApiError(404, 'schedule_not_found', `Schedule ${name} does not exist yet; the worker creates it when it starts`);
@@ -104,7 +105,7 @@ export function scheduleRoutes({ config, temporal }: ScheduleRoutesOptions) {
       changeRoute('pause', config),
       async (c) => {
         const body = c.req.valid('json');
-        return c.json(present(await withSchedule(c, c.req.valid('param').name, (h) => h.pause(body?.note ?? 'paused through the API'))), 200);
+        return c.json(present(await withSchedule(c, c.req.valid('param').name, pauseChange(body?.note ?? 'paused through the API'))), 200);
       },
       unknownSchedule,
     )
@@ -112,10 +113,37 @@ export function scheduleRoutes({ config, temporal }: ScheduleRoutesOptions) {
       changeRoute('resume', config),
       async (c) => {
         const body = c.req.valid('json');
-        return c.json(present(await withSchedule(c, c.req.valid('param').name, (h) => h.unpause(body?.note ?? 'resumed through the API'))), 200);
+        return c.json(present(await withSchedule(c, c.req.valid('param').name, resumeChange(body?.note ?? 'resumed through the API'))), 200);
       },
       unknownSchedule,
     );
+}
+
+export interface Change {
+  apply(handle: ScheduleHandle): Promise<void>;
+  paused: boolean;
+  note: string;
+}
+
+export const pauseChange = (note: string): Change => ({ apply: (h) => h.pause(note), paused: true, note });
+export const resumeChange = (note: string): Change => ({ apply: (h) => h.unpause(note), paused: false, note });
+
+const SETTLE_MS = 3000;
+const SETTLE_STEP_MS = 100;
+
+/**
+ * The server accepts a pause or resume before the schedule applies it, so a describe() right after
+ * can still show the old state. Read until the change shows (bounded); past that, the change is
+ * accepted and durable, so the answer states it rather than the stale read.
+ */
+export async function stateAfter(name: string, handle: ScheduleHandle, change: Change) {
+  const deadline = Date.now() + SETTLE_MS;
+  for (;;) {
+    const state = scheduleState(name, await handle.describe());
+    if (state.paused === change.paused) return state;
+    if (Date.now() >= deadline) return { ...state, paused: change.paused, note: change.note };
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_STEP_MS));
+  }
 }
 
 /** workflows/schedules names the schedule by the name it was asked for: one of ours. */
