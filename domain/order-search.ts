@@ -6,18 +6,21 @@
 /** Every one is a Keyword (exact match). */
 export const ORDER_SEARCH_ATTRIBUTES = ['OrderStatus', 'Symbol', 'Side', 'OrderType', 'Venue', 'AccountId', 'ClientOrderId'] as const;
 
-/** The order workflow's type, as the list queries name it. */
-export const ORDER_WORKFLOW_TYPE = 'orderLifecycle';
+/** The type new orders start as (workflows/order-lifecycle.ts). */
+export const ORDER_WORKFLOW_TYPE = 'orderLifecycleV3';
+
+/** Every type an order's workflow has had: orders started before V3 keep `orderLifecycle`. */
+export const ORDER_WORKFLOW_TYPES = ['orderLifecycle', ORDER_WORKFLOW_TYPE] as const;
 
 /** Visibility queries quote values with double quotes; an id or symbol never holds one, but be strict. */
 const quoted = (value: string): string => `"${value.replace(/["\\]/g, '')}"`;
 
 /**
  * The list query of order workflows, optionally one account's.
- * @example ordersQuery('8a1…') // 'WorkflowType="orderLifecycle" AND AccountId="8a1…"'
+ * @example ordersQuery('8a1…') // 'WorkflowType IN ("orderLifecycle", "orderLifecycleV3") AND AccountId="8a1…"'
  */
 export function ordersQuery(accountId?: string): string {
-  const type = `WorkflowType=${quoted(ORDER_WORKFLOW_TYPE)}`;
+  const type = `WorkflowType IN (${ORDER_WORKFLOW_TYPES.map(quoted).join(', ')})`;
   return accountId === undefined ? type : `${type} AND AccountId=${quoted(accountId)}`;
 }
 

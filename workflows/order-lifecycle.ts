@@ -45,7 +45,7 @@ import {
 import { Mutex } from './lib/mutex.js';
 import { legacyOrderLifecycle } from './order-lifecycle-v1.js';
 import { exchangeCancelBounded, exchangePoll, exchangeRead, exchangeSubmit, failureOf, localSteps, messageOf, rejectionOf, snapshotOf } from './order-steps.js';
-import { orderSearchAttributes } from './search-attributes.js';
+import { orderKeys, orderSearchAttributes } from './search-attributes.js';
 
 export type { OrderLifecycleInput, OrderSettings };
 
@@ -72,12 +72,42 @@ export const VENUE_EVENTS_PATCH = 'venue-events';
 /** The patch that brought good-till-date orders (asked only by orders that have an `expireAt`). */
 export const GOOD_TILL_DATE_PATCH = 'good-till-date';
 
-export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderState> {
-  if (!patched(EXACTLY_ONCE_PATCH)) return legacyOrderLifecycle(input);
-  return trackOrder(input);
+/**
+ * What a run does beyond the exactly-once core, by the patches it was recorded with; a run of
+ * `orderLifecycleV3` has them all and asks for none.
+ */
+interface Generation {
+  story: boolean;
+  events: boolean;
+  goodTillDate: () => boolean;
+  /** Upserts only a changed OrderStatus: the starter set the others (and RECEIVED) at start. */
+  lean: boolean;
 }
 
-async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
+/**
+ * The order workflow of runs started before `orderLifecycleV3`: each later behaviour behind the
+ * patch that brought it, so that every recorded run replays as it ran. Runs started as it keep it
+ * (continuing as new included); new orders start `orderLifecycleV3`.
+ */
+export async function orderLifecycle(input: OrderLifecycleInput): Promise<OrderState> {
+  if (!patched(EXACTLY_ONCE_PATCH)) return legacyOrderLifecycle(input);
+  const story = patched(UI_STORY_PATCH);
+  const events = patched(VENUE_EVENTS_PATCH);
+  return trackOrder(input, { story, events, goodTillDate: () => patched(GOOD_TILL_DATE_PATCH), lean: false });
+}
+
+/**
+ * The order workflow every order starts with. The same code as `orderLifecycle` with every patch
+ * applied, but a new type rather than a patch: a run of it records no patch markers (each
+ * `patched()` costs a marker and a TemporalChangeVersion upsert per run, for good), and an older
+ * worker that does not know the type leaves its tasks to a newer one instead of running them.
+ * Its next behaviour changes go through `patched()` as usual.
+ */
+export async function orderLifecycleV3(input: OrderLifecycleInput): Promise<OrderState> {
+  return trackOrder(input, { story: true, events: true, goodTillDate: () => true, lean: true });
+}
+
+async function trackOrder(input: OrderLifecycleInput, generation: Generation): Promise<OrderState> {
   const { order, settings } = input;
   const { db, checks, portfolio } = localSteps;
   const ref = { orderId: order.orderId, accountId: order.accountId, venue: order.venue, symbol: order.symbol };
@@ -104,13 +134,12 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   /** The last look at the venue failed or fell short of what an event said: look again soon, not at the safety poll. */
   let lookFailed = false;
   const exchangeLock = new Mutex();
-  const story = patched(UI_STORY_PATCH);
-  const events = patched(VENUE_EVENTS_PATCH);
+  const { story, events, lean } = generation;
   /** This order's venue reports its changes: open orders then poll only every safetyPollMs. */
   const eventDriven = events && settings.safetyPollMs !== undefined && (settings.eventVenues ?? []).includes(order.venue);
   const venueEvents: VenueOrderEvent[] = [];
   /** Good-till-date: a durable timer's worth of the workflow's clock, surviving any restart. */
-  const expireAtMs = order.expireAt !== undefined && patched(GOOD_TILL_DATE_PATCH) ? Date.parse(order.expireAt) : undefined;
+  const expireAtMs = order.expireAt !== undefined && generation.goodTillDate() ? Date.parse(order.expireAt) : undefined;
   const expired = () => expireAtMs !== undefined && Date.now() >= expireAtMs;
   let polls = 0;
 
@@ -125,10 +154,18 @@ async function trackOrder(input: OrderLifecycleInput): Promise<OrderState> {
   const timer = (summary: string) => (story ? { summary } : undefined);
   const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
+  /** The OrderStatus the run's search attributes hold (lean runs upsert only a change of it). */
+  let shownStatus = lean ? workflowInfo().typedSearchAttributes.get(orderKeys.OrderStatus) : undefined;
+
   /** The search attributes and the UI's "current details": status, fill, average price. */
   function tellStory() {
     if (!story) return;
-    upsertSearchAttributes(orderSearchAttributes(order, state.clientOrderId, state.status));
+    if (!lean) upsertSearchAttributes(orderSearchAttributes(order, state.clientOrderId, state.status));
+    else if (shownStatus !== state.status) {
+      // A starter that set none (the reconciler's restart) gets them all once.
+      upsertSearchAttributes(shownStatus === undefined ? orderSearchAttributes(order, state.clientOrderId, state.status) : [{ key: orderKeys.OrderStatus, value: state.status }]);
+      shownStatus = state.status;
+    }
     const filled = new Decimal(state.executedQty);
     const average = filled.isZero() ? '—' : new Decimal(state.cumulativeQuoteQty).div(filled).toSignificantDigits(12).toString();
     setCurrentDetails(

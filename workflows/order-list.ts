@@ -26,7 +26,7 @@ import type { OrderListLeg, PlaceOrderListRequest } from '../domain/exchange.js'
 import { listClientOrderIdFor, ocoRequest, otocoRequest, protectiveSide, roleOf, type LegRole, type OrderListInput, type OrderListState, type OrderListStatus } from '../domain/order-lists.js';
 import { cancelOrderListUpdate, clientOrderIdFor, isTerminal, orderListStatusQuery, orderWorkflowId, venueEventSignal, type OrderRequest, type OrderStatus } from './definitions.js';
 import { startChildOrder } from './lib/child-orders.js';
-import type { orderLifecycle } from './order-lifecycle.js';
+import type { orderLifecycleV3 } from './order-lifecycle.js';
 import { failureOf, messageOf, rejectionOf } from './order-steps.js';
 import { presets } from './presets.js';
 
@@ -42,7 +42,7 @@ export async function orderList({ list, settings }: OrderListInput): Promise<Ord
   const workflowId = workflowInfo().workflowId;
   const ref = { listId: list.listId, accountId: list.accountId, venue: list.venue, symbol: list.symbol, listClientOrderId: listClientOrderIdFor(list.listId) };
   const state: OrderListState = { listId: list.listId, status: 'RECEIVED', listClientOrderId: ref.listClientOrderId, legs: [] };
-  const children = new Map<string, ChildWorkflowHandle<typeof orderLifecycle> | undefined>();
+  const children = new Map<string, ChildWorkflowHandle<typeof orderLifecycleV3> | undefined>();
   let credentials: 'stored' | 'environment' | undefined;
   let cancelReason: string | undefined;
   /** What is being waited on: the entry, then the protective pair. */

@@ -4,9 +4,9 @@
  * not part of the workflow bundle.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { orderSummary } from '../domain/order-search.js';
+import { ORDER_WORKFLOW_TYPE, orderSummary } from '../domain/order-search.js';
 import { clientOrderIdFor, orderWorkflowId, type OrderRequest, type OrderSettings } from '../domain/orders.js';
-import type { orderLifecycle } from './order-lifecycle.js';
+import type { orderLifecycleV3 } from './order-lifecycle.js';
 import { orderSearchAttributes } from './search-attributes.js';
 
 /**
@@ -21,7 +21,7 @@ export function orderStarter(temporal: Client, { taskQueue, settings }: { taskQu
   /** `why` follows the order's own summary in the Temporal UI, e.g. "conditional order of price alert …". */
   return async (order: OrderRequest, why: string): Promise<void> => {
     try {
-      await temporal.workflow.start<typeof orderLifecycle>('orderLifecycle', {
+      await temporal.workflow.start<typeof orderLifecycleV3>(ORDER_WORKFLOW_TYPE, {
         workflowId: orderWorkflowId(order.orderId),
         taskQueue,
         args: [{ order, settings }],

@@ -6,10 +6,10 @@
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionStatusName } from '@temporalio/client';
 import { Decimal } from 'decimal.js';
 import type { Sql } from '../../lib/db.js';
-import { orderSummary } from '../../domain/order-search.js';
+import { ORDER_WORKFLOW_TYPE, orderSummary } from '../../domain/order-search.js';
 import { orderWorkflowId, type OrderRequest, type OrderState, type ParentKind } from '../../domain/orders.js';
 import { orderListWorkflowId } from '../../domain/order-lists.js';
-import type { OrderLifecycleInput, OrderSettings, orderLifecycle } from '../../workflows/order-lifecycle.js';
+import type { OrderLifecycleInput, OrderSettings, orderLifecycleV3 } from '../../workflows/order-lifecycle.js';
 import type { OrderRow } from '../../store/orders.js';
 
 /** An order row with the seq of its last event (the workflow's event counter). */
@@ -98,7 +98,7 @@ export async function workflowStatusOf(temporal: Client, workflowId: string): Pr
  */
 export async function startTracking(temporal: Client, taskQueue: string, input: OrderLifecycleInput, was: string): Promise<string> {
   const { order } = input;
-  const handle = await temporal.workflow.start<typeof orderLifecycle>('orderLifecycle', {
+  const handle = await temporal.workflow.start<typeof orderLifecycleV3>(ORDER_WORKFLOW_TYPE, {
     workflowId: orderWorkflowId(order.orderId),
     taskQueue,
     args: [input],

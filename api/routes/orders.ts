@@ -11,9 +11,9 @@ import type { Sql } from '../../lib/db.js';
 import { addLogContext } from '../../lib/logger.js';
 import { orderSettingsFrom } from '../../lib/order-settings.js';
 import { cancelOrderUpdate, clientOrderIdFor, isTerminal, orderWorkflowId, type CancelResult, type OrderRequest, type OrderStatus, type OrderType, type Side, type TimeInForce, type Venue } from '../../workflows/definitions.js';
-import type { orderLifecycle } from '../../workflows/order-lifecycle.js';
+import type { orderLifecycleV3 } from '../../workflows/order-lifecycle.js';
 import { orderSearchAttributes } from '../../workflows/search-attributes.js';
-import { orderSummary, ordersQuery } from '../../domain/order-search.js';
+import { ORDER_WORKFLOW_TYPE, orderSummary, ordersQuery } from '../../domain/order-search.js';
 import { parentPath, type ParentKind } from '../../domain/orders.js';
 import { temporalUiLinks } from '../../lib/temporal-ui.js';
 import { decodeCursor, encodeCursor, pageOf } from '../cursor.js';
@@ -217,7 +217,7 @@ export function orderRoutes({ config, sql, temporal }: OrderRoutesOptions) {
         let runId: string;
         try {
           // USE_EXISTING makes a retried request (same key) attach to the running workflow.
-          const handle = await temporal.workflow.start<typeof orderLifecycle>('orderLifecycle', {
+          const handle = await temporal.workflow.start<typeof orderLifecycleV3>(ORDER_WORKFLOW_TYPE, {
             workflowId,
             taskQueue: config.taskQueues.orders,
             args: [{ order, settings }],

@@ -6,6 +6,7 @@
  */
 import { drained, orderFire, type DurableContext } from './durable.js';
 import { measurePair, type PairResults } from './measure.js';
+import { ORDER_WORKFLOW_TYPE } from '../../domain/order-search.js';
 
 export interface WorkerScaling {
   oneWorker: PairResults;
@@ -22,7 +23,7 @@ export interface ClusterWorkers {
 export async function measureWorkerScaling(ctx: DurableContext, workers: ClusterWorkers, ordersQueue: string): Promise<WorkerScaling> {
   const second = workers.names[1];
   if (!second) throw new Error('the worker-scaling phase needs two workers (the cluster target starts them)');
-  const settle = () => drained(ctx.temporal, 'orderLifecycle', ordersQueue);
+  const settle = () => drained(ctx.temporal, ORDER_WORKFLOW_TYPE, ordersQueue);
   const fire = orderFire(ctx);
   const one = { label: 'e2e, 1 worker', fire, drained: settle, before: () => workers.stop(second) };
   const two = { label: 'e2e, 2 workers', fire, drained: settle, before: () => workers.start(second) };

@@ -14,6 +14,7 @@ import type { OrderFacts, PortfolioTracker } from '../lib/stages.js';
 import type { CompletionTracker } from '../lib/tracker.js';
 import { BENCH_PRICE } from '../lib/stack.js';
 import { measurePair, type PairResults, type Subject } from './measure.js';
+import { ORDER_WORKFLOW_TYPE } from '../../domain/order-search.js';
 
 /** A paper MARKET buy: fills on submission at the seeded price, 50 USDT notional. */
 export const ORDER_BODY = { symbol: BENCH_PRICE.symbol, side: 'BUY', type: 'MARKET', quantity: '0.001', venue: 'paper' } as const;
@@ -178,7 +179,7 @@ export interface DurableResults {
  * same rate: half of the end-to-end saturation. Either may be left out.
  */
 export async function measureDurable(ctx: DurableContext, shape: OrderShape, which: { e2e: boolean; floor: boolean }, queues: { orders: string; floor: string }): Promise<DurableResults> {
-  const e2e: Subject = { label: 'e2e', fire: orderFire(ctx), drained: () => drained(ctx.temporal, 'orderLifecycle', queues.orders) };
+  const e2e: Subject = { label: 'e2e', fire: orderFire(ctx), drained: () => drained(ctx.temporal, ORDER_WORKFLOW_TYPE, queues.orders) };
   const floorDrained = () => drained(ctx.temporal, 'floorOrder', queues.floor);
   const floor: Subject = { label: 'floor', fire: floorFire(ctx, shape, false), drained: floorDrained };
   const shaped: Subject = { label: 'shaped floor', fire: floorFire(ctx, shape, true), drained: floorDrained };

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { ORDER_WORKFLOW_TYPES } from '../../domain/order-search.js';
 import { loadConfig } from '../../lib/config.js';
 import { historyFixture } from '../../lib/history-codec.js';
 import { payloadCodecFor } from '../../lib/secrets.js';
@@ -19,10 +20,11 @@ const testCodec = payloadCodecFor(loadConfig({ PAYLOAD_KEYS: TEST_PAYLOAD_KEYS }
  * activity, `<name>.local-steps.json` ran after the `local-short-steps` patch, and
  * `<name>.exactly-once.json` after `exactly-once-v2`, `<name>.ui.json` after `order-ui-story`
  * (search attributes, details, summaries), `<name>.events.json` after `venue-events` (fills from
- * the venue's events, the safety poll). Recording again rewrites the current shape's
+ * the venue's events, the safety poll), `<name>.v3.json` as `orderLifecycleV3` (no patch markers,
+ * only status changes upserted). Recording again rewrites the current shape's
  * files only, so the replay test keeps proving that the code still replays what ran before each change.
  */
-export const HISTORY_GENERATIONS = ['local-steps', 'exactly-once', 'ui', 'events'] as const;
+export const HISTORY_GENERATIONS = ['local-steps', 'exactly-once', 'ui', 'events', 'v3'] as const;
 export const HISTORY_GENERATION = HISTORY_GENERATIONS[HISTORY_GENERATIONS.length - 1]!;
 
 /**
@@ -42,7 +44,7 @@ export async function recordHistory(temporal: Client, workflowId: string, name: 
   // portfolio never ends (it continues as new): its history so far replays like a finished one.
   if (type !== 'portfolio') await handle.result().catch(() => undefined);
   const history = await handle.fetchHistory();
-  const generation = type === 'orderLifecycle' ? HISTORY_GENERATION : WORKFLOW_HISTORY_GENERATION;
+  const generation = (ORDER_WORKFLOW_TYPES as readonly string[]).includes(type) ? HISTORY_GENERATION : WORKFLOW_HISTORY_GENERATION;
   // Stored decoded, like `npm run history:fetch`: the fixtures replay without a key.
   writeFileSync(path.join(HISTORIES_DIR, `${name}.${generation}.json`), await historyFixture(history, testCodec));
 }

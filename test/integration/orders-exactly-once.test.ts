@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ORDER_WORKFLOW_TYPE } from '../../domain/order-search.js';
 import { orderSettingsFrom } from '../../lib/order-settings.js';
 import { clientOrderIdFor, orderWorkflowId, type OrderRequest } from '../../workflows/definitions.js';
 import type { reconcileOrders } from '../../workflows/reconcile-orders.js';
@@ -140,7 +141,7 @@ describe('"Duplicate order sent." on submission', () => {
     expect(placed.status).toBe(200);
     fake.hide(clientOrderId, 3 * WINDOW_MS);
     const order: OrderRequest = { orderId, accountId: e.account.id, venue: 'binance', symbol: 'ETHUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.1', price, timeInForce: 'GTC' };
-    await e.temporal.workflow.start('orderLifecycle', { workflowId: orderWorkflowId(orderId), taskQueue: e.config.taskQueues.orders, args: [{ order, settings: orderSettingsFrom(e.config) }] });
+    await e.temporal.workflow.start(ORDER_WORKFLOW_TYPE, { workflowId: orderWorkflowId(orderId), taskQueue: e.config.taskQueues.orders, args: [{ order, settings: orderSettingsFrom(e.config) }] });
     const adopted = await e.waitForStatus(orderId, ['NEW', 'REJECTED'], 40_000);
     expect(adopted.status).toBe('NEW');
     expect(adopted.exchangeOrderId).toBe(String(placed.json.orderId));

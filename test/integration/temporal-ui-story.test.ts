@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Client } from '@temporalio/client';
-import { ORDER_SEARCH_ATTRIBUTES } from '../../domain/order-search.js';
+import { ORDER_SEARCH_ATTRIBUTES, ORDER_WORKFLOW_TYPE } from '../../domain/order-search.js';
 import { historyFixture } from '../../lib/history-codec.js';
 import { ensureSearchAttributes } from '../../lib/temporal.js';
 import { payloadCodecFor } from '../../lib/secrets.js';
@@ -107,9 +107,23 @@ describe('user metadata', () => {
   });
 });
 
+describe('the lean order workflow (orderLifecycleV3)', () => {
+  it('records no patch markers and upserts only the status changes after the RECEIVED it started with', async () => {
+    const history = await e.temporal.workflow.getHandle(`order-${filled.id}`).fetchHistory();
+    const events = history.events ?? [];
+    expect(events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name).toBe(ORDER_WORKFLOW_TYPE);
+    expect(events.filter((ev) => ev.markerRecordedEventAttributes?.markerName === 'core_patch')).toEqual([]);
+    const upserts = events.flatMap((ev) => {
+      const fields = ev.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+      return fields ? [Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, JSON.parse(Buffer.from(v.data!).toString('utf8'))]))] : [];
+    });
+    expect(upserts).toEqual([{ OrderStatus: 'PENDING_NEW' }, { OrderStatus: 'FILLED' }]);
+  });
+});
+
 describe('links', () => {
   it("gives, beside each order's page, the list of the account's orders in the UI", async () => {
-    const query = `WorkflowType="orderLifecycle" AND AccountId="${e.account.id}"`;
+    const query = `WorkflowType IN ("orderLifecycle", "orderLifecycleV3") AND AccountId="${e.account.id}"`;
     const expected = `${e.config.temporalUiUrl}/namespaces/${e.config.TEMPORAL_NAMESPACE}/workflows?query=${encodeURIComponent(query)}`;
     expect(resting.links.temporalUiOrders).toBe(expected);
     expect((await e.call('GET', `/v1/orders/${other.id}`)).body.links.temporalUiOrders).toBe(expected);

@@ -117,7 +117,7 @@ async function tracedOrder(body: Record<string, unknown>, headers?: Record<strin
   const run = await waitFor(
     async () => {
       await e.tracing!.forceFlush();
-      return collector.spans.find((s) => s.name === 'RunWorkflow:orderLifecycle' && s.attributes.workflowId === workflowId);
+      return collector.spans.find((s) => s.name === 'RunWorkflow:orderLifecycleV3' && s.attributes.workflowId === workflowId);
     },
     (s) => s !== undefined,
     { timeoutMs: 15_000, what: `the spans of ${workflowId}` },
@@ -154,13 +154,13 @@ describe('tracing of an order (OTLP/HTTP to an in-process collector)', () => {
       'paper placeOrder',
       'RunActivity:submitOrder',
       'StartActivity:submitOrder',
-      'RunWorkflow:orderLifecycle',
-      'StartWorkflow:orderLifecycle',
+      'RunWorkflow:orderLifecycleV3',
+      'StartWorkflow:orderLifecycleV3',
       'POST /v1/orders',
     ]);
     // The short steps are local activities, traced the same way.
     for (const step of ['recordOrderReceived', 'validateOrder', 'checkRisk', 'notifyPortfolio']) {
-      expect(chainOf(only(spans, `RunActivity:${step}`), spans)).toEqual([`RunActivity:${step}`, `StartActivity:${step}`, 'RunWorkflow:orderLifecycle', 'StartWorkflow:orderLifecycle', 'POST /v1/orders']);
+      expect(chainOf(only(spans, `RunActivity:${step}`), spans)).toEqual([`RunActivity:${step}`, `StartActivity:${step}`, 'RunWorkflow:orderLifecycleV3', 'StartWorkflow:orderLifecycleV3', 'POST /v1/orders']);
     }
     expect(only(spans, 'paper placeOrder').attributes).toMatchObject({ 'venue.name': 'paper', 'venue.operation': 'placeOrder' });
   });
@@ -180,8 +180,8 @@ describe('tracing of an order (OTLP/HTTP to an in-process collector)', () => {
       'POST /api/v3/order',
       'RunActivity:submitOrder',
       'StartActivity:submitOrder',
-      'RunWorkflow:orderLifecycle',
-      'StartWorkflow:orderLifecycle',
+      'RunWorkflow:orderLifecycleV3',
+      'StartWorkflow:orderLifecycleV3',
       'POST /v1/orders',
     ]);
     expect(post.attributes).toMatchObject({ 'http.request.method': 'POST', 'url.path': '/api/v3/order', 'http.response.status_code': 200 });

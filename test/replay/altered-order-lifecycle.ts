@@ -1,5 +1,5 @@
 /**
- * A deliberately non-deterministic change of `orderLifecycle`: it checks risk before recording
+ * A deliberately non-deterministic change of `orderLifecycle` and `orderLifecycleV3`: it checks risk before recording
  * the order. Replaying real histories against it must fail, which proves the replay test can.
  */
 import { proxyActivities } from '@temporalio/workflow';
@@ -11,3 +11,5 @@ const { checkRisk } = proxyActivities<ReturnType<typeof createOrderExchangeActiv
 export async function orderLifecycle(input: OrderLifecycleInput): Promise<unknown> {
   return checkRisk(input.order);
 }
+
+export const orderLifecycleV3 = orderLifecycle;

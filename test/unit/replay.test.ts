@@ -4,6 +4,7 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ORDER_WORKFLOW_TYPES } from '../../domain/order-search.js';
 import { loadConfig } from '../../lib/config.js';
 import { dataConverterFor } from '../../lib/secrets.js';
 import { WORKFLOW_TRACING_INTERCEPTORS } from '../../lib/tracing.js';
@@ -23,11 +24,12 @@ const histories = (names = files) =>
 const workflowTypes = new Map(
   histories().map(({ workflowId, history }) => [`${workflowId}.json`, history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name]),
 );
-/** Histories of the order workflow (recorded on either venue). */
-const orderFiles = files.filter((f) => workflowTypes.get(f) === 'orderLifecycle');
+/** Histories of the order workflow, either type (recorded on either venue). */
+const orderFiles = files.filter((f) => (ORDER_WORKFLOW_TYPES as readonly (string | undefined)[]).includes(workflowTypes.get(f) ?? undefined));
 /** The name each workflow type's histories start with. */
 const PREFIXES: Record<string, RegExp> = {
   orderLifecycle: /^(paper|binance)-/,
+  orderLifecycleV3: /^(paper|binance)-.*\.v3\.json$/,
   portfolio: /^portfolio-/,
   refreshPrices: /^refresh-prices-/,
   reconcileOrders: /^reconcile-orders-/,

@@ -4,10 +4,14 @@
  * id is the order's (`order-<uuid>`): starting it again after a crash finds the running or finished
  * child instead of placing a second order.
  */
-import { startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { patched, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { ORDER_WORKFLOW_TYPE } from '../../domain/order-search.js';
 import { clientOrderIdFor, orderWorkflowId, type OrderLifecycleInput, type OrderRequest, type OrderSettings } from '../definitions.js';
-import type { orderLifecycle } from '../order-lifecycle.js';
+import type { orderLifecycleV3 } from '../order-lifecycle.js';
 import { orderSearchAttributes } from '../search-attributes.js';
+
+/** The patch after which parents start their orders as `orderLifecycleV3` (before it, `orderLifecycle`). */
+export const V3_CHILDREN_PATCH = 'order-lifecycle-v3-children';
 
 /**
  * Starts the order's lifecycle as a child that outlives its parent (ABANDON: a parent ended or
@@ -20,8 +24,8 @@ export function startChildOrder(
   summary: string,
   /** An order the venue already holds (a leg the venue placed with its list): tracked from here, never submitted. */
   adopt?: Pick<OrderLifecycleInput, 'resume' | 'events'>,
-): Promise<ChildWorkflowHandle<typeof orderLifecycle>> {
-  return startChild<typeof orderLifecycle>('orderLifecycle', {
+): Promise<ChildWorkflowHandle<typeof orderLifecycleV3>> {
+  return startChild<typeof orderLifecycleV3>(patched(V3_CHILDREN_PATCH) ? ORDER_WORKFLOW_TYPE : 'orderLifecycle', {
     workflowId: orderWorkflowId(order.orderId),
     args: [{ order, settings, ...adopt }],
     parentClosePolicy: 'ABANDON',
