@@ -8,7 +8,7 @@ import type { Config } from './config.js';
 export type OrderSettingsConfig = Pick<Config, 'ORDER_POLL_MAX_INTERVAL' | 'ORDER_NOT_FOUND_WINDOW' | 'ORDER_POLLS_PER_RUN' | 'ORDER_SAFETY_POLL_INTERVAL' | 'BINANCE_USER_STREAM'>;
 
 /**
- * @example const handle = await temporal.workflow.start('orderLifecycle', { args: [{ order, settings: orderSettingsFrom(config) }], … });
+ * @example const handle = await temporal.workflow.start('orderLifecycleV3', { args: [{ order, settings: orderSettingsFrom(config) }], … });
  */
 export function orderSettingsFrom(config: OrderSettingsConfig): OrderSettings {
   return {

@@ -154,7 +154,10 @@ async function trackOrder(input: OrderLifecycleInput, generation: Generation): P
   const timer = (summary: string) => (story ? { summary } : undefined);
   const seconds = (ms: number) => `${Math.round(ms / 100) / 10} s`;
 
-  /** The OrderStatus the run's search attributes hold (lean runs upsert only a change of it). */
+  /**
+   * The OrderStatus the run's search attributes hold (lean runs upsert only a change of it): what the
+   * starter set, or, after continue-as-new, what the server carried over from the previous run.
+   */
   let shownStatus = lean ? workflowInfo().typedSearchAttributes.get(orderKeys.OrderStatus) : undefined;
 
   /** The search attributes and the UI's "current details": status, fill, average price. */

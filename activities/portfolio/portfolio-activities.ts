@@ -5,6 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Queryable, Sql } from '../../lib/db.js';
 import type { WorkerMetrics } from '../../lib/metrics.js';
+import { coalescer } from '../../lib/coalesce.js';
 import { portfolioWorkflowId } from '../../domain/orders.js';
 import type { AccountingMethod, PortfolioResult } from '../../domain/portfolio/result.js';
 import { lockPortfolio, portfolioOfOrder, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../../store/portfolio.js';
@@ -211,10 +212,13 @@ export interface PortfolioNotifyDeps {
  * @example worker activities: { ...createPortfolioNotifyActivities({ sql, portfolios: createWorkflowClients(temporal, config).portfolios }) }
  */
 export function createPortfolioNotifyActivities({ sql, portfolios }: PortfolioNotifyDeps) {
+  // The signal only marks the portfolio dirty: fills of many orders landing together share one.
+  const signalOnce = coalescer();
   return {
-    /** The order workflow recorded fills of `orderId`. */
+    /** The order workflow recorded fills of `orderId`: answers once a signal sent after that reached the portfolio. */
     async notifyPortfolio({ accountId, orderId }: { accountId: string; orderId: string }): Promise<void> {
-      await portfolios.fillsRecorded(accountId, { source: 'order', orderId }, await portfolioOfOrder(sql, accountId, orderId));
+      const portfolioId = await portfolioOfOrder(sql, accountId, orderId);
+      await signalOnce(portfolioId, () => portfolios.fillsRecorded(accountId, { source: 'order', orderId }, portfolioId));
     },
 
     /**

@@ -35,6 +35,13 @@ export const HISTORY_GENERATION = HISTORY_GENERATIONS[HISTORY_GENERATIONS.length
 export const WORKFLOW_HISTORY_GENERATIONS = ['layered', 'ui'] as const;
 export const WORKFLOW_HISTORY_GENERATION = WORKFLOW_HISTORY_GENERATIONS[WORKFLOW_HISTORY_GENERATIONS.length - 1]!;
 
+/**
+ * The workflows that start orders as children: `<name>.ui.json` started them as `orderLifecycle`,
+ * `<name>.v3-children.json` after `order-lifecycle-v3-children`, as `orderLifecycleV3`.
+ */
+export const PARENT_WORKFLOW_TYPES = ['twapOrder', 'orderList', 'dcaBuy'] as const;
+export const PARENT_HISTORY_GENERATION = 'v3-children';
+
 /** Saves the run as `<name>.<generation>.json`, the generation chosen by its workflow type. */
 export async function recordHistory(temporal: Client, workflowId: string, name: string, runId?: string): Promise<void> {
   if (!process.env.RECORD_HISTORIES) return;
@@ -44,7 +51,11 @@ export async function recordHistory(temporal: Client, workflowId: string, name: 
   // portfolio never ends (it continues as new): its history so far replays like a finished one.
   if (type !== 'portfolio') await handle.result().catch(() => undefined);
   const history = await handle.fetchHistory();
-  const generation = (ORDER_WORKFLOW_TYPES as readonly string[]).includes(type) ? HISTORY_GENERATION : WORKFLOW_HISTORY_GENERATION;
+  const generation = (ORDER_WORKFLOW_TYPES as readonly string[]).includes(type)
+    ? HISTORY_GENERATION
+    : (PARENT_WORKFLOW_TYPES as readonly string[]).includes(type)
+      ? PARENT_HISTORY_GENERATION
+      : WORKFLOW_HISTORY_GENERATION;
   // Stored decoded, like `npm run history:fetch`: the fixtures replay without a key.
   writeFileSync(path.join(HISTORIES_DIR, `${name}.${generation}.json`), await historyFixture(history, testCodec));
 }

@@ -9,7 +9,7 @@ import { loadConfig } from '../../lib/config.js';
 import { dataConverterFor } from '../../lib/secrets.js';
 import { WORKFLOW_TRACING_INTERCEPTORS } from '../../lib/tracing.js';
 import { WORKFLOWS_PATH } from '../../workers/create-workers.js';
-import { HISTORIES_DIR, HISTORY_GENERATIONS, WORKFLOW_HISTORY_GENERATIONS } from '../helpers/histories.js';
+import { HISTORIES_DIR, HISTORY_GENERATIONS, PARENT_HISTORY_GENERATION, PARENT_WORKFLOW_TYPES, WORKFLOW_HISTORY_GENERATIONS } from '../helpers/histories.js';
 import { TEST_PAYLOAD_KEYS } from '../helpers/keys.js';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
@@ -28,7 +28,7 @@ const workflowTypes = new Map(
 const orderFiles = files.filter((f) => (ORDER_WORKFLOW_TYPES as readonly (string | undefined)[]).includes(workflowTypes.get(f) ?? undefined));
 /** The name each workflow type's histories start with. */
 const PREFIXES: Record<string, RegExp> = {
-  orderLifecycle: /^(paper|binance)-/,
+  orderLifecycle: /^(paper|binance)-(?!.*\.v3\.json$)/,
   orderLifecycleV3: /^(paper|binance)-.*\.v3\.json$/,
   portfolio: /^portfolio-/,
   refreshPrices: /^refresh-prices-/,
@@ -59,6 +59,12 @@ describe('replay of recorded histories', () => {
   it('covers every workflow type, each history named after its type', () => {
     expect(new Set(workflowTypes.values())).toEqual(new Set(Object.keys(PREFIXES)));
     for (const [file, type] of workflowTypes) expect(file, String(type)).toMatch(PREFIXES[String(type)]!);
+    // The parents, recorded starting children of either order type.
+    for (const type of PARENT_WORKFLOW_TYPES) {
+      for (const generation of ['ui', PARENT_HISTORY_GENERATION]) {
+        expect(files.filter((f) => workflowTypes.get(f) === type && f.endsWith(`.${generation}.json`)), `${type} ${generation}`).not.toEqual([]);
+      }
+    }
     // The workflows other than orderLifecycle, recorded in each of their generations.
     for (const type of ['portfolio', 'refreshPrices', 'reconcileOrders']) {
       for (const generation of WORKFLOW_HISTORY_GENERATIONS) {

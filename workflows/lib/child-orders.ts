@@ -5,12 +5,15 @@
  * child instead of placing a second order.
  */
 import { patched, startChild, type ChildWorkflowHandle } from '@temporalio/workflow';
-import { ORDER_WORKFLOW_TYPE } from '../../domain/order-search.js';
 import { clientOrderIdFor, orderWorkflowId, type OrderLifecycleInput, type OrderRequest, type OrderSettings } from '../definitions.js';
 import type { orderLifecycleV3 } from '../order-lifecycle.js';
 import { orderSearchAttributes } from '../search-attributes.js';
 
-/** The patch after which parents start their orders as `orderLifecycleV3` (before it, `orderLifecycle`). */
+/**
+ * The patch after which parents start their orders as `orderLifecycleV3` (before it, `orderLifecycle`).
+ * The type is named here, not through ORDER_WORKFLOW_TYPE: the patch stands for this type, whatever
+ * new orders start as later.
+ */
 export const V3_CHILDREN_PATCH = 'order-lifecycle-v3-children';
 
 /**
@@ -25,7 +28,7 @@ export function startChildOrder(
   /** An order the venue already holds (a leg the venue placed with its list): tracked from here, never submitted. */
   adopt?: Pick<OrderLifecycleInput, 'resume' | 'events'>,
 ): Promise<ChildWorkflowHandle<typeof orderLifecycleV3>> {
-  return startChild<typeof orderLifecycleV3>(patched(V3_CHILDREN_PATCH) ? ORDER_WORKFLOW_TYPE : 'orderLifecycle', {
+  return startChild<typeof orderLifecycleV3>(patched(V3_CHILDREN_PATCH) ? 'orderLifecycleV3' : 'orderLifecycle', {
     workflowId: orderWorkflowId(order.orderId),
     args: [{ order, settings, ...adopt }],
     parentClosePolicy: 'ABANDON',
