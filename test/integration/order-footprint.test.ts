@@ -57,8 +57,9 @@ describe('the footprint of one filled paper MARKET order', () => {
       historyBytesPerOrder: per(bytes),
     };
     console.log(`order footprint: ${JSON.stringify(footprint)}`);
-    expect(footprint.historyEventsPerOrder).toBeLessThanOrEqual(30);
-    expect(footprint.historyBytesPerOrder).toBeLessThanOrEqual(16_384);
+    // orderLifecycleV3: 19 events, no patch markers; the old type's 26 would fail here.
+    expect(footprint.historyEventsPerOrder).toBeLessThanOrEqual(21);
+    expect(footprint.historyBytesPerOrder).toBeLessThanOrEqual(8_192);
     // Reads are transactions too (each autocommit SELECT): a generous bound that still catches a loop.
     expect(footprint.transactionsPerOrder).toBeLessThanOrEqual(80);
     expect(footprint.rowsInsertedPerOrder).toBeLessThanOrEqual(25);
