@@ -3,6 +3,7 @@
  * and `reconcile-orders`). Each answer is the schedule's state after the call. The schedules serve every
  * account, so only operators (OPERATOR_EMAILS) may pause or resume them.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createRoute, type z } from '@hono/zod-openapi';
 import { ScheduleNotFoundError, type Client, type ScheduleHandle } from '@temporalio/client';
 import type { Context, MiddlewareHandler } from 'hono';
@@ -142,7 +143,7 @@ export async function stateAfter(name: string, handle: ScheduleHandle, change: C
     const state = scheduleState(name, await handle.describe());
     if (state.paused === change.paused) return state;
     if (Date.now() >= deadline) return { ...state, paused: change.paused, note: change.note };
-    await new Promise((resolve) => setTimeout(resolve, SETTLE_STEP_MS));
+    await sleep(SETTLE_STEP_MS);
   }
 }
 
