@@ -44,6 +44,16 @@ export interface KnownLimit {
   limit: number;
 }
 
+/** A back-off some process recorded, as every process hears it. */
+export interface BlockNotice {
+  scope: string;
+  limiter: string;
+  /** End of the back-off, epoch ms on the ledger's clock (a notice may arrive late; this stays true). */
+  until: number;
+  status: number;
+  code: number | undefined;
+}
+
 /** Where the counts live. Every method is one atomic statement on the ledger's own clock. */
 export interface RequestLedger {
   /** Adds `cost` to the current window unless that passes `cap` or a back-off runs. */
@@ -56,4 +66,10 @@ export interface RequestLedger {
   block(claim: Omit<BudgetClaim, 'cost' | 'cap'>, retryAfterMs: number, status: number, code: number | undefined): Promise<void>;
   /** The limits recorded for a scope. */
   knownLimits(scope: string): Promise<KnownLimit[]>;
+  /**
+   * Calls `listener` with each back-off any process records from now on, within milliseconds:
+   * a request another process already reserved must not go out after it. Resolves once listening;
+   * the returned function stops.
+   */
+  onBlock?(listener: (notice: BlockNotice) => void): Promise<() => Promise<void>>;
 }

@@ -7,7 +7,10 @@
  * clock, the database's, whichever worker asks.
  */
 import type { Sql } from '../lib/db.js';
-import type { BudgetClaim, BudgetState, KnownLimit, RequestLedger } from '../domain/request-budget.js';
+import type { BlockNotice, BudgetClaim, BudgetState, KnownLimit, RequestLedger } from '../domain/request-budget.js';
+
+/** The NOTIFY channel of back-offs: every process using the ledger listens on it. */
+const BLOCK_CHANNEL = 'request_budget_block';
 
 export interface PgRequestLedgerOptions {
   /** Tests only: this clock (epoch ms) instead of the database's. */
@@ -79,17 +82,33 @@ export function createPgRequestLedger(sql: Sql, options: PgRequestLedgerOptions 
     },
 
     async block(c, retryAfterMs, status, code) {
+      // The notice goes out on commit, to every process listening (onBlock): the ledger's rows
+      // stop new reservations, the notice stops requests reserved a moment before.
       await sql`
-        WITH t AS (SELECT ${clock()} AS now)
-        INSERT INTO request_budget AS b (scope, limiter, window_ms, window_limit, window_start, used, last_granted, blocked_until, blocked_status, blocked_code, updated_at)
-        SELECT ${c.scope}, ${c.limiter}, ${c.windowMs}::int, ${c.limit}::int, date_bin(${windowOf(c.windowMs)}, t.now, timestamptz 'epoch'), 0, false,
-          t.now + make_interval(secs => ${retryAfterMs}::float8 / 1000), ${status}::smallint, ${code ?? null}::int, t.now
-        FROM t
-        ON CONFLICT (scope, limiter) DO UPDATE SET
-          blocked_status = CASE WHEN b.blocked_until IS NULL OR EXCLUDED.blocked_until >= b.blocked_until THEN EXCLUDED.blocked_status ELSE b.blocked_status END,
-          blocked_code = CASE WHEN b.blocked_until IS NULL OR EXCLUDED.blocked_until >= b.blocked_until THEN EXCLUDED.blocked_code ELSE b.blocked_code END,
-          blocked_until = greatest(b.blocked_until, EXCLUDED.blocked_until),
-          updated_at = EXCLUDED.updated_at`;
+        WITH t AS (SELECT ${clock()} AS now),
+        up AS (
+          INSERT INTO request_budget AS b (scope, limiter, window_ms, window_limit, window_start, used, last_granted, blocked_until, blocked_status, blocked_code, updated_at)
+          SELECT ${c.scope}, ${c.limiter}, ${c.windowMs}::int, ${c.limit}::int, date_bin(${windowOf(c.windowMs)}, t.now, timestamptz 'epoch'), 0, false,
+            t.now + make_interval(secs => ${retryAfterMs}::float8 / 1000), ${status}::smallint, ${code ?? null}::int, t.now
+          FROM t
+          ON CONFLICT (scope, limiter) DO UPDATE SET
+            blocked_status = CASE WHEN b.blocked_until IS NULL OR EXCLUDED.blocked_until >= b.blocked_until THEN EXCLUDED.blocked_status ELSE b.blocked_status END,
+            blocked_code = CASE WHEN b.blocked_until IS NULL OR EXCLUDED.blocked_until >= b.blocked_until THEN EXCLUDED.blocked_code ELSE b.blocked_code END,
+            blocked_until = greatest(b.blocked_until, EXCLUDED.blocked_until),
+            updated_at = EXCLUDED.updated_at
+          RETURNING scope, limiter, blocked_until, blocked_status, blocked_code, updated_at)
+        SELECT pg_notify(${BLOCK_CHANNEL}, json_build_object(
+          'scope', scope, 'limiter', limiter, 'status', blocked_status, 'code', blocked_code,
+          'until', floor(extract(epoch FROM blocked_until) * 1000))::text)
+        FROM up`;
+    },
+
+    async onBlock(listener) {
+      const { unlisten } = await sql.listen(BLOCK_CHANNEL, (payload) => {
+        const notice = parseNotice(payload);
+        if (notice) listener(notice);
+      });
+      return unlisten;
     },
 
     async knownLimits(scope): Promise<KnownLimit[]> {
@@ -98,4 +117,14 @@ export function createPgRequestLedger(sql: Sql, options: PgRequestLedgerOptions 
       return rows.map((r) => ({ limiter: r.limiter, windowMs: r.window_ms, limit: r.window_limit }));
     },
   };
+}
+
+function parseNotice(payload: string): BlockNotice | undefined {
+  try {
+    const n = JSON.parse(payload) as { scope?: unknown; limiter?: unknown; until?: unknown; status?: unknown; code?: unknown };
+    if (typeof n.scope !== 'string' || typeof n.limiter !== 'string' || typeof n.until !== 'number' || typeof n.status !== 'number') return undefined;
+    return { scope: n.scope, limiter: n.limiter, until: n.until, status: n.status, code: typeof n.code === 'number' ? n.code : undefined };
+  } catch {
+    return undefined;
+  }
 }

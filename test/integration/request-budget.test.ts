@@ -44,7 +44,7 @@ async function startFake(options: Partial<BinanceFakeOptions> = {}): Promise<voi
 }
 
 const budgetOn = (sql = aliceSql, options: Partial<RequestBudgetOptions> = {}) =>
-  createRequestBudget({ ledger: createPgRequestLedger(sql, { now }), baseUrl: fake.url, maxWaitMs: 0, ...options });
+  createRequestBudget({ ledger: createPgRequestLedger(sql, { now }), baseUrl: fake.url, maxWaitMs: 0, now, ...options });
 const adapterOf = (requestBudget?: ReturnType<typeof budgetOn>): Exchange =>
   createBinanceExchange({ baseUrl: fake.url, apiKey: KEY, apiSecret: SECRET, timeoutMs: 2000, now, requestBudget });
 
@@ -76,6 +76,8 @@ beforeEach(() => {
 afterEach(async () => {
   await fake.close();
 });
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 afterAll(async () => {
   await aliceSql.end();
   await bobSql.end();
@@ -298,7 +300,9 @@ describe('a 429 or 418 heard by one worker', () => {
   it('holds back only that key\'s new orders after a -1015, not its polls', async () => {
     await startFake({ rateLimits: { ...LIMITS, orders: [{ interval: 'SECOND', intervalNum: 10, limit: 2 }] } });
     const alice = adapterOf(budgetOn(aliceSql));
+    const bob = adapterOf(budgetOn(bobSql, { rateLimits: [{ type: 'REQUEST_WEIGHT', limiter: WEIGHT, windowMs: 10_000, limit: 100 }] }));
     const ref = await restingOrder(alice, 'key-1');
+    await bob.getOrder(ref);
     // An order placed by another client with the same key, after Alice last heard the venue's count.
     await rawBinanceClient(fake.url, KEY, SECRET, now).signed('POST', '/api/v3/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: '59000.00' });
     expect(await failure(restingOrder(alice, 'key-2'))).toMatchObject({ httpStatus: 429, code: -1015, sent: true });
@@ -307,7 +311,43 @@ describe('a 429 or 418 heard by one worker', () => {
       code: -1015,
       sent: false,
     });
-    expect(await adapterOf(budgetOn(bobSql)).getOrder(ref)).toMatchObject({ clientOrderId: 'key-1' });
+    // Bob was listening all along: the notice of a key's back-off does not stop his polls.
+    await sleep(200);
+    expect(await bob.getOrder(ref)).toMatchObject({ clientOrderId: 'key-1' });
+  });
+
+  it('stops a request the other worker reserved just before the 429, without sending it', async () => {
+    await startFake();
+    const alice = adapterOf(budgetOn(aliceSql));
+    await alice.getBalances();
+    // Bob's reservation is granted, then his process stalls before sending (a busy event loop).
+    const ledger = createPgRequestLedger(bobSql, { now });
+    let granted!: () => void;
+    let resume!: () => void;
+    const reserved = new Promise<void>((resolve) => (granted = resolve));
+    const stalled = new Promise<void>((resolve) => (resume = resolve));
+    const bobBudget = createRequestBudget({
+      ledger: { ...ledger, reserve: async (c) => { const state = await ledger.reserve(c); granted(); await stalled; return state; } },
+      baseUrl: fake.url,
+      maxWaitMs: 0,
+      now,
+      rateLimits: [{ type: 'REQUEST_WEIGHT', limiter: WEIGHT, windowMs: 10_000, limit: 100 }],
+    });
+    const bobCall = failure(adapterOf(bobBudget).getOpenOrders('BTCUSDT'));
+    await reserved;
+    await aliceHears429(alice);
+    const holdsBack = () => {
+      try {
+        bobBudget.assertOpen();
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    for (const heardAt = Date.now(); !holdsBack() && Date.now() - heardAt < 2000; ) await sleep(10);
+    resume();
+    expect(await bobCall).toMatchObject({ name: 'ExchangeRateLimitError', httpStatus: 429, sent: false });
+    expect(fake.requests().filter((r) => r.path === '/api/v3/openOrders')).toHaveLength(0);
   });
 });
 

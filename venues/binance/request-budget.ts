@@ -180,6 +180,8 @@ export interface RequestBudgetOptions {
   /** Reservations, waits and refusals at debug level; 429/418 back-offs at warn. */
   log?: Logger;
   sleep?: (ms: number) => Promise<void>;
+  /** The process's clock for back-offs it heard (epoch ms); tests pass the fake venue's. */
+  now?: () => number;
 }
 
 /** exchangeInfo is asked for one symbol: its rateLimits are the same, its answer a fraction of the full one. */
@@ -208,12 +210,31 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
   const doFetch = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
   let limits: Promise<readonly RateLimit[]> | undefined;
   let retryLimitsAt = Infinity;
-  /** This process's own copy of the latest 429/418 back-off, set before the ledger hears of it. */
+  const now = options.now ?? Date.now;
+  /**
+   * The latest 429/418 back-off of the IP this process knows of: its own, set before the ledger
+   * hears of it, and every other process's, from the ledger's notices.
+   */
   let localBlock = { until: 0, status: 429, code: undefined as number | undefined };
+  const holdUntil = (until: number, status: number, code: number | undefined) => {
+    if (until > localBlock.until) localBlock = { until, status, code };
+  };
   const assertOpen = () => {
-    const wait = localBlock.until - Date.now();
+    const wait = localBlock.until - now();
     if (wait > 0) throw new ExchangeRateLimitError(wait, localBlock.status, localBlock.code, false);
   };
+  let listening: Promise<unknown> | undefined;
+  /** Once per process, before its first request: hear the back-offs every other process records. */
+  const listen = () =>
+    (listening ??= (ledger.onBlock?.((n) => {
+      if (n.scope !== ip) return;
+      // The ledger's clock is the database's: on one host, or hosts kept in step by NTP, the same as ours to a few ms.
+      log?.debug('binance budget: a rate limit was recorded; holding back', { scope: n.scope, limiter: n.limiter, status: n.status, waitMs: n.until - now() });
+      holdUntil(n.until, n.status, n.code);
+    }) ?? Promise.resolve()).catch((err: unknown) => {
+      listening = undefined;
+      log?.warn("binance budget: cannot hear other processes' rate limits; the ledger's rows still hold new requests back", { error: err });
+    }));
 
   function claimsFor(rateLimits: readonly RateLimit[], req: BudgetedRequest, priority: RequestPriority): BudgetClaim[] {
     const orders = req.orders ?? 0;
@@ -275,10 +296,22 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
   async function settle(reservation: Reservation, answer: VenueAnswer): Promise<void> {
     const limited = answer.rateLimited;
     // -1015 holds back one key's new orders only (the ledger keeps that); anything else the whole IP.
-    if (limited && !(limited.httpStatus === 429 && limited.code === -1015) && Date.now() + limited.retryAfterMs > localBlock.until) {
-      localBlock = { until: Date.now() + limited.retryAfterMs, status: limited.httpStatus, code: limited.code };
-    }
+    if (limited && !(limited.httpStatus === 429 && limited.code === -1015)) holdUntil(now() + limited.retryAfterMs, limited.httpStatus, limited.code);
     try {
+      // The back-off first: every moment before the other processes hear it, they may still send.
+      if (limited) {
+        // -1015 is the account's order count; anything else (-1003, a 418 ban) the IP's weight.
+        const orders = limited.httpStatus === 429 && limited.code === -1015 && reservation.claims.some((c) => c.claim.scope.startsWith('key:'));
+        const targets = reservation.claims.filter((c) => c.claim.scope.startsWith(orders ? 'key:' : 'ip:'));
+        await Promise.all(targets.map(({ claim }) => ledger.block(claim, limited.retryAfterMs, limited.httpStatus, limited.code)));
+        log?.warn('binance budget: the venue answered with a rate limit; every worker holds back', {
+          request: reservation.label,
+          status: limited.httpStatus,
+          code: limited.code,
+          retryAfterMs: limited.retryAfterMs,
+          limiters: targets.map((t) => `${t.claim.scope} ${t.claim.limiter}`),
+        });
+      }
       const counts = venueCounts(answer.headers);
       for (const { claim, windowStart, used } of reservation.claims) {
         const venue = counts.get(claim.limiter);
@@ -287,19 +320,6 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
           log?.debug('binance budget: the venue counts more', { request: reservation.label, scope: claim.scope, limiter: claim.limiter, ours: used, venue });
           await ledger.observe(claim, windowStart, venue);
         }
-      }
-      if (limited) {
-        // -1015 is the account's order count; anything else (-1003, a 418 ban) the IP's weight.
-        const orders = limited.httpStatus === 429 && limited.code === -1015 && reservation.claims.some((c) => c.claim.scope.startsWith('key:'));
-        const targets = reservation.claims.filter((c) => c.claim.scope.startsWith(orders ? 'key:' : 'ip:'));
-        for (const { claim } of targets) await ledger.block(claim, limited.retryAfterMs, limited.httpStatus, limited.code);
-        log?.warn('binance budget: the venue answered with a rate limit; every worker holds back', {
-          request: reservation.label,
-          status: limited.httpStatus,
-          code: limited.code,
-          retryAfterMs: limited.retryAfterMs,
-          limiters: targets.map((t) => `${t.claim.scope} ${t.claim.limiter}`),
-        });
       }
     } catch (err) {
       log?.warn('binance budget: could not record the venue\'s answer', { request: reservation.label, error: err });
@@ -350,6 +370,7 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
 
   return {
     async reserve(req) {
+      await listen();
       assertOpen();
       const priority = priorityContext.getStore() ?? req.priority;
       return reserveWithin(await rateLimits(priority), req, priority);
