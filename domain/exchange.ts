@@ -67,6 +67,11 @@ export interface ExchangeOrder {
   trailingDelta?: number | undefined;
   /** The venue's order list id, when the order is a leg of one. */
   orderListId?: string | undefined;
+  /**
+   * Set by placeOrder of a venue whose placement is keyed by client id (paper) when the id was
+   * already placed: the earlier order is returned and nothing new is placed.
+   */
+  alreadyPlaced?: true | undefined;
 }
 
 // --- Order lists (Binance Spot: POST /api/v3/orderList/oco and /orderList/otoco) --------------

@@ -11,10 +11,8 @@ import type { Sql } from '../lib/db.js';
  * @example const verdict = await decideOnce(sql, order.orderId, 'risk', () => checkRisk(order));
  */
 export async function decideOnce<V extends object>(sql: Sql, orderId: string, check: string, decide: () => Promise<V>): Promise<V> {
-  const [stored] = await sql<{ verdict: V | null }[]>`SELECT check_verdicts -> ${check} AS verdict FROM orders WHERE id = ${orderId}`;
-  if (stored?.verdict) return stored.verdict;
+  // No read first: a rerun (rare) decides again, and the verdict stored first is the one returned.
   const verdict = await decide();
-  // A concurrent or earlier attempt that stored first wins; everyone returns what is stored.
   const [kept] = await sql<{ verdict: V }[]>`UPDATE orders
     SET check_verdicts = CASE WHEN check_verdicts ? ${check} THEN check_verdicts
       ELSE check_verdicts || jsonb_build_object(${check}::text, ${sql.json(verdict as never)}::jsonb) END

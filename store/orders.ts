@@ -87,7 +87,12 @@ export async function listOrders(sql: Sql, accountId: string, f: ListFilter): Pr
 
 /** The API's own record of an accepted order; the workflow writes the same row if the API could not. */
 export async function insertReceivedOrder(sql: Queryable, order: OrderRequest, clientOrderId: string, workflowId: string): Promise<void> {
-  await sql`INSERT INTO orders (id, account_id, venue, symbol, side, type, time_in_force, quantity, price, stop_price,
+  await receivedOrderInsert(sql, order, clientOrderId, workflowId);
+}
+
+/** The INSERT of a RECEIVED order (nothing when its id is there), to await or to nest in a statement. */
+export function receivedOrderInsert(sql: Queryable, order: OrderRequest, clientOrderId: string, workflowId: string) {
+  return sql`INSERT INTO orders (id, account_id, venue, symbol, side, type, time_in_force, quantity, price, stop_price,
       status, status_rank, client_order_id, workflow_id, expire_at, parent_kind, parent_id, parent_role, trailing_delta, portfolio_id)
     VALUES (${order.orderId}, ${order.accountId}, ${order.venue}, ${order.symbol}, ${order.side}, ${order.type},
       ${order.timeInForce ?? null}, ${order.quantity}, ${order.price ?? null}, ${order.stopPrice ?? null},

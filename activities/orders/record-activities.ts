@@ -8,10 +8,10 @@ import type { WorkerMetrics } from '../../lib/metrics.js';
 import { settleDailyNotional } from '../../store/risk.js';
 import type { Venue } from '../../domain/exchange.js';
 import { isTerminal, STATUS_RANK, type OrderRequest, type OrderStatus } from '../../domain/orders.js';
-import { insertReceivedOrder } from '../../store/orders.js';
+import { receivedOrderInsert } from '../../store/orders.js';
 import { filledQuantity, insertFill, type FillOwner } from '../../store/fills.js';
 import type { ExchangeFill } from '../../domain/exchange.js';
-import { announceOrderChange, appendOrderEvent, applyOrderStatus, recordedOrderEvent } from '../../store/order-events.js';
+import { appendOrderEvent, eventInsert, recordedOrderEvent, recordOrderChange } from '../../store/order-events.js';
 
 export interface TransitionInput {
   orderId: string;
@@ -57,21 +57,28 @@ export function createOrderDbActivities({ sql, metrics }: { sql: Sql; metrics?: 
   return {
     /** Creates the order row if the API has not (it may have crashed right after starting us). */
     async recordOrderReceived({ order, clientOrderId, workflowId }: { order: OrderRequest; clientOrderId: string; workflowId: string }): Promise<void> {
-      await sql.begin(async (tx) => {
-        await insertReceivedOrder(tx, order, clientOrderId, workflowId);
-        await appendOrderEvent(tx, { orderId: order.orderId, accountId: order.accountId, seq: 1, status: 'RECEIVED', cause: 'accepted' });
-      });
+      // One statement: the row (usually the API's already) and the first event, together or not at all.
+      await sql`WITH received AS (${receivedOrderInsert(sql, order, clientOrderId, workflowId)})
+        ${eventInsert(sql, { orderId: order.orderId, accountId: order.accountId, seq: 1, status: 'RECEIVED', cause: 'accepted' })}`;
     },
 
     /** Moves the order to `status` (never backwards) and appends the event. */
     async recordTransition(t: TransitionInput): Promise<void> {
-      const applied = await sql.begin(async (tx) => {
-        if (!(await appendOrderEvent(tx, t))) return assertSameEvent(tx, t).then(() => false);
-        if (!(await applyOrderStatus(tx, t.orderId, t.status, t.cause, t.state))) return false;
-        if (STATUS_RANK[t.status] === STATUS_RANK.FILLED) await settleDailyNotional(tx, t.orderId, t.state.cumulativeQuoteQty);
-        await announceOrderChange(tx, { orderId: t.orderId, accountId: t.accountId, status: t.status, symbol: t.symbol, executedQty: t.state.executedQty });
-        return true;
-      });
+      const change = { orderId: t.orderId, accountId: t.accountId, status: t.status, symbol: t.symbol, executedQty: t.state.executedQty };
+      const write = async (tx: Queryable) => {
+        const { appended, applied } = await recordOrderChange(tx, t, t.state, change);
+        if (!appended) await assertSameEvent(tx, t);
+        return applied;
+      };
+      // FILLED also settles the day's notional, in the same transaction; any other change is one statement.
+      const applied =
+        STATUS_RANK[t.status] === STATUS_RANK.FILLED
+          ? await sql.begin(async (tx) => {
+              const done = await write(tx);
+              if (done) await settleDailyNotional(tx, t.orderId, t.state.cumulativeQuoteQty);
+              return done;
+            })
+          : await write(sql);
       // Counted once the write is committed, and only by the attempt that made it: a retry finds the event.
       if (applied && isTerminal(t.status)) metrics?.ordersTerminal.inc({ status: t.status, venue: t.venue });
     },

@@ -18,7 +18,7 @@ import { filledQuantity, insertFill } from '../../store/fills.js';
 import { reserveDailyNotional } from '../../store/risk.js';
 import { loadSymbolRules } from '../../store/symbol-rules.js';
 import type { CredentialPin, CredentialSource } from '../account-venues.js';
-import type { Exchange, ExchangeOrder, OrderRef } from '../../domain/exchange.js';
+import type { Exchange, ExchangeOrder, OrderRef, SymbolRules } from '../../domain/exchange.js';
 
 export interface ExchangeOrderSnapshot {
   exchangeOrderId: string;
@@ -158,6 +158,24 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
     }
   }
 
+  /**
+   * What the validation just read, handed to the risk check that follows it in the same workflow
+   * task: the two checks judge the order on the same rules and price, and read them once. Taken
+   * once; a risk check on another worker, or seconds later, reads them itself.
+   */
+  const validated = new Map<string, { rules: SymbolRules; ref: string | null; at: number }>();
+  const HANDOFF_MS = 5000;
+  function handOff(orderId: string, rules: SymbolRules, ref: string | null) {
+    const now = Date.now();
+    if (validated.size >= 1000) for (const [id, v] of validated) if (now - v.at > HANDOFF_MS) validated.delete(id);
+    if (validated.size < 1000) validated.set(orderId, { rules, ref, at: now });
+  }
+  function takeOver(orderId: string) {
+    const v = validated.get(orderId);
+    validated.delete(orderId);
+    return v && Date.now() - v.at <= HANDOFF_MS ? v : undefined;
+  }
+
   /** Checks the order against the venue's symbol rules (cached in Postgres). */
   async function validate(order: OrderRequest): Promise<Verdict> {
     const exchange = await deps.exchangeFor(order.venue, order.accountId);
@@ -175,6 +193,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
     if (!rules.orderTypes.includes(order.type)) return { ok: false, code: '-1013', reason: `${order.type} orders are not supported for ${order.symbol} on ${order.venue}` };
     const ref = await referencePriceOrExplain(order.symbol);
     if (typeof ref === 'object' && ref !== null) return ref;
+    handOff(order.orderId, rules, ref);
     const verdict = validateOrderAgainstRules(
       { symbol: order.symbol, side: order.side, type: order.type, quantity: order.quantity, price: order.price, stopPrice: order.stopPrice, timeInForce: order.timeInForce, clientOrderId: 'validation' },
       rules,
@@ -185,7 +204,8 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
 
   /** Pre-trade risk: max notional per order and per UTC day, and the available balance. */
   async function risk(order: OrderRequest): Promise<Verdict> {
-    const ref = order.price ?? order.stopPrice ?? (await referencePriceOrExplain(order.symbol));
+    const handed = takeOver(order.orderId);
+    const ref = order.price ?? order.stopPrice ?? handed?.ref ?? (await referencePriceOrExplain(order.symbol));
     if (typeof ref === 'object' && ref !== null) return ref;
     if (!ref) return { ok: false, code: 'NO_PRICE', reason: `No price known for ${order.symbol}; cannot size the order. Retry once prices have refreshed.` };
     const notional = new Decimal(order.quantity).times(ref);
@@ -199,7 +219,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
     }
     const { balances, rules } = await venueCall(order.venue, order.accountId, async (ex) => ({
       balances: await ex.getBalances(),
-      rules: await loadSymbolRules(sql, ex, order.symbol, deps.rulesMaxAgeMs ?? 3_600_000),
+      rules: handed?.rules ?? (await loadSymbolRules(sql, ex, order.symbol, deps.rulesMaxAgeMs ?? 3_600_000)),
     }));
     const base = rules?.baseAsset ?? order.symbol;
     const quote = rules?.quoteAsset ?? 'USD';
@@ -242,8 +262,9 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
     },
 
     /**
-     * Places the order once. It first asks the venue for the client order id and adopts what it
-     * finds, because Binance accepts a reused id again once the first order has filled.
+     * Places the order once. On Binance it first asks the venue for the client order id and adopts
+     * what it finds, because Binance accepts a reused id again once the first order has filled. The
+     * paper venue's placement is itself keyed by the client id: it returns the earlier order.
      */
     async submitOrder({ order, clientOrderId }: { order: OrderRequest; clientOrderId: string }): Promise<{ adopted: boolean; order: ExchangeOrderSnapshot; credentials?: CredentialSource }> {
       const ref: VenueOrderRef = { orderId: order.orderId, accountId: order.accountId, venue: order.venue, symbol: order.symbol, clientOrderId };
@@ -259,7 +280,7 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
         }
         exchange = await deps.exchangeFor(order.venue, order.accountId, pin);
         // The look before placing is part of the placement: it spends at the new-order priority.
-        existing = await withRequestPriority('order', () => exchange.getOrder({ symbol: order.symbol, clientOrderId }));
+        existing = order.venue === 'paper' ? null : await withRequestPriority('order', () => exchange.getOrder({ symbol: order.symbol, clientOrderId }));
       } catch (err) {
         // Nothing was sent yet: a refusal stays one, anything else may be tried again safely.
         if (err instanceof ApplicationFailure) throw err;
@@ -311,11 +332,12 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
         return toFailure(err);
       }
       acked('acked');
+      const adopted = placed.alreadyPlaced === true;
       // Only inside an activity (tests also call these functions directly).
-      if (asyncLocalStorage.getStore()) log.info('order placed on the venue', { orderId: order.orderId, accountId: order.accountId, venue: order.venue, symbol: order.symbol, clientOrderId, exchangeOrderId: placed.exchangeOrderId, status: placed.status });
+      if (asyncLocalStorage.getStore() && !adopted) log.info('order placed on the venue', { orderId: order.orderId, accountId: order.accountId, venue: order.venue, symbol: order.symbol, clientOrderId, exchangeOrderId: placed.exchangeOrderId, status: placed.status });
       // The order is placed: reading its trades is part of the placement, not a routine poll.
       await withRequestPriority('order', () => recordFills(exchange, ref, placed));
-      return { adopted: false, order: snapshot(placed), credentials: pin?.source };
+      return { adopted, order: snapshot(placed), credentials: pin?.source };
     },
 
     /** The order on the venue, or null while the venue says it does not exist (order-lifecycle-v1). */

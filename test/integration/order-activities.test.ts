@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOrderDbActivities } from '../../activities/orders/record-activities.js';
 import { createOrderExchangeActivities } from '../../activities/orders/venue-activities.js';
 import { createBinanceExchange } from '../../venues/binance/exchange.js';
+import { createPaperExchange } from '../../venues/paper/exchange.js';
 import { clientOrderIdFor, type OrderRequest } from '../../workflows/definitions.js';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { testSql } from '../helpers/env.js';
@@ -24,7 +25,10 @@ beforeAll(async () => {
   const binance = createBinanceExchange({ baseUrl: fake.url, apiKey: 'k', apiSecret: 's', timeoutMs: 1000 });
   activities = createOrderExchangeActivities({
     sql,
-    exchangeFor: async () => binance,
+    exchangeFor: async (venue, accountId) =>
+      venue === 'paper'
+        ? createPaperExchange({ sql, accountId, prices: async () => ({ price, asOf: new Date() }), feeBps: '10', slippageBps: '0', startingCash: '1000000', staleAfterMs: 60_000 })
+        : binance,
     referencePrice: async () => price,
     risk: { maxOrderNotional: '1000000', maxDailyNotional: '100000000' },
     credentialSource: async () => ({ source: 'environment' }),
@@ -77,6 +81,22 @@ describe('submitOrder', () => {
   });
 });
 
+describe('submitOrder on the paper venue', () => {
+  it('places once: a second call (a retried activity, a restarted order) adopts the first order and places nothing', async () => {
+    const order = await newOrder({ venue: 'paper', symbol: 'BTCUSD' });
+    const clientOrderId = clientOrderIdFor(order.orderId);
+    const first = await activities.submitOrder({ order, clientOrderId });
+    expect(first).toMatchObject({ adopted: false, order: { status: 'FILLED', executedQty: '0.01' } });
+    const again = await activities.submitOrder({ order, clientOrderId });
+    expect(again).toEqual({ ...first, adopted: true });
+    const [placed] = await sql<{ orders: number; trades: number; fills: number }[]>`SELECT
+      (SELECT count(*)::int FROM paper_orders WHERE client_order_id = ${clientOrderId}) AS orders,
+      (SELECT count(*)::int FROM paper_trades WHERE client_order_id = ${clientOrderId}) AS trades,
+      (SELECT count(*)::int FROM fills WHERE order_id = ${order.orderId}) AS fills`;
+    expect(placed).toEqual({ orders: 1, trades: 1, fills: 1 });
+  });
+});
+
 describe('the pre-trade checks', () => {
   it('decide once per order: a rerun gets the first verdict even if the market changed', async () => {
     const order = await newOrder({ type: 'LIMIT', price: '1000.005', timeInForce: 'GTC' });
@@ -89,6 +109,18 @@ describe('the pre-trade checks', () => {
     const risk = await activities.checkRisk({ ...order, type: 'MARKET', price: undefined });
     price = '60000';
     expect(await activities.checkRisk({ ...order, type: 'MARKET', price: undefined })).toEqual(risk);
+  });
+
+  it('judge risk on the price the validation read a moment before, not on a newer one', async () => {
+    const order = await newOrder();
+    expect(await activities.validateOrder(order)).toEqual({ ok: true });
+    // 0.01 BTC at 60,000 fits the 1,000,000 per-order limit; at 200,000,000 it would not.
+    price = '200000000';
+    try {
+      expect(await activities.checkRisk(order)).toEqual({ ok: true });
+    } finally {
+      price = '60000';
+    }
   });
 });
 

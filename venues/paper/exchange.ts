@@ -400,14 +400,15 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
 
     async placeOrder(req) {
       const quote = await o.prices(req.symbol);
-      if (!quote) throw new ExchangeRejectedError(-1121, 'Invalid symbol.');
       // A refusal is recorded as a REJECTED order under the client id, in the same transaction
       // that holds the account's lock: an earlier attempt that lands late finds it and places
       // nothing, so "not placed" stays true once the engine has been told so.
       const outcome = await inAccountTransaction(async (tx): Promise<ExchangeOrder | ExchangeRejectedError> => {
         await ensureAccount(tx);
         const existing = await lockOrder(tx, req);
-        if (existing) return toOrder(existing);
+        // An earlier attempt placed it: that order as it stands now (a resting one may fill), placing nothing.
+        if (existing) return { ...toOrder(existing.order_list_id === null && quote ? await evaluate(tx, existing, quote, false) : existing), alreadyPlaced: true as const };
+        if (!quote) return new ExchangeRejectedError(-1121, 'Invalid symbol.');
         const market = new Decimal(quote.price);
         const refuse = async ({ code, message }: Refusal) => {
           await insertOrder(tx, { ...req, status: 'REJECTED', rejectReason: message }, market, null);
