@@ -83,9 +83,9 @@ export interface ScenarioDefinition {
    * Settings that differ on the cluster target: with two APIs a killed one no longer stalls the
    * clients, so a scenario timed by submissions may need more of them there.
    */
-  onCluster?: Partial<Pick<ScenarioDefinition, 'orders' | 'pacingMs' | 'concurrency'>>;
+  onCluster?: Partial<Pick<ScenarioDefinition, 'orders' | 'pacingMs' | 'concurrency' | 'fake'>>;
   /** Options of the Binance fake for this scenario (e.g. its user data stream's timings). */
-  fake?: Pick<BinanceFakeOptions, 'userStream' | 'rateLimits'>;
+  fake?: Pick<BinanceFakeOptions, 'userStream' | 'rateLimits' | 'banGraceMs'>;
   /** Runs alongside the submissions; resolves when the fault has played out. */
   chaos(stack: Stack, rng: () => number): Promise<void>;
   /**
