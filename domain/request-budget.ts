@@ -68,8 +68,7 @@ export interface RequestLedger {
   knownLimits(scope: string): Promise<KnownLimit[]>;
   /**
    * Calls `listener` with each back-off any process records from now on, within milliseconds:
-   * a request another process already reserved must not go out after it. Resolves once listening;
-   * the returned function stops.
+   * a request another process already reserved must not go out after it. Resolves once listening.
    */
-  onBlock?(listener: (notice: BlockNotice) => void): Promise<() => Promise<void>>;
+  onBlock?(listener: (notice: BlockNotice) => void): Promise<void>;
 }

@@ -6,6 +6,7 @@
  * round trip of tens of milliseconds and a hot history per request; and the windows run on one
  * clock, the database's, whichever worker asks.
  */
+import { z } from 'zod';
 import type { Sql } from '../lib/db.js';
 import type { BlockNotice, BudgetClaim, BudgetState, KnownLimit, RequestLedger } from '../domain/request-budget.js';
 
@@ -104,11 +105,10 @@ export function createPgRequestLedger(sql: Sql, options: PgRequestLedgerOptions 
     },
 
     async onBlock(listener) {
-      const { unlisten } = await sql.listen(BLOCK_CHANNEL, (payload) => {
+      await sql.listen(BLOCK_CHANNEL, (payload) => {
         const notice = parseNotice(payload);
         if (notice) listener(notice);
       });
-      return unlisten;
     },
 
     async knownLimits(scope): Promise<KnownLimit[]> {
@@ -119,11 +119,12 @@ export function createPgRequestLedger(sql: Sql, options: PgRequestLedgerOptions 
   };
 }
 
+const noticeSchema = z.object({ scope: z.string(), limiter: z.string(), until: z.number(), status: z.number(), code: z.number().nullable() });
+
 function parseNotice(payload: string): BlockNotice | undefined {
   try {
-    const n = JSON.parse(payload) as { scope?: unknown; limiter?: unknown; until?: unknown; status?: unknown; code?: unknown };
-    if (typeof n.scope !== 'string' || typeof n.limiter !== 'string' || typeof n.until !== 'number' || typeof n.status !== 'number') return undefined;
-    return { scope: n.scope, limiter: n.limiter, until: n.until, status: n.status, code: typeof n.code === 'number' ? n.code : undefined };
+    const n = noticeSchema.parse(JSON.parse(payload));
+    return { ...n, code: n.code ?? undefined };
   } catch {
     return undefined;
   }

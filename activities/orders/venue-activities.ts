@@ -193,13 +193,15 @@ export function createOrderExchangeActivities(deps: OrderExchangeDeps) {
     if (!rules.orderTypes.includes(order.type)) return { ok: false, code: '-1013', reason: `${order.type} orders are not supported for ${order.symbol} on ${order.venue}` };
     const ref = await referencePriceOrExplain(order.symbol);
     if (typeof ref === 'object' && ref !== null) return ref;
-    handOff(order.orderId, rules, ref);
     const verdict = validateOrderAgainstRules(
       { symbol: order.symbol, side: order.side, type: order.type, quantity: order.quantity, price: order.price, stopPrice: order.stopPrice, timeInForce: order.timeInForce, clientOrderId: 'validation' },
       rules,
       ref ?? undefined,
     );
-    return verdict.ok ? { ok: true } : { ok: false, code: String(verdict.code), reason: verdict.message };
+    if (!verdict.ok) return { ok: false, code: String(verdict.code), reason: verdict.message };
+    // Only a valid order goes on to the risk check.
+    handOff(order.orderId, rules, ref);
+    return { ok: true };
   }
 
   /** Pre-trade risk: max notional per order and per UTC day, and the available balance. */
