@@ -25,6 +25,10 @@ export type ChaosTarget = 'dev' | 'cluster';
 
 export interface RunContext {
   root: string;
+  /** This scenario's Temporal and database, when already started (see `prepareScenario`); started here otherwise. */
+  prepared?: Promise<Prepared> | undefined;
+  /** Called once the scenario's fault has played out and only the drain is left: the run may start the next one's servers. */
+  onDraining?: () => void;
   /** `dev`: the Temporal dev server, one worker, one API. `cluster`: the Temporal server on PostgreSQL, two of each. */
   target: ChaosTarget;
   /** The Temporal server and its schema tool, for the cluster target. */
@@ -202,10 +206,45 @@ let running: Array<() => Promise<unknown>> = [];
 
 /** Stops every process and server of the scenario in progress (for the harness's signal handler). */
 export async function stopRunningScenario(): Promise<void> {
-  const stops = running;
+  const stops = [...pending.values(), ...running];
   running = [];
+  pending.clear();
   for (const stop of stops.reverse()) await stop().catch(() => {});
 }
+
+/** A scenario's own Temporal (dev server, or the Temporal server on PostgreSQL) and its fresh database. */
+export interface Prepared {
+  temporal: ChaosTemporal;
+  databaseUrl: string;
+}
+
+/**
+ * Starts a scenario's Temporal and its database side by side (the suite's time is mostly such
+ * waits). The run starts the next scenario's while the current one drains; whatever is started
+ * is stopped by `stopRunningScenario` until the scenario takes it over.
+ * @example const prepared = prepareScenario('worker-kill', ctx);
+ */
+export function prepareScenario(name: string, ctx: Omit<RunContext, 'prepared' | 'onDraining'>): Promise<Prepared> {
+  const dir = path.join(ctx.root, name);
+  mkdirSync(dir, { recursive: true });
+  const id = name.replace(/-/g, '_');
+  const startedTemporal = ctx.target === 'cluster' ? startChaosTemporalServer({ bin: ctx.serverBinaries!, dir, pg: ctx.pg, name: id }) : startChaosTemporal({ binary: ctx.temporalBinary, dir });
+  const both = Promise.allSettled([startedTemporal, ctx.pg.freshDatabase(`chaos_${id}`)]).then(async ([t, db]) => {
+    if (t.status === 'rejected') throw t.reason;
+    if (db.status === 'rejected') {
+      await t.value.stop().catch(() => {});
+      throw db.reason;
+    }
+    return { temporal: t.value, databaseUrl: db.value };
+  });
+  // Until the scenario takes it over, a Ctrl-C stops it from here.
+  pending.set(both, () => startedTemporal.then((t) => t.stop()));
+  void both.catch(() => pending.delete(both));
+  return both;
+}
+
+/** Stops of servers started ahead for a scenario that has not taken them over yet. */
+const pending = new Map<Promise<Prepared>, () => Promise<unknown>>();
 
 /**
  * @example const result = await runScenario(workerKill, ctx);
@@ -226,17 +265,10 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
   let stack: Stack | undefined;
   let extra: Record<string, number> = {};
   try {
-    // Temporal and the database start side by side (the suite's time is mostly such waits).
-    const [startedTemporal, freshDatabase] = await Promise.allSettled([
-      ctx.target === 'cluster'
-        ? startChaosTemporalServer({ bin: ctx.serverBinaries!, dir, pg: ctx.pg, name: def.name.replace(/-/g, '_') })
-        : startChaosTemporal({ binary: ctx.temporalBinary, dir }),
-      ctx.pg.freshDatabase(`chaos_${def.name.replace(/-/g, '_')}`),
-    ]);
-    if (startedTemporal.status === 'fulfilled') cleanups.push(() => startedTemporal.value.stop());
-    for (const r of [startedTemporal, freshDatabase]) if (r.status === 'rejected') throw r.reason;
-    const temporal = (startedTemporal as PromiseFulfilledResult<ChaosTemporal>).value;
-    const databaseUrl = (freshDatabase as PromiseFulfilledResult<string>).value;
+    const preparing = ctx.prepared ?? prepareScenario(def.name, ctx);
+    const { temporal, databaseUrl } = await preparing;
+    pending.delete(preparing);
+    cleanups.push(() => temporal.stop());
     const sql = createSql(databaseUrl, { max: 4, connectTimeout: 2, applicationName: 'chaos-harness' });
     cleanups.push(() => sql.end({ timeout: 2 }));
     const fake = await startBinanceFake({ apiKey: FAKE_KEY, apiSecret: FAKE_SECRET, balances: FAKE_BALANCES, faultSeed: seed, ...def.fake });
@@ -286,6 +318,7 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
     note(`all ${plan.length} submissions answered`);
     await chaos;
     if (chaosError) throw chaosError;
+    ctx.onDraining?.();
     await market.stop();
     const ids = submissions.flatMap((x) => (x.outcome.kind === 'accepted' ? [x.outcome.id] : []));
     await market.settle(settledCheck(sql, temporal, ids), Date.now() + SETTLE_MS);

@@ -144,13 +144,16 @@ function crash(name: string, label: string, kill: (s: Stack) => Promise<string>,
   };
 }
 
-/** SIGKILL of the Temporal dev server; it restarts on the same SQLite file (WAL as the crash left it) and ports. */
+/**
+ * SIGKILL of Temporal: the dev server restarts on the same SQLite file (WAL as the crash left it),
+ * the cluster's Temporal server on the same PostgreSQL databases; both on the same ports.
+ */
 export const temporalKill9 = crash(
   'temporal-kill9',
   'Temporal',
   async (s) => {
     await s.temporal.kill9();
-    return 'dev server killed';
+    return s.target === 'cluster' ? 'Temporal server killed' : 'dev server killed';
   },
   (s) => s.temporal.start(),
   3000,
