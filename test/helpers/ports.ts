@@ -1,30 +1,27 @@
 import { createServer } from 'node:net';
 import type { TemporalServerPorts } from '../../lib/embedded/temporal-server.js';
 
-/** Ports this process has handed out: the kernel may offer a closed one again before its user binds it. */
+/** Ports this process has handed out: another caller here must not get one before its user binds it. */
 const handedOut = new Set<number>();
 
-/** A TCP port that was free a moment ago on 127.0.0.1, and not handed out before by this process. */
+/**
+ * Ports are picked below the kernel's ephemeral range (32768–60999 on Linux): a port the kernel
+ * gives out, as `listen(0)` does, can be taken as the local end of any outgoing connection between
+ * the check and its user's bind (seen as EADDRINUSE while a Temporal server opened its connections).
+ */
+const LOW_BASE = 20_000;
+const LOW_SPAN = 12_000;
+
+/** A TCP port below the ephemeral range, free on 127.0.0.1 a moment ago, not handed out before by this process. */
 export async function freePort(): Promise<number> {
-  for (let tries = 0; tries < 100; tries++) {
-    const port = await anyFreePort();
+  for (let tries = 0; tries < 200; tries++) {
+    const port = LOW_BASE + Math.floor(Math.random() * LOW_SPAN);
     if (handedOut.has(port)) continue;
     handedOut.add(port);
-    return port;
+    if (await isFree(port)) return port;
+    handedOut.delete(port);
   }
-  throw new Error('no free port that this process has not handed out already');
-}
-
-function anyFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
+  throw new Error(`no free port between ${LOW_BASE} and ${LOW_BASE + LOW_SPAN} after 200 tries`);
 }
 
 function isFree(port: number): Promise<boolean> {
@@ -41,10 +38,14 @@ function isFree(port: number): Promise<boolean> {
  */
 export async function freeLowPorts(count: number): Promise<number> {
   for (let tries = 0; tries < 50; tries++) {
-    const base = 20_000 + Math.floor(Math.random() * (12_000 - count));
+    const base = LOW_BASE + Math.floor(Math.random() * (LOW_SPAN - count));
+    const ports = Array.from({ length: count }, (_, i) => base + i);
+    if (ports.some((p) => handedOut.has(p))) continue;
+    for (const p of ports) handedOut.add(p);
     let all = true;
-    for (let p = base; p < base + count && all; p++) all = await isFree(p);
+    for (const p of ports) if (all) all = await isFree(p);
     if (all) return base;
+    for (const p of ports) handedOut.delete(p);
   }
   throw new Error(`no ${count} consecutive free ports below 32768`);
 }
