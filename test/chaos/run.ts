@@ -117,10 +117,7 @@ try {
     next = undefined;
     // The next scenario's servers start while this one drains (its fault is over by then).
     const following = wanted[i + 1];
-    const onDraining = () => {
-      if (following && !next) next = prepareScenario(following, ctx);
-      next?.catch(() => {});
-    };
+    const onDraining = following ? () => void (next ??= prepareScenario(following, ctx)) : undefined;
     const result = await runScenario(def, { ...ctx, prepared, onDraining });
     results.push(result);
     console.log(result.line);

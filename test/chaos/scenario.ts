@@ -28,7 +28,7 @@ export interface RunContext {
   /** This scenario's Temporal and database, when already started (see `prepareScenario`); started here otherwise. */
   prepared?: Promise<Prepared> | undefined;
   /** Called once the scenario's fault has played out and only the drain is left: the run may start the next one's servers. */
-  onDraining?: () => void;
+  onDraining?: (() => void) | undefined;
   /** `dev`: the Temporal dev server, one worker, one API. `cluster`: the Temporal server on PostgreSQL, two of each. */
   target: ChaosTarget;
   /** The Temporal server and its schema tool, for the cluster target. */
@@ -204,6 +204,9 @@ async function unknownCount(sql: Sql, ids: string[]): Promise<number> {
 /** Stops of the scenario running now, newest last: run by `stopRunningScenario` on Ctrl-C. */
 let running: Array<() => Promise<unknown>> = [];
 
+/** Stops of servers started ahead for a scenario that has not taken them over yet. */
+const pending = new Map<Promise<Prepared>, () => Promise<unknown>>();
+
 /** Stops every process and server of the scenario in progress (for the harness's signal handler). */
 export async function stopRunningScenario(): Promise<void> {
   const stops = [...pending.values(), ...running];
@@ -242,9 +245,6 @@ export function prepareScenario(name: string, ctx: Omit<RunContext, 'prepared' |
   void both.catch(() => pending.delete(both));
   return both;
 }
-
-/** Stops of servers started ahead for a scenario that has not taken them over yet. */
-const pending = new Map<Promise<Prepared>, () => Promise<unknown>>();
 
 /**
  * @example const result = await runScenario(workerKill, ctx);

@@ -13,16 +13,7 @@ const LOW_BASE = 20_000;
 const LOW_SPAN = 12_000;
 
 /** A TCP port below the ephemeral range, free on 127.0.0.1 a moment ago, not handed out before by this process. */
-export async function freePort(): Promise<number> {
-  for (let tries = 0; tries < 200; tries++) {
-    const port = LOW_BASE + Math.floor(Math.random() * LOW_SPAN);
-    if (handedOut.has(port)) continue;
-    handedOut.add(port);
-    if (await isFree(port)) return port;
-    handedOut.delete(port);
-  }
-  throw new Error(`no free port between ${LOW_BASE} and ${LOW_BASE + LOW_SPAN} after 200 tries`);
-}
+export const freePort = (): Promise<number> => freeLowPorts(1);
 
 function isFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -37,7 +28,7 @@ function isFree(port: number): Promise<boolean> {
  * keeps its membership ports in a smallint column, so the kernel's ephemeral range won't do.
  */
 export async function freeLowPorts(count: number): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
+  for (let tries = 0; tries < 200; tries++) {
     const base = LOW_BASE + Math.floor(Math.random() * (LOW_SPAN - count));
     const ports = Array.from({ length: count }, (_, i) => base + i);
     if (ports.some((p) => handedOut.has(p))) continue;
