@@ -8,8 +8,8 @@
  * still serves ours, with `durable_trader_core_metrics_up 0` saying so.
  */
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
 import type { Registry } from 'prom-client';
+import { freePort } from './free-ports.js';
 
 export interface MetricsServerOptions {
   port: number;
@@ -89,18 +89,10 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
 
 /**
  * `port`, or when it is 0 a loopback port that was free a moment ago: the Temporal Core's exporter
- * needs a number to bind and cannot report which port it took.
+ * needs a number to bind and cannot report which port it took. Picked below the kernel's ephemeral
+ * range, so no outgoing connection can take it before Core binds it.
  * @example const corePort = await loopbackPort(config.TEMPORAL_METRICS_PORT);
  */
 export async function loopbackPort(port: number): Promise<number> {
-  if (port !== 0) return port;
-  return new Promise((resolve, reject) => {
-    const srv = createTcpServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const free = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(free));
-    });
-  });
+  return port !== 0 ? port : freePort();
 }

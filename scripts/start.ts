@@ -15,7 +15,7 @@ import { loadConfigOrExit, LOOPBACK_HOSTS, maskDatabaseUrl, type Config } from '
 import { createSql } from '../lib/db.js';
 import { startEmbeddedPostgres } from '../lib/embedded/postgres.js';
 import { startChild } from '../lib/embedded/child.js';
-import { CLUSTER_SHAPE, perProcessEnv } from '../lib/embedded/cluster-shape.js';
+import { CLUSTER_SHAPE, perProcessEnv, postgresMaxConnections } from '../lib/embedded/cluster-shape.js';
 import { killStale, ownProcessIn, writePidFile } from '../lib/embedded/process.js';
 import { canWrite, surviveClosedOutput } from '../lib/lifecycle.js';
 import { findTemporalCli, PROJECT_ROOT } from '../lib/embedded/temporal-cli.js';
@@ -139,7 +139,9 @@ async function main() {
   let databaseUrl = config.DATABASE_URL;
   if (!databaseUrl) {
     log.info('starting embedded PostgreSQL', { port: config.EMBEDDED_PG_PORT });
-    const pg = await startEmbeddedPostgres({ dir: path.join(runDir, 'postgres'), port: config.EMBEDDED_PG_PORT, log });
+    const temporalServers = config.embeddedTemporal && clusterMode ? 1 : 0;
+    const maxConnections = postgresMaxConnections({ temporalServers, ...counts, poolMax: config.PG_POOL_MAX });
+    const pg = await startEmbeddedPostgres({ dir: path.join(runDir, 'postgres'), port: config.EMBEDDED_PG_PORT, maxConnections, log });
     stack.push({ name: 'PostgreSQL', stop: pg.stop });
     log.info('PostgreSQL is up', { pid: pg.pid });
     databaseUrl = pg.url;

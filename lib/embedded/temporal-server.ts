@@ -144,6 +144,12 @@ export interface TemporalServer {
 
 const yamlString = (s: string) => JSON.stringify(s);
 
+/** Each of the server's four services opens pools of its own, so one process may hold four times these. */
+const POOL = { main: 20, visibility: 4 } as const;
+const SERVICES = 4;
+/** The most connections one Temporal server process may open on its PostgreSQL. */
+export const TEMPORAL_SERVER_MAX_CONNECTIONS = SERVICES * (POOL.main + POOL.visibility);
+
 function renderConfig(o: TemporalServerOptions): string {
   const { main, visibility } = databasesOf(o.db);
   const store = (database: string, conns: number) => `      sql:
@@ -171,9 +177,9 @@ persistence:
   numHistoryShards: ${o.historyShards ?? 4}
   datastores:
     default:
-${store(main, 20)}
+${store(main, POOL.main)}
     visibility:
-${store(visibility, 4)}
+${store(visibility, POOL.visibility)}
 global:
   membership:
     maxJoinDuration: 30s

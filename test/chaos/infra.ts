@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import { createSql, type Sql } from '../../lib/db.js';
+import { CLUSTER_SHAPE, postgresMaxConnections } from '../../lib/embedded/cluster-shape.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/embedded/postgres.js';
 import { startTemporalDevServer, type DevServer, type DevServerOptions } from '../../lib/embedded/temporal-dev-server.js';
 import { setupTemporalSchema, startTemporalServer, temporalDatabaseOf, type TemporalServer, type TemporalServerBinaries, type TemporalServerOptions } from '../../lib/embedded/temporal-server.js';
@@ -126,7 +127,9 @@ export interface ChaosPostgres {
  */
 export async function startChaosPostgres(dir: string): Promise<ChaosPostgres> {
   let port = 0;
-  const launch = () => startEmbeddedPostgres({ dir, port, log, database: 'postgres' });
+  // While one scenario drains, the next one's Temporal server starts on the same PostgreSQL.
+  const maxConnections = postgresMaxConnections({ temporalServers: 2, workers: CLUSTER_SHAPE.workers, apis: CLUSTER_SHAPE.apis, poolMax: 10 });
+  const launch = () => startEmbeddedPostgres({ dir, port, log, database: 'postgres', maxConnections });
   let running: RunningPostgres | undefined = await withFreshPorts(async () => {
     port = await freePort();
     return launch();

@@ -8,6 +8,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isAlive } from '../../lib/embedded/process.js';
+import { TEMPORAL_SERVER_MAX_CONNECTIONS } from '../../lib/embedded/temporal-server.js';
 import { npmStart, npmStartEnv } from '../helpers/npm-start.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -57,6 +58,10 @@ describe('npm run cluster', () => {
     try {
       const [row] = await temporalDb<{ n: number }[]>`SELECT count(*)::int AS n FROM current_executions WHERE workflow_id = ${workflowId}`;
       expect(row?.n).toBe(1);
+      // Room for all four Temporal services' pools plus every worker's and API's pool at once:
+      // PostgreSQL's default 100 refused a loaded cluster with "too many clients".
+      const [setting] = await temporalDb<{ max_connections: string }[]>`SHOW max_connections`;
+      expect(Number(setting?.max_connections)).toBeGreaterThanOrEqual(TEMPORAL_SERVER_MAX_CONNECTIONS + 2 * (10 + 1) + 2 * 10);
     } finally {
       await temporalDb.end({ timeout: 2 });
     }
