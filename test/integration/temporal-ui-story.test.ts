@@ -107,6 +107,13 @@ describe('user metadata', () => {
   });
 });
 
+describe('stack trace', () => {
+  it("shows, as the UI's Stack Trace tab does, the line of the order's own code that a resting order waits on", async () => {
+    const trace = await e.temporal.workflow.getHandle(`order-${resting.id}`).query<string>('__stack_trace');
+    expect(trace).toMatch(/workflows\/order-lifecycle\.ts:\d+:\d+/);
+  });
+});
+
 describe('the lean order workflow (orderLifecycleV3)', () => {
   it('records no patch markers and upserts only the status changes after the RECEIVED it started with', async () => {
     const history = await e.temporal.workflow.getHandle(`order-${filled.id}`).fetchHistory();
