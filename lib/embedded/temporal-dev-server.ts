@@ -9,6 +9,7 @@ import { Connection } from '@temporalio/client';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../domain/order-search.js';
 import type { Logger } from '../logger.js';
 import { exited, killStale, sleep, Tail, terminate } from './process.js';
+import { TIMER_MAX_TIME_SHIFT } from './temporal-timers.js';
 
 export interface DevServerOptions {
   binary: string;
@@ -57,6 +58,7 @@ export async function startTemporalDevServer(o: DevServerOptions): Promise<DevSe
   }
   if (o.codecEndpoint) args.push('--ui-codec-endpoint', o.codecEndpoint);
   args.push(...searchAttributeArgs());
+  args.push('--dynamic-config-value', `history.timerProcessorMaxTimeShift=${JSON.stringify(TIMER_MAX_TIME_SHIFT)}`);
 
   // Own process group: a Ctrl-C reaches only the supervisor, which stops parts in reverse order.
   const child = spawn(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig, requireSecrets, variables } from '../../lib/config.js';
 import { CLUSTER_SHAPE, perProcessEnv } from '../../lib/embedded/cluster-shape.js';
+import { TIMER_MAX_TIME_SHIFT } from '../../lib/embedded/temporal-timers.js';
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
 
@@ -312,6 +313,15 @@ describe('docker-compose.yml and `npm run cluster` (lib/embedded/cluster-shape.t
     expect(version('temporalio/auto-setup')).toEqual([CLUSTER_SHAPE.temporalServerVersion]);
     expect(version('temporalio/ui')).toEqual([CLUSTER_SHAPE.webUiVersion]);
     expect(Number(environment(service(c, 'temporal')).NUM_HISTORY_SHARDS)).toBe(CLUSTER_SHAPE.historyShards);
+  });
+
+  it("gives the Temporal server the cluster's timer precision through a mounted dynamic config", () => {
+    const temporal = service(c, 'temporal');
+    const target = `/etc/temporal/${environment(temporal).DYNAMIC_CONFIG_FILE_PATH}`;
+    const mount = ((temporal as { volumes?: string[] }).volumes ?? []).find((v) => v.split(':')[1] === target);
+    expect(mount, `a volume mounted at ${target}`).toBeDefined();
+    const dynamic = parse(read(mount!.split(':')[0]!.replace(/^\.\//, ''))) as Record<string, Array<{ value: unknown }>>;
+    expect(dynamic['history.timerProcessorMaxTimeShift']?.[0]?.value).toBe(TIMER_MAX_TIME_SHIFT);
   });
 
   it('gives every API and every worker the same environment, as the cluster does but for its per-process ports', () => {

@@ -1,0 +1,49 @@
+/**
+ * Sub-second timers fire on time. The Temporal server schedules no timer task before its timer
+ * queue's read-ahead horizon (`history.timerProcessorMaxTimeShift`, 1 s by default), so without
+ * lib/embedded/temporal-timers.ts the portfolio's 250 ms debounce fired after about a second and a
+ * fill reached the portfolio ~700 ms late.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { portfolioWorkflowId } from '../../domain/orders.js';
+import { startEngine, type TestEngine } from '../helpers/engine.js';
+import { waitFor } from '../helpers/wait.js';
+
+let e: TestEngine;
+const SYMBOL = `TP${randomUUID().slice(0, 6).toUpperCase()}USDT`;
+beforeAll(async () => {
+  e = await startEngine({ PORTFOLIO_DEBOUNCE: '250ms' });
+  await e.setPrice(SYMBOL, '100');
+}, 60_000);
+afterAll(() => e.stop());
+
+const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+
+describe('timer precision', () => {
+  it("fires the portfolio's 250 ms debounce within 600 ms of starting it, not at the server's 1 s read-ahead", async () => {
+    const spans: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const order = (await e.call('POST', '/v1/orders', { symbol: SYMBOL, side: 'BUY', type: 'MARKET', quantity: '0.1', venue: 'paper' })).body as { id: string };
+      await e.waitForStatus(order.id, ['FILLED']);
+      const handle = e.temporal.workflow.getHandle(portfolioWorkflowId(e.account.id));
+      const fired = await waitFor(
+        async () => ((await handle.fetchHistory()).events ?? []).filter((ev) => ev.timerFiredEventAttributes).length,
+        (n) => n > i,
+        { what: `debounce timer #${i + 1} fired`, timeoutMs: 15_000 },
+      );
+      expect(fired).toBeGreaterThan(i);
+      const events = (await handle.fetchHistory()).events ?? [];
+      const started = events.filter((ev) => ev.timerStartedEventAttributes);
+      const firedEvents = events.filter((ev) => ev.timerFiredEventAttributes);
+      const last = firedEvents.at(-1)!;
+      const start = started.find((ev) => ev.timerStartedEventAttributes!.timerId === last.timerFiredEventAttributes!.timerId)!;
+      expect(ms(start.timerStartedEventAttributes!.startToFireTimeout)).toBe(250);
+      spans.push(ms(last.eventTime) - ms(start.eventTime));
+    }
+    for (const span of spans) {
+      expect(span).toBeGreaterThanOrEqual(250);
+      expect(span, `timer spans ${spans.join(', ')} ms`).toBeLessThan(600);
+    }
+  });
+});
