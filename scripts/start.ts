@@ -19,7 +19,7 @@ import { CLUSTER_SHAPE, perProcessEnv, postgresMaxConnections } from '../lib/emb
 import { killStale, ownProcessIn, writePidFile } from '../lib/embedded/process.js';
 import { canWrite, surviveClosedOutput } from '../lib/lifecycle.js';
 import { findTemporalCli, PROJECT_ROOT } from '../lib/embedded/temporal-cli.js';
-import { searchAttributeArgs, startTemporalDevServer } from '../lib/embedded/temporal-dev-server.js';
+import { searchAttributeArgs, startTemporalDevServer, timerArgs } from '../lib/embedded/temporal-dev-server.js';
 import { ensureTemporalServer, portsFrom, setupTemporalSchema, startTemporalServer, temporalDatabaseOf, TEMPORAL_SERVER_VERSION } from '../lib/embedded/temporal-server.js';
 import { startTemporalWebUi } from '../lib/embedded/temporal-web-ui.js';
 import { temporalUiLinks } from '../lib/temporal-ui.js';
@@ -188,7 +188,7 @@ async function main() {
           uiPort: config.TEMPORAL_UI_PORT,
           dbFilename: path.join(dir, 'temporal.db'),
           namespace: config.TEMPORAL_NAMESPACE,
-          extraArgs: ['--ui-codec-endpoint', codecEndpoint, ...searchAttributeArgs()],
+          extraArgs: ['--ui-codec-endpoint', codecEndpoint, ...searchAttributeArgs(), ...timerArgs()],
         },
       });
       stack.push({ name: 'Temporal dev server', stop: () => env.teardown() });

@@ -218,8 +218,10 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger, 
   const [pgPort, apiPort, intakePort, baselinePort] = await Promise.all(Array.from({ length: 4 }, freePort));
 
   log.info(`starting Temporal (${target}) and PostgreSQL`);
-  // The floor worker counts as a worker; the intake API and the baseline server as APIs.
-  const maxConnections = postgresMaxConnections({ temporalServers: target === 'cluster' ? 1 : 0, workers: workers + 1, apis: 3, poolMax: Number(process.env.PG_POOL_MAX || 10) });
+  // The floor worker counts as a worker; the intake API, the baseline server and the bench's own
+  // pools (a few connections each phase) as APIs. PG_POOL_MAX passes through to the children.
+  const poolMax = variables.PG_POOL_MAX.schema.parse(process.env.PG_POOL_MAX || undefined);
+  const maxConnections = postgresMaxConnections({ temporalServers: target === 'cluster' ? 1 : 0, workers: workers + 1, apis: 4, poolMax });
   const postgres = startEmbeddedPostgres({ dir: path.join(runDir, 'postgres'), port: pgPort!, maxConnections, log }).then((p) => {
     cleanup.push('PostgreSQL', p.stop, 'servers');
     parts.postgres = p.pid;

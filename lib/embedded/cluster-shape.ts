@@ -45,12 +45,13 @@ export interface ConnectionBudget {
 
 /**
  * max_connections for an embedded PostgreSQL that carries Temporal servers and the engine's
- * processes at once: each server's pools, each process's pool (a worker holds one more for the
- * user-stream lock), and 20 for migrations, schema tools and a psql. PostgreSQL's default of 100
- * is below a loaded cluster's 96 + 42 + 20 and refused connections with "too many clients".
- * @example postgresMaxConnections({ temporalServers: 1, workers: 2, apis: 2, poolMax: 10 }) // 158
+ * processes at once: each server's pools, each process's pool plus its connections outside it (a
+ * worker's user-stream lock and its LISTEN; an API's LISTEN for the live streams), and 20 for
+ * migrations, schema tools and a psql. PostgreSQL's default of 100 is below a loaded cluster's
+ * 96 + 46 + 20 and refused connections with "too many clients".
+ * @example postgresMaxConnections({ temporalServers: 1, workers: 2, apis: 2, poolMax: 10 }) // 162
  */
 export function postgresMaxConnections(b: ConnectionBudget): number {
-  const engine = b.workers * (b.poolMax + 1) + b.apis * b.poolMax;
+  const engine = b.workers * (b.poolMax + 2) + b.apis * (b.poolMax + 1);
   return Math.max(100, b.temporalServers * TEMPORAL_SERVER_MAX_CONNECTIONS + engine + 20);
 }

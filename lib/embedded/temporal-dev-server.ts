@@ -42,6 +42,11 @@ export function searchAttributeArgs(): string[] {
   return ORDER_SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]);
 }
 
+/** `temporal server start-dev` flags that fire sub-second timers on time (lib/embedded/temporal-timers.ts). */
+export function timerArgs(): string[] {
+  return ['--dynamic-config-value', `history.timerProcessorMaxTimeShift=${JSON.stringify(TIMER_MAX_TIME_SHIFT)}`];
+}
+
 export async function startTemporalDevServer(o: DevServerOptions): Promise<DevServer> {
   const ip = o.ip ?? '127.0.0.1';
   const namespace = o.namespace ?? 'default';
@@ -58,7 +63,7 @@ export async function startTemporalDevServer(o: DevServerOptions): Promise<DevSe
   }
   if (o.codecEndpoint) args.push('--ui-codec-endpoint', o.codecEndpoint);
   args.push(...searchAttributeArgs());
-  args.push('--dynamic-config-value', `history.timerProcessorMaxTimeShift=${JSON.stringify(TIMER_MAX_TIME_SHIFT)}`);
+  args.push(...timerArgs());
 
   // Own process group: a Ctrl-C reaches only the supervisor, which stops parts in reverse order.
   const child = spawn(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
+import { variables } from '../../lib/config.js';
 import { createSql, type Sql } from '../../lib/db.js';
 import { CLUSTER_SHAPE, postgresMaxConnections } from '../../lib/embedded/cluster-shape.js';
 import { startEmbeddedPostgres, type RunningPostgres } from '../../lib/embedded/postgres.js';
@@ -128,7 +129,9 @@ export interface ChaosPostgres {
 export async function startChaosPostgres(dir: string): Promise<ChaosPostgres> {
   let port = 0;
   // While one scenario drains, the next one's Temporal server starts on the same PostgreSQL.
-  const maxConnections = postgresMaxConnections({ temporalServers: 2, workers: CLUSTER_SHAPE.workers, apis: CLUSTER_SHAPE.apis, poolMax: 10 });
+  // The engine's processes run with PG_POOL_MAX's default (engineEnv sets no PG_POOL_MAX).
+  const poolMax = variables.PG_POOL_MAX.schema.parse(undefined);
+  const maxConnections = postgresMaxConnections({ temporalServers: 2, workers: CLUSTER_SHAPE.workers, apis: CLUSTER_SHAPE.apis, poolMax });
   const launch = () => startEmbeddedPostgres({ dir, port, log, database: 'postgres', maxConnections });
   let running: RunningPostgres | undefined = await withFreshPorts(async () => {
     port = await freePort();
