@@ -74,14 +74,16 @@ describe('fills from order workflows', () => {
 
   it('gives the same numbers and state incrementally as a full recompute after paper orders and manual trades', async () => {
     const account = await e.newAccount();
-    const at = (n: number) => new Date(Date.now() - 60_000 + n * 1000).toISOString();
+    // Each manual trade after the fills before it: a backdated one would rightly make the next
+    // recalculation a full one ('late-fill'), whenever the debounce happens to fire in between.
+    const now = () => new Date().toISOString();
     await placeAndFill(account, { symbol: COIN, side: 'BUY', quantity: '0.5' });
-    await e.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity: '10', price: '40', fee: '0.04', feeAsset: 'USD', executedAt: at(1) });
+    await e.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity: '10', price: '40', fee: '0.04', feeAsset: 'USD', executedAt: now() });
     await placeAndFill(account, { symbol: COIN, side: 'BUY', quantity: '0.25' });
-    await e.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'SELL', quantity: '4', price: '55', executedAt: at(2) });
+    await e.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'SELL', quantity: '4', price: '55', executedAt: now() });
     await placeAndFill(account, { symbol: COIN, side: 'SELL', quantity: '0.3' });
-    await e.callAs(account, 'POST', '/v1/trades', { symbol: COIN, side: 'BUY', quantity: '0.01', price: '19000', executedAt: at(3) });
-    await e.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity: '2', price: '45', executedAt: at(4) });
+    await e.callAs(account, 'POST', '/v1/trades', { symbol: COIN, side: 'BUY', quantity: '0.01', price: '19000', executedAt: now() });
+    await e.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity: '2', price: '45', executedAt: now() });
     const status = await idle(e, account, 7);
     const incremental = status.lastResult!;
     expect(incremental.mode).toBe('incremental');
