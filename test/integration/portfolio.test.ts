@@ -257,7 +257,7 @@ describe('GET /v1/portfolio', () => {
     await trade(account, { side: 'BUY', quantity: '1', price: '100', executedAt: minute(1) });
     const portfolio = await settled(account, 1);
     expect(portfolio.workflowId).toBe(`portfolio-${account}`);
-    expect(portfolio.links.temporalUi).toBe(`${e.config.temporalUiUrl}/namespaces/default/workflows/portfolio-${account}/history`);
+    expect(portfolio.links.temporalUi).toBe(`${e.config.temporalUiUrl}/namespaces/default/workflows/portfolio-${account}`);
     const described = await e.temporal.workflow.getHandle(portfolio.workflowId).describe();
     expect(described.type).toBe('portfolio');
     expect(described.status.name).toBe('RUNNING');

@@ -22,6 +22,7 @@ const SYMBOL = 'BTCUSDT';
 let stack: ChildProcess | undefined;
 let browser: Browser | undefined;
 let order: { id: string; links: { temporalUi: string; temporalUiOrders: string } };
+let latestRunLink: string;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does), or set CHROMIUM_PATH`);
@@ -58,6 +59,8 @@ beforeAll(async () => {
     what: 'the order to rest',
     timeoutMs: 60_000,
   });
+  // GET gives the link without a run id: the page of the workflow's latest run.
+  latestRunLink = ((await (await fetch(`${api}/v1/orders/${order.id}`, { headers: { authorization } })).json()) as { links: { temporalUi: string } }).links.temporalUi;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
 }, 180_000);
 
@@ -89,6 +92,17 @@ describe('the Temporal Web UI of a fresh `npm start`', () => {
       expect(text).not.toContain('binary/encrypted');
     } finally {
       await page.screenshot({ path: path.join(SHOTS, 'temporal-ui-order.png'), fullPage: true });
+      await page.close();
+    }
+  }, 120_000);
+
+  it('opens the same order from the link without a run id (GET /v1/orders/:id)', async () => {
+    expect(latestRunLink).not.toContain(`/${order.id}/`);
+    const page = await open(latestRunLink);
+    try {
+      await page.getByText(`BUY 0.0123 ${SYMBOL} LIMIT 1000 · paper`).first().waitFor({ timeout: 60_000 });
+      expect(await page.locator('body').innerText()).not.toContain('Bad Request');
+    } finally {
       await page.close();
     }
   }, 120_000);
