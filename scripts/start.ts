@@ -15,7 +15,7 @@ import { loadConfigOrExit, LOOPBACK_HOSTS, maskDatabaseUrl, type Config } from '
 import { createSql } from '../lib/db.js';
 import { startEmbeddedPostgres } from '../lib/embedded/postgres.js';
 import { startChild } from '../lib/embedded/child.js';
-import { CLUSTER_SHAPE, perProcessEnv, postgresMaxConnections } from '../lib/embedded/cluster-shape.js';
+import { CLUSTER_SHAPE, connectionBudgetWarning, perProcessEnv, postgresMaxConnections } from '../lib/embedded/cluster-shape.js';
 import { killStale, ownProcessIn, writePidFile } from '../lib/embedded/process.js';
 import { canWrite, surviveClosedOutput } from '../lib/lifecycle.js';
 import { findTemporalCli, PROJECT_ROOT } from '../lib/embedded/temporal-cli.js';
@@ -137,15 +137,25 @@ async function main() {
   }
 
   let databaseUrl = config.DATABASE_URL;
+  const budget = { temporalServers: config.embeddedTemporal && clusterMode ? 1 : 0, ...counts, poolMax: config.PG_POOL_MAX };
   if (!databaseUrl) {
     log.info('starting embedded PostgreSQL', { port: config.EMBEDDED_PG_PORT });
-    const temporalServers = config.embeddedTemporal && clusterMode ? 1 : 0;
-    const maxConnections = postgresMaxConnections({ temporalServers, ...counts, poolMax: config.PG_POOL_MAX });
+    const maxConnections = postgresMaxConnections(budget);
     const pg = await startEmbeddedPostgres({ dir: path.join(runDir, 'postgres'), port: config.EMBEDDED_PG_PORT, maxConnections, log });
     stack.push({ name: 'PostgreSQL', stop: pg.stop });
     log.info('PostgreSQL is up', { pid: pg.pid });
     databaseUrl = pg.url;
     childEnv.DATABASE_URL = databaseUrl;
+  } else {
+    // A server we do not start may be too small for this shape: say so before anything connects.
+    const probe = createSql(databaseUrl, { max: 1 });
+    try {
+      const [setting] = await probe<{ max_connections: string }[]>`SHOW max_connections`;
+      const warning = connectionBudgetWarning(Number(setting!.max_connections), budget);
+      if (warning) log.warn(warning, { database: maskDatabaseUrl(databaseUrl) });
+    } finally {
+      await probe.end({ timeout: 2 });
+    }
   }
 
 

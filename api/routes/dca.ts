@@ -63,7 +63,7 @@ const exampleBuy = {
   reason: null,
   at: NOW,
   workflowId: `dca-${PLAN_ID}-2025-05-01T14:30:00Z`,
-  temporalUi: `http://localhost:8233/namespaces/default/workflows/dca-${PLAN_ID}-2025-05-01T14%3A30%3A00Z/history`,
+  temporalUi: `http://localhost:8233/namespaces/default/workflows/dca-${PLAN_ID}-2025-05-01T14%3A30%3A00Z`,
   order: { id: '0b6f3c1e-5d2a-4c1b-9f0e-6a7d8c9b0a12', status: 'FILLED', executedQty: '0.00166666', cumulativeQuoteQty: '100.0299', averagePrice: '60017.94', self: '/v1/orders/0b6f3c1e-5d2a-4c1b-9f0e-6a7d8c9b0a12' },
 } as const;
 const tags = ['dca'];

@@ -49,7 +49,7 @@ const LIST_ID = '7d1f0c2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f';
 const NOW = '2025-05-01T14:30:00.000Z';
 const tags = ['order lists'];
 const NO_LIST = "No such order list of yours (also for another account's list)";
-const exampleLinks = { self: `/v1/order-lists/${LIST_ID}`, temporalUi: `http://localhost:8233/namespaces/default/workflows/order-list-${LIST_ID}/history` };
+const exampleLinks = { self: `/v1/order-lists/${LIST_ID}`, temporalUi: `http://localhost:8233/namespaces/default/workflows/order-list-${LIST_ID}` };
 const exampleList = {
   id: LIST_ID,
   type: 'BRACKET',

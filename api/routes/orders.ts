@@ -49,7 +49,7 @@ const ORDER_ID = '0b6f3c1e-5d2a-4c1b-9f0e-6a7d8c9b0a12';
 const NOW = '2025-05-01T14:30:00.000Z';
 const exampleLinks = {
   self: `/v1/orders/${ORDER_ID}`,
-  temporalUi: `http://localhost:8233/namespaces/default/workflows/order-${ORDER_ID}/history`,
+  temporalUi: `http://localhost:8233/namespaces/default/workflows/order-${ORDER_ID}`,
   temporalUiOrders: `http://localhost:8233/namespaces/default/workflows?query=${encodeURIComponent(ordersQuery('6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b'))}`,
 };
 const exampleOrder = {

@@ -79,7 +79,7 @@ export const examplePortfolio: z.output<typeof portfolioSchema> = {
     positions: `/v1/portfolios/${ACCOUNT_ID}/positions`,
     history: `/v1/portfolios/${ACCOUNT_ID}/history`,
     performance: `/v1/portfolios/${ACCOUNT_ID}/performance`,
-    temporalUi: `http://localhost:8233/namespaces/default/workflows/${WORKFLOW_ID}/history`,
+    temporalUi: `http://localhost:8233/namespaces/default/workflows/${WORKFLOW_ID}`,
   },
 };
 const examplePosition: z.output<typeof positionSchema> = {

@@ -44,7 +44,7 @@ const exampleLinks = {
   positions: `/v1/portfolios/${ID}/positions`,
   history: `/v1/portfolios/${ID}/history`,
   performance: `/v1/portfolios/${ID}/performance`,
-  temporalUi: `http://localhost:8233/namespaces/default/workflows/${WORKFLOW_ID}/history`,
+  temporalUi: `http://localhost:8233/namespaces/default/workflows/${WORKFLOW_ID}`,
 };
 const exampleBook: z.output<typeof portfolioBookSchema> = {
   id: ID,

@@ -72,7 +72,7 @@ const exampleTwap = {
   workflowId: `twap-${TWAP_ID}`,
   createdAt: NOW,
   updatedAt: NOW,
-  links: { self: `/v1/twap-orders/${TWAP_ID}`, temporalUi: `http://localhost:8233/namespaces/default/workflows/twap-${TWAP_ID}/history` },
+  links: { self: `/v1/twap-orders/${TWAP_ID}`, temporalUi: `http://localhost:8233/namespaces/default/workflows/twap-${TWAP_ID}` },
 } as const;
 const SLICE_ID = sliceOrderId(TWAP_ID, 0);
 const exampleSlice = {
@@ -86,7 +86,7 @@ const exampleSlice = {
   scheduledAt: NOW,
   startedAt: '2025-05-01T14:30:00.042Z',
   note: null,
-  links: { order: `/v1/orders/${SLICE_ID}`, temporalUi: `http://localhost:8233/namespaces/default/workflows/order-${SLICE_ID}/history` },
+  links: { order: `/v1/orders/${SLICE_ID}`, temporalUi: `http://localhost:8233/namespaces/default/workflows/order-${SLICE_ID}` },
 } as const;
 const tags = ['twap'];
 const NO_TWAP = "No such TWAP of yours (also for another account's)";

@@ -43,6 +43,14 @@ export interface ConnectionBudget {
   poolMax: number;
 }
 
+/** Connections the shape may hold open at once under load: each Temporal server's pools and each process's. */
+function connectionCeiling(b: ConnectionBudget): number {
+  return b.temporalServers * TEMPORAL_SERVER_MAX_CONNECTIONS + b.workers * (b.poolMax + 2) + b.apis * (b.poolMax + 1);
+}
+
+/** Room kept for migrations, Temporal's schema tool and a psql. */
+const TOOL_CONNECTIONS = 20;
+
 /**
  * max_connections for an embedded PostgreSQL that carries Temporal servers and the engine's
  * processes at once: each server's pools, each process's pool plus its connections outside it (a
@@ -52,6 +60,25 @@ export interface ConnectionBudget {
  * @example postgresMaxConnections({ temporalServers: 1, workers: 2, apis: 2, poolMax: 10 }) // 162
  */
 export function postgresMaxConnections(b: ConnectionBudget): number {
-  const engine = b.workers * (b.poolMax + 2) + b.apis * (b.poolMax + 1);
-  return Math.max(100, b.temporalServers * TEMPORAL_SERVER_MAX_CONNECTIONS + engine + 20);
+  return Math.max(100, connectionCeiling(b) + TOOL_CONNECTIONS);
+}
+
+/**
+ * For a PostgreSQL the engine does not start (DATABASE_URL): what to tell the operator when its
+ * max_connections is below what this shape opens under load, or undefined when it has room.
+ * @example connectionBudgetWarning(100, { temporalServers: 1, workers: 2, apis: 2, poolMax: 10 }) // "PostgreSQL allows 100 connections; …"
+ */
+export function connectionBudgetWarning(maxConnections: number, b: ConnectionBudget): string | undefined {
+  const ceiling = connectionCeiling(b);
+  if (maxConnections >= ceiling + TOOL_CONNECTIONS) return undefined;
+  const parts = [
+    b.temporalServers ? `${b.temporalServers} Temporal server${b.temporalServers > 1 ? 's' : ''} × ${TEMPORAL_SERVER_MAX_CONNECTIONS}` : '',
+    `${b.workers} worker${b.workers > 1 ? 's' : ''} × ${b.poolMax + 2}`,
+    `${b.apis} API${b.apis > 1 ? 's' : ''} × ${b.poolMax + 1}`,
+  ].filter(Boolean);
+  return (
+    `PostgreSQL allows ${maxConnections} connections (max_connections), but under load this shape opens up to ${ceiling} (${parts.join(' + ')}, with PG_POOL_MAX=${b.poolMax}), ` +
+    `plus ${TOOL_CONNECTIONS} for migrations and tools. Past the limit PostgreSQL refuses with "too many clients". ` +
+    `Set max_connections to at least ${ceiling + TOOL_CONNECTIONS} on that server, or lower PG_POOL_MAX.`
+  );
 }
