@@ -30,7 +30,7 @@ import { ratio, round } from './lib/stats.js';
 import { floorStepAt, orderFacts, PortfolioTracker } from './lib/stages.js';
 import { CompletionTracker, parseFloorChange, parseOrderChange } from './lib/tracker.js';
 import { measureWorkerScaling, type WorkerScaling } from './phases/cluster.js';
-import { measureDurable, ORDER_BODY, probeShape, describeSteps, type DurableContext, type DurableResults, type OrderShape } from './phases/durable.js';
+import { measureDurable, ORDER_BODY, portfolioLoad, probeShape, describeSteps, type DurableContext, type DurableResults, type OrderShape, type PortfolioLoad } from './phases/durable.js';
 import { measureIntake, type IntakeResults } from './phases/intake.js';
 import type { PairResults } from './phases/measure.js';
 import { measureHealth, measurePortfolio, type HealthResults, type PortfolioResults } from './phases/portfolio.js';
@@ -152,6 +152,9 @@ async function main(): Promise<number> {
   let scaling: WorkerScaling | undefined;
   if (only.has('cluster')) scaling = await attempt('cluster', () => measureWorkerScaling(ctx, stack.workers, stack.config.taskQueues.orders));
   const e2e = durable?.e2e;
+  // What those orders asked of the account's portfolio workflow.
+  let portfolioOfOrders: PortfolioLoad | undefined;
+  if (e2e) portfolioOfOrders = await attempt('portfolio load', () => portfolioLoad(temporal, sql, api.accountId));
   const floorResults = durable?.floor;
   const shapedFloor = durable?.shapedFloor;
   let intake: IntakeResults | undefined;
@@ -231,6 +234,9 @@ async function main(): Promise<number> {
       toPortfolioP99Ms: stage(e2e, 'toPortfolio', 'p99Ms'),
       fillToPortfolioP50Ms: stage(e2e, 'fillToPortfolio', 'p50Ms'),
       fillToPortfolioP99Ms: stage(e2e, 'fillToPortfolio', 'p99Ms'),
+      portfolioSignalsPerOrder: portfolioOfOrders?.signalsPerOrder ?? null,
+      portfolioRecalculationsPerOrder: portfolioOfOrders?.recalculationsPerOrder ?? null,
+      portfolioLoad: portfolioOfOrders ?? null,
       liveEventsPerSec,
     },
     floor: floorResults && { ...headline('ordersPerSec', floorResults), ...venueStep(floorResults) },

@@ -124,8 +124,26 @@ export async function listSnapshots(sql: Sql, accountId: string, f: SnapshotFilt
     ORDER BY at, id LIMIT ${f.limit + 1}`;
 }
 
-/** The portfolio an order books into: its own choice, else the account's default (id = account id). */
-export async function portfolioOfOrder(sql: Queryable, accountId: string, orderId: string): Promise<string> {
-  const [row] = await sql<{ portfolio_id: string | null }[]>`SELECT portfolio_id FROM orders WHERE id = ${orderId} AND account_id = ${accountId}`;
-  return row?.portfolio_id ?? accountId;
+/**
+ * Claims the wake-up of the portfolio that `orderId` books into (its own choice, else the
+ * account's default, whose id is the account id), for `token` (the caller's own,
+ * the same on every retry). `portfolioId` is set when the caller holds the claim and must signal
+ * the workflow; absent when another notification holds it and its signal is coming: the
+ * recalculation that signal brings clears the claim before it reads the ledger, so it includes
+ * every fill committed before this call. A claim older than `staleAfterMs` (its holder stuck) is
+ * taken over.
+ * @example const { portfolioId } = await claimPortfolioWake(sql, accountId, orderId, orderId, 30_000); if (portfolioId) await signal(portfolioId);
+ */
+export async function claimPortfolioWake(sql: Queryable, accountId: string, orderId: string, token: string, staleAfterMs: number): Promise<{ portfolioId?: string }> {
+  const [row] = await sql<{ portfolio_id: string }[]>`INSERT INTO portfolio_wakes (portfolio_id, token)
+      VALUES (coalesce((SELECT portfolio_id FROM orders WHERE id = ${orderId} AND account_id = ${accountId}), ${accountId}), ${token})
+    ON CONFLICT (portfolio_id) DO UPDATE SET token = excluded.token, at = now()
+      WHERE portfolio_wakes.token = excluded.token OR portfolio_wakes.at < now() - make_interval(secs => ${staleAfterMs / 1000})
+    RETURNING portfolio_id`;
+  return row ? { portfolioId: row.portfolio_id } : {};
+}
+
+/** Clears the portfolio's wake claim; a recalculation does it, in its own commit, before it reads the ledger. */
+export async function clearPortfolioWake(sql: Queryable, portfolioId: string): Promise<void> {
+  await sql`DELETE FROM portfolio_wakes WHERE portfolio_id = ${portfolioId}`;
 }

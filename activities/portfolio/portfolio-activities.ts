@@ -8,7 +8,7 @@ import type { WorkerMetrics } from '../../lib/metrics.js';
 import { coalescer } from '../../lib/coalesce.js';
 import { portfolioWorkflowId } from '../../domain/orders.js';
 import type { AccountingMethod, PortfolioResult } from '../../domain/portfolio/result.js';
-import { lockPortfolio, portfolioOfOrder, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../../store/portfolio.js';
+import { claimPortfolioWake, clearPortfolioWake, lockPortfolio, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../../store/portfolio.js';
 import { announcePortfolioRecalculated } from '../../store/portfolio-events.js';
 import { ledgerTradesAfter, withoutVoided, type LedgerTrade } from '../../store/trades.js';
 import { splitSymbol } from '../../domain/symbols.js';
@@ -66,6 +66,8 @@ export function createPortfolioActivities({ sql, now = () => new Date(), metrics
     async recalculatePortfolio(input: RecalculateInput): Promise<PortfolioResult> {
       const timer = metrics?.recalculationDuration.startTimer({ mode: input.mode });
       try {
+        // Committed before the ledger is read: a fill whose notification finds no claim signals again.
+        await clearPortfolioWake(sql, input.portfolioId ?? input.accountId);
         const result = await sql.begin((tx) => recalculate(tx, input, now()));
         timer?.({ outcome: 'ok' });
         return result;
@@ -196,6 +198,9 @@ async function valuationInputs(tx: Queryable, state: PortfolioState) {
   return { prices, usdtUsdRate, quoteUsdRates, watched: [...watched].sort() };
 }
 
+/** A claim to wake a portfolio that old was left by a notification that got stuck: the next one signals instead. */
+export const WAKE_CLAIM_STALE_MS = 30_000;
+
 /** How the activities reach the portfolio workflows (workflows/clients.ts, injected by the worker). */
 export interface PortfolioSignals {
   fillsRecorded(accountId: string, detail: { source: 'order'; orderId: string }, portfolioId?: string): Promise<void>;
@@ -212,13 +217,17 @@ export interface PortfolioNotifyDeps {
  * @example worker activities: { ...createPortfolioNotifyActivities({ sql, portfolios: createWorkflowClients(temporal, config).portfolios }) }
  */
 export function createPortfolioNotifyActivities({ sql, portfolios }: PortfolioNotifyDeps) {
-  // The signal only marks the portfolio dirty: fills of many orders landing together share one.
+  // The signal only marks the portfolio dirty: fills of many orders landing together share one,
+  // in this process through the coalescer, across processes through the wake claim.
   const signalOnce = coalescer();
   return {
-    /** The order workflow recorded fills of `orderId`: answers once a signal sent after that reached the portfolio. */
+    /**
+     * The order workflow recorded fills of `orderId`: answers once a signal sent after that reached
+     * the portfolio, or once it is sure that one will, sent by the notification holding the claim.
+     */
     async notifyPortfolio({ accountId, orderId }: { accountId: string; orderId: string }): Promise<void> {
-      const portfolioId = await portfolioOfOrder(sql, accountId, orderId);
-      await signalOnce(portfolioId, () => portfolios.fillsRecorded(accountId, { source: 'order', orderId }, portfolioId));
+      const { portfolioId } = await claimPortfolioWake(sql, accountId, orderId, orderId, WAKE_CLAIM_STALE_MS);
+      if (portfolioId) await signalOnce(portfolioId, () => portfolios.fillsRecorded(accountId, { source: 'order', orderId }, portfolioId));
     },
 
     /**

@@ -15,6 +15,9 @@ import type { CompletionTracker } from '../lib/tracker.js';
 import { BENCH_PRICE } from '../lib/stack.js';
 import { measurePair, type PairResults, type Subject } from './measure.js';
 import { ORDER_WORKFLOW_TYPE } from '../../domain/order-search.js';
+import type { Sql } from '../../lib/db.js';
+import { portfolioStatusQuery, portfolioWorkflowId } from '../../workflows/definitions.js';
+import { round } from '../lib/stats.js';
 
 /** A paper MARKET buy: fills on submission at the seeded price, 50 USDT notional. */
 export const ORDER_BODY = { symbol: BENCH_PRICE.symbol, side: 'BUY', type: 'MARKET', quantity: '0.001', venue: 'paper' } as const;
@@ -195,4 +198,38 @@ export async function measureDurable(ctx: DurableContext, shape: OrderShape, whi
   const r = await measurePair(first[1], rest.map(([, s]) => s), options);
   const measured = [r.main, ...r.others];
   return Object.fromEntries(subjects.map(([key], i) => [key, measured[i]]));
+}
+
+/** What the end-to-end orders asked of their portfolio: signals that reached its workflow and recalculations, per filled order. */
+export interface PortfolioLoad {
+  filledOrders: number;
+  fillSignals: number;
+  recalculations: number;
+  signalsPerOrder: number | null;
+  recalculationsPerOrder: number | null;
+}
+
+/**
+ * Read after the end-to-end runs from the account's portfolio workflow (its counters survive
+ * continue-as-new) and its FILLED orders: each signal costs the portfolio a workflow task and
+ * history events, each recalculation an activity.
+ */
+export async function portfolioLoad(temporal: Client, sql: Sql, accountId: string): Promise<PortfolioLoad> {
+  const handle = temporal.workflow.getHandle(portfolioWorkflowId(accountId));
+  // The last orders' notifications and the recalculation they bring land after their FILLED.
+  let status = await handle.query(portfolioStatusQuery);
+  for (const deadline = Date.now() + 10_000; (status.dirty || status.recalculating) && Date.now() < deadline; ) {
+    await sleep(100);
+    status = await handle.query(portfolioStatusQuery);
+  }
+  const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM orders WHERE account_id = ${accountId} AND status = 'FILLED'`;
+  const filledOrders = row?.n ?? 0;
+  const per = (n: number) => (filledOrders ? round(n / filledOrders, 3) : null);
+  return {
+    filledOrders,
+    fillSignals: status.notifications.fills,
+    recalculations: status.recalculations,
+    signalsPerOrder: per(status.notifications.fills),
+    recalculationsPerOrder: per(status.recalculations),
+  };
 }

@@ -19,6 +19,7 @@ import type { TemporalServerBinaries } from '../../lib/embedded/temporal-server.
 import { startChaosTemporal, startChaosTemporalServer, type ChaosPostgres, type ChaosTemporal } from './infra.js';
 import { MarketDriver } from './market.js';
 import { planOrders, seededRandom, between, type Intent, type PlannedOrder } from './plan.js';
+import { silentlyStalePortfolios } from './portfolios.js';
 import { Part } from './processes.js';
 
 export type ChaosTarget = 'dev' | 'cluster';
@@ -326,6 +327,10 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
     if (open.length) note(`${open.length} orders not terminal at the end (waited up to ${SETTLE_MS / 1000} s, less when their workflows had closed)`);
     await resubmitAll(submissions, stack);
     extra = (await def.counts?.(stack)) ?? {};
+    // Every fill reaches its portfolio, or the portfolio says why it could not fold it in.
+    const stale = await silentlyStalePortfolios({ sql, temporalAddress: temporal.address, codec: engineCodec(), orderIds: ids, timeoutMs: 30_000 });
+    for (const line of stale.lines) note(line);
+    extra = { ...extra, portfoliosSilentlyBehind: stale.count };
     verdict = await audit({ sql, fake, fakeStart, paperStartingCash: PAPER_CASH, submissions, expectations });
     const rejected = Object.entries(verdict.rejections).map(([code, n]) => `${n}×${code}`).join(' ');
     note(`${verdict.statuses.FILLED ?? 0} filled (${verdict.restedThenFilled} after resting), ${verdict.statuses.CANCELED ?? 0} canceled, ${verdict.statuses.REJECTED ?? 0} rejected${rejected ? ` (${rejected})` : ''}, ${fake.trades().length} Binance trades, peak Binance weight ${peakWeight(fake)}/min`);

@@ -8,6 +8,7 @@ import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPortfolioActivities } from '../../activities/portfolio/portfolio-activities.js';
+import { claimPortfolioWake, clearPortfolioWake } from '../../store/portfolio.js';
 import type { AccountingMethod, PortfolioResult } from '../../workflows/definitions.js';
 import { testSql } from '../helpers/env.js';
 
@@ -146,5 +147,27 @@ describe('recalculatePortfolio', () => {
     const account = await newAccount();
     await record(account, { source: 'paper', symbol: 'PAXYZ', side: 'SELL', quantity: '1', price: '10', fee: '0', feeAsset: null, executedAt: new Date() });
     await expect(recalc(account.accountId, 'incremental')).rejects.toMatchObject({ type: 'InsufficientPositionError', nonRetryable: true, message: expect.stringMatching(/PAXYZ on paper/) });
+  });
+});
+
+describe('the wake claim (who signals the portfolio after fills)', () => {
+  const account = randomUUID();
+  const claim = (token: string, staleAfterMs = 30_000) => claimPortfolioWake(sql, account, randomUUID(), token, staleAfterMs);
+
+  it("goes to the first notification; others ride on its signal; its own retry keeps it; a recalculation's clear frees it", async () => {
+    await sql`INSERT INTO accounts (id) VALUES (${account})`;
+    // An order that names no portfolio books into the account's default one, whose id is the account's.
+    expect(await claim('order-a')).toEqual({ portfolioId: account });
+    expect(await claim('order-b')).toEqual({});
+    expect(await claim('order-a')).toEqual({ portfolioId: account });
+    await activities.recalculatePortfolio({ accountId: account, mode: 'incremental', snapshotId: randomUUID() });
+    expect(await claim('order-b')).toEqual({ portfolioId: account });
+    expect(await claim('order-a')).toEqual({});
+  });
+
+  it('is taken over once its holder has been stuck longer than the stale limit', async () => {
+    expect(await claim('order-c')).toEqual({});
+    expect(await claim('order-c', 0)).toEqual({ portfolioId: account });
+    await clearPortfolioWake(sql, account);
   });
 });

@@ -38,15 +38,15 @@ async function idle(engine: TestEngine, account: string, trades: number): Promis
   return status!;
 }
 
-async function placeAndFill(account: string, body: Record<string, string>) {
-  const res = await e.callAs(account, 'POST', '/v1/orders', { type: 'MARKET', venue: 'paper', ...body });
+async function placeAndFill(account: string, body: Record<string, string>, engine: TestEngine = e) {
+  const res = await engine.callAs(account, 'POST', '/v1/orders', { type: 'MARKET', venue: 'paper', ...body });
   expect(res.status).toBe(202);
   await waitFor(
-    async () => (await e.callAs(account, 'GET', `/v1/orders/${res.body.id}`)).body,
+    async () => (await engine.callAs(account, 'GET', `/v1/orders/${res.body.id}`)).body,
     (o) => o?.status === 'FILLED' || o?.status === 'REJECTED',
     { what: `order ${res.body.id} to fill` },
   );
-  const order = (await e.callAs(account, 'GET', `/v1/orders/${res.body.id}`)).body;
+  const order = (await engine.callAs(account, 'GET', `/v1/orders/${res.body.id}`)).body;
   expect(order.status, order.rejectReason).toBe('FILLED');
   return order;
 }
@@ -70,6 +70,27 @@ describe('fills from order workflows', () => {
     // Decoded with the workers' own data converter (payloads may be encrypted).
     const dataConverter = e.workers.workers[0]?.options.dataConverter;
     await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter }, history, order.workflowId);
+  });
+
+  it('wake the portfolio once per recalculation: fills notified while a signal is pending ride on it, and all are in the recalculation it brings', async () => {
+    // A long debounce, so that several orders fill while the first one's wake is pending.
+    const slow = await startEngine({ PORTFOLIO_DEBOUNCE: '5s' });
+    try {
+      const account = await slow.newAccount();
+      for (let i = 0; i < 4; i++) await placeAndFill(account, { symbol: COIN, side: 'BUY', quantity: '0.1' }, slow);
+      const first = await idle(slow, account, 4);
+      // One signal per recalculation (without the claim, each of the four fills signalled).
+      expect(first.notifications.fills).toBe(first.recalculations);
+      expect(first.recalculations).toBeLessThan(4);
+      expect(first.lastResult?.positions[0]).toMatchObject({ symbol: COIN, quantity: '0.4' });
+      // The recalculation cleared the claim: the next fill signals again, and is folded in.
+      await placeAndFill(account, { symbol: COIN, side: 'BUY', quantity: '0.1' }, slow);
+      const second = await idle(slow, account, 5);
+      expect(second.notifications.fills).toBe(first.notifications.fills + 1);
+      expect(second.lastResult?.positions[0]).toMatchObject({ quantity: '0.5' });
+    } finally {
+      await slow.stop();
+    }
   });
 
   it('gives the same numbers and state incrementally as a full recompute after paper orders and manual trades', async () => {
