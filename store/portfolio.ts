@@ -126,21 +126,33 @@ export async function listSnapshots(sql: Sql, accountId: string, f: SnapshotFilt
 
 /**
  * Claims the wake-up of the portfolio that `orderId` books into (its own choice, else the
- * account's default, whose id is the account id), for `token` (the caller's own,
- * the same on every retry). `portfolioId` is set when the caller holds the claim and must signal
- * the workflow; absent when another notification holds it and its signal is coming: the
- * recalculation that signal brings clears the claim before it reads the ledger, so it includes
- * every fill committed before this call. A claim older than `staleAfterMs` (its holder stuck) is
- * taken over.
- * @example const { portfolioId } = await claimPortfolioWake(sql, accountId, orderId, orderId, 30_000); if (portfolioId) await signal(portfolioId);
+ * account's default, whose id is the account id), for `token` (the caller's own, the same on every
+ * retry). `portfolioId` is set when the caller holds the claim and must signal the workflow;
+ * absent when another notification holds it and its signal is coming: the recalculation that
+ * signal brings clears the claim before it reads the ledger, so it includes every fill committed
+ * before this call. A claim keeps the time it was first taken, so one older than `staleAfterMs`
+ * (its holder stuck) is taken over here, and by the workers' sweeper (`takeOverStaleWakes`).
+ * @example const { portfolioId } = await claimPortfolioWake(sql, accountId, orderId, orderId, 10_000); if (portfolioId) await signal(portfolioId);
  */
 export async function claimPortfolioWake(sql: Queryable, accountId: string, orderId: string, token: string, staleAfterMs: number): Promise<{ portfolioId?: string }> {
-  const [row] = await sql<{ portfolio_id: string }[]>`INSERT INTO portfolio_wakes (portfolio_id, token)
-      VALUES (coalesce((SELECT portfolio_id FROM orders WHERE id = ${orderId} AND account_id = ${accountId}), ${accountId}), ${token})
-    ON CONFLICT (portfolio_id) DO UPDATE SET token = excluded.token, at = now()
+  const [row] = await sql<{ portfolio_id: string }[]>`INSERT INTO portfolio_wakes (portfolio_id, account_id, token)
+      VALUES (coalesce((SELECT portfolio_id FROM orders WHERE id = ${orderId} AND account_id = ${accountId}), ${accountId}), ${accountId}, ${token})
+    ON CONFLICT (portfolio_id) DO UPDATE SET token = excluded.token,
+        at = CASE WHEN portfolio_wakes.token = excluded.token THEN portfolio_wakes.at ELSE now() END
       WHERE portfolio_wakes.token = excluded.token OR portfolio_wakes.at < now() - make_interval(secs => ${staleAfterMs / 1000})
     RETURNING portfolio_id`;
   return row ? { portfolioId: row.portfolio_id } : {};
+}
+
+/**
+ * For the sweeper: takes over every claim older than `staleAfterMs` (a holder that never got its
+ * signal through, or a workflow that ended before recalculating) and returns the portfolios to
+ * signal. Taken over means stamped now: a sweep that fails to signal tries again once it is stale.
+ */
+export async function takeOverStaleWakes(sql: Queryable, staleAfterMs: number): Promise<Array<{ portfolioId: string; accountId: string }>> {
+  return sql<Array<{ portfolioId: string; accountId: string }>>`UPDATE portfolio_wakes SET token = 'sweeper', at = now()
+    WHERE at < now() - make_interval(secs => ${staleAfterMs / 1000})
+    RETURNING portfolio_id AS "portfolioId", account_id AS "accountId"`;
 }
 
 /** Clears the portfolio's wake claim; a recalculation does it, in its own commit, before it reads the ledger. */

@@ -13,6 +13,7 @@ import { ensureSchedules, priceRefreshScheduleId, reconcileScheduleId } from '..
 import { createTemporalClient, ensureSearchAttributes, temporalConnectionOptions } from '../lib/temporal.js';
 import { startTracing } from '../lib/tracing.js';
 import { createWorkers, startWorkerUserStreams } from './create-workers.js';
+import { startPortfolioWakeSweeper } from './portfolio-wake-sweeper.js';
 
 const config = loadConfigOrExit({ needsDatabase: 'npm run worker', check: (c) => requireSecrets(c, 'worker') });
 const log = createLogger('worker', { level: config.LOG_LEVEL, format: config.LOG_FORMAT });
@@ -47,6 +48,7 @@ log.info(schedules.priceRefresh.created ? 'price-refresh schedule created' : 'pr
 log.info(schedules.reconcile.created ? 'reconcile-orders schedule created' : 'reconcile-orders schedule up to date', { scheduleId: reconcileScheduleId(config), intervalMs: config.RECONCILE_INTERVAL });
 // Fills of Binance orders arrive on the user data stream; the order workflows poll only as a safety net.
 const streams = startWorkerUserStreams({ config, sql, connection, log });
+const sweeper = startPortfolioWakeSweeper({ config, sql, connection, log });
 onParentExit(() => workers.forEach((w) => w.shutdown()));
 log.info('running', { taskQueues: workers.map((w) => w.options.taskQueue), temporal: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
 process.send?.({ type: 'ready' });
@@ -54,6 +56,7 @@ try {
   await Promise.all(workers.map((w) => w.run()));
 } finally {
   await streams?.stop();
+  await sweeper.stop();
   await metricsServer.close();
   await sql.end({ timeout: 2 });
   await connection.close();

@@ -68,6 +68,9 @@ export const presets = {
   },
   portfolioRecalculate: {
     startToCloseTimeout: '2m',
+    // The activity heartbeats every 3 s: an attempt lost with its worker, or whose completion a
+    // restarting server never got, is retried after 15 s instead of holding the portfolio 2 minutes.
+    heartbeatTimeout: '15s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
   },
   /** A signal-with-start to the portfolio: quick and repeatable, retried until Temporal answers. */

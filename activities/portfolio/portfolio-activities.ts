@@ -2,13 +2,13 @@
  * Activities of the portfolio workflow, and the ones other workflows use to notify it. The
  * accounting itself is the pure core in domain/portfolio; here it meets Postgres.
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Queryable, Sql } from '../../lib/db.js';
 import type { WorkerMetrics } from '../../lib/metrics.js';
 import { coalescer } from '../../lib/coalesce.js';
 import { portfolioWorkflowId } from '../../domain/orders.js';
 import type { AccountingMethod, PortfolioResult } from '../../domain/portfolio/result.js';
-import { claimPortfolioWake, clearPortfolioWake, lockPortfolio, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../../store/portfolio.js';
+import { claimPortfolioWake, clearPortfolioWake, lockPortfolio, takeOverStaleWakes, portfoliosWatching, pricesOf, savePortfolio, saveSnapshot } from '../../store/portfolio.js';
 import { announcePortfolioRecalculated } from '../../store/portfolio-events.js';
 import { ledgerTradesAfter, withoutVoided, type LedgerTrade } from '../../store/trades.js';
 import { splitSymbol } from '../../domain/symbols.js';
@@ -66,9 +66,11 @@ export function createPortfolioActivities({ sql, now = () => new Date(), metrics
     async recalculatePortfolio(input: RecalculateInput): Promise<PortfolioResult> {
       const timer = metrics?.recalculationDuration.startTimer({ mode: input.mode });
       try {
-        // Committed before the ledger is read: a fill whose notification finds no claim signals again.
-        await clearPortfolioWake(sql, input.portfolioId ?? input.accountId);
-        const result = await sql.begin((tx) => recalculate(tx, input, now()));
+        const result = await withHeartbeats(async () => {
+          // Committed before the ledger is read: a fill whose notification finds no claim signals again.
+          await clearPortfolioWake(sql, input.portfolioId ?? input.accountId);
+          return sql.begin((tx) => recalculate(tx, input, now()));
+        });
         timer?.({ outcome: 'ok' });
         return result;
       } catch (err) {
@@ -80,6 +82,30 @@ export function createPortfolioActivities({ sql, now = () => new Date(), metrics
       }
     },
   };
+}
+
+/** Heartbeats this often while a recalculation runs (the preset's heartbeatTimeout is 15 s). */
+const HEARTBEAT_EVERY_MS = 3_000;
+
+/**
+ * Runs `work` heartbeating, so an attempt Temporal lost track of (its worker died, or its
+ * completion never reached a restarting server) is retried after the heartbeat timeout instead of
+ * holding the portfolio for the whole start-to-close. Outside an activity (bench, tests) it only runs `work`.
+ */
+async function withHeartbeats<T>(work: () => Promise<T>): Promise<T> {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return work();
+  }
+  ctx.heartbeat();
+  const beat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beat);
+  }
 }
 
 async function recalculate(tx: Queryable, input: RecalculateInput, at: Date): Promise<PortfolioResult> {
@@ -198,12 +224,27 @@ async function valuationInputs(tx: Queryable, state: PortfolioState) {
   return { prices, usdtUsdRate, quoteUsdRates, watched: [...watched].sort() };
 }
 
-/** A claim to wake a portfolio that old was left by a notification that got stuck: the next one signals instead. */
-export const WAKE_CLAIM_STALE_MS = 30_000;
+/**
+ * A claim to wake a portfolio this old was left by a notification that got stuck, or its signal
+ * reached a workflow that ended before recalculating: the next notification, or the sweeper,
+ * signals instead. A signal normally lands in milliseconds.
+ */
+export const WAKE_CLAIM_STALE_MS = 10_000;
+
+/**
+ * One pass of the workers' sweeper: signals every portfolio whose wake claim went stale, so fills
+ * whose notifications rode on it are folded in whatever else happens. Returns how many it woke.
+ * @example setInterval(() => sweepPortfolioWakes({ sql, portfolios }), WAKE_CLAIM_STALE_MS)
+ */
+export async function sweepPortfolioWakes({ sql, portfolios }: PortfolioNotifyDeps, staleAfterMs = WAKE_CLAIM_STALE_MS): Promise<number> {
+  const stale = await takeOverStaleWakes(sql, staleAfterMs);
+  await Promise.all(stale.map((w) => portfolios.fillsRecorded(w.accountId, { source: 'order' }, w.portfolioId)));
+  return stale.length;
+}
 
 /** How the activities reach the portfolio workflows (workflows/clients.ts, injected by the worker). */
 export interface PortfolioSignals {
-  fillsRecorded(accountId: string, detail: { source: 'order'; orderId: string }, portfolioId?: string): Promise<void>;
+  fillsRecorded(accountId: string, detail: { source: 'order'; orderId?: string }, portfolioId?: string): Promise<void>;
   pricesMoved(accountId: string, symbols: string[], portfolioId?: string): Promise<void>;
 }
 

@@ -46,7 +46,7 @@ export async function silentlyStalePortfolios(o: { sql: Sql; temporalAddress: st
       const status = await client.workflow.getHandle(portfolioWorkflowId(b.portfolioId)).query(portfolioStatusQuery).catch((err: unknown) => (err as Error).message);
       const failure = typeof status === 'object' ? status.lastError : null;
       if (!failure) count++;
-      lines.push(`portfolio ${b.portfolioId}: folded to ledger #${b.cursor} of #${b.last}; ${failure ? `its last recalculation failed (${failure.type}: ${failure.message})` : `no recorded failure (${typeof status === 'string' ? `query: ${status}` : `dirty ${status.dirty}, ${status.notifications.fills} fill signals`})`}`);
+      lines.push(`portfolio ${b.portfolioId}: folded to ledger #${b.cursor} of #${b.last}; ${failure ? `its last recalculation failed (${failure.type}: ${failure.message})` : `no recorded failure (${typeof status === 'string' ? `query: ${status}` : `dirty ${status.dirty}, recalculating ${status.recalculating}, ${status.recalculations} recalculations, ${status.notifications.fills} fill signals`})`}`);
     }
     return { count, lines };
   } finally {

@@ -8,7 +8,7 @@ import { Decimal } from 'decimal.js';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPortfolioActivities } from '../../activities/portfolio/portfolio-activities.js';
-import { claimPortfolioWake, clearPortfolioWake } from '../../store/portfolio.js';
+import { claimPortfolioWake, clearPortfolioWake, takeOverStaleWakes } from '../../store/portfolio.js';
 import type { AccountingMethod, PortfolioResult } from '../../workflows/definitions.js';
 import { testSql } from '../helpers/env.js';
 
@@ -165,9 +165,21 @@ describe('the wake claim (who signals the portfolio after fills)', () => {
     expect(await claim('order-a')).toEqual({});
   });
 
-  it('is taken over once its holder has been stuck longer than the stale limit', async () => {
-    expect(await claim('order-c')).toEqual({});
-    expect(await claim('order-c', 0)).toEqual({ portfolioId: account });
+  it('is taken over once its holder has been stuck longer than the stale limit, which its own retries do not extend', async () => {
+    await sql`UPDATE portfolio_wakes SET at = now() - interval '1 minute' WHERE portfolio_id = ${account}`;
+    // The holder retrying keeps its claim, not a fresh time.
+    expect(await claim('order-b')).toEqual({ portfolioId: account });
+    expect(await claim('order-c')).toEqual({ portfolioId: account });
+    expect(await claim('order-b')).toEqual({});
+    await clearPortfolioWake(sql, account);
+  });
+
+  it("is taken over by the workers' sweeper when stale, which then holds it as a fresh claim", async () => {
+    expect(await claim('order-d')).toEqual({ portfolioId: account });
+    expect(await takeOverStaleWakes(sql, 60_000)).not.toContainEqual(expect.objectContaining({ portfolioId: account }));
+    await sql`UPDATE portfolio_wakes SET at = now() - interval '1 minute' WHERE portfolio_id = ${account}`;
+    expect(await takeOverStaleWakes(sql, 30_000)).toContainEqual({ portfolioId: account, accountId: account });
+    expect(await claim('order-e')).toEqual({});
     await clearPortfolioWake(sql, account);
   });
 });

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ORDER_WORKFLOW_TYPE } from '../../domain/order-search.js';
+import { sweepPortfolioWakes } from '../../activities/portfolio/portfolio-activities.js';
 import { createWorkflowClients } from '../../workflows/clients.js';
 import { activitySteps } from '../../lib/history-steps.js';
 import { portfolioStatusQuery, portfolioWorkflowId, type PortfolioStatus } from '../../workflows/definitions.js';
@@ -91,6 +92,19 @@ describe('fills from order workflows', () => {
     } finally {
       await slow.stop();
     }
+  });
+
+  it("are folded in by the sweeper's signal when the claim they rode on never brought a recalculation", async () => {
+    const account = await e.newAccount();
+    // A fill recorded whose notification saw another order's claim, and that order never signalled.
+    await e.sql`INSERT INTO trades (id, account_id, symbol, side, quantity, price, executed_at) VALUES (${randomUUID()}, ${account}, ${STOCK}, 'BUY', '2', '40', now())`;
+    await e.sql`INSERT INTO portfolio_wakes (portfolio_id, account_id, token, at) VALUES (${account}, ${account}, 'an order that never signalled', now() - interval '1 minute')`;
+    const portfolios = createWorkflowClients(e.temporal, e.config).portfolios;
+    expect(await sweepPortfolioWakes({ sql: e.sql, portfolios })).toBeGreaterThanOrEqual(1);
+    const status = await idle(e, account, 1);
+    expect(status.lastResult?.positions[0]).toMatchObject({ symbol: STOCK, quantity: '2' });
+    // The recalculation cleared the claim: nothing is left to sweep for this portfolio.
+    expect(await e.sql`SELECT 1 FROM portfolio_wakes WHERE portfolio_id = ${account}`).toHaveLength(0);
   });
 
   it('gives the same numbers and state incrementally as a full recompute after paper orders and manual trades', async () => {
