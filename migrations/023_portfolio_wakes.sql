@@ -6,5 +6,7 @@ CREATE TABLE IF NOT EXISTS portfolio_wakes (
   portfolio_id UUID PRIMARY KEY,
   account_id UUID NOT NULL,
   token TEXT NOT NULL,
-  at TIMESTAMPTZ NOT NULL DEFAULT now()
+  at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  -- Sweeps in a row without a recalculation clearing it: each doubles the wait before the next.
+  sweeps INT NOT NULL DEFAULT 0
 );

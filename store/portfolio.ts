@@ -138,21 +138,27 @@ export async function claimPortfolioWake(sql: Queryable, accountId: string, orde
   const [row] = await sql<{ portfolio_id: string }[]>`INSERT INTO portfolio_wakes (portfolio_id, account_id, token)
       VALUES (coalesce((SELECT portfolio_id FROM orders WHERE id = ${orderId} AND account_id = ${accountId}), ${accountId}), ${accountId}, ${token})
     ON CONFLICT (portfolio_id) DO UPDATE SET token = excluded.token,
-        at = CASE WHEN portfolio_wakes.token = excluded.token THEN portfolio_wakes.at ELSE now() END
+        at = CASE WHEN portfolio_wakes.token = excluded.token THEN portfolio_wakes.at ELSE now() END,
+        sweeps = CASE WHEN portfolio_wakes.token = excluded.token THEN portfolio_wakes.sweeps ELSE 0 END
       WHERE portfolio_wakes.token = excluded.token OR portfolio_wakes.at < now() - make_interval(secs => ${staleAfterMs / 1000})
     RETURNING portfolio_id`;
   return row ? { portfolioId: row.portfolio_id } : {};
 }
 
 /**
- * For the sweeper: takes over every claim older than `staleAfterMs` (a holder that never got its
- * signal through, or a workflow that ended before recalculating) and returns the portfolios to
- * signal. Taken over means stamped now: a sweep that fails to signal tries again once it is stale.
+ * For the sweeper: takes over up to `limit` claims gone stale (a holder that never got its signal
+ * through, or a workflow that ended before recalculating) and returns the portfolios to signal.
+ * Taken over means stamped now with one more sweep; a claim swept `n` times is stale only after
+ * `staleAfterMs` × 2^n (at most 64×), so a portfolio whose workflow cannot recalculate is not
+ * signalled every few seconds forever. Claims another sweeper is taking are skipped.
  */
-export async function takeOverStaleWakes(sql: Queryable, staleAfterMs: number): Promise<Array<{ portfolioId: string; accountId: string }>> {
-  return sql<Array<{ portfolioId: string; accountId: string }>>`UPDATE portfolio_wakes SET token = 'sweeper', at = now()
-    WHERE at < now() - make_interval(secs => ${staleAfterMs / 1000})
-    RETURNING portfolio_id AS "portfolioId", account_id AS "accountId"`;
+export async function takeOverStaleWakes(sql: Queryable, staleAfterMs: number, limit = 200): Promise<Array<{ portfolioId: string; accountId: string; sweeps: number }>> {
+  return sql<Array<{ portfolioId: string; accountId: string; sweeps: number }>>`UPDATE portfolio_wakes w SET token = 'sweeper', at = now(), sweeps = w.sweeps + 1
+    WHERE w.portfolio_id IN (
+      SELECT portfolio_id FROM portfolio_wakes
+      WHERE at < now() - make_interval(secs => ${staleAfterMs / 1000} * power(2, least(sweeps, 6)))
+      ORDER BY at LIMIT ${limit} FOR UPDATE SKIP LOCKED)
+    RETURNING w.portfolio_id AS "portfolioId", w.account_id AS "accountId", w.sweeps`;
 }
 
 /** Clears the portfolio's wake claim; a recalculation does it, in its own commit, before it reads the ledger. */

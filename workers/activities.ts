@@ -16,7 +16,7 @@ import { createPgRequestLedger } from '../store/request-budget.js';
 import { createOrderExchangeActivities } from '../activities/orders/venue-activities.js';
 import { createOrderListActivities } from '../activities/orders/order-list-activities.js';
 import { createPaperExchange } from '../venues/paper/exchange.js';
-import { createPortfolioActivities, createPortfolioNotifyActivities } from '../activities/portfolio/portfolio-activities.js';
+import { createPortfolioActivities, createPortfolioNotifyActivities, wakeClaimStaleMs } from '../activities/portfolio/portfolio-activities.js';
 import { createPerformanceActivities } from '../activities/portfolio/performance-activities.js';
 import type { Exchange } from '../domain/exchange.js';
 import { createPriceLookup } from '../store/prices.js';
@@ -74,7 +74,7 @@ export function createActivities({ config, sql, temporal, fetchLatest, marketDat
   const { portfolios } = createWorkflowClients(temporal, config);
   return {
     ...createOrderDbActivities({ sql, metrics }),
-    ...createPortfolioNotifyActivities({ sql, portfolios }),
+    ...createPortfolioNotifyActivities({ sql, portfolios, staleAfterMs: wakeClaimStaleMs(config.PORTFOLIO_DEBOUNCE) }),
     ...createOrderExchangeActivities({
       sql,
       exchangeFor,

@@ -48,15 +48,15 @@ log.info(schedules.priceRefresh.created ? 'price-refresh schedule created' : 'pr
 log.info(schedules.reconcile.created ? 'reconcile-orders schedule created' : 'reconcile-orders schedule up to date', { scheduleId: reconcileScheduleId(config), intervalMs: config.RECONCILE_INTERVAL });
 // Fills of Binance orders arrive on the user data stream; the order workflows poll only as a safety net.
 const streams = startWorkerUserStreams({ config, sql, connection, log });
-const sweeper = startPortfolioWakeSweeper({ config, sql, connection, log });
+const sweeper = startPortfolioWakeSweeper({ config, sql, connection, log, tracing });
 onParentExit(() => workers.forEach((w) => w.shutdown()));
 log.info('running', { taskQueues: workers.map((w) => w.options.taskQueue), temporal: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
 process.send?.({ type: 'ready' });
 try {
   await Promise.all(workers.map((w) => w.run()));
 } finally {
-  await streams?.stop();
   await sweeper.stop();
+  await streams?.stop();
   await metricsServer.close();
   await sql.end({ timeout: 2 });
   await connection.close();

@@ -69,8 +69,9 @@ export const presets = {
   portfolioRecalculate: {
     startToCloseTimeout: '2m',
     // The activity heartbeats every 3 s: an attempt lost with its worker, or whose completion a
-    // restarting server never got, is retried after 15 s instead of holding the portfolio 2 minutes.
-    heartbeatTimeout: '15s',
+    // restarting server never got, is retried after 60 s instead of holding the portfolio 2
+    // minutes. 60 s leaves room for a full recompute's synchronous fold (~4.5 µs a fill).
+    heartbeatTimeout: '60s',
     retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
   },
   /** A signal-with-start to the portfolio: quick and repeatable, retried until Temporal answers. */

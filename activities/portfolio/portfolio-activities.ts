@@ -84,7 +84,7 @@ export function createPortfolioActivities({ sql, now = () => new Date(), metrics
   };
 }
 
-/** Heartbeats this often while a recalculation runs (the preset's heartbeatTimeout is 15 s). */
+/** Heartbeats this often while a recalculation runs (the preset's heartbeatTimeout is 60 s). */
 const HEARTBEAT_EVERY_MS = 3_000;
 
 /**
@@ -231,15 +231,21 @@ async function valuationInputs(tx: Queryable, state: PortfolioState) {
  */
 export const WAKE_CLAIM_STALE_MS = 10_000;
 
+/** The stale limit for a debounce: a claim lives through the debounce before the recalculation clears it. */
+export const wakeClaimStaleMs = (debounceMs: number) => Math.max(WAKE_CLAIM_STALE_MS, 2 * debounceMs);
+
 /**
  * One pass of the workers' sweeper: signals every portfolio whose wake claim went stale, so fills
  * whose notifications rode on it are folded in whatever else happens. Returns how many it woke.
  * @example setInterval(() => sweepPortfolioWakes({ sql, portfolios }), WAKE_CLAIM_STALE_MS)
  */
-export async function sweepPortfolioWakes({ sql, portfolios }: PortfolioNotifyDeps, staleAfterMs = WAKE_CLAIM_STALE_MS): Promise<number> {
+export async function sweepPortfolioWakes({ sql, portfolios, staleAfterMs = WAKE_CLAIM_STALE_MS }: PortfolioNotifyDeps): Promise<{ woken: number; stuck: string[] }> {
   const stale = await takeOverStaleWakes(sql, staleAfterMs);
-  await Promise.all(stale.map((w) => portfolios.fillsRecorded(w.accountId, { source: 'order' }, w.portfolioId)));
-  return stale.length;
+  for (let i = 0; i < stale.length; i += 20) {
+    await Promise.all(stale.slice(i, i + 20).map((w) => portfolios.fillsRecorded(w.accountId, { source: 'order' }, w.portfolioId)));
+  }
+  // Swept three times without a recalculation clearing the claim: its workflow is not recalculating.
+  return { woken: stale.length, stuck: stale.filter((w) => w.sweeps >= 3).map((w) => w.portfolioId) };
 }
 
 /** How the activities reach the portfolio workflows (workflows/clients.ts, injected by the worker). */
@@ -251,13 +257,15 @@ export interface PortfolioSignals {
 export interface PortfolioNotifyDeps {
   sql: Sql;
   portfolios: PortfolioSignals;
+  /** When a wake claim counts as stale (`wakeClaimStaleMs(PORTFOLIO_DEBOUNCE)`); 10 s by default. */
+  staleAfterMs?: number;
 }
 
 /**
  * Activities other workflows call to reach the portfolio (workflows cannot signal-with-start).
  * @example worker activities: { ...createPortfolioNotifyActivities({ sql, portfolios: createWorkflowClients(temporal, config).portfolios }) }
  */
-export function createPortfolioNotifyActivities({ sql, portfolios }: PortfolioNotifyDeps) {
+export function createPortfolioNotifyActivities({ sql, portfolios, staleAfterMs = WAKE_CLAIM_STALE_MS }: PortfolioNotifyDeps) {
   // The signal only marks the portfolio dirty: fills of many orders landing together share one,
   // in this process through the coalescer, across processes through the wake claim.
   const signalOnce = coalescer();
@@ -267,7 +275,7 @@ export function createPortfolioNotifyActivities({ sql, portfolios }: PortfolioNo
      * the portfolio, or once it is sure that one will, sent by the notification holding the claim.
      */
     async notifyPortfolio({ accountId, orderId }: { accountId: string; orderId: string }): Promise<void> {
-      const { portfolioId } = await claimPortfolioWake(sql, accountId, orderId, orderId, WAKE_CLAIM_STALE_MS);
+      const { portfolioId } = await claimPortfolioWake(sql, accountId, orderId, orderId, staleAfterMs);
       if (portfolioId) await signalOnce(portfolioId, () => portfolios.fillsRecorded(accountId, { source: 'order', orderId }, portfolioId));
     },
 

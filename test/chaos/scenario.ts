@@ -328,7 +328,7 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
     await resubmitAll(submissions, stack);
     extra = (await def.counts?.(stack)) ?? {};
     // Every fill reaches its portfolio, or the portfolio says why it could not fold it in.
-    const stale = await silentlyStalePortfolios({ sql, temporalAddress: temporal.address, codec: engineCodec(), orderIds: ids, timeoutMs: 60_000 });
+    const stale = await silentlyStalePortfolios({ sql, temporalAddress: temporal.address, codec: engineCodec(), orderIds: ids, timeoutMs: 90_000 });
     for (const line of stale.lines) note(line);
     extra = { ...extra, portfoliosSilentlyBehind: stale.count };
     verdict = await audit({ sql, fake, fakeStart, paperStartingCash: PAPER_CASH, submissions, expectations });

@@ -178,8 +178,17 @@ describe('the wake claim (who signals the portfolio after fills)', () => {
     expect(await claim('order-d')).toEqual({ portfolioId: account });
     expect(await takeOverStaleWakes(sql, 60_000)).not.toContainEqual(expect.objectContaining({ portfolioId: account }));
     await sql`UPDATE portfolio_wakes SET at = now() - interval '1 minute' WHERE portfolio_id = ${account}`;
-    expect(await takeOverStaleWakes(sql, 30_000)).toContainEqual({ portfolioId: account, accountId: account });
+    expect(await takeOverStaleWakes(sql, 30_000)).toContainEqual({ portfolioId: account, accountId: account, sweeps: 1 });
     expect(await claim('order-e')).toEqual({});
+    // Swept again and again without a recalculation: each sweep waits twice as long as the last.
+    await sql`UPDATE portfolio_wakes SET at = now() - interval '50 seconds' WHERE portfolio_id = ${account}`;
+    expect(await takeOverStaleWakes(sql, 30_000)).not.toContainEqual(expect.objectContaining({ portfolioId: account }));
+    await sql`UPDATE portfolio_wakes SET at = now() - interval '70 seconds' WHERE portfolio_id = ${account}`;
+    expect(await takeOverStaleWakes(sql, 30_000)).toContainEqual({ portfolioId: account, accountId: account, sweeps: 2 });
+    // A notification taking the claim over starts the count again.
+    await sql`UPDATE portfolio_wakes SET at = now() - interval '10 minutes' WHERE portfolio_id = ${account}`;
+    expect(await claim('order-f')).toEqual({ portfolioId: account });
+    expect(await sql`SELECT sweeps FROM portfolio_wakes WHERE portfolio_id = ${account}`).toEqual([{ sweeps: 0 }]);
     await clearPortfolioWake(sql, account);
   });
 });

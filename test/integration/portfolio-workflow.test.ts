@@ -100,7 +100,7 @@ describe('fills from order workflows', () => {
     await e.sql`INSERT INTO trades (id, account_id, symbol, side, quantity, price, executed_at) VALUES (${randomUUID()}, ${account}, ${STOCK}, 'BUY', '2', '40', now())`;
     await e.sql`INSERT INTO portfolio_wakes (portfolio_id, account_id, token, at) VALUES (${account}, ${account}, 'an order that never signalled', now() - interval '1 minute')`;
     const portfolios = createWorkflowClients(e.temporal, e.config).portfolios;
-    expect(await sweepPortfolioWakes({ sql: e.sql, portfolios })).toBeGreaterThanOrEqual(1);
+    expect((await sweepPortfolioWakes({ sql: e.sql, portfolios })).woken).toBeGreaterThanOrEqual(1);
     const status = await idle(e, account, 1);
     expect(status.lastResult?.positions[0]).toMatchObject({ symbol: STOCK, quantity: '2' });
     // The recalculation cleared the claim: nothing is left to sweep for this portfolio.
