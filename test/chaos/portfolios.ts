@@ -26,28 +26,32 @@ async function portfoliosBehind(sql: Sql, orderIds: string[]): Promise<Behind[]>
 }
 
 /**
- * Waits up to `timeoutMs` for the portfolios of `orderIds` to catch up with their ledgers, then
- * returns how many are still behind with no recorded failure (silently stale), and a line per
- * portfolio still behind.
+ * Waits up to `timeoutMs` for the portfolios of `orderIds` to catch up with their ledgers (or to
+ * settle on a recorded failure), then returns how many are still behind with no recorded failure
+ * (silently stale), and a line per portfolio still behind.
  */
 export async function silentlyStalePortfolios(o: { sql: Sql; temporalAddress: string; codec: PayloadCodec | undefined; orderIds: string[]; timeoutMs: number }): Promise<{ count: number; lines: string[] }> {
   let behind = await portfoliosBehind(o.sql, o.orderIds);
-  for (const deadline = Date.now() + o.timeoutMs; behind.length > 0 && Date.now() < deadline; ) {
-    await sleep(500);
-    behind = await portfoliosBehind(o.sql, o.orderIds);
-  }
   if (behind.length === 0) return { count: 0, lines: [] };
   const connection = await Connection.connect({ address: o.temporalAddress, connectTimeout: 5000 });
   try {
     const client = new Client({ connection, dataConverter: o.codec ? { payloadCodecs: [o.codec] } : {} });
+    const statusOf = (b: Behind) => client.workflow.getHandle(portfolioWorkflowId(b.portfolioId)).query(portfolioStatusQuery).catch((err: unknown) => (err as Error).message);
+    let statuses = await Promise.all(behind.map(statusOf));
+    // A portfolio that failed and waits for new input will not catch up: no point waiting for it.
+    const settled = () => statuses.every((s) => typeof s === 'object' && s.lastError !== null && !s.dirty && !s.recalculating);
+    for (const deadline = Date.now() + o.timeoutMs; behind.length > 0 && !settled() && Date.now() < deadline; ) {
+      await sleep(500);
+      behind = await portfoliosBehind(o.sql, o.orderIds);
+      statuses = await Promise.all(behind.map(statusOf));
+    }
     let count = 0;
-    const lines: string[] = [];
-    for (const b of behind) {
-      const status = await client.workflow.getHandle(portfolioWorkflowId(b.portfolioId)).query(portfolioStatusQuery).catch((err: unknown) => (err as Error).message);
+    const lines = behind.map((b, i) => {
+      const status = statuses[i]!;
       const failure = typeof status === 'object' ? status.lastError : null;
       if (!failure) count++;
-      lines.push(`portfolio ${b.portfolioId}: folded to ledger #${b.cursor} of #${b.last}; ${failure ? `its last recalculation failed (${failure.type}: ${failure.message})` : `no recorded failure (${typeof status === 'string' ? `query: ${status}` : `dirty ${status.dirty}, recalculating ${status.recalculating}, ${status.recalculations} recalculations, ${status.notifications.fills} fill signals`})`}`);
-    }
+      return `portfolio ${b.portfolioId}: folded to ledger #${b.cursor} of #${b.last}; ${failure ? `its last recalculation failed (${failure.type}: ${failure.message})` : `no recorded failure (${typeof status === 'string' ? `query: ${status}` : `dirty ${status.dirty}, recalculating ${status.recalculating}, ${status.recalculations} recalculations, ${status.notifications.fills} fill signals`})`}`;
+    });
     return { count, lines };
   } finally {
     await connection.close();
