@@ -236,8 +236,9 @@ export const wakeClaimStaleMs = (debounceMs: number) => Math.max(WAKE_CLAIM_STAL
 
 /**
  * One pass of the workers' sweeper: signals every portfolio whose wake claim went stale, so fills
- * whose notifications rode on it are folded in whatever else happens. Returns how many it woke.
- * @example setInterval(() => sweepPortfolioWakes({ sql, portfolios }), WAKE_CLAIM_STALE_MS)
+ * whose notifications rode on it are folded in whatever else happens. Returns how many it woke,
+ * and the portfolios swept three times or more without a recalculation clearing their claim.
+ * @example const { woken, stuck } = await sweepPortfolioWakes({ sql, portfolios, staleAfterMs: wakeClaimStaleMs(debounceMs) });
  */
 export async function sweepPortfolioWakes({ sql, portfolios, staleAfterMs = WAKE_CLAIM_STALE_MS }: PortfolioNotifyDeps): Promise<{ woken: number; stuck: string[] }> {
   const stale = await takeOverStaleWakes(sql, staleAfterMs);
