@@ -7,7 +7,8 @@
  *   postgres.js, but no workflow start. Intake ÷ this is what the durable start costs. The account
  *   is the token's, as in the engine.
  * - `POST /floor/orders`: starts the floor workflow (bench/floor) and writes its row, the way the
- *   API starts an order.
+ *   API starts an order, behind the same authentication, JSON body check and order rate limit: the
+ *   HTTP front every order pays is part of the bare shape, not of the order's own logic.
  * Run as a child process of the bench, like the API (`node --import tsx bench/servers/baseline.ts`).
  */
 import { randomUUID } from 'node:crypto';
@@ -40,13 +41,17 @@ const temporal = new Client({
   dataConverter: await engineDataConverter(config),
 });
 
-// What api/app.ts puts in front of `POST /v1/orders`, in the same order (its request-id, metrics,
-// tracing and body-limit middleware run for every route and are left out here as in the floor).
+// What api/app.ts puts in front of `POST /v1/orders`, in the same order, for both baselines (its
+// request-id, metrics, tracing and body-limit middleware run for every route and are left out).
 const limiter = createPgRateLimiter({ sql });
+const auth = requireAuth({ tokens: tokenServiceFor(config) });
+const jsonOnly = jsonBody();
+const orderRate = rateLimit({ limiter, rule: config.ORDER_RATE_LIMIT, key: (c) => `orders:${accountIdOf(c)}`, what: 'order submissions', methods: ['POST'] });
 const app = new Hono()
-  .use('/direct/*', requireAuth({ tokens: tokenServiceFor(config) }))
-  .use('/direct/*', jsonBody())
-  .use('/direct/orders', rateLimit({ limiter, rule: config.ORDER_RATE_LIMIT, key: (c) => `orders:${accountIdOf(c)}`, what: 'order submissions', methods: ['POST'] }))
+  .use('/direct/*', auth, jsonOnly)
+  .use('/direct/orders', orderRate)
+  .use('/floor/*', auth, jsonOnly)
+  .use('/floor/orders', orderRate)
   .post('/direct/orders', async (c) => {
     const body = createOrderSchema.parse(await c.req.json());
     const orderId = randomUUID();
