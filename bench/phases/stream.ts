@@ -192,6 +192,8 @@ async function startEngine(ctx: StreamContext, tag: string, fake: BinanceFake, s
   const env: NodeJS.ProcessEnv = {
     ...ctx.env,
     ...settings,
+    // The reconciler's open-order reads are part of what tracking orders costs: its default here.
+    RECONCILE_INTERVAL: '',
     DATABASE_URL: databaseUrl,
     TASK_QUEUE_PREFIX: `bench-${tag}-`,
     BINANCE_BASE_URL: fake.url,
