@@ -90,7 +90,12 @@ export async function insertReceivedOrder(sql: Queryable, order: OrderRequest, c
   await receivedOrderInsert(sql, order, clientOrderId, workflowId);
 }
 
-/** The INSERT of a RECEIVED order (nothing when its id is there), to await or to nest in a statement. */
+/**
+ * The INSERT of a RECEIVED order (nothing when it is there), to await or to nest in a statement.
+ * The API and the workflow's first step both write it, often at the same moment: with no conflict
+ * target every unique key is an arbiter, so the loser of that race does nothing instead of failing
+ * on `client_order_id` (which `ON CONFLICT (id)` did not cover).
+ */
 export function receivedOrderInsert(sql: Queryable, order: OrderRequest, clientOrderId: string, workflowId: string) {
   return sql`INSERT INTO orders (id, account_id, venue, symbol, side, type, time_in_force, quantity, price, stop_price,
       status, status_rank, client_order_id, workflow_id, expire_at, parent_kind, parent_id, parent_role, trailing_delta, portfolio_id)
@@ -99,7 +104,7 @@ export function receivedOrderInsert(sql: Queryable, order: OrderRequest, clientO
       'RECEIVED', 0, ${clientOrderId}, ${workflowId}, ${order.expireAt ? new Date(order.expireAt) : null},
       ${order.parent?.kind ?? null}, ${order.parent?.id ?? null}, ${order.parent?.role ?? null}, ${order.trailingDelta ?? null},
       ${order.portfolioId ?? null})
-    ON CONFLICT (id) DO NOTHING`;
+    ON CONFLICT DO NOTHING`;
 }
 
 /**

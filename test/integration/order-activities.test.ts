@@ -1,7 +1,8 @@
 /**
  * The order activities' own guards, called as the worker calls them, against real PostgreSQL and
  * the Binance fake: a Binance order is POSTed at most once while an earlier POST is in doubt,
- * checks decide once per order, and an event number already taken by another step stops the run.
+ * checks decide once per order, an event number already taken by another step stops the run, and
+ * the API and the worker writing the same new order row at once both succeed.
  */
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/activity';
@@ -10,6 +11,7 @@ import { createOrderDbActivities } from '../../activities/orders/record-activiti
 import { createOrderExchangeActivities } from '../../activities/orders/venue-activities.js';
 import { createBinanceExchange } from '../../venues/binance/exchange.js';
 import { createPaperExchange } from '../../venues/paper/exchange.js';
+import { insertReceivedOrder } from '../../store/orders.js';
 import { clientOrderIdFor, type OrderRequest } from '../../workflows/definitions.js';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { testSql } from '../helpers/env.js';
@@ -134,5 +136,36 @@ describe('recordTransition', () => {
     expect(await failureType(db.recordTransition({ ...base, seq: 2, status: 'PENDING_NEW', cause: 'validated' }))).toBe('OrderEventConflict');
     const [row] = await sql<{ status: string }[]>`SELECT status FROM orders WHERE id = ${order.orderId}`;
     expect(row?.status).toBe('REJECTED');
+  });
+});
+
+describe('recordOrderReceived', () => {
+  it("races the API's insert of the same row without an error on either side", async () => {
+    // POST /v1/orders inserts the row right after starting the workflow, and the workflow's first
+    // step inserts it too: under load both land together. A conflict on the other unique key
+    // (client_order_id) used to escape ON CONFLICT (id) and answer the POST with a 500.
+    const [account] = await sql<{ id: string }[]>`INSERT INTO accounts (id, email) VALUES (${randomUUID()}, ${`race-${randomUUID()}@test`}) RETURNING id`;
+    const failures: string[] = [];
+    const ids: string[] = [];
+    for (let batch = 0; batch < 15; batch++) {
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          const order: OrderRequest = { orderId: randomUUID(), accountId: account!.id, venue: 'paper', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' };
+          const clientOrderId = clientOrderIdFor(order.orderId);
+          const workflowId = `order-${order.orderId}`;
+          ids.push(order.orderId);
+          const outcomes = await Promise.allSettled([
+            insertReceivedOrder(sql, order, clientOrderId, workflowId),
+            db.recordOrderReceived({ order, clientOrderId, workflowId }),
+          ]);
+          for (const o of outcomes) if (o.status === 'rejected') failures.push((o.reason as Error).message);
+        }),
+      );
+    }
+    expect(failures).toEqual([]);
+    const [rows] = await sql<{ orders: number; events: number }[]>`SELECT
+      (SELECT count(*)::int FROM orders WHERE id = ANY(${ids}::uuid[])) AS orders,
+      (SELECT count(*)::int FROM order_events WHERE order_id = ANY(${ids}::uuid[]) AND seq = 1) AS events`;
+    expect(rows).toEqual({ orders: ids.length, events: ids.length });
   });
 });
