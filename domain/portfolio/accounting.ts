@@ -11,7 +11,7 @@ import { stateSchema, STATE_FORMAT, type CashBookJson, type PortfolioStateJson, 
 import { Dec, InvalidInputError, InvalidStateError, TradeOutOfOrderError } from './types.js';
 import type { AccountingMethod, Decimal, PortfolioState, PositionState, Trade } from './types.js';
 import { InsufficientCashError } from './cash.js';
-import { bookList, cashEntryStep, emptyBook, readCashEntry, readSplitRatio, splitPosition, tradeCash, tradeCurrency, type CashBook } from './cash.js';
+import { bookList, cashEntryStep, emptyBook, readCashEntry, readSplitRatio, splitPosition, tradeCash, type CashBook } from './cash.js';
 
 export * from './types.js';
 export { STATE_FORMAT, type PortfolioStateJson, type PositionStateJson } from './state-json.js';
@@ -86,11 +86,11 @@ function step(method: AccountingMethod, positions: Positions, cash: Books, trade
       throw new TradeOutOfOrderError(fill.id, fill.executedAt, current.lastExecutedAt);
     }
     // Cash is order-dependent too (what a sale brought in can pay for a later purchase).
-    const currency = tradeCurrency(trade);
+    const currency = fill.quote;
     const book = cash.get(currency) ?? emptyBook(currency);
     if (book.lastExecutedAt !== null && ms < Date.parse(book.lastExecutedAt)) throw new TradeOutOfOrderError(fill.id, fill.executedAt, book.lastExecutedAt);
     positions.set(key, method === 'fifo' ? fifoStep(current, fill) : averageCostStep(current, fill));
-    cash.set(currency, tradeCash(book, trade));
+    cash.set(currency, tradeCash(book, fill));
     return;
   }
   if (side === 'SPLIT') {

@@ -35,6 +35,10 @@ export interface Fill {
   /** The fee's value in quote currency; zero for an unpriced third-asset fee. */
   readonly feeValue: Decimal;
   readonly unpricedFee: { readonly asset: string; readonly amount: Decimal } | null;
+  /** The quote currency, whose cash the trade moves. */
+  readonly quote: string;
+  /** What the quote currency's cash moves by: the gross value, plus (BUY) or minus (SELL) a fee charged in that currency. */
+  readonly quoteCash: Decimal;
 }
 
 /**
@@ -60,28 +64,31 @@ export function readFill(trade: Trade): Fill {
   const fee = trade.fee === '0' ? ZERO : readAmount(trade.fee, 'fee', id);
   const buy = side === 'BUY';
   const gross = quantity.mul(price);
+  const pair = splitSymbol(symbol, venue);
   // A plain call, not a closure: this runs once per fill of a full recompute.
-  const base = { id, symbol, venue, side, executedAt: trade.executedAt, price };
+  const base = { id, symbol, venue, side, executedAt: trade.executedAt, price, quote: pair.quote, gross };
   if (fee.isZero()) return fillOf(base, quantity, gross, ZERO, null);
 
   const feeAsset = typeof trade.feeAsset === 'string' ? trade.feeAsset.trim().toUpperCase() : '';
   if (feeAsset === '') throw new InvalidInputError(`Trade ${id}: a fee of ${trade.fee} needs its feeAsset`);
-  const pair = splitSymbol(symbol, venue);
   if (feeAsset === pair.base) {
     if (buy && fee.gte(quantity)) throw new InvalidInputError(`Trade ${id}: a fee of ${trade.fee} ${feeAsset} leaves nothing of the ${trade.quantity} bought`);
     return fillOf(base, buy ? quantity.minus(fee) : quantity.plus(fee), gross, fee.mul(price), null);
   }
-  let feeValue: Decimal;
-  if (feeAsset === pair.quote) feeValue = fee;
-  else if (trade.feeAssetPrice !== undefined) feeValue = fee.mul(readAmount(trade.feeAssetPrice, 'feeAssetPrice', id));
-  else return fillOf(base, quantity, gross, ZERO, { asset: feeAsset, amount: fee });
+  if (feeAsset === pair.quote) {
+    const cash = buy ? gross.plus(fee) : gross.minus(fee);
+    return fillOf(base, quantity, cash, fee, null, cash);
+  }
+  if (trade.feeAssetPrice === undefined) return fillOf(base, quantity, gross, ZERO, { asset: feeAsset, amount: fee });
+  const feeValue = fee.mul(readAmount(trade.feeAssetPrice, 'feeAssetPrice', id));
   return fillOf(base, quantity, buy ? gross.plus(feeValue) : gross.minus(feeValue), feeValue, null);
 }
 
-type FillHead = Pick<Fill, 'id' | 'symbol' | 'venue' | 'side' | 'executedAt' | 'price'>;
+type FillHead = Pick<Fill, 'id' | 'symbol' | 'venue' | 'side' | 'executedAt' | 'price' | 'quote'> & { gross: Decimal };
 
-function fillOf(h: FillHead, units: Decimal, cash: Decimal, feeValue: Decimal, unpricedFee: Fill['unpricedFee']): Fill {
-  return { id: h.id, symbol: h.symbol, venue: h.venue, side: h.side, executedAt: h.executedAt, price: h.price, units, cash, feeValue, unpricedFee };
+/** `quoteCash` is the gross value unless the fee was charged in the quote currency. */
+function fillOf(h: FillHead, units: Decimal, cash: Decimal, feeValue: Decimal, unpricedFee: Fill['unpricedFee'], quoteCash = h.gross): Fill {
+  return { id: h.id, symbol: h.symbol, venue: h.venue, side: h.side, executedAt: h.executedAt, price: h.price, units, cash, feeValue, unpricedFee, quote: h.quote, quoteCash };
 }
 
 /**

@@ -13,7 +13,7 @@
  * - FEE (a fee not tied to a trade) takes cash like a BUY does and counts in fees and the return.
  * - SPLIT multiplies the units of every position in the symbol by its ratio; cost is unchanged.
  */
-import { splitSymbol } from '../symbols.js';
+import type { Fill } from './average-cost.js';
 import { Dec, InvalidInputError, readAmount, type CashBook, type Decimal, type PositionState, type Trade } from './types.js';
 
 export type { CashBook } from './types.js';
@@ -53,18 +53,20 @@ function pay(book: CashBook, amount: Decimal): CashBook {
 
 /**
  * What a BUY or SELL does to the cash of its quote currency: gross value, plus (BUY) or minus
- * (SELL) a fee charged in the quote currency. Fees in the base or a third asset leave quote cash alone.
- * @example tradeCash(book, trade) // BUY 2 @ 100 fee 1 USDT: balance −201, funded from outside when short
+ * (SELL) a fee charged in the quote currency (the fill's `quoteCash`). Fees in the base or a third
+ * asset leave quote cash alone.
+ * @example tradeCash(book, readFill(trade)) // BUY 2 @ 100 fee 1 USDT: balance −201, funded from outside when short
  */
-export function tradeCash(book: CashBook, trade: Trade): CashBook {
-  const gross = new Dec(trade.quantity).mul(trade.price);
-  const quoteFee = trade.fee !== '0' && trade.feeAsset?.trim().toUpperCase() === book.currency ? new Dec(trade.fee) : ZERO;
-  if (trade.side === 'BUY') return { ...pay(book, gross.plus(quoteFee)), lastExecutedAt: trade.executedAt };
-  return { ...book, balance: book.balance.plus(gross).minus(quoteFee), lastExecutedAt: trade.executedAt };
+export function tradeCash(book: CashBook, fill: Fill): CashBook {
+  const lastExecutedAt = fill.executedAt;
+  if (fill.side === 'SELL') return { ...book, balance: book.balance.plus(fill.quoteCash), lastExecutedAt };
+  // pay(), built once: this runs for every purchase of a full recompute.
+  const amount = fill.quoteCash;
+  const available = book.balance.gt(0) ? book.balance : ZERO;
+  if (!amount.gt(available)) return { ...book, balance: book.balance.minus(amount), lastExecutedAt };
+  const shortfall = amount.minus(available);
+  return { ...book, balance: book.balance.plus(shortfall).minus(amount), implicitFunding: book.implicitFunding.plus(shortfall), lastExecutedAt };
 }
-
-/** The currency whose cash a trade moves. */
-export const tradeCurrency = (trade: Trade): string => splitSymbol(trade.symbol.trim().toUpperCase(), trade.venue).quote;
 
 /** A cash entry's currency and positive amount, validated. */
 export function readCashEntry(trade: Trade): { currency: string; amount: Decimal } {

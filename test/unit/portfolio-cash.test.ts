@@ -43,6 +43,22 @@ describe('cash', () => {
     expect(usd(after).implicitFunding.toString()).toBe('201');
   });
 
+  it('moves quote cash by the gross value and a fee only when the fee is in the quote currency', () => {
+    const binance = (side: 'BUY' | 'SELL', n: number, fee: string, feeAsset: string, feeAssetPrice?: string): Trade => ({
+      id: `b-${++seq}`, symbol: 'BNBUSDT', venue: 'binance', side, quantity: '2', price: '300', fee, feeAsset, executedAt: at(n), ...(feeAssetPrice ? { feeAssetPrice } : {}),
+    });
+    const usdt = (trades: Trade[]) => recompute(trades).cash.get('USDT')!;
+    // In the quote: 600 + 0.6 paid (funded from outside), then 600 − 0.6 received.
+    expect(usdt([binance('BUY', 1, '0.6', 'USDT')]).implicitFunding.toString()).toBe('600.6');
+    expect(usdt([binance('BUY', 1, '0.6', 'USDT'), binance('SELL', 2, '0.6', 'USDT')]).balance.toString()).toBe('599.4');
+    // In the base, or in a third asset (priced or not): the fee leaves USDT alone, though a priced one is in the cost.
+    expect(usdt([binance('BUY', 1, '0.002', 'BNB')]).implicitFunding.toString()).toBe('600');
+    const priced = recompute([binance('BUY', 1, '0.001', 'ETH', '3000')]);
+    expect(priced.cash.get('USDT')!.implicitFunding.toString()).toBe('600');
+    expect(priced.positions.get('binance:BNBUSDT')!.costBasis.toString()).toBe('603');
+    expect(usdt([binance('BUY', 1, '0.001', 'ETH')]).implicitFunding.toString()).toBe('600');
+  });
+
   it('counts a dividend as income: cash and return go up, the cost basis does not move', () => {
     const s = recompute([buy(1, 'AAPL', '10', '100'), cash(2, 'DIVIDEND', '25', 'AAPL')]);
     const p = s.positions.get('manual:AAPL')!;
