@@ -44,11 +44,12 @@ export function emptyBook(currency: string): CashBook {
   return { currency, balance: ZERO, deposits: ZERO, withdrawals: ZERO, implicitFunding: ZERO, dividends: ZERO, fees: ZERO, lastExecutedAt: null };
 }
 
-/** Takes `amount` out of the book, funding any shortfall from outside. */
-function pay(book: CashBook, amount: Decimal): CashBook {
+/** Takes `amount` out of the book, funding any shortfall from outside, as of `lastExecutedAt`. One object: this runs for every purchase of a full recompute. */
+function pay(book: CashBook, amount: Decimal, lastExecutedAt: string): CashBook {
   const available = book.balance.gt(0) ? book.balance : ZERO;
-  const shortfall = amount.gt(available) ? amount.minus(available) : ZERO;
-  return { ...book, balance: book.balance.plus(shortfall).minus(amount), implicitFunding: book.implicitFunding.plus(shortfall) };
+  if (!amount.gt(available)) return { ...book, balance: book.balance.minus(amount), lastExecutedAt };
+  const shortfall = amount.minus(available);
+  return { ...book, balance: book.balance.plus(shortfall).minus(amount), implicitFunding: book.implicitFunding.plus(shortfall), lastExecutedAt };
 }
 
 /**
@@ -58,14 +59,8 @@ function pay(book: CashBook, amount: Decimal): CashBook {
  * @example tradeCash(book, readFill(trade)) // BUY 2 @ 100 fee 1 USDT: balance −201, funded from outside when short
  */
 export function tradeCash(book: CashBook, fill: Fill): CashBook {
-  const lastExecutedAt = fill.executedAt;
-  if (fill.side === 'SELL') return { ...book, balance: book.balance.plus(fill.quoteCash), lastExecutedAt };
-  // pay(), built once: this runs for every purchase of a full recompute.
-  const amount = fill.quoteCash;
-  const available = book.balance.gt(0) ? book.balance : ZERO;
-  if (!amount.gt(available)) return { ...book, balance: book.balance.minus(amount), lastExecutedAt };
-  const shortfall = amount.minus(available);
-  return { ...book, balance: book.balance.plus(shortfall).minus(amount), implicitFunding: book.implicitFunding.plus(shortfall), lastExecutedAt };
+  if (fill.side === 'BUY') return pay(book, fill.quoteCash, fill.executedAt);
+  return { ...book, balance: book.balance.plus(fill.quoteCash), lastExecutedAt: fill.executedAt };
 }
 
 /** A cash entry's currency and positive amount, validated. */
@@ -92,7 +87,7 @@ export function cashEntryStep(book: CashBook, trade: Trade, amount: Decimal, str
     case 'DIVIDEND':
       return { ...book, balance: book.balance.plus(amount), dividends: book.dividends.plus(amount), lastExecutedAt: at };
     case 'FEE':
-      return { ...pay(book, amount), fees: book.fees.plus(amount), lastExecutedAt: at };
+      return { ...pay(book, amount, at), fees: book.fees.plus(amount) };
     default:
       throw new InvalidInputError(`Entry ${trade.id}: ${trade.side} is not a cash entry`);
   }
