@@ -72,7 +72,8 @@ describe('orders on the paper venue', () => {
     expect(open.expireAt).toBe(expireAt);
     // The timer is the workflow's: no worker holds it, so a restart changes nothing.
     await e.restartWorkers();
-    const canceled = await e.waitForStatus(res.body.id, ['CANCELED'], 20_000);
+    // Up to 50 s: a restart can cost a workflow task the old worker polled but never completed (10 s each).
+    const canceled = await e.waitForStatus(res.body.id, ['CANCELED'], 50_000);
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expireAt));
     const causes = canceled.events.map((ev: { cause: string }) => ev.cause);
     expect(causes).toContain('good-till-date reached');

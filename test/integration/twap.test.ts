@@ -120,11 +120,14 @@ describe('TWAP orders on the paper venue', () => {
     await recordHistory(e.temporal, `twap-${res.body.id}`, 'twap-paper-limit-canceled');
   });
 
+  // A restart can cost the TWAP and its slices a workflow task the old worker polled but never
+  // completed (10 s to time out each) or an activity whose completion it never reported (up to
+  // the 15 s or 30 s start-to-close): this test is about slices, not speed, so it waits 150 s.
   it('loses and doubles no slice when the worker restarts mid-run', async () => {
     const res = await start({ quantity: '2', slices: 8, durationSeconds: 8 });
     await waitFor(() => read(res.body.id), (t) => t.slicesStarted >= 2, { what: 'two slices' });
     await e.restartWorkers();
-    const done = await waitForTwap(res.body.id, ['COMPLETED']);
+    const done = await waitForTwap(res.body.id, ['COMPLETED'], 150_000);
     expect(done.filledQty).toBe('2');
     const rows = await sliceRows(res.body.id);
     expect(rows).toHaveLength(8);
@@ -132,7 +135,7 @@ describe('TWAP orders on the paper venue', () => {
     expect(rows.every((r) => r.status === 'FILLED')).toBe(true);
     const paperOrders = await e.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM paper_orders WHERE client_order_id IN ${e.sql(rows.map((r) => `dt-${r.id.replaceAll('-', '')}`))}`;
     expect(paperOrders[0]!.n).toBe(8);
-  });
+  }, 180_000);
 
   it("answers 404 for another account's TWAP, on every route", async () => {
     const res = await start({ quantity: '1', slices: 2, durationSeconds: 2 });
