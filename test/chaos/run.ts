@@ -12,7 +12,8 @@
  *                                                 PostgreSQL, two workers, two APIs (plus the
  *                                                 scenarios that need two of each)
  *
- * The next scenario's Temporal and database start while the current one drains (its fault is over).
+ * The next scenario's stack (Temporal, database, fake, worker and API processes) starts while the
+ * current one drains (its fault is over).
  *
  * Everything lives under .data/chaos-<time>-<pid>/ (Temporal SQLite files, PostgreSQL, process
  * logs, report.json); the directory is removed after a passing run unless --keep is given.
@@ -25,7 +26,7 @@ import { findTemporalCli, PROJECT_ROOT } from '../../lib/embedded/temporal-cli.j
 import { createLogger } from '../../lib/logger.js';
 import { startChaosPostgres, type ChaosPostgres } from './infra.js';
 import { ensureTemporalServer } from '../../lib/embedded/temporal-server.js';
-import { prepareScenario, runScenario, stopRunningScenario, type ChaosTarget, type Prepared, type ScenarioResult } from './scenario.js';
+import { prepareScenario, runScenario, stopRunningScenario, type ChaosTarget, type Prepared, type ScenarioDefinition, type ScenarioResult } from './scenario.js';
 import { SCENARIOS } from './scenarios.js';
 
 const { values } = parseArgs({
@@ -109,15 +110,18 @@ try {
   pg = await startChaosPostgres(path.join(root, 'postgres'));
   console.error(`chaos: target ${target}${target === 'cluster' ? ' (Temporal server on PostgreSQL, two workers, two APIs)' : ' (Temporal dev server, one worker, one API)'}`);
   const ctx = { root, target, serverBinaries, temporalBinary: binary, pg, seed };
+  const definition = (name: string): ScenarioDefinition => {
+    const found = available.find((s) => s.name === name)!;
+    return target === 'cluster' && found.onCluster ? { ...found, ...found.onCluster } : found;
+  };
   let next: Promise<Prepared> | undefined;
   for (const [i, name] of wanted.entries()) {
-    const found = available.find((s) => s.name === name)!;
-    const def = target === 'cluster' && found.onCluster ? { ...found, ...found.onCluster } : found;
+    const def = definition(name);
     const prepared = next;
     next = undefined;
-    // The next scenario's servers start while this one drains (its fault is over by then).
+    // The next scenario's stack starts while this one drains (its fault is over by then).
     const following = wanted[i + 1];
-    const onDraining = following ? () => void (next ??= prepareScenario(following, ctx)) : undefined;
+    const onDraining = following ? () => void (next ??= prepareScenario(definition(following), ctx)) : undefined;
     const result = await runScenario(def, { ...ctx, prepared, onDraining });
     results.push(result);
     console.log(result.line);

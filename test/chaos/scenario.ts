@@ -216,33 +216,86 @@ export async function stopRunningScenario(): Promise<void> {
   for (const stop of stops.reverse()) await stop().catch(() => {});
 }
 
-/** A scenario's own Temporal (dev server, or the Temporal server on PostgreSQL) and its fresh database. */
+/** The seed of one scenario's plan, faults and chaos, from the run's. */
+const scenarioSeed = (runSeed: number, def: ScenarioDefinition) => runSeed * 1000 + def.name.length;
+
+/**
+ * A scenario's stack, started and ready: its own Temporal (dev server, or the Temporal server on
+ * PostgreSQL), its fresh database, its Binance fake with prices published, and its worker and
+ * API processes (two of each on the cluster target).
+ */
 export interface Prepared {
   temporal: ChaosTemporal;
   databaseUrl: string;
+  sql: Sql;
+  fake: BinanceFake;
+  /** The fake's balances before the engine traded. */
+  fakeStart: Balance[];
+  market: MarketDriver;
+  workers: Part[];
+  apis: Part[];
+  ports: number[];
+  /** Stops everything above, newest first. */
+  stops: Array<() => Promise<unknown>>;
+  /** Where notes of the parts (an unexpected exit) go: kept until the scenario takes them over. */
+  notes: { early: string[]; to?: (text: string) => void };
 }
 
 /**
- * Starts a scenario's Temporal and its database side by side (the suite's time is mostly such
- * waits). The run starts the next scenario's while the current one drains; whatever is started
- * is stopped by `stopRunningScenario` until the scenario takes it over.
- * @example const prepared = prepareScenario('worker-kill', ctx);
+ * Starts a scenario's whole stack: Temporal and the database side by side, then the fake and the
+ * engine's processes (the suite's time is mostly such waits). The run prepares the next
+ * scenario while the current one drains; whatever is started is stopped by
+ * `stopRunningScenario` until the scenario takes it over, and by the preparation itself when a
+ * later step fails.
+ * @example const prepared = prepareScenario(workerKill, ctx);
  */
-export function prepareScenario(name: string, ctx: Omit<RunContext, 'prepared' | 'onDraining'>): Promise<Prepared> {
-  const dir = path.join(ctx.root, name);
+export function prepareScenario(def: ScenarioDefinition, ctx: Omit<RunContext, 'prepared' | 'onDraining'>): Promise<Prepared> {
+  const dir = path.join(ctx.root, def.name);
   mkdirSync(dir, { recursive: true });
-  const id = name.replace(/-/g, '_');
+  const id = def.name.replace(/-/g, '_');
+  const stops: Array<() => Promise<unknown>> = [];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch(() => {});
+  };
   const startedTemporal = ctx.target === 'cluster' ? startChaosTemporalServer({ bin: ctx.serverBinaries!, dir, pg: ctx.pg, name: id }) : startChaosTemporal({ binary: ctx.temporalBinary, dir });
-  const both = Promise.allSettled([startedTemporal, ctx.pg.freshDatabase(`chaos_${id}`)]).then(async ([t, db]) => {
-    if (t.status === 'rejected') throw t.reason;
-    if (db.status === 'rejected') {
-      await t.value.stop().catch(() => {});
-      throw db.reason;
+  stops.push(() => startedTemporal.then((t) => t.stop()));
+  const both = Promise.allSettled([startedTemporal, ctx.pg.freshDatabase(`chaos_${id}`)]).then(async ([t, db]): Promise<Prepared> => {
+    try {
+      if (t.status === 'rejected') throw t.reason;
+      if (db.status === 'rejected') throw db.reason;
+      const temporal = t.value;
+      const databaseUrl = db.value;
+      const sql = createSql(databaseUrl, { max: 4, connectTimeout: 2, applicationName: 'chaos-harness' });
+      stops.push(() => sql.end({ timeout: 2 }));
+      const fake = await startBinanceFake({ apiKey: FAKE_KEY, apiSecret: FAKE_SECRET, balances: FAKE_BALANCES, faultSeed: scenarioSeed(ctx.seed, def), ...def.fake });
+      stops.push(() => fake.close());
+      const fakeStart: Balance[] = fake.balances();
+      const market = new MarketDriver(sql, fake);
+      await market.publish();
+      stops.push(() => market.stop());
+
+      const instances = ctx.target === 'cluster' ? 2 : 1;
+      const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
+      const env = engineEnv({ temporal: temporal.address, databaseUrl, fakeUrl: fake.url, wsApiUrl: fake.wsApiUrl, port: ports[0]!, dir, overrides: def.env });
+      const notes: Prepared['notes'] = { early: [] };
+      const onUnexpectedExit = (why: string) => {
+        const text = `${why}; restarted as npm start's supervisor would`;
+        if (notes.to) notes.to(text);
+        else notes.early.push(text);
+      };
+      const suffix = (i: number) => (instances > 1 ? `-${i + 1}` : '');
+      const workers = Array.from({ length: instances }, (_, i) => new Part({ name: `worker${suffix(i)}`, entry: 'workers/main.ts', env, logFile: path.join(dir, `worker${suffix(i)}.log`), onUnexpectedExit }));
+      const apis = ports.map((port, i) => new Part({ name: `api${suffix(i)}`, entry: 'api/main.ts', env: { ...env, PORT: String(port) }, logFile: path.join(dir, `api${suffix(i)}.log`), onUnexpectedExit }));
+      stops.push(...workers.map((w) => () => w.stop()), ...apis.map((a) => () => a.stop()));
+      await Promise.all([...workers, ...apis].map((part) => part.start()));
+      return { temporal, databaseUrl, sql, fake, fakeStart, market, workers, apis, ports, stops, notes };
+    } catch (err) {
+      await stopAll();
+      throw err;
     }
-    return { temporal: t.value, databaseUrl: db.value };
   });
   // Until the scenario takes it over, a Ctrl-C stops it from here.
-  pending.set(both, () => startedTemporal.then((t) => t.stop()));
+  pending.set(both, stopAll);
   void both.catch(() => pending.delete(both));
   return both;
 }
@@ -260,34 +313,18 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
   const note = (text: string) => notes.push(`[${elapsed()}] ${text}`);
   const cleanups: Array<() => Promise<unknown>> = [];
   running = cleanups;
-  const seed = ctx.seed * 1000 + def.name.length;
+  const seed = scenarioSeed(ctx.seed, def);
   let verdict: Verdict | undefined;
   let error: unknown;
   let stack: Stack | undefined;
   let extra: Record<string, number> = {};
   try {
-    const preparing = ctx.prepared ?? prepareScenario(def.name, ctx);
-    const { temporal, databaseUrl } = await preparing;
+    const preparing = ctx.prepared ?? prepareScenario(def, ctx);
+    const { temporal, sql, fake, fakeStart, market, workers, apis, ports, stops, notes: partNotes } = await preparing;
     pending.delete(preparing);
-    cleanups.push(() => temporal.stop());
-    const sql = createSql(databaseUrl, { max: 4, connectTimeout: 2, applicationName: 'chaos-harness' });
-    cleanups.push(() => sql.end({ timeout: 2 }));
-    const fake = await startBinanceFake({ apiKey: FAKE_KEY, apiSecret: FAKE_SECRET, balances: FAKE_BALANCES, faultSeed: seed, ...def.fake });
-    cleanups.push(() => fake.close());
-    const fakeStart: Balance[] = fake.balances();
-    const market = new MarketDriver(sql, fake);
-    await market.publish();
-    cleanups.push(() => market.stop());
-
-    const instances = ctx.target === 'cluster' ? 2 : 1;
-    const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
-    const env = engineEnv({ temporal: temporal.address, databaseUrl, fakeUrl: fake.url, wsApiUrl: fake.wsApiUrl, port: ports[0]!, dir, overrides: def.env });
-    const onUnexpectedExit = (why: string) => note(`${why}; restarted as npm start's supervisor would`);
-    const suffix = (i: number) => (instances > 1 ? `-${i + 1}` : '');
-    const workers = Array.from({ length: instances }, (_, i) => new Part({ name: `worker${suffix(i)}`, entry: 'workers/main.ts', env, logFile: path.join(dir, `worker${suffix(i)}.log`), onUnexpectedExit }));
-    const apis = ports.map((port, i) => new Part({ name: `api${suffix(i)}`, entry: 'api/main.ts', env: { ...env, PORT: String(port) }, logFile: path.join(dir, `api${suffix(i)}.log`), onUnexpectedExit }));
-    cleanups.push(...workers.map((w) => () => w.stop()), ...apis.map((a) => () => a.stop()));
-    await Promise.all([...workers, ...apis].map((p) => p.start()));
+    cleanups.push(...stops);
+    partNotes.to = note;
+    for (const text of partNotes.early.splice(0)) note(`before the scenario began: ${text}`);
     const client = new ApiClient({ baseUrls: ports.map((port) => `http://127.0.0.1:${port}`), label: def.name });
     await client.authenticate(Date.now() + 60_000);
     if (!client.authenticated) note('the API has no POST /v1/auth/register: orders are sent without a token');
