@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startBinanceFake, type BinanceFake } from '../fakes/binance/index.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { recordHistory } from '../helpers/histories.js';
+import { waitFor } from '../helpers/wait.js';
 
 const KEY = 'it-key';
 const SECRET = 'it-secret-never-logged';
@@ -112,6 +113,21 @@ describe('orders on Binance (through the faithful fake, over HTTP)', () => {
     const res = await post({ symbol: 'NOPEUSDT', side: 'BUY', type: 'MARKET', quantity: '1' });
     const order = await e.waitForStatus(res.body.id, ['REJECTED']);
     expect(order.rejectCode).toBe('-1121');
+  });
+
+  it('lets a placement in flight finish when the workers stop: its answer counts, and no step waits out a timeout', async () => {
+    // The venue takes 800 ms to answer the placement; the workers are told to stop meanwhile.
+    fake.injectFault({ kind: 'accept-then-timeout', method: 'POST', path: '/api/v3/order', delayMs: 800 });
+    const placements = () => fake.requests().filter((r) => r.method === 'POST' && r.path === '/api/v3/order').length;
+    const before = placements();
+    const res = await post({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
+    await waitFor(async () => placements(), (n) => n > before, { everyMs: 10, what: 'the placement to reach the venue' });
+    await e.restartWorkers();
+    const order = await e.waitForStatus(res.body.id, ['FILLED'], 45_000);
+    expect(order.events.map((ev: { status: string }) => ev.status)).not.toContain('UNKNOWN');
+    const { events } = await e.temporal.workflow.getHandle(`order-${res.body.id}`).fetchHistory();
+    expect((events ?? []).filter((ev) => ev.activityTaskTimedOutEventAttributes)).toEqual([]);
+    expect(exchangeOrdersFor(order.clientOrderId)).toHaveLength(1);
   });
 
   it('finishes an order whose worker stopped mid-flight once a new worker starts', async () => {
