@@ -226,7 +226,6 @@ const scenarioSeed = (runSeed: number, def: ScenarioDefinition) => runSeed * 100
  */
 export interface Prepared {
   temporal: ChaosTemporal;
-  databaseUrl: string;
   sql: Sql;
   fake: BinanceFake;
   /** The fake's balances before the engine traded. */
@@ -235,7 +234,7 @@ export interface Prepared {
   workers: Part[];
   apis: Part[];
   ports: number[];
-  /** Stops everything above, newest first. */
+  /** Stops everything above, in the order it started (run them in reverse). */
   stops: Array<() => Promise<unknown>>;
   /** Where notes of the parts (an unexpected exit) go: kept until the scenario takes them over. */
   notes: { early: string[]; to?: (text: string) => void };
@@ -288,7 +287,7 @@ export function prepareScenario(def: ScenarioDefinition, ctx: Omit<RunContext, '
       const apis = ports.map((port, i) => new Part({ name: `api${suffix(i)}`, entry: 'api/main.ts', env: { ...env, PORT: String(port) }, logFile: path.join(dir, `api${suffix(i)}.log`), onUnexpectedExit }));
       stops.push(...workers.map((w) => () => w.stop()), ...apis.map((a) => () => a.stop()));
       await Promise.all([...workers, ...apis].map((part) => part.start()));
-      return { temporal, databaseUrl, sql, fake, fakeStart, market, workers, apis, ports, stops, notes };
+      return { temporal, sql, fake, fakeStart, market, workers, apis, ports, stops, notes };
     } catch (err) {
       await stopAll();
       throw err;
