@@ -234,6 +234,11 @@ async function main(): Promise<number> {
       toPortfolioP99Ms: stage(e2e, 'toPortfolio', 'p99Ms'),
       fillToPortfolioP50Ms: stage(e2e, 'fillToPortfolio', 'p50Ms'),
       fillToPortfolioP99Ms: stage(e2e, 'fillToPortfolio', 'p99Ms'),
+      // Nearly no queueing (a tenth of saturation): the order path's own latency.
+      unloadedP50Ms: e2e.unloaded?.p50Ms ?? null,
+      unloadedP99Ms: e2e.unloaded?.p99Ms ?? null,
+      unloadedRatePerSec: e2e.unloaded?.ratePerSec ?? null,
+      unloaded: e2e.unloaded ?? null,
       portfolioSignalsPerOrder: portfolioOfOrders?.signalsPerOrder ?? null,
       portfolioRecalculationsPerOrder: portfolioOfOrders?.recalculationsPerOrder ?? null,
       portfolioLoad: portfolioOfOrders ?? null,
@@ -242,12 +247,19 @@ async function main(): Promise<number> {
     floor: floorResults && { ...headline('ordersPerSec', floorResults), ...venueStep(floorResults) },
     // The floor again, with the order's own mix of ordinary and local activities: what the order's
     // logic costs on the same shape (the floor runs every step as an ordinary activity).
-    shapedFloor: shapedFloor && { ...headline('ordersPerSec', shapedFloor), ...venueStep(shapedFloor) },
+    shapedFloor: shapedFloor && {
+      ...headline('ordersPerSec', shapedFloor),
+      ...venueStep(shapedFloor),
+      unloadedP50Ms: shapedFloor.unloaded?.p50Ms ?? null,
+      unloadedP99Ms: shapedFloor.unloaded?.p99Ms ?? null,
+      unloaded: shapedFloor.unloaded ?? null,
+    },
     ratios: {
       overheadVsShapedFloor: ratio(e2e?.latency.p50Ms, shapedFloor?.latency.p50Ms),
       throughputVsShapedFloor: ratio(e2e?.saturation.perSec, shapedFloor?.saturation.perSec),
       postToVenueVsShapedFloor: ratio(stage(e2e, 'postToVenue', 'p50Ms'), stage(shapedFloor, 'postToVenueStep', 'p50Ms')),
       cpuPerOrderVsShapedFloor: ratio(e2e?.saturation.cpuMsPerOp, shapedFloor?.saturation.cpuMsPerOp),
+      unloadedOverheadVsShapedFloor: ratio(e2e?.unloaded?.p50Ms, shapedFloor?.unloaded?.p50Ms),
       overheadVsFloor: ratio(e2e?.latency.p50Ms, floorResults?.latency.p50Ms),
       throughputVsFloor: ratio(e2e?.saturation.perSec, floorResults?.saturation.perSec),
       p99VsFloor: ratio(e2e?.latency.p99Ms, floorResults?.latency.p99Ms),

@@ -15,6 +15,9 @@ export interface Profile {
   e2eConcurrency: number;
   /** Open-loop rate as a fraction of the measured saturation throughput. */
   latencyLoadFraction: number;
+  /** The unloaded runs (end to end and the shaped floor): their rate as a fraction of the end-to-end saturation, and their length. */
+  unloadedLoadFraction: number;
+  unloadedMs: number;
   /** How long an order may take to fill before it counts as a timeout. */
   completionTimeoutMs: number;
   portfolio: {
@@ -67,6 +70,8 @@ export const profiles: Record<Profile['name'], Profile> = {
     intakeConcurrency: 32,
     e2eConcurrency: 8,
     latencyLoadFraction: 0.5,
+    unloadedLoadFraction: 0.1,
+    unloadedMs: 10_000,
     completionTimeoutMs: 60_000,
     portfolio: {
       pureSizes: [
@@ -102,6 +107,8 @@ export const profiles: Record<Profile['name'], Profile> = {
     intakeConcurrency: 32,
     e2eConcurrency: 16,
     latencyLoadFraction: 0.5,
+    unloadedLoadFraction: 0.1,
+    unloadedMs: 20_000,
     completionTimeoutMs: 120_000,
     portfolio: {
       pureSizes: [

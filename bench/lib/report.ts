@@ -70,6 +70,11 @@ export function markdown(r: Results): string {
     ['Throughput vs floor', r.ratios?.throughputVsFloor, 'e2e orders/s ÷ floor runs/s'],
     ['Shaped floor: runs/s, p50 / p99 ms', `${fmt(r.shapedFloor?.ordersPerSec)}; ${fmt(r.shapedFloor?.p50Ms)} / ${fmt(r.shapedFloor?.p99Ms)}`, `the floor with the order's ${fmt(r.engine?.orderShape?.localActivityCount)} local activities local too`],
     ['vs shaped floor: p50, throughput, CPU', `${fmt(r.ratios?.overheadVsShapedFloor)}, ${fmt(r.ratios?.throughputVsShapedFloor)}, ${fmt(r.ratios?.cpuPerOrderVsShapedFloor)}`, 'what the order logic costs on the same shape'],
+    [
+      'Unloaded p50 / p99 ms: e2e; shaped floor (ratio)',
+      `${fmt(r.e2e?.unloadedP50Ms)} / ${fmt(r.e2e?.unloadedP99Ms)}; ${fmt(r.shapedFloor?.unloadedP50Ms)} / ${fmt(r.shapedFloor?.unloadedP99Ms)} (${fmt(r.ratios?.unloadedOverheadVsShapedFloor)})`,
+      `open loop at ${fmt(r.e2e?.unloadedRatePerSec)}/s, a tenth of saturation: the path without queueing (information)`,
+    ],
     ['CPU per order: e2e / floor ms (ratio)', `${fmt(r.e2e?.saturation?.cpuMsPerOp)} / ${fmt(r.floor?.saturation?.cpuMsPerOp)} (${fmt(r.ratios?.cpuPerOrderVsFloor)})`, 'whole stack, saturation runs'],
     ['CPU per accepted order: intake / direct ms', `${fmt(r.intake?.saturation?.cpuMsPerOp)} / ${fmt(r.direct?.saturation?.cpuMsPerOp)}`, 'whole stack, saturation runs'],
     ['Portfolio full recompute 1k / 10k / 100k ms', `${fmt(r.portfolio?.full1kMs)} / ${fmt(r.portfolio?.full10kMs)} / ${fmt(r.portfolio?.full100kMs)}`, 'pure core'],

@@ -13,7 +13,7 @@ import type { Profile } from '../lib/profile.js';
 import type { OrderFacts, PortfolioTracker } from '../lib/stages.js';
 import type { CompletionTracker } from '../lib/tracker.js';
 import { BENCH_PRICE } from '../lib/stack.js';
-import { measurePair, type PairResults, type Subject } from './measure.js';
+import { measurePair, measureUnloaded, type PairResults, type Subject } from './measure.js';
 import { ORDER_WORKFLOW_TYPE } from '../../domain/order-search.js';
 import type { Sql } from '../../lib/db.js';
 import { portfolioStatusQuery, portfolioWorkflowId } from '../../workflows/definitions.js';
@@ -196,8 +196,16 @@ export async function measureDurable(ctx: DurableContext, shape: OrderShape, whi
   if (!first) return {};
   const options = { concurrency: ctx.profile.e2eConcurrency, profile: ctx.profile, log: ctx.log, cpuParts: ctx.cpuParts };
   const r = await measurePair(first[1], rest.map(([, s]) => s), options);
-  const measured = [r.main, ...r.others];
-  return Object.fromEntries(subjects.map(([key], i) => [key, measured[i]]));
+  const measured: Partial<DurableResults> = Object.fromEntries(subjects.map(([key], i) => [key, i === 0 ? r.main : r.others[i - 1]]));
+  // The order and the shape it is held to, with next to no queueing: the path's own cost.
+  const e2eRate = measured.e2e?.saturation.perSec;
+  const unloaded = (['e2e', 'shapedFloor'] as const).filter((key) => measured[key]);
+  if (e2eRate && unloaded.length === 2) {
+    const bySubject = new Map(subjects.map(([key, subject]) => [key, subject]));
+    const runs = await measureUnloaded(unloaded.map((key) => bySubject.get(key)!), e2eRate * ctx.profile.unloadedLoadFraction, options);
+    unloaded.forEach((key, i) => (measured[key]!.unloaded = runs[i]));
+  }
+  return measured;
 }
 
 /** What the end-to-end orders asked of their portfolio: signals that reached its workflow and recalculations, per filled order. */

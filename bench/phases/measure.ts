@@ -90,6 +90,8 @@ export interface PairOptions {
 export interface PairResults {
   saturation: Measured;
   latency: Measured & { ratePerSec: number };
+  /** Latency with next to no queueing (`measureUnloaded`), for the subjects that were given it. */
+  unloaded?: Measured & { ratePerSec: number };
 }
 
 /** `temporal 0.81, postgres 0.35, … (others 0.6)`: cores per part, for progress lines. */
@@ -150,4 +152,26 @@ export async function measurePair(main: Subject, others: Subject[], o: PairOptio
   }
   const results = (s: Subject): PairResults => ({ saturation: reduce(sat.get(s)!), latency: { ratePerSec: rate, ...reduce(lat.get(s)!) } });
   return { main: results(main), others: others.map(results) };
+}
+
+/**
+ * Latency at a rate low enough that an operation rarely waits behind another (`unloadedLoadFraction`
+ * of a saturation throughput): what the path itself costs. At half of saturation both sides also
+ * wait in the same queues, which narrows their ratio. Runs alternate between the subjects.
+ */
+export async function measureUnloaded(subjects: Subject[], ratePerSec: number, o: PairOptions): Promise<Array<Measured & { ratePerSec: number }>> {
+  const { profile, log } = o;
+  const rate = round(Math.max(0.5, ratePerSec));
+  const runs = new Map<Subject, RunFigures[]>(subjects.map((s) => [s, []]));
+  for (let i = 0; i < profile.repeats; i++) {
+    for (const s of subjects) {
+      await s.before?.();
+      const r = await withCpu(o.cpuParts, () => openLoop({ ratePerSec: rate, warmupMs: profile.warmupMs, durationMs: profile.unloadedMs, fire: s.fire, drainTimeoutMs: profile.completionTimeoutMs }));
+      runs.get(s)!.push(r);
+      log(`${s.label} unloaded at ${rate}/s run ${i + 1}/${profile.repeats}: completed ${r.completedPerSec}/s, ${outcomeLine(r)}`);
+      await s.drained?.();
+      await sleep(200);
+    }
+  }
+  return subjects.map((s) => ({ ratePerSec: rate, ...reduce(runs.get(s)!) }));
 }
