@@ -13,26 +13,33 @@ export type Reservation = { ok: true } | { ok: false; today: string };
  * @example const r = await reserveDailyNotional(sql, { orderId, accountId, notional: '500', limit: '250000' });
  */
 export async function reserveDailyNotional(sql: Sql, r: { orderId: string; accountId: string; notional: string; limit: string }): Promise<Reservation> {
-  // Days are computed by Postgres (UTC) and never leave it, so no client time zone shifts one.
-  return sql.begin(async (tx): Promise<Reservation> => {
-    const [order] = await tx<{ held: boolean }[]>`SELECT risk_day IS NOT NULL AS held FROM orders WHERE id = ${r.orderId} FOR UPDATE`;
-    if (!order) throw new Error(`Order ${r.orderId} is not recorded; recordOrderReceived runs before the risk check`);
-    if (order.held) return { ok: true };
-    // One upsert: a first order of the day creates the row, later ones add to it, both only
-    // within the limit (the row lock queues concurrent checks of the account).
-    const [reserved] = await tx<{ total: string }[]>`INSERT INTO risk_daily_notional AS r (account_id, day, notional)
-      SELECT ${r.accountId}::uuid, (now() AT TIME ZONE 'UTC')::date, ${r.notional}::numeric WHERE ${r.notional}::numeric <= ${r.limit}::numeric
+  // One statement, so one round trip: the order's row is locked first (as settling locks it), then
+  // one upsert creates today's row or adds to it, only within the limit (the row lock queues
+  // concurrent checks of the account), and the order records what it reserved. Days are computed
+  // by Postgres (UTC) and never leave it, so no client time zone shifts one.
+  const [row] = await sql<{ held: boolean | null; total: string | null }[]>`WITH o AS (
+      SELECT risk_day IS NOT NULL AS held FROM orders WHERE id = ${r.orderId} FOR UPDATE
+    ), reserved AS (
+      INSERT INTO risk_daily_notional AS r (account_id, day, notional)
+      SELECT ${r.accountId}::uuid, (now() AT TIME ZONE 'UTC')::date, ${r.notional}::numeric
+      FROM o WHERE NOT o.held AND ${r.notional}::numeric <= ${r.limit}::numeric
       ON CONFLICT (account_id, day) DO UPDATE SET notional = r.notional + EXCLUDED.notional
         WHERE r.notional + EXCLUDED.notional <= ${r.limit}::numeric
-      RETURNING notional::text AS total`;
-    await tx`UPDATE orders SET notional = ${r.notional},
-        risk_day = CASE WHEN ${reserved !== undefined} THEN (now() AT TIME ZONE 'UTC')::date END
-      WHERE id = ${r.orderId}`;
-    if (reserved) return { ok: true };
-    const [total] = await tx<{ notional: string }[]>`SELECT notional::text FROM risk_daily_notional
-      WHERE account_id = ${r.accountId} AND day = (now() AT TIME ZONE 'UTC')::date`;
-    return { ok: false, today: total?.notional ?? '0' };
-  });
+      RETURNING notional::text AS total
+    ), noted AS (
+      UPDATE orders SET notional = ${r.notional},
+        risk_day = CASE WHEN EXISTS (SELECT 1 FROM reserved) THEN (now() AT TIME ZONE 'UTC')::date END
+      WHERE id = ${r.orderId} AND EXISTS (SELECT 1 FROM o WHERE NOT o.held)
+    )
+    SELECT (SELECT held FROM o) AS held, (SELECT total FROM reserved) AS total`;
+  if (row?.held == null) throw new Error(`Order ${r.orderId} is not recorded; recordOrderReceived runs before the risk check`);
+  // A retry of a check that already reserved answers ok without adding again.
+  if (row.held || row.total !== null) return { ok: true };
+  // Refused (rare): today's total as it stands now, read by a statement of its own, since the one
+  // above sees the table as it was when it began.
+  const [today] = await sql<{ notional: string }[]>`SELECT notional::text FROM risk_daily_notional
+    WHERE account_id = ${r.accountId} AND day = (now() AT TIME ZONE 'UTC')::date`;
+  return { ok: false, today: today?.notional ?? '0' };
 }
 
 /**

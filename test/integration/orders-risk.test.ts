@@ -1,8 +1,11 @@
 /**
  * The daily notional limit of the risk check, on the paper venue: reached one order after
- * another, held under orders checked at the same moment, and given back by a rejected order.
+ * another, held under orders checked at the same moment, given back by a rejected order, and
+ * reserved once per order however often its check runs.
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reserveDailyNotional } from '../../store/risk.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
 import { isTerminal } from '../../workflows/definitions.js';
@@ -78,5 +81,17 @@ describe('the daily notional limit', () => {
     // Had the 800 stayed reserved, 800 + 500 would pass 1000.
     expect((await settled(account, await buy(account, '0.01'))).status).toBe('FILLED');
     expect(await reservedToday(account)).toBe('500');
+  });
+
+  it('answers a repeated reservation of an order without adding it again, and refuses an unrecorded order', async () => {
+    const account = await richAccount();
+    const id = await buy(account, '0.004');
+    expect((await settled(account, id)).status).toBe('FILLED');
+    expect(await reservedToday(account)).toBe('200');
+    // A retried risk check of the same order: already held, so nothing is added.
+    expect(await reserveDailyNotional(e.sql, { orderId: id, accountId: account, notional: '200', limit: '1000' })).toEqual({ ok: true });
+    expect(await reservedToday(account)).toBe('200');
+    await expect(reserveDailyNotional(e.sql, { orderId: randomUUID(), accountId: account, notional: '200', limit: '1000' })).rejects.toThrow(/is not recorded/);
+    expect(await reservedToday(account)).toBe('200');
   });
 });

@@ -497,8 +497,13 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
     },
 
     async getBalances(): Promise<Balance[]> {
-      await ensureAccount(sql);
-      const rows = await sql<{ asset: string; free: string; locked: string }[]>`SELECT asset, free, locked FROM paper_balances WHERE account_id = ${accountId} ORDER BY asset`;
+      const read = () => sql<{ asset: string; free: string; locked: string }[]>`SELECT asset, free, locked FROM paper_balances WHERE account_id = ${accountId} ORDER BY asset`;
+      // An account gets its starting cash on first use; a read that finds both cash rows skips the insert.
+      let rows = await read();
+      if (!rows.some((r) => r.asset === 'USD') || !rows.some((r) => r.asset === 'USDT')) {
+        await ensureAccount(sql);
+        rows = await read();
+      }
       return rows.map((r) => ({ asset: r.asset, free: r.free, locked: r.locked }));
     },
 
