@@ -193,18 +193,21 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
     const notional = qty.times(fillPrice);
     const commission = notional.times(fee);
     await release(tx, row);
-    if (row.side === 'BUY') {
-      await move(tx, row.quote_asset, notional.plus(commission).neg(), ZERO);
-      await move(tx, row.base_asset, qty, ZERO);
-    } else {
-      await move(tx, row.base_asset, qty.neg(), ZERO);
-      await move(tx, row.quote_asset, notional.minus(commission), ZERO);
-    }
-    await tx`INSERT INTO paper_trades (client_order_id, price, quantity, commission, commission_asset, executed_at)
-      VALUES (${row.client_order_id}, ${fillPrice.toString()}, ${qty.toString()}, ${commission.toString()}, ${row.quote_asset}, ${now()})`;
-    const [updated] = await tx<PaperOrderRow[]>`UPDATE paper_orders SET status = 'FILLED', triggered = ${triggered}, reserved_amount = 0,
-        executed_qty = quantity, cumulative_quote_qty = cumulative_quote_qty + ${notional.toString()}, updated_at = now()
-      WHERE client_order_id = ${row.client_order_id} RETURNING *`;
+    // The fill's four writes touch different rows and only add to balances: sent together, one
+    // round trip, in this order on the transaction's connection, while the account's lock is held.
+    const [debit, credit] =
+      row.side === 'BUY'
+        ? [{ asset: row.quote_asset, delta: notional.plus(commission).neg() }, { asset: row.base_asset, delta: qty }]
+        : [{ asset: row.base_asset, delta: qty.neg() }, { asset: row.quote_asset, delta: notional.minus(commission) }];
+    const [, , , [updated]] = await Promise.all([
+      move(tx, debit.asset, debit.delta, ZERO),
+      move(tx, credit.asset, credit.delta, ZERO),
+      tx`INSERT INTO paper_trades (client_order_id, price, quantity, commission, commission_asset, executed_at)
+        VALUES (${row.client_order_id}, ${fillPrice.toString()}, ${qty.toString()}, ${commission.toString()}, ${row.quote_asset}, ${now()})`,
+      tx<PaperOrderRow[]>`UPDATE paper_orders SET status = 'FILLED', triggered = ${triggered}, reserved_amount = 0,
+          executed_qty = quantity, cumulative_quote_qty = cumulative_quote_qty + ${notional.toString()}, updated_at = now()
+        WHERE client_order_id = ${row.client_order_id} RETURNING *`,
+    ]);
     return updated!;
   }
 
@@ -404,8 +407,7 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
       // that holds the account's lock: an earlier attempt that lands late finds it and places
       // nothing, so "not placed" stays true once the engine has been told so.
       const outcome = await inAccountTransaction(async (tx): Promise<ExchangeOrder | ExchangeRejectedError> => {
-        await ensureAccount(tx);
-        const existing = await lockOrder(tx, req);
+        const [, existing] = await Promise.all([ensureAccount(tx), lockOrder(tx, req)]);
         // An earlier attempt placed it: that order as it stands now (a resting one may fill), placing nothing.
         if (existing) return { ...toOrder(existing.order_list_id === null && quote ? await evaluate(tx, existing, quote, false) : existing), alreadyPlaced: true as const };
         if (!quote) return new ExchangeRejectedError(-1121, 'Invalid symbol.');
