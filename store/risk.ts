@@ -17,7 +17,7 @@ export async function reserveDailyNotional(sql: Sql, r: { orderId: string; accou
   // one upsert creates today's row or adds to it, only within the limit (the row lock queues
   // concurrent checks of the account), and the order records what it reserved. Days are computed
   // by Postgres (UTC) and never leave it, so no client time zone shifts one.
-  const [row] = await sql<{ held: boolean | null; total: string | null }[]>`WITH o AS (
+  const [row] = await sql<{ held: boolean | null; total: string | null; day: string }[]>`WITH o AS (
       SELECT risk_day IS NOT NULL AS held FROM orders WHERE id = ${r.orderId} FOR UPDATE
     ), reserved AS (
       INSERT INTO risk_daily_notional AS r (account_id, day, notional)
@@ -31,14 +31,14 @@ export async function reserveDailyNotional(sql: Sql, r: { orderId: string; accou
         risk_day = CASE WHEN EXISTS (SELECT 1 FROM reserved) THEN (now() AT TIME ZONE 'UTC')::date END
       WHERE id = ${r.orderId} AND EXISTS (SELECT 1 FROM o WHERE NOT o.held)
     )
-    SELECT (SELECT held FROM o) AS held, (SELECT total FROM reserved) AS total`;
+    SELECT (SELECT held FROM o) AS held, (SELECT total FROM reserved) AS total, (now() AT TIME ZONE 'UTC')::date::text AS day`;
   if (row?.held == null) throw new Error(`Order ${r.orderId} is not recorded; recordOrderReceived runs before the risk check`);
   // A retry of a check that already reserved answers ok without adding again.
   if (row.held || row.total !== null) return { ok: true };
-  // Refused (rare): today's total as it stands now, read by a statement of its own, since the one
-  // above sees the table as it was when it began.
+  // Refused (rare): the day's total as it stands now, read by a statement of its own, since the one
+  // above sees the table as it was when it began; the same day, even past midnight.
   const [today] = await sql<{ notional: string }[]>`SELECT notional::text FROM risk_daily_notional
-    WHERE account_id = ${r.accountId} AND day = (now() AT TIME ZONE 'UTC')::date`;
+    WHERE account_id = ${r.accountId} AND day = ${row.day}::date`;
   return { ok: false, today: today?.notional ?? '0' };
 }
 

@@ -193,8 +193,9 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
     const notional = qty.times(fillPrice);
     const commission = notional.times(fee);
     await release(tx, row);
-    // The fill's four writes touch different rows and only add to balances: sent together, one
-    // round trip, in this order on the transaction's connection, while the account's lock is held.
+    // The fill's four writes touch different rows and only add to balances, so their order does not
+    // matter: sent together (one round trip once the connection has prepared them) while the
+    // account's lock is held.
     const [debit, credit] =
       row.side === 'BUY'
         ? [{ asset: row.quote_asset, delta: notional.plus(commission).neg() }, { asset: row.base_asset, delta: qty }]
