@@ -13,7 +13,7 @@
  *                                                 scenarios that need two of each)
  *
  * The next scenario's stack (Temporal, database, fake, worker and API processes) starts while the
- * current one drains (its fault is over).
+ * current one drains (its fault is over), except after a scenario marked `quietDrain`.
  *
  * Everything lives under .data/chaos-<time>-<pid>/ (Temporal SQLite files, PostgreSQL, process
  * logs, report.json); the directory is removed after a passing run unless --keep is given.
@@ -119,9 +119,10 @@ try {
     const def = definition(name);
     const prepared = next;
     next = undefined;
-    // The next scenario's stack starts while this one drains (its fault is over by then).
+    // The next scenario's stack starts while this one drains (its fault is over by then), unless
+    // this one's check is about timing between processes.
     const following = wanted[i + 1];
-    const onDraining = following ? () => void (next ??= prepareScenario(definition(following), ctx)) : undefined;
+    const onDraining = following && !def.quietDrain ? () => void (next ??= prepareScenario(definition(following), ctx)) : undefined;
     const result = await runScenario(def, { ...ctx, prepared, onDraining });
     results.push(result);
     console.log(result.line);

@@ -91,6 +91,12 @@ export interface ScenarioDefinition {
   onCluster?: Partial<Pick<ScenarioDefinition, 'orders' | 'pacingMs' | 'concurrency' | 'fake'>>;
   /** Options of the Binance fake for this scenario (e.g. its user data stream's timings). */
   fake?: Pick<BinanceFakeOptions, 'userStream' | 'rateLimits' | 'banGraceMs'>;
+  /**
+   * The next scenario's stack starts only once this one has ended, not while it drains: its check
+   * depends on how fast processes hear each other, which another stack booting on the same cores
+   * would slow down.
+   */
+  quietDrain?: boolean;
   /** Runs alongside the submissions; resolves when the fault has played out. */
   chaos(stack: Stack, rng: () => number): Promise<void>;
   /**
