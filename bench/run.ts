@@ -234,11 +234,7 @@ async function main(): Promise<number> {
       toPortfolioP99Ms: stage(e2e, 'toPortfolio', 'p99Ms'),
       fillToPortfolioP50Ms: stage(e2e, 'fillToPortfolio', 'p50Ms'),
       fillToPortfolioP99Ms: stage(e2e, 'fillToPortfolio', 'p99Ms'),
-      // Nearly no queueing (a tenth of saturation): the order path's own latency.
-      unloadedP50Ms: e2e.unloaded?.p50Ms ?? null,
-      unloadedP99Ms: e2e.unloaded?.p99Ms ?? null,
-      unloadedRatePerSec: e2e.unloaded?.ratePerSec ?? null,
-      unloaded: e2e.unloaded ?? null,
+      ...unloadedOf(e2e),
       portfolioSignalsPerOrder: portfolioOfOrders?.signalsPerOrder ?? null,
       portfolioRecalculationsPerOrder: portfolioOfOrders?.recalculationsPerOrder ?? null,
       portfolioLoad: portfolioOfOrders ?? null,
@@ -247,13 +243,7 @@ async function main(): Promise<number> {
     floor: floorResults && { ...headline('ordersPerSec', floorResults), ...venueStep(floorResults) },
     // The floor again, with the order's own mix of ordinary and local activities: what the order's
     // logic costs on the same shape (the issue's floor runs every step as an ordinary activity).
-    shapedFloor: shapedFloor && {
-      ...headline('ordersPerSec', shapedFloor),
-      ...venueStep(shapedFloor),
-      unloadedP50Ms: shapedFloor.unloaded?.p50Ms ?? null,
-      unloadedP99Ms: shapedFloor.unloaded?.p99Ms ?? null,
-      unloaded: shapedFloor.unloaded ?? null,
-    },
+    shapedFloor: shapedFloor && { ...headline('ordersPerSec', shapedFloor), ...venueStep(shapedFloor), ...unloadedOf(shapedFloor) },
     ratios: {
       overheadVsShapedFloor: ratio(e2e?.latency.p50Ms, shapedFloor?.latency.p50Ms),
       throughputVsShapedFloor: ratio(e2e?.saturation.perSec, shapedFloor?.saturation.perSec),
@@ -367,6 +357,11 @@ function streamFigures(s: StreamResults) {
 /** p50 or p99 of one of a subject's stages in its latency runs (bench/lib/load.ts `Stages`). */
 function stage(p: PairResults | undefined, name: string, which: 'p50Ms' | 'p99Ms'): number | null {
   return p?.latency.stages?.[name]?.[which] ?? null;
+}
+
+/** Latency with nearly no queueing (a tenth of saturation): the path's own cost, and the runs behind it. */
+function unloadedOf(p: PairResults) {
+  return { unloadedP50Ms: p.unloaded?.p50Ms ?? null, unloadedP99Ms: p.unloaded?.p99Ms ?? null, unloadedRatePerSec: p.unloaded?.ratePerSec ?? null, unloaded: p.unloaded ?? null };
 }
 
 /** A floor's time from its POST to the step at the venue's position (the order's `submitOrder`). */

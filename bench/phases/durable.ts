@@ -199,11 +199,10 @@ export async function measureDurable(ctx: DurableContext, shape: OrderShape, whi
   const measured: Partial<DurableResults> = Object.fromEntries(subjects.map(([key], i) => [key, i === 0 ? r.main : r.others[i - 1]]));
   // The order and the shape it is held to, with next to no queueing: the path's own cost.
   const e2eRate = measured.e2e?.saturation.perSec;
-  const unloaded = (['e2e', 'shapedFloor'] as const).filter((key) => measured[key]);
+  const unloaded = subjects.filter(([key]) => key === 'e2e' || key === 'shapedFloor');
   if (e2eRate && unloaded.length === 2) {
-    const bySubject = new Map(subjects.map(([key, subject]) => [key, subject]));
-    const runs = await measureUnloaded(unloaded.map((key) => bySubject.get(key)!), e2eRate * ctx.profile.unloadedLoadFraction, options);
-    unloaded.forEach((key, i) => (measured[key]!.unloaded = runs[i]));
+    const runs = await measureUnloaded(unloaded.map(([, subject]) => subject), e2eRate * ctx.profile.unloadedLoadFraction, options);
+    unloaded.forEach(([key], i) => (measured[key]!.unloaded = runs[i]));
   }
   return measured;
 }

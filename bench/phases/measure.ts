@@ -127,7 +127,6 @@ export async function measurePair(main: Subject, others: Subject[], o: PairOptio
   const { profile, log } = o;
   const subjects = [main, ...others];
   const sat = new Map<Subject, RunFigures[]>(subjects.map((s) => [s, []]));
-  const lat = new Map<Subject, RunFigures[]>(subjects.map((s) => [s, []]));
   for (let i = 0; i < profile.repeats; i++) {
     for (const s of subjects) {
       await s.before?.();
@@ -139,19 +138,9 @@ export async function measurePair(main: Subject, others: Subject[], o: PairOptio
     }
   }
   const mainSaturation = reduce(sat.get(main)!);
-  const rate = round(Math.max(0.5, (mainSaturation.perSec ?? 1) * profile.latencyLoadFraction));
-  for (let i = 0; i < profile.repeats; i++) {
-    for (const s of subjects) {
-      await s.before?.();
-      const r = await withCpu(o.cpuParts, () => openLoop({ ratePerSec: rate, warmupMs: profile.warmupMs, durationMs: profile.latencyMs, fire: s.fire, drainTimeoutMs: profile.completionTimeoutMs }));
-      lat.get(s)!.push(r);
-      log(`${s.label} at ${rate}/s run ${i + 1}/${profile.repeats}: completed ${r.completedPerSec}/s, ${outcomeLine(r)}`);
-      await s.drained?.();
-      await sleep(200);
-    }
-  }
-  const results = (s: Subject): PairResults => ({ saturation: reduce(sat.get(s)!), latency: { ratePerSec: rate, ...reduce(lat.get(s)!) } });
-  return { main: results(main), others: others.map(results) };
+  const latency = await openLoopRuns(subjects, (mainSaturation.perSec ?? 1) * profile.latencyLoadFraction, profile.latencyMs, '', o);
+  const results = (s: Subject, i: number): PairResults => ({ saturation: reduce(sat.get(s)!), latency: latency[i]! });
+  return { main: results(main, 0), others: others.map((s, i) => results(s, i + 1)) };
 }
 
 /**
@@ -159,16 +148,21 @@ export async function measurePair(main: Subject, others: Subject[], o: PairOptio
  * of a saturation throughput): what the path itself costs. At half of saturation both sides also
  * wait in the same queues, which narrows their ratio. Runs alternate between the subjects.
  */
-export async function measureUnloaded(subjects: Subject[], ratePerSec: number, o: PairOptions): Promise<Array<Measured & { ratePerSec: number }>> {
+export function measureUnloaded(subjects: Subject[], ratePerSec: number, o: PairOptions): Promise<Array<Measured & { ratePerSec: number }>> {
+  return openLoopRuns(subjects, ratePerSec, o.profile.unloadedMs, ' unloaded', o);
+}
+
+/** Open-loop runs of every subject at one rate, alternating, `repeats` of each, reduced to medians. */
+async function openLoopRuns(subjects: Subject[], ratePerSec: number, durationMs: number, what: string, o: PairOptions): Promise<Array<Measured & { ratePerSec: number }>> {
   const { profile, log } = o;
   const rate = round(Math.max(0.5, ratePerSec));
   const runs = new Map<Subject, RunFigures[]>(subjects.map((s) => [s, []]));
   for (let i = 0; i < profile.repeats; i++) {
     for (const s of subjects) {
       await s.before?.();
-      const r = await withCpu(o.cpuParts, () => openLoop({ ratePerSec: rate, warmupMs: profile.warmupMs, durationMs: profile.unloadedMs, fire: s.fire, drainTimeoutMs: profile.completionTimeoutMs }));
+      const r = await withCpu(o.cpuParts, () => openLoop({ ratePerSec: rate, warmupMs: profile.warmupMs, durationMs, fire: s.fire, drainTimeoutMs: profile.completionTimeoutMs }));
       runs.get(s)!.push(r);
-      log(`${s.label} unloaded at ${rate}/s run ${i + 1}/${profile.repeats}: completed ${r.completedPerSec}/s, ${outcomeLine(r)}`);
+      log(`${s.label}${what} at ${rate}/s run ${i + 1}/${profile.repeats}: completed ${r.completedPerSec}/s, ${outcomeLine(r)}`);
       await s.drained?.();
       await sleep(200);
     }

@@ -99,6 +99,8 @@ interface NewPaperOrder {
 }
 
 const OPEN = ['NEW', 'PARTIALLY_FILLED'];
+/** The assets an account's starting cash is credited in, on its first use. */
+const CASH_ASSETS = ['USD', 'USDT'];
 const BPS = new Decimal(10_000);
 const ZERO = new Decimal(0);
 
@@ -113,7 +115,7 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
 
   async function ensureAccount(tx: Queryable) {
     await tx`INSERT INTO paper_balances (account_id, asset, free)
-      VALUES (${accountId}, 'USD', ${o.startingCash}), (${accountId}, 'USDT', ${o.startingCash})
+      SELECT ${accountId}::uuid, asset, ${o.startingCash}::numeric FROM unnest(${CASH_ASSETS}::text[]) AS asset
       ON CONFLICT DO NOTHING`;
   }
 
@@ -503,7 +505,7 @@ export function createPaperExchange(o: PaperExchangeOptions): Exchange {
       const read = () => sql<{ asset: string; free: string; locked: string }[]>`SELECT asset, free, locked FROM paper_balances WHERE account_id = ${accountId} ORDER BY asset`;
       // An account gets its starting cash on first use; a read that finds both cash rows skips the insert.
       let rows = await read();
-      if (!rows.some((r) => r.asset === 'USD') || !rows.some((r) => r.asset === 'USDT')) {
+      if (!CASH_ASSETS.every((asset) => rows.some((r) => r.asset === asset))) {
         await ensureAccount(sql);
         rows = await read();
       }
