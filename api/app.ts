@@ -57,6 +57,8 @@ export interface AppDeps {
   limiter?: RateLimiter;
   /** The process's metrics, served at GET /metrics; a registry of its own when absent. */
   metrics?: ApiMetrics;
+  /** A connection of its own for the request budget's 429/418 back-offs (see createPgRequestLedger); the pool when absent. */
+  budgetBlockSql?: Sql;
 }
 
 /**
@@ -114,7 +116,7 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/portfolios', portfoliosRoutes(deps));
   app.route('/v1/positions', positionRoutes(deps));
   // Price history (klines) spends the Binance request budget the workers share, as polls do.
-  const marketData = deps.marketData ?? createPriceSources(deps.config, { requestLedger: createPgRequestLedger(sql) });
+  const marketData = deps.marketData ?? createPriceSources(deps.config, { requestLedger: createPgRequestLedger(sql, { blockSql: deps.budgetBlockSql }) });
   app.route('/v1/prices', priceRoutes({ ...deps, marketData }));
   app.route('/v1/watchlist', watchlistRoutes({ ...deps, marketData }));
   app.route('/v1/dca-plans', dcaRoutes({ ...deps, marketData }));

@@ -29,6 +29,8 @@ const config = loadConfigOrExit({
 });
 const log = createLogger('api', { level: config.LOG_LEVEL, format: config.LOG_FORMAT });
 const sql = createSql(config.DATABASE_URL, { max: config.PG_POOL_MAX, applicationName: 'durable-trader-api' });
+// A 429/418 reaches the other processes on this connection, never queued behind the requests' queries.
+const budgetBlockSql = createSql(config.DATABASE_URL, { max: 1, idleTimeout: 0, applicationName: 'durable-trader-api-budget' });
 // OTEL_EXPORTER_OTLP_ENDPOINT set: each request is a span, and a workflow it starts continues its trace.
 const tracing = await startTracing(config, { defaultServiceName: 'durable-trader-api' });
 const temporal = await createTemporalClient(config, tracing);
@@ -36,7 +38,7 @@ const temporal = await createTemporalClient(config, tracing);
 await ensureSearchAttributes(temporal, config.TEMPORAL_NAMESPACE);
 // One registry for the process: GET /metrics on this port serves the app's and the stream's metrics.
 const metrics = createApiMetrics();
-const app = createApp({ config, sql, temporal, log, tokens, metrics });
+const app = createApp({ config, sql, temporal, log, tokens, metrics, budgetBlockSql });
 
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
   log.info('listening', { url: `http://${info.address}:${info.port}`, database: maskDatabaseUrl(config.DATABASE_URL), temporal: config.temporalAddress });
@@ -52,7 +54,7 @@ async function shutdown(signal: string) {
   log.info('stopping', { signal });
   await stream.close();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  await Promise.allSettled([sql.end({ timeout: 2 }), temporal.connection.close(), tracing?.shutdown()]);
+  await Promise.allSettled([sql.end({ timeout: 2 }), budgetBlockSql.end({ timeout: 2 }), temporal.connection.close(), tracing?.shutdown()]);
   process.exit(0);
 }
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -16,6 +16,12 @@ const BLOCK_CHANNEL = 'request_budget_block';
 export interface PgRequestLedgerOptions {
   /** Tests only: this clock (epoch ms) instead of the database's. */
   now?: () => number;
+  /**
+   * A connection of its own (`max: 1`) for the 429/418 back-offs. On the shared pool the write,
+   * and so every other process's notice, waits behind whatever holds the pool's connections
+   * (a full portfolio recalculation holds one for a second), while the other processes keep sending.
+   */
+  blockSql?: Sql | undefined;
 }
 
 interface Row {
@@ -85,7 +91,8 @@ export function createPgRequestLedger(sql: Sql, options: PgRequestLedgerOptions 
     async block(c, retryAfterMs, status, code) {
       // The notice goes out on commit, to every process listening (onBlock): the ledger's rows
       // stop new reservations, the notice stops requests reserved a moment before.
-      await sql`
+      const urgent = options.blockSql ?? sql;
+      await urgent`
         WITH t AS (SELECT ${clock()} AS now),
         up AS (
           INSERT INTO request_budget AS b (scope, limiter, window_ms, window_limit, window_start, used, last_granted, blocked_until, blocked_status, blocked_code, updated_at)

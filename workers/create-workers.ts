@@ -47,6 +47,8 @@ export interface CreateWorkersOptions {
   fetchLatest?: ActivityDeps['fetchLatest'];
   /** The process's business metrics, recorded by the activities (lib/metrics.ts). */
   metrics?: WorkerMetrics | undefined;
+  /** A connection of its own for the request budget's 429/418 back-offs (see createPgRequestLedger); the pool when absent. */
+  budgetBlockSql?: Sql | undefined;
 }
 
 /**
@@ -55,7 +57,7 @@ export interface CreateWorkersOptions {
 export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> {
   // One set of price sources per process: yahoo-finance2 keeps its crumb in module state.
   // Every Binance client of the process spends the request budget all workers share (PostgreSQL).
-  const marketData = createPriceSources(o.config, { requestLedger: instrumentLedger(createPgRequestLedger(o.sql), o.metrics) });
+  const marketData = createPriceSources(o.config, { requestLedger: instrumentLedger(createPgRequestLedger(o.sql, { blockSql: o.budgetBlockSql }), o.metrics) });
   // Payloads and failure messages are encrypted before they reach Temporal (PAYLOAD_KEYS).
   const dataConverter = dataConverterFor(o.config);
   // Activities that signal the portfolio workflow share the workers' connection.
@@ -99,12 +101,13 @@ export function startWorkerUserStreams(o: {
   sql: Sql;
   connection: NativeConnection;
   log: Logger;
+  budgetBlockSql?: Sql | undefined;
   tuning?: Pick<UserStreamsOptions, 'refreshMs' | 'outageCheckMs' | 'livenessMs' | 'backoffMs'>;
 }): UserStreams | undefined {
   if (!o.config.BINANCE_USER_STREAM) return undefined;
   const temporal = new Client({ connection: o.connection, namespace: o.config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(o.config) });
   const { config } = o;
-  const requestBudget = requestBudgetFromConfig(config, createPgRequestLedger(o.sql));
+  const requestBudget = requestBudgetFromConfig(config, createPgRequestLedger(o.sql, { blockSql: o.budgetBlockSql }));
   const lockSql = createSql(config.DATABASE_URL!, { max: 1, idleTimeout: 0, applicationName: 'durable-trader-user-streams' });
   const streams = startUserStreams({
     config,

@@ -21,11 +21,13 @@ const log = createLogger('worker', { level: config.LOG_LEVEL, format: config.LOG
 const coreMetricsPort = await loopbackPort(config.TEMPORAL_METRICS_PORT);
 Runtime.install({ telemetryOptions: coreMetricsTelemetry(coreMetricsPort), shutdownSignals: ['SIGINT', 'SIGTERM'], logger: sdkLogger(log.child('temporal')) });
 const sql = createSql(config.DATABASE_URL, { max: config.PG_POOL_MAX, applicationName: 'durable-trader-worker' });
+// A 429/418 reaches the other processes on this connection, never queued behind the pool's work.
+const budgetBlockSql = createSql(config.DATABASE_URL, { max: 1, idleTimeout: 0, applicationName: 'durable-trader-worker-budget' });
 // OTEL_EXPORTER_OTLP_ENDPOINT set: workflow, activity and venue spans are exported; unset: undefined, nothing traced.
 const tracing = await startTracing(config, { defaultServiceName: 'durable-trader-worker' });
 const connection = await NativeConnection.connect(temporalConnectionOptions(config));
 const metrics = createWorkerMetrics();
-const workers = await createWorkers({ config, sql, connection, tracing, metrics });
+const workers = await createWorkers({ config, sql, connection, tracing, metrics, budgetBlockSql });
 // GET /metrics (ours and the Core's) and /ready (200 only while every worker polls its task queue).
 const metricsServer = await startMetricsServer({
   port: config.WORKER_METRICS_PORT,
@@ -47,7 +49,7 @@ await client.connection.close();
 log.info(schedules.priceRefresh.created ? 'price-refresh schedule created' : 'price-refresh schedule up to date', { scheduleId: priceRefreshScheduleId(config), intervalMs: config.PRICE_REFRESH_INTERVAL });
 log.info(schedules.reconcile.created ? 'reconcile-orders schedule created' : 'reconcile-orders schedule up to date', { scheduleId: reconcileScheduleId(config), intervalMs: config.RECONCILE_INTERVAL });
 // Fills of Binance orders arrive on the user data stream; the order workflows poll only as a safety net.
-const streams = startWorkerUserStreams({ config, sql, connection, log });
+const streams = startWorkerUserStreams({ config, sql, connection, log, budgetBlockSql });
 const sweeper = startPortfolioWakeSweeper({ config, sql, connection, log, tracing });
 onParentExit(() => workers.forEach((w) => w.shutdown()));
 log.info('running', { taskQueues: workers.map((w) => w.options.taskQueue), temporal: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });
@@ -58,7 +60,7 @@ try {
   await sweeper.stop();
   await streams?.stop();
   await metricsServer.close();
-  await sql.end({ timeout: 2 });
+  await Promise.all([sql.end({ timeout: 2 }), budgetBlockSql.end({ timeout: 2 })]);
   await connection.close();
   await tracing?.shutdown();
   // The SDK runtime keeps native threads alive until it is shut down itself.

@@ -43,9 +43,14 @@ export interface ConnectionBudget {
   poolMax: number;
 }
 
+/** A worker's connections outside its pool: the user-stream lock, its LISTEN, and the request budget's back-off writes. */
+const WORKER_EXTRA_CONNECTIONS = 3;
+/** An API's: its LISTEN (live streams, the budget's notices) and the request budget's back-off writes. */
+const API_EXTRA_CONNECTIONS = 2;
+
 /** Connections the shape may hold open at once under load: each Temporal server's pools and each process's. */
 function connectionCeiling(b: ConnectionBudget): number {
-  return b.temporalServers * TEMPORAL_SERVER_MAX_CONNECTIONS + b.workers * (b.poolMax + 2) + b.apis * (b.poolMax + 1);
+  return b.temporalServers * TEMPORAL_SERVER_MAX_CONNECTIONS + b.workers * (b.poolMax + WORKER_EXTRA_CONNECTIONS) + b.apis * (b.poolMax + API_EXTRA_CONNECTIONS);
 }
 
 /** Room kept for migrations, Temporal's schema tool and a psql. */
@@ -53,11 +58,10 @@ const TOOL_CONNECTIONS = 20;
 
 /**
  * max_connections for an embedded PostgreSQL that carries Temporal servers and the engine's
- * processes at once: each server's pools, each process's pool plus its connections outside it (a
- * worker's user-stream lock and its LISTEN; an API's LISTEN for the live streams), and 20 for
- * migrations, schema tools and a psql. PostgreSQL's default of 100 is below a loaded cluster's
- * 96 + 46 + 20 and refused connections with "too many clients".
- * @example postgresMaxConnections({ temporalServers: 1, workers: 2, apis: 2, poolMax: 10 }) // 162
+ * processes at once: each server's pools, each process's pool plus its connections outside it,
+ * and 20 for migrations, schema tools and a psql. PostgreSQL's default of 100 is below a loaded
+ * cluster's 96 + 50 + 20 and refused connections with "too many clients".
+ * @example postgresMaxConnections({ temporalServers: 1, workers: 2, apis: 2, poolMax: 10 }) // 166
  */
 export function postgresMaxConnections(b: ConnectionBudget): number {
   return Math.max(100, connectionCeiling(b) + TOOL_CONNECTIONS);
@@ -73,8 +77,8 @@ export function connectionBudgetWarning(maxConnections: number, b: ConnectionBud
   if (maxConnections >= ceiling + TOOL_CONNECTIONS) return undefined;
   const parts = [
     b.temporalServers ? `${b.temporalServers} Temporal server${b.temporalServers > 1 ? 's' : ''} × ${TEMPORAL_SERVER_MAX_CONNECTIONS}` : '',
-    `${b.workers} worker${b.workers > 1 ? 's' : ''} × ${b.poolMax + 2}`,
-    `${b.apis} API${b.apis > 1 ? 's' : ''} × ${b.poolMax + 1}`,
+    `${b.workers} worker${b.workers > 1 ? 's' : ''} × ${b.poolMax + WORKER_EXTRA_CONNECTIONS}`,
+    `${b.apis} API${b.apis > 1 ? 's' : ''} × ${b.poolMax + API_EXTRA_CONNECTIONS}`,
   ].filter(Boolean);
   return (
     `PostgreSQL allows ${maxConnections} connections (max_connections), but under load this shape opens up to ${ceiling} (${parts.join(' + ')}, with PG_POOL_MAX=${b.poolMax}), ` +

@@ -316,6 +316,30 @@ describe('a 429 or 418 heard by one worker', () => {
     expect(await bob.getOrder(ref)).toMatchObject({ clientOrderId: 'key-1' });
   });
 
+  it('tells the other worker at once while every connection of its own pool is busy', async () => {
+    await startFake();
+    const scope = ipScope(fake.url);
+    const claim = { scope, limiter: WEIGHT, windowMs: 10_000, limit: 100 };
+    let heard!: (at: number) => void;
+    const heardAt = new Promise<number>((resolve) => (heard = resolve));
+    await createPgRequestLedger(bobSql, { now }).onBlock?.((n) => {
+      if (n.scope === scope) heard(Date.now());
+    });
+    // Alice's two connections are held for 2 s (a full recalculation, a slow report); her 429 comes now.
+    const busy = Promise.all([aliceSql`SELECT pg_sleep(2)`, aliceSql`SELECT pg_sleep(2)`]);
+    await sleep(200);
+    const aliceBlockSql = testSql(1);
+    try {
+      const blockedAt = Date.now();
+      await createPgRequestLedger(aliceSql, { now, blockSql: aliceBlockSql }).block(claim, 1000, 429, -1003);
+      expect((await heardAt) - blockedAt).toBeLessThan(1000);
+    } finally {
+      await busy;
+      await aliceBlockSql.end();
+    }
+    expect(await row(WEIGHT)).toMatchObject({ blocked_until: new Date(T0 + 1000) });
+  });
+
   it('stops a request the other worker reserved just before the 429, without sending it', async () => {
     await startFake();
     const alice = adapterOf(budgetOn(aliceSql));
