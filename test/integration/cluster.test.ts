@@ -61,7 +61,7 @@ describe('npm run cluster', () => {
       // Room for all four Temporal services' pools plus every worker's and API's connections at once:
       // PostgreSQL's default 100 refused a loaded cluster with "too many clients".
       const [setting] = await temporalDb<{ max_connections: string }[]>`SHOW max_connections`;
-      expect(Number(setting?.max_connections)).toBeGreaterThanOrEqual(TEMPORAL_SERVER_MAX_CONNECTIONS + 2 * (10 + 2) + 2 * (10 + 1));
+      expect(Number(setting?.max_connections)).toBeGreaterThanOrEqual(TEMPORAL_SERVER_MAX_CONNECTIONS + 2 * (10 + 3) + 2 * (10 + 2));
     } finally {
       await temporalDb.end({ timeout: 2 });
     }

@@ -125,14 +125,14 @@ describe('npm start', () => {
   }, 300_000);
 
   it("runs on DATABASE_URL's PostgreSQL instead of its own, and warns when that server allows fewer connections than the shape opens", async () => {
-    // A server we do not run, sized below what one worker and one API may open (12 + 11) plus tools.
+    // A server we do not run, sized below what one worker and one API may open (13 + 12) plus tools.
     const pg = await startEmbeddedPostgres({ dir: path.join(dataDir, 'external-pg'), port: await freePort(), maxConnections: 40, log: createLogger('external-pg', { level: 'warn' }) });
     try {
       const external = await npmStart({ ...env, DATABASE_URL: pg.url });
       running = external.child;
       const out = external.output();
-      expect(out).toContain('PostgreSQL allows 40 connections (max_connections), but under load this shape opens up to 23 (1 worker × 12 + 1 API × 11');
-      expect(out).toContain('Set max_connections to at least 43');
+      expect(out).toContain('PostgreSQL allows 40 connections (max_connections), but under load this shape opens up to 25 (1 worker × 13 + 1 API × 12');
+      expect(out).toContain('Set max_connections to at least 45');
       expect(out).not.toMatch(/starting embedded PostgreSQL/);
       expect(out).toMatch(/PostgreSQL {3}postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/durable_trader\n/);
       expect(await (await fetch(`${api}/health`)).json()).toEqual({ status: 'ok', temporal: 'ok', postgres: 'ok' });
