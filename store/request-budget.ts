@@ -42,6 +42,7 @@ export function createPgRequestLedger(sql: Sql, options: PgRequestLedgerOptions 
   // clock_timestamp(), not now(): the time of the statement even inside a caller's transaction.
   const clock = () => (options.now ? sql`${new Date(options.now())}::timestamptz` : sql`clock_timestamp()`);
   const windowOf = (windowMs: number) => sql`make_interval(secs => ${windowMs}::float8 / 1000)`;
+  const blockSql = options.blockSql ?? sql;
 
   return {
     async reserve(c: BudgetClaim): Promise<BudgetState> {
@@ -91,8 +92,7 @@ export function createPgRequestLedger(sql: Sql, options: PgRequestLedgerOptions 
     async block(c, retryAfterMs, status, code) {
       // The notice goes out on commit, to every process listening (onBlock): the ledger's rows
       // stop new reservations, the notice stops requests reserved a moment before.
-      const urgent = options.blockSql ?? sql;
-      await urgent`
+      await blockSql`
         WITH t AS (SELECT ${clock()} AS now),
         up AS (
           INSERT INTO request_budget AS b (scope, limiter, window_ms, window_limit, window_start, used, last_granted, blocked_until, blocked_status, blocked_code, updated_at)
