@@ -6,6 +6,9 @@
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# What npm ci's postinstall runs: the repair of the postgres driver.
+COPY scripts/patch-postgres-driver.ts scripts/
+COPY lib/postgres-driver-patch.ts lib/
 # The image's bundled npm 10 runs every dependency install script; package.json's allowScripts is
 # read by npm 11 only. None of the scripts it leaves unapproved is needed at run time.
 RUN --mount=type=cache,target=/root/.npm \

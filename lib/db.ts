@@ -1,5 +1,6 @@
 /** The one way the engine opens PostgreSQL: postgres.js, NUMERIC kept as strings. */
 import postgres from 'postgres';
+import { driverRoot, unpatchedDriverFiles } from './postgres-driver-patch.js';
 
 export type Sql = postgres.Sql;
 /** Either the pool or a transaction: for helpers that only run queries. */
@@ -18,6 +19,7 @@ export interface SqlOptions {
  * @example const sql = createSql(config.DATABASE_URL, { max: config.PG_POOL_MAX });
  */
 export function createSql(url: string, options: SqlOptions = {}): Sql {
+  assertDriverPatched();
   return postgres(url, {
     max: options.max ?? 10,
     connect_timeout: options.connectTimeout ?? 5,
@@ -25,6 +27,18 @@ export function createSql(url: string, options: SqlOptions = {}): Sql {
     onnotice: () => {},
     connection: { application_name: options.applicationName ?? 'durable-trader' },
   });
+}
+
+let driverChecked = false;
+/** An unpatched driver can kill the process when PostgreSQL drops a connection: refuse to run on one. */
+function assertDriverPatched(): void {
+  if (driverChecked) return;
+  const root = driverRoot(import.meta.url);
+  const missing = unpatchedDriverFiles(root);
+  if (missing.length) {
+    throw new Error(`postgres.js at ${root} lacks the repair in lib/postgres-driver-patch.ts (${missing.join(', ')}); was it installed with --ignore-scripts? Run: node --import tsx scripts/patch-postgres-driver.ts`);
+  }
+  driverChecked = true;
 }
 
 /**

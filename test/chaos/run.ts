@@ -86,17 +86,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/**
- * postgres.js 3.4.9 can throw from a setImmediate when PostgreSQL goes away under a pending write
- * (porsager/postgres#1154, #1208); the query it belonged to has already failed with
- * CONNECTION_CLOSED. postgres-outage stops PostgreSQL on purpose, so that one error must not end
- * the harness (the engine's processes are not shielded: their crashes are reported). Anything
- * else stops everything and fails the run, as an uncaught exception would.
- */
-const isDriverWriteAfterClose = (err: unknown) =>
-  err instanceof TypeError && /reading 'write'/.test(err.message) && /postgres[\\/]src[\\/]connection\.js/.test(err.stack ?? '');
+/** An uncaught exception stops everything and fails the run. */
 process.on('uncaughtException', (err) => {
-  if (isDriverWriteAfterClose(err)) return;
   console.error(`chaos: uncaught ${err.stack ?? err.message}`);
   void shutdown().finally(() => process.exit(1));
 });

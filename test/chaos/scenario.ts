@@ -242,8 +242,11 @@ export interface Prepared {
   ports: number[];
   /** Stops everything above, in the order it started (run them in reverse). */
   stops: Array<() => Promise<unknown>>;
-  /** Where notes of the parts (an unexpected exit) go: kept until the scenario takes them over. */
-  notes: { early: string[]; to?: (text: string) => void };
+  /**
+   * Where notes of the parts (an unexpected exit) go: kept until the scenario takes them over.
+   * The exits are counted too: a process that dies of a fault fails the scenario, restart or not.
+   */
+  notes: { early: string[]; to?: (text: string) => void; unexpectedExits: number };
 }
 
 /**
@@ -282,8 +285,9 @@ export function prepareScenario(def: ScenarioDefinition, ctx: Omit<RunContext, '
       const instances = ctx.target === 'cluster' ? 2 : 1;
       const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
       const env = engineEnv({ temporal: temporal.address, databaseUrl, fakeUrl: fake.url, wsApiUrl: fake.wsApiUrl, port: ports[0]!, dir, overrides: def.env });
-      const notes: Prepared['notes'] = { early: [] };
+      const notes: Prepared['notes'] = { early: [], unexpectedExits: 0 };
       const onUnexpectedExit = (why: string) => {
+        notes.unexpectedExits += 1;
         const text = `${why}; restarted as npm start's supervisor would`;
         if (notes.to) notes.to(text);
         else notes.early.push(text);
@@ -372,7 +376,7 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
     // Every fill reaches its portfolio, or the portfolio says why it could not fold it in.
     const stale = await silentlyStalePortfolios({ sql, temporalAddress: temporal.address, codec: engineCodec(), orderIds: ids, timeoutMs: 90_000 });
     for (const line of stale.lines) note(line);
-    extra = { ...extra, portfoliosSilentlyBehind: stale.count };
+    extra = { ...extra, portfoliosSilentlyBehind: stale.count, unexpectedExits: partNotes.unexpectedExits };
     verdict = await audit({ sql, fake, fakeStart, paperStartingCash: PAPER_CASH, submissions, expectations });
     const rejected = Object.entries(verdict.rejections).map(([code, n]) => `${n}×${code}`).join(' ');
     note(`${verdict.statuses.FILLED ?? 0} filled (${verdict.restedThenFilled} after resting), ${verdict.statuses.CANCELED ?? 0} canceled, ${verdict.statuses.REJECTED ?? 0} rejected${rejected ? ` (${rejected})` : ''}, ${fake.trades().length} Binance trades, peak Binance weight ${peakWeight(fake)}/min`);

@@ -4,6 +4,7 @@
  * of the first `docker compose up`.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig, requireSecrets, variables } from '../../lib/config.js';
@@ -382,6 +383,26 @@ describe('Dockerfile', () => {
   it('checks GET /health with node, which the slim image has instead of curl', () => {
     const check = instruction('HEALTHCHECK').at(-1)?.args ?? '';
     expect(check).toMatch(/CMD \["node", "-e", ".*\/health['"]/);
+  });
+
+  it("copies what package.json's postinstall runs, and what that imports, before the image's npm ci", () => {
+    const all = dockerfile();
+    const ci = all.findIndex((i) => i.op === 'RUN' && /\bnpm ci\b/.test(i.args));
+    const stage = all.slice(all.map((i) => i.op).lastIndexOf('FROM', ci), ci);
+    const copied = stage.filter((i) => i.op === 'COPY').flatMap((i) => i.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1));
+    const entry = /node --import tsx (\S+\.ts)/.exec(scripts.postinstall ?? '')?.[1];
+    expect(entry, 'postinstall runs a TypeScript file through tsx').toBeDefined();
+    // The entry and every file of ours it reaches through relative imports.
+    const needed = new Set<string>();
+    const visit = (file: string) => {
+      if (needed.has(file)) return;
+      needed.add(file);
+      for (const [, spec] of read(file).matchAll(/from '(\.{1,2}\/[^']+)'/g)) {
+        visit(path.posix.normalize(path.posix.join(path.posix.dirname(file), spec!.replace(/\.js$/, '.ts'))));
+      }
+    };
+    visit(entry!);
+    expect([...needed].filter((file) => !copied.includes(file))).toEqual([]);
   });
 
   it('leaves node_modules, local data and secrets out of the build context', () => {
