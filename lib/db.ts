@@ -36,7 +36,7 @@ function assertDriverPatched(): void {
   const root = driverRoot(import.meta.url);
   const missing = unpatchedDriverFiles(root);
   if (missing.length) {
-    throw new Error(`postgres.js at ${root} lacks the repair in lib/postgres-driver-patch.ts (${missing.join(', ')}); was it installed with --ignore-scripts? Run: node --import tsx scripts/patch-postgres-driver.ts`);
+    throw new Error(`postgres.js at ${root} lacks the repair in lib/postgres-driver-patch.ts (${missing.join(', ')}); was it installed with --ignore-scripts? Install with npm ci (rebuild a Docker image), or run node --import tsx scripts/patch-postgres-driver.ts as the owner of node_modules`);
   }
   driverChecked = true;
 }

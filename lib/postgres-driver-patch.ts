@@ -2,27 +2,32 @@
  * A repair to postgres.js 3.4.9, applied by `npm ci` (package.json's postinstall) and checked
  * by `createSql` before the engine opens a pool.
  *
- * The driver holds back writes under 1 KB until a `setImmediate`, and two things go wrong when the
- * socket closes before that runs (porsager/postgres#1154, #1208; no 3.x release fixes them):
- * - a query sent on a connection that has just closed (a reserved one, or a transaction's) writes
- *   to a null socket from the immediate, outside any caller: the process dies;
- * - closing cancels the immediate but keeps its handle, so that connection never schedules a write
- *   again: each reconnect sends nothing and times out, and the pool slot is dead for good.
- * The repair settles such a write as CONNECTION_CLOSED, which the caller's retry handles, and
- * forgets the cancelled write on close. v4 rewrites the driver but changes how parameters are
- * typed, which is a larger move for money columns than these lines.
+ * When a connection closes, the driver rejects what was in flight, but whoever still holds the
+ * connection (a transaction's body, a reserved connection) can go on sending on it
+ * (porsager/postgres#1154, #1208; no 3.x release fixes them):
+ * - the driver holds back writes under 1 KB until a `setImmediate`, which then writes to a null
+ *   socket outside any caller: the process dies;
+ * - once the pool has reconnected that connection for someone else, a transaction body's next
+ *   statement runs there, outside the transaction, and commits on its own;
+ * - closing cancels the held-back write but keeps its handle (and its bytes), so that connection
+ *   never schedules a write again: each reconnect sends nothing and times out, for good;
+ * - a reserved connection given back after it closed is counted open, with no socket.
+ * The repair rejects a query on a closed connection (or on a transaction whose connection closed)
+ * with CONNECTION_CLOSED before anything is written, which the caller's retry handles; forgets
+ * the held-back write on close; and returns a closed reserved connection to the pool as closed.
+ * v4 rewrites the driver but changes how parameters are typed, which is a larger move for money
+ * columns than these lines.
  *
  * Node built-ins only: the Docker image runs this before anything else is in place.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
 /** In every file the repair has rewritten; bump it when the repair changes. */
 export const DRIVER_PATCH_MARKER = 'durable-trader driver patch 1';
 const DRIVER_VERSION = '3.4.9';
-/** The copies Node loads: `import` takes src/, `require` takes cjs/. */
-const FILES = ['src/connection.js', 'cjs/src/connection.js'];
+const TAG = `// ${DRIVER_PATCH_MARKER} (lib/postgres-driver-patch.ts)`;
 
 interface Edit {
   find: string;
@@ -31,41 +36,87 @@ interface Edit {
   times: number;
 }
 
-const EDITS: Edit[] = [
+const lines = (...xs: string[]) => xs.join('\n');
+
+/** The copies Node loads (`import` takes src/, `require` takes cjs/), each with its edits. */
+const FILES: Array<{ file: string; edits: Edit[] }> = ['src', 'cjs/src'].flatMap((dir) => [
   {
-    find: ['  function nextWrite(fn) {', '    const x = socket.write(chunk, fn)', ''].join('\n'),
-    replace: [
-      `  // ${DRIVER_PATCH_MARKER} (lib/postgres-driver-patch.ts): a write whose socket is gone`,
-      '  // settles its queries as CONNECTION_CLOSED instead of throwing from the immediate, and leaves',
-      '  // the connection closed rather than idle.',
-      '  function writeAfterClose(fn) {',
-      '    nextWriteTimer !== null && clearImmediate(nextWriteTimer)',
-      '    chunk = nextWriteTimer = null',
-      "    const err = Errors.connection('CONNECTION_CLOSED', options)",
-      '    fn && fn(err)',
-      '    error(err)',
-      '    query = null',
-      '    // A pool that still counts it usable (a reserved one given back) gets it as closed, to reconnect.',
-      '    connection.queue !== queues.closed && connection.queue !== queues.connecting && connection.queue !== queues.ended && onclose(connection, err)',
-      '    return false',
-      '  }',
-      '',
-      '  function nextWrite(fn) {',
-      '    if (socket === null)',
-      '      return writeAfterClose(fn)',
-      '    const x = socket.write(chunk, fn)',
-      '',
-    ].join('\n'),
-    times: 1,
+    file: `${dir}/connection.js`,
+    edits: [
+      {
+        // Nothing is written for a connection whose socket is gone; `true` keeps the caller from
+        // moving it to the pool's full queue, since it stays closed until the pool reconnects it.
+        find: lines('    if (terminated)', "      return queryError(q, Errors.connection('CONNECTION_DESTROYED', options))", ''),
+        replace: lines(
+          '    if (terminated)',
+          "      return queryError(q, Errors.connection('CONNECTION_DESTROYED', options))",
+          '',
+          `    ${TAG}: closed, not yet reconnected`,
+          '    if (socket === null)',
+          "      return queryError(q, Errors.connection('CONNECTION_CLOSED', options)), true",
+          '',
+        ),
+        times: 1,
+      },
+      {
+        // Unreachable once execute() refuses, but a throw here would take the process down.
+        find: lines('  function nextWrite(fn) {', '    const x = socket.write(chunk, fn)', ''),
+        replace: lines(
+          '  function nextWrite(fn) {',
+          `    if (socket === null) { ${TAG}`,
+          '      nextWriteTimer !== null && clearImmediate(nextWriteTimer)',
+          '      chunk = nextWriteTimer = null',
+          "      fn && fn(Errors.connection('CONNECTION_CLOSED', options))",
+          '      return true',
+          '    }',
+          '    const x = socket.write(chunk, fn)',
+          '',
+        ),
+        times: 1,
+      },
+      {
+        // terminate() and closed(): the bytes were for the old session, and the handle must go so
+        // the next session's first write schedules its own immediate.
+        find: '\n    clearImmediate(nextWriteTimer)\n',
+        replace: `\n    clearImmediate(nextWriteTimer)\n    nextWriteTimer = chunk = null ${TAG}\n`,
+        times: 2,
+      },
+    ],
   },
   {
-    // terminate() and closed(): the bytes were for the old session, and the handle must go so the
-    // next session's first write schedules its own immediate.
-    find: '\n    clearImmediate(nextWriteTimer)\n',
-    replace: `\n    clearImmediate(nextWriteTimer)\n    nextWriteTimer = chunk = null // ${DRIVER_PATCH_MARKER}\n`,
-    times: 2,
+    file: `${dir}/index.js`,
+    edits: [
+      {
+        // reserve(): a connection that closed while reserved is already back in the pool as closed.
+        find: lines('    sql.release = () => {', '      c.reserved = null', '      onopen(c)', '    }'),
+        replace: lines('    sql.release = () => {', '      c.reserved = null', `      c.queue === closed || c.queue === connecting || c.queue === ended || onopen(c) ${TAG}`, '    }'),
+        times: 1,
+      },
+      {
+        // begin(): remember that the transaction's connection closed…
+        find: lines('      , prepare = null', ''),
+        replace: lines(`      , prepare = null`, `      , closedWith = null ${TAG}`, ''),
+        times: 1,
+      },
+      {
+        find: '        new Promise((_, reject) => connection.onclose = reject)',
+        replace: '        new Promise((_, reject) => connection.onclose = (e) => reject(closedWith = e))',
+        times: 1,
+      },
+      {
+        // …and refuse the body's later statements, which would otherwise run outside it.
+        find: lines('        q.catch(e => uncaughtError || (uncaughtError = e))', ''),
+        replace: lines(
+          '        q.catch(e => uncaughtError || (uncaughtError = e))',
+          `        if (closedWith) ${TAG}`,
+          '          return q.reject(closedWith)',
+          '',
+        ),
+        times: 1,
+      },
+    ],
   },
-];
+]);
 
 /** Where the installed driver lives, as Node resolves it from this project. */
 export function driverRoot(from: string = import.meta.url): string {
@@ -82,7 +133,7 @@ const count = (text: string, part: string) => text.split(part).length - 1;
  */
 export function patchPostgresDriver(root: string): string[] {
   const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
-  const plans = FILES.map((file) => {
+  const plans = FILES.map(({ file, edits }) => {
     const at = path.join(root, file);
     const text = readFileSync(at, 'utf8');
     if (text.includes(DRIVER_PATCH_MARKER)) return { file, at, text: undefined };
@@ -92,7 +143,7 @@ export function patchPostgresDriver(root: string): string[] {
       );
     }
     let next = text;
-    for (const edit of EDITS) {
+    for (const edit of edits) {
       const found = count(next, edit.find);
       if (found !== edit.times) {
         throw new Error(`${at} does not read as postgres ${DRIVER_VERSION} does (expected ${edit.times} of ${JSON.stringify(edit.find.trim().split('\n')[0])}, found ${found}): reinstall it with npm ci`);
@@ -101,15 +152,17 @@ export function patchPostgresDriver(root: string): string[] {
     }
     return { file, at, text: next };
   });
-  // Only once every file has been checked, so a refusal leaves the driver as it was.
+  // Only once every file has been checked, so a refusal leaves the driver as it was; each file is
+  // replaced whole, so a file cut short never carries the marker.
   return plans.map(({ file, at, text }) => {
     if (text === undefined) return `${file}: already patched`;
-    writeFileSync(at, text);
+    writeFileSync(`${at}.repair`, text);
+    renameSync(`${at}.repair`, at);
     return `${file}: patched`;
   });
 }
 
 /** The files of the driver at `root` that lack the repair. */
 export function unpatchedDriverFiles(root: string): string[] {
-  return FILES.filter((file) => !readFileSync(path.join(root, file), 'utf8').includes(DRIVER_PATCH_MARKER));
+  return FILES.map(({ file }) => file).filter((file) => !readFileSync(path.join(root, file), 'utf8').includes(DRIVER_PATCH_MARKER));
 }

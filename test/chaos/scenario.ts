@@ -376,8 +376,9 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
     // Every fill reaches its portfolio, or the portfolio says why it could not fold it in.
     const stale = await silentlyStalePortfolios({ sql, temporalAddress: temporal.address, codec: engineCodec(), orderIds: ids, timeoutMs: 90_000 });
     for (const line of stale.lines) note(line);
-    extra = { ...extra, portfoliosSilentlyBehind: stale.count, unexpectedExits: partNotes.unexpectedExits };
+    extra = { ...extra, portfoliosSilentlyBehind: stale.count };
     verdict = await audit({ sql, fake, fakeStart, paperStartingCash: PAPER_CASH, submissions, expectations });
+    extra = { ...extra, unexpectedExits: partNotes.unexpectedExits };
     const rejected = Object.entries(verdict.rejections).map(([code, n]) => `${n}×${code}`).join(' ');
     note(`${verdict.statuses.FILLED ?? 0} filled (${verdict.restedThenFilled} after resting), ${verdict.statuses.CANCELED ?? 0} canceled, ${verdict.statuses.REJECTED ?? 0} rejected${rejected ? ` (${rejected})` : ''}, ${fake.trades().length} Binance trades, peak Binance weight ${peakWeight(fake)}/min`);
     const hits = faultHits(fake);

@@ -15,60 +15,90 @@ import { driverRoot, unpatchedDriverFiles } from '../../lib/postgres-driver-patc
 
 const run = promisify(execFile);
 
-/** Runs `body` as an ES module in a fresh node, with `sql` (two connections) and `url` in scope. */
-async function inChild(body: string): Promise<{ code: number; out: string }> {
+/**
+ * Runs `body` as an ES module in a fresh node, with `sql` (a pool of ONE connection, so a slot
+ * lost is a pool lost), `killer` (another pool, to end `sql`'s server process), `closes` (the ids
+ * of the connections the pool saw close), `big` and `code(err)` in scope. Both pools must end
+ * without a timeout.
+ */
+async function inChild(body: string): Promise<{ code: number | null; out: string }> {
   const script = [
     "import postgres from 'postgres';",
     'const url = process.env.DT_TEST_URL;',
-    "const sql = postgres(url, { max: 2, onnotice: () => {} });",
+    'const closes = [];',
+    "const sql = postgres(url, { max: 1, onnotice: () => {}, onclose: (id) => closes.push(id) });",
+    "const killer = postgres(url, { max: 1, onnotice: () => {} });",
     'const code = (e) => e?.code ?? String(e);',
+    "// 2 KB of parameter: a write the driver sends at once instead of holding it back.",
+    "const big = 'x'.repeat(2000);",
     body,
-    'await sql.end({ timeout: 5 });',
+    'await sql.end();',
+    'await killer.end();',
     "console.log('ended');",
   ].join('\n');
   try {
-    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: PROJECT_ROOT, env: { ...process.env, DT_TEST_URL: inject('databaseUrl') }, timeout: 30_000 });
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: PROJECT_ROOT, env: { ...process.env, DT_TEST_URL: inject('databaseUrl') }, timeout: 20_000 });
     return { code: 0, out: stdout };
   } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+    const e = err as { code?: number | string; stdout?: string; stderr?: string; killed?: boolean };
+    return { code: typeof e.code === 'number' ? e.code : null, out: `${e.killed ? '(killed after 20 s)\n' : ''}${e.stdout ?? ''}${e.stderr ?? ''}` };
   }
 }
 
 describe('the postgres.js driver this project installs', () => {
-  it('carries the repair in both the files Node may load', () => {
+  it('carries the repair in every file Node may load', () => {
     expect(unpatchedDriverFiles(driverRoot())).toEqual([]);
   });
 
-  it("rejects a transaction's query sent after its server process died, and the process lives on", async () => {
+  it("refuses a transaction's statements once its connection died, even after the pool reconnected it, and the process lives on", async () => {
+    const table = `driver_test_${process.pid}`;
     const { code, out } = await inChild(`
-      let body;
+      await killer\`create table ${table} (n int)\`;
+      let body, resume;
+      const gate = new Promise((r) => (resume = r));
       const outcome = await sql.begin((tx) => (body = (async () => {
         const [{ pid }] = await tx\`select pg_backend_pid() as pid\`;
-        await sql\`select pg_terminate_backend(\${pid})\`;
-        await new Promise((r) => setTimeout(r, 300));
-        await tx\`select 1\`;
+        await killer\`select pg_terminate_backend(\${pid})\`;
+        await gate;
+        await tx\`insert into ${table} values (1)\`;
       })())).then(() => 'committed', (e) => 'begin ' + code(e));
-      const after = await body.then(() => 'ran', (e) => 'query ' + code(e));
-      console.log(outcome, after);
+      console.log(outcome);
       console.log('pool', (await sql\`select 7 as n\`)[0].n);
+      resume();
+      console.log('body', await body.then(() => 'ran', (e) => 'refused ' + code(e)));
+      console.log('rows', (await sql\`select count(*)::int as n from ${table}\`)[0].n);
+      console.log('big', (await sql\`select \${big}::text as t\`)[0].t.length);
+      await killer\`drop table ${table}\`;
     `);
-    expect(out).toContain('begin CONNECTION_CLOSED query CONNECTION_CLOSED');
+    expect(out).toContain('begin CONNECTION_CLOSED');
     expect(out).toContain('pool 7');
+    // Unrepaired, the insert ran on the reconnected session, outside the transaction, and stayed.
+    expect(out).toContain('body refused CONNECTION_CLOSED');
+    expect(out).toContain('rows 0');
+    expect(out).toContain('big 2000');
     expect(out).toContain('ended');
     expect(code).toBe(0);
   });
 
-  it('rejects a query on a reserved connection whose server process died; the pool still ends', async () => {
+  it('refuses queries on a reserved connection whose server process died, and gives the pool its slot back', async () => {
     const { code, out } = await inChild(`
       const reserved = await sql.reserve();
       const [{ pid }] = await reserved\`select pg_backend_pid() as pid\`;
-      await sql\`select pg_terminate_backend(\${pid})\`;
-      await new Promise((r) => setTimeout(r, 300));
-      console.log('reserved', await reserved\`select 1\`.then(() => 'ran', code));
+      await killer\`select pg_terminate_backend(\${pid})\`;
+      for (let waited = 0; closes.length === 0; waited += 10) {
+        if (waited > 5000) throw new Error('the reserved connection never closed');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      console.log('small', await reserved\`select 1\`.then(() => 'ran', code));
+      console.log('large', await reserved\`select \${big}::text\`.then(() => 'ran', code));
       reserved.release();
+      console.log('pool', (await sql\`select 8 as n\`)[0].n);
+      console.log('big', (await sql\`select \${big}::text as t\`)[0].t.length);
     `);
-    expect(out).toContain('reserved CONNECTION_CLOSED');
+    expect(out).toContain('small CONNECTION_CLOSED');
+    expect(out).toContain('large CONNECTION_CLOSED');
+    expect(out).toContain('pool 8');
+    expect(out).toContain('big 2000');
     expect(out).toContain('ended');
     expect(code).toBe(0);
   });
