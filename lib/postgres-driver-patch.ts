@@ -11,10 +11,13 @@
  *   statement runs there, outside the transaction, and commits on its own;
  * - closing cancels the held-back write but keeps its handle (and its bytes), so that connection
  *   never schedules a write again: each reconnect sends nothing and times out, for good;
- * - a reserved connection given back after it closed is counted open, with no socket.
- * The repair rejects a query on a closed connection (or on a transaction whose connection closed)
- * with CONNECTION_CLOSED before anything is written, which the caller's retry handles; forgets
- * the held-back write on close; and returns a closed reserved connection to the pool as closed.
+ * - a reserved connection given back after it closed is counted open, with no socket;
+ * - statements a transaction or reservation queued behind a busy one never settle;
+ * - the pool's next query inherits the error of a server process that ended mid-query.
+ * The repair rejects a query on a closed connection, transaction or reservation with
+ * CONNECTION_CLOSED before anything is written, which the caller's retry handles; forgets the
+ * held-back write and the old session's error on close; and leaves a closed reserved connection
+ * to the pool.
  * v4 rewrites the driver but changes how parameters are typed, which is a larger move for money
  * columns than these lines.
  *
@@ -59,14 +62,18 @@ const FILES: Array<{ file: string; edits: Edit[] }> = ['src', 'cjs/src'].flatMap
         times: 1,
       },
       {
-        // Unreachable once execute() refuses, but a throw here would take the process down.
+        // Unreachable once execute() refuses, but a throw here would take the process down: settle
+        // what the dropped bytes carried, without touching the pool's queues or its next query.
         find: lines('  function nextWrite(fn) {', '    const x = socket.write(chunk, fn)', ''),
         replace: lines(
           '  function nextWrite(fn) {',
           `    if (socket === null) { ${TAG}`,
           '      nextWriteTimer !== null && clearImmediate(nextWriteTimer)',
           '      chunk = nextWriteTimer = null',
-          "      fn && fn(Errors.connection('CONNECTION_CLOSED', options))",
+          "      const err = Errors.connection('CONNECTION_CLOSED', options)",
+          '      fn && fn(err)',
+          '      query && queryError(query, err)',
+          '      while (sent.length) queryError(sent.shift(), err)',
           '      return true',
           '    }',
           '    const x = socket.write(chunk, fn)',
@@ -77,9 +84,16 @@ const FILES: Array<{ file: string; edits: Edit[] }> = ['src', 'cjs/src'].flatMap
       {
         // terminate() and closed(): the bytes were for the old session, and the handle must go so
         // the next session's first write schedules its own immediate.
-        find: '\n    clearImmediate(nextWriteTimer)\n',
-        replace: `\n    clearImmediate(nextWriteTimer)\n    nextWriteTimer = chunk = null ${TAG}\n`,
-        times: 2,
+        find: lines('    clearImmediate(nextWriteTimer)', '    if (socket) {'),
+        replace: lines('    clearImmediate(nextWriteTimer)', `    nextWriteTimer = chunk = null ${TAG}`, '    if (socket) {'),
+        times: 1,
+      },
+      {
+        // closed() also drops the old session's error (a server process ended mid-query), which
+        // the new session's first ready message would otherwise hand to the pool's next query.
+        find: lines('    clearImmediate(nextWriteTimer)', "    socket.removeListener('data', data)"),
+        replace: lines('    clearImmediate(nextWriteTimer)', `    nextWriteTimer = chunk = errorResponse = null ${TAG}`, "    socket.removeListener('data', data)"),
+        times: 1,
       },
     ],
   },
@@ -87,20 +101,54 @@ const FILES: Array<{ file: string; edits: Edit[] }> = ['src', 'cjs/src'].flatMap
     file: `${dir}/index.js`,
     edits: [
       {
-        // reserve(): a connection that closed while reserved is already back in the pool as closed.
-        find: lines('    sql.release = () => {', '      c.reserved = null', '      onopen(c)', '    }'),
-        replace: lines('    sql.release = () => {', '      c.reserved = null', `      c.queue === closed || c.queue === connecting || c.queue === ended || onopen(c) ${TAG}`, '    }'),
+        // reserve(): once the reserved connection closed, the holder's statements are refused
+        // (the pool may have reconnected it for someone else), queued ones too, and giving it back
+        // leaves it to the pool, which already has it as closed.
+        find: lines('    c.reserved.release = true', ''),
+        replace: lines(
+          '    c.reserved.release = true',
+          `    let closedWith = null ${TAG}`,
+          '    const lost = c.onclose = (e) => {',
+          '      closedWith = e',
+          '      while (queue.length) queue.shift().reject(e)',
+          '    }',
+          '',
+        ),
         times: 1,
       },
       {
-        // begin(): remember that the transaction's connection closed…
+        find: lines('    sql.release = () => {', '      c.reserved = null', '      onopen(c)', '    }'),
+        replace: lines(
+          '    sql.release = () => {',
+          `      if (closedWith) ${TAG}`,
+          '        return',
+          '      c.onclose === lost && (c.onclose = null)',
+          '      c.reserved = null',
+          '      onopen(c)',
+          '    }',
+        ),
+        times: 1,
+      },
+      {
+        find: lines('    function handler(q) {', '      c.queue === full'),
+        replace: lines('    function handler(q) {', `      if (closedWith) ${TAG}`, '        return q.reject(closedWith)', '      c.queue === full'),
+        times: 1,
+      },
+      {
+        // begin(): remember that the transaction's connection closed, and settle what waited…
         find: lines('      , prepare = null', ''),
         replace: lines(`      , prepare = null`, `      , closedWith = null ${TAG}`, ''),
         times: 1,
       },
       {
         find: '        new Promise((_, reject) => connection.onclose = reject)',
-        replace: '        new Promise((_, reject) => connection.onclose = (e) => reject(closedWith = e))',
+        replace: lines(
+          '        new Promise((_, reject) => connection.onclose = (e) => {',
+          '          closedWith = e',
+          '          while (queries.length) queries.shift().reject(e)',
+          '          reject(e)',
+          '        })',
+        ),
         times: 1,
       },
       {

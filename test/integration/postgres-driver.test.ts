@@ -18,7 +18,8 @@ const run = promisify(execFile);
 /**
  * Runs `body` as an ES module in a fresh node, with `sql` (a pool of ONE connection, so a slot
  * lost is a pool lost), `killer` (another pool, to end `sql`'s server process), `closes` (the ids
- * of the connections the pool saw close), `big` and `code(err)` in scope. Both pools must end
+ * of the connections the pool saw close), `closed()` (waits for the first), `big`, `code(err)` and
+ * `answer(query)` ('ran', the error's code, or no answer in 3 s) in scope. Both pools must end
  * without a timeout.
  */
 async function inChild(body: string): Promise<{ code: number | null; out: string }> {
@@ -31,6 +32,13 @@ async function inChild(body: string): Promise<{ code: number | null; out: string
     'const code = (e) => e?.code ?? String(e);',
     "// 2 KB of parameter: a write the driver sends at once instead of holding it back.",
     "const big = 'x'.repeat(2000);",
+    "const answer = (p) => Promise.race([p.then(() => 'ran', code), new Promise((r) => setTimeout(() => r('no answer in 3 s'), 3000).unref())]);",
+    'const closed = async () => {',
+    '  for (let waited = 0; closes.length === 0; waited += 10) {',
+    "    if (waited > 5000) throw new Error('the connection never closed');",
+    '    await new Promise((r) => setTimeout(r, 10));',
+    '  }',
+    '};',
     body,
     'await sql.end();',
     'await killer.end();',
@@ -80,27 +88,81 @@ describe('the postgres.js driver this project installs', () => {
     expect(code).toBe(0);
   });
 
-  it('refuses queries on a reserved connection whose server process died, and gives the pool its slot back', async () => {
+  it("settles a transaction's statements queued behind a busy one when its connection dies", async () => {
+    const { code, out } = await inChild(`
+      let busy, queued;
+      const outcome = await sql.begin(async (tx) => {
+        const [{ pid }] = await tx\`select pg_backend_pid() as pid\`;
+        // A statement with a parameter is described first, so the next one waits in the transaction's queue.
+        busy = tx\`select \${1}::int as x, pg_sleep(2)\`.execute();
+        queued = tx\`select 2 as y\`.execute();
+        busy.catch(() => {});
+        queued.catch(() => {});
+        await killer\`select pg_terminate_backend(\${pid})\`;
+        await busy;
+      }).then(() => 'committed', (e) => 'begin ' + code(e));
+      console.log(outcome);
+      console.log('busy', await answer(busy), '/ queued', await answer(queued));
+      console.log('pool', (await sql\`select 6 as n\`)[0].n);
+    `);
+    expect(out).toContain('begin CONNECTION_CLOSED');
+    // Unrepaired, the queued statement never settles (and then neither does end()).
+    expect(out).toContain('busy CONNECTION_CLOSED / queued CONNECTION_CLOSED');
+    expect(out).toContain('pool 6');
+    expect(out).toContain('ended');
+    expect(code).toBe(0);
+  });
+
+  it('refuses a reserved connection whose server process died, even once the pool has reconnected it, and keeps the pool whole', async () => {
     const { code, out } = await inChild(`
       const reserved = await sql.reserve();
       const [{ pid }] = await reserved\`select pg_backend_pid() as pid\`;
+      const busy = reserved\`select \${1}::int as x, pg_sleep(2)\`.execute();
+      const queued = reserved\`select 2 as y\`.execute();
+      busy.catch(() => {});
+      queued.catch(() => {});
       await killer\`select pg_terminate_backend(\${pid})\`;
-      for (let waited = 0; closes.length === 0; waited += 10) {
-        if (waited > 5000) throw new Error('the reserved connection never closed');
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      console.log('small', await reserved\`select 1\`.then(() => 'ran', code));
-      console.log('large', await reserved\`select \${big}::text\`.then(() => 'ran', code));
-      reserved.release();
+      await closed();
+      console.log('busy', await answer(busy), '/ queued', await answer(queued));
+      console.log('small', await answer(reserved\`select 1\`));
+      console.log('large', await answer(reserved\`select \${big}::text\`));
+      // The pool reconnects the one slot while the reservation is still held.
       console.log('pool', (await sql\`select 8 as n\`)[0].n);
-      console.log('big', (await sql\`select \${big}::text as t\`)[0].t.length);
+      console.log('stale', await answer(reserved\`select 1\`));
+      reserved.release();
+      console.log('after', (await sql\`select \${big}::text as t\`)[0].t.length);
     `);
+    expect(out).toContain('busy CONNECTION_CLOSED / queued CONNECTION_CLOSED');
     expect(out).toContain('small CONNECTION_CLOSED');
     expect(out).toContain('large CONNECTION_CLOSED');
     expect(out).toContain('pool 8');
-    expect(out).toContain('big 2000');
+    // Unrepaired, the old holder's statement runs on the pool's new session.
+    expect(out).toContain('stale CONNECTION_CLOSED');
+    expect(out).toContain('after 2000');
     expect(out).toContain('ended');
     expect(code).toBe(0);
+  });
+
+  it("gives the pool's next query a fresh session, not the error of a server process that ended mid-query", async () => {
+    const closes: number[] = [];
+    const sql = postgres(inject('databaseUrl'), { max: 1, onnotice: () => {}, onclose: (id: number) => void closes.push(id) });
+    const killer = postgres(inject('databaseUrl'), { max: 1, onnotice: () => {} });
+    try {
+      const pid = (await sql<{ pid: number }[]>`select pg_backend_pid() as pid`)[0]!.pid;
+      const long = sql`select pg_sleep(5)`.execute();
+      long.catch(() => {});
+      await killer`select pg_terminate_backend(${pid})`;
+      await expect(long).rejects.toBeDefined();
+      for (let waited = 0; closes.length === 0; waited += 10) {
+        if (waited > 5000) throw new Error('the connection never closed');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      // Unrepaired, this fails with the ended process's 57P01.
+      const [row] = await sql<{ n: number }[]>`select 1 as n`;
+      expect(row!.n).toBe(1);
+    } finally {
+      await Promise.all([sql.end({ timeout: 2 }), killer.end({ timeout: 2 })]);
+    }
   });
 
   it('reconnects a connection that closed while a short write waited for its turn', async () => {

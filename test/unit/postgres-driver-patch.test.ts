@@ -35,13 +35,20 @@ const ORIGINAL = {
 
   async function closed(hadError) {
     clearImmediate(nextWriteTimer)
+    socket.removeListener('data', data)
     socket = null
   }
 `,
   index: `
+    c.reserved.release = true
+
     sql.release = () => {
       c.reserved = null
       onopen(c)
+    }
+
+    function handler(q) {
+      c.queue === full
     }
     let savepoints = 0
       , connection
@@ -72,7 +79,7 @@ const contents = (root: string) => FILES.map((file) => readFileSync(path.join(ro
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('patchPostgresDriver', () => {
-  it('edits every copy: refusal on a closed connection, teardown, reserve and begin', () => {
+  it('edits every copy: refusals on a closed connection, teardown, reserve() and begin()', () => {
     const root = driver('3.4.9');
     expect(unpatchedDriverFiles(root)).toEqual(FILES);
     expect(patchPostgresDriver(root)).toEqual(FILES.map((file) => `${file}: patched`));
@@ -80,10 +87,13 @@ describe('patchPostgresDriver', () => {
     for (const text of contents(root)) expect(text).toContain(DRIVER_PATCH_MARKER);
     expect(connection).toMatch(/if \(socket === null\)\n {6}return queryError\(q, Errors\.connection\('CONNECTION_CLOSED', options\)\), true/);
     expect(connection).toMatch(/function nextWrite\(fn\) \{\n {4}if \(socket === null\) \{/);
-    expect(connection!.match(/clearImmediate\(nextWriteTimer\)\n {4}nextWriteTimer = chunk = null/g)).toHaveLength(2);
-    expect(index).toMatch(/c\.queue === closed \|\| c\.queue === connecting \|\| c\.queue === ended \|\| onopen\(c\)/);
-    expect(index).toContain('connection.onclose = (e) => reject(closedWith = e)');
-    expect(index).toMatch(/if \(closedWith\).*\n {10}return q\.reject\(closedWith\)/);
+    expect(connection).toMatch(/clearImmediate\(nextWriteTimer\)\n {4}nextWriteTimer = chunk = null .*\n {4}if \(socket\) \{/);
+    expect(connection).toMatch(/clearImmediate\(nextWriteTimer\)\n {4}nextWriteTimer = chunk = errorResponse = null .*\n {4}socket\.removeListener/);
+    expect(index).toMatch(/const lost = c\.onclose = \(e\) => \{\n {6}closedWith = e\n {6}while \(queue\.length\) queue\.shift\(\)\.reject\(e\)/);
+    expect(index).toMatch(/sql\.release = \(\) => \{\n {6}if \(closedWith\).*\n {8}return\n/);
+    expect(index).toMatch(/ {4}function handler\(q\) \{\n {6}if \(closedWith\).*\n {8}return q\.reject\(closedWith\)/);
+    expect(index).toMatch(/connection\.onclose = \(e\) => \{\n {10}closedWith = e\n {10}while \(queries\.length\) queries\.shift\(\)\.reject\(e\)\n {10}reject\(e\)/);
+    expect(index).toMatch(/q\.catch\(.*\n {8}if \(closedWith\).*\n {10}return q\.reject\(closedWith\)/);
     expect(contents(root).slice(2)).toEqual([connection, index]);
     expect(unpatchedDriverFiles(root)).toEqual([]);
   });
@@ -104,9 +114,9 @@ describe('patchPostgresDriver', () => {
 
   it('refuses a file that does not read as 3.4.9 does, and writes no copy', () => {
     const root = driver('3.4.9');
-    const changed = ORIGINAL.connection.replace('  async function closed(hadError) {\n    clearImmediate(nextWriteTimer)\n', '  async function closed(hadError) {\n');
+    const changed = ORIGINAL.connection.replace('  function nextWrite(fn) {\n', '  function nextWrite(fn, extra) {\n');
     writeFileSync(path.join(root, 'cjs/src/connection.js'), changed);
-    expect(() => patchPostgresDriver(root)).toThrow(/cjs[\\/]src[\\/]connection\.js does not read as postgres 3\.4\.9 does \(expected 2 .* found 1\)/);
+    expect(() => patchPostgresDriver(root)).toThrow(/cjs[\\/]src[\\/]connection\.js does not read as postgres 3\.4\.9 does \(expected 1 .* found 0\)/);
     expect(contents(root)).toEqual([ORIGINAL.connection, ORIGINAL.index, changed, ORIGINAL.index]);
   });
 });
