@@ -33,7 +33,7 @@ let driverChecked = false;
 /** An unpatched driver can kill the process when PostgreSQL drops a connection: refuse to run on one. */
 function assertDriverPatched(): void {
   if (driverChecked) return;
-  const root = driverRoot(import.meta.url);
+  const root = driverRoot();
   const missing = unpatchedDriverFiles(root);
   if (missing.length) {
     throw new Error(`postgres.js at ${root} lacks the repair in lib/postgres-driver-patch.ts (${missing.join(', ')}); was it installed with --ignore-scripts? Install with npm ci (rebuild a Docker image), or run node --import tsx scripts/patch-postgres-driver.ts as the owner of node_modules`);

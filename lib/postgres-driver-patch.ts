@@ -167,9 +167,9 @@ const FILES: Array<{ file: string; edits: Edit[] }> = ['src', 'cjs/src'].flatMap
 ]);
 
 /** Where the installed driver lives, as Node resolves it from this project. */
-export function driverRoot(from: string = import.meta.url): string {
+export function driverRoot(): string {
   // require's entry is cjs/src/index.js; two levels up is the package.
-  return path.resolve(path.dirname(createRequire(from).resolve('postgres')), '..', '..');
+  return path.resolve(path.dirname(createRequire(import.meta.url).resolve('postgres')), '..', '..');
 }
 
 const count = (text: string, part: string) => text.split(part).length - 1;

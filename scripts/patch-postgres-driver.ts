@@ -2,7 +2,7 @@
 import { driverRoot, patchPostgresDriver } from '../lib/postgres-driver-patch.js';
 
 try {
-  for (const line of patchPostgresDriver(driverRoot(import.meta.url))) console.log(`postgres driver: ${line}`);
+  for (const line of patchPostgresDriver(driverRoot())) console.log(`postgres driver: ${line}`);
 } catch (err) {
   console.error(`postgres driver: ${(err as Error).message}`);
   process.exit(1);

@@ -12,6 +12,7 @@ import postgres from 'postgres';
 import { describe, expect, inject, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/embedded/temporal-cli.js';
 import { driverRoot, unpatchedDriverFiles } from '../../lib/postgres-driver-patch.js';
+import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 
@@ -53,6 +54,12 @@ async function inChild(body: string): Promise<{ code: number | null; out: string
   }
 }
 
+/** Both pools ended by themselves and the child exited normally. */
+function expectCleanEnd({ code, out }: { code: number | null; out: string }): void {
+  expect(out).toContain('ended');
+  expect(code).toBe(0);
+}
+
 describe('the postgres.js driver this project installs', () => {
   it('carries the repair in every file Node may load', () => {
     expect(unpatchedDriverFiles(driverRoot())).toEqual([]);
@@ -84,8 +91,7 @@ describe('the postgres.js driver this project installs', () => {
     expect(out).toContain('body refused CONNECTION_CLOSED');
     expect(out).toContain('rows 0');
     expect(out).toContain('big 2000');
-    expect(out).toContain('ended');
-    expect(code).toBe(0);
+    expectCleanEnd({ code, out });
   });
 
   it("settles a transaction's statements queued behind a busy one when its connection dies", async () => {
@@ -109,8 +115,7 @@ describe('the postgres.js driver this project installs', () => {
     // Unrepaired, the queued statement never settles (and then neither does end()).
     expect(out).toContain('busy CONNECTION_CLOSED / queued CONNECTION_CLOSED');
     expect(out).toContain('pool 6');
-    expect(out).toContain('ended');
-    expect(code).toBe(0);
+    expectCleanEnd({ code, out });
   });
 
   it('refuses a reserved connection whose server process died, even once the pool has reconnected it, and keeps the pool whole', async () => {
@@ -139,8 +144,7 @@ describe('the postgres.js driver this project installs', () => {
     // Unrepaired, the old holder's statement runs on the pool's new session.
     expect(out).toContain('stale CONNECTION_CLOSED');
     expect(out).toContain('after 2000');
-    expect(out).toContain('ended');
-    expect(code).toBe(0);
+    expectCleanEnd({ code, out });
   });
 
   it("gives the pool's next query a fresh session, not the error of a server process that ended mid-query", async () => {
@@ -153,10 +157,7 @@ describe('the postgres.js driver this project installs', () => {
       long.catch(() => {});
       await killer`select pg_terminate_backend(${pid})`;
       await expect(long).rejects.toBeDefined();
-      for (let waited = 0; closes.length === 0; waited += 10) {
-        if (waited > 5000) throw new Error('the connection never closed');
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await waitFor(async () => closes.length, (n) => n > 0, { timeoutMs: 5000, everyMs: 10, what: 'the connection to close' });
       // Unrepaired, this fails with the ended process's 57P01.
       const [row] = await sql<{ n: number }[]>`select 1 as n`;
       expect(row!.n).toBe(1);
