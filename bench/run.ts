@@ -117,10 +117,13 @@ async function main(): Promise<number> {
   await floor.listen(sql, FLOOR_CHANNEL);
   await portfolios.listen();
   const api = await connectEngineApi(stack.urls.api);
+  // `--e2eAccounts=N`: end-to-end orders spread over N registered users, as real traffic is.
+  const orderApis = [api];
+  while (orderApis.length < profile.e2eAccounts) orderApis.push(await connectEngineApi(stack.urls.api));
   const intakeApi = await connectEngineApi(stack.urls.intakeApi);
   // The direct baseline checks the intake user's token as the intake API does, and writes its rows for that account.
   const baseline = createHttpClient({ baseUrl: stack.urls.baseline, headers: intakeApi.token ? { authorization: `Bearer ${intakeApi.token}` } : {} });
-  cleanup.push('HTTP clients', async () => [api.http, intakeApi.http, baseline].forEach((c) => c.close()));
+  cleanup.push('HTTP clients', async () => [...orderApis.map((a) => a.http), intakeApi.http, baseline].forEach((c) => c.close()));
   say(`API authentication: ${api.auth === 'bearer' ? 'registered a bench user (Bearer token)' : 'none (POST /v1/auth/register answered 404)'}`);
 
   const errors: Array<{ phase: string; message: string }> = [];
@@ -136,7 +139,7 @@ async function main(): Promise<number> {
   };
 
   const cpuParts = { ...stack.pids, bench: process.pid };
-  const ctx: DurableContext = { api, baseline, temporal, orders, floor, profile, log: say, cpuParts };
+  const ctx: DurableContext = { api, orderApis, baseline, temporal, orders, floor, profile, log: say, cpuParts };
   let shape: OrderShape | undefined;
   if (only.has('e2e') || only.has('floor')) {
     shape = await attempt('probe', () => probeShape(ctx));
@@ -154,7 +157,7 @@ async function main(): Promise<number> {
   const e2e = durable?.e2e;
   // What those orders asked of the account's portfolio workflow.
   let portfolioOfOrders: PortfolioLoad | undefined;
-  if (e2e) portfolioOfOrders = await attempt('portfolio load', () => portfolioLoad(temporal, sql, api.accountId));
+  if (e2e) portfolioOfOrders = await attempt('portfolio load', () => portfolioLoad(temporal, sql, orderApis.map((a) => a.accountId)));
   const floorResults = durable?.floor;
   const shapedFloor = durable?.shapedFloor;
   let intake: IntakeResults | undefined;
@@ -218,6 +221,7 @@ async function main(): Promise<number> {
       latencyMs: profile.latencyMs,
       intakeConcurrency: profile.intakeConcurrency,
       e2eConcurrency: profile.e2eConcurrency,
+      e2eAccounts: profile.e2eAccounts,
       latencyLoadFraction: profile.latencyLoadFraction,
       completionTimeoutMs: profile.completionTimeoutMs,
       stream: only.has('stream') ? profile.stream : undefined,

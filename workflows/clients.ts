@@ -40,7 +40,7 @@ function startOptions(config: Config, accountId: string, portfolioId: string) {
       portfolioId === accountId
         ? `Portfolio of account ${accountId}: recalculated on fills and price moves`
         : `Portfolio ${portfolioId} of account ${accountId}: recalculated on fills and price moves`,
-    staticDetails: `Recalculates after ${config.PORTFOLIO_DEBOUNCE} ms of quiet; continues as new after ${config.PORTFOLIO_RECALCS_PER_RUN} recalculations. Query \`portfolioStatus\` for the last result.`,
+    staticDetails: `Recalculates a lone fill at once and a burst after ${config.PORTFOLIO_DEBOUNCE} ms of quiet; continues as new after ${config.PORTFOLIO_RECALCS_PER_RUN} recalculations. Query \`portfolioStatus\` for the last result.`,
   };
 }
 

@@ -12,6 +12,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -41,6 +42,13 @@ const RANGES = ['1D', 'WTD', 'MTD', 'YTD', '1Y', 'MAX', 'CUSTOM'];
 
 const METHODS: readonly AccountingMethod[] = ['average', 'fifo'];
 
+/**
+ * From this patch on, the first notification after a quiet spell (none for the debounce) is
+ * recalculated at once instead of after the debounce: most accounts trade far less often than
+ * that, so a lone fill skips the timer's workflow task and 250 ms. Runs recorded before it keep the timer.
+ */
+const RECALCULATE_AT_ONCE_PATCH = 'portfolio-recalculate-at-once';
+
 /** The workflow's memory; handlers and the main loop go through it, recalculations one at a time. */
 class PortfolioEntity {
   readonly status: PortfolioStatus;
@@ -57,9 +65,25 @@ class PortfolioEntity {
     this.status.recalculating = false;
   }
 
-  notify(kind: 'fills' | 'prices'): void {
+  notify(kind: 'fills' | 'prices', debounceMs: number): void {
+    // Decided here, at the signal, whose workflow time the history fixes.
+    const now = Date.now();
+    if (now - this.lastNotifiedAt >= debounceMs) this.afterQuiet = true;
+    this.lastNotifiedAt = now;
     this.status.dirty = true;
     this.status.notifications[kind]++;
+  }
+
+  /** Workflow time of the last notification (0: none yet in this run). */
+  private lastNotifiedAt = 0;
+  /** A notification came after at least the debounce without one: the start of a burst, or a lone fill. */
+  private afterQuiet = false;
+
+  /** Whether the pending work started after a quiet spell; reset for the next. */
+  takeAfterQuiet(): boolean {
+    const quiet = this.afterQuiet;
+    this.afterQuiet = false;
+    return quiet;
   }
 
   /** The Web UI's current details: the last valuation, or the last failure. */
@@ -108,8 +132,8 @@ export async function portfolio(input: PortfolioInput): Promise<void> {
   const { accountId, portfolioId, settings } = input;
   const entity = new PortfolioEntity(accountId, portfolioId, input.carried);
 
-  setHandler(fillsRecordedSignal, () => entity.notify('fills'));
-  setHandler(portfolioPricesMovedSignal, () => entity.notify('prices'));
+  setHandler(fillsRecordedSignal, () => entity.notify('fills', settings.debounceMs));
+  setHandler(portfolioPricesMovedSignal, () => entity.notify('prices', settings.debounceMs));
   setHandler(portfolioStatusQuery, () => entity.status);
   setHandler(
     recalculateUpdate,
@@ -158,7 +182,9 @@ export async function portfolio(input: PortfolioInput): Promise<void> {
       return continueAsNew<typeof portfolio>({ accountId, ...(portfolioId === undefined ? {} : { portfolioId }), settings, carried: entity.status });
     }
     // Let the rest of a burst arrive; everything that lands meanwhile rides on this recalculation.
-    if (settings.debounceMs > 0) await sleep(settings.debounceMs, { summary: `let the burst settle (${settings.debounceMs} ms)` });
+    // After a quiet spell the first notification is taken at once: it is most often a lone fill.
+    const atOnce = entity.takeAfterQuiet() && patched(RECALCULATE_AT_ONCE_PATCH);
+    if (settings.debounceMs > 0 && !atOnce) await sleep(settings.debounceMs, { summary: `let the burst settle (${settings.debounceMs} ms)` });
     if (!entity.status.dirty) continue; // an Update's full recompute already covered it
     try {
       await entity.recalculate('incremental');

@@ -13,6 +13,11 @@ export interface Profile {
   /** Callers of the closed loops: enough to keep the system busy (Little: rate × latency). */
   intakeConcurrency: number;
   e2eConcurrency: number;
+  /**
+   * Accounts the end-to-end orders are spread over, round robin (1: every order on one account, the
+   * worst case for the per-account locks and the best for the portfolio's coalescing).
+   */
+  e2eAccounts: number;
   /** Open-loop rate as a fraction of the measured saturation throughput. */
   latencyLoadFraction: number;
   /** The unloaded runs (end to end and the shaped floor): their rate as a fraction of the end-to-end saturation, and their length. */
@@ -69,6 +74,7 @@ export const profiles: Record<Profile['name'], Profile> = {
     latencyMs: 3000,
     intakeConcurrency: 32,
     e2eConcurrency: 8,
+    e2eAccounts: 1,
     latencyLoadFraction: 0.5,
     unloadedLoadFraction: 0.1,
     unloadedMs: 10_000,
@@ -106,6 +112,7 @@ export const profiles: Record<Profile['name'], Profile> = {
     latencyMs: 20_000,
     intakeConcurrency: 32,
     e2eConcurrency: 16,
+    e2eAccounts: 1,
     latencyLoadFraction: 0.5,
     unloadedLoadFraction: 0.1,
     unloadedMs: 20_000,

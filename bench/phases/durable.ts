@@ -24,6 +24,8 @@ export const ORDER_BODY = { symbol: BENCH_PRICE.symbol, side: 'BUY', type: 'MARK
 
 export interface DurableContext {
   api: EngineApi;
+  /** The accounts end-to-end orders are sent for, round robin (`api` first); just `api` when absent. */
+  orderApis?: EngineApi[];
   baseline: HttpClient;
   temporal: Client;
   orders: CompletionTracker;
@@ -92,10 +94,12 @@ async function orderStages(stages: NonNullable<DurableContext['stages']>, orderI
   };
 }
 
-export const orderFire =
-  (ctx: DurableContext): Fire =>
-  async () => {
-    const r = await ctx.api.http.request('POST', '/v1/orders', ORDER_BODY);
+export const orderFire = (ctx: DurableContext): Fire => {
+  const apis = ctx.orderApis?.length ? ctx.orderApis : [ctx.api];
+  let next = 0;
+  return async () => {
+    const api = apis[next++ % apis.length]!;
+    const r = await api.http.request('POST', '/v1/orders', ORDER_BODY);
     if (r.status !== 202) return { ok: false, error: `POST /v1/orders answered ${r.status}: ${r.body.slice(0, 200)}` };
     const { id } = JSON.parse(r.body) as { id: string };
     const filled = await ctx.orders.wait(id, ctx.profile.completionTimeoutMs);
@@ -103,6 +107,7 @@ export const orderFire =
     if (!filled.ok || !stages) return filled;
     return { ...filled, stages: () => orderStages(stages, id, filled.doneAt!, ctx.profile.completionTimeoutMs) };
   };
+};
 
 /** The floor's request: every step an ordinary activity, or (`shaped`) the order's own mix. */
 const floorBody = (shape: OrderShape, shaped: boolean) => ({
@@ -221,22 +226,28 @@ export interface PortfolioLoad {
  * continue-as-new) and its FILLED orders: each signal costs the portfolio a workflow task and
  * history events, each recalculation an activity.
  */
-export async function portfolioLoad(temporal: Client, sql: Sql, accountId: string): Promise<PortfolioLoad> {
-  const handle = temporal.workflow.getHandle(portfolioWorkflowId(accountId));
-  // The last orders' notifications and the recalculation they bring land after their FILLED.
-  let status = await handle.query(portfolioStatusQuery);
-  for (const deadline = Date.now() + 10_000; (status.dirty || status.recalculating) && Date.now() < deadline; ) {
-    await sleep(100);
-    status = await handle.query(portfolioStatusQuery);
+export async function portfolioLoad(temporal: Client, sql: Sql, accountIds: string[]): Promise<PortfolioLoad> {
+  let fillSignals = 0;
+  let recalculations = 0;
+  for (const accountId of accountIds) {
+    const handle = temporal.workflow.getHandle(portfolioWorkflowId(accountId));
+    // The last orders' notifications and the recalculation they bring land after their FILLED.
+    let status = await handle.query(portfolioStatusQuery);
+    for (const deadline = Date.now() + 10_000; (status.dirty || status.recalculating) && Date.now() < deadline; ) {
+      await sleep(100);
+      status = await handle.query(portfolioStatusQuery);
+    }
+    fillSignals += status.notifications.fills;
+    recalculations += status.recalculations;
   }
-  const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM orders WHERE account_id = ${accountId} AND status = 'FILLED'`;
+  const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM orders WHERE account_id IN ${sql(accountIds)} AND status = 'FILLED'`;
   const filledOrders = row?.n ?? 0;
   const per = (n: number) => (filledOrders ? round(n / filledOrders, 3) : null);
   return {
     filledOrders,
-    fillSignals: status.notifications.fills,
-    recalculations: status.recalculations,
-    signalsPerOrder: per(status.notifications.fills),
-    recalculationsPerOrder: per(status.recalculations),
+    fillSignals,
+    recalculations,
+    signalsPerOrder: per(fillSignals),
+    recalculationsPerOrder: per(recalculations),
   };
 }

@@ -36,11 +36,11 @@ const eventMs = (e: HistoryEvent | undefined) => (e?.eventTime ? Number(String(e
 
 /** Where the time between a signal and its recalculation goes, from the workflow's history (server clock). */
 export interface RecalculationSpans {
-  /** Signal received → debounce timer started (a workflow task). */
+  /** Signal received → debounce timer started (a workflow task); null when it ran at once (no timer). */
   signalToTimerMs: number | null;
   /** The debounce timer, started → fired. */
   timerMs: number | null;
-  /** Timer fired → activity scheduled (a workflow task). */
+  /** Timer fired (or, without a timer, the signal) → activity scheduled (a workflow task). */
   timerToScheduledMs: number | null;
   /** The activity: scheduled → completed. */
   activityMs: number | null;
@@ -54,15 +54,17 @@ async function lastRecalculation(temporal: Client, accountId: string): Promise<R
   const id = String(scheduled?.eventId);
   const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === id);
   const before = events.slice(0, Math.max(0, scheduledAt));
-  const fired = before.findLast((e) => e.timerFiredEventAttributes);
-  const started = before.findLast((e) => e.timerStartedEventAttributes);
   const signaled = before.findLast((e) => e.workflowExecutionSignaledEventAttributes);
+  // The debounce timer, if this recalculation waited for one: a lone notification goes at once.
+  const sinceSignal = before.slice(signaled ? before.indexOf(signaled) : 0);
+  const fired = sinceSignal.findLast((e) => e.timerFiredEventAttributes);
+  const started = sinceSignal.findLast((e) => e.timerStartedEventAttributes);
   const span = (a: HistoryEvent | undefined, b: HistoryEvent | undefined) => {
     const from = eventMs(a);
     const to = eventMs(b);
     return from === undefined || to === undefined ? null : round(to - from);
   };
-  return { signalToTimerMs: span(signaled, started), timerMs: span(started, fired), timerToScheduledMs: span(fired, scheduled), activityMs: span(scheduled, completed) };
+  return { signalToTimerMs: span(signaled, started), timerMs: span(started, fired), timerToScheduledMs: span(fired ?? signaled, scheduled), activityMs: span(scheduled, completed) };
 }
 
 /** The highest ledger number of the account (its portfolio's next cursor once recalculated). */

@@ -36,6 +36,14 @@ export const WORKFLOW_HISTORY_GENERATIONS = ['layered', 'ui'] as const;
 export const WORKFLOW_HISTORY_GENERATION = WORKFLOW_HISTORY_GENERATIONS[WORKFLOW_HISTORY_GENERATIONS.length - 1]!;
 
 /**
+ * The portfolio's own generations: those above, then `<name>.at-once.json` after
+ * `portfolio-recalculate-at-once` (the first notification after a quiet spell recalculated
+ * without the debounce).
+ */
+export const PORTFOLIO_HISTORY_GENERATIONS = [...WORKFLOW_HISTORY_GENERATIONS, 'at-once'] as const;
+export const PORTFOLIO_HISTORY_GENERATION = PORTFOLIO_HISTORY_GENERATIONS[PORTFOLIO_HISTORY_GENERATIONS.length - 1]!;
+
+/**
  * The workflows that start orders as children: `<name>.ui.json` started them as `orderLifecycle`,
  * `<name>.v3-children.json` after `order-lifecycle-v3-children`, as `orderLifecycleV3`.
  */
@@ -55,7 +63,9 @@ export async function recordHistory(temporal: Client, workflowId: string, name: 
     ? HISTORY_GENERATION
     : (PARENT_WORKFLOW_TYPES as readonly string[]).includes(type)
       ? PARENT_HISTORY_GENERATION
-      : WORKFLOW_HISTORY_GENERATION;
+      : type === 'portfolio'
+        ? PORTFOLIO_HISTORY_GENERATION
+        : WORKFLOW_HISTORY_GENERATION;
   // Stored decoded, like `npm run history:fetch`: the fixtures replay without a key.
   writeFileSync(path.join(HISTORIES_DIR, `${name}.${generation}.json`), await historyFixture(history, testCodec));
 }

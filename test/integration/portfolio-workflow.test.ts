@@ -29,6 +29,23 @@ afterAll(() => e.stop());
 
 const statusOf = (engine: TestEngine, account: string) => engine.temporal.workflow.getHandle(portfolioWorkflowId(account)).query(portfolioStatusQuery);
 
+/** Replays the portfolio's history so far with the workers' bundle and data converter: throws on nondeterminism. */
+async function replayPortfolio(account: string, engine: TestEngine = e): Promise<void> {
+  const history = await engine.temporal.workflow.getHandle(portfolioWorkflowId(account)).fetchHistory();
+  const dataConverter = engine.workers.workers[0]?.options.dataConverter;
+  await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter }, history, portfolioWorkflowId(account));
+}
+
+/** The portfolio's history: recalculation activities, timers (the debounce), and whether a patch marker was recorded. */
+async function portfolioRuns(account: string, engine: TestEngine = e) {
+  const events = (await engine.temporal.workflow.getHandle(portfolioWorkflowId(account)).fetchHistory()).events ?? [];
+  return {
+    recalculations: activitySteps(events).filter((s) => s.name === 'recalculatePortfolio').length,
+    timers: events.filter((ev) => ev.timerStartedEventAttributes).length,
+    patched: events.some((ev) => ev.markerRecordedEventAttributes?.markerName === 'core_patch'),
+  };
+}
+
 /** The workflow's status once nothing is pending and its last result holds `trades` trades. */
 async function idle(engine: TestEngine, account: string, trades: number): Promise<PortfolioStatus> {
   const status = await waitFor(
@@ -160,6 +177,27 @@ describe('coalescing', () => {
     const [row] = await e.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM portfolio_snapshots WHERE account_id = ${account}`;
     expect(row?.n).toBe(status.recalculations);
     console.info(`coalescing: 1000 fill notifications -> ${status.recalculations} recalculations`);
+    // The burst waited for the debounce after its first notification, and its history replays as it ran.
+    expect((await portfolioRuns(account)).timers).toBeGreaterThanOrEqual(1);
+    await replayPortfolio(account);
+  });
+});
+
+describe('a lone fill (patch portfolio-recalculate-at-once)', () => {
+  it('is recalculated at once, without the debounce timer; the next notification within the debounce waits for it', async () => {
+    const account = await e.newAccount();
+    await e.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity: '3', price: '40', executedAt: new Date().toISOString() });
+    const first = await idle(e, account, 1);
+    expect(first.lastResult).toMatchObject({ mode: 'incremental', applied: 1, positions: [{ symbol: STOCK, quantity: '3' }] });
+    expect(await portfolioRuns(account)).toEqual({ recalculations: 1, timers: 0, patched: true });
+    // Two more right behind it: a burst, so the debounce applies again.
+    for (const quantity of ['1', '2']) await e.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity, price: '41', executedAt: new Date().toISOString() });
+    const burst = await idle(e, account, 3);
+    expect(burst.lastResult?.positions[0]).toMatchObject({ quantity: '6' });
+    const runs = await portfolioRuns(account);
+    expect(runs.timers).toBeGreaterThanOrEqual(1);
+    expect(runs.recalculations).toBe(burst.recalculations);
+    await replayPortfolio(account);
   });
 });
 

@@ -9,7 +9,7 @@ import { loadConfig } from '../../lib/config.js';
 import { dataConverterFor } from '../../lib/secrets.js';
 import { WORKFLOW_TRACING_INTERCEPTORS } from '../../lib/tracing.js';
 import { WORKFLOWS_PATH } from '../../workers/create-workers.js';
-import { HISTORIES_DIR, HISTORY_GENERATIONS, PARENT_HISTORY_GENERATION, PARENT_WORKFLOW_TYPES, WORKFLOW_HISTORY_GENERATIONS } from '../helpers/histories.js';
+import { HISTORIES_DIR, HISTORY_GENERATIONS, PARENT_HISTORY_GENERATION, PARENT_WORKFLOW_TYPES, PORTFOLIO_HISTORY_GENERATIONS, WORKFLOW_HISTORY_GENERATIONS } from '../helpers/histories.js';
 import { TEST_PAYLOAD_KEYS } from '../helpers/keys.js';
 
 const files = readdirSync(HISTORIES_DIR).filter((f) => f.endsWith('.json')).sort();
@@ -67,7 +67,7 @@ describe('replay of recorded histories', () => {
     }
     // The workflows other than orderLifecycle, recorded in each of their generations.
     for (const type of ['portfolio', 'refreshPrices', 'reconcileOrders']) {
-      for (const generation of WORKFLOW_HISTORY_GENERATIONS) {
+      for (const generation of type === 'portfolio' ? PORTFOLIO_HISTORY_GENERATIONS : WORKFLOW_HISTORY_GENERATIONS) {
         expect(files.filter((f) => workflowTypes.get(f) === type && f.endsWith(`.${generation}.json`)), `${type} ${generation}`).not.toEqual([]);
       }
     }
