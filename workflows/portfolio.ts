@@ -105,6 +105,8 @@ class PortfolioEntity {
   recalculate(mode: RecalculateInput['mode'], method?: AccountingMethod): Promise<PortfolioResult> {
     return this.lock.runExclusive(async () => {
       this.status.dirty = false;
+      // This pass covers any quiet notification too: the next one is judged afresh.
+      this.afterQuiet = false;
       this.status.recalculating = true;
       try {
         const result = await activities.recalculatePortfolio.executeWithOptions({ summary: `${mode} recalculation${method ? ` (${method})` : ''}` }, [

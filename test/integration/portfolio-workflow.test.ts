@@ -184,20 +184,28 @@ describe('coalescing', () => {
 });
 
 describe('a lone fill (patch portfolio-recalculate-at-once)', () => {
-  it('is recalculated at once, without the debounce timer; the next notification within the debounce waits for it', async () => {
-    const account = await e.newAccount();
-    await e.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity: '3', price: '40', executedAt: new Date().toISOString() });
-    const first = await idle(e, account, 1);
-    expect(first.lastResult).toMatchObject({ mode: 'incremental', applied: 1, positions: [{ symbol: STOCK, quantity: '3' }] });
-    expect(await portfolioRuns(account)).toEqual({ recalculations: 1, timers: 0, patched: true });
-    // Two more right behind it: a burst, so the debounce applies again.
-    for (const quantity of ['1', '2']) await e.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity, price: '41', executedAt: new Date().toISOString() });
-    const burst = await idle(e, account, 3);
-    expect(burst.lastResult?.positions[0]).toMatchObject({ quantity: '6' });
-    const runs = await portfolioRuns(account);
-    expect(runs.timers).toBeGreaterThanOrEqual(1);
-    expect(runs.recalculations).toBe(burst.recalculations);
-    await replayPortfolio(account);
+  it('is recalculated at once, without the debounce timer; notifications within the debounce after it wait for one', async () => {
+    // A debounce long enough that the two follow-up trades surely land inside it.
+    const slow = await startEngine({ PORTFOLIO_DEBOUNCE: '3s' });
+    try {
+      const account = await slow.newAccount();
+      const trade = (quantity: string) => slow.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity, price: '40', executedAt: new Date().toISOString() });
+      const sent = Date.now();
+      await trade('3');
+      const first = await idle(slow, account, 1);
+      expect(Date.now() - sent).toBeLessThan(3000);
+      expect(first.lastResult).toMatchObject({ mode: 'incremental', applied: 1, positions: [{ symbol: STOCK, quantity: '3' }] });
+      expect(await portfolioRuns(account, slow)).toEqual({ recalculations: 1, timers: 0, patched: true });
+      // Two more right behind it: a burst, which waits for one debounce and rides on one recalculation.
+      await trade('1');
+      await trade('2');
+      const burst = await idle(slow, account, 3);
+      expect(burst.lastResult?.positions[0]).toMatchObject({ quantity: '6' });
+      expect(await portfolioRuns(account, slow)).toEqual({ recalculations: 2, timers: 1, patched: true });
+      await replayPortfolio(account, slow);
+    } finally {
+      await slow.stop();
+    }
   });
 });
 
