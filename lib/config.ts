@@ -149,7 +149,7 @@ export const variables = {
   MARKET_DATA_ROUTES: { schema: routes, example: 'XYZ=yahoo,FOOUSDT=binance', doc: 'Per-symbol provider overrides; other symbols route by shape (crypto pairs to Binance, the rest to Yahoo)' },
   MARKET_DATA_TIMEOUT: { schema: duration.prefault('10s'), example: '10s', doc: 'Timeout of each market-data request to Binance or Yahoo' },
   WS_HEARTBEAT_INTERVAL: { schema: duration.prefault('30s'), example: '30s', doc: 'Ping interval of the /v1/stream WebSocket; a client that misses a pong by the next ping is dropped' },
-  PORTFOLIO_DEBOUNCE: { schema: duration.prefault('250ms'), example: '250ms', doc: 'Quiet time the portfolio workflow waits within a burst of fill or price notifications before recalculating, so a burst costs few recalculations; the first notification after this long without another is recalculated at once' },
+  PORTFOLIO_DEBOUNCE: { schema: duration.prefault('250ms'), example: '250ms', doc: 'Quiet time the portfolio workflow waits within a burst of fill or price notifications before recalculating, so a burst costs few recalculations; the first notification after this long without another or a recalculation is recalculated at once' },
   PORTFOLIO_RECALCS_PER_RUN: { schema: z.coerce.number().int().min(1).max(10_000).default(200), example: '200', doc: 'Recalculations per portfolio workflow run before it continues as new (keeps histories short)' },
 
   JWT_SECRET: {

@@ -43,9 +43,10 @@ const RANGES = ['1D', 'WTD', 'MTD', 'YTD', '1Y', 'MAX', 'CUSTOM'];
 const METHODS: readonly AccountingMethod[] = ['average', 'fifo'];
 
 /**
- * From this patch on, the first notification after a quiet spell (none for the debounce) is
- * recalculated at once instead of after the debounce: most accounts trade far less often than
- * that, so a lone fill skips the timer's workflow task and 250 ms. Runs recorded before it keep the timer.
+ * From this patch on, the first notification after a quiet spell (no notification and no
+ * recalculation for the debounce) is recalculated at once instead of after the debounce: most
+ * accounts trade far less often than that, so a lone fill skips the timer's workflow task and
+ * 250 ms. Runs recorded before it keep the timer.
  */
 const RECALCULATE_AT_ONCE_PATCH = 'portfolio-recalculate-at-once';
 
@@ -66,9 +67,11 @@ class PortfolioEntity {
   }
 
   notify(kind: 'fills' | 'prices', debounceMs: number): void {
-    // Decided here, at the signal, whose workflow time the history fixes.
+    // Decided here, at the signal, whose workflow time the history fixes. Quiet means no other
+    // notification and no recalculation for the debounce: on a busy account the fills' wake claim
+    // lets one signal through per recalculation, so signals alone would look quiet.
     const now = Date.now();
-    if (now - this.lastNotifiedAt >= debounceMs) this.afterQuiet = true;
+    if (now - this.lastNotifiedAt >= debounceMs && now - this.lastEndedAt >= debounceMs && !this.status.recalculating) this.afterQuiet = true;
     this.lastNotifiedAt = now;
     this.status.dirty = true;
     this.status.notifications[kind]++;
@@ -76,7 +79,9 @@ class PortfolioEntity {
 
   /** Workflow time of the last notification (0: none yet in this run). */
   private lastNotifiedAt = 0;
-  /** A notification came after at least the debounce without one: the start of a burst, or a lone fill. */
+  /** Workflow time the last recalculation's activity finished (the task that took its result; 0: none yet). */
+  private lastEndedAt = 0;
+  /** A notification came after at least the debounce without another or a recalculation: a lone fill, or a burst's first. */
   private afterQuiet = false;
 
   /** Whether the pending work started after a quiet spell; reset for the next. */
@@ -125,6 +130,7 @@ class PortfolioEntity {
         this.status.recalculating = false;
         this.status.recalculations++;
         this.runRecalculations++;
+        this.lastEndedAt = Date.now();
       }
     });
   }

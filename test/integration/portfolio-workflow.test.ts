@@ -184,7 +184,7 @@ describe('coalescing', () => {
 });
 
 describe('a lone fill (patch portfolio-recalculate-at-once)', () => {
-  it('is recalculated at once, without the debounce timer; notifications within the debounce after it wait for one', async () => {
+  it('is recalculated at once, without the debounce timer; a notification within the debounce of another or of a recalculation waits for one', async () => {
     // A debounce long enough that the two follow-up trades surely land inside it.
     const slow = await startEngine({ PORTFOLIO_DEBOUNCE: '3s' });
     try {
@@ -202,6 +202,12 @@ describe('a lone fill (patch portfolio-recalculate-at-once)', () => {
       const burst = await idle(slow, account, 3);
       expect(burst.lastResult?.positions[0]).toMatchObject({ quantity: '6' });
       expect(await portfolioRuns(account, slow)).toEqual({ recalculations: 2, timers: 1, patched: true });
+      // Over 3 s since the last notification, but a recalculation just ended: a busy account (whose
+      // fills signal once per recalculation), so the debounce applies.
+      await trade('4');
+      const busy = await idle(slow, account, 4);
+      expect(busy.lastResult?.positions[0]).toMatchObject({ quantity: '10' });
+      expect(await portfolioRuns(account, slow)).toEqual({ recalculations: 3, timers: 2, patched: true });
       await replayPortfolio(account, slow);
     } finally {
       await slow.stop();
