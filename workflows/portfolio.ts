@@ -71,7 +71,8 @@ class PortfolioEntity {
     // notification and no recalculation for the debounce: on a busy account the fills' wake claim
     // lets one signal through per recalculation, so signals alone would look quiet.
     const now = Date.now();
-    if (now - this.lastNotifiedAt >= debounceMs && now - this.lastEndedAt >= debounceMs && !this.status.recalculating) this.afterQuiet = true;
+    // A second notification close behind the first, before its recalculation began: a burst after all.
+    this.afterQuiet = now - this.lastNotifiedAt >= debounceMs && now - this.lastEndedAt >= debounceMs && !this.status.recalculating;
     this.lastNotifiedAt = now;
     this.status.dirty = true;
     this.status.notifications[kind]++;

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { portfolioWorkflowId } from '../../domain/orders.js';
+import { createWorkflowClients } from '../../workflows/clients.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -23,9 +24,14 @@ const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) 
 describe('timer precision', () => {
   it("fires the portfolio's 250 ms debounce well before the server's 1 s read-ahead", async () => {
     const spans: number[] = [];
+    const portfolios = createWorkflowClients(e.temporal, e.config).portfolios;
     for (let i = 0; i < 3; i++) {
       const order = (await e.call('POST', '/v1/orders', { symbol: SYMBOL, side: 'BUY', type: 'MARKET', quantity: '0.1', venue: 'paper' })).body as { id: string };
       await e.waitForStatus(order.id, ['FILLED']);
+      // A lone notification is recalculated at once (portfolio-recalculate-at-once): two more
+      // back to back make a burst, which waits for the debounce whatever the fill's own did.
+      await portfolios.fillsRecorded(e.account.id, { source: 'manual' });
+      await portfolios.fillsRecorded(e.account.id, { source: 'manual' });
       const handle = e.temporal.workflow.getHandle(portfolioWorkflowId(e.account.id));
       const fired = await waitFor(
         async () => ((await handle.fetchHistory()).events ?? []).filter((ev) => ev.timerFiredEventAttributes).length,
