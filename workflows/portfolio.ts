@@ -64,6 +64,8 @@ class PortfolioEntity {
   ) {
     this.status = carried ?? { dirty: false, recalculating: false, recalculations: 0, notifications: { fills: 0, prices: 0 }, lastResult: null, lastError: null };
     this.status.recalculating = false;
+    // A run continued as new follows a recalculation: its first notification is not a lone one.
+    if (carried) this.lastEndedAt = Date.now();
   }
 
   notify(kind: 'fills' | 'prices', debounceMs: number): void {
@@ -72,7 +74,10 @@ class PortfolioEntity {
     // lets one signal through per recalculation, so signals alone would look quiet.
     const now = Date.now();
     // A second notification close behind the first, before its recalculation began: a burst after all.
-    this.afterQuiet = now - this.lastNotifiedAt >= debounceMs && now - this.lastEndedAt >= debounceMs && !this.status.recalculating;
+    // A recalculation that folded several fills not long ago: fills are still coming in (under load
+    // their signals can lag the recalculation by more than the debounce).
+    const burstLately = (this.status.lastResult?.applied ?? 0) > 1 && now - this.lastEndedAt < 10 * debounceMs;
+    this.afterQuiet = now - this.lastNotifiedAt >= debounceMs && now - this.lastEndedAt >= debounceMs && !this.status.recalculating && !burstLately;
     this.lastNotifiedAt = now;
     this.status.dirty = true;
     this.status.notifications[kind]++;

@@ -91,7 +91,8 @@ describe('fills from order workflows', () => {
   });
 
   it('wake the portfolio once per recalculation: fills notified while a signal is pending ride on it, and all are in the recalculation it brings', async () => {
-    // A long debounce, so that several orders fill while the first one's wake is pending.
+    // A long debounce, so that several orders fill while a wake is pending (the first fill, a lone
+    // one, is recalculated at once; the next ones make a burst).
     const slow = await startEngine({ PORTFOLIO_DEBOUNCE: '5s' });
     try {
       const account = await slow.newAccount();
