@@ -60,6 +60,7 @@ class PortfolioEntity {
   constructor(
     private readonly accountId: string,
     private readonly portfolioId: string | undefined,
+    private readonly debounceMs: number,
     carried: PortfolioStatus | undefined,
   ) {
     this.status = carried ?? { dirty: false, recalculating: false, recalculations: 0, notifications: { fills: 0, prices: 0 }, lastResult: null, lastError: null };
@@ -68,14 +69,14 @@ class PortfolioEntity {
     if (carried) this.lastEndedAt = Date.now();
   }
 
-  notify(kind: 'fills' | 'prices', debounceMs: number): void {
+  notify(kind: 'fills' | 'prices'): void {
     // Decided here, at the signal, whose workflow time the history fixes. Quiet means no other
-    // notification and no recalculation for the debounce: on a busy account the fills' wake claim
-    // lets one signal through per recalculation, so signals alone would look quiet.
+    // notification (a second one before the first's recalculation began makes a burst) and no
+    // recalculation for the debounce: on a busy account the fills' wake claim lets one signal
+    // through per recalculation, so signals alone would look quiet. A recalculation that folded
+    // several fills lately means fills are still coming (their signals can lag it under load).
     const now = Date.now();
-    // A second notification close behind the first, before its recalculation began: a burst after all.
-    // A recalculation that folded several fills not long ago: fills are still coming in (under load
-    // their signals can lag the recalculation by more than the debounce).
+    const debounceMs = this.debounceMs;
     const burstLately = (this.status.lastResult?.applied ?? 0) > 1 && now - this.lastEndedAt < 10 * debounceMs;
     this.afterQuiet = now - this.lastNotifiedAt >= debounceMs && now - this.lastEndedAt >= debounceMs && !this.status.recalculating && !burstLately;
     this.lastNotifiedAt = now;
@@ -144,10 +145,10 @@ class PortfolioEntity {
 
 export async function portfolio(input: PortfolioInput): Promise<void> {
   const { accountId, portfolioId, settings } = input;
-  const entity = new PortfolioEntity(accountId, portfolioId, input.carried);
+  const entity = new PortfolioEntity(accountId, portfolioId, settings.debounceMs, input.carried);
 
-  setHandler(fillsRecordedSignal, () => entity.notify('fills', settings.debounceMs));
-  setHandler(portfolioPricesMovedSignal, () => entity.notify('prices', settings.debounceMs));
+  setHandler(fillsRecordedSignal, () => entity.notify('fills'));
+  setHandler(portfolioPricesMovedSignal, () => entity.notify('prices'));
   setHandler(portfolioStatusQuery, () => entity.status);
   setHandler(
     recalculateUpdate,
