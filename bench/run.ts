@@ -318,8 +318,10 @@ async function main(): Promise<number> {
   const md = markdown(results);
   // A partial run (--only) never replaces the record of a complete one.
   // Each target keeps its own record: `full.json` (dev server) beside `cluster-full.json`.
+  // Orders spread over accounts are a load of their own: `partial-full-accounts8.json` beside `partial-full.json`.
   const prefix = target === 'cluster' ? 'cluster-' : '';
-  const names = onlyArg ? [`${prefix}partial-${profile.name}`] : [`${prefix}latest`, `${prefix}${profile.name}`];
+  const spread = profile.e2eAccounts > 1 ? `-accounts${profile.e2eAccounts}` : '';
+  const names = onlyArg ? [`${prefix}partial-${profile.name}${spread}`] : [`${prefix}latest`, `${prefix}${profile.name}${spread}`];
   for (const n of names) {
     write(`${n}.json`, json);
     write(`${n}.md`, md);

@@ -9,7 +9,7 @@ import { Connection } from '@temporalio/client';
 import { ORDER_SEARCH_ATTRIBUTES } from '../../domain/order-search.js';
 import type { Logger } from '../logger.js';
 import { exited, killStale, sleep, Tail, terminate } from './process.js';
-import { TIMER_MAX_TIME_SHIFT } from './temporal-timers.js';
+import { TIMER_DYNAMIC_CONFIG } from './temporal-timers.js';
 
 export interface DevServerOptions {
   binary: string;
@@ -26,6 +26,10 @@ export interface DevServerOptions {
   codecEndpoint?: string;
   log: Logger;
   readyTimeoutMs?: number;
+  /** The server's Prometheus `/metrics` port (default: a random one). */
+  metricsPort?: number;
+  /** Dynamic config over the timer settings (lib/embedded/temporal-timers.ts), e.g. a test's control server. */
+  dynamicConfig?: Record<string, string | number>;
 }
 
 export interface DevServer {
@@ -42,9 +46,9 @@ export function searchAttributeArgs(): string[] {
   return ORDER_SEARCH_ATTRIBUTES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]);
 }
 
-/** `temporal server start-dev` flags that fire sub-second timers on time (lib/embedded/temporal-timers.ts). */
-export function timerArgs(): string[] {
-  return ['--dynamic-config-value', `history.timerProcessorMaxTimeShift=${JSON.stringify(TIMER_MAX_TIME_SHIFT)}`];
+/** `temporal server start-dev` flags that fire timers on time (lib/embedded/temporal-timers.ts), with `overrides` over them. */
+export function timerArgs(overrides: Record<string, string | number> = {}): string[] {
+  return Object.entries({ ...TIMER_DYNAMIC_CONFIG, ...overrides }).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]);
 }
 
 export async function startTemporalDevServer(o: DevServerOptions): Promise<DevServer> {
@@ -63,7 +67,8 @@ export async function startTemporalDevServer(o: DevServerOptions): Promise<DevSe
   }
   if (o.codecEndpoint) args.push('--ui-codec-endpoint', o.codecEndpoint);
   args.push(...searchAttributeArgs());
-  args.push(...timerArgs());
+  args.push(...timerArgs(o.dynamicConfig));
+  if (o.metricsPort !== undefined) args.push('--metrics-port', String(o.metricsPort));
 
   // Own process group: a Ctrl-C reaches only the supervisor, which stops parts in reverse order.
   const child = spawn(o.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });

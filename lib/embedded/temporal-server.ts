@@ -14,7 +14,7 @@ import { ORDER_SEARCH_ATTRIBUTES } from '../../domain/order-search.js';
 import type { Logger } from '../logger.js';
 import { ensureGoBinary } from './go-tools.js';
 import { exited, killStale, sleep, Tail, terminate } from './process.js';
-import { TIMER_MAX_TIME_SHIFT } from './temporal-timers.js';
+import { TIMER_DYNAMIC_CONFIG } from './temporal-timers.js';
 
 /** What Temporal CLI v1.5.1 embeds, so the dev server and the cluster run the same server code. */
 export const TEMPORAL_SERVER_VERSION = 'v1.29.1';
@@ -230,9 +230,9 @@ history.hostLevelCacheMaxSize:
   - value: 8096
 frontend.namespaceRPS.visibility:
   - value: 100
-history.timerProcessorMaxTimeShift:
-  - value: ${yamlString(TIMER_MAX_TIME_SHIFT)}
-`;
+${Object.entries(TIMER_DYNAMIC_CONFIG)
+  .map(([key, value]) => `${key}:\n  - value: ${typeof value === 'number' ? value : yamlString(value)}\n`)
+  .join('')}`;
 
 /** Registers the namespace (when missing) and the order search attributes on it. */
 async function registerNamespace(conn: Connection, namespace: string, retention: string): Promise<void> {

@@ -7,8 +7,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { isAlive } from '../../lib/embedded/process.js';
 import { TEMPORAL_SERVER_MAX_CONNECTIONS } from '../../lib/embedded/temporal-server.js';
+import { TIMER_DYNAMIC_CONFIG } from '../../lib/embedded/temporal-timers.js';
 import { npmStart, npmStartEnv } from '../helpers/npm-start.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -65,6 +67,9 @@ describe('npm run cluster', () => {
     } finally {
       await temporalDb.end({ timeout: 2 });
     }
+    // The timer settings the dev server gets too (test/integration/timer-queue.test.ts shows why).
+    const dynamic = parse(readFileSync(path.join(dataDir, 'cluster', 'temporal', 'config', 'dynamicconfig.yaml'), 'utf8')) as Record<string, Array<{ value: unknown }>>;
+    for (const [key, value] of Object.entries(TIMER_DYNAMIC_CONFIG)) expect(dynamic[key]?.[0]?.value, key).toBe(value);
 
     const children = [...banner.matchAll(/"pid":(\d+)/g)].map((m) => Number(m[1]));
     // PostgreSQL, the Temporal server, two workers, two APIs.

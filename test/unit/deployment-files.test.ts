@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig, requireSecrets, variables } from '../../lib/config.js';
 import { CLUSTER_SHAPE, perProcessEnv } from '../../lib/embedded/cluster-shape.js';
-import { TIMER_MAX_TIME_SHIFT } from '../../lib/embedded/temporal-timers.js';
+import { TIMER_DYNAMIC_CONFIG } from '../../lib/embedded/temporal-timers.js';
 
 const read = (file: string) => readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
 
@@ -316,13 +316,13 @@ describe('docker-compose.yml and `npm run cluster` (lib/embedded/cluster-shape.t
     expect(Number(environment(service(c, 'temporal')).NUM_HISTORY_SHARDS)).toBe(CLUSTER_SHAPE.historyShards);
   });
 
-  it("gives the Temporal server the cluster's timer precision through a mounted dynamic config", () => {
+  it("gives the Temporal server the cluster's timer settings through a mounted dynamic config", () => {
     const temporal = service(c, 'temporal');
     const target = `/etc/temporal/${environment(temporal).DYNAMIC_CONFIG_FILE_PATH}`;
     const mount = ((temporal as { volumes?: string[] }).volumes ?? []).find((v) => v.split(':')[1] === target);
     expect(mount, `a volume mounted at ${target}`).toBeDefined();
     const dynamic = parse(read(mount!.split(':')[0]!.replace(/^\.\//, ''))) as Record<string, Array<{ value: unknown }>>;
-    expect(dynamic['history.timerProcessorMaxTimeShift']?.[0]?.value).toBe(TIMER_MAX_TIME_SHIFT);
+    for (const [key, value] of Object.entries(TIMER_DYNAMIC_CONFIG)) expect(dynamic[key]?.[0]?.value, key).toBe(value);
   });
 
   it('gives every API and every worker the same environment, as the cluster does but for its per-process ports', () => {
