@@ -8,13 +8,14 @@
 export const TIMER_MAX_TIME_SHIFT = '100ms';
 
 /**
- * Loads of the timer queue within one second of task time before the server calls its reader
- * stuck (dynamic config `history.queueReaderStuckCriticalAttempts`, 3 by default). A stuck
- * second is handed to a second reader, which yields to the first: under load its timers fired
- * 10–30 s late (a 250 ms debounce fired after 30 s in a bench run). The default suits the 1 s
- * read-ahead, about one load a second; with 100 ms there are up to ten in a normal second, so
- * busy seconds passed for stuck all the time. 30 keeps the guard for a real pile-up (thousands
- * of timers due in one second).
+ * How many loads in a row may end in the same second of task time before the server calls its
+ * timer queue's reader stuck (dynamic config `history.queueReaderStuckCriticalAttempts`, 3 by
+ * default). A stuck call hands the not-yet-loaded part of that second to a second reader, which
+ * shares the shard's 20 loads a second (`history.timerProcessorMaxPollRPS`) behind the first:
+ * under load it starved, and its timers fired 10–30 s late (a 250 ms debounce after 30 s in a
+ * bench run). The default suits the 1 s read-ahead, about one load a second; with 100 ms a busy
+ * second takes up to ten, so 3 was reached all the time. At 30 a real pile-up (some 2,000 timers
+ * due in one second) is still set apart, within a second or two.
  */
 export const TIMER_QUEUE_READER_STUCK_ATTEMPTS = 30;
 
