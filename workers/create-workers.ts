@@ -12,7 +12,7 @@ import { credentialBoxFor } from '../lib/secrets.js';
 import type { Logger } from '../lib/logger.js';
 import type { Tracing } from '../lib/tracing.js';
 import { createBinanceExchange } from '../venues/binance/exchange.js';
-import { requestBudgetFromConfig } from '../venues/binance/request-budget.js';
+import { requestBudgetFromConfig, type RequestBudget } from '../venues/binance/request-budget.js';
 import { createPgRequestLedger } from '../store/request-budget.js';
 import { orderClients } from '../workflows/clients.js';
 import { startUserStreams, type UserStreams, type UserStreamsOptions } from './user-streams.js';
@@ -49,6 +49,18 @@ export interface CreateWorkersOptions {
   metrics?: WorkerMetrics | undefined;
   /** A connection of its own for the request budget's 429/418 back-offs (see createPgRequestLedger); the pool when absent. */
   budgetBlockSql?: Sql | undefined;
+  /** The process's one request budget (workerRequestBudget), shared with its user streams; built here when absent. */
+  requestBudget?: RequestBudget | undefined;
+}
+
+/**
+ * The one Binance request budget of a worker process, for its workers and its user streams alike:
+ * a 429/418 that one of them hears holds the others back at once, not a ledger round trip later,
+ * and the process reads exchangeInfo and LISTENs for other processes' back-offs once.
+ * @example const requestBudget = workerRequestBudget({ config, sql, metrics }); createWorkers({ …, requestBudget }); startWorkerUserStreams({ …, requestBudget });
+ */
+export function workerRequestBudget(o: Pick<CreateWorkersOptions, 'config' | 'sql' | 'metrics' | 'budgetBlockSql'>): RequestBudget {
+  return requestBudgetFromConfig(o.config, instrumentLedger(createPgRequestLedger(o.sql, { blockSql: o.budgetBlockSql }), o.metrics));
 }
 
 /**
@@ -57,7 +69,7 @@ export interface CreateWorkersOptions {
 export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> {
   // One set of price sources per process: yahoo-finance2 keeps its crumb in module state.
   // Every Binance client of the process spends the request budget all workers share (PostgreSQL).
-  const marketData = createPriceSources(o.config, { requestLedger: instrumentLedger(createPgRequestLedger(o.sql, { blockSql: o.budgetBlockSql }), o.metrics) });
+  const marketData = createPriceSources(o.config, { requestBudget: o.requestBudget ?? workerRequestBudget(o) });
   // Payloads and failure messages are encrypted before they reach Temporal (PAYLOAD_KEYS).
   const dataConverter = dataConverterFor(o.config);
   // Activities that signal the portfolio workflow share the workers' connection.
@@ -94,7 +106,7 @@ export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> 
 /**
  * The Binance user data streams of this worker process (when BINANCE_USER_STREAM is on), routing
  * execution reports to the order workflows over the workers' connection.
- * @example const streams = startWorkerUserStreams({ config, sql, connection, log }); … await streams?.stop();
+ * @example const streams = startWorkerUserStreams({ config, sql, connection, log, requestBudget }); … await streams?.stop();
  */
 export function startWorkerUserStreams(o: {
   config: Config;
@@ -102,12 +114,14 @@ export function startWorkerUserStreams(o: {
   connection: NativeConnection;
   log: Logger;
   budgetBlockSql?: Sql | undefined;
+  /** The process's one request budget, as its workers spend it (workerRequestBudget); built here when absent. */
+  requestBudget?: RequestBudget | undefined;
   tuning?: Pick<UserStreamsOptions, 'refreshMs' | 'outageCheckMs' | 'livenessMs' | 'backoffMs'>;
 }): UserStreams | undefined {
   if (!o.config.BINANCE_USER_STREAM) return undefined;
   const temporal = new Client({ connection: o.connection, namespace: o.config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(o.config) });
   const { config } = o;
-  const requestBudget = requestBudgetFromConfig(config, createPgRequestLedger(o.sql, { blockSql: o.budgetBlockSql }));
+  const requestBudget = o.requestBudget ?? workerRequestBudget(o);
   const lockSql = createSql(config.DATABASE_URL!, { max: 1, idleTimeout: 0, applicationName: 'durable-trader-user-streams' });
   const streams = startUserStreams({
     config,

@@ -12,7 +12,7 @@ import { createLogger, sdkLogger } from '../lib/logger.js';
 import { ensureSchedules, priceRefreshScheduleId, reconcileScheduleId } from '../workflows/schedules.js';
 import { createTemporalClient, ensureSearchAttributes, temporalConnectionOptions } from '../lib/temporal.js';
 import { startTracing } from '../lib/tracing.js';
-import { createWorkers, startWorkerUserStreams } from './create-workers.js';
+import { createWorkers, startWorkerUserStreams, workerRequestBudget } from './create-workers.js';
 import { startPortfolioWakeSweeper } from './portfolio-wake-sweeper.js';
 
 const config = loadConfigOrExit({ needsDatabase: 'npm run worker', check: (c) => requireSecrets(c, 'worker') });
@@ -27,7 +27,9 @@ const budgetBlockSql = createSql(config.DATABASE_URL, { max: 1, idleTimeout: 0, 
 const tracing = await startTracing(config, { defaultServiceName: 'durable-trader-worker' });
 const connection = await NativeConnection.connect(temporalConnectionOptions(config));
 const metrics = createWorkerMetrics();
-const workers = await createWorkers({ config, sql, connection, tracing, metrics, budgetBlockSql });
+// One budget for every Binance client of the process: its workers' and its user streams'.
+const requestBudget = workerRequestBudget({ config, sql, metrics, budgetBlockSql });
+const workers = await createWorkers({ config, sql, connection, tracing, metrics, requestBudget });
 // GET /metrics (ours and the Core's) and /ready (200 only while every worker polls its task queue).
 const metricsServer = await startMetricsServer({
   port: config.WORKER_METRICS_PORT,
@@ -49,7 +51,7 @@ await client.connection.close();
 log.info(schedules.priceRefresh.created ? 'price-refresh schedule created' : 'price-refresh schedule up to date', { scheduleId: priceRefreshScheduleId(config), intervalMs: config.PRICE_REFRESH_INTERVAL });
 log.info(schedules.reconcile.created ? 'reconcile-orders schedule created' : 'reconcile-orders schedule up to date', { scheduleId: reconcileScheduleId(config), intervalMs: config.RECONCILE_INTERVAL });
 // Fills of Binance orders arrive on the user data stream; the order workflows poll only as a safety net.
-const streams = startWorkerUserStreams({ config, sql, connection, log, budgetBlockSql });
+const streams = startWorkerUserStreams({ config, sql, connection, log, requestBudget });
 const sweeper = startPortfolioWakeSweeper({ config, sql, connection, log, tracing });
 onParentExit(() => workers.forEach((w) => w.shutdown()));
 log.info('running', { taskQueues: workers.map((w) => w.options.taskQueue), temporal: config.temporalAddress, namespace: config.TEMPORAL_NAMESPACE });

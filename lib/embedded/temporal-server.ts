@@ -231,7 +231,7 @@ history.hostLevelCacheMaxSize:
 frontend.namespaceRPS.visibility:
   - value: 100
 ${Object.entries(TIMER_DYNAMIC_CONFIG)
-  .map(([key, value]) => `${key}:\n  - value: ${typeof value === 'number' ? value : yamlString(value)}\n`)
+  .map(([key, value]) => `${key}:\n  - value: ${JSON.stringify(value)}\n`)
   .join('')}`;
 
 /** Registers the namespace (when missing) and the order search attributes on it. */

@@ -9,7 +9,7 @@ import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../lib/config.js';
 import { createSql, type Sql } from '../../lib/db.js';
 import { dataConverterFor } from '../../lib/secrets.js';
-import { createWorkers, startWorkerUserStreams, type CreateWorkersOptions } from '../../workers/create-workers.js';
+import { createWorkers, startWorkerUserStreams, workerRequestBudget, type CreateWorkersOptions } from '../../workers/create-workers.js';
 import { createLogger } from '../../lib/logger.js';
 import type { UserStreams } from '../../workers/user-streams.js';
 import type { Tracing } from '../../lib/tracing.js';
@@ -94,9 +94,11 @@ export async function startWorkers(config: Config, sql: Sql, extra: Partial<Crea
   const { streamTuning: _tuning, ...workerExtra } = extra;
   // The run's shared bundle has no tracing interceptors: a tracing worker bundles its own.
   const workflowBundle = extra.tracing ? undefined : { codePath: inject('workflowBundlePath') };
-  const workers = await createWorkers({ config, sql, connection, workflowBundle, ...workerExtra });
+  // As workers/main.ts: one request budget for the process's workers and user streams.
+  const requestBudget = workerExtra.requestBudget ?? workerRequestBudget({ config, sql, ...workerExtra });
+  const workers = await createWorkers({ config, sql, connection, workflowBundle, ...workerExtra, requestBudget });
   const running = workers.map((w) => w.run());
-  const streams = startWorkerUserStreams({ config, sql, connection, log: createLogger('test-worker', { level: config.LOG_LEVEL }), tuning: extra.streamTuning });
+  const streams = startWorkerUserStreams({ config, sql, connection, log: createLogger('test-worker', { level: config.LOG_LEVEL }), tuning: extra.streamTuning, requestBudget });
   let stopped: Promise<void> | undefined;
   return {
     workers,

@@ -131,6 +131,15 @@ describe('fills through the user data stream', () => {
     await recordHistory(e.temporal, `order-${res.body.id}`, 'binance-limit-good-till-date');
   });
 
+  it("reads Binance's limits once per worker process: its workers and its stream spend one request budget", () => {
+    // The stream's open-orders check and the orders' placements have both gone out by now; each
+    // budget reads exchangeInfo's limits once, with its probe of one symbol (symbol rules ask `symbols=`).
+    expect(fake.requests().some((r) => r.path === '/api/v3/openOrders'), 'the tests above ran: the stream checked the open orders').toBe(true);
+    expect(fake.requests().some((r) => r.method === 'POST' && r.path === '/api/v3/order'), 'the tests above ran: orders were placed').toBe(true);
+    const limitReads = fake.requests().filter((r) => r.path === '/api/v3/exchangeInfo' && /(^|&)symbol=/.test(r.query ?? ''));
+    expect(limitReads).toHaveLength(1);
+  });
+
   it('sends no secret over the stream but the key and a signature', () => {
     const subscribes = fake.requests().filter((r) => r.wsMethod === 'userDataStream.subscribe.signature');
     expect(subscribes.length).toBeGreaterThanOrEqual(1);

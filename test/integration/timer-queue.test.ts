@@ -51,13 +51,12 @@ async function burstOfTimeouts(dynamicConfig: Record<string, number> = {}): Prom
     const client = new Client({ connection });
     const taskQueue = `nobody-polls-${randomUUID()}`;
     const firstDue = Date.now() + FIRST_DUE_AFTER_MS;
-    const dueAt = new Map(Array.from({ length: WORKFLOWS }, (_, i) => [`timeout-${i}`, firstDue + i * DUE_EVERY_MS]));
-    const ids = [...dueAt.keys()];
     const timeoutMs = new Map<string, number>();
-    for (let i = 0; i < ids.length; i += 50) {
+    for (let first = 0; first < WORKFLOWS; first += 50) {
       await Promise.all(
-        ids.slice(i, i + 50).map((workflowId) => {
-          const workflowRunTimeout = Math.max(1000, dueAt.get(workflowId)! - Date.now());
+        Array.from({ length: Math.min(50, WORKFLOWS - first) }, (_, k) => first + k).map((i) => {
+          const workflowId = `timeout-${i}`;
+          const workflowRunTimeout = Math.max(1000, firstDue + i * DUE_EVERY_MS - Date.now());
           timeoutMs.set(workflowId, workflowRunTimeout);
           return client.workflow.start('neverRuns', { workflowId, taskQueue, workflowRunTimeout });
         }),

@@ -18,6 +18,8 @@ export interface RequestLogEntry {
   /** The HTTP method, or `WS` for a WebSocket API request (its method name in `wsMethod`). */
   method: string;
   path: string;
+  /** The URL's query string as sent, without `?` (empty when none). */
+  query?: string;
   wsMethod?: string;
   weight: number;
   /** HTTP status sent, or what happened instead. */
@@ -87,7 +89,7 @@ export function createFakeHttp(state: FakeState, routes: Route[], options: FakeH
     const path = q === -1 ? target : target.slice(0, q);
     const rawQuery = q === -1 ? '' : target.slice(q + 1);
     const now = state.serverNow();
-    const entry: RequestLogEntry = { time: now, method, path, weight: 0, status: 404, ...(typeof req.headers.traceparent === 'string' ? { traceparent: req.headers.traceparent } : {}) };
+    const entry: RequestLogEntry = { time: now, method, path, query: rawQuery, weight: 0, status: 404, ...(typeof req.headers.traceparent === 'string' ? { traceparent: req.headers.traceparent } : {}) };
     log.push(entry);
     /** Set when this request's 429 is an escalating one: a request inside its window gets banned this long. */
     let banSeconds: number | undefined;
