@@ -275,4 +275,28 @@ describe('continue-as-new', () => {
       await short.stop();
     }
   });
+
+  it('keeps a run short by default, so that rebuilding it (a restart, an eviction, a raced continue-as-new) replays a few hundred events', async () => {
+    // A full replay costs about 0.6 ms per event, some 10 events per recalculation.
+    const quick = await startEngine({ PORTFOLIO_DEBOUNCE: '0ms' });
+    try {
+      const perRun = quick.config.PORTFOLIO_RECALCS_PER_RUN;
+      const account = await quick.newAccount();
+      const handle = quick.temporal.workflow.getHandle(portfolioWorkflowId(account));
+      let firstRunId = '';
+      for (let i = 1; i <= perRun + 1; i++) {
+        const res = await quick.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity: '1', price: '10', executedAt: '2024-05-01T00:00:00Z' });
+        expect(res.status).toBe(201);
+        await idle(quick, account, i);
+        if (i === 1) firstRunId = (await handle.describe()).runId;
+      }
+      const firstRun = quick.temporal.workflow.getHandle(portfolioWorkflowId(account), firstRunId);
+      expect((await firstRun.describe()).status.name).toBe('CONTINUED_AS_NEW');
+      const events = (await firstRun.fetchHistory()).events ?? [];
+      expect(events.length).toBeLessThanOrEqual(400);
+      expect(activitySteps(events).filter((s) => s.name === 'recalculatePortfolio').length).toBe(perRun);
+    } finally {
+      await quick.stop();
+    }
+  });
 });
