@@ -61,7 +61,7 @@ export type ApiMetrics = ReturnType<typeof createApiMetrics>;
 
 /**
  * The worker's business metrics, recorded by activities.
- * @example const metrics = createWorkerMetrics(); createWorkers({ config, sql, connection, metrics });
+ * @example const metrics = createWorkerMetrics(); createWorkers({ config, sql, connection, metrics, requestBudget: workerRequestBudget({ config, sql, metrics }) });
  */
 export function createWorkerMetrics(registry = new Registry(), { processMetrics = true }: MetricsOptions = {}) {
   if (processMetrics) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX + 'worker_' });

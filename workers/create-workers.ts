@@ -47,10 +47,8 @@ export interface CreateWorkersOptions {
   fetchLatest?: ActivityDeps['fetchLatest'];
   /** The process's business metrics, recorded by the activities (lib/metrics.ts). */
   metrics?: WorkerMetrics | undefined;
-  /** A connection of its own for the request budget's 429/418 back-offs (see createPgRequestLedger); the pool when absent. */
-  budgetBlockSql?: Sql | undefined;
-  /** The process's one request budget (workerRequestBudget), shared with its user streams; built here when absent. */
-  requestBudget?: RequestBudget | undefined;
+  /** The process's one Binance request budget (workerRequestBudget), shared with its user streams. */
+  requestBudget: RequestBudget;
 }
 
 /**
@@ -59,7 +57,13 @@ export interface CreateWorkersOptions {
  * and the process reads exchangeInfo and LISTENs for other processes' back-offs once.
  * @example const requestBudget = workerRequestBudget({ config, sql, metrics }); createWorkers({ …, requestBudget }); startWorkerUserStreams({ …, requestBudget });
  */
-export function workerRequestBudget(o: Pick<CreateWorkersOptions, 'config' | 'sql' | 'metrics' | 'budgetBlockSql'>): RequestBudget {
+export function workerRequestBudget(o: {
+  config: Config;
+  sql: Sql;
+  metrics?: WorkerMetrics | undefined;
+  /** A connection of its own for the 429/418 back-offs (see createPgRequestLedger); the pool when absent. */
+  budgetBlockSql?: Sql | undefined;
+}): RequestBudget {
   return requestBudgetFromConfig(o.config, instrumentLedger(createPgRequestLedger(o.sql, { blockSql: o.budgetBlockSql }), o.metrics));
 }
 
@@ -69,7 +73,7 @@ export function workerRequestBudget(o: Pick<CreateWorkersOptions, 'config' | 'sq
 export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> {
   // One set of price sources per process: yahoo-finance2 keeps its crumb in module state.
   // Every Binance client of the process spends the request budget all workers share (PostgreSQL).
-  const marketData = createPriceSources(o.config, { requestBudget: o.requestBudget ?? workerRequestBudget(o) });
+  const marketData = createPriceSources(o.config, { requestBudget: o.requestBudget });
   // Payloads and failure messages are encrypted before they reach Temporal (PAYLOAD_KEYS).
   const dataConverter = dataConverterFor(o.config);
   // Activities that signal the portfolio workflow share the workers' connection.
@@ -113,15 +117,14 @@ export function startWorkerUserStreams(o: {
   sql: Sql;
   connection: NativeConnection;
   log: Logger;
-  budgetBlockSql?: Sql | undefined;
-  /** The process's one request budget, as its workers spend it (workerRequestBudget); built here when absent. */
-  requestBudget?: RequestBudget | undefined;
+  /** The process's one request budget, as its workers spend it (workerRequestBudget). */
+  requestBudget: RequestBudget;
   tuning?: Pick<UserStreamsOptions, 'refreshMs' | 'outageCheckMs' | 'livenessMs' | 'backoffMs'>;
 }): UserStreams | undefined {
   if (!o.config.BINANCE_USER_STREAM) return undefined;
   const temporal = new Client({ connection: o.connection, namespace: o.config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(o.config) });
   const { config } = o;
-  const requestBudget = o.requestBudget ?? workerRequestBudget(o);
+  const { requestBudget } = o;
   const lockSql = createSql(config.DATABASE_URL!, { max: 1, idleTimeout: 0, applicationName: 'durable-trader-user-streams' });
   const streams = startUserStreams({
     config,

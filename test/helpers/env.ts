@@ -95,7 +95,7 @@ export async function startWorkers(config: Config, sql: Sql, extra: Partial<Crea
   // The run's shared bundle has no tracing interceptors: a tracing worker bundles its own.
   const workflowBundle = extra.tracing ? undefined : { codePath: inject('workflowBundlePath') };
   // As workers/main.ts: one request budget for the process's workers and user streams.
-  const requestBudget = workerExtra.requestBudget ?? workerRequestBudget({ config, sql, ...workerExtra });
+  const requestBudget = workerExtra.requestBudget ?? workerRequestBudget({ config, sql, metrics: workerExtra.metrics });
   const workers = await createWorkers({ config, sql, connection, workflowBundle, ...workerExtra, requestBudget });
   const running = workers.map((w) => w.run());
   const streams = startWorkerUserStreams({ config, sql, connection, log: createLogger('test-worker', { level: config.LOG_LEVEL }), tuning: extra.streamTuning, requestBudget });

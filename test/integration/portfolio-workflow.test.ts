@@ -174,7 +174,8 @@ describe('coalescing', () => {
     expect(status.notifications.fills).toBe(1000);
     expect(status.lastResult?.positions[0]).toMatchObject({ quantity: '1000' });
     expect(status.recalculations).toBeGreaterThanOrEqual(1);
-    expect(status.recalculations).toBeLessThanOrEqual(25);
+    // Fewer than a run holds, so the run read below is the one that took the whole burst.
+    expect(status.recalculations).toBeLessThan(e.config.PORTFOLIO_RECALCS_PER_RUN);
     const [row] = await e.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM portfolio_snapshots WHERE account_id = ${account}`;
     expect(row?.n).toBe(status.recalculations);
     console.info(`coalescing: 1000 fill notifications -> ${status.recalculations} recalculations`);
@@ -277,14 +278,15 @@ describe('continue-as-new', () => {
   });
 
   it('keeps a run short by default, so that rebuilding it (a restart, an eviction, a raced continue-as-new) replays a few hundred events', async () => {
-    // A full replay costs about 0.6 ms per event, some 10 events per recalculation.
+    // A full replay costs about 0.6 ms per event, some 10 events per recalculation of a lone fill.
     const quick = await startEngine({ PORTFOLIO_DEBOUNCE: '0ms' });
     try {
       const perRun = quick.config.PORTFOLIO_RECALCS_PER_RUN;
       const account = await quick.newAccount();
       const handle = quick.temporal.workflow.getHandle(portfolioWorkflowId(account));
       let firstRunId = '';
-      for (let i = 1; i <= perRun + 1; i++) {
+      // Capped: at a long default the run would not have continued as new by then, and the test fails fast.
+      for (let i = 1; i <= Math.min(perRun, 40) + 1; i++) {
         const res = await quick.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity: '1', price: '10', executedAt: '2024-05-01T00:00:00Z' });
         expect(res.status).toBe(201);
         await idle(quick, account, i);
