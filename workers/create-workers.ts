@@ -124,7 +124,6 @@ export function startWorkerUserStreams(o: {
   if (!o.config.BINANCE_USER_STREAM) return undefined;
   const temporal = new Client({ connection: o.connection, namespace: o.config.TEMPORAL_NAMESPACE, dataConverter: dataConverterFor(o.config) });
   const { config } = o;
-  const { requestBudget } = o;
   const lockSql = createSql(config.DATABASE_URL!, { max: 1, idleTimeout: 0, applicationName: 'durable-trader-user-streams' });
   const streams = startUserStreams({
     config,
@@ -133,7 +132,7 @@ export function startWorkerUserStreams(o: {
     orders: orderClients(temporal),
     box: credentialBoxFor(config),
     restFor: ({ apiKey, apiSecret }) =>
-      createBinanceExchange({ baseUrl: config.BINANCE_BASE_URL, apiKey, apiSecret, recvWindowMs: config.BINANCE_RECV_WINDOW_MS, timeoutMs: config.BINANCE_TIMEOUT, requestBudget }),
+      createBinanceExchange({ baseUrl: config.BINANCE_BASE_URL, apiKey, apiSecret, recvWindowMs: config.BINANCE_RECV_WINDOW_MS, timeoutMs: config.BINANCE_TIMEOUT, requestBudget: o.requestBudget }),
     log: o.log,
     ...o.tuning,
   });

@@ -54,7 +54,8 @@ async function burstOfTimeouts(dynamicConfig: Record<string, number> = {}): Prom
     const timeoutMs = new Map<string, number>();
     for (let first = 0; first < WORKFLOWS; first += 50) {
       await Promise.all(
-        Array.from({ length: Math.min(50, WORKFLOWS - first) }, (_, k) => first + k).map((i) => {
+        Array.from({ length: Math.min(50, WORKFLOWS - first) }, (_, k) => {
+          const i = first + k;
           const workflowId = `timeout-${i}`;
           const workflowRunTimeout = Math.max(1000, firstDue + i * DUE_EVERY_MS - Date.now());
           timeoutMs.set(workflowId, workflowRunTimeout);
