@@ -106,6 +106,11 @@ export const variables = {
   TEMPORAL_UI_PORT: { schema: port.default(8233), example: '8233', doc: 'Web UI port of the embedded dev server' },
   TEMPORAL_UI_URL: { schema: url.optional(), example: 'https://cloud.temporal.io', doc: 'Base URL of the Temporal Web UI used in links (default: the embedded UI)' },
   TEMPORAL_CLI_PATH: { schema: z.string().min(1).optional(), example: '/usr/local/bin/temporal', doc: 'Temporal CLI binary to run the dev server with' },
+  WORKFLOW_BUNDLE_PATH: {
+    schema: z.string().min(1).optional(),
+    example: '/app/workflow-bundle.js',
+    doc: "The workers' workflow bundle, loaded at start when built from the same sources, else built and written there for the next start (default: DATA_DIR/workflow-bundle.js)",
+  },
   TASK_QUEUE_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9._-]*$/).default(''), example: 'staging-', doc: 'Prefix for every task queue (to share a namespace)' },
 
   WORKER_METRICS_PORT: { schema: anyPort.default(9464), example: '9464', doc: "Port of the worker's `/metrics` (its own metrics and the Temporal SDK's) and `/ready` (200 while it polls its task queues); 0 = any free port (logged)" },
@@ -224,6 +229,8 @@ export interface Config extends RawConfig {
   temporalAddress: string;
   temporalUiUrl: string;
   dataDir: string;
+  /** WORKFLOW_BUNDLE_PATH, resolved; DATA_DIR/workflow-bundle.js when unset. */
+  workflowBundlePath: string;
   taskQueues: { orders: string; marketData: string; portfolio: string };
   /** PAYLOAD_KEYS with its current key id, when set. */
   payloadKeys: KeyringConfig | undefined;
@@ -284,6 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     temporalAddress: r.TEMPORAL_ADDRESS ?? `127.0.0.1:${r.TEMPORAL_PORT}`,
     temporalUiUrl,
     dataDir: path.resolve(r.DATA_DIR),
+    workflowBundlePath: path.resolve(r.WORKFLOW_BUNDLE_PATH ?? path.join(r.DATA_DIR, 'workflow-bundle.js')),
     taskQueues: { orders: `${prefix}orders`, marketData: `${prefix}market-data`, portfolio: `${prefix}portfolio` },
     payloadKeys: keyringOf('PAYLOAD_KEYS', r.PAYLOAD_KEYS, 'PAYLOAD_KEY_ID', r.PAYLOAD_KEY_ID),
     credentialKeys: keyringOf('CREDENTIALS_KEYS', r.CREDENTIALS_KEYS, 'CREDENTIALS_KEY_ID', r.CREDENTIALS_KEY_ID),

@@ -27,6 +27,7 @@ import { ensureLocalSecrets } from '../lib/local-secrets.js';
 import { createLogger } from '../lib/logger.js';
 import { migrate } from '../store/migrate.js';
 import { startOfflineStandIns } from './offline.js';
+import { workerBundleInputs, workflowBundleAt } from '../workers/workflow-bundle.js';
 
 type Stop = { name: string; stop: () => Promise<void> };
 
@@ -136,6 +137,13 @@ async function main() {
     Object.assign(childEnv, standIns.env);
   }
 
+  // The workers' workflow code, bundled here once while the servers start rather than by each
+  // worker (and again by each restart): they load this file when its stamp matches the sources.
+  childEnv.WORKFLOW_BUNDLE_PATH = config.workflowBundlePath;
+  const bundling = workflowBundleAt(config.workflowBundlePath, workerBundleInputs(config));
+  // Awaited below, before the workers start; a failure is reported there, not as unhandled.
+  bundling.catch(() => {});
+
   let databaseUrl = config.DATABASE_URL;
   const budget = { temporalServers: config.embeddedTemporal && clusterMode ? 1 : 0, ...counts, poolMax: config.PG_POOL_MAX };
   if (!databaseUrl) {
@@ -214,6 +222,11 @@ async function main() {
   } finally {
     await sql.end({ timeout: 2 });
   }
+
+  const bundle = await bundling;
+  if (bundle.loaded) log.info('workflow bundle is current', { file: config.workflowBundlePath });
+  else if (bundle.writeError) log.warn('workflow bundle could not be saved: each worker bundles on its own', { file: config.workflowBundlePath, error: bundle.writeError });
+  else log.info('workflow bundle built', { file: config.workflowBundlePath, why: bundle.why });
 
   const shuttingDownNow = () => shuttingDown;
   const apiUrls: string[] = [];

@@ -1,7 +1,6 @@
 /** Builds the Temporal workers of the engine: one per task queue, sharing one connection. */
-import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Config } from '../lib/config.js';
 import { instrumentLedger, type WorkerMetrics } from '../lib/metrics.js';
 import { createSql, type Sql } from '../lib/db.js';
@@ -16,31 +15,13 @@ import { requestBudgetFromConfig, type RequestBudget } from '../venues/binance/r
 import { createPgRequestLedger } from '../store/request-budget.js';
 import { orderClients } from '../workflows/clients.js';
 import { startUserStreams, type UserStreams, type UserStreamsOptions } from './user-streams.js';
-
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
-
-/**
- * The engine's workflows as one bundle. Workers that encrypt failures need the sandbox to hold
- * the same failure converter: pass its path (`dataConverter.failureConverterPath`). Workers that
- * trace need the tracing interceptors in it: pass the process's Tracing.
- * @example const bundle = await bundleWorkflows(dataConverterFor(config)?.failureConverterPath);
- */
-export async function bundleWorkflows(failureConverterPath?: string, tracing?: Pick<Tracing, 'workflowInterceptorModules'>): Promise<{ code: string }> {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    ...(failureConverterPath ? { failureConverterPath } : {}),
-    // The tracing interceptors live in the sandbox; without tracing they are not in the bundle at all.
-    ...(tracing ? { workflowInterceptorModules: tracing.workflowInterceptorModules } : {}),
-    logger: new DefaultLogger('WARN'),
-  });
-  return { code };
-}
+import { bundleWorkflows } from './workflow-bundle.js';
 
 export interface CreateWorkersOptions {
   config: Config;
   sql: Sql;
   connection: NativeConnection;
-  /** A pre-built bundle (tests build it once); otherwise the worker bundles WORKFLOWS_PATH. */
+  /** A pre-built bundle (workers/main.ts loads it from WORKFLOW_BUNDLE_PATH; tests build it once); otherwise the workflows are bundled here. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** The process's tracing (OTEL_EXPORTER_OTLP_ENDPOINT); a pre-built bundle must then hold its interceptors. */
   tracing?: Tracing | undefined;
@@ -81,7 +62,7 @@ export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> 
   const activities = createActivities({ config: o.config, sql: o.sql, temporal, fetchLatest: o.fetchLatest, marketData, metrics: o.metrics });
   // One bundle for the three workers (each would build its own from a path). A pre-built bundle
   // must have been built with the same failureConverterPath (see test/setup/global.ts).
-  const workflowBundle = o.workflowBundle ?? (await bundleWorkflows(dataConverter?.failureConverterPath, o.tracing));
+  const workflowBundle = o.workflowBundle ?? { code: (await bundleWorkflows({ failureConverterPath: dataConverter?.failureConverterPath, workflowInterceptorModules: o.tracing?.workflowInterceptorModules })).code };
   const code = { workflowBundle, dataConverter, ...o.tracing?.workerOptions };
   const orders = await Worker.create({
     connection: o.connection,

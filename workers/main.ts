@@ -14,6 +14,7 @@ import { createTemporalClient, ensureSearchAttributes, temporalConnectionOptions
 import { startTracing } from '../lib/tracing.js';
 import { createWorkers, startWorkerUserStreams, workerRequestBudget } from './create-workers.js';
 import { startPortfolioWakeSweeper } from './portfolio-wake-sweeper.js';
+import { workerBundleInputs, workflowBundleAt } from './workflow-bundle.js';
 
 const config = loadConfigOrExit({ needsDatabase: 'npm run worker', check: (c) => requireSecrets(c, 'worker') });
 const log = createLogger('worker', { level: config.LOG_LEVEL, format: config.LOG_FORMAT });
@@ -29,7 +30,14 @@ const connection = await NativeConnection.connect(temporalConnectionOptions(conf
 const metrics = createWorkerMetrics();
 // One budget for every Binance client of the process: its workers' and its user streams'.
 const requestBudget = workerRequestBudget({ config, sql, metrics, budgetBlockSql });
-const workers = await createWorkers({ config, sql, connection, tracing, metrics, requestBudget });
+// The workflow code, bundled once per change of its sources rather than at every start (WORKFLOW_BUNDLE_PATH).
+const bundleStarted = Date.now();
+const bundle = await workflowBundleAt(config.workflowBundlePath, workerBundleInputs(config));
+const bundleMs = Date.now() - bundleStarted;
+if (bundle.loaded) log.info('workflow bundle loaded', { file: config.workflowBundlePath, ms: bundleMs });
+else if (bundle.writeError) log.warn('workflow bundle built, but not saved: the next start bundles again', { file: config.workflowBundlePath, why: bundle.why, error: bundle.writeError, ms: bundleMs });
+else log.info('workflow bundle built and saved', { file: config.workflowBundlePath, why: bundle.why, ms: bundleMs });
+const workers = await createWorkers({ config, sql, connection, tracing, metrics, requestBudget, workflowBundle: { code: bundle.code } });
 // GET /metrics (ours and the Core's) and /ready (200 only while every worker polls its task queue).
 const metricsServer = await startMetricsServer({
   port: config.WORKER_METRICS_PORT,

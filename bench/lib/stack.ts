@@ -23,6 +23,7 @@ import { migrate } from '../../store/migrate.js';
 import { freePort, freeTemporalServerPorts } from '../../test/helpers/ports.js';
 import { ensureFloorSchema } from '../floor/schema.js';
 import { startChild } from './children.js';
+import { workerBundleInputs, workflowBundleAt } from '../../workers/workflow-bundle.js';
 import type { Cleanup } from './cleanup.js';
 
 /** Where runs keep their files; each run gets `<pid>-<time>/`, removed when it ends. */
@@ -177,7 +178,7 @@ function engineEnv(fixed: Record<string, string>): { env: NodeJS.ProcessEnv; set
     if (mine !== undefined && mine !== '') settings[name] = mine;
   }
   Object.assign(env, fixed);
-  for (const [k, v] of Object.entries(fixed)) if (!/SECRET|KEYS|KEY$|^DATABASE_URL$/.test(k) && v !== '') settings[k] = v;
+  for (const [k, v] of Object.entries(fixed)) if (!/SECRET|KEYS|KEY$|^DATABASE_URL$|^WORKFLOW_BUNDLE_PATH$/.test(k) && v !== '') settings[k] = v;
   return { env, settings };
 }
 
@@ -220,6 +221,10 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger, 
 
   const [pgPort, apiPort, intakePort, baselinePort] = await Promise.all(Array.from({ length: 4 }, freePort));
 
+  // Every worker the bench starts (its phases' engines too) loads this one workflow bundle.
+  const workflowBundlePath = path.join(runDir, 'workflow-bundle.js');
+  const bundling = workflowBundleAt(workflowBundlePath, workerBundleInputs({ OTEL_EXPORTER_OTLP_ENDPOINT: process.env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined }));
+  bundling.catch(() => {});
   log.info(`starting Temporal (${target}) and PostgreSQL`);
   // The floor worker counts as a worker; the intake API, the baseline server and the bench's own
   // pools (a few connections each phase) as APIs. PG_POOL_MAX passes through to the children.
@@ -259,7 +264,7 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger, 
   }
 
   // Metrics on any free ports: the bench may run several workers on this machine.
-  const fixed = { ...benchSettings(), ...secrets(), DATABASE_URL: pg.url, TEMPORAL_ADDRESS: temporal.address, WORKER_METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0' };
+  const fixed = { ...benchSettings(), ...secrets(), DATABASE_URL: pg.url, TEMPORAL_ADDRESS: temporal.address, WORKER_METRICS_PORT: '0', TEMPORAL_METRICS_PORT: '0', WORKFLOW_BUNDLE_PATH: workflowBundlePath };
   const { env, settings } = engineEnv(fixed);
   let config: Config;
   try {
@@ -269,6 +274,7 @@ export async function startStack(runDir: string, cleanup: Cleanup, log: Logger, 
     throw err;
   }
 
+  await bundling;
   log.info(`starting ${workers === 1 ? 'the worker' : `${workers} workers`}, the APIs, the floor worker and the baseline server`);
   const exits: Array<Promise<string>> = [temporal.exited.then(() => `Temporal (${target})`)];
   /** Parts the bench stops on purpose (a worker taken out for the 1-worker runs): their exit is no crash. */

@@ -9,7 +9,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflows } from '../../workers/create-workers.js';
+import { bundleWorkflows } from '../../workers/workflow-bundle.js';
 import { startChild, type Child } from '../lib/children.js';
 import { replayDataConverter } from '../lib/data-converter.js';
 import { median, round } from '../lib/stats.js';
@@ -81,7 +81,7 @@ export async function measureReplay(minMs: number, log: (line: string) => void):
   // As the replay test does: the test runs' payload codec, and its failure converter in the bundle.
   const dataConverter = await replayDataConverter();
   const t = performance.now();
-  const { code } = await bundleWorkflows(dataConverter?.failureConverterPath);
+  const { code } = await bundleWorkflows({ failureConverterPath: dataConverter?.failureConverterPath });
   const bundleMs = round(performance.now() - t);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-replay-'));
   try {

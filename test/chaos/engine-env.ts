@@ -33,7 +33,7 @@ const declared = (name: string) => name in variables;
 /**
  * @example const env = engineEnv({ temporal: '127.0.0.1:7233', databaseUrl, fakeUrl: fake.url, wsApiUrl: fake.wsApiUrl, port: 3000, dir });
  */
-export function engineEnv(o: { temporal: string; databaseUrl: string; fakeUrl: string; wsApiUrl: string; port: number; dir: string; overrides?: Record<string, string> | undefined }): NodeJS.ProcessEnv {
+export function engineEnv(o: { temporal: string; databaseUrl: string; fakeUrl: string; wsApiUrl: string; port: number; dir: string; workflowBundlePath?: string | undefined; overrides?: Record<string, string> | undefined }): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of [...Object.keys(variables), ...Object.keys(DECLARED_ONLY)]) delete env[name];
   for (const [name, value] of Object.entries(DECLARED_ONLY)) if (declared(name)) env[name] = value;
@@ -48,6 +48,8 @@ export function engineEnv(o: { temporal: string; databaseUrl: string; fakeUrl: s
     PORT: String(o.port),
     LOG_LEVEL: 'info',
     DATA_DIR: o.dir,
+    // One bundle for the whole run, built before the first scenario (test/chaos/run.ts).
+    ...(o.workflowBundlePath ? { WORKFLOW_BUNDLE_PATH: o.workflowBundlePath } : {}),
     // Several workers run side by side: each takes free ports for its metrics.
     WORKER_METRICS_PORT: '0',
     TEMPORAL_METRICS_PORT: '0',

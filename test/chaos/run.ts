@@ -28,6 +28,7 @@ import { startChaosPostgres, type ChaosPostgres } from './infra.js';
 import { ensureTemporalServer } from '../../lib/embedded/temporal-server.js';
 import { prepareScenario, runScenario, stopRunningScenario, type ChaosTarget, type Prepared, type ScenarioDefinition, type ScenarioResult } from './scenario.js';
 import { SCENARIOS } from './scenarios.js';
+import { workerBundleInputs, workflowBundleAt } from '../../workers/workflow-bundle.js';
 
 const { values } = parseArgs({
   options: { only: { type: 'string' }, seed: { type: 'string' }, keep: { type: 'boolean', default: false }, target: { type: 'string', default: 'dev' } },
@@ -98,9 +99,14 @@ try {
   const binary = await findTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, log: createLogger('chaos', { level: 'warn' }) });
   if (!binary) throw new Error('No Temporal CLI found and no Go toolchain to build one: set TEMPORAL_CLI_PATH');
   const serverBinaries = target === 'cluster' ? await ensureTemporalServer(createLogger('chaos', { level: 'info' })) : undefined;
+  // Every worker of every scenario loads one workflow bundle instead of bundling at each start.
+  const workflowBundlePath = path.join(root, 'workflow-bundle.js');
+  const bundling = workflowBundleAt(workflowBundlePath, workerBundleInputs({ OTEL_EXPORTER_OTLP_ENDPOINT: undefined }));
+  bundling.catch(() => {});
   pg = await startChaosPostgres(path.join(root, 'postgres'));
+  await bundling;
   console.error(`chaos: target ${target}${target === 'cluster' ? ' (Temporal server on PostgreSQL, two workers, two APIs)' : ' (Temporal dev server, one worker, one API)'}`);
-  const ctx = { root, target, serverBinaries, temporalBinary: binary, pg, seed };
+  const ctx = { root, target, serverBinaries, temporalBinary: binary, pg, seed, workflowBundlePath };
   const definition = (name: string): ScenarioDefinition => {
     const found = available.find((s) => s.name === name)!;
     return target === 'cluster' && found.onCluster ? { ...found, ...found.onCluster } : found;

@@ -37,6 +37,8 @@ export interface RunContext {
   temporalBinary: string;
   pg: ChaosPostgres;
   seed: number;
+  /** The workers' workflow bundle, built once for the run. */
+  workflowBundlePath: string;
 }
 
 /** What a scenario's fault needs to reach. */
@@ -284,7 +286,7 @@ export function prepareScenario(def: ScenarioDefinition, ctx: Omit<RunContext, '
 
       const instances = ctx.target === 'cluster' ? 2 : 1;
       const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
-      const env = engineEnv({ temporal: temporal.address, databaseUrl, fakeUrl: fake.url, wsApiUrl: fake.wsApiUrl, port: ports[0]!, dir, overrides: def.env });
+      const env = engineEnv({ temporal: temporal.address, databaseUrl, fakeUrl: fake.url, wsApiUrl: fake.wsApiUrl, port: ports[0]!, dir, workflowBundlePath: ctx.workflowBundlePath, overrides: def.env });
       const notes: Prepared['notes'] = { early: [], unexpectedExits: 0 };
       const onUnexpectedExit = (why: string) => {
         notes.unexpectedExits += 1;

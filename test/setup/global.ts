@@ -3,7 +3,7 @@
  * real PostgreSQL (embedded, or a fresh database on DATABASE_URL's server), applies the
  * migrations and bundles the workflow code. Test files get the addresses through `inject()`.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import postgres from 'postgres';
@@ -14,7 +14,7 @@ import { startTemporalDevServer } from '../../lib/embedded/temporal-dev-server.j
 import { createLogger } from '../../lib/logger.js';
 import { migrate } from '../../store/migrate.js';
 import { failureConverterPath } from '../../lib/security/payload-codec.js';
-import { bundleWorkflows } from '../../workers/create-workers.js';
+import { workflowBundleAt } from '../../workers/workflow-bundle.js';
 import { freePort } from '../helpers/ports.js';
 
 declare module 'vitest' {
@@ -62,9 +62,10 @@ export default async function setup(project: TestProject) {
   await sql.end();
 
   // The workers encrypt failures: the sandbox needs the same failure converter (createDataConverter's).
-  const { code } = await bundleWorkflows(failureConverterPath);
+  // Written as workers/main.ts writes it (stamped), so every test's workflows run from such a file.
   const workflowBundlePath = path.join(testDir, 'workflow-bundle.js');
-  writeFileSync(workflowBundlePath, code);
+  const bundle = await workflowBundleAt(workflowBundlePath, { failureConverterPath });
+  if (bundle.loaded || bundle.writeError) throw new Error(`the test workflow bundle was not written fresh: ${bundle.loaded ? 'loaded' : bundle.writeError}`);
 
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalBinary', binary);

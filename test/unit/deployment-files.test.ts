@@ -405,6 +405,18 @@ describe('Dockerfile', () => {
     expect([...needed].filter((file) => !copied.includes(file))).toEqual([]);
   });
 
+  it("bundles the workers' workflow code into the image, after the sources and where WORKFLOW_BUNDLE_PATH points", () => {
+    const stage = finalStage();
+    const sources = stage.findIndex((i) => i.op === 'COPY' && i.args === '. .');
+    const bundle = stage.findIndex((i) => i.op === 'RUN' && /^npm run bundle$/.test(i.args));
+    expect(sources).toBeGreaterThanOrEqual(0);
+    expect(bundle).toBeGreaterThan(sources);
+    const env = stage.slice(0, bundle).filter((i) => i.op === 'ENV').map((i) => i.args).join(' ');
+    const target = /\bWORKFLOW_BUNDLE_PATH=(\S+)/.exec(env)?.[1];
+    expect(target).toMatch(/^\/app\//);
+    expect(scripts.bundle).toBe('node --import tsx scripts/bundle-workflows.ts');
+  });
+
   it('leaves node_modules, local data and secrets out of the build context', () => {
     const ignored = read('.dockerignore').split(/\r?\n/).map((l) => l.trim());
     expect(ignored).toEqual(expect.arrayContaining(['node_modules', '.data', '.tools', '.git', '.env']));

@@ -8,7 +8,7 @@ import { ORDER_WORKFLOW_TYPES } from '../../domain/order-search.js';
 import { loadConfig } from '../../lib/config.js';
 import { dataConverterFor } from '../../lib/secrets.js';
 import { WORKFLOW_TRACING_INTERCEPTORS } from '../../lib/tracing.js';
-import { WORKFLOWS_PATH } from '../../workers/create-workers.js';
+import { WORKFLOWS_PATH } from '../../workers/workflow-bundle.js';
 import { HISTORIES_DIR, HISTORY_GENERATIONS, PARENT_HISTORY_GENERATION, PARENT_WORKFLOW_TYPES, PORTFOLIO_HISTORY_GENERATIONS, WORKFLOW_HISTORY_GENERATIONS } from '../helpers/histories.js';
 import { TEST_PAYLOAD_KEYS } from '../helpers/keys.js';
 
