@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for the API (the default command) and the worker (`npm run worker`). TypeScript runs
-# through tsx as in development, so there is no build step and no dist/ to drift from the source.
+# through tsx as in development, so there is no dist/ to drift from the source (the one built file, the
+# workers' workflow bundle, is stamped with its sources and rebuilt by a worker that finds it stale).
 
 # --- deps: production node_modules, native parts (Temporal core bridge, @swc/core) for this platform
 FROM node:20-bookworm-slim AS deps
