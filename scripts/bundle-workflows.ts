@@ -13,6 +13,6 @@ const bundle = await workflowBundleAt(config.workflowBundlePath, workerBundleInp
 const took = `${((Date.now() - started) / 1000).toFixed(1)} s`;
 if (bundle.loaded) console.log(`${config.workflowBundlePath} is current (built from today's sources)`);
 else if (bundle.writeError) {
-  console.error(`Could not write ${config.workflowBundlePath}: ${bundle.writeError}. Choose a writable path with WORKFLOW_BUNDLE_PATH.`);
+  console.error(`Built the workflow bundle but did not save it to ${config.workflowBundlePath}: ${bundle.writeError}. Run it again once nothing edits the project, or choose a writable WORKFLOW_BUNDLE_PATH.`);
   process.exit(1);
 } else console.log(`built ${config.workflowBundlePath} in ${took} (${bundle.why})`);

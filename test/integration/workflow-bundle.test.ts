@@ -5,10 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { failureConverterPath } from '../../lib/security/payload-codec.js';
 import { WORKFLOW_TRACING_INTERCEPTORS } from '../../lib/tracing.js';
 import { workerBundleInputs, workflowBundleAt, workflowBundleStaleness } from '../../workers/workflow-bundle.js';
@@ -30,68 +30,89 @@ afterAll(async () => {
 });
 
 const STAMP = /^\/\* durable-trader workflow bundle (.*) \*\/\n/;
-type Stamp = { options: unknown; files: Record<string, string>; missing: string[] };
+type Stamp = { options: { node: string }; project: string; installed: string; modules: Record<string, string>; missing: string[]; code: string };
 const stampOf = (text: string) => JSON.parse(STAMP.exec(text)![1]!) as Stamp;
-/** Rewrites the file's stamp, leaving its code as it was. */
-function restamp(change: (stamp: Stamp) => void): void {
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('base64url');
+/** A copy of the built bundle with its stamp (or its text) changed, for one test alone. */
+function tampered(change: { stamp?: (stamp: Stamp) => void; text?: (text: string) => string }): string {
   const text = readFileSync(file, 'utf8');
   const stamp = stampOf(text);
-  change(stamp);
-  writeFileSync(file, text.replace(STAMP, `/* durable-trader workflow bundle ${JSON.stringify(stamp)} */\n`));
+  change.stamp?.(stamp);
+  const copy = path.join(dir, `${randomUUID()}.js`);
+  writeFileSync(copy, (change.text ?? ((t) => t))(text.replace(STAMP, `/* durable-trader workflow bundle ${JSON.stringify(stamp)} */\n`)));
+  return copy;
 }
-const sha256 = (relative: string) => createHash('sha256').update(readFileSync(relative)).digest('base64url');
+
+beforeAll(async () => {
+  const built = await workflowBundleAt(file, inputs);
+  expect(built).toMatchObject({ loaded: false, why: 'there is none yet' });
+  expect(built).not.toHaveProperty('writeError');
+}, 60_000);
 
 describe('the workflow bundle file', () => {
-  it('is built and stamped with every file that went in, then loaded as it is', { timeout: 60_000 }, async () => {
-    const built = await workflowBundleAt(file, inputs);
-    expect(built).toMatchObject({ loaded: false, why: 'there is none yet' });
-    expect(built).not.toHaveProperty('writeError');
-    const stamp = stampOf(readFileSync(file, 'utf8'));
-    // Our workflow code, what it imports, the SDK's workflow runtime, and how the bundle is built.
-    for (const source of ['workflows/order-lifecycle.ts', 'workflows/portfolio.ts', 'domain/orders.ts', 'lib/security/failure-converter.ts', 'workers/workflow-bundle.ts']) {
-      expect(stamp.files[source], source).toBe(sha256(source));
-    }
-    expect(Object.keys(stamp.files).some((f) => f.startsWith('node_modules/@temporalio/workflow/'))).toBe(true);
-
-    const loaded = await workflowBundleAt(file, inputs);
-    expect(loaded).toEqual({ loaded: true, code: built.code });
-    expect(loaded.code).toBe(readFileSync(file, 'utf8'));
+  it('is stamped with the project, the installed packages, the package files that went in and its code, then loaded as it is', async () => {
+    const text = readFileSync(file, 'utf8');
+    const stamp = stampOf(text);
+    expect(stamp.installed).toBe(sha256(readFileSync('node_modules/.package-lock.json')));
+    expect(stamp.code).toBe(sha256(text.replace(STAMP, '')));
+    const runtime = Object.keys(stamp.modules).filter((f) => f.startsWith('node_modules/@temporalio/workflow/'));
+    expect(runtime.length).toBeGreaterThan(0);
+    for (const f of runtime) expect(stamp.modules[f], f).toBe(sha256(readFileSync(f)));
+    expect(stamp.options.node).toBe(process.version);
+    expect(await workflowBundleAt(file, inputs)).toEqual({ loaded: true, code: text });
   });
 
-  it('is stale when a source changed, vanished or would resolve elsewhere, or the options differ', () => {
+  it('is stale when the options, its code, the installed packages or a package file differ, or a missing module appears', () => {
     expect(workflowBundleStaleness(file, inputs)).toBeUndefined();
     expect(workflowBundleStaleness(file, { ...inputs, workflowInterceptorModules: [WORKFLOW_TRACING_INTERCEPTORS] })).toMatch(/other options/);
     expect(workflowBundleStaleness(file, { workflowInterceptorModules: [] })).toMatch(/other options/);
+    expect(workflowBundleStaleness(tampered({ stamp: (s) => (s.options.node = 'v18.0.0') }), inputs)).toMatch(/other options/);
+    expect(workflowBundleStaleness(tampered({ text: (t) => t.slice(0, -1000) }), inputs)).toMatch(/code is not what was written/);
+    expect(workflowBundleStaleness(tampered({ stamp: (s) => (s.installed = sha256('another install')) }), inputs)).toMatch(/installed packages changed/);
+    expect(workflowBundleStaleness(tampered({ stamp: (s) => (s.project = sha256('another project')) }), inputs)).toMatch(/project file changed/);
+    const runtimeFile = Object.keys(stampOf(readFileSync(file, 'utf8')).modules).find((f) => f.startsWith('node_modules/@temporalio/workflow/'))!;
+    expect(workflowBundleStaleness(tampered({ stamp: (s) => (s.modules[runtimeFile] = sha256('edited')) }), inputs)).toBe(`${runtimeFile} changed`);
+    expect(workflowBundleStaleness(tampered({ stamp: (s) => (s.modules['node_modules/left-pad/index.js'] = 'x') }), inputs)).toBe('node_modules/left-pad/index.js is gone');
+    expect(workflowBundleStaleness(tampered({ stamp: (s) => s.missing.push('node_modules/@temporalio/workflow/package.json') }), inputs)).toBe('node_modules/@temporalio/workflow/package.json now exists');
+    expect(workflowBundleStaleness(tampered({ stamp: (s) => delete (s as Partial<Stamp>).modules }), inputs)).toBe('its stamp is not readable');
+    expect(workflowBundleStaleness(tampered({ text: (t) => t.replace(STAMP, '') }), inputs)).toBe('it has no stamp');
     expect(workflowBundleStaleness(path.join(dir, 'none.js'), inputs)).toBe('there is none yet');
-
-    const original = readFileSync(file, 'utf8');
-    try {
-      restamp((s) => (s.files['workflows/order-lifecycle.ts'] = sha256('package.json')));
-      expect(workflowBundleStaleness(file, inputs)).toBe('workflows/order-lifecycle.ts changed');
-      writeFileSync(file, original);
-      restamp((s) => (s.files['workflows/retired-step.ts'] = 'x'));
-      expect(workflowBundleStaleness(file, inputs)).toBe('workflows/retired-step.ts is gone');
-      writeFileSync(file, original);
-      restamp((s) => s.missing.push('domain/orders.ts'));
-      expect(workflowBundleStaleness(file, inputs)).toBe('domain/orders.ts now exists');
-      writeFileSync(file, original);
-      restamp((s) => delete s.files['workers/workflow-bundle.ts']);
-      expect(workflowBundleStaleness(file, inputs)).toBe('it was built by another recipe');
-      writeFileSync(file, original.replace(STAMP, ''));
-      expect(workflowBundleStaleness(file, inputs)).toBe('it has no stamp');
-    } finally {
-      writeFileSync(file, original);
-    }
   });
 
-  it('is rebuilt and replaced when stale, never run', { timeout: 60_000 }, async () => {
-    const before = readFileSync(file, 'utf8');
-    restamp((s) => (s.files['workflows/order-lifecycle.ts'] = sha256('package.json')));
-    const rebuilt = await workflowBundleAt(file, inputs);
-    expect(rebuilt).toMatchObject({ loaded: false, why: 'workflows/order-lifecycle.ts changed' });
-    expect(readFileSync(file, 'utf8')).toBe(rebuilt.code);
-    expect(stampOf(rebuilt.code).files['workflows/order-lifecycle.ts']).toBe(sha256('workflows/order-lifecycle.ts'));
-    expect(stampOf(rebuilt.code)).toEqual(stampOf(before));
+  it('is stale once any project file is added, edited or removed, and then rebuilt, never run', { timeout: 60_000 }, async () => {
+    // A file of the project that no workflow imports: the fingerprint is the whole project.
+    const probe = path.resolve('test', `.bundle-probe-${randomUUID()}.txt`);
+    const own = path.join(dir, 'probed.js');
+    try {
+      writeFileSync(probe, 'one');
+      expect(workflowBundleStaleness(file, inputs)).toMatch(/project file changed, appeared or was removed/);
+      const rebuilt = await workflowBundleAt(own, inputs);
+      expect(rebuilt).toMatchObject({ loaded: false, why: 'there is none yet' });
+      expect(workflowBundleStaleness(own, inputs)).toBeUndefined();
+      writeFileSync(probe, 'two');
+      expect(workflowBundleStaleness(own, inputs)).toMatch(/project file changed/);
+      const again = await workflowBundleAt(own, inputs);
+      expect(again).toMatchObject({ loaded: false, why: 'a project file changed, appeared or was removed' });
+      expect(readFileSync(own, 'utf8')).toBe(again.code);
+    } finally {
+      rmSync(probe, { force: true });
+    }
+    expect(workflowBundleStaleness(own, inputs)).toMatch(/project file changed/);
+    expect(workflowBundleStaleness(file, inputs)).toBeUndefined();
+  });
+
+  it('may be kept inside the project, and written by two workers at once', { timeout: 60_000 }, async () => {
+    // As the Docker image keeps it (/app/workflow-bundle.js): the bundle is no source of itself.
+    const inside = path.resolve('test', `.bundle-inside-${randomUUID()}.js`);
+    try {
+      const [a, b] = await Promise.all([workflowBundleAt(inside, inputs), workflowBundleAt(inside, inputs)]);
+      expect([a, b].map((r) => ('writeError' in r ? r.writeError : 'saved'))).toEqual(['saved', 'saved']);
+      expect(workflowBundleStaleness(inside, inputs)).toBeUndefined();
+      expect(workflowBundleStaleness(file, inputs)).toBeUndefined();
+      expect(readdirSync(path.dirname(inside)).filter((n) => n.includes('.bundle-inside-') && n.endsWith('.tmp'))).toEqual([]);
+    } finally {
+      rmSync(inside, { force: true });
+    }
   });
 
   it('keeps to the inputs a worker of that configuration uses', () => {
@@ -102,7 +123,7 @@ describe('the workflow bundle file', () => {
 
 /** Starts workers/main.ts, resolves with its log once it is ready, and stops it. */
 async function workerStart(bundlePath: string): Promise<string> {
-  const env = {
+  const env: NodeJS.ProcessEnv = {
     ...process.env,
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     DATABASE_URL: inject('databaseUrl'),
@@ -124,8 +145,8 @@ async function workerStart(bundlePath: string): Promise<string> {
   delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
   const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts'], { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   let output = '';
-  child.stdout.on('data', (d) => (output += d));
-  child.stderr.on('data', (d) => (output += d));
+  child.stdout?.on('data', (d) => (output += d));
+  child.stderr?.on('data', (d) => (output += d));
   try {
     await new Promise<void>((resolve, reject) => {
       child.on('message', (m: { type?: string }) => m.type === 'ready' && resolve());
@@ -155,6 +176,6 @@ describe('workers/main.ts', () => {
     // A path under a regular file: no directory can be made there.
     const unwritable = path.join(file, 'workflow-bundle.js');
     const log = messages(await workerStart(unwritable));
-    expect(log.find((m) => m.msg.startsWith('workflow bundle'))).toMatchObject({ msg: 'workflow bundle built, but not saved: the next start bundles again', level: 'warn', file: unwritable, why: expect.stringMatching(/could not be read/) });
+    expect(log.find((m) => m.msg.startsWith('workflow bundle'))).toMatchObject({ msg: 'workflow bundle built, but not saved: the next start bundles again', level: 'warn', file: unwritable, why: expect.stringMatching(/could not be read/), error: expect.stringMatching(/EEXIST|ENOTDIR/) });
   });
 });

@@ -65,7 +65,7 @@ export default async function setup(project: TestProject) {
   // Written as workers/main.ts writes it (stamped), so every test's workflows run from such a file.
   const workflowBundlePath = path.join(testDir, 'workflow-bundle.js');
   const bundle = await workflowBundleAt(workflowBundlePath, { failureConverterPath });
-  if (bundle.loaded || bundle.writeError) throw new Error(`the test workflow bundle was not written fresh: ${bundle.loaded ? 'loaded' : bundle.writeError}`);
+  if (!bundle.loaded && bundle.writeError) throw new Error(`the test workflow bundle could not be saved to ${workflowBundlePath}: ${bundle.writeError}`);
 
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalBinary', binary);
