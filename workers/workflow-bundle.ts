@@ -2,13 +2,13 @@
  * The engine's workflow code as one bundle, kept in a file (WORKFLOW_BUNDLE_PATH) so that a worker
  * that starts or restarts (a supervisor's restart after a crash, a rolling deploy, failover) loads
  * it instead of bundling again, about 2 s of CPU. The file's first line stamps what it was built
- * from, conservatively: every file of the project (not only those the bundle imports), the
- * installed packages (npm's `node_modules/.package-lock.json`) and each package file webpack read,
- * Node's version, the options, and the code's own hash. A bundle whose stamp does not match today
+ * from, conservatively: every source file of the project (not only those the bundle imports),
+ * the installed packages (npm's `node_modules/.package-lock.json`), each file webpack read, Node's
+ * version, the options, and the code's own hash. A bundle whose stamp does not match today
  * is never run: the worker bundles afresh and replaces the file.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, type BundleOptions } from '@temporalio/worker';
@@ -35,8 +35,8 @@ interface Stamp {
   /** sha256 (base64url) of every project file's path and bytes, and of npm's record of the installed packages. */
   project: string;
   installed: string;
-  /** Project-relative path → sha256 of every file under node_modules webpack read. */
-  modules: Record<string, string>;
+  /** Project-relative path → sha256 of every file webpack read. */
+  files: Record<string, string>;
   /** Paths webpack looked for and did not find: one appearing would change what an import resolves to. */
   missing: string[];
   /** sha256 of the code after the stamp: a torn or truncated file is not run. */
@@ -57,39 +57,58 @@ function optionsOf(inputs: BundleInputs): Stamp['options'] {
   };
 }
 
+/** Files a bundle can be built from: modules, JSON, and the compiler's own settings. */
+const SOURCE_FILE = /\.(?:[cm]?[jt]sx?|json)$|^\.swcrc$|^\.browserslistrc$|^browserslist$/;
+
 /**
- * One hash over every file of the project but those in NOT_SOURCES and bundle files themselves
- * (a bundle may be kept inside the project, as the Docker image does), and one over npm's record
- * of what is installed. Any edit, new or removed file anywhere in the project counts, whether or
- * not the workflows import it: a needless rebuild costs 2 s, a missed one runs stale code.
+ * One hash over every source file of the project (SOURCE_FILE) but those in NOT_SOURCES and bundle
+ * files themselves (a bundle may be kept inside the project, as the Docker image does), and one
+ * over npm's record of what is installed. An edit, a new or a removed source file anywhere in the
+ * project counts, whether or not the workflows import it: a needless rebuild costs 2 s, a missed
+ * one runs stale code. Logs, databases and editors' files are no sources, so writing them does not
+ * keep a bundle from being current. A file that vanishes during the walk is left out, as if it had
+ * gone just before; a directory that cannot be read makes the fingerprint unknown.
  */
-function projectFingerprint(): { project: string; installed: string } {
+function projectFingerprint(): { project: string; installed: string } | { error: string } {
   const hash = createHash('sha256');
+  const gone = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
   const walk = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
       const file = path.join(dir, name);
       const relative = rel(file);
       if (NOT_SOURCES.has(relative)) continue;
-      const stat = lstatSync(file);
-      if (stat.isDirectory()) walk(file);
-      else if (stat.isSymbolicLink()) hash.update(`${relative}\0link\0${readlinkSync(file)}\0`);
-      else if (stat.isFile()) {
-        const bytes = readFileSync(file);
-        if (bytes.subarray(0, STAMP_PREFIX.length).toString() === STAMP_PREFIX) continue;
-        hash.update(`${relative}\0${bytes.length}\0`).update(bytes);
+      try {
+        const stat = lstatSync(file);
+        if (stat.isDirectory()) walk(file);
+        else if (stat.isSymbolicLink()) hash.update(`${relative}\0link\0${readlinkSync(file)}\0`);
+        else if (stat.isFile() && SOURCE_FILE.test(name)) {
+          const bytes = readFileSync(file);
+          if (bytes.subarray(0, STAMP_PREFIX.length).toString() === STAMP_PREFIX) continue;
+          hash.update(`${relative}\0${bytes.length}\0`).update(bytes);
+        }
+      } catch (err) {
+        if (!gone(err)) throw err;
       }
     }
   };
-  walk(ROOT);
-  const lock = path.join(ROOT, 'node_modules', '.package-lock.json');
-  return { project: hash.digest('base64url'), installed: existsSync(lock) ? hashOf(lock) : 'none' };
+  try {
+    walk(ROOT);
+    const lock = path.join(ROOT, 'node_modules', '.package-lock.json');
+    return { project: hash.digest('base64url'), installed: existsSync(lock) ? hashOf(lock) : 'none' };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
 }
 
+const sameFingerprint = (a: ReturnType<typeof projectFingerprint>, b: ReturnType<typeof projectFingerprint>) =>
+  'project' in a && 'project' in b && a.project === b.project && a.installed === b.installed;
+
 /**
- * Bundles the workflows and stamps what they were built from.
+ * Bundles the workflows and stamps what they were built from. `unsaved` says why the bundle must
+ * not be kept for later starts (its sources moved while it was built, or could not be read).
  * @example const { code } = await bundleWorkflows({ failureConverterPath: dataConverterFor(config)?.failureConverterPath });
  */
-export async function bundleWorkflows(inputs: BundleInputs = {}): Promise<{ code: string; stamp: Omit<Stamp, 'code'>; changedWhileBundling: boolean }> {
+export async function bundleWorkflows(inputs: BundleInputs = {}): Promise<{ code: string; stamp: Omit<Stamp, 'code'>; unsaved?: string }> {
   const before = projectFingerprint();
   let read: { files: string[]; missing: string[] } = { files: [], missing: [] };
   type Plugin = { apply(compiler: { hooks: { done: { tap(name: string, fn: (stats: { compilation: { fileDependencies: Iterable<string>; missingDependencies: Iterable<string> } }) => void): void } } }): void };
@@ -109,15 +128,24 @@ export async function bundleWorkflows(inputs: BundleInputs = {}): Promise<{ code
     webpackConfigHook: ((config) => ({ ...config, plugins: [...(config.plugins ?? []), recordInputs] })) as NonNullable<BundleOptions['webpackConfigHook']>,
   });
   if (read.files.length === 0) throw new Error('bundling the workflows recorded no source files; the bundle cannot be checked for staleness');
-  const modules: Record<string, string> = {};
+  // Every file webpack read, by its real path: packages, and sources a symlink leads outside the
+  // project to. (It also lists directories, and its entry point, which exists only in memory.)
+  const files: Record<string, string> = {};
+  let unsaved: string | undefined;
   for (const file of read.files.sort()) {
-    const relative = rel(file);
-    // Project files are in the fingerprint; webpack also lists directories and its in-memory entry point.
-    if (relative.split(path.sep)[0] === 'node_modules' && lstatSync(file, { throwIfNoEntry: false })?.isFile()) modules[relative] = hashOf(file);
+    try {
+      if (lstatSync(file, { throwIfNoEntry: false })?.isFile()) files[rel(file)] = hashOf(file);
+    } catch (err) {
+      unsaved = `${rel(file)} could not be read (${(err as Error).message})`;
+    }
   }
+  // A path webpack looked for that exists anyway (a linked package) says nothing by appearing.
+  const missing = read.missing.filter((file) => !existsSync(file)).map(rel).sort();
   const after = projectFingerprint();
-  const changedWhileBundling = after.project !== before.project || after.installed !== before.installed;
-  return { code, stamp: { options: optionsOf(inputs), ...before, modules, missing: read.missing.map(rel).sort() }, changedWhileBundling };
+  if ('error' in before || 'error' in after) unsaved = `the project could not be fingerprinted (${'error' in before ? before.error : 'error' in after ? after.error : ''})`;
+  else if (!sameFingerprint(before, after)) unsaved = 'project files changed while bundling';
+  const fingerprint = 'project' in before ? before : { project: 'unknown', installed: 'unknown' };
+  return { code, stamp: { options: optionsOf(inputs), ...fingerprint, files, missing }, ...(unsaved ? { unsaved } : {}) };
 }
 
 /** Why a stamped bundle may not run with these inputs, or undefined when it may. */
@@ -125,9 +153,10 @@ function staleness(stamp: Stamp, code: string, inputs: BundleInputs): string | u
   if (JSON.stringify(stamp.options) !== JSON.stringify(optionsOf(inputs))) return 'it was built with other options (payload encryption, tracing or Node version)';
   if (sha256(code) !== stamp.code) return 'its code is not what was written (a torn or edited file)';
   const now = projectFingerprint();
+  if ('error' in now) return `the project could not be fingerprinted (${now.error})`;
   if (now.installed !== stamp.installed) return 'the installed packages changed (node_modules/.package-lock.json)';
   if (now.project !== stamp.project) return 'a project file changed, appeared or was removed';
-  for (const [file, hash] of Object.entries(stamp.modules)) {
+  for (const [file, hash] of Object.entries(stamp.files)) {
     const abs = path.resolve(ROOT, file);
     if (!existsSync(abs)) return `${file} is gone`;
     if (hashOf(abs) !== hash) return `${file} changed`;
@@ -138,7 +167,7 @@ function staleness(stamp: Stamp, code: string, inputs: BundleInputs): string | u
 
 const isStamp = (s: unknown): s is Stamp => {
   const o = s as Partial<Stamp> | null;
-  return typeof o === 'object' && o !== null && typeof o.options === 'object' && typeof o.project === 'string' && typeof o.installed === 'string' && typeof o.modules === 'object' && Array.isArray(o.missing) && typeof o.code === 'string';
+  return typeof o === 'object' && o !== null && typeof o.options === 'object' && typeof o.project === 'string' && typeof o.installed === 'string' && typeof o.files === 'object' && o.files !== null && Array.isArray(o.missing) && typeof o.code === 'string';
 };
 
 function readStamped(file: string): { text: string; code: string; stamp: Stamp } | string {
@@ -186,17 +215,21 @@ export function workflowBundleStaleness(file: string, inputs: BundleInputs = {})
 function writeAtomically(file: string, text: string): void {
   mkdirSync(path.dirname(file), { recursive: true });
   const temp = `${file}.${randomUUID()}.tmp`;
-  let fd: number | undefined;
   try {
-    fd = openSync(temp, 'wx');
-    writeSync(fd, text);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
+    const fd = openSync(temp, 'wx');
+    try {
+      writeFileSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     renameSync(temp, file);
   } catch (err) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(temp, { force: true });
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // The error above is the one to report.
+    }
     throw err;
   }
 }
@@ -214,7 +247,7 @@ export async function workflowBundleAt(file: string, inputs: BundleInputs = {}):
   const stamp: Stamp = { ...built.stamp, code: sha256(built.code) };
   // A comment line in front: the SDK runs the file as a script, and the stamp is plain to read.
   const text = `${STAMP_PREFIX}${JSON.stringify(stamp).replaceAll('*/', '*\\/')}${STAMP_SUFFIX}${built.code}`;
-  if (built.changedWhileBundling) return { code: text, loaded: false, why: result.why, writeError: 'project files changed while bundling, so this bundle was not saved' };
+  if (built.unsaved) return { code: text, loaded: false, why: result.why, writeError: `${built.unsaved}, so this bundle was not saved` };
   try {
     writeAtomically(file, text);
   } catch (err) {
