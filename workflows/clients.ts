@@ -20,6 +20,7 @@ import {
   type PortfolioResult,
   type PortfolioSettings,
   type RecalculateRequest,
+  type SignalledSettings,
 } from './definitions.js';
 import type { portfolio } from './portfolio.js';
 
@@ -52,19 +53,22 @@ export function createWorkflowClients(temporal: Client, config: Config) {
     portfolios: {
       /** Entries were recorded in the portfolio (default: the account's): its workflow (started if none) marks itself dirty. */
       async fillsRecorded(accountId: string, detail: FillsRecorded, portfolioId: string = accountId): Promise<void> {
-        await temporal.workflow.signalWithStart<typeof portfolio, [FillsRecorded]>('portfolio', {
-          ...startOptions(config, accountId, portfolioId),
+        const start = startOptions(config, accountId, portfolioId);
+        // A running portfolio takes the current settings up at its next run; a new one starts with them.
+        await temporal.workflow.signalWithStart<typeof portfolio, [FillsRecorded & SignalledSettings]>('portfolio', {
+          ...start,
           signal: fillsRecordedSignal,
-          signalArgs: [detail],
+          signalArgs: [{ ...detail, settings: start.args[0].settings }],
         });
       },
 
       /** Prices of `symbols`, which the account's portfolio holds, moved: it revalues soon. */
       async pricesMoved(accountId: string, symbols: string[], portfolioId: string = accountId): Promise<void> {
-        await temporal.workflow.signalWithStart<typeof portfolio, [{ symbols: string[] }]>('portfolio', {
-          ...startOptions(config, accountId, portfolioId),
+        const start = startOptions(config, accountId, portfolioId);
+        await temporal.workflow.signalWithStart<typeof portfolio, [{ symbols: string[] } & SignalledSettings]>('portfolio', {
+          ...start,
           signal: portfolioPricesMovedSignal,
-          signalArgs: [{ symbols }],
+          signalArgs: [{ symbols, settings: start.args[0].settings }],
         });
       },
 

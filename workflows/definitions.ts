@@ -92,10 +92,17 @@ export interface RecalculateRequest {
   method?: AccountingMethod | undefined;
 }
 
+/**
+ * What a notification may carry besides its news: the sender's current PORTFOLIO_* settings, which
+ * a running portfolio takes up at its next continue-as-new (patch portfolio-adopt-signalled-settings).
+ */
+export interface SignalledSettings {
+  settings?: PortfolioSettings | undefined;
+}
 /** Fills were recorded for the account (an order's, or a manual trade): recalculate soon. */
-export const fillsRecordedSignal = defineSignal<[{ source: 'order' | 'manual'; orderId?: string | undefined }]>('fillsRecorded');
+export const fillsRecordedSignal = defineSignal<[{ source: 'order' | 'manual'; orderId?: string | undefined } & SignalledSettings]>('fillsRecorded');
 /** Prices of symbols the portfolio holds moved: revalue soon. */
-export const portfolioPricesMovedSignal = defineSignal<[{ symbols: string[] }]>('portfolioPricesMoved');
+export const portfolioPricesMovedSignal = defineSignal<[{ symbols: string[] } & SignalledSettings]>('portfolioPricesMoved');
 export const portfolioStatusQuery = defineQuery<PortfolioStatus>('portfolioStatus');
 export interface PerformanceRequest {
   range: PerformanceRange;

@@ -31,6 +31,7 @@ import {
   type AccountingMethod,
   type PortfolioInput,
   type PortfolioResult,
+  type PortfolioSettings,
   type PortfolioStatus,
 } from './definitions.js';
 import { Mutex } from './lib/mutex.js';
@@ -49,6 +50,21 @@ const METHODS: readonly AccountingMethod[] = ['average', 'fifo'];
  * 250 ms. Runs recorded before it keep the timer.
  */
 const RECALCULATE_AT_ONCE_PATCH = 'portfolio-recalculate-at-once';
+
+/**
+ * From this patch on, a notification carrying other settings than the run's (the workers' current
+ * PORTFOLIO_DEBOUNCE and PORTFOLIO_RECALCS_PER_RUN) is remembered, and the run continues as new
+ * with them: a changed setting reaches running portfolios at their next run instead of never. The
+ * run itself keeps the settings it started with. Runs recorded before it carry their own on.
+ */
+const ADOPT_SIGNALLED_SETTINGS_PATCH = 'portfolio-adopt-signalled-settings';
+
+/** Settings a signal may hand on: anyone who can signal could send nonsense, which is ignored. */
+function usableSettings(s: PortfolioSettings | undefined): s is PortfolioSettings {
+  return (
+    typeof s === 'object' && s !== null && Number.isInteger(s.recalcsPerRun) && s.recalcsPerRun >= 1 && s.recalcsPerRun <= 10_000 && Number.isFinite(s.debounceMs) && s.debounceMs >= 0 && s.debounceMs <= 86_400_000
+  );
+}
 
 /** The workflow's memory; handlers and the main loop go through it, recalculations one at a time. */
 class PortfolioEntity {
@@ -146,9 +162,22 @@ class PortfolioEntity {
 export async function portfolio(input: PortfolioInput): Promise<void> {
   const { accountId, portfolioId, settings } = input;
   const entity = new PortfolioEntity(accountId, portfolioId, settings.debounceMs, input.carried);
+  let nextRunSettings: PortfolioSettings = settings;
+  const adopt = (signalled: PortfolioSettings | undefined) => {
+    if (!usableSettings(signalled)) return;
+    const next = { debounceMs: signalled.debounceMs, recalcsPerRun: signalled.recalcsPerRun };
+    if (next.debounceMs === nextRunSettings.debounceMs && next.recalcsPerRun === nextRunSettings.recalcsPerRun) return;
+    if (patched(ADOPT_SIGNALLED_SETTINGS_PATCH)) nextRunSettings = next;
+  };
 
-  setHandler(fillsRecordedSignal, () => entity.notify('fills'));
-  setHandler(portfolioPricesMovedSignal, () => entity.notify('prices'));
+  setHandler(fillsRecordedSignal, (detail) => {
+    adopt(detail?.settings);
+    entity.notify('fills');
+  });
+  setHandler(portfolioPricesMovedSignal, (detail) => {
+    adopt(detail?.settings);
+    entity.notify('prices');
+  });
   setHandler(portfolioStatusQuery, () => entity.status);
   setHandler(
     recalculateUpdate,
@@ -194,7 +223,7 @@ export async function portfolio(input: PortfolioInput): Promise<void> {
     await condition(() => entity.status.dirty || timeToContinue());
     if (timeToContinue()) {
       await condition(allHandlersFinished);
-      return continueAsNew<typeof portfolio>({ accountId, ...(portfolioId === undefined ? {} : { portfolioId }), settings, carried: entity.status });
+      return continueAsNew<typeof portfolio>({ accountId, ...(portfolioId === undefined ? {} : { portfolioId }), settings: nextRunSettings, carried: entity.status });
     }
     // Let the rest of a burst arrive; everything that lands meanwhile rides on this recalculation.
     // After a quiet spell the first notification is taken at once: it is most often a lone fill.

@@ -10,7 +10,7 @@ import { ORDER_WORKFLOW_TYPE } from '../../domain/order-search.js';
 import { sweepPortfolioWakes } from '../../activities/portfolio/portfolio-activities.js';
 import { createWorkflowClients } from '../../workflows/clients.js';
 import { activitySteps } from '../../lib/history-steps.js';
-import { portfolioStatusQuery, portfolioWorkflowId, type PortfolioStatus } from '../../workflows/definitions.js';
+import { fillsRecordedSignal, portfolioStatusQuery, portfolioWorkflowId, type PortfolioInput, type PortfolioStatus } from '../../workflows/definitions.js';
 import { startEngine, type TestEngine } from '../helpers/engine.js';
 import { recordHistory } from '../helpers/histories.js';
 import { waitFor } from '../helpers/wait.js';
@@ -272,6 +272,73 @@ describe('continue-as-new', () => {
       expect(status.notifications.fills).toBe(3);
       expect(status.lastResult?.positions[0]).toMatchObject({ quantity: '3', avgCost: '20' });
       await recordHistory(short.temporal, portfolioWorkflowId(account), 'portfolio-continued-as-new', runIds[0]);
+    } finally {
+      await short.stop();
+    }
+  });
+
+  it('takes changed settings up at its next run when a notification carries them (patch portfolio-adopt-signalled-settings), ignoring nonsense; the run that did replays', async () => {
+    const short = await startEngine({ PORTFOLIO_RECALCS_PER_RUN: '2', PORTFOLIO_DEBOUNCE: '10ms' });
+    try {
+      const account = await short.newAccount();
+      const handle = short.temporal.workflow.getHandle(portfolioWorkflowId(account));
+      const settingsOf = async (runId: string) => {
+        const events = (await short.temporal.workflow.getHandle(portfolioWorkflowId(account), runId).fetchHistory()).events ?? [];
+        const { payloadCodecs, payloadConverter } = short.temporal.options.loadedDataConverter;
+        let payloads = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads ?? [];
+        for (const codec of [...payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+        return payloadConverter.fromPayload<PortfolioInput>(payloads[0]!).settings;
+      };
+      const recalculated = (n: number) =>
+        waitFor(() => statusOf(short, account).catch(() => undefined), (st) => st !== undefined && st.recalculations >= n && !st.dirty && !st.recalculating, { timeoutMs: 30_000, what: `${n} recalculations` });
+      const res = await short.callAs(account, 'POST', '/v1/trades', { symbol: STOCK, side: 'BUY', quantity: '1', price: '10', executedAt: '2024-05-01T00:01:00Z' });
+      expect(res.status).toBe(201);
+      await recalculated(1);
+      const firstRunId = (await handle.describe()).runId;
+      expect(await settingsOf(firstRunId)).toEqual({ recalcsPerRun: 2, debounceMs: 10 });
+
+      // Nonsense is not taken up; then workers with changed settings notify (an operator raised them).
+      await handle.signal(fillsRecordedSignal, { source: 'manual', settings: { recalcsPerRun: 0, debounceMs: -5 } });
+      await recalculated(2);
+      const nonsenseEnded = await short.temporal.workflow.getHandle(portfolioWorkflowId(account), firstRunId).describe();
+      expect(nonsenseEnded.status.name).toBe('CONTINUED_AS_NEW');
+      const secondRunId = (await handle.describe()).runId;
+      expect(await settingsOf(secondRunId)).toEqual({ recalcsPerRun: 2, debounceMs: 10 });
+
+      const changed = createWorkflowClients(short.temporal, { ...short.config, PORTFOLIO_RECALCS_PER_RUN: 3, PORTFOLIO_DEBOUNCE: 20 });
+      // The run keeps its own length (2 recalculations) and hands the new settings on.
+      for (let n = 3; n <= 4; n++) {
+        await changed.portfolios.fillsRecorded(account, { source: 'manual' });
+        await recalculated(n);
+      }
+      await waitFor(() => handle.describe(), (d) => d.runId !== secondRunId, { timeoutMs: 30_000, what: 'the second run continued as new' });
+      const thirdRunId = (await handle.describe()).runId;
+      expect(await settingsOf(thirdRunId)).toEqual({ recalcsPerRun: 3, debounceMs: 20 });
+      for (let n = 5; n <= 6; n++) {
+        await changed.portfolios.fillsRecorded(account, { source: 'manual' });
+        await recalculated(n);
+      }
+      const thirdRun = short.temporal.workflow.getHandle(portfolioWorkflowId(account), thirdRunId);
+      expect((await thirdRun.describe()).status.name).toBe('RUNNING');
+      await changed.portfolios.fillsRecorded(account, { source: 'manual' });
+      await recalculated(7);
+      // The third recalculation of the third run ends it: the new length holds.
+      await waitFor(() => thirdRun.describe(), (d) => d.status.name === 'CONTINUED_AS_NEW', { timeoutMs: 30_000, what: 'the third run continued as new after 3 recalculations' });
+
+      // The patch marker (its id in plain JSON, as the SDK writes it) only where settings changed.
+      const patchesOf = (events: NonNullable<Awaited<ReturnType<typeof handle.fetchHistory>>['events']>) =>
+        events.flatMap((ev) => {
+          const data = ev.markerRecordedEventAttributes?.markerName === 'core_patch' ? ev.markerRecordedEventAttributes.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+          return data ? [(JSON.parse(Buffer.from(data).toString()) as { id: string }).id] : [];
+        });
+      const secondHistory = await short.temporal.workflow.getHandle(portfolioWorkflowId(account), secondRunId).fetchHistory();
+      expect(patchesOf(secondHistory.events ?? [])).toContain('portfolio-adopt-signalled-settings');
+      const firstHistory = await short.temporal.workflow.getHandle(portfolioWorkflowId(account), firstRunId).fetchHistory();
+      expect(patchesOf(firstHistory.events ?? [])).not.toContain('portfolio-adopt-signalled-settings');
+      expect(patchesOf(firstHistory.events ?? [])).toContain('portfolio-recalculate-at-once');
+      const dataConverter = short.workers.workers[0]?.options.dataConverter;
+      await Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter }, secondHistory, portfolioWorkflowId(account));
+      await recordHistory(short.temporal, portfolioWorkflowId(account), 'portfolio-adopts-signalled-settings', secondRunId);
     } finally {
       await short.stop();
     }
