@@ -154,7 +154,7 @@ export const variables = {
   MARKET_DATA_ROUTES: { schema: routes, example: 'XYZ=yahoo,FOOUSDT=binance', doc: 'Per-symbol provider overrides; other symbols route by shape (crypto pairs to Binance, the rest to Yahoo)' },
   MARKET_DATA_TIMEOUT: { schema: duration.prefault('10s'), example: '10s', doc: 'Timeout of each market-data request to Binance or Yahoo' },
   WS_HEARTBEAT_INTERVAL: { schema: duration.prefault('30s'), example: '30s', doc: 'Ping interval of the /v1/stream WebSocket; a client that misses a pong by the next ping is dropped' },
-  PORTFOLIO_DEBOUNCE: { schema: duration.prefault('250ms'), example: '250ms', doc: 'Quiet time the portfolio workflow waits within a burst of fill or price notifications before recalculating, so a burst costs few recalculations; the first notification after this long without another or a recalculation is recalculated at once' },
+  PORTFOLIO_DEBOUNCE: { schema: duration.prefault('250ms').pipe(z.number().max(86_400_000, 'at most a day (24h)')), example: '250ms', doc: 'Quiet time the portfolio workflow waits within a burst of fill or price notifications before recalculating, so a burst costs few recalculations; the first notification after this long without another or a recalculation is recalculated at once' },
   // A run's whole history is replayed whenever its worker has to rebuild it (a restart, a cache
   // eviction, a continue-as-new that a signal raced): about 0.6 ms per event, some 10 events per
   // recalculation. At 25 that is ~0.17 s; at 200 it was ~1.2 s, and about 2 s under load.
