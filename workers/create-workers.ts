@@ -64,28 +64,17 @@ export async function createWorkers(o: CreateWorkersOptions): Promise<Worker[]> 
   // must have been built with the same failureConverterPath (see test/setup/global.ts).
   const workflowBundle = o.workflowBundle ?? { code: (await bundleWorkflows({ failureConverterPath: dataConverter?.failureConverterPath, workflowInterceptorModules: o.tracing?.workflowInterceptorModules })).code };
   const code = { workflowBundle, dataConverter, ...o.tracing?.workerOptions };
-  const orders = await Worker.create({
-    connection: o.connection,
-    namespace: o.config.TEMPORAL_NAMESPACE,
-    taskQueue: o.config.taskQueues.orders,
-    activities,
-    ...code,
-  });
-  const marketDataWorker = await Worker.create({
-    connection: o.connection,
-    namespace: o.config.TEMPORAL_NAMESPACE,
-    taskQueue: o.config.taskQueues.marketData,
-    activities: createMarketDataActivities({ config: o.config, sql: o.sql, temporal, marketData, metrics: o.metrics }),
-    ...code,
-  });
-  const portfolioWorker = await Worker.create({
-    connection: o.connection,
-    namespace: o.config.TEMPORAL_NAMESPACE,
-    taskQueue: o.config.taskQueues.portfolio,
-    activities: createPortfolioWorkerActivities({ sql: o.sql, metrics: o.metrics }),
-    ...code,
-  });
-  return [orders, marketDataWorker, portfolioWorker];
+  const base = { connection: o.connection, namespace: o.config.TEMPORAL_NAMESPACE, ...code };
+  // Created side by side: each loads the bundle into a sandbox of its own on a workflow thread.
+  return Promise.all([
+    Worker.create({ ...base, taskQueue: o.config.taskQueues.orders, activities }),
+    Worker.create({
+      ...base,
+      taskQueue: o.config.taskQueues.marketData,
+      activities: createMarketDataActivities({ config: o.config, sql: o.sql, temporal, marketData, metrics: o.metrics }),
+    }),
+    Worker.create({ ...base, taskQueue: o.config.taskQueues.portfolio, activities: createPortfolioWorkerActivities({ sql: o.sql, metrics: o.metrics }) }),
+  ]);
 }
 
 /**
