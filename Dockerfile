@@ -25,8 +25,9 @@ COPY --from=deps /app/node_modules ./node_modules
 # Everything not excluded by .dockerignore. Files stay owned by root: the process can read its
 # code but not rewrite it.
 COPY . .
-# The workers' workflow code, bundled once into the image: a worker (and each restart) loads it
-# instead of bundling for ~2 s, and only while its stamp matches the sources copied above.
+# The workers' workflow code, bundled once into the image, without and with tracing: a worker (and
+# each restart) loads its bundle instead of bundling for ~2 s, and only while its stamp matches the
+# sources copied above.
 ENV WORKFLOW_BUNDLE_PATH=/app/workflow-bundle.js
 RUN npm run bundle
 USER node

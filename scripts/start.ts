@@ -224,9 +224,9 @@ async function main() {
   }
 
   const bundle = await bundling;
-  if (bundle.loaded) log.info('workflow bundle is current', { file: config.workflowBundlePath });
-  else if (bundle.writeError) log.warn('workflow bundle could not be saved: each worker bundles on its own', { file: config.workflowBundlePath, error: bundle.writeError });
-  else log.info('workflow bundle built', { file: config.workflowBundlePath, why: bundle.why });
+  if (bundle.loaded) log.info('workflow bundle is current', { file: bundle.file });
+  else if (bundle.writeError) log.warn('workflow bundle could not be saved: each worker bundles on its own', { file: bundle.file, error: bundle.writeError });
+  else log.info('workflow bundle built', { file: bundle.file, why: bundle.why });
 
   const shuttingDownNow = () => shuttingDown;
   const apiUrls: string[] = [];

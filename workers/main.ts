@@ -34,9 +34,9 @@ const requestBudget = workerRequestBudget({ config, sql, metrics, budgetBlockSql
 const bundleStarted = Date.now();
 const bundle = await workflowBundleAt(config.workflowBundlePath, workerBundleInputs(config));
 const bundleMs = Date.now() - bundleStarted;
-if (bundle.loaded) log.info('workflow bundle loaded', { file: config.workflowBundlePath, ms: bundleMs });
-else if (bundle.writeError) log.warn('workflow bundle built, but not saved: the next start bundles again', { file: config.workflowBundlePath, why: bundle.why, error: bundle.writeError, ms: bundleMs });
-else log.info('workflow bundle built and saved', { file: config.workflowBundlePath, why: bundle.why, ms: bundleMs });
+if (bundle.loaded) log.info('workflow bundle loaded', { file: bundle.file, ms: bundleMs });
+else if (bundle.writeError) log.warn('workflow bundle built, but not saved: the next start bundles again', { file: bundle.file, why: bundle.why, error: bundle.writeError, ms: bundleMs });
+else log.info('workflow bundle built and saved', { file: bundle.file, why: bundle.why, ms: bundleMs });
 const workers = await createWorkers({ config, sql, connection, tracing, metrics, requestBudget, workflowBundle: { code: bundle.code } });
 // GET /metrics (ours and the Core's) and /ready (200 only while every worker polls its task queue).
 const metricsServer = await startMetricsServer({

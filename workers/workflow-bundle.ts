@@ -35,7 +35,7 @@ interface Stamp {
   /** sha256 (base64url) of every project file's path and bytes, and of npm's record of the installed packages. */
   project: string;
   installed: string;
-  /** Project-relative path → sha256 of every file webpack read. */
+  /** Project-relative path → sha256 of every file webpack read that `project` does not cover (packages, linked sources). */
   files: Record<string, string>;
   /** Paths webpack looked for and did not find: one appearing would change what an import resolves to. */
   missing: string[];
@@ -103,38 +103,64 @@ function projectFingerprint(): { project: string; installed: string } | { error:
 const sameFingerprint = (a: ReturnType<typeof projectFingerprint>, b: ReturnType<typeof projectFingerprint>) =>
   'project' in a && 'project' in b && a.project === b.project && a.installed === b.installed;
 
+type BundlePlugin = { apply(compiler: { hooks: { done: { tap(name: string, fn: (stats: { compilation: { fileDependencies: Iterable<string>; missingDependencies: Iterable<string> } }) => void): void } } }): void };
+
+/**
+ * The workflows as one bundle, in memory: for uses that never keep it (a test worker with tracing,
+ * the bench's replay). Workers that start from a file use workflowBundleAt.
+ * @example const { code } = await bundleWorkflows({ failureConverterPath: dataConverter?.failureConverterPath });
+ */
+export async function bundleWorkflows(inputs: BundleInputs = {}, plugins: BundlePlugin[] = []): Promise<{ code: string }> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    ...(inputs.failureConverterPath ? { failureConverterPath: inputs.failureConverterPath } : {}),
+    // The tracing interceptors live in the sandbox; without tracing they are not in the bundle at all.
+    ...(inputs.workflowInterceptorModules?.length ? { workflowInterceptorModules: [...inputs.workflowInterceptorModules] } : {}),
+    logger: new DefaultLogger('WARN'),
+    ...(plugins.length ? { webpackConfigHook: ((config) => ({ ...config, plugins: [...(config.plugins ?? []), ...plugins] })) as NonNullable<BundleOptions['webpackConfigHook']> } : {}),
+  });
+}
+
+/**
+ * Whether the project fingerprint already covers `file` (an absolute, real path): a source file
+ * inside the project, outside NOT_SOURCES. Such files need no hash of their own in the stamp.
+ */
+function fingerprinted(file: string): boolean {
+  const relative = rel(file);
+  if (relative.startsWith('..') || path.isAbsolute(relative)) return false;
+  const parts = relative.split(path.sep);
+  for (let i = 1; i <= parts.length; i++) if (NOT_SOURCES.has(parts.slice(0, i).join(path.sep))) return false;
+  return SOURCE_FILE.test(parts[parts.length - 1]!);
+}
+
 /**
  * Bundles the workflows and stamps what they were built from. `unsaved` says why the bundle must
  * not be kept for later starts (its sources moved while it was built, or could not be read).
- * @example const { code } = await bundleWorkflows({ failureConverterPath: dataConverterFor(config)?.failureConverterPath });
  */
-export async function bundleWorkflows(inputs: BundleInputs = {}): Promise<{ code: string; stamp: Omit<Stamp, 'code'>; unsaved?: string }> {
+async function stampedBundle(inputs: BundleInputs): Promise<{ code: string; stamp: Omit<Stamp, 'code'>; unsaved?: string }> {
   const before = projectFingerprint();
   let read: { files: string[]; missing: string[] } = { files: [], missing: [] };
-  type Plugin = { apply(compiler: { hooks: { done: { tap(name: string, fn: (stats: { compilation: { fileDependencies: Iterable<string>; missingDependencies: Iterable<string> } }) => void): void } } }): void };
-  const recordInputs: Plugin = {
+  const recordInputs: BundlePlugin = {
     apply(compiler) {
       compiler.hooks.done.tap('durable-trader-bundle-inputs', ({ compilation }) => {
         read = { files: [...compilation.fileDependencies], missing: [...compilation.missingDependencies] };
       });
     },
   };
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: WORKFLOWS_PATH,
-    ...(inputs.failureConverterPath ? { failureConverterPath: inputs.failureConverterPath } : {}),
-    // The tracing interceptors live in the sandbox; without tracing they are not in the bundle at all.
-    ...(inputs.workflowInterceptorModules?.length ? { workflowInterceptorModules: [...inputs.workflowInterceptorModules] } : {}),
-    logger: new DefaultLogger('WARN'),
-    webpackConfigHook: ((config) => ({ ...config, plugins: [...(config.plugins ?? []), recordInputs] })) as NonNullable<BundleOptions['webpackConfigHook']>,
-  });
+  const { code } = await bundleWorkflows(inputs, [recordInputs]);
   if (read.files.length === 0) throw new Error('bundling the workflows recorded no source files; the bundle cannot be checked for staleness');
-  // Every file webpack read, by its real path: packages, and sources a symlink leads outside the
-  // project to. (It also lists directories, and its entry point, which exists only in memory.)
+  // Every file webpack read, by its real path, that the project fingerprint does not cover:
+  // packages, and sources a symlink leads outside the project to. (It also lists directories,
+  // and its entry point, which exists only in memory.)
   const files: Record<string, string> = {};
   let unsaved: string | undefined;
   for (const file of read.files.sort()) {
     try {
-      if (lstatSync(file, { throwIfNoEntry: false })?.isFile()) files[rel(file)] = hashOf(file);
+      if (!lstatSync(file, { throwIfNoEntry: false })?.isFile()) continue;
+      const bytes = readFileSync(file);
+      // The fingerprint skips stamped bundles, so one read as a source keeps its own hash.
+      if (fingerprinted(file) && bytes.subarray(0, STAMP_PREFIX.length).toString() !== STAMP_PREFIX) continue;
+      files[rel(file)] = sha256(bytes);
     } catch (err) {
       unsaved = `${rel(file)} could not be read (${(err as Error).message})`;
     }
@@ -199,7 +225,14 @@ function checked(file: string, inputs: BundleInputs): { why: string } | { text: 
   }
 }
 
-export type BundleOutcome = { code: string; loaded: true } | { code: string; loaded: false; why: string; writeError?: string };
+/** Where the bundle `file` stands: `file` itself, or beside it (`….traced.js`) for the traced bundle, so that both may be kept. */
+export function workflowBundleFile(file: string, inputs: BundleInputs = {}): string {
+  if (!inputs.workflowInterceptorModules?.length) return file;
+  const ext = path.extname(file);
+  return `${file.slice(0, file.length - ext.length)}.traced${ext || '.js'}`;
+}
+
+export type BundleOutcome = { file: string; code: string; loaded: true } | { file: string; code: string; loaded: false; why: string; writeError?: string };
 
 /**
  * Why the bundle at `file` may not run with these inputs (missing, built from other sources or
@@ -235,25 +268,27 @@ function writeAtomically(file: string, text: string): void {
 }
 
 /**
- * The workflow bundle at `file` when its stamp matches today's sources and these inputs;
- * otherwise a fresh bundle, written to `file` for the next start (whole or not at all: workers
- * starting together may race). A file that cannot be written leaves the fresh bundle in memory.
+ * The workflow bundle at `file` (workflowBundleFile's, for traced inputs) when its stamp matches
+ * today's sources and these inputs; otherwise a fresh bundle, written there for the next start
+ * (whole or not at all: workers starting together may race). A file that cannot be written
+ * leaves the fresh bundle in memory.
  * @example const bundle = await workflowBundleAt(config.workflowBundlePath, workerBundleInputs(config));
  */
 export async function workflowBundleAt(file: string, inputs: BundleInputs = {}): Promise<BundleOutcome> {
-  const result = checked(file, inputs);
-  if ('text' in result) return { code: result.text, loaded: true };
-  const built = await bundleWorkflows(inputs);
+  const target = workflowBundleFile(file, inputs);
+  const result = checked(target, inputs);
+  if ('text' in result) return { file: target, code: result.text, loaded: true };
+  const built = await stampedBundle(inputs);
   const stamp: Stamp = { ...built.stamp, code: sha256(built.code) };
   // A comment line in front: the SDK runs the file as a script, and the stamp is plain to read.
   const text = `${STAMP_PREFIX}${JSON.stringify(stamp).replaceAll('*/', '*\\/')}${STAMP_SUFFIX}${built.code}`;
-  if (built.unsaved) return { code: text, loaded: false, why: result.why, writeError: `${built.unsaved}, so this bundle was not saved` };
+  if (built.unsaved) return { file: target, code: text, loaded: false, why: result.why, writeError: `${built.unsaved}, so this bundle was not saved` };
   try {
-    writeAtomically(file, text);
+    writeAtomically(target, text);
   } catch (err) {
-    return { code: text, loaded: false, why: result.why, writeError: (err as Error).message };
+    return { file: target, code: text, loaded: false, why: result.why, writeError: (err as Error).message };
   }
-  return { code: text, loaded: false, why: result.why };
+  return { file: target, code: text, loaded: false, why: result.why };
 }
 
 /**
@@ -265,3 +300,6 @@ export async function workflowBundleAt(file: string, inputs: BundleInputs = {}):
 export function workerBundleInputs(config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT'>): BundleInputs {
   return { failureConverterPath, workflowInterceptorModules: config.OTEL_EXPORTER_OTLP_ENDPOINT ? [WORKFLOW_TRACING_INTERCEPTORS] : [] };
 }
+
+/** Both bundles a worker may need, without and with tracing: what an image builds ahead (`npm run bundle`). */
+export const allWorkerBundleInputs = (): BundleInputs[] => [workerBundleInputs({ OTEL_EXPORTER_OTLP_ENDPOINT: undefined }), { failureConverterPath, workflowInterceptorModules: [WORKFLOW_TRACING_INTERCEPTORS] }];

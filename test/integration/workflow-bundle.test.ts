@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { failureConverterPath } from '../../lib/security/payload-codec.js';
 import { WORKFLOW_TRACING_INTERCEPTORS } from '../../lib/tracing.js';
-import { workerBundleInputs, workflowBundleAt, workflowBundleStaleness } from '../../workers/workflow-bundle.js';
+import { workerBundleInputs, workflowBundleAt, workflowBundleFile, workflowBundleStaleness } from '../../workers/workflow-bundle.js';
 import { priceRefreshScheduleId, reconcileScheduleId } from '../../workflows/schedules.js';
 import { testClient, testConfig } from '../helpers/env.js';
 import { TEST_CREDENTIALS_KEYS, TEST_JWT_SECRET, TEST_PAYLOAD_KEYS } from '../helpers/keys.js';
@@ -50,16 +50,19 @@ beforeAll(async () => {
 }, 60_000);
 
 describe('the workflow bundle file', () => {
-  it('is stamped with the project, the installed packages, the package files that went in and its code, then loaded as it is', async () => {
+  it('is stamped with the project, the installed packages, the package files that went in (not the project\'s, already fingerprinted) and its code, then loaded as it is', async () => {
     const text = readFileSync(file, 'utf8');
     const stamp = stampOf(text);
     expect(stamp.installed).toBe(sha256(readFileSync('node_modules/.package-lock.json')));
     expect(stamp.code).toBe(sha256(text.replace(STAMP, '')));
     const runtime = Object.keys(stamp.files).filter((f) => f.startsWith('node_modules/@temporalio/workflow/'));
     expect(runtime.length).toBeGreaterThan(0);
-    for (const f of [...runtime, 'workflows/order-lifecycle.ts', 'domain/orders.ts', 'lib/security/failure-converter.ts']) expect(stamp.files[f], f).toBe(sha256(readFileSync(f)));
+    for (const f of runtime) expect(stamp.files[f], f).toBe(sha256(readFileSync(f)));
+    // The project's own sources are in the project fingerprint, so a start does not hash them twice.
+    for (const f of ['workflows/order-lifecycle.ts', 'domain/orders.ts', 'lib/security/failure-converter.ts']) expect(stamp.files, f).not.toHaveProperty([f]);
+    expect(Object.keys(stamp.files).every((f) => f.startsWith('node_modules/') || f.startsWith('..')), Object.keys(stamp.files).join()).toBe(true);
     expect(stamp.options.node).toBe(process.version);
-    expect(await workflowBundleAt(file, inputs)).toEqual({ loaded: true, code: text });
+    expect(await workflowBundleAt(file, inputs)).toEqual({ file, loaded: true, code: text });
   });
 
   it('is stale when the options, its code, the installed packages or a package file differ, or a missing module appears', () => {
@@ -145,6 +148,33 @@ describe('the workflow bundle file', () => {
     expect(results).toEqual([{ loaded: false, writeError: null }, { loaded: false, writeError: null }]);
     expect(workflowBundleStaleness(shared, inputs)).toBeUndefined();
     expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('is built by `npm run bundle` without and with tracing, side by side, and each loaded by the workers it is for', { timeout: 120_000 }, async () => {
+    const image = path.join(dir, 'image', 'workflow-bundle.js');
+    const traced = workerBundleInputs({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' });
+    expect(workflowBundleFile(image, traced)).toBe(path.join(dir, 'image', 'workflow-bundle.traced.js'));
+    expect(workflowBundleFile(image, inputs)).toBe(image);
+    const bundle = () =>
+      new Promise<string>((resolve, reject) => {
+        const env = { ...process.env, WORKFLOW_BUNDLE_PATH: image, JWT_SECRET: TEST_JWT_SECRET, PAYLOAD_KEYS: TEST_PAYLOAD_KEYS, CREDENTIALS_KEYS: TEST_CREDENTIALS_KEYS };
+        const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bundle-workflows.ts'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.stderr.on('data', (d) => (out += d));
+        child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`npm run bundle exited with ${code}: ${out}`))));
+      });
+    const first = await bundle();
+    expect(first).toContain(`built ${image} in`);
+    expect(first).toContain(`built ${workflowBundleFile(image, traced)} in`);
+    expect(workflowBundleStaleness(image, inputs)).toBeUndefined();
+    expect(workflowBundleStaleness(workflowBundleFile(image, traced), traced)).toBeUndefined();
+    expect(stampOf(readFileSync(workflowBundleFile(image, traced), 'utf8')).options).toMatchObject({ workflowInterceptorModules: [path.relative('.', WORKFLOW_TRACING_INTERCEPTORS)] });
+    // A worker of either kind finds its own bundle current; neither replaces the other's.
+    expect(await workflowBundleAt(image, traced)).toMatchObject({ file: workflowBundleFile(image, traced), loaded: true });
+    expect(await workflowBundleAt(image, inputs)).toMatchObject({ file: image, loaded: true });
+    const again = await bundle();
+    expect(again.match(/is current/g)).toHaveLength(2);
   });
 
   it('keeps to the inputs a worker of that configuration uses', () => {
