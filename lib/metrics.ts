@@ -194,4 +194,6 @@ export const TEMPORAL_CORE_METRICS = [
   'temporal_worker_task_slots_available',
   'temporal_workflow_completed_total',
   'temporal_num_pollers',
+  // By failure_reason: NonDeterminismError is an old worker meeting a newer worker's history (README, "Rolling out a new version").
+  'temporal_workflow_task_execution_failed_total',
 ] as const;

@@ -8,7 +8,7 @@
  * is never run: the worker bundles afresh and replaces the file.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode, DefaultLogger, type BundleOptions } from '@temporalio/worker';
@@ -122,10 +122,12 @@ export async function bundleWorkflows(inputs: BundleInputs = {}, plugins: Bundle
 }
 
 /**
- * Whether the project fingerprint already covers `file` (an absolute, real path): a source file
- * inside the project, outside NOT_SOURCES. Such files need no hash of their own in the stamp.
+ * Whether the project fingerprint already covers `file`: a source file inside the project, outside
+ * NOT_SOURCES, reached without a symlink (the walk hashes a link, not what it leads to). Such files
+ * need no hash of their own in the stamp.
  */
 function fingerprinted(file: string): boolean {
+  if (realpathSync(file) !== file || realpathSync(ROOT) !== path.resolve(ROOT)) return false;
   const relative = rel(file);
   if (relative.startsWith('..') || path.isAbsolute(relative)) return false;
   const parts = relative.split(path.sep);

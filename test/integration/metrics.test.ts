@@ -98,6 +98,11 @@ describe('metrics after traffic', () => {
     const ws = new WebSocket(stream.url, { headers: { authorization: `Bearer ${(await e.registerUser()).token}` } });
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
 
+    // A workflow task that fails (a refresh started without its input throws a TypeError, which
+    // fails the task, not the workflow): what a mixed rollout's nondeterminism errors look like
+    // on the dashboard, under another failure_reason. Terminated once counted.
+    const broken = await e.temporal.workflow.start('refreshPrices', { taskQueue: e.config.taskQueues.marketData, workflowId: `test-metrics-broken-${randomUUID()}`, args: [] });
+
     // A second login for one email within LOGIN_RATE_LIMIT (1/1h) is refused.
     const user = await e.registerUser();
     const login = () => e.request('POST', '/v1/auth/login', { body: { email: user.email, password: user.password } });
@@ -130,8 +135,11 @@ describe('metrics after traffic', () => {
     for (const name of ['temporal_workflow_task_schedule_to_start_latency_count', 'temporal_activity_schedule_to_start_latency_count', 'temporal_workflow_completed_total']) {
       expect(sum(fromWorker, name), name).toBeGreaterThan(0);
     }
+    const failed = await waitFor(scrapeWorker, (all) => sum(all, 'temporal_workflow_task_execution_failed_total', /failure_reason="WorkflowError"/) > 0, { timeoutMs: 30_000, what: 'a failed workflow task counted' });
+    expect(failed.find((s) => s.name === 'temporal_workflow_task_execution_failed_total')?.labels).toMatch(/task_queue="[^"]+"/);
+    await broken.terminate('metrics test: a workflow task failure was wanted, and counted');
     // Every Core metric the dashboard and README rely on is one the Core exports.
-    const exported = new Set(fromWorker.map((s) => s.name.replace(/_(bucket|sum|count)$/, '')));
+    const exported = new Set(failed.map((s) => s.name.replace(/_(bucket|sum|count)$/, '')));
     expect(TEMPORAL_CORE_METRICS.filter((name) => !exported.has(name))).toEqual([]);
   });
 

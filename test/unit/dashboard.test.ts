@@ -58,6 +58,8 @@ describe('the Grafana dashboard', () => {
       'temporal_activity_schedule_to_start_latency',
       'durable_trader_portfolio_recalculation_duration_seconds',
       'durable_trader_price_age_seconds',
+      // A rollout's nondeterminism errors (README, "Rolling out a new version").
+      'temporal_workflow_task_execution_failed_total',
     ]) {
       expect(used.has(name), name).toBe(true);
     }
