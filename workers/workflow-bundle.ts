@@ -121,13 +121,17 @@ export async function bundleWorkflows(inputs: BundleInputs = {}, plugins: Bundle
   });
 }
 
+let rootReal: boolean | undefined;
+/** Whether the project's own path has no symlink in it (asked once). */
+const rootIsReal = () => (rootReal ??= realpathSync(ROOT) === path.resolve(ROOT));
+
 /**
  * Whether the project fingerprint already covers `file`: a source file inside the project, outside
  * NOT_SOURCES, reached without a symlink (the walk hashes a link, not what it leads to). Such files
  * need no hash of their own in the stamp.
  */
 function fingerprinted(file: string): boolean {
-  if (realpathSync(file) !== file || realpathSync(ROOT) !== path.resolve(ROOT)) return false;
+  if (!rootIsReal() || realpathSync(file) !== file) return false;
   const relative = rel(file);
   if (relative.startsWith('..') || path.isAbsolute(relative)) return false;
   const parts = relative.split(path.sep);
@@ -300,8 +304,10 @@ export async function workflowBundleAt(file: string, inputs: BundleInputs = {}):
  * @example await workflowBundleAt(config.workflowBundlePath, workerBundleInputs(config));
  */
 export function workerBundleInputs(config: Pick<Config, 'OTEL_EXPORTER_OTLP_ENDPOINT'>): BundleInputs {
-  return { failureConverterPath, workflowInterceptorModules: config.OTEL_EXPORTER_OTLP_ENDPOINT ? [WORKFLOW_TRACING_INTERCEPTORS] : [] };
+  return inputsFor(Boolean(config.OTEL_EXPORTER_OTLP_ENDPOINT));
 }
 
+const inputsFor = (traced: boolean): BundleInputs => ({ failureConverterPath, workflowInterceptorModules: traced ? [WORKFLOW_TRACING_INTERCEPTORS] : [] });
+
 /** Both bundles a worker may need, without and with tracing: what an image builds ahead (`npm run bundle`). */
-export const allWorkerBundleInputs = (): BundleInputs[] => [workerBundleInputs({ OTEL_EXPORTER_OTLP_ENDPOINT: undefined }), { failureConverterPath, workflowInterceptorModules: [WORKFLOW_TRACING_INTERCEPTORS] }];
+export const allWorkerBundleInputs = (): BundleInputs[] => [inputsFor(false), inputsFor(true)];
