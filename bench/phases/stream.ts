@@ -455,7 +455,8 @@ async function chaosLoad(ctx: StreamContext, engine: Engine, seed: number): Prom
   }
   if (refused.length > plan.length / 10) throw new Error(`${engine.tag}: the API refused ${refused.length} of ${plan.length} orders of the load, e.g. ${refused[0]}`);
   const binance = accepted.filter((a) => a.venue === 'binance').map((a) => a.id);
-  await market.settle(async () => (await openCount(sql, binance)) === 0, Date.now() + p.loadSettleMs);
+  const settleBy = Date.now() + p.loadSettleMs;
+  await market.settle(async () => (await openCount(sql, binance)) === 0, () => settleBy);
   engine.assertAlive();
   const to = Date.now();
   const rateLimitedResponses = fake.rateLimitedResponses();

@@ -116,14 +116,15 @@ export class MarketDriver {
 
   /**
    * Holds the market down, then up, four seconds each, until `done()` (every order terminal) or
-   * the deadline: resting orders that missed a move while their worker was dead fill here.
+   * the deadline (asked again at each move, so it can move later): resting orders that missed a
+   * move while their worker was dead fill here.
    */
-  async settle(done: () => Promise<boolean>, deadline: number): Promise<boolean> {
+  async settle(done: () => Promise<boolean>, deadline: () => number): Promise<boolean> {
     let phase: MarketPhase = 'down';
     try {
-      while (Date.now() < deadline) {
+      while (Date.now() < deadline()) {
         await this.move(phase);
-        const until = Math.min(Date.now() + 4000, deadline);
+        const until = Math.min(Date.now() + 4000, deadline());
         while (Date.now() < until) {
           if (await done().catch(() => false)) return true;
           await this.publish();

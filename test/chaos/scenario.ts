@@ -124,6 +124,12 @@ const FAKE_BALANCES = { USDT: '10000000', BTC: '100', ETH: '1000', BNB: '100', S
 const SUBMIT_WINDOW_MS = 240_000;
 /** The drain: long enough for a hidden order (3 × 5 s) and the reconciler's grace (30 s) several times over. */
 const SETTLE_MS = 120_000;
+/**
+ * Past SETTLE_MS the drain goes on while orders still move (one ended, or changed status, in the
+ * last SETTLE_QUIET_MS), up to SETTLE_CAP_MS: a slow machine is given time, a stuck order is not.
+ */
+const SETTLE_QUIET_MS = 45_000;
+const SETTLE_CAP_MS = 300_000;
 
 async function submitAll(plan: PlannedOrder[], s: Stack, def: ScenarioDefinition, seed: number): Promise<Submission[]> {
   const results: Submission[] = [];
@@ -174,11 +180,12 @@ async function openOrders(sql: Sql, ids: string[]): Promise<string[]> {
  * two looks 10 s apart (it can never get there, so waiting longer would only make a failing run
  * slower). Two looks, because the reconciler restarts a terminated workflow within its interval.
  */
-function settledCheck(sql: Sql, temporal: ChaosTemporal, ids: string[]): () => Promise<boolean> {
+function settledCheck(sql: Sql, temporal: ChaosTemporal, ids: string[], seen: (open: string[]) => Promise<void>): () => Promise<boolean> {
   let lastLook = Date.now();
   let closedBefore = new Set<string>();
   return async () => {
     const open = await openOrders(sql, ids);
+    await seen(open);
     if (open.length === 0) return true;
     if (Date.now() - lastLook < 10_000) return false;
     lastLook = Date.now();
@@ -186,6 +193,25 @@ function settledCheck(sql: Sql, temporal: ChaosTemporal, ids: string[]): () => P
     const hopeless = open.every((id) => closed.has(id) && closedBefore.has(id));
     closedBefore = closed;
     return hopeless;
+  };
+}
+
+/**
+ * The drain's deadline: SETTLE_MS from now, pushed to SETTLE_QUIET_MS past the last time an open
+ * order ended or changed status (or filled more), never past SETTLE_CAP_MS.
+ */
+function drainProgress(sql: Sql, ids: string[]): { look: (open: string[]) => Promise<void>; deadline: () => number } {
+  const started = Date.now();
+  let movedAt = started;
+  let before = '';
+  return {
+    async look(open) {
+      const rows = open.length ? await sql<{ id: string; status: string; filled: string }[]>`SELECT id, status, executed_qty::text AS filled FROM orders WHERE id IN ${sql(open)} ORDER BY id` : [];
+      const now = rows.map((r) => `${r.id}:${r.status}:${r.filled}`).join(',');
+      if (now !== before) movedAt = Date.now();
+      before = now;
+    },
+    deadline: () => Math.min(started + SETTLE_CAP_MS, Math.max(started + SETTLE_MS, movedAt + SETTLE_QUIET_MS)),
   };
 }
 
@@ -370,9 +396,12 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
     ctx.onDraining?.();
     await market.stop();
     const ids = submissions.flatMap((x) => (x.outcome.kind === 'accepted' ? [x.outcome.id] : []));
-    await market.settle(settledCheck(sql, temporal, ids), Date.now() + SETTLE_MS);
+    const drain = drainProgress(sql, ids);
+    const settleStarted = Date.now();
+    await market.settle(settledCheck(sql, temporal, ids, drain.look), drain.deadline);
     const open = await openOrders(sql, ids);
-    if (open.length) note(`${open.length} orders not terminal at the end (waited up to ${SETTLE_MS / 1000} s, less when their workflows had closed)`);
+    if (open.length) note(`${open.length} orders not terminal at the end (waited ${Math.round((Date.now() - settleStarted) / 1000)} s: ${SETTLE_MS / 1000} s, more while orders still moved, at most ${SETTLE_CAP_MS / 1000} s; less when their workflows had closed)`);
+    else if (Date.now() - settleStarted > SETTLE_MS) note(`the drain took ${Math.round((Date.now() - settleStarted) / 1000)} s (orders still moving past ${SETTLE_MS / 1000} s)`);
     await resubmitAll(submissions, stack);
     extra = (await def.counts?.(stack)) ?? {};
     // Every fill reaches its portfolio, or the portfolio says why it could not fold it in.

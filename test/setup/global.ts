@@ -29,7 +29,8 @@ declare module 'vitest' {
 
 export default async function setup(project: TestProject) {
   const log = createLogger('test-setup', { level: 'warn' });
-  const testDir = path.join(PROJECT_ROOT, '.data', `test-${process.pid}`);
+  // Per project: each integration lane has servers and files of its own.
+  const testDir = path.join(PROJECT_ROOT, '.data', `test-${process.pid}-${project.name}`);
   mkdirSync(testDir, { recursive: true });
   const cleanups: Array<() => Promise<void>> = [];
 
@@ -41,7 +42,7 @@ export default async function setup(project: TestProject) {
   let databaseUrl: string;
   if (process.env.DATABASE_URL) {
     // A fresh database on the given server, so a run never sees another run's rows.
-    const name = `durable_trader_test_${process.pid}`;
+    const name = `durable_trader_test_${process.pid}_${project.name.replace(/\W/g, '_')}`;
     const admin = postgres(process.env.DATABASE_URL, { max: 1, onnotice: () => {} });
     await admin.unsafe(`DROP DATABASE IF EXISTS ${name}`);
     await admin.unsafe(`CREATE DATABASE ${name}`);
