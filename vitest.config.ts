@@ -2,10 +2,17 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Integration files that spend most of their time waiting (the venue's recvWindow, processes
- * starting and stopping) rather than computing. They run in a second lane, beside the first, with
+ * starting and stopping, fake venues) rather than computing, and time nothing to the second. They run in a second lane, beside the first, with
  * servers of their own: CI is shorter and neither lane's timing tests share a server.
  */
-const SECOND_LANE = ['test/integration/orders-exactly-once.test.ts', 'test/integration/supervisor.test.ts'];
+const SECOND_LANE = [
+  'orders-exactly-once',
+  'supervisor',
+  'prices',
+  'advanced-orders-offline',
+  'order-lists',
+  'reconcile-schedule',
+].map((name) => `test/integration/${name}.test.ts`);
 
 /** Real servers (test/setup/global.ts starts a Temporal dev server and a PostgreSQL per lane), one file at a time. */
 function integration(name: string, files: { include: string[] } | { exclude: string[] }) {
