@@ -2,8 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Integration files that spend most of their time waiting (the venue's recvWindow, processes
- * starting and stopping, fake venues) rather than computing, and time nothing to the second. They run in a second lane, beside the first, with
- * servers of their own: CI is shorter and neither lane's timing tests share a server.
+ * starting and stopping, fake venues) rather than computing, and time nothing to the second.
+ * scripts/test.ts runs them in a vitest process of its own, beside the first lane, with servers of
+ * their own: vitest itself would queue both lanes' files behind one another.
  */
 const SECOND_LANE = [
   'orders-exactly-once',
@@ -15,12 +16,12 @@ const SECOND_LANE = [
 ].map((name) => `test/integration/${name}.test.ts`);
 
 /** Real servers (test/setup/global.ts starts a Temporal dev server and a PostgreSQL per lane), one file at a time. */
-function integration(name: string, files: { include: string[] } | { exclude: string[] }) {
+function integration(name: string, { include = ['test/integration/**/*.test.ts'], exclude = [] as string[] }) {
   return {
     test: {
       name,
-      include: 'include' in files ? files.include : ['test/integration/**/*.test.ts'],
-      exclude: 'exclude' in files ? files.exclude : [],
+      include,
+      exclude,
       globalSetup: ['test/setup/global.ts'],
       setupFiles: ['test/setup/require-ts.ts'],
       testTimeout: 60_000,
@@ -31,10 +32,7 @@ function integration(name: string, files: { include: string[] } | { exclude: str
   };
 }
 
-/**
- * `unit` needs nothing running; the two integration lanes each get a real Temporal dev server and
- * a real PostgreSQL from test/setup/global.ts, started once per run. Projects run side by side.
- */
+/** `unit` needs nothing running; each integration lane gets its own servers, started once per run. */
 export default defineConfig({
   test: {
     // The JSON report lets .ci/run print one "N passed, N failed" line.

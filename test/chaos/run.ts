@@ -141,7 +141,7 @@ writeFileSync(
 );
 // CI keeps only the tail of the output, where the log tails of a failure would bury its cause.
 for (const r of results.filter((x) => !x.passed)) {
-  const why = [...r.notes.filter((n) => /not terminal|failed|only \d+ of/.test(n)), ...r.details.filter((d) => !d.startsWith('---') && !d.startsWith('files:'))];
+  const why = [...r.notes.filter((n) => /not terminal|failed/.test(n)), ...r.details.filter((d) => !d.startsWith('---') && !d.startsWith('files:'))];
   console.error(`chaos: FAILED ${r.name} (${r.seconds} s): ${why.slice(0, 4).map((w) => w.split('\n')[0]!.slice(0, 300)).join(' | ') || 'see above'}`);
 }
 console.error(`chaos: ${Math.round((Date.now() - started) / 1000)} s, seed ${seed}`);

@@ -169,10 +169,16 @@ async function resubmitAll(submissions: Submission[], s: Stack): Promise<void> {
 
 /** Accepted orders not (yet) terminal in Postgres, missing rows included. */
 async function openOrders(sql: Sql, ids: string[]): Promise<string[]> {
-  if (ids.length === 0) return [];
-  const done = await sql<{ id: string }[]>`SELECT id FROM orders WHERE id IN ${sql(ids)} AND status_rank = 9`;
-  const terminal = new Set(done.map((r) => r.id));
-  return ids.filter((id) => !terminal.has(id));
+  return [...(await openOrderStates(sql, ids)).keys()];
+}
+
+/** The orders of `ids` not terminal, each with what it shows now (`status:filled`, or `absent`). */
+async function openOrderStates(sql: Sql, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await sql<{ id: string; shown: string; terminal: boolean }[]>`
+    SELECT id, status || ':' || executed_qty::text AS shown, status_rank = 9 AS terminal FROM orders WHERE id IN ${sql(ids)}`;
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return new Map(ids.filter((id) => !byId.get(id)?.terminal).map((id) => [id, byId.get(id)?.shown ?? 'absent']));
 }
 
 /**
@@ -180,12 +186,13 @@ async function openOrders(sql: Sql, ids: string[]): Promise<string[]> {
  * two looks 10 s apart (it can never get there, so waiting longer would only make a failing run
  * slower). Two looks, because the reconciler restarts a terminated workflow within its interval.
  */
-function settledCheck(sql: Sql, temporal: ChaosTemporal, ids: string[], seen: (open: string[]) => Promise<void>): () => Promise<boolean> {
+function settledCheck(sql: Sql, temporal: ChaosTemporal, ids: string[], seen: (open: Map<string, string>) => void): () => Promise<boolean> {
   let lastLook = Date.now();
   let closedBefore = new Set<string>();
   return async () => {
-    const open = await openOrders(sql, ids);
-    await seen(open);
+    const states = await openOrderStates(sql, ids);
+    seen(states);
+    const open = [...states.keys()];
     if (open.length === 0) return true;
     if (Date.now() - lastLook < 10_000) return false;
     lastLook = Date.now();
@@ -197,21 +204,21 @@ function settledCheck(sql: Sql, temporal: ChaosTemporal, ids: string[], seen: (o
 }
 
 /**
- * The drain's deadline: SETTLE_MS from now, pushed to SETTLE_QUIET_MS past the last time an open
- * order ended or changed status (or filled more), never past SETTLE_CAP_MS.
+ * The drain's deadline: SETTLE_MS from its start, pushed to SETTLE_QUIET_MS past the last time an
+ * open order ended or changed status (or filled more), never past SETTLE_CAP_MS.
  */
-function drainProgress(sql: Sql, ids: string[]): { look: (open: string[]) => Promise<void>; deadline: () => number } {
+function drainProgress(): { look: (open: Map<string, string>) => void; deadline: () => number; waitedMs: () => number } {
   const started = Date.now();
   let movedAt = started;
   let before = '';
   return {
-    async look(open) {
-      const rows = open.length ? await sql<{ id: string; status: string; filled: string }[]>`SELECT id, status, executed_qty::text AS filled FROM orders WHERE id IN ${sql(open)} ORDER BY id` : [];
-      const now = rows.map((r) => `${r.id}:${r.status}:${r.filled}`).join(',');
+    look(open) {
+      const now = [...open].join(',');
       if (now !== before) movedAt = Date.now();
       before = now;
     },
     deadline: () => Math.min(started + SETTLE_CAP_MS, Math.max(started + SETTLE_MS, movedAt + SETTLE_QUIET_MS)),
+    waitedMs: () => Date.now() - started,
   };
 }
 
@@ -396,12 +403,12 @@ export async function runScenario(def: ScenarioDefinition, ctx: RunContext): Pro
     ctx.onDraining?.();
     await market.stop();
     const ids = submissions.flatMap((x) => (x.outcome.kind === 'accepted' ? [x.outcome.id] : []));
-    const drain = drainProgress(sql, ids);
-    const settleStarted = Date.now();
+    const drain = drainProgress();
     await market.settle(settledCheck(sql, temporal, ids, drain.look), drain.deadline);
+    const waited = Math.round(drain.waitedMs() / 1000);
     const open = await openOrders(sql, ids);
-    if (open.length) note(`${open.length} orders not terminal at the end (waited ${Math.round((Date.now() - settleStarted) / 1000)} s: ${SETTLE_MS / 1000} s, more while orders still moved, at most ${SETTLE_CAP_MS / 1000} s; less when their workflows had closed)`);
-    else if (Date.now() - settleStarted > SETTLE_MS) note(`the drain took ${Math.round((Date.now() - settleStarted) / 1000)} s (orders still moving past ${SETTLE_MS / 1000} s)`);
+    if (open.length) note(`${open.length} orders not terminal at the end (waited ${waited} s: ${SETTLE_MS / 1000} s, more while orders still moved, at most ${SETTLE_CAP_MS / 1000} s; less when their workflows had closed)`);
+    else if (waited > SETTLE_MS / 1000) note(`the drain took ${waited} s (orders still moving past ${SETTLE_MS / 1000} s)`);
     await resubmitAll(submissions, stack);
     extra = (await def.counts?.(stack)) ?? {};
     // Every fill reaches its portfolio, or the portfolio says why it could not fold it in.
